@@ -1,0 +1,90 @@
+"""Parse the text inside a call's parentheses into (args, kwargs) without `eval`.
+
+`"1, [2, 3], key='x'"` -> `([1, [2, 3]], {"key": "x"})`. Values are Python
+literals (what `ast.literal_eval` accepts) plus a few constructors that test
+inputs commonly need and that cannot run code: `float('inf')`, `set()`,
+`frozenset([...])`, `tuple(...)`, `list(...)`, `dict(a=1)`, `complex(1, 2)`.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+
+class ArgumentError(ValueError):
+    """The argument text is not a literal argument list."""
+
+
+_CONSTRUCTORS = {
+    "float": float,
+    "int": int,
+    "complex": complex,
+    "set": set,
+    "frozenset": frozenset,
+    "tuple": tuple,
+    "list": list,
+    "dict": dict,
+    "str": str,
+    "bytes": bytes,
+}
+
+
+def _value(node: ast.AST) -> Any:
+    if isinstance(node, ast.Call):
+        func = node.func
+        if not isinstance(func, ast.Name) or func.id not in _CONSTRUCTORS:
+            raise ArgumentError(f"only literals are allowed, not a call to {ast.unparse(func)}")
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(
+            k.arg is None for k in node.keywords
+        ):
+            raise ArgumentError("* and ** are not allowed inside argument literals")
+        if func.id == "bytes" and node.args and isinstance(_value(node.args[0]), int):
+            raise ArgumentError("bytes(n) is not allowed in argument literals")
+        args = [_value(a) for a in node.args]
+        kwargs = {k.arg: _value(k.value) for k in node.keywords}
+        try:
+            return _CONSTRUCTORS[func.id](*args, **kwargs)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ArgumentError(f"{func.id}(...): {exc}") from None
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        items = [_value(e) for e in node.elts]
+        if isinstance(node, ast.List):
+            return items
+        if isinstance(node, ast.Tuple):
+            return tuple(items)
+        return set(items)
+    if isinstance(node, ast.Dict):
+        if any(k is None for k in node.keys):
+            raise ArgumentError("** is not allowed inside dict literals")
+        return {_value(k): _value(v) for k, v in zip(node.keys, node.values, strict=True)}
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as exc:
+        raise ArgumentError(f"not a literal: {ast.unparse(node)[:80]}") from exc
+
+
+def parse_call_args(text: str) -> tuple[list[Any], dict[str, Any]]:
+    """Parse `text` as the inside of a call's parentheses. Raises ArgumentError."""
+    if not isinstance(text, str):
+        raise ArgumentError("arguments must be given as text")
+    if not text.strip():
+        return [], {}
+    try:
+        tree = ast.parse(f"f(\n{text}\n)", mode="eval")
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
+        raise ArgumentError(f"cannot parse arguments: {exc}") from None
+    call = tree.body
+    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
+        raise ArgumentError("cannot parse arguments")
+    args: list[Any] = []
+    for node in call.args:
+        if isinstance(node, ast.Starred):
+            raise ArgumentError("*args are not allowed; write the arguments out")
+        args.append(_value(node))
+    kwargs: dict[str, Any] = {}
+    for kw in call.keywords:
+        if kw.arg is None:
+            raise ArgumentError("**kwargs are not allowed; write the keywords out")
+        kwargs[kw.arg] = _value(kw.value)
+    return args, kwargs

@@ -1,0 +1,141 @@
+"""Plain data types shared by the pool (parent side) and the workers.
+
+Nothing here imports RestrictedPython or touches processes, so the parent can
+use these types without loading the sandbox runtime.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+# Every status an Outcome can carry. "invalid" is ours on top of the issue's list:
+# the *task* was malformed (unparsable argument literal, unknown mode), which is
+# not the code's fault and must not be confused with an error raised by the code.
+STATUSES = ("ok", "error", "timeout", "memory", "rejected", "violation", "crashed", "invalid")
+MODES = ("function", "program")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits and pool sizing. Defaults suit validation of small programs."""
+
+    timeout_s: float = 2.0  # wall clock per test (compilation has its own equal allowance)
+    memory_mb: int = 512  # RLIMIT_AS of each worker
+    workers: int = 2
+    max_tasks_per_worker: int = 500  # recycle a worker after this many tests
+    max_output_bytes: int = 1_000_000  # stdout (and separately stderr) per test
+    max_repr_chars: int = 10_000  # `output` of function mode is cut here (a digest keeps it exact)
+    max_value_nodes: int = 200_000  # larger return values are compared through their repr digest
+    max_batch: int = 32  # tests of the same code sent to a worker in one message
+    max_recursion: int = 200_000  # cap for sys.setrecursionlimit inside the sandbox
+    kill_grace_s: float = 0.5  # extra wall time before the pool SIGKILLs a silent worker
+    network_namespace: bool = True  # try unshare(CLONE_NEWNET) in the zygote
+    drop_privileges: bool = True  # when running as root, workers become nobody:nogroup
+
+    def __post_init__(self) -> None:
+        if self.timeout_s <= 0 or self.memory_mb < 64 or self.workers < 1:
+            raise ValueError("timeout_s must be > 0, memory_mb >= 64 and workers >= 1")
+        if self.max_tasks_per_worker < 1 or self.max_batch < 1:
+            raise ValueError("max_tasks_per_worker and max_batch must be >= 1")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One execution: `function` mode calls `entry_point(<args>)`, `program` mode feeds stdin."""
+
+    code: str
+    entry_point: str | None = None
+    mode: str = "function"
+    args: str = ""  # the text inside a call's parentheses: "1, [2, 3], key='x'"
+    stdin: str = ""
+
+
+class Obj:
+    """Comparison-ready stand-in for a value that is not plain data.
+
+    `type_name` is the class name; `data` is plain data describing the value
+    (fields of a dataclass or instance, items of a deque, str of a Decimal ...),
+    or None when the value has no faithful plain form.
+    """
+
+    __slots__ = ("type_name", "data")
+
+    def __init__(self, type_name: str, data: Any = None) -> None:
+        self.type_name = type_name
+        self.data = data
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt through the restricted unpickler's allow-list (see wire.py).
+        return (Obj, (self.type_name, self.data))
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Obj)
+            and other.type_name == self.type_name
+            and other.data == self.data
+        )
+
+    def __hash__(self) -> int:
+        try:
+            return hash((self.type_name, self.data))
+        except TypeError:
+            return hash(self.type_name)
+
+    def __repr__(self) -> str:
+        return f"Obj({self.type_name!r}, {self.data!r})"
+
+
+@dataclass
+class Outcome:
+    """What happened when one task ran. Never raised, always returned."""
+
+    status: str
+    output: str = ""  # repr of the return value (function) or stdout (program)
+    value: Any = None  # comparison-ready return value (plain data or Obj); see `comparable`
+    args_after: Any = None  # comparison-ready (args, kwargs) after the call
+    error: str = ""  # human readable: "ValueError: bad input (line 3)"
+    error_type: str | None = None
+    stdout: str = ""
+    stderr: str = ""
+    duration_ms: float = 0.0
+    line: int | None = None  # line of the sandboxed code where the error happened
+    comparable: bool = True  # False: `value` is not faithful, compare `output_digest` instead
+    output_digest: str = ""  # sha256 of the full repr, set when `comparable` is False
+    mode: str = "function"
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The fields of one CLI JSON line (the caller adds `id` and `index`)."""
+        return {
+            "status": self.status,
+            "output": self.output,
+            "error": self.error,
+            "stdout": self.stdout,
+            "duration_ms": round(self.duration_ms, 3),
+        }
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any]) -> Outcome:
+        names = _OUTCOME_FIELDS
+        return cls(**{k: v for k, v in fields.items() if k in names})
+
+
+_OUTCOME_FIELDS = frozenset(f.name for f in dataclasses.fields(Outcome))
+
+
+@dataclass
+class _Chunk:
+    """Internal: tests of one code string, sent to one worker in one message."""
+
+    code: str
+    entry_point: str | None
+    mode: str
+    items: list[tuple[int, str]]  # (index into run_many's list, args text or stdin)
+    single: bool = False  # flush after every test (used after a worker died mid-batch)
+    attempts: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,440 @@
+"""SandboxPool: runs Tasks in long-lived, locked-down worker processes.
+
+Scheduling: tasks with the same code, entry point and mode are grouped and
+sent to one worker as a batch (one message, one compilation); batches are
+spread over the workers. A worker reports finished tests at least every
+20 ms, so the pool always knows roughly where a batch is. When a worker goes
+silent past its deadline (timeout + grace) the pool SIGKILLs it; when a worker
+dies, the tests it had not reported are run again one at a time on a fresh
+worker, so the test that kills a worker is identified exactly and the others
+still get their real outcome. The pool itself never raises for a task: every
+task gets an Outcome, in order.
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import math
+import os
+import pickle
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Iterable
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+from . import wire
+from .outcome import MODES, Limits, Outcome, Task, _Chunk
+from .worker import CTL_PID, CTL_REQUEST, CTL_STATUS, FLUSH_S, zygote_command
+
+_PKG_DIR = Path(__file__).resolve().parent.parent  # .../semi_core
+_ROOT_DIR = _PKG_DIR.parent
+_MAX_ATTEMPTS = 3
+_STARTUP_TIMEOUT_S = 60.0
+
+
+class SandboxStartError(RuntimeError):
+    pass
+
+
+@dataclasses.dataclass(eq=False)
+class _Worker:
+    pid: int
+    conn: Connection
+    tasks: int = 0
+
+
+@dataclasses.dataclass(eq=False)
+class _Running:
+    chunk: _Chunk
+    job_id: int
+    sent: float
+    last: float
+    got_first: bool = False
+    done: set[int] = dataclasses.field(default_factory=set)
+    killed_by_pool: bool = False
+
+
+class SandboxPool:
+    """A pool of sandbox workers. Use as a context manager or call close()."""
+
+    def __init__(self, limits: Limits | None = None, *, debug: bool | None = None) -> None:
+        self.limits = limits or Limits()
+        self.debug = bool(os.environ.get("SEMI_SANDBOX_DEBUG")) if debug is None else debug
+        self._lock = threading.RLock()
+        self._zygote: subprocess.Popen[bytes] | None = None
+        self._ctl: socket.socket | None = None
+        self._idle: list[_Worker] = []
+        self._job_ids = 0
+        self._closed = False
+        self.network_isolated: bool | None = None  # known once the zygote is up
+        self.stats = {"workers_started": 0, "workers_killed": 0, "jobs": 0}
+        _LIVE_POOLS.add(self)
+
+    # -- lifecycle ---------------------------------------------------------
+    def __enter__(self) -> SandboxPool:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Start the zygote now (otherwise it starts on first use)."""
+        with self._lock:
+            self._ensure_zygote()
+
+    def close(self) -> None:
+        """Kill all workers and the zygote; idempotent, leaves no zombies."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            for w in self._idle:
+                self._retire(w)
+            self._idle.clear()
+            self._stop_zygote()
+        _LIVE_POOLS.discard(self)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _zygote_cfg(self, ctl_fd: int) -> dict[str, Any]:
+        return {
+            "ctl_fd": ctl_fd,
+            "root": str(_ROOT_DIR),
+            "pkg": str(_PKG_DIR),
+            "limits": dataclasses.asdict(self.limits),
+            "debug": self.debug,
+        }
+
+    def _ensure_zygote(self) -> None:
+        if self._closed:
+            raise SandboxStartError("the pool is closed")
+        if self._zygote is not None and self._zygote.poll() is None:
+            return
+        self._stop_zygote()
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        env = dict(os.environ)
+        env["PYTHONHASHSEED"] = "0"  # fixed hash seed: set iteration order is reproducible
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        for var in ("PYTHONSTARTUP", "PYTHONINSPECT", "PYTHONBREAKPOINT"):
+            env.pop(var, None)
+        try:
+            proc = subprocess.Popen(
+                zygote_command(self._zygote_cfg(child.fileno())),
+                pass_fds=[child.fileno()],
+                stdin=subprocess.DEVNULL,
+                stdout=None if self.debug else subprocess.DEVNULL,
+                stderr=None if self.debug else subprocess.DEVNULL,
+                start_new_session=True,  # no terminal SIGINT; the pool stops it
+                env=env,
+                cwd="/",
+            )
+        except OSError as exc:
+            parent.close()
+            child.close()
+            raise SandboxStartError(f"cannot start the sandbox: {exc}") from exc
+        child.close()
+        parent.settimeout(_STARTUP_TIMEOUT_S)
+        try:
+            hello = parent.recv(64)
+        except OSError:
+            hello = b""
+        if not hello.startswith(b"ready:"):
+            proc.kill()
+            proc.wait()
+            parent.close()
+            raise SandboxStartError("the sandbox zygote did not start")
+        parent.settimeout(30.0)
+        self.network_isolated = hello == b"ready:netns"
+        self._zygote, self._ctl = proc, parent
+
+    def _stop_zygote(self) -> None:
+        proc, ctl = self._zygote, self._ctl
+        self._zygote = self._ctl = None
+        _shutdown_zygote(proc, ctl)
+
+    def _spawn(self) -> _Worker:
+        self._ensure_zygote()
+        assert self._ctl is not None
+        try:
+            self._ctl.send(CTL_REQUEST.pack(b"S", 0))
+            msg, fds, _flags, _addr = socket.recv_fds(self._ctl, CTL_PID.size, 1)
+        except OSError as exc:
+            self._stop_zygote()
+            raise SandboxStartError(f"the sandbox zygote failed: {exc}") from exc
+        if len(msg) != CTL_PID.size or len(fds) != 1:
+            for fd in fds:
+                os.close(fd)
+            self._stop_zygote()
+            raise SandboxStartError("the sandbox zygote sent a bad reply")
+        (pid,) = CTL_PID.unpack(msg)
+        self.stats["workers_started"] += 1
+        return _Worker(pid=pid, conn=Connection(fds[0]))
+
+    def _retire(self, w: _Worker) -> int:
+        """SIGKILL a worker and have the zygote reap it; returns its wait status."""
+        try:
+            os.kill(w.pid, signal.SIGKILL)  # not reaped yet, so the pid cannot be reused
+        except ProcessLookupError:
+            pass
+        try:
+            w.conn.close()
+        except OSError:
+            pass
+        self.stats["workers_killed"] += 1
+        status = -1
+        if self._ctl is not None:
+            try:
+                self._ctl.send(CTL_REQUEST.pack(b"R", w.pid))
+                reply = self._ctl.recv(CTL_STATUS.size)
+                _pid, status = CTL_STATUS.unpack(reply)
+            except (OSError, ValueError, struct_error()):
+                self._stop_zygote()
+        return status
+
+    # -- running -------------------------------------------------------------
+    def run(self, task: Task) -> Outcome:
+        return self.run_many([task])[0]
+
+    def run_many(self, tasks: Iterable[Task]) -> list[Outcome]:
+        """Run tasks in parallel across workers; outcomes come back in task order."""
+        tasks = list(tasks)
+        results: list[Outcome | None] = [None] * len(tasks)
+        chunks = deque(self._plan(tasks, results))
+        with self._lock:
+            if chunks:
+                self._schedule(chunks, results)
+        return [r if r is not None else Outcome("crashed", error="no result") for r in results]
+
+    def _plan(self, tasks: list[Task], results: list[Outcome | None]) -> list[_Chunk]:
+        groups: dict[tuple[str, str | None, str], list[tuple[int, str]]] = {}
+        for i, t in enumerate(tasks):
+            problem = _task_problem(t)
+            if problem:
+                results[i] = Outcome("invalid", error=problem, error_type="TaskError",
+                                     mode=getattr(t, "mode", "function"))
+                continue
+            text = t.args if t.mode == "function" else t.stdin
+            groups.setdefault((t.code, t.entry_point, t.mode), []).append((i, text or ""))
+        workers = self.limits.workers
+        chunks = []
+        for (code, entry, mode), items in groups.items():
+            size = self.limits.max_batch
+            if len(groups) < workers * 2:  # few groups: split them so all workers help
+                size = max(1, min(size, math.ceil(len(items) / workers)))
+            for k in range(0, len(items), size):
+                chunks.append(_Chunk(code, entry, mode, items[k:k + size]))
+        return chunks
+
+    def _schedule(self, chunks: deque[_Chunk], results: list[Outcome | None]) -> None:
+        lim = self.limits
+        busy: dict[_Worker, _Running] = {}
+        while chunks or busy:
+            while chunks and len(busy) < lim.workers:
+                chunk = chunks.popleft()
+                try:
+                    w = self._idle.pop() if self._idle else self._spawn()
+                except SandboxStartError as exc:
+                    self._fail_chunk(chunk, results, f"sandbox unavailable: {exc}")
+                    continue
+                self._job_ids += 1
+                now = time.monotonic()
+                job = (self._job_ids, chunk.code, chunk.entry_point, chunk.mode,
+                       chunk.items, chunk.single)
+                try:
+                    w.conn.send_bytes(pickle.dumps(job, protocol=wire.PROTOCOL))
+                except OSError:
+                    self._retire(w)
+                    chunk.attempts += 1
+                    if chunk.attempts > _MAX_ATTEMPTS:
+                        self._fail_chunk(chunk, results, "the sandbox worker was unreachable")
+                    else:
+                        chunks.appendleft(chunk)
+                    continue
+                self.stats["jobs"] += 1
+                busy[w] = _Running(chunk, self._job_ids, now, now)
+            if not busy:
+                continue
+            now = time.monotonic()
+            next_deadline = min(self._deadline(r) for r in busy.values())
+            by_conn = {w.conn: w for w in busy}
+            ready = wait(list(by_conn), timeout=max(0.0, next_deadline - now))
+            for conn in ready:
+                w = by_conn[conn]  # type: ignore[index]
+                self._on_readable(w, busy, chunks, results)
+            now = time.monotonic()
+            for w, r in list(busy.items()):
+                if now > self._deadline(r):
+                    r.killed_by_pool = True
+                    self._on_death(w, busy, chunks, results)
+
+    def _deadline(self, r: _Running) -> float:
+        lim = self.limits
+        budget = lim.timeout_s + lim.kill_grace_s + FLUSH_S
+        if not r.got_first:
+            budget += lim.timeout_s  # compilation has its own allowance
+        return r.last + budget
+
+    def _on_readable(self, w: _Worker, busy: dict[_Worker, _Running],
+                     chunks: deque[_Chunk], results: list[Outcome | None]) -> None:
+        r = busy[w]
+        try:
+            msg = wire.loads_untrusted(w.conn.recv_bytes(wire.MAX_MESSAGE_BYTES))
+            kind, job_id, outs = msg[0], msg[1], msg[2]
+            if job_id != r.job_id or kind not in ("r", "d"):
+                raise ValueError("message for another job")
+            self._store(r, outs, results)
+        except (EOFError, OSError, pickle.UnpicklingError, ValueError, TypeError, IndexError):
+            self._on_death(w, busy, chunks, results)
+            return
+        r.last = time.monotonic()
+        r.got_first = True
+        if kind == "r":
+            return
+        recycle = bool(msg[3]) if len(msg) > 3 else True
+        del busy[w]
+        w.tasks += len(outs)
+        remaining = [it for it in r.chunk.items if it[0] not in r.done]
+        if remaining:  # the worker stopped early (timeout/violation/memory)
+            chunks.appendleft(dataclasses.replace(r.chunk, items=remaining))
+        if recycle or w.tasks >= self.limits.max_tasks_per_worker or self._closed:
+            self._retire(w)
+        else:
+            self._idle.append(w)
+
+    def _store(self, r: _Running, outs: Any, results: list[Outcome | None]) -> None:
+        allowed = {idx for idx, _ in r.chunk.items}
+        for idx, fields in outs:
+            if idx not in allowed or not isinstance(fields, dict):
+                raise ValueError("unexpected result")
+            fields.setdefault("mode", r.chunk.mode)
+            out = Outcome.from_fields(fields)
+            if out.status not in ("ok", "error", "timeout", "memory", "rejected", "violation",
+                                  "crashed", "invalid"):
+                raise ValueError("unknown status")
+            results[idx] = out
+            r.done.add(idx)
+
+    def _on_death(self, w: _Worker, busy: dict[_Worker, _Running],
+                  chunks: deque[_Chunk], results: list[Outcome | None]) -> None:
+        r = busy.pop(w)
+        # the worker may have reported tests just before dying: read them first
+        try:
+            while w.conn.poll(0):
+                msg = wire.loads_untrusted(w.conn.recv_bytes(wire.MAX_MESSAGE_BYTES))
+                if msg[1] == r.job_id:
+                    self._store(r, msg[2], results)
+        except (EOFError, OSError, pickle.UnpicklingError, ValueError, TypeError, IndexError):
+            pass
+        elapsed_ms = (time.monotonic() - r.last) * 1000.0
+        status = self._retire(w)
+        remaining = [it for it in r.chunk.items if it[0] not in r.done]
+        if not remaining:
+            return
+        if r.chunk.single or len(remaining) == 1:
+            # one test at a time: the first unreported test is the culprit
+            idx = remaining[0][0]
+            results[idx] = _death_outcome(status, r.killed_by_pool, self.limits, elapsed_ms,
+                                          r.chunk.mode)
+            remaining = remaining[1:]
+            if remaining:
+                chunks.appendleft(dataclasses.replace(r.chunk, items=remaining, single=True))
+            return
+        chunk = dataclasses.replace(r.chunk, items=remaining, single=True,
+                                    attempts=r.chunk.attempts + 1)
+        if chunk.attempts > _MAX_ATTEMPTS:
+            self._fail_chunk(chunk, results, "the sandbox worker kept dying")
+        else:
+            chunks.appendleft(chunk)
+
+    def _fail_chunk(self, chunk: _Chunk, results: list[Outcome | None], why: str) -> None:
+        for idx, _ in chunk.items:
+            if results[idx] is None:
+                results[idx] = Outcome("crashed", error=why, mode=chunk.mode)
+
+
+def struct_error() -> type[Exception]:
+    import struct
+
+    return struct.error
+
+
+def _task_problem(t: Any) -> str | None:
+    if not isinstance(t, Task):
+        return "not a Task"
+    if not isinstance(t.code, str):
+        return "code must be a string"
+    if t.mode not in MODES:
+        return f"unknown mode {t.mode!r} (expected 'function' or 'program')"
+    if t.mode == "function":
+        if not t.entry_point or not isinstance(t.entry_point, str):
+            return "function mode needs an entry_point"
+        if not isinstance(t.args, str):
+            return "args must be the text of an argument list"
+    elif not isinstance(t.stdin, str):
+        return "stdin must be a string"
+    return None
+
+
+def _death_outcome(status: int, killed_by_pool: bool, limits: Limits, elapsed_ms: float,
+                   mode: str) -> Outcome:
+    sig = os.WTERMSIG(status) if status >= 0 and os.WIFSIGNALED(status) else None
+    if killed_by_pool or sig == signal.SIGXCPU:
+        how = "CPU limit" if sig == signal.SIGXCPU and not killed_by_pool else "wall clock"
+        return Outcome("timeout", error=f"timed out after {limits.timeout_s:g} s ({how}; "
+                                        "the worker was killed)",
+                       duration_ms=elapsed_ms, mode=mode)
+    if sig is not None:
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = str(sig)
+        what = f"the worker died from signal {name}"
+    elif status >= 0 and os.WIFEXITED(status):
+        what = f"the worker exited with code {os.WEXITSTATUS(status)}"
+    else:
+        what = "the worker died"
+    return Outcome("crashed", error=what, error_type="WorkerDied", duration_ms=elapsed_ms,
+                   mode=mode)
+
+
+def _shutdown_zygote(proc: subprocess.Popen[bytes] | None, ctl: socket.socket | None) -> None:
+    if ctl is not None:
+        try:
+            ctl.send(b"Q" + b"\0" * (CTL_REQUEST.size - 1))
+        except OSError:
+            pass
+        try:
+            ctl.close()
+        except OSError:
+            pass
+    if proc is not None:
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+_LIVE_POOLS: weakref.WeakSet[SandboxPool] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all_pools() -> None:
+    for pool in list(_LIVE_POOLS):
+        try:
+            pool.close()
+        except Exception:  # noqa: BLE001 - best effort at interpreter exit
+            if sys is not None:
+                pass

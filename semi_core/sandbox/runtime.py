@@ -1,0 +1,1175 @@
+"""What runs inside a worker: guards, builtins, module proxies, per-test execution.
+
+This module is imported by the zygote before it forks workers, so everything
+here is loaded once ("warm") and shared copy-on-write. It must never be
+imported for its side effects in the parent: importing it is harmless, but
+`run_job` is meant for a worker process only (it swaps `sys.stdout`, arms
+signals and so on).
+
+Security model, in one paragraph: sandboxed code is compiled by `policy.py`,
+which rewrites every attribute read into `_getattr_`, every attribute/item
+write into `_write_`, iteration into `_getiter_` and refuses names and
+constructs that reach interpreter internals. The globals we hand the code
+contain only allow-listed builtins and the guards below; modules come from
+`__import__` as proxies exposing allow-listed attributes only. Anything the
+guards refuse at run time is a *violation*: it raises `SandboxViolation`
+(a BaseException) and is recorded, so swallowing it does not help; the test
+ends as `violation` whatever the code does next.
+"""
+
+from __future__ import annotations
+
+import _string  # C helper behind str.format's field parser
+import abc
+import array
+import ast
+import base64
+import binascii
+import bisect
+import builtins
+import calendar
+import cmath
+import collections
+import collections.abc
+import contextlib
+import copy
+import dataclasses
+import datetime
+import decimal
+import difflib
+import enum
+import fractions
+import functools
+import gc
+import graphlib
+import hashlib
+import heapq
+import html
+import io
+import itertools
+import json
+import keyword
+import math
+import numbers
+import operator
+import pprint
+import queue
+import random
+import re
+import resource
+import signal
+import statistics
+import string
+import struct
+import sys
+import textwrap
+import time
+import types
+import typing
+import unicodedata
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+from .args import ArgumentError, parse_call_args
+from .outcome import Obj
+from .policy import (
+    DENIED_ATTRS,
+    MAGIC_METHODS,
+    READABLE_DUNDER_ATTRS,
+    SANDBOX_FILENAME,
+    CompileResult,
+    compile_sandboxed,
+    is_dunder,
+)
+
+
+def _preload_lazy_imports() -> None:
+    # Stdlib functions we expose import these lazily (datetime.strptime ...):
+    # load them now, while the zygote can still read files.
+    import importlib
+
+    for name in ("_strptime", "encodings.idna", "encodings.utf_8", "unicodedata"):
+        importlib.import_module(name)
+
+
+_preload_lazy_imports()
+_MISSING = object()
+
+
+class SandboxViolation(BaseException):
+    """A forbidden operation. BaseException so `except Exception` does not swallow it."""
+
+
+class OutputLimitExceeded(SandboxViolation):
+    pass
+
+
+class SandboxTimeout(BaseException):
+    """Raised by the SIGALRM handler when a test runs past its wall-clock limit."""
+
+
+class _State:
+    """Mutable per-test state of this worker (one test at a time)."""
+
+    armed = False
+    timed_out = False
+    violation: str | None = None
+    violation_line: int | None = None
+    stdout: Any = None
+    stderr: Any = None
+    stdin: Any = None
+    recursion_base = 0  # harness frames below the sandboxed code
+    max_recursion = 200_000
+
+
+STATE = _State()
+
+
+def _sandbox_line() -> int | None:
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_filename == SANDBOX_FILENAME:
+            return frame.f_lineno
+        frame = frame.f_back
+    return None
+
+
+def violation(message: str) -> SandboxViolation:
+    """Record a violation (with the sandboxed line) and return the exception to raise."""
+    line = _sandbox_line()
+    if line is not None:
+        message = f"{message} (line {line})"
+    if STATE.violation is None:
+        STATE.violation = message
+        STATE.violation_line = line
+    return SandboxViolation(message)
+
+
+# ---------------------------------------------------------------------------
+# Classes created by sandboxed code carry `__sandbox__` (a dunder the policy
+# forbids code to name), so guards can tell them from library classes.
+
+def _winner_metaclass(bases: tuple[Any, ...]) -> type:
+    meta: type = type
+    for base in bases:
+        bm = type(base)
+        if issubclass(bm, meta):
+            meta = bm
+        elif not issubclass(meta, bm):
+            raise TypeError("metaclass conflict between the bases of this class")
+    return meta
+
+
+class _SandboxMetaclass:
+    """`__metaclass__` of RestrictedPython's class rewrite: marks classes as ours."""
+
+    def __prepare__(self, name: str, bases: tuple[Any, ...], **kwds: Any) -> Any:
+        meta = kwds.pop("sandbox_metaclass", None) or _winner_metaclass(bases)
+        prepare = getattr(meta, "__prepare__", None)
+        return prepare(name, bases, **kwds) if prepare else {}
+
+    def __call__(self, name: str, bases: tuple[Any, ...], ns: Any, **kwds: Any) -> type:
+        meta = kwds.pop("sandbox_metaclass", None) or _winner_metaclass(bases)
+        ns["__sandbox__"] = True
+        return meta(name, bases, ns, **kwds)
+
+
+SANDBOX_METACLASS = _SandboxMetaclass()
+
+
+def _is_sandbox_type(cls: Any) -> bool:
+    try:
+        return bool(type.__getattribute__(cls, "__sandbox__")) if isinstance(cls, type) else False
+    except AttributeError:
+        return False
+
+
+def is_sandbox_object(obj: Any) -> bool:
+    """True for classes, instances and functions created by sandboxed code."""
+    t = type(obj)
+    if t is types.FunctionType:
+        return obj.__code__.co_filename == SANDBOX_FILENAME
+    if t is types.MethodType:
+        return is_sandbox_object(obj.__func__)
+    if isinstance(obj, type):
+        return _is_sandbox_type(obj)
+    return _is_sandbox_type(t)
+
+
+# ---------------------------------------------------------------------------
+# Attribute guard
+
+_NAMEDTUPLE_PRIVATE = frozenset({"_asdict", "_replace", "_make", "_fields", "_field_defaults"})
+_ENUM_PRIVATE = frozenset({"_value_", "_name_", "_missing_", "_generate_next_value_",
+                           "_member_names_", "_member_map_", "_value2member_map_"})
+_NO_ATTR_TYPES = (types.FrameType, types.CodeType, types.TracebackType)
+
+
+def _check_special_attr(obj: Any, name: str) -> None:
+    if is_dunder(name):
+        if name not in READABLE_DUNDER_ATTRS:
+            raise violation(f'reading the special attribute "{name}" is not allowed')
+        if name == "__dict__" and not (
+            is_sandbox_object(obj) or isinstance(obj, types.SimpleNamespace)
+        ):
+            raise violation('"__dict__" may only be read on objects the code created itself')
+        return
+    # a private name (`_x`, `__x`): fine on the code's own objects and a few
+    # documented library APIs (namedtuple._asdict, Enum._value_)
+    if is_sandbox_object(obj):
+        return
+    if name in _NAMEDTUPLE_PRIVATE and (
+        isinstance(obj, tuple) or (isinstance(obj, type) and issubclass(obj, tuple))
+    ):
+        return
+    if name in _ENUM_PRIVATE and isinstance(obj, (enum.Enum, enum.EnumMeta)):
+        return
+    raise violation(f'reading the private attribute "{name}" of a library object is not allowed')
+
+
+def guarded_getattr(obj: Any, name: str, default: Any = _MISSING) -> Any:
+    """`_getattr_` and the `getattr` builtin."""
+    if type(name) is not str:
+        raise TypeError("attribute name must be a string")
+    if name[:1] == "_":
+        _check_special_attr(obj, name)
+    elif name in DENIED_ATTRS:
+        raise violation(f'"{name}" reaches interpreter internals and is not allowed')
+    elif name == "format" or name == "format_map":
+        if isinstance(obj, str):
+            return _bound_format(obj, name)
+        if obj is str:
+            return safe_format if name == "format" else safe_format_map
+        if isinstance(obj, string.Formatter) or (
+            isinstance(obj, type) and issubclass(obj, string.Formatter)
+        ):
+            raise violation("string.Formatter is not allowed")
+    if isinstance(obj, types.ModuleType):
+        raise violation("reading attributes of a raw module object is not allowed")
+    if isinstance(obj, _NO_ATTR_TYPES):
+        raise violation("frames, code objects and tracebacks are not accessible")
+    if default is _MISSING:
+        return getattr(obj, name)
+    return getattr(obj, name, default)
+
+
+def guarded_hasattr(obj: Any, name: str) -> bool:
+    try:
+        guarded_getattr(obj, name)
+    except AttributeError:
+        return False
+    return True
+
+
+_WRITABLE_FAST = frozenset({dict, list, set, bytearray, collections.deque,
+                            collections.defaultdict, collections.OrderedDict,
+                            collections.Counter, array.array})
+_READ_ONLY_TYPES = (types.ModuleType, types.BuiltinFunctionType, types.MethodType,
+                    types.MappingProxyType, types.FrameType, types.CodeType,
+                    types.TracebackType, types.GeneratorType, property, staticmethod,
+                    classmethod, functools.partial)
+
+
+def guarded_write(obj: Any) -> Any:
+    """`_write_`: the target of an attribute/item assignment or deletion."""
+    t = type(obj)
+    if t in _WRITABLE_FAST:
+        return obj
+    if isinstance(obj, type):
+        if _is_sandbox_type(obj):
+            return obj
+        raise violation(f"modifying the library class {obj.__name__!r} is not allowed")
+    if t is types.FunctionType:
+        if obj.__code__.co_filename == SANDBOX_FILENAME:
+            return obj
+        raise violation("modifying a library function is not allowed")
+    if isinstance(obj, _READ_ONLY_TYPES) or t in _PROXY_TYPES:
+        raise violation(f"modifying a {t.__name__} object is not allowed")
+    # other instances (the code's own, or library objects it created) may change
+    return obj
+
+
+def _check_write_name(name: Any) -> None:
+    if type(name) is not str:
+        raise TypeError("attribute name must be a string")
+    if is_dunder(name) and name not in MAGIC_METHODS:
+        raise violation(f'setting the special attribute "{name}" is not allowed')
+    if name in DENIED_ATTRS:
+        raise violation(f'"{name}" is not allowed')
+
+
+def guarded_setattr(obj: Any, name: str, value: Any) -> None:
+    _check_write_name(name)
+    setattr(guarded_write(obj), name, value)
+
+
+def guarded_delattr(obj: Any, name: str) -> None:
+    _check_write_name(name)
+    delattr(guarded_write(obj), name)
+
+
+def guarded_vars(*args: Any) -> dict[str, Any]:
+    if not args:
+        raise violation("vars() without an argument exposes the namespace and is not allowed")
+    return guarded_getattr(args[0], "__dict__")
+
+
+def _unpack_passthrough(it: Any, spec: Any = None, getiter: Any = None) -> Any:
+    # RestrictedPython routes each unpacked element through `_getiter_`; ours
+    # is the builtin iter (no per-element rule exists), so native unpacking
+    # is equivalent. Kept as a function so the transformer's output still runs.
+    return it
+
+
+def _iter_unpack_passthrough(it: Any, spec: Any = None, getiter: Any = None) -> Any:
+    return iter(it)
+
+
+# ---------------------------------------------------------------------------
+# str.format without attribute access through format fields
+
+class _SafeFormatter(string.Formatter):
+    def get_field(self, field_name: str, args: Any, kwargs: Any) -> Any:
+        first, rest = _string.formatter_field_name_split(field_name)
+        obj = self.get_value(first, args, kwargs)
+        for is_attr, key in rest:
+            obj = guarded_getattr(obj, key) if is_attr else obj[key]
+        return obj, first
+
+
+_FORMATTER = _SafeFormatter()
+
+
+def _needs_safe_formatter(fmt: str) -> bool:
+    for _literal, field, spec, _conv in _string.formatter_parser(fmt):
+        if field and ("." in field or "[" in field):
+            return True
+        if spec and "{" in spec:
+            return True
+    return False
+
+
+def safe_format(fmt: str, *args: Any, **kwargs: Any) -> str:
+    if not isinstance(fmt, str):
+        raise TypeError("format() needs a string")
+    if _needs_safe_formatter(fmt):
+        return _FORMATTER.vformat(str(fmt), args, kwargs)
+    return str.format(fmt, *args, **kwargs)
+
+
+def safe_format_map(fmt: str, mapping: Any) -> str:
+    if _needs_safe_formatter(fmt):
+        return _FORMATTER.vformat(str(fmt), (), mapping)
+    return str.format_map(fmt, mapping)
+
+
+def _bound_format(s: str, name: str) -> Callable[..., str]:
+    if name == "format":
+        return lambda *a, **k: safe_format(s, *a, **k)
+    return lambda mapping: safe_format_map(s, mapping)
+
+
+# ---------------------------------------------------------------------------
+# Streams
+
+class CappedOutput(io.TextIOBase):
+    """A text sink with a size cap; exceeding it is a violation (output flood)."""
+
+    def __init__(self, cap: int, name: str) -> None:
+        self._parts: list[str] = []
+        self._size = 0
+        self._cap = cap
+        self._label = name
+
+    def write(self, s: Any) -> int:
+        if type(s) is not str:
+            if not isinstance(s, str):
+                raise TypeError(f"write() argument must be str, not {type(s).__name__}")
+            s = str(s)
+        self._size += len(s)
+        if self._size > self._cap:
+            if STATE.violation is None:
+                STATE.violation = f"{self._label} exceeded {self._cap} characters"
+            raise OutputLimitExceeded(STATE.violation)
+        self._parts.append(s)
+        return len(s)
+
+    def writable(self) -> bool:
+        return True
+
+    def flush(self) -> None:
+        return None
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise io.UnsupportedOperation("the sandbox's streams have no file descriptor")
+
+    @property
+    def buffer(self) -> _BytesSink:
+        return _BytesSink(self)
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+    def getvalue(self) -> str:
+        return "".join(self._parts)
+
+
+class _BytesSink:
+    """`sys.stdout.buffer` for code that writes bytes."""
+
+    def __init__(self, text: CappedOutput) -> None:
+        self._text = text
+
+    def write(self, b: bytes) -> int:
+        self._text.write(bytes(b).decode("utf-8", "replace"))
+        return len(b)
+
+    def flush(self) -> None:
+        return None
+
+
+class SandboxStdin(io.StringIO):
+    """`sys.stdin`: a StringIO with a lazily built `.buffer` for byte readers."""
+
+    _bytes: io.BytesIO | None = None
+
+    @property
+    def buffer(self) -> io.BytesIO:
+        if self._bytes is None:
+            self._bytes = io.BytesIO(self.getvalue()[self.tell():].encode("utf-8"))
+        return self._bytes
+
+    def fileno(self) -> int:
+        raise io.UnsupportedOperation("the sandbox's stdin has no file descriptor")
+
+
+# ---------------------------------------------------------------------------
+# Module proxies
+
+class ModuleProxy:
+    """Exposes allow-listed attributes of a module; nothing else, not even `os`
+    through `typing.sys` or `random._os`."""
+
+    __slots__ = ("_name", "_attrs", "__all__")
+
+    def __init__(self, name: str, attrs: dict[str, Any]) -> None:
+        object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_attrs", attrs)
+        object.__setattr__(self, "__all__", sorted(attrs))
+
+    def __getattr__(self, name: str) -> Any:
+        attrs = object.__getattribute__(self, "_attrs")
+        try:
+            return attrs[name]
+        except KeyError:
+            pass
+        mod = object.__getattribute__(self, "_name")
+        real = sys.modules.get(mod)
+        if real is not None and hasattr(real, name):
+            raise violation(f"{mod}.{name} is not available in the sandbox")
+        raise AttributeError(f"module {mod!r} has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise violation("modules are read-only in the sandbox")
+
+    def __delattr__(self, name: str) -> None:
+        raise violation("modules are read-only in the sandbox")
+
+    def __dir__(self) -> list[str]:
+        return sorted(object.__getattribute__(self, "_attrs"))
+
+    def __repr__(self) -> str:
+        return f"<module {object.__getattribute__(self, '_name')!r} (sandbox)>"
+
+
+class SysProxy(ModuleProxy):
+    """`sys` reduced to the streams, exit, recursion limit and a few constants."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "stdin":
+            return STATE.stdin
+        if name == "stdout":
+            return STATE.stdout
+        if name == "stderr":
+            return STATE.stderr
+        return ModuleProxy.__getattr__(self, name)
+
+
+_PROXY_TYPES = frozenset({ModuleProxy, SysProxy})
+
+
+def _sys_setrecursionlimit(limit: int) -> None:
+    if not isinstance(limit, int) or limit < 1:
+        raise ValueError("recursion limit must be a positive integer")
+    # capped: a huge limit only trades a RecursionError for a crashed worker
+    sys.setrecursionlimit(min(limit, STATE.max_recursion) + STATE.recursion_base)
+
+
+def _sys_getrecursionlimit() -> int:
+    return sys.getrecursionlimit() - STATE.recursion_base
+
+
+def _sys_exit(code: Any = None) -> None:
+    raise SystemExit(code)
+
+
+def _public_attrs(mod: Any, deny: frozenset[str] = frozenset()) -> dict[str, Any]:
+    out = {}
+    for name in dir(mod):
+        if name.startswith("_") or name in deny:
+            continue
+        value = getattr(mod, name)
+        if isinstance(value, types.ModuleType):
+            continue  # sub-modules are only reachable when allow-listed themselves
+        out[name] = value
+    return out
+
+
+def _only(mod: Any, names: str) -> dict[str, Any]:
+    return {n: getattr(mod, n) for n in names.split() if hasattr(mod, n)}
+
+
+class _GuardedAttrGetter:
+    """operator.attrgetter whose lookups go through the attribute guard."""
+
+    def __init__(self, *names: str) -> None:
+        for n in names:
+            if not isinstance(n, str):
+                raise TypeError("attribute name must be a string")
+        self._paths = [n.split(".") for n in names]
+
+    def __call__(self, obj: Any) -> Any:
+        values = []
+        for path in self._paths:
+            value = obj
+            for part in path:
+                value = guarded_getattr(value, part)
+            values.append(value)
+        return values[0] if len(values) == 1 else tuple(values)
+
+
+class _GuardedMethodCaller:
+    def __init__(self, name: str, /, *args: Any, **kwargs: Any) -> None:
+        self._name, self._args, self._kwargs = name, args, kwargs
+
+    def __call__(self, obj: Any) -> Any:
+        return guarded_getattr(obj, self._name)(*self._args, **self._kwargs)
+
+
+class _NoWarnings(contextlib.AbstractContextManager):  # type: ignore[type-arg]
+    def __init__(self, *a: Any, **k: Any) -> None:
+        pass
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+def _noop(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+def _build_modules() -> dict[str, ModuleProxy]:
+    m: dict[str, dict[str, Any]] = {}
+    for mod in (math, cmath, re, itertools, functools, heapq, bisect, statistics, fractions,
+                json, copy, hashlib, textwrap, unicodedata, array, queue, abc, numbers, keyword,
+                difflib, graphlib, base64, binascii, html, struct, zlib, calendar, pprint):
+        m[mod.__name__] = _public_attrs(mod)
+    m["collections"] = _public_attrs(collections)
+    m["collections.abc"] = _public_attrs(collections.abc)
+    m["string"] = _public_attrs(string, frozenset({"Formatter"}))
+    m["decimal"] = _public_attrs(
+        decimal, frozenset({"DefaultContext", "BasicContext", "ExtendedContext"}))
+    m["datetime"] = _public_attrs(datetime, frozenset({"datetime_CAPI"}))
+    m["random"] = _public_attrs(random, frozenset({"SystemRandom"}))
+    m["typing"] = _public_attrs(typing, frozenset({"get_type_hints", "ForwardRef", "io", "re"}))
+    m["dataclasses"] = _public_attrs(dataclasses)
+    m["enum"] = _public_attrs(enum, frozenset(
+        {"global_enum", "global_str", "global_enum_repr", "global_flag_repr"}))
+    operator_attrs = _public_attrs(operator)
+    operator_attrs["attrgetter"] = _GuardedAttrGetter
+    operator_attrs["methodcaller"] = _GuardedMethodCaller
+    m["operator"] = operator_attrs
+    m["time"] = _only(time, "time time_ns perf_counter perf_counter_ns monotonic monotonic_ns "
+                            "process_time process_time_ns sleep strftime strptime gmtime "
+                            "localtime mktime ctime asctime struct_time")
+    m["io"] = _only(io, "StringIO BytesIO")
+    m["contextlib"] = _only(contextlib, "contextmanager suppress nullcontext ExitStack closing "
+                                        "AbstractContextManager redirect_stdout redirect_stderr")
+    m["ast"] = _only(ast, "literal_eval parse dump unparse walk NodeVisitor NodeTransformer "
+                          "iter_child_nodes iter_fields")
+    m["types"] = _only(types, "SimpleNamespace GeneratorType MappingProxyType NoneType")
+    m["warnings"] = {"warn": _noop, "filterwarnings": _noop, "simplefilter": _noop,
+                     "resetwarnings": _noop, "catch_warnings": _NoWarnings}
+    import __future__ as future_mod
+
+    m["__future__"] = _public_attrs(future_mod)
+    # `import os` is common and often unused; give a husk so the import works
+    # and any real use (os.system, os.environ ...) is a violation.
+    m["os.path"] = _only(__import__("posixpath"),
+                         "join basename dirname splitext split normpath sep")
+    m["os"] = {"linesep": "\n", "sep": "/", "name": "posix"}
+    sys_attrs: dict[str, Any] = {
+        "setrecursionlimit": _sys_setrecursionlimit,
+        "getrecursionlimit": _sys_getrecursionlimit,
+        "exit": _sys_exit,
+        "maxsize": sys.maxsize,
+        "maxunicode": sys.maxunicode,
+        "byteorder": sys.byteorder,
+        "float_info": sys.float_info,
+        "int_info": sys.int_info,
+        "hash_info": sys.hash_info,
+        "version": sys.version,
+        "version_info": sys.version_info,
+        "hexversion": sys.hexversion,
+        "platform": sys.platform,
+        "getsizeof": sys.getsizeof,
+        "intern": sys.intern,
+        "argv": ("main.py",),
+        "getdefaultencoding": sys.getdefaultencoding,
+    }
+    for name in ("set_int_max_str_digits", "get_int_max_str_digits"):
+        if hasattr(sys, name):
+            sys_attrs[name] = getattr(sys, name)
+    proxies: dict[str, ModuleProxy] = {}
+    for name, attrs in m.items():
+        proxies[name] = ModuleProxy(name, attrs)
+    proxies["sys"] = SysProxy("sys", sys_attrs)
+    # sub-modules hang off their parents
+    for name in list(proxies):
+        if "." in name:
+            parent, child = name.rsplit(".", 1)
+            object.__getattribute__(proxies[parent], "_attrs")[child] = proxies[name]
+            object.__setattr__(proxies[parent], "__all__",
+                               sorted(object.__getattribute__(proxies[parent], "_attrs")))
+    return proxies
+
+
+MODULES = _build_modules()
+
+# Importing these is an attempt at something the sandbox forbids.
+HOSTILE_MODULES = frozenset(
+    """
+    subprocess socket ctypes _ctypes shutil signal threading _thread multiprocessing concurrent
+    asyncio pty importlib builtins gc inspect pickle _pickle marshal shelve tempfile pathlib
+    glob resource mmap fcntl select selectors code codeop runpy sysconfig site posix nt
+    posixpath ntpath faulthandler tracemalloc urllib http ftplib smtplib telnetlib ssl
+    webbrowser sqlite3 dbm zipfile tarfile fileinput pdb trace dis platform pwd grp termios tty
+    readline atexit imp zipimport pkgutil linecache tokenize _io _posixsubprocess
+    _signal socketserver xmlrpc wsgiref logging cffi sys os io types weakref ctypes.util
+    """.split()
+)
+
+
+def guarded_import(name: str, globals: Any = None, locals: Any = None,  # noqa: A002
+                   fromlist: Any = (), level: int = 0) -> Any:
+    if not isinstance(name, str):
+        raise TypeError("module name must be a string")
+    if level:
+        raise ImportError("relative imports are not available in the sandbox")
+    if name in MODULES:
+        if fromlist or "." not in name:
+            return MODULES[name]
+        return MODULES[name.split(".")[0]]
+    top = name.split(".")[0]
+    if top in HOSTILE_MODULES or name in HOSTILE_MODULES or top.startswith("_"):
+        raise violation(f"importing {name!r} is not allowed in the sandbox")
+    raise ModuleNotFoundError(f"No module named {name!r} (not available in the sandbox)",
+                              name=name)
+
+
+def _guarded_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+    if file == 0 and isinstance(mode, str) and "r" in mode:
+        return STATE.stdin.buffer if "b" in mode else STATE.stdin
+    if file in (1, 2) and isinstance(mode, str) and "w" in mode:
+        return STATE.stdout if file == 1 else STATE.stderr
+    raise violation(f"file access is not allowed: open({file!r})")
+
+
+def _forbidden(name: str, why: str) -> Callable[..., Any]:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise violation(f"{name}() is not allowed: {why}")
+
+    refuse.__name__ = name
+    return refuse
+
+
+def _guarded_type(*args: Any) -> Any:
+    if len(args) == 1:
+        return type(args[0])
+    if len(args) == 3:
+        name, bases, ns = args
+        for key in ns:
+            if isinstance(key, str) and is_dunder(key) and key not in MAGIC_METHODS and key not in (
+                "__slots__", "__module__", "__qualname__", "__doc__"
+            ):
+                raise violation(f"type(): the special name {key!r} is not allowed")
+        return SANDBOX_METACLASS(name, tuple(bases), dict(ns))
+    raise TypeError("type() takes 1 or 3 arguments")
+
+
+def _exit(code: Any = None) -> None:
+    raise SystemExit(code)
+
+
+def _build_builtins() -> dict[str, Any]:
+    names = """
+    abs all any ascii bin bool bytearray bytes callable chr classmethod complex dict dir divmod
+    enumerate filter float format frozenset hash hex id input int isinstance issubclass iter
+    len list map max memoryview min next object oct ord pow print property range repr reversed
+    round set slice sorted staticmethod str sum super tuple zip aiter anext
+    None True False Ellipsis NotImplemented __build_class__
+    """.split()
+    b: dict[str, Any] = {n: getattr(builtins, n) for n in names if hasattr(builtins, n)}
+    for name in dir(builtins):
+        value = getattr(builtins, name)
+        if isinstance(value, type) and issubclass(value, BaseException):
+            b[name] = value
+    b.update(
+        getattr=guarded_getattr,
+        hasattr=guarded_hasattr,
+        setattr=guarded_setattr,
+        delattr=guarded_delattr,
+        vars=guarded_vars,
+        type=_guarded_type,
+        open=_guarded_open,
+        exit=_exit,
+        quit=_exit,
+        __import__=guarded_import,
+        compile=_forbidden("compile", "it would create unchecked code"),
+        globals=_forbidden("globals", "it exposes the namespace"),
+        locals=_forbidden("locals", "it exposes the namespace"),
+        breakpoint=_forbidden("breakpoint", "there is no debugger"),
+        help=_forbidden("help", "there is no interactive help"),
+        eval=_forbidden("eval", "it would run unchecked code"),
+        exec=_forbidden("exec", "it would run unchecked code"),
+    )
+    return b
+
+
+SAFE_BUILTINS = _build_builtins()
+
+GUARDS: dict[str, Any] = {
+    "_getattr_": guarded_getattr,
+    "_getitem_": operator.getitem,
+    "_write_": guarded_write,
+    "_getiter_": iter,
+    "_iter_unpack_sequence_": _iter_unpack_passthrough,
+    "_unpack_sequence_": _unpack_passthrough,
+    "_apply_": lambda f, *a, **k: f(*a, **k),
+    "_inplacevar_": _forbidden("_inplacevar_", "internal"),
+    "__metaclass__": SANDBOX_METACLASS,
+}
+
+
+# ---------------------------------------------------------------------------
+# Turning results into comparison-ready plain data
+
+class _Opaque(Exception):
+    pass
+
+
+class _TooBig(Exception):
+    pass
+
+
+_SCALARS = frozenset({int, float, str, bool, type(None), bytes, complex})
+_ITERATOR_TYPES = (types.GeneratorType, map, filter, zip, enumerate, reversed,
+                   itertools.chain, itertools.islice, itertools.count, itertools.cycle,
+                   itertools.product, itertools.permutations, itertools.combinations,
+                   itertools.accumulate, itertools.groupby, collections.abc.Iterator)
+
+
+def _qualname(t: type) -> str:
+    return getattr(t, "__qualname__", None) or t.__name__
+
+
+class ValueEncoder:
+    """Converts a value to plain data (or `Obj`), within a node budget."""
+
+    def __init__(self, max_nodes: int) -> None:
+        self.budget = max_nodes
+        self.path: set[int] = set()
+
+    def encode(self, obj: Any) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            raise _TooBig
+        t = type(obj)
+        if t in _SCALARS:
+            return obj
+        if t is list or t is tuple or t is dict or t is set or t is frozenset:
+            return self._container(obj, t)
+        if isinstance(obj, enum.Enum):
+            return Obj(_qualname(t), obj.name)
+        for base in (bool, int, float, str, bytes):
+            if isinstance(obj, base):
+                return base(obj)
+        if isinstance(obj, tuple):  # namedtuple: equal to a tuple in Python too
+            return self._container(obj, tuple)
+        if isinstance(obj, (dict, list, set, frozenset)):
+            base = next(b for b in (dict, list, set, frozenset) if isinstance(obj, b))
+            return self._container(obj, base)
+        if isinstance(obj, collections.deque):
+            return Obj("deque", self._container(list(obj), list))
+        if isinstance(obj, bytearray):
+            return Obj("bytearray", bytes(obj))
+        if isinstance(obj, decimal.Decimal):
+            return Obj("Decimal", str(obj))
+        if isinstance(obj, fractions.Fraction):
+            return Obj("Fraction", (obj.numerator, obj.denominator))
+        if isinstance(obj, (datetime.date, datetime.time)):
+            return Obj(t.__name__, obj.isoformat())
+        if isinstance(obj, datetime.timedelta):
+            return Obj("timedelta", obj.total_seconds())
+        if isinstance(obj, range):
+            return Obj("range", (obj.start, obj.stop, obj.step))
+        if isinstance(obj, (collections.abc.KeysView, collections.abc.ItemsView)):
+            return Obj(t.__name__, self._container(list(obj), list))
+        if isinstance(obj, collections.abc.ValuesView):
+            return Obj(t.__name__, self._container(list(obj), list))
+        if isinstance(obj, BaseException):
+            return Obj(_qualname(t), self._container(tuple(obj.args), tuple))
+        if isinstance(obj, _ITERATOR_TYPES):
+            items = []
+            for item in obj:  # runs the code's generator: we are under the timer
+                items.append(item)
+                if len(items) > self.budget:
+                    raise _TooBig
+            return Obj("iterator", self._container(items, list))
+        if is_sandbox_object(obj) and not isinstance(obj, type) and t is not types.FunctionType:
+            return Obj(_qualname(t), self._fields(obj))
+        if isinstance(obj, types.SimpleNamespace):
+            return Obj("SimpleNamespace", self._fields(obj))
+        raise _Opaque
+
+    def _fields(self, obj: Any) -> Any:
+        if id(obj) in self.path:
+            raise _Opaque
+        self.path.add(id(obj))
+        try:
+            if dataclasses.is_dataclass(obj):
+                data = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+            else:
+                data = dict(getattr(obj, "__dict__", {}))
+                for cls in type(obj).__mro__:
+                    for slot in cls.__dict__.get("__slots__", ()) or ():
+                        if isinstance(slot, str) and hasattr(obj, slot) and slot not in data:
+                            data[slot] = getattr(obj, slot)
+            return {k: self.encode(v) for k, v in data.items() if not is_dunder(str(k))}
+        finally:
+            self.path.discard(id(obj))
+
+    def _container(self, obj: Any, kind: type) -> Any:
+        oid = id(obj)
+        if oid in self.path:
+            raise _Opaque  # cycle: compare by repr instead
+        self.path.add(oid)
+        try:
+            enc = self.encode
+            if kind is list:
+                return [enc(x) for x in obj]
+            if kind is tuple:
+                return tuple(enc(x) for x in obj)
+            if kind is dict:
+                return {enc(k): enc(v) for k, v in obj.items()}
+            try:
+                return kind(enc(x) for x in obj)
+            except TypeError:  # an element became unhashable: keep a sorted list
+                return Obj(kind.__name__, sorted((enc(x) for x in obj), key=repr))
+        finally:
+            self.path.discard(oid)
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def repr_digest(text: str) -> str:
+    """Digest of a repr with memory addresses removed (they differ run to run)."""
+    return hashlib.sha256(_ADDRESS.sub(" at 0x?", text).encode("utf-8", "replace")).hexdigest()
+
+
+# ---------------------------------------------------------------------------
+# Running one test
+
+_CACHE: collections.OrderedDict[str, CompileResult] = collections.OrderedDict()
+_CACHE_SIZE = 256
+
+
+def compile_cached(code: str) -> CompileResult:
+    hit = _CACHE.get(code)
+    if hit is not None:
+        _CACHE.move_to_end(code)
+        return hit
+    result = compile_sandboxed(code)
+    _CACHE[code] = result
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return result
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    if STATE.armed:
+        STATE.timed_out = True
+        raise SandboxTimeout()
+
+
+def _arm(timeout: float) -> None:
+    # after the first expiry, fire again every 50 ms: code that swallows the
+    # exception keeps getting interrupted until the pool's hard kill
+    STATE.timed_out = False
+    STATE.armed = True
+    signal.setitimer(signal.ITIMER_REAL, timeout, 0.05)
+
+
+def _disarm() -> None:
+    STATE.armed = False
+    signal.setitimer(signal.ITIMER_REAL, 0, 0)
+
+
+def _cpu_seconds() -> float:
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
+def _set_cpu_limit(timeout: float) -> None:
+    # Backstop for C loops that never return to the interpreter (the wall-clock
+    # SIGALRM cannot interrupt them): SIGXCPU's default action kills the worker.
+    soft = int(_cpu_seconds() + timeout) + 2
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+    except (ValueError, OSError):
+        pass
+
+
+_DECIMAL_CONTEXT = decimal.Context()
+_INT_DIGITS = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else 0
+
+
+def _reset_library_state() -> None:
+    """Library state code may change through allowed APIs, reset before each test."""
+    random.seed(0)
+    decimal.setcontext(_DECIMAL_CONTEXT.copy())
+    sys.setrecursionlimit(1000 + STATE.recursion_base)
+    if _INT_DIGITS:
+        sys.set_int_max_str_digits(_INT_DIGITS)
+
+
+def _error_line(exc: BaseException) -> int | None:
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == SANDBOX_FILENAME:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    if line is None and isinstance(exc, SyntaxError) and exc.filename == SANDBOX_FILENAME:
+        line = exc.lineno
+    return line
+
+
+def _describe(exc: BaseException) -> tuple[str, str, int | None]:
+    etype = type(exc).__name__
+    try:
+        msg = str(exc)
+    except BaseException:  # noqa: BLE001 - a broken __str__ must not break the harness
+        msg = "<unprintable message>"
+    if len(msg) > 2000:
+        msg = msg[:2000] + "…"
+    line = _error_line(exc)
+    text = f"{etype}: {msg}" if msg else etype
+    if line is not None:
+        text += f" (line {line})"
+    return etype, text, line
+
+
+def run_test(compiled: CompileResult, entry: str | None, mode: str, text: str,
+             limits: dict[str, Any]) -> dict[str, Any]:
+    """Run one test of already-compiled code; returns Outcome fields."""
+    timeout = limits["timeout_s"]
+    out: dict[str, Any] = {"status": "ok", "mode": mode}
+    STATE.violation = None
+    STATE.violation_line = None
+    STATE.stdout = CappedOutput(limits["max_output_bytes"], "stdout")
+    STATE.stderr = CappedOutput(limits["max_output_bytes"], "stderr")
+    STATE.stdin = SandboxStdin(text if mode == "program" else "")
+    ns: dict[str, Any] = dict(GUARDS)
+    ns["__builtins__"] = dict(SAFE_BUILTINS)  # a copy: tampering stays in this test
+    ns["__name__"] = "__main__" if mode == "program" else "__sandbox__"
+    ns["__file__"] = SANDBOX_FILENAME
+    real_streams = sys.stdin, sys.stdout, sys.stderr
+    started = time.perf_counter()
+    _set_cpu_limit(timeout)
+    try:
+        try:
+            _reset_library_state()
+            sys.stdin, sys.stdout, sys.stderr = STATE.stdin, STATE.stdout, STATE.stderr
+            _arm(timeout)
+            _execute(compiled, entry, mode, text, ns, out, limits)
+        finally:
+            _disarm()
+            sys.stdin, sys.stdout, sys.stderr = real_streams
+    except SandboxTimeout:
+        out.update(status="timeout", error=f"timed out after {timeout:g} s")
+    except SandboxViolation as exc:
+        out.update(status="violation", error=str(exc), error_type="SandboxViolation",
+                   line=_error_line(exc))
+    except MemoryError:
+        out.update(status="memory", error="memory limit exceeded", error_type="MemoryError")
+    except BaseException as exc:  # noqa: BLE001 - harness must report, never die
+        etype, msg, line = _describe(exc)
+        out.update(status="error", error=msg, error_type=etype, line=line)
+    out["duration_ms"] = (time.perf_counter() - started) * 1000.0
+    # Decisions that swallowing cannot undo:
+    if STATE.timed_out:
+        out.update(status="timeout", error=f"timed out after {timeout:g} s")
+        for key in ("value", "args_after"):
+            out.pop(key, None)
+    elif STATE.violation is not None:
+        out.update(status="violation", error=STATE.violation, error_type="SandboxViolation",
+                   line=STATE.violation_line)
+        for key in ("value", "args_after"):
+            out.pop(key, None)
+    stdout, stderr = STATE.stdout.getvalue(), STATE.stderr.getvalue()
+    out["stdout"] = stdout
+    out["stderr"] = stderr
+    if mode == "program" and out["status"] == "ok":
+        out["output"] = stdout
+    STATE.stdout = STATE.stderr = STATE.stdin = None
+    ns.clear()
+    return out
+
+
+def _execute(compiled: CompileResult, entry: str | None, mode: str, text: str,
+             ns: dict[str, Any], out: dict[str, Any], limits: dict[str, Any]) -> None:
+    if mode == "program":
+        try:
+            exec(compiled.code, ns)  # noqa: S102 - compiled under the policy
+        except SystemExit as exc:  # exit()/sys.exit() end a program normally
+            code = exc.code
+            if code not in (None, 0):
+                out.update(status="error", error_type="SystemExit",
+                           error=f"SystemExit: {code!r}")
+        return
+    try:
+        args, kwargs = parse_call_args(text)
+    except ArgumentError as exc:
+        out.update(status="invalid", error=f"ArgumentError: {exc}", error_type="ArgumentError")
+        return
+    exec(compiled.code, ns)  # noqa: S102 - compiled under the policy
+    fn = ns.get(entry or "")
+    if fn is None:
+        out.update(status="error", error_type="NameError",
+                   error=f"NameError: entry point {entry!r} is not defined")
+        return
+    if not callable(fn):
+        out.update(status="error", error_type="TypeError",
+                   error=f"TypeError: entry point {entry!r} is not callable")
+        return
+    result = fn(*args, **kwargs)
+    try:
+        out["output"] = _truncate(repr(result), limits["max_repr_chars"])
+    except (SandboxTimeout, SandboxViolation, MemoryError):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - a broken __repr__ is the code's error
+        etype, msg, line = _describe(exc)
+        out.update(status="error", error=f"{msg} (in repr of the result)", error_type=etype,
+                   line=line)
+        return
+    encoder = ValueEncoder(limits["max_value_nodes"])
+    try:
+        out["value"] = encoder.encode(result)
+        out["args_after"] = (encoder.encode(args), encoder.encode(kwargs))
+    except (_Opaque, _TooBig, RecursionError):
+        out["comparable"] = False
+        out["value"] = None
+        out["args_after"] = None
+        try:
+            out["output_digest"] = repr_digest(repr(result) + "|" + repr((args, kwargs)))
+        except (SandboxTimeout, SandboxViolation, MemoryError):
+            raise
+        except BaseException:  # noqa: BLE001
+            out["output_digest"] = repr_digest(out["output"])
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + f"… [{len(text) - limit} more]"
+
+
+def compile_for_job(code: str, timeout: float) -> tuple[CompileResult | None, dict[str, Any]]:
+    """Compile under the timer. Returns (result, outcome-if-it-failed)."""
+    started = time.perf_counter()
+    try:
+        try:
+            _arm(timeout)
+            result = compile_cached(code)
+        finally:
+            _disarm()
+    except SandboxTimeout:
+        return None, {"status": "timeout", "error": "compilation timed out"}
+    except MemoryError:
+        return None, {"status": "memory", "error": "memory limit exceeded while compiling"}
+    took = (time.perf_counter() - started) * 1000.0
+    if result.code is not None:
+        return result, {}
+    if result.syntax_error is not None:
+        exc = result.syntax_error
+        return None, {
+            "status": "error",
+            "error_type": type(exc).__name__,
+            "error": f"{type(exc).__name__}: {result.errors[0]}",
+            "line": exc.lineno,
+            "duration_ms": took,
+        }
+    first = result.errors[0]
+    line = None
+    if first.startswith("line "):
+        head = first[5:].split(":", 1)[0]
+        line = int(head) if head.isdigit() else None
+    reason = "; ".join(result.errors[:5])
+    if len(result.errors) > 5:
+        reason += f"; and {len(result.errors) - 5} more"
+    return None, {"status": "rejected", "error": f"refused by the sandbox policy: {reason}",
+                  "error_type": "PolicyError", "line": line, "duration_ms": took}
+
+
+def cleanup_after_job(timeout: float) -> bool:
+    """Drop what a job left in library caches and collect garbage, under the timer
+    (finalizers of the code's objects run here, not during someone else's test).
+    Returns False when the cleanup itself misbehaved (the worker should go)."""
+    try:
+        try:
+            _arm(timeout)
+            re.purge()
+            for clear in getattr(typing, "_cleanups", ()):
+                clear()
+            gc.collect()
+        finally:
+            _disarm()
+    except BaseException:  # noqa: BLE001
+        return False
+    return STATE.violation is None
+
+
+def init_worker_state(limits: dict[str, Any]) -> None:
+    """Called once in a fresh worker before the first job."""
+    STATE.max_recursion = int(limits.get("max_recursion", 200_000))
+    signal.signal(signal.SIGALRM, _on_alarm)
+
+
+def measure_depth() -> int:
+    """Frames between the worker's loop and the sandboxed code (for the recursion limit)."""
+    frame = sys._getframe()
+    depth = 0
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    return depth + 8

@@ -1,0 +1,52 @@
+"""Message encoding between the pool and its workers.
+
+Parent -> worker messages are ordinary pickles (the parent is trusted).
+Worker -> parent messages are decoded with a *restricted* unpickler: a worker
+runs untrusted code, and a plain `pickle.loads` of whatever it sends would
+hand a successful escape a second one, into the parent. Only plain data and
+our `Obj` can come back.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+from typing import Any
+
+from .outcome import Obj
+
+PROTOCOL = 5
+MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+
+_ALLOWED = {
+    ("builtins", "complex"): complex,
+    ("builtins", "set"): set,
+    ("builtins", "frozenset"): frozenset,
+    ("builtins", "bytearray"): bytearray,
+    ("semi_core.sandbox.outcome", "Obj"): Obj,
+}
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return _ALLOWED[(module, name)]
+        except KeyError:
+            raise pickle.UnpicklingError(f"refused to load {module}.{name}") from None
+
+    def persistent_load(self, pid: Any) -> Any:
+        raise pickle.UnpicklingError("persistent ids are not allowed")
+
+
+def dumps(obj: Any) -> bytes:
+    return pickle.dumps(obj, protocol=PROTOCOL)
+
+
+def loads_untrusted(data: bytes) -> Any:
+    """Decode a message from a worker; raises pickle.UnpicklingError on anything odd."""
+    try:
+        return _RestrictedUnpickler(io.BytesIO(data)).load()
+    except pickle.UnpicklingError:
+        raise
+    except Exception as exc:  # truncated or malformed data
+        raise pickle.UnpicklingError(f"bad message: {exc}") from None

@@ -1,0 +1,285 @@
+"""The zygote and worker processes (child side of the pool).
+
+The pool starts one *zygote* per pool with `python -c` (a fresh, small
+interpreter, not a fork of a possibly huge, multi-threaded parent such as a
+Streamlit server), with PYTHONHASHSEED fixed. The zygote imports the sandbox
+runtime and every allow-listed module once, moves into a fresh network
+namespace when the kernel allows it, freezes its heap for the garbage
+collector, and then forks workers on request: forking this warm, small
+process costs a few milliseconds, so recycling workers is cheap.
+
+Each worker then locks itself down before running anything: parent-death
+signal, stdio to /dev/null, fds closed, RLIMIT_CORE/FSIZE = 0, RLIMIT_AS,
+RLIMIT_NOFILE small, privileges dropped to nobody when root, RLIMIT_NPROC = 0
+(no fork, no threads), and per test RLIMIT_CPU as a backstop for C loops.
+
+Control protocol (pool <-> zygote, SOCK_SEQPACKET): b"S" -> the zygote forks
+a worker and answers its pid with one end of a fresh socketpair (SCM_RIGHTS);
+b"R"+pid -> the zygote reaps that worker and answers its wait status;
+b"Q" or EOF -> the zygote kills its workers, reaps them and exits.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
+import os
+import pickle
+import signal
+import socket
+import struct
+import sys
+import time
+import traceback
+from multiprocessing.connection import Connection
+from typing import Any
+
+from . import wire
+
+CTL_REQUEST = struct.Struct("!cq")
+CTL_PID = struct.Struct("!q")
+CTL_STATUS = struct.Struct("!qi")
+CLONE_NEWNET = 0x40000000
+PR_SET_PDEATHSIG = 1
+NOBODY = 65534
+WORKER_FD = 3
+FLUSH_S = 0.02  # a worker reports finished tests at least this often
+STOP_STATUSES = frozenset({"timeout", "memory", "violation", "crashed"})
+
+_libc: Any = None
+
+
+def _load_libc() -> Any:
+    global _libc
+    if _libc is None:
+        try:
+            _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        except OSError:
+            _libc = False
+    return _libc
+
+
+def _try_unshare_network() -> bool:
+    """Move the zygote (and so every worker) into an empty network namespace."""
+    libc = _load_libc()
+    if not libc:
+        return False
+    try:
+        return libc.unshare(CLONE_NEWNET) == 0
+    except (AttributeError, OSError):
+        return False
+
+
+def zygote_main(cfg: dict[str, Any]) -> None:
+    from . import runtime  # noqa: F401 - the warm-up: loaded once, shared by all workers
+
+    ctl = socket.socket(fileno=cfg["ctl_fd"])
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the pool decides when we stop
+    _load_libc()
+    netns = bool(cfg["limits"].get("network_namespace", True)) and _try_unshare_network()
+    children: set[int] = set()
+    gc.collect()
+    gc.freeze()  # keep the warm heap shared copy-on-write in the workers
+    ctl.send(b"ready:" + (b"netns" if netns else b"nonetns"))
+    try:
+        while True:
+            try:
+                data = ctl.recv(64)
+            except InterruptedError:
+                continue
+            except OSError:
+                break
+            if not data or data[:1] == b"Q":
+                break
+            op, pid = CTL_REQUEST.unpack(data[: CTL_REQUEST.size])
+            if op == b"S":
+                parent_end, child_end = socket.socketpair()
+                zygote_pid = os.getpid()
+                pid = os.fork()
+                if pid == 0:  # worker
+                    try:
+                        ctl.close()
+                        parent_end.close()
+                        worker_main(child_end, cfg, zygote_pid)
+                    finally:
+                        os._exit(0)
+                child_end.close()
+                children.add(pid)
+                socket.send_fds(ctl, [CTL_PID.pack(pid)], [parent_end.fileno()])
+                parent_end.close()
+            elif op == b"R":
+                status = -1
+                if pid in children:
+                    try:
+                        _, status = os.waitpid(pid, 0)
+                    except ChildProcessError:
+                        status = -1
+                    children.discard(pid)
+                ctl.send(CTL_STATUS.pack(pid, status))
+    finally:
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in children:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+        os._exit(0)
+
+
+def _lock_down(cfg: dict[str, Any], zygote_pid: int) -> None:
+    import resource
+
+    limits = cfg["limits"]
+    libc = _load_libc()
+    if libc:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != zygote_pid:  # the zygote died before prctl took effect
+        os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes fail with EFBIG instead
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    if not cfg.get("debug"):
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+    os.close(devnull)
+    os.closerange(WORKER_FD + 1, 65536)
+    os.chdir("/")
+    os.umask(0o777)
+    mem = int(limits["memory_mb"]) * 1024 * 1024
+
+    def setlimit(which: int, soft: int, hard: int | None = None) -> None:
+        try:
+            resource.setrlimit(which, (soft, soft if hard is None else hard))
+        except (ValueError, OSError):
+            pass
+
+    setlimit(resource.RLIMIT_CORE, 0)
+    setlimit(resource.RLIMIT_FSIZE, 0)
+    setlimit(resource.RLIMIT_AS, mem)
+    setlimit(resource.RLIMIT_NOFILE, 16)
+    _, stack_hard = resource.getrlimit(resource.RLIMIT_STACK)
+    stack = min(64 * 1024 * 1024, mem // 4)
+    if stack_hard == resource.RLIM_INFINITY or stack_hard >= stack:
+        setlimit(resource.RLIMIT_STACK, stack, stack_hard)
+    if limits.get("drop_privileges", True) and os.geteuid() == 0:
+        try:
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+        except OSError:
+            pass
+    # after dropping privileges: root ignores RLIMIT_NPROC
+    setlimit(resource.RLIMIT_NPROC, 0)
+
+
+def worker_main(sock: socket.socket, cfg: dict[str, Any], zygote_pid: int) -> None:
+    from . import runtime
+
+    fd = sock.detach()
+    if fd != WORKER_FD:
+        os.dup2(fd, WORKER_FD)
+        os.close(fd)
+    try:
+        _lock_down(cfg, zygote_pid)
+        conn = Connection(WORKER_FD)
+        limits = cfg["limits"]
+        runtime.init_worker_state(limits)
+        runtime.STATE.recursion_base = runtime.measure_depth() + 10
+        _serve(conn, limits)
+    except BaseException:  # noqa: BLE001
+        if cfg.get("debug"):
+            traceback.print_exc()
+    finally:
+        os._exit(0)
+
+
+def _send(conn: Connection, message: tuple[Any, ...]) -> None:
+    from . import runtime
+
+    try:
+        data = wire.dumps(message)
+    except (pickle.PicklingError, RecursionError, TypeError, ValueError, MemoryError):
+        # a value that cannot travel: keep statuses and texts, drop the values
+        kind, job_id, results, *rest = message
+        stripped = []
+        for idx, out in results:
+            out = dict(out)
+            if out.pop("value", None) is not None or out.pop("args_after", None) is not None:
+                out["comparable"] = False
+                out.setdefault("output_digest", runtime.repr_digest(out.get("output", "")))
+            stripped.append((idx, out))
+        data = wire.dumps((kind, job_id, stripped, *rest))
+    conn.send_bytes(data)
+
+
+def _serve(conn: Connection, limits: dict[str, Any]) -> None:
+    import resource
+
+    from . import runtime
+
+    timeout = float(limits["timeout_s"])
+    max_tasks = int(limits["max_tasks_per_worker"])
+    rss_cap_kb = int(limits["memory_mb"]) * 1024 * 6 // 10
+    tasks_run = 0
+    while True:
+        try:
+            data = conn.recv_bytes()
+        except (EOFError, OSError):
+            return
+        job = pickle.loads(data)  # from the pool: trusted
+        job_id, code, entry, mode, items, single = job
+        compiled, failed = runtime.compile_for_job(code, timeout)
+        if compiled is None:
+            results = [(idx, dict(failed)) for idx, _ in items]
+            recycle = failed.get("status") in STOP_STATUSES
+            _send(conn, ("d", job_id, results, recycle))
+            if recycle:
+                return
+            continue
+        pending: list[tuple[int, dict[str, Any]]] = []
+        last_flush = time.monotonic()
+        stop = False
+        for idx, text in items:
+            out = runtime.run_test(compiled, entry, mode, text, limits)
+            pending.append((idx, out))
+            tasks_run += 1
+            if out["status"] in STOP_STATUSES:
+                stop = True  # the worker's state is suspect: report and go
+                break
+            now = time.monotonic()
+            if single or now - last_flush > FLUSH_S:
+                _send(conn, ("r", job_id, pending))
+                pending = []
+                last_flush = now
+        clean = stop or runtime.cleanup_after_job(timeout)
+        rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        recycle = stop or not clean or tasks_run >= max_tasks or rss_kb > rss_cap_kb
+        _send(conn, ("d", job_id, pending, recycle))
+        if recycle:
+            return
+
+
+BOOT = (
+    "import json, sys, types\n"
+    "cfg = json.loads(sys.argv[1])\n"
+    "sys.path.insert(0, cfg['root'])\n"
+    # a stub parent package: the zygote must not run semi_core/__init__.py,
+    # which may grow imports the sandbox does not need
+    "pkg = types.ModuleType('semi_core'); pkg.__path__ = [cfg['pkg']]\n"
+    "sys.modules['semi_core'] = pkg\n"
+    "from semi_core.sandbox.worker import zygote_main\n"
+    "zygote_main(cfg)\n"
+)
+
+
+def zygote_command(cfg: dict[str, Any]) -> list[str]:
+    import json
+
+    return [sys.executable, "-B", "-c", BOOT, json.dumps(cfg)]
