@@ -1,0 +1,16 @@
+"""Semi-Instruct Studio: the Streamlit entry point (`streamlit run app.py`)."""
+
+import streamlit as st
+
+from pages._shared import get_store
+
+st.set_page_config(page_title="Semi-Instruct Studio", page_icon="🧪", layout="wide")
+
+store = get_store()
+with st.sidebar:
+    st.caption(f"Database: `{store.path}`")
+
+navigation = st.navigation(
+    [st.Page("pages/overview.py", title="Overview", icon="📊", default=True)]
+)
+navigation.run()

@@ -1,0 +1,162 @@
+"""`semi`: the command line. A thin skin over the library: every command parses its
+options, calls one plain function of `semi_core`, and prints the result."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from semi_core.sources import IngestReport, ingest, iter_source_files
+from semi_core.store import Store, StoreError, default_db_path
+
+console = Console(stderr=True)
+out = Console()
+
+
+@contextmanager
+def open_store(ctx: click.Context) -> Iterator[Store]:
+    """Open the database named by --db, turning store errors into one clear line."""
+    try:
+        store = Store(ctx.obj["db"])
+    except StoreError as error:
+        raise click.ClickException(str(error)) from None
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[current]}", style="dim"),
+        console=console,
+        transient=True,
+    )
+
+
+@click.group()
+@click.option(
+    "--db",
+    default=default_db_path,
+    show_default="$SEMI_DB, else semi.duckdb",
+    help="DuckDB database file.",
+)
+@click.version_option(package_name="semi-instruct-studio")
+@click.pass_context
+def main(ctx: click.Context, db: str) -> None:
+    """Semi-Instruct Studio: natural code in, validated instruction-code pairs out."""
+    ctx.ensure_object(dict)
+    ctx.obj["db"] = db
+
+
+def _print_ingest_report(report: IngestReport, as_json: bool) -> None:
+    if as_json:
+        out.print_json(json.dumps(report.to_dict()))
+        return
+    for problem in report.problems[:50]:
+        console.print(f"[yellow]skipped[/] {problem}", highlight=False)
+    if len(report.problems) > 50:
+        console.print(f"[yellow]… and {len(report.problems) - 50} more problems[/]")
+    table = Table(title="Ingest", show_header=False)
+    table.add_row("files read", str(report.files))
+    if report.rows:
+        table.add_row("dataset rows", str(report.rows))
+    table.add_row("snippets found", str(report.found))
+    table.add_row("  new", str(report.new))
+    table.add_row("  already stored", str(report.already_stored))
+    table.add_row("  duplicates", str(report.duplicates))
+    for kind, count in sorted(report.kinds.items()):
+        table.add_row(f"  kind: {kind}", str(count))
+    for reason, count in sorted(report.rejections.items()):
+        table.add_row(f"  rejected: {reason}", str(count))
+    for flag, count in sorted(report.flags.items()):
+        table.add_row(f"  flag: {flag}", str(count))
+    for reason, count in sorted(report.skipped_files.items()):
+        table.add_row(f"  files skipped: {reason}", str(count))
+    table.add_row("problems", str(len(report.problems)))
+    table.add_row("seconds", f"{report.seconds:.1f}")
+    out.print(table)
+
+
+def _run_ingest(store: Store, paths: list[str], **options: object) -> IngestReport:
+    total = sum(1 for p in paths if Path(p).exists() for _ in iter_source_files(Path(p)))
+    with progress_bar() as bar:
+        task = bar.add_task("ingest", total=total, current="")
+        return ingest(
+            store,
+            paths,
+            on_file=lambda done, path: bar.update(task, completed=done, current=path[-60:]),
+            **options,
+        )
+
+
+@main.command("ingest")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--code-column", help="Column holding the code in JSONL/JSON/Parquet/CSV files.")
+@click.option("--max-lines", default=200, show_default=True, help="Longer snippets are rejected.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def ingest_command(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    code_column: str | None,
+    max_lines: int,
+    as_json: bool,
+) -> None:
+    """Read natural code from Python files, folders and datasets into the store."""
+    with open_store(ctx) as store:
+        report = _run_ingest(store, list(paths), code_column=code_column, max_lines=max_lines)
+    _print_ingest_report(report, as_json)
+    if report.found == 0 and report.problems:
+        sys.exit(1)
+
+
+@main.command("demo")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def demo_command(ctx: click.Context, as_json: bool) -> None:
+    """Load the demo data: HumanEval's 164 problems and standard-library functions."""
+    from semi_core.demo import demo_paths
+
+    with open_store(ctx) as store:
+        report = _run_ingest(store, [str(p) for p in demo_paths()])
+    _print_ingest_report(report, as_json)
+
+
+@main.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@click.pass_context
+def stats_command(ctx: click.Context, as_json: bool) -> None:
+    """Counts per entity and per status."""
+    with open_store(ctx) as store:
+        counts = store.counts()
+    if as_json:
+        out.print_json(json.dumps(counts.to_dict()))
+        return
+    table = Table(title=f"{ctx.obj['db']}")
+    table.add_column("entity")
+    table.add_column("rows", justify="right")
+    table.add_column("by status")
+    for entity, total in counts.entities.items():
+        detail = counts.by_status.get(entity, {})
+        table.add_row(entity, str(total), ", ".join(f"{k}: {v}" for k, v in detail.items()))
+    kinds = counts.by_status.get("snippet_kinds", {})
+    if kinds:
+        table.add_row("  snippet kinds", "", ", ".join(f"{k}: {v}" for k, v in kinds.items()))
+    out.print(table)
+
+
+if __name__ == "__main__":
+    main()

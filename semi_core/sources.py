@@ -1,0 +1,739 @@
+"""Natural code in: Python files and folders, and JSONL/JSON/Parquet/CSV datasets → snippets.
+
+A *snippet* is one unit of natural code that can run on its own: a top-level function
+together with what it needs from its file (imports, helpers, constants, classes it refers
+to), or a whole file that reads standard input (a *program*). Each snippet carries flags
+for what Semi-Instruct repairs, or a rejection with a reason when it cannot be used.
+
+Ingestion is idempotent: a snippet's id is the hash of its code with comments and spacing
+normalised, so the same code is stored once however often, or from wherever, it comes in.
+Bad input costs only itself: each problem is reported with its file and line.
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import builtins
+import functools
+import gzip
+import io
+import json
+import os
+import tokenize
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from semi_core.store import (
+    SNIPPET_COLUMNS,
+    TABULAR_READERS,
+    Store,
+    content_id,
+    read_table,
+    table_suffix,
+)
+
+CODE_COLUMNS = ("code", "content", "solution", "canonical_solution", "output")
+SKIP_DIRS = {
+    ".git", ".hg", ".svn", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache",
+    ".tox", ".nox", ".venv", "venv", "env", ".eggs", "node_modules", "site-packages",
+    "dist-packages",
+}  # fmt: skip
+MAX_LINES = 200
+MAX_CHARS = 20_000
+BATCH_SIZE = 2_000
+
+# Single-letter names that are idiomatic, not unclear.
+IDIOMATIC_SHORT_NAMES = {"i", "j", "k", "n", "m", "x", "y", "_"}
+BUILTIN_NAMES = set(dir(builtins))
+
+
+# ---------------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Problem:
+    """One piece of bad input: where it is and what is wrong with it."""
+
+    where: str  # "path" or "path:line"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did; printed by `semi ingest` and recorded with the run."""
+
+    files: int = 0
+    rows: int = 0
+    found: int = 0  # snippets found, usable or rejected, duplicates included
+    new: int = 0  # snippets stored by this ingest
+    already_stored: int = 0  # found, but an earlier ingest stored them
+    duplicates: int = 0  # repeats of a snippet seen earlier in this same ingest
+    kinds: dict[str, int] = field(default_factory=dict)
+    rejections: dict[str, int] = field(default_factory=dict)
+    flags: dict[str, int] = field(default_factory=dict)
+    skipped_files: dict[str, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dict(self.__dict__)
+        data["problems"] = [str(p) for p in self.problems]
+        return data
+
+
+@dataclass
+class Snippet:
+    source: str
+    path: str
+    line: int | None
+    name: str | None
+    kind: str  # 'function' | 'program'
+    entry_point: str | None
+    code: str
+    flags: list[str] = field(default_factory=list)
+    rejection: str | None = None
+    rejection_detail: str | None = None
+    metadata: dict[str, Any] | None = None
+    language: str = "python"
+    # The normalised code, when the caller already has it (saves tokenizing twice).
+    normalized: str | None = field(default=None, repr=False)
+
+    @functools.cached_property
+    def id(self) -> str:
+        return content_id(self.language, self.normalized or normalized_code(self.code))
+
+    def row(self) -> dict[str, Any]:
+        return {column: getattr(self, column) for column in SNIPPET_COLUMNS}
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # The id depends on the code: forget a cached id when the code changes.
+        if name in ("code", "language"):
+            self.__dict__.pop("id", None)
+            self.__dict__["normalized"] = None
+        super().__setattr__(name, value)
+
+
+# ---------------------------------------------------------------------------------------
+# Normalisation, flags, rejections
+# ---------------------------------------------------------------------------------------
+
+
+_LAYOUT_TOKENS = {
+    tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
+    tokenize.ENDMARKER,
+}  # fmt: skip
+
+
+def _code_tokens(code: str) -> list[tuple[int, str]] | None:
+    """(line, text) of each token that is not a comment or layout; None if untokenizable."""
+    try:
+        return [
+            (tok.start[0], tok.string)
+            for tok in tokenize.generate_tokens(io.StringIO(code).readline)
+            if tok.type not in _LAYOUT_TOKENS
+        ]
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return None
+
+
+def normalized_code(code: str) -> str:
+    """The code's tokens without comments or layout, so reformatting does not make it new."""
+    tokens = _code_tokens(code)
+    if tokens is None:
+        return " ".join(code.split())
+    return " ".join(text for _, text in tokens)
+
+
+def _statement_bodies(tree: ast.AST) -> Iterator[list[ast.stmt]]:
+    for node in ast.walk(tree):
+        for name in ("body", "orelse", "finalbody"):
+            body = getattr(node, name, None)
+            if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
+                yield body
+        for handler in getattr(node, "handlers", []) or []:
+            yield handler.body
+
+
+def _has_semicolon_joins(tree: ast.AST) -> bool:
+    for body in _statement_bodies(tree):
+        for first, second in zip(body, body[1:], strict=False):
+            if first.end_lineno == second.lineno:
+                return True
+    return False
+
+
+def _nesting_depth(node: ast.AST) -> int:
+    """How deeply comprehensions, lambdas and conditional expressions nest in `node`."""
+    nested = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Lambda, ast.IfExp)
+    own = 1 if isinstance(node, nested) else 0
+    return own + max((_nesting_depth(child) for child in ast.iter_child_nodes(node)), default=0)
+
+
+def _has_nested_one_liners(tree: ast.AST) -> bool:
+    for node in ast.walk(tree):
+        # A compound statement whose body shares its header's line: `if x: return y`.
+        if isinstance(node, ast.If | ast.For | ast.While | ast.With | ast.FunctionDef):
+            if (
+                node.body
+                and node.body[0].lineno == node.lineno
+                and not isinstance(node, ast.FunctionDef)
+            ):
+                return True
+        if isinstance(node, ast.stmt) and not isinstance(
+            node, ast.FunctionDef | ast.ClassDef | ast.AsyncFunctionDef
+        ):
+            if node.lineno == node.end_lineno and _nesting_depth(node) >= 2:
+                return True
+    return False
+
+
+def _has_assigned_lambdas(tree: ast.AST) -> bool:
+    return any(
+        isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Lambda)
+        for node in ast.walk(tree)
+    )
+
+
+def _has_unclear_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Short, non-idiomatic names: a function named in two letters or less, or two or
+    more one-letter parameters or locals beyond the idiomatic i, j, k, n, m, x, y."""
+    if len(function.name) <= 2:
+        return True
+    names = {arg.arg for arg in function.args.args + function.args.kwonlyargs}
+    names |= {
+        node.id
+        for node in ast.walk(function)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+    }
+    return len([n for n in names if len(n) == 1 and n not in IDIOMATIC_SHORT_NAMES]) >= 2
+
+
+def snippet_flags(tree: ast.AST, function: ast.FunctionDef | None) -> list[str]:
+    """What Semi-Instruct would repair in this code, as short flag names."""
+    flags = []
+    if function is not None and ast.get_docstring(function) is None:
+        flags.append("no_docstring")
+    if _has_nested_one_liners(tree):
+        flags.append("nested_one_liner")
+    if _has_semicolon_joins(tree):
+        flags.append("semicolon_joined")
+    if _has_assigned_lambdas(tree):
+        flags.append("lambda_assigned")
+    if function is not None and _has_unclear_names(function):
+        flags.append("unclear_names")
+    return flags
+
+
+def _too_long(code: str, max_lines: int) -> str | None:
+    lines = code.count("\n") + 1
+    if lines > max_lines:
+        return f"{lines} lines (limit {max_lines})"
+    if len(code) > MAX_CHARS:
+        return f"{len(code)} characters (limit {MAX_CHARS})"
+    return None
+
+
+# ---------------------------------------------------------------------------------------
+# Python source → snippets
+# ---------------------------------------------------------------------------------------
+
+
+def _is_main_guard(node: ast.stmt) -> bool:
+    return (
+        isinstance(node, ast.If)
+        and isinstance(node.test, ast.Compare)
+        and isinstance(node.test.left, ast.Name)
+        and node.test.left.id == "__name__"
+    )
+
+
+def _reads_stdin(node: ast.AST) -> bool:
+    for child in ast.walk(node):
+        if isinstance(child, ast.Call) and isinstance(child.func, ast.Name):
+            if child.func.id == "input":
+                return True
+        if isinstance(child, ast.Attribute) and child.attr == "stdin":
+            return True
+        if isinstance(child, ast.Name) and child.id == "stdin":
+            return True
+    return False
+
+
+def _defined_names(node: ast.stmt) -> set[str]:
+    """The module-level names a statement binds."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return {node.name}
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+    if isinstance(node, ast.Try):  # try: import fast except ImportError: fallback
+        return set().union(*(_defined_names(n) for n in node.body + node.orelse))
+    names = set()
+    targets = []
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+    elif isinstance(node, ast.AnnAssign | ast.AugAssign):
+        targets = [node.target]
+    for target in targets:
+        names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    return names
+
+
+def _used_names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} - BUILTIN_NAMES
+
+
+def _program_reads_stdin(tree: ast.Module) -> bool:
+    """Top-level code reads stdin directly, or through a function it calls by name."""
+    functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            continue
+        if _reads_stdin(node):
+            return True
+        called = {
+            c.func.id
+            for c in ast.walk(node)
+            if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)
+        }
+        if any(name in functions and _reads_stdin(functions[name]) for name in called):
+            return True
+    return False
+
+
+def _segment(source_lines: list[str], node: ast.stmt) -> str:
+    start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+    return "".join(source_lines[start - 1 : node.end_lineno]).rstrip() + "\n"
+
+
+class ModuleIndex:
+    """What each module-level statement of a file defines and uses, computed once per file
+    so that finding every function's dependencies stays linear in the file's size."""
+
+    def __init__(self, tree: ast.Module, source_lines: list[str]):
+        self.tree = tree
+        self.source_lines = source_lines
+        self._token_cache: tuple[list[tuple[int, str]], list[int]] | None = None
+        self.providers: dict[str, list[ast.stmt]] = {}
+        self.star_imports: list[ast.stmt] = []
+        self._uses: dict[int, set[str]] = {}
+        for node in tree.body:
+            if _is_main_guard(node):
+                continue
+            if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+                self.star_imports.append(node)
+                continue
+            for name in _defined_names(node):
+                self.providers.setdefault(name, []).append(node)
+
+    def uses(self, node: ast.AST) -> set[str]:
+        if id(node) not in self._uses:
+            self._uses[id(node)] = _used_names(node)
+        return self._uses[id(node)]
+
+    def normalized(self, node: ast.stmt) -> str:
+        """The statement's tokens, comments and layout dropped (see `normalized_code`)."""
+        if self._token_cache is None:  # tokenize the file once, on first need
+            tokens = _code_tokens("".join(self.source_lines)) or []
+            self._token_cache = tokens, [line for line, _ in tokens]
+        tokens, token_lines = self._token_cache
+        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        lo = bisect.bisect_left(token_lines, first)
+        hi = bisect.bisect_right(token_lines, node.end_lineno or first)
+        return " ".join(text for _, text in tokens[lo:hi])
+
+    def unit(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, str]:
+        """The function plus the module-level statements it needs, in the file's order,
+        as (code, normalised code)."""
+        needed: set[int] = set()
+        pending = list(self.uses(function))
+        seen_names: set[str] = set()
+        local = _local_names(function)
+        unresolved = False
+        while pending:
+            name = pending.pop()
+            if name in seen_names:
+                continue
+            seen_names.add(name)
+            providers = [n for n in self.providers.get(name, []) if n is not function]
+            if not providers:
+                unresolved = unresolved or name not in local
+                continue
+            for node in providers:
+                if id(node) not in needed:
+                    needed.add(id(node))
+                    pending.extend(self.uses(node))
+        if unresolved:
+            needed |= {id(node) for node in self.star_imports}
+
+        chosen = [node for node in self.tree.body if id(node) in needed]
+        imports = [n for n in chosen if isinstance(n, ast.Import | ast.ImportFrom | ast.Try)]
+        others = [n for n in chosen if n not in imports]
+        parts = [_segment(self.source_lines, n) for n in imports]
+        if imports:
+            parts.append("\n")
+        for node in others:
+            parts.append(_segment(self.source_lines, node) + "\n")
+        parts.append(_segment(self.source_lines, function))
+        normalized = " ".join(self.normalized(n) for n in imports + others + [function])
+        return "".join(parts), normalized
+
+
+def _local_names(function: ast.FunctionDef) -> set[str]:
+    args = function.args
+    names = {a.arg for a in args.args + args.kwonlyargs + args.posonlyargs}
+    names |= {a.arg for a in (args.vararg, args.kwarg) if a}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef | ast.AsyncFunctionDef):
+            names.add(node.name)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return names
+
+
+def snippets_from_python(
+    code: str,
+    *,
+    source: str,
+    path: str,
+    line_offset: int = 0,
+    metadata: dict[str, Any] | None = None,
+    entry_point: str | None = None,
+    max_lines: int = MAX_LINES,
+) -> list[Snippet]:
+    """Split one Python source text into snippets (rejected ones included, with reasons).
+
+    `entry_point` names the function to use when the text is one unit (a dataset row);
+    without it every top-level function of a file becomes a snippet of its own.
+    """
+    base = {"source": source, "path": path, "metadata": metadata}
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError) as error:
+        line = getattr(error, "lineno", None)
+        return [
+            Snippet(
+                **base,
+                line=line_offset + (line or 1),
+                name=entry_point,
+                kind="function",
+                entry_point=entry_point,
+                code=code,
+                rejection="syntax_error",
+                rejection_detail=f"line {line}: {getattr(error, 'msg', error)}",
+            )
+        ]
+    source_lines = code.splitlines(keepends=True)
+
+    if _program_reads_stdin(tree):
+        snippet = Snippet(
+            **base,
+            line=line_offset + 1,
+            name=Path(path).stem,
+            kind="program",
+            entry_point=None,
+            code=code,
+            flags=snippet_flags(tree, None),
+        )
+        if reason := _too_long(code, max_lines):
+            snippet.rejection, snippet.rejection_detail = "too_long", reason
+        return [snippet]
+
+    functions = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    if entry_point is not None:
+        functions = [f for f in functions if f.name == entry_point] or functions[-1:]
+    if not functions:
+        return [
+            Snippet(
+                **base,
+                line=line_offset + 1,
+                name=entry_point or Path(path).stem,
+                kind="function",
+                entry_point=None,
+                code=code,
+                rejection="no_entry_point",
+                rejection_detail="no top-level function and no reading of standard input",
+                # Rejected whole files are only deduplicated: spacing is enough, and
+                # tokenizing every class-only module would double the ingest time.
+                normalized=" ".join(code.split()),
+            )
+        ]
+
+    index = ModuleIndex(tree, source_lines)
+    snippets = []
+    for function in functions:
+        if entry_point is None:
+            unit, normalized = index.unit(function)
+        else:  # a dataset row is one unit already: keep all of it
+            unit, normalized = (code if code.endswith("\n") else code + "\n"), None
+        snippet = Snippet(
+            **base,
+            line=line_offset + function.lineno,
+            name=function.name,
+            kind="function",
+            entry_point=function.name,
+            code=unit,
+            normalized=normalized,
+            flags=snippet_flags(function, function),
+        )
+        if isinstance(function, ast.AsyncFunctionDef):
+            snippet.rejection = "no_entry_point"
+            snippet.rejection_detail = f"{function.name} is async; only plain calls are run"
+        elif reason := _too_long(unit, max_lines):
+            snippet.rejection, snippet.rejection_detail = "too_long", reason
+        snippets.append(snippet)
+    return snippets
+
+
+# ---------------------------------------------------------------------------------------
+# Files and folders
+# ---------------------------------------------------------------------------------------
+
+PYTHON_SUFFIXES = {".py"}
+TABULAR_SUFFIXES = set(TABULAR_READERS)
+
+
+def _is_virtualenv(folder: Path) -> bool:
+    return (folder / "pyvenv.cfg").exists()
+
+
+def iter_source_files(root: Path) -> Iterator[Path]:
+    """Python and dataset files under `root`, skipping virtualenvs, VCS folders and caches."""
+    if root.is_file():
+        yield root
+        return
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not _is_virtualenv(here / d))
+        for name in sorted(files):
+            suffix = table_suffix(name)
+            if suffix in PYTHON_SUFFIXES or suffix in TABULAR_SUFFIXES:
+                yield here / name
+
+
+def _read_python_file(path: Path, report: IngestReport) -> str | None:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        report.problems.append(Problem(str(path), f"cannot read: {error.strerror}"))
+        return None
+    if b"\x00" in data:
+        report.skipped_files["binary"] = report.skipped_files.get("binary", 0) + 1
+        report.problems.append(Problem(str(path), "skipped: binary file"))
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        report.skipped_files["not_utf8"] = report.skipped_files.get("not_utf8", 0) + 1
+        line = data[: error.start].count(b"\n") + 1
+        report.problems.append(Problem(f"{path}:{line}", "skipped: not valid UTF-8"))
+        return None
+
+
+def _pick_code_column(columns: list[str], wanted: str | None) -> str | None:
+    if wanted:
+        return wanted if wanted in columns else None
+    lowered = {c.lower(): c for c in columns}
+    return next((lowered[name] for name in CODE_COLUMNS if name in lowered), None)
+
+
+def _row_code(record: dict[str, Any], column: str) -> str | None:
+    """The code of a dataset row; a HumanEval-style row keeps its body apart from the
+    signature (`prompt` + `canonical_solution`), so the two are joined back together."""
+    code = record.get(column)
+    if not isinstance(code, str) or not code.strip():
+        return None
+    prompt = record.get("prompt")
+    if column == "canonical_solution" and isinstance(prompt, str):
+        return prompt + code
+    return code
+
+
+def _jsonl_records_one_by_one(path: Path, report: IngestReport) -> Iterator[list[dict[str, Any]]]:
+    """Line-by-line reading of a JSONL file that DuckDB refused as a whole: each broken
+    line is reported and skipped, every other line is kept."""
+    batch: list[dict[str, Any]] = []
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                report.problems.append(Problem(f"{path}:{number}", f"invalid JSON: {error.msg}"))
+                continue
+            if not isinstance(record, dict):
+                report.problems.append(Problem(f"{path}:{number}", "not a JSON object"))
+                continue
+            record["__line__"] = number
+            batch.append(record)
+            if len(batch) >= BATCH_SIZE:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def snippets_from_table(
+    path: Path, report: IngestReport, *, source: str, code_column: str | None, max_lines: int
+) -> Iterator[list[Snippet]]:
+    """Snippets from a dataset file, one row at a time; other columns become metadata."""
+    try:
+        table = read_table(str(path))
+        columns, batches = table.columns, table.batches
+    except duckdb.Error as error:
+        if table_suffix(path) not in {".jsonl", ".ndjson"}:
+            report.problems.append(Problem(str(path), f"cannot read: {_first_line(error)}"))
+            return
+        columns, batches, table = [], _jsonl_records_one_by_one(path, report), None
+    row_number = 0
+    for batch in batches:
+        if not columns:
+            columns = sorted({key for record in batch for key in record} - {"__line__"})
+        column = _pick_code_column(columns, code_column)
+        if column is None:
+            wanted = code_column or " / ".join(CODE_COLUMNS)
+            report.problems.append(
+                Problem(str(path), f"no code column ({wanted}); columns are {', '.join(columns)}")
+            )
+            return
+        snippets = []
+        for record in batch:
+            row_number += 1
+            line = record.pop("__line__", row_number)
+            report.rows += 1
+            code = _row_code(record, column)
+            if code is None:
+                report.problems.append(Problem(f"{path}:{line}", f"empty or non-text {column!r}"))
+                continue
+            metadata = {k: _jsonable(v) for k, v in record.items() if k != column}
+            entry = record.get("entry_point")
+            snippets.extend(
+                snippets_from_python(
+                    code,
+                    source=source,
+                    path=str(path),
+                    line_offset=0,
+                    metadata=metadata,
+                    entry_point=entry if isinstance(entry, str) and entry else "",
+                    max_lines=max_lines,
+                )
+            )
+            for snippet in snippets[-1:]:
+                snippet.line = line
+        yield snippets
+    if table is not None:
+        for line, message in table.rejected():
+            report.problems.append(Problem(f"{path}:{line}", f"malformed CSV row: {message}"))
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        json.dumps(value)
+        return value
+    except TypeError:
+        return str(value)
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0]
+
+
+# ---------------------------------------------------------------------------------------
+# Ingest: the action behind `semi ingest` and the studio's ingest button
+# ---------------------------------------------------------------------------------------
+
+ProgressCallback = Callable[[int, str], None]
+
+
+def ingest(
+    store: Store,
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    code_column: str | None = None,
+    max_lines: int = MAX_LINES,
+    on_file: ProgressCallback | None = None,
+) -> IngestReport:
+    """Read natural code from files, folders and datasets into the store.
+
+    `on_file(files_done, path)` is called after each file, for progress display.
+    """
+    import time
+
+    started = time.perf_counter()
+    report = IngestReport()
+    seen_this_ingest: set[str] = set()
+    pending: list[Snippet] = []
+
+    def flush() -> None:
+        if not pending:
+            return
+        rows = [s.row() for s in pending]
+        known = store.existing_snippet_ids(r["id"] for r in rows)
+        fresh = [r for r in rows if r["id"] not in known]
+        report.already_stored += len(rows) - len(fresh)
+        report.new += store.add_snippets(fresh)
+        pending.clear()
+
+    def accept(snippets: Iterable[Snippet]) -> None:
+        for snippet in snippets:
+            report.found += 1
+            sid = snippet.id
+            if sid in seen_this_ingest:
+                report.duplicates += 1
+                continue
+            seen_this_ingest.add(sid)
+            report.kinds[snippet.kind] = report.kinds.get(snippet.kind, 0) + 1
+            if snippet.rejection:
+                report.rejections[snippet.rejection] = (
+                    report.rejections.get(snippet.rejection, 0) + 1
+                )
+            for flag in snippet.flags:
+                report.flags[flag] = report.flags.get(flag, 0) + 1
+            pending.append(snippet)
+        if len(pending) >= BATCH_SIZE:
+            flush()
+
+    for raw in paths:
+        root = Path(raw)
+        if not root.exists():
+            report.problems.append(Problem(str(root), "no such file or folder"))
+            continue
+        source = str(root)
+        for path in iter_source_files(root):
+            report.files += 1
+            suffix = table_suffix(path)
+            if suffix in TABULAR_SUFFIXES:
+                for batch in snippets_from_table(
+                    path, report, source=source, code_column=code_column, max_lines=max_lines
+                ):
+                    accept(batch)
+            elif suffix in PYTHON_SUFFIXES or root.is_file():
+                text = _read_python_file(path, report)
+                if text is not None:
+                    accept(
+                        snippets_from_python(
+                            text, source=source, path=str(path), max_lines=max_lines
+                        )
+                    )
+            if on_file:
+                on_file(report.files, str(path))
+    flush()
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report

@@ -1,0 +1,598 @@
+"""The DuckDB store: schema, ordered migrations, and every SQL statement of the project.
+
+One `Store` wraps one DuckDB file. DuckDB allows a single read-write process per file,
+so opening a file that another process holds raises `DatabaseLockedError` with one
+sentence a person can act on, instead of DuckDB's lock traceback.
+
+Threads share the connection through `Store.cursor()`, each with its own cursor, as
+DuckDB's Python API requires.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+DEFAULT_DB = "semi.duckdb"
+
+
+def default_db_path() -> str:
+    """The database file the CLI and the studio use when none is named."""
+    return os.environ.get("SEMI_DB") or DEFAULT_DB
+
+
+def content_id(*parts: str) -> str:
+    """A stable id: the first 16 hex digits of the SHA-256 of the parts."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\x00")
+    return digest.hexdigest()[:16]
+
+
+class StoreError(Exception):
+    """A store problem with a message meant for people."""
+
+
+class DatabaseLockedError(StoreError):
+    """Another process holds the DuckDB file open for writing."""
+
+
+_LOCK_PID = re.compile(r"Conflicting lock is held in (?P<exe>.+?) \(PID (?P<pid>\d+)\)")
+
+
+def _describe_process(pid: int) -> str:
+    """The command line of a process, when the OS tells us; else just its PID."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return f"PID {pid}"
+    command = " ".join(part for part in raw.decode(errors="replace").split("\x00") if part)
+    return f"PID {pid}: {command[:120]}" if command else f"PID {pid}"
+
+
+def lock_message(path: str, error: Exception) -> str:
+    """Turn DuckDB's lock error into one sentence: which file, which process, what to do."""
+    match = _LOCK_PID.search(str(error))
+    holder = _describe_process(int(match["pid"])) if match else "another process"
+    return (
+        f"The database {path} is in use by {holder}; stop that process (a running studio "
+        f"or semi command) or choose another file with --db or SEMI_DB."
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Migrations: an ordered list of small named functions. Each runs once per database, in a
+# transaction, and is recorded in `_migrations`; a database made by an older version
+# upgrades in place by running the ones it has not seen.
+# ---------------------------------------------------------------------------------------
+
+Migration = Callable[[duckdb.DuckDBPyConnection], None]
+MIGRATIONS: list[Migration] = []
+
+
+def migration(fn: Migration) -> Migration:
+    MIGRATIONS.append(fn)
+    return fn
+
+
+@migration
+def m001_create_snippets(db: duckdb.DuckDBPyConnection) -> None:
+    db.execute(
+        """
+        CREATE TABLE snippets (
+            id VARCHAR PRIMARY KEY,          -- hash of the code, comments and spacing removed
+            source VARCHAR NOT NULL,         -- what was ingested: a folder, file or dataset
+            path VARCHAR NOT NULL,           -- the file the code came from
+            line INTEGER,                    -- first line (files) or row number (datasets)
+            name VARCHAR,                    -- function name, or the file stem of a program
+            kind VARCHAR NOT NULL,           -- 'function' | 'program'
+            entry_point VARCHAR,             -- function to call; NULL for programs
+            language VARCHAR NOT NULL DEFAULT 'python',
+            code VARCHAR NOT NULL,
+            flags VARCHAR[] NOT NULL DEFAULT [],
+            rejection VARCHAR,               -- NULL when usable, else the reason
+            rejection_detail VARCHAR,
+            metadata JSON,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )
+        """
+    )
+
+
+@migration
+def m002_create_generations(db: duckdb.DuckDBPyConnection) -> None:
+    db.execute(
+        """
+        CREATE TABLE generations (
+            id VARCHAR PRIMARY KEY,          -- hash of snippet, backend, model and prompt
+            snippet_id VARCHAR NOT NULL,
+            backend VARCHAR NOT NULL,
+            model VARCHAR,
+            prompt_hash VARCHAR,
+            instruction VARCHAR,
+            code VARCHAR,
+            entry_point VARCHAR,
+            raw_response VARCHAR,
+            usage JSON,
+            status VARCHAR NOT NULL,         -- 'ok' | 'failed'
+            error VARCHAR,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )
+        """
+    )
+
+
+@migration
+def m003_create_test_cases(db: duckdb.DuckDBPyConnection) -> None:
+    db.execute(
+        """
+        CREATE TABLE test_cases (
+            id VARCHAR PRIMARY KEY,          -- hash of generation and input
+            generation_id VARCHAR NOT NULL,
+            position INTEGER NOT NULL,
+            input VARCHAR NOT NULL,          -- argument list text, or stdin
+            origin VARCHAR NOT NULL,         -- llm | mutation | typed | doctest | literal
+            expected VARCHAR,                -- the oracle's output (repr) or exception type
+            oracle_status VARCHAR            -- ok | raises | flaky | unusable; NULL until run
+        )
+        """
+    )
+
+
+@migration
+def m004_create_runs(db: duckdb.DuckDBPyConnection) -> None:
+    db.execute(
+        """
+        CREATE TABLE runs (
+            id VARCHAR PRIMARY KEY,
+            kind VARCHAR NOT NULL,           -- ingest | generate | validate | rank | pipeline
+            params JSON,
+            state VARCHAR NOT NULL,          -- running | done | failed | cancelled
+            counts JSON,
+            progress JSON,
+            pid INTEGER,
+            started_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            ended_at TIMESTAMP
+        )
+        """
+    )
+
+
+@migration
+def m005_create_test_runs_and_verdicts(db: duckdb.DuckDBPyConnection) -> None:
+    db.execute(
+        """
+        CREATE TABLE test_runs (
+            id VARCHAR PRIMARY KEY,
+            run_id VARCHAR NOT NULL,         -- the validation run
+            test_case_id VARCHAR NOT NULL,
+            side VARCHAR NOT NULL,           -- original | generated
+            attempt INTEGER NOT NULL DEFAULT 1,
+            status VARCHAR NOT NULL,         -- ok | wrong | error | timeout | memory | ...
+            output VARCHAR,
+            error VARCHAR,
+            stdout VARCHAR,
+            duration_ms DOUBLE
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE verdicts (
+            id VARCHAR PRIMARY KEY,
+            generation_id VARCHAR NOT NULL,
+            run_id VARCHAR NOT NULL,
+            passed INTEGER NOT NULL,
+            usable INTEGER NOT NULL,
+            total INTEGER NOT NULL,
+            status VARCHAR NOT NULL,
+            test_strength DOUBLE,
+            signals JSON,
+            difficulty DOUBLE,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )
+        """
+    )
+
+
+@migration
+def m006_create_review_events(db: duckdb.DuckDBPyConnection) -> None:
+    # Append-only: the current decision on a pair is derived from this log.
+    db.execute("CREATE SEQUENCE review_event_seq")
+    db.execute(
+        """
+        CREATE TABLE review_events (
+            id BIGINT PRIMARY KEY DEFAULT nextval('review_event_seq'),
+            generation_id VARCHAR NOT NULL,
+            annotator VARCHAR NOT NULL,
+            action VARCHAR NOT NULL,         -- accept | reject | skip | undo | edit | note
+            note VARCHAR,
+            payload JSON,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )
+        """
+    )
+
+
+@migration
+def m007_create_llm_cache(db: duckdb.DuckDBPyConnection) -> None:
+    db.execute(
+        """
+        CREATE TABLE llm_cache (
+            key VARCHAR PRIMARY KEY,         -- hash of model, prompt and parameters
+            model VARCHAR,
+            request JSON,
+            response VARCHAR,
+            usage JSON,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )
+        """
+    )
+
+
+@migration
+def m008_index_lookups(db: duckdb.DuckDBPyConnection) -> None:
+    db.execute("CREATE INDEX generations_snippet ON generations(snippet_id)")
+    db.execute("CREATE INDEX test_cases_generation ON test_cases(generation_id)")
+    db.execute("CREATE INDEX verdicts_generation ON verdicts(generation_id)")
+    db.execute("CREATE INDEX review_events_generation ON review_events(generation_id)")
+
+
+def _ensure_migration_table(db: duckdb.DuckDBPyConnection) -> None:
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations ("
+        " name VARCHAR PRIMARY KEY, applied_at TIMESTAMP DEFAULT current_timestamp)"
+    )
+
+
+def applied_migrations(db: duckdb.DuckDBPyConnection) -> list[str]:
+    _ensure_migration_table(db)
+    return [row[0] for row in db.execute("SELECT name FROM _migrations ORDER BY name").fetchall()]
+
+
+def migrate(
+    db: duckdb.DuckDBPyConnection, migrations: Sequence[Migration] = MIGRATIONS
+) -> list[str]:
+    """Apply the migrations this database has not seen; return their names."""
+    done = set(applied_migrations(db))
+    ran = []
+    for step in migrations:
+        if step.__name__ in done:
+            continue
+        db.execute("BEGIN TRANSACTION")
+        try:
+            step(db)
+            db.execute("INSERT INTO _migrations (name) VALUES (?)", [step.__name__])
+            db.execute("COMMIT")
+        except Exception:
+            db.execute("ROLLBACK")
+            raise
+        ran.append(step.__name__)
+    return ran
+
+
+# ---------------------------------------------------------------------------------------
+# Rows the rest of the engine passes in.
+# ---------------------------------------------------------------------------------------
+
+SNIPPET_COLUMNS = (
+    "id", "source", "path", "line", "name", "kind", "entry_point", "language", "code",
+    "flags", "rejection", "rejection_detail", "metadata",
+)  # fmt: skip
+
+_SNIPPET_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("source", pa.string()),
+        ("path", pa.string()),
+        ("line", pa.int32()),
+        ("name", pa.string()),
+        ("kind", pa.string()),
+        ("entry_point", pa.string()),
+        ("language", pa.string()),
+        ("code", pa.string()),
+        ("flags", pa.list_(pa.string())),
+        ("rejection", pa.string()),
+        ("rejection_detail", pa.string()),
+        ("metadata", pa.string()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What `semi stats` reports: rows per entity, and per status where there is one."""
+
+    entities: dict[str, int]
+    by_status: dict[str, dict[str, int]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"entities": self.entities, "by_status": self.by_status}
+
+
+class Store:
+    """One DuckDB database file, migrated to the current schema on open."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False):
+        self.path = str(path or default_db_path())
+        try:
+            self._db = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.IOException as error:
+            if "lock" in str(error).lower():
+                raise DatabaseLockedError(lock_message(self.path, error)) from None
+            raise StoreError(f"Cannot open the database {self.path}: {error}") from None
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        if not read_only:
+            migrate(self._db)
+
+    # -- connection handling ------------------------------------------------------------
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor (DuckDB connections must not be shared across threads)."""
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self._db.cursor()
+            self._local.cursor = cur
+        return cur
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        cur = self.cursor()
+        with self._write_lock:
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield cur
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cur = self.cursor().execute(sql, list(params))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def migrations(self) -> list[str]:
+        return applied_migrations(self.cursor())
+
+    # -- snippets -------------------------------------------------------------------------
+
+    def existing_snippet_ids(self, ids: Iterable[str]) -> set[str]:
+        ids = list(ids)
+        if not ids:
+            return set()
+        rows = self.cursor().execute(
+            "SELECT id FROM snippets WHERE id IN (SELECT unnest(?::VARCHAR[]))", [ids]
+        )
+        return {row[0] for row in rows.fetchall()}
+
+    def add_snippets(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Insert snippet rows whose id is new; return how many were inserted."""
+        if not rows:
+            return 0
+        table = pa.Table.from_pylist(
+            [
+                {
+                    **{column: row.get(column) for column in SNIPPET_COLUMNS},
+                    "metadata": json.dumps(row["metadata"]) if row.get("metadata") else None,
+                }
+                for row in rows
+            ],
+            schema=_SNIPPET_SCHEMA,
+        )
+        with self.transaction() as cur:
+            before = cur.execute("SELECT count(*) FROM snippets").fetchall()[0][0]
+            cur.register("incoming_snippets", table)
+            try:
+                cur.execute(
+                    f"INSERT OR IGNORE INTO snippets ({', '.join(SNIPPET_COLUMNS)}) "
+                    f"SELECT {', '.join(SNIPPET_COLUMNS)} FROM incoming_snippets"
+                )
+            finally:
+                cur.unregister("incoming_snippets")
+            after = cur.execute("SELECT count(*) FROM snippets").fetchall()[0][0]
+        return after - before
+
+    def snippet(self, snippet_id: str) -> dict[str, Any] | None:
+        rows = self._rows("SELECT * FROM snippets WHERE id = ?", [snippet_id])
+        return rows[0] if rows else None
+
+    def snippets(
+        self,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        usable: bool | None = None,
+        search: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Snippets, newest first; `usable` filters on rejection; `search` on name/path/code."""
+        where, params = ["TRUE"], []
+        if usable is True:
+            where.append("rejection IS NULL")
+        elif usable is False:
+            where.append("rejection IS NOT NULL")
+        if search:
+            where.append("(name ILIKE ? OR path ILIKE ? OR code ILIKE ?)")
+            params += [f"%{search}%"] * 3
+        params += [limit, offset]
+        return self._rows(
+            f"SELECT id, name, kind, entry_point, source, path, line, flags, rejection, "
+            f"rejection_detail, code, created_at FROM snippets WHERE {' AND '.join(where)} "
+            f"ORDER BY created_at DESC, path, line LIMIT ? OFFSET ?",
+            params,
+        )
+
+    def count_snippets(self) -> int:
+        return self.cursor().execute("SELECT count(*) FROM snippets").fetchall()[0][0]
+
+    # -- runs -------------------------------------------------------------------------------
+
+    def start_run(self, run_id: str, kind: str, params: dict[str, Any]) -> None:
+        with self.transaction() as cur:
+            cur.execute(
+                "INSERT INTO runs (id, kind, params, state, pid) VALUES (?, ?, ?, 'running', ?)",
+                [run_id, kind, json.dumps(params), os.getpid()],
+            )
+
+    def finish_run(self, run_id: str, state: str, counts: dict[str, Any]) -> None:
+        with self.transaction() as cur:
+            cur.execute(
+                "UPDATE runs SET state = ?, counts = ?, ended_at = current_timestamp WHERE id = ?",
+                [state, json.dumps(counts), run_id],
+            )
+
+    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        rows = self._rows(
+            "SELECT id, kind, state, params, counts, started_at, ended_at FROM runs "
+            "ORDER BY started_at DESC LIMIT ?",
+            [limit],
+        )
+        for row in rows:
+            row["params"] = json.loads(row["params"]) if row["params"] else {}
+            row["counts"] = json.loads(row["counts"]) if row["counts"] else {}
+        return rows
+
+    # -- statistics --------------------------------------------------------------------------
+
+    def counts(self) -> Counts:
+        cur = self.cursor()
+        entities = {
+            "snippets": "snippets",
+            "generations": "generations",
+            "test_cases": "test_cases",
+            "test_runs": "test_runs",
+            "verdicts": "verdicts",
+            "review_events": "review_events",
+            "runs": "runs",
+            "llm_cache": "llm_cache",
+        }
+        totals = {
+            name: cur.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+            for name, table in entities.items()
+        }
+        by_status = {
+            "snippets": dict(
+                cur.execute(
+                    "SELECT coalesce(rejection, 'usable'), count(*) FROM snippets "
+                    "GROUP BY ALL ORDER BY ALL"
+                ).fetchall()
+            ),
+            "snippet_kinds": dict(
+                cur.execute(
+                    "SELECT kind, count(*) FROM snippets GROUP BY ALL ORDER BY ALL"
+                ).fetchall()
+            ),
+            "generations": dict(
+                cur.execute(
+                    "SELECT status, count(*) FROM generations GROUP BY ALL ORDER BY ALL"
+                ).fetchall()
+            ),
+            "runs": dict(
+                cur.execute("SELECT state, count(*) FROM runs GROUP BY ALL ORDER BY ALL").fetchall()
+            ),
+        }
+        return Counts(entities=totals, by_status=by_status)
+
+    def snippet_flag_counts(self) -> dict[str, int]:
+        rows = self.cursor().execute(
+            "SELECT flag, count(*) FROM (SELECT unnest(flags) AS flag FROM snippets) "
+            "GROUP BY ALL ORDER BY 2 DESC"
+        )
+        return dict(rows.fetchall())
+
+
+# ---------------------------------------------------------------------------------------
+# Reading tabular files. DuckDB does the parsing (fast, streaming, typed); the caller gets
+# plain dicts in batches. Kept here so that every SQL statement lives in one module.
+# ---------------------------------------------------------------------------------------
+
+TABULAR_READERS = {
+    ".parquet": "read_parquet(?)",
+    ".csv": "read_csv(?, ignore_errors = true, store_rejects = true, all_varchar = true)",
+    ".jsonl": "read_json(?, format = 'newline_delimited', sample_size = -1)",
+    ".ndjson": "read_json(?, format = 'newline_delimited', sample_size = -1)",
+    ".json": "read_json(?, format = 'auto', sample_size = -1)",
+}
+
+
+@dataclass
+class TableRead:
+    """A tabular file opened for reading: its columns, a row stream, and rejected rows."""
+
+    columns: list[str]
+    batches: Iterator[list[dict[str, Any]]]
+    rejected: Callable[[], list[tuple[int, str]]]
+
+
+def table_suffix(path: str | os.PathLike[str]) -> str:
+    """The format suffix of a dataset file, looking through compression (`.jsonl.gz`)."""
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if suffixes and suffixes[-1] in (".gz", ".zst"):
+        suffixes.pop()
+    return suffixes[-1] if suffixes else ""
+
+
+def read_table(path: str, batch_size: int = 5000) -> TableRead:
+    """Open a Parquet, CSV, JSON or JSONL file through DuckDB.
+
+    Raises `duckdb.Error` when the file cannot be parsed as a whole (for example a JSONL
+    file with a malformed line: the caller then falls back to line-by-line reading so one
+    broken line costs only itself).
+    """
+    suffix = table_suffix(path)
+    reader = TABULAR_READERS[suffix]
+    db = duckdb.connect()
+    cur = db.execute(f"SELECT * FROM {reader}", [path])
+    columns = [d[0] for d in cur.description]
+    json_columns = {d[0] for d in cur.description if str(d[1]).upper() == "JSON"}
+
+    def batches() -> Iterator[list[dict[str, Any]]]:
+        try:
+            while rows := cur.fetchmany(batch_size):
+                batch = [dict(zip(columns, row, strict=True)) for row in rows]
+                for record in batch:
+                    for column in json_columns:  # mixed-type columns come back as JSON text
+                        if isinstance(record[column], str):
+                            record[column] = json.loads(record[column])
+                yield batch
+        finally:
+            db.close()
+
+    def rejected() -> list[tuple[int, str]]:
+        if suffix != ".csv":
+            return []
+        try:
+            with duckdb.connect() as probe:
+                probe.execute(f"SELECT count(*) FROM {reader}", [path])
+                return [
+                    (int(line), str(message))
+                    for line, message in probe.execute(
+                        "SELECT line, error_message FROM reject_errors ORDER BY line"
+                    ).fetchall()
+                ]
+        except duckdb.Error:
+            return []
+
+    return TableRead(columns=columns, batches=batches(), rejected=rejected)
