@@ -9,6 +9,8 @@ inputs commonly need and that cannot run code: `float('inf')`, `set()`,
 from __future__ import annotations
 
 import ast
+import json
+import re
 from typing import Any
 
 
@@ -64,12 +66,39 @@ def _value(node: ast.AST) -> Any:
         raise ArgumentError(f"not a literal: {ast.unparse(node)[:80]}") from exc
 
 
+_JSON_WORDS = re.compile(r"true|false|null|NaN|Infinity|\\/")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def _json_fast_path(text: str) -> list[Any] | None:
+    """Most test inputs (`[1, 2], "abc", 3`) are also JSON, which parses in C,
+    ~10x faster than `ast.parse`. JSON differs from Python literals only in
+    true/false/null, NaN/Infinity and the escape \\/ : texts containing those
+    take the slow, exact path."""
+    if _JSON_WORDS.search(text):
+        return None
+    try:
+        value = _DECODER.decode("[" + text + "]")
+    except (ValueError, RecursionError):
+        return None
+    return value if type(value) is list else None
+
+
 def parse_call_args(text: str) -> tuple[list[Any], dict[str, Any]]:
     """Parse `text` as the inside of a call's parentheses. Raises ArgumentError."""
     if not isinstance(text, str):
         raise ArgumentError("arguments must be given as text")
     if not text.strip():
         return [], {}
+    fast = _json_fast_path(text)
+    if fast is not None:
+        return fast, {}
     try:
         tree = ast.parse(f"f(\n{text}\n)", mode="eval")
     except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:

@@ -27,7 +27,7 @@ class Limits:
     max_tasks_per_worker: int = 500  # recycle a worker after this many tests
     max_output_bytes: int = 1_000_000  # stdout (and separately stderr) per test
     max_repr_chars: int = 10_000  # `output` of function mode is cut here (a digest keeps it exact)
-    max_value_nodes: int = 200_000  # larger return values are compared through their repr digest
+    max_value_bytes: int = 8_000_000  # larger return values are compared through a repr digest
     max_batch: int = 32  # tests of the same code sent to a worker in one message
     max_recursion: int = 200_000  # cap for sys.setrecursionlimit inside the sandbox
     kill_grace_s: float = 0.5  # extra wall time before the pool SIGKILLs a silent worker
@@ -121,21 +121,40 @@ class Outcome:
 
     @classmethod
     def from_fields(cls, fields: dict[str, Any]) -> Outcome:
-        names = _OUTCOME_FIELDS
-        return cls(**{k: v for k, v in fields.items() if k in names})
+        if fields.keys() <= _OUTCOME_FIELDS:
+            return cls(**fields)
+        return cls(**{k: v for k, v in fields.items() if k in _OUTCOME_FIELDS})
 
 
 _OUTCOME_FIELDS = frozenset(f.name for f in dataclasses.fields(Outcome))
 
 
 @dataclass
-class _Chunk:
-    """Internal: tests of one code string, sent to one worker in one message."""
+class _Unit:
+    """Internal: tests of one code string (compiled once in the worker)."""
 
     code: str
     entry_point: str | None
     mode: str
     items: list[tuple[int, str]]  # (index into run_many's list, args text or stdin)
-    single: bool = False  # flush after every test (used after a worker died mid-batch)
+
+
+@dataclass
+class _Chunk:
+    """Internal: what one worker gets in one message (one or more units)."""
+
+    units: list[_Unit]
+    single: bool = False  # report after every test (used after a worker died mid-batch)
     attempts: int = 0
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def indices(self) -> list[int]:
+        return [idx for u in self.units for idx, _ in u.items]
+
+    def without(self, done: set[int]) -> list[_Unit]:
+        units = []
+        for u in self.units:
+            items = [it for it in u.items if it[0] not in done]
+            if items:
+                units.append(_Unit(u.code, u.entry_point, u.mode, items))
+        return units

@@ -63,7 +63,27 @@ READABLE_DUNDER_ATTRS = (
 # (frames, code objects, generator/coroutine internals) plus a few more.
 DENIED_ATTRS = frozenset(INSPECT_ATTRIBUTES) | {"f_lineno", "tb_lasti", "gi_running", "mro"}
 
+# Leaf nodes that carry no names and no code: nothing in the policy inspects them.
+_INERT = frozenset(
+    cls
+    for base in (ast.expr_context, ast.operator, ast.boolop, ast.cmpop, ast.unaryop)
+    for cls in base.__subclasses__()
+) | {ast.Constant}
+
 _GUARD_NAME = re.compile(r"^_[A-Za-z0-9]+(_[A-Za-z0-9]+)*_$|^_tmp\d+$|^_print$")
+
+
+def _stamp(new: ast.AST, old: ast.AST, *more: ast.AST) -> ast.AST:
+    """Give freshly made nodes the location of the node they replace (so the
+    whole tree needs no fix_missing_locations pass, which is half the cost)."""
+    lineno = getattr(old, "lineno", 1)
+    col = getattr(old, "col_offset", 0)
+    end_lineno = getattr(old, "end_lineno", lineno)
+    end_col = getattr(old, "end_col_offset", col)
+    for n in (new, *more):
+        n.lineno, n.col_offset = lineno, col  # type: ignore[attr-defined]
+        n.end_lineno, n.end_col_offset = end_lineno, end_col  # type: ignore[attr-defined]
+    return new
 
 
 def is_dunder(name: str) -> bool:
@@ -109,6 +129,41 @@ class SandboxPolicy(RestrictingNodeTransformer):
                 method = type(self).generic_visit
             self._dispatch_cache[cls] = method
         return method(self, node)  # type: ignore[operator]
+
+    def node_contents_visit(self, node):  # noqa: ANN001, ANN201
+        # ast.NodeTransformer.generic_visit, minus its generator and minus visits
+        # of leaf nodes that no rule looks at (contexts, operators, constants):
+        # they are most of a tree, and the policy is pure Python.
+        visit = self.visit
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                if not value:
+                    continue
+                new: list[ast.AST] = []
+                changed = False
+                for item in value:
+                    if isinstance(item, ast.AST) and type(item) not in _INERT:
+                        result = visit(item)
+                        if result is not item:
+                            changed = True
+                            if result is None:
+                                continue
+                            if not isinstance(result, ast.AST):
+                                new.extend(result)
+                                continue
+                        new.append(result)
+                    else:
+                        new.append(item)
+                if changed:
+                    value[:] = new
+            elif isinstance(value, ast.AST) and type(value) not in _INERT:
+                result = visit(value)
+                if result is None:
+                    delattr(node, name)
+                elif result is not value:
+                    setattr(node, name, result)
+        return node
 
     def error(self, node: ast.AST, info: str) -> None:
         lineno = getattr(node, "lineno", None)
@@ -158,49 +213,39 @@ class SandboxPolicy(RestrictingNodeTransformer):
         self._check_attr(node, node.attr)
         node.value = self.visit(node.value)
         if isinstance(node.ctx, ast.Load):
-            new = ast.Call(
-                func=ast.Name("_getattr_", ast.Load()),
-                args=[node.value, ast.Constant(node.attr)],
-                keywords=[],
-            )
-            return ast.copy_location(new, node)
-        node.value = ast.copy_location(
-            ast.Call(func=ast.Name("_write_", ast.Load()), args=[node.value], keywords=[]),
-            node.value,
-        )
+            func = ast.Name("_getattr_", ast.Load())
+            const = ast.Constant(node.attr)
+            new = ast.Call(func=func, args=[node.value, const], keywords=[])
+            return _stamp(new, node, func, const)
+        func = ast.Name("_write_", ast.Load())
+        node.value = _stamp(ast.Call(func=func, args=[node.value], keywords=[]),
+                            node.value, func)
         return node
 
     def visit_Subscript(self, node: ast.Subscript):  # noqa: ANN201
         node.value = self.visit(node.value)
         node.slice = self.visit(node.slice)
         if isinstance(node.ctx, ast.Load):
-            new = ast.Call(
-                func=ast.Name("_getitem_", ast.Load()),
-                args=[node.value, node.slice],
-                keywords=[],
-            )
-            return ast.copy_location(new, node)
-        node.value = ast.copy_location(
-            ast.Call(func=ast.Name("_write_", ast.Load()), args=[node.value], keywords=[]),
-            node.value,
-        )
+            func = ast.Name("_getitem_", ast.Load())
+            new = ast.Call(func=func, args=[node.value, node.slice], keywords=[])
+            return _stamp(new, node, func)
+        func = ast.Name("_write_", ast.Load())
+        node.value = _stamp(ast.Call(func=func, args=[node.value], keywords=[]),
+                            node.value, func)
         return node
 
     def guard_iter(self, node):  # noqa: ANN001, ANN201
         node = self.node_contents_visit(node)
-        if isinstance(node.target, ast.Tuple):
-            spec = self.gen_unpack_spec(node.target)
-            new_iter = ast.Call(
-                func=ast.Name("_iter_unpack_sequence_", ast.Load()),
-                args=[node.iter, spec, ast.Name("_getiter_", ast.Load())],
-                keywords=[],
-            )
-        else:
-            new_iter = ast.Call(
-                func=ast.Name("_getiter_", ast.Load()), args=[node.iter], keywords=[]
-            )
-        node.iter = ast.copy_location(new_iter, node.iter)
+        # `for a, b in x` gets no `_iter_unpack_sequence_` wrapper: it only
+        # applies `_getiter_` to each element, and ours is the builtin iter
+        func = ast.Name("_getiter_", ast.Load())
+        new_iter = ast.Call(func=func, args=[node.iter], keywords=[])
+        node.iter = _stamp(new_iter, node.iter, func)
         return node
+
+    def visit_Assign(self, node: ast.Assign):  # noqa: ANN201
+        # Same reasoning for `a, b = b, a + b`: native unpacking (see guard_iter).
+        return self.node_contents_visit(node)
 
     # --- statements RestrictedPython refuses but ordinary code needs ------
     def visit_AugAssign(self, node: ast.AugAssign):  # noqa: ANN201
@@ -235,8 +280,9 @@ class SandboxPolicy(RestrictingNodeTransformer):
         return node
 
     def visit_Call(self, node: ast.Call):  # noqa: ANN201
-        if isinstance(node.func, ast.Name) and node.func.id in ("exec", "eval"):
-            self.error(node, f"{node.func.id}() is not allowed: it would run unchecked code")
+        # RestrictedPython refuses eval()/exec() outright. Ours are builtins that
+        # compile their source text with this same policy and run it with the
+        # sandbox's globals, so they need no special treatment here.
         # *args/**kwargs stay native: `_apply_` exists to guard iteration of the
         # star arguments, which our `_getiter_` does not restrict anyway.
         return self.node_contents_visit(node)
@@ -283,7 +329,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
             self._scopes.pop()
         for kw in keywords:
             if kw.arg == "metaclass":
-                kw = ast.keyword(arg="sandbox_metaclass", value=kw.value)
+                kw = _stamp(ast.keyword(arg="sandbox_metaclass", value=kw.value), kw)
             elif kw.arg is None:
                 self.error(node, "**kwargs in a class statement are not supported")
             new.keywords.append(kw)
@@ -364,10 +410,11 @@ def _format_syntax_error(exc: SyntaxError) -> str:
     return f"line {exc.lineno}: {exc.msg}{where}"
 
 
-def compile_sandboxed(source: str, filename: str = SANDBOX_FILENAME) -> CompileResult:
+def compile_sandboxed(source: str, filename: str = SANDBOX_FILENAME,
+                      mode: str = "exec") -> CompileResult:
     """Parse, apply the policy and compile. Never raises for bad input."""
     try:
-        tree = ast.parse(source, filename, "exec")
+        tree = ast.parse(source, filename, mode)
     except SyntaxError as exc:
         return CompileResult(None, [_format_syntax_error(exc)], exc)
     except (ValueError, MemoryError, RecursionError) as exc:  # null bytes, absurd nesting
@@ -381,9 +428,11 @@ def compile_sandboxed(source: str, filename: str = SANDBOX_FILENAME) -> CompileR
         errors.append("line None: the code is nested too deeply to check")
     if errors:
         return CompileResult(None, _dedupe(errors))
-    ast.fix_missing_locations(tree)
     try:
-        code = compile(tree, filename, "exec", dont_inherit=True)
+        try:
+            code = compile(tree, filename, mode, dont_inherit=True)
+        except (TypeError, ValueError):  # a generated node without a location
+            code = compile(ast.fix_missing_locations(tree), filename, mode, dont_inherit=True)
     except SyntaxError as exc:  # e.g. 'return' outside function, found by the compiler
         return CompileResult(None, [_format_syntax_error(exc)], exc)
     except (ValueError, RecursionError, MemoryError) as exc:

@@ -32,12 +32,13 @@ from pathlib import Path
 from typing import Any
 
 from . import wire
-from .outcome import MODES, Limits, Outcome, Task, _Chunk
+from .outcome import MODES, STATUSES, Limits, Outcome, Task, _Chunk, _Unit
 from .worker import CTL_PID, CTL_REQUEST, CTL_STATUS, FLUSH_S, zygote_command
 
 _PKG_DIR = Path(__file__).resolve().parent.parent  # .../semi_core
 _ROOT_DIR = _PKG_DIR.parent
 _MAX_ATTEMPTS = 3
+_STATUSES = frozenset(STATUSES)
 _STARTUP_TIMEOUT_S = 60.0
 
 
@@ -61,6 +62,10 @@ class _Running:
     got_first: bool = False
     done: set[int] = dataclasses.field(default_factory=set)
     killed_by_pool: bool = False
+    allowed: dict[int, str] = dataclasses.field(default_factory=dict)  # index -> mode
+
+    def __post_init__(self) -> None:
+        self.allowed = {idx: u.mode for u in self.chunk.units for idx, _ in u.items}
 
 
 class SandboxPool:
@@ -228,13 +233,29 @@ class SandboxPool:
             text = t.args if t.mode == "function" else t.stdin
             groups.setdefault((t.code, t.entry_point, t.mode), []).append((i, text or ""))
         workers = self.limits.workers
-        chunks = []
+        batch = self.limits.max_batch
+        pieces: list[_Unit] = []
         for (code, entry, mode), items in groups.items():
-            size = self.limits.max_batch
+            size = batch
             if len(groups) < workers * 2:  # few groups: split them so all workers help
                 size = max(1, min(size, math.ceil(len(items) / workers)))
             for k in range(0, len(items), size):
-                chunks.append(_Chunk(code, entry, mode, items[k:k + size]))
+                pieces.append(_Unit(code, entry, mode, items[k:k + size]))
+        # pack small pieces of different code into one message (fewer round trips),
+        # but keep at least ~2 messages per worker so the load stays balanced
+        total = sum(len(p.items) for p in pieces)
+        cap = max(1, min(batch, math.ceil(total / (workers * 2))))
+        chunks: list[_Chunk] = []
+        current: list[_Unit] = []
+        count = 0
+        for piece in pieces:
+            if current and count + len(piece.items) > cap:
+                chunks.append(_Chunk(current))
+                current, count = [], 0
+            current.append(piece)
+            count += len(piece.items)
+        if current:
+            chunks.append(_Chunk(current))
         return chunks
 
     def _schedule(self, chunks: deque[_Chunk], results: list[Outcome | None]) -> None:
@@ -250,8 +271,8 @@ class SandboxPool:
                     continue
                 self._job_ids += 1
                 now = time.monotonic()
-                job = (self._job_ids, chunk.code, chunk.entry_point, chunk.mode,
-                       chunk.items, chunk.single)
+                units = [(u.code, u.entry_point, u.mode, u.items) for u in chunk.units]
+                job = (self._job_ids, units, chunk.single)
                 try:
                     w.conn.send_bytes(pickle.dumps(job, protocol=wire.PROTOCOL))
                 except OSError:
@@ -304,24 +325,23 @@ class SandboxPool:
             return
         recycle = bool(msg[3]) if len(msg) > 3 else True
         del busy[w]
-        w.tasks += len(outs)
-        remaining = [it for it in r.chunk.items if it[0] not in r.done]
+        w.tasks += len(r.done)
+        remaining = r.chunk.without(r.done)
         if remaining:  # the worker stopped early (timeout/violation/memory)
-            chunks.appendleft(dataclasses.replace(r.chunk, items=remaining))
+            chunks.appendleft(dataclasses.replace(r.chunk, units=remaining))
         if recycle or w.tasks >= self.limits.max_tasks_per_worker or self._closed:
             self._retire(w)
         else:
             self._idle.append(w)
 
     def _store(self, r: _Running, outs: Any, results: list[Outcome | None]) -> None:
-        allowed = {idx for idx, _ in r.chunk.items}
+        allowed = r.allowed
         for idx, fields in outs:
             if idx not in allowed or not isinstance(fields, dict):
                 raise ValueError("unexpected result")
-            fields.setdefault("mode", r.chunk.mode)
+            fields.setdefault("mode", allowed[idx])
             out = Outcome.from_fields(fields)
-            if out.status not in ("ok", "error", "timeout", "memory", "rejected", "violation",
-                                  "crashed", "invalid"):
+            if out.status not in _STATUSES:
                 raise ValueError("unknown status")
             results[idx] = out
             r.done.add(idx)
@@ -339,19 +359,22 @@ class SandboxPool:
             pass
         elapsed_ms = (time.monotonic() - r.last) * 1000.0
         status = self._retire(w)
-        remaining = [it for it in r.chunk.items if it[0] not in r.done]
+        remaining = r.chunk.without(r.done)
         if not remaining:
             return
-        if r.chunk.single or len(remaining) == 1:
+        n_left = sum(len(u.items) for u in remaining)
+        if r.chunk.single or n_left == 1:
             # one test at a time: the first unreported test is the culprit
-            idx = remaining[0][0]
+            first = remaining[0]
+            idx = first.items[0][0]
             results[idx] = _death_outcome(status, r.killed_by_pool, self.limits, elapsed_ms,
-                                          r.chunk.mode)
-            remaining = remaining[1:]
+                                          first.mode)
+            r.done.add(idx)
+            remaining = r.chunk.without(r.done)
             if remaining:
-                chunks.appendleft(dataclasses.replace(r.chunk, items=remaining, single=True))
+                chunks.appendleft(dataclasses.replace(r.chunk, units=remaining, single=True))
             return
-        chunk = dataclasses.replace(r.chunk, items=remaining, single=True,
+        chunk = dataclasses.replace(r.chunk, units=remaining, single=True,
                                     attempts=r.chunk.attempts + 1)
         if chunk.attempts > _MAX_ATTEMPTS:
             self._fail_chunk(chunk, results, "the sandbox worker kept dying")
@@ -359,9 +382,10 @@ class SandboxPool:
             chunks.appendleft(chunk)
 
     def _fail_chunk(self, chunk: _Chunk, results: list[Outcome | None], why: str) -> None:
-        for idx, _ in chunk.items:
-            if results[idx] is None:
-                results[idx] = Outcome("crashed", error=why, mode=chunk.mode)
+        for u in chunk.units:
+            for idx, _ in u.items:
+                if results[idx] is None:
+                    results[idx] = Outcome("crashed", error=why, mode=u.mode)
 
 
 def struct_error() -> type[Exception]:

@@ -52,6 +52,7 @@ import keyword
 import math
 import numbers
 import operator
+import pickle
 import pprint
 import queue
 import random
@@ -120,6 +121,8 @@ class _State:
     stderr: Any = None
     stdin: Any = None
     recursion_base = 0  # harness frames below the sandboxed code
+    touched_random = True  # seed before the first test
+    touched_decimal = True
     max_recursion = 200_000
 
 
@@ -674,6 +677,10 @@ def guarded_import(name: str, globals: Any = None, locals: Any = None,  # noqa: 
     if level:
         raise ImportError("relative imports are not available in the sandbox")
     if name in MODULES:
+        if name == "random":
+            STATE.touched_random = True
+        elif name in ("decimal", "fractions", "statistics"):
+            STATE.touched_decimal = True
         if fromlist or "." not in name:
             return MODULES[name]
         return MODULES[name.split(".")[0]]
@@ -714,6 +721,44 @@ def _guarded_type(*args: Any) -> Any:
     raise TypeError("type() takes 1 or 3 arguments")
 
 
+def _dynamic_code(source: Any, mode: str, g: Any, loc: Any) -> Any:
+    """eval()/exec() of source text: compiled with the same policy, run with
+    sandbox globals. Code objects are refused (they never pass the policy)."""
+    if isinstance(source, (bytes, bytearray)):
+        source = bytes(source).decode("utf-8")
+    if not isinstance(source, str):
+        raise violation(f"{mode}() only accepts source text in the sandbox")
+    result = compile_sandboxed(source.strip() if mode == "eval" else source, mode=mode)
+    if result.code is None:
+        if result.syntax_error is not None:
+            raise SyntaxError(result.errors[0])
+        raise violation(f"{mode}() of code the policy refuses: {result.errors[0]}")
+    if g is None:
+        caller = sys._getframe(2)
+        if caller.f_code.co_filename != SANDBOX_FILENAME:
+            # e.g. heapq.merge(..., key=eval): the caller's globals would be a
+            # library module's, with the real builtins. Refuse.
+            raise violation(f"{mode}() may only be called directly by the sandboxed code")
+        g = caller.f_globals
+        if loc is None:
+            loc = caller.f_locals
+    elif type(g) is not dict:
+        raise TypeError(f"{mode}() globals must be a dict")
+    else:
+        # never let Python insert the real builtins into a dict the code made
+        g["__builtins__"] = dict(SAFE_BUILTINS)
+        g.update(GUARDS)
+    return builtins.eval(result.code, g, g if loc is None else loc)
+
+
+def _guarded_eval(source: Any, globals: Any = None, locals: Any = None) -> Any:  # noqa: A002
+    return _dynamic_code(source, "eval", globals, locals)
+
+
+def _guarded_exec(source: Any, globals: Any = None, locals: Any = None) -> None:  # noqa: A002
+    _dynamic_code(source, "exec", globals, locals)
+
+
 def _exit(code: Any = None) -> None:
     raise SystemExit(code)
 
@@ -747,8 +792,8 @@ def _build_builtins() -> dict[str, Any]:
         locals=_forbidden("locals", "it exposes the namespace"),
         breakpoint=_forbidden("breakpoint", "there is no debugger"),
         help=_forbidden("help", "there is no interactive help"),
-        eval=_forbidden("eval", "it would run unchecked code"),
-        exec=_forbidden("exec", "it would run unchecked code"),
+        eval=_guarded_eval,
+        exec=_guarded_exec,
     )
     return b
 
@@ -779,112 +824,99 @@ class _TooBig(Exception):
     pass
 
 
-_SCALARS = frozenset({int, float, str, bool, type(None), bytes, complex})
 _ITERATOR_TYPES = (types.GeneratorType, map, filter, zip, enumerate, reversed,
                    itertools.chain, itertools.islice, itertools.count, itertools.cycle,
                    itertools.product, itertools.permutations, itertools.combinations,
                    itertools.accumulate, itertools.groupby, collections.abc.Iterator)
+_MAX_ITER_ITEMS = 100_000
 
 
 def _qualname(t: type) -> str:
     return getattr(t, "__qualname__", None) or t.__name__
 
 
-class ValueEncoder:
-    """Converts a value to plain data (or `Obj`), within a node budget."""
+def _fields(obj: Any) -> dict[str, Any]:
+    if dataclasses.is_dataclass(obj):
+        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+    data = dict(getattr(obj, "__dict__", {}))
+    for cls in type(obj).__mro__:
+        for slot in cls.__dict__.get("__slots__", ()) or ():
+            if isinstance(slot, str) and slot not in data and hasattr(obj, slot):
+                data[slot] = getattr(obj, slot)
+    return {k: v for k, v in data.items() if not (isinstance(k, str) and is_dunder(k))}
 
-    def __init__(self, max_nodes: int) -> None:
-        self.budget = max_nodes
-        self.path: set[int] = set()
 
-    def encode(self, obj: Any) -> Any:
-        self.budget -= 1
-        if self.budget < 0:
-            raise _TooBig
+_PICKLE_GLOBALS = frozenset({Obj, int, float, complex, str, bytes, tuple, list, dict, frozenset,
+                             set})
+
+
+class _ValuePickler(pickle.Pickler):
+    """Serializes a result as comparison-ready plain data, mostly in C.
+
+    Exact builtin containers and scalars never reach `reducer_override`
+    (CPython pickles them natively); everything else is mapped to a plain
+    equivalent or an `Obj`, or declared opaque. `fast` mode (no memo) turns a
+    cycle into a RecursionError, i.e. opaque, so comparison never loops.
+    """
+
+    def reducer_override(self, obj: Any) -> Any:
         t = type(obj)
-        if t in _SCALARS:
-            return obj
-        if t is list or t is tuple or t is dict or t is set or t is frozenset:
-            return self._container(obj, t)
+        if t is complex or (t is type and obj in _PICKLE_GLOBALS):
+            return NotImplemented  # the reduce callables below are saved by name
         if isinstance(obj, enum.Enum):
-            return Obj(_qualname(t), obj.name)
-        for base in (bool, int, float, str, bytes):
-            if isinstance(obj, base):
-                return base(obj)
-        if isinstance(obj, tuple):  # namedtuple: equal to a tuple in Python too
-            return self._container(obj, tuple)
-        if isinstance(obj, (dict, list, set, frozenset)):
-            base = next(b for b in (dict, list, set, frozenset) if isinstance(obj, b))
-            return self._container(obj, base)
+            return Obj, (_qualname(t), obj.name)
+        for base in (int, float, str, bytes, tuple, list, dict, frozenset, set):
+            if isinstance(obj, base):  # subclasses: namedtuple, defaultdict, Counter ...
+                return base, (base(obj),)
         if isinstance(obj, collections.deque):
-            return Obj("deque", self._container(list(obj), list))
+            return Obj, ("deque", list(obj))
         if isinstance(obj, bytearray):
-            return Obj("bytearray", bytes(obj))
+            return Obj, ("bytearray", bytes(obj))
         if isinstance(obj, decimal.Decimal):
-            return Obj("Decimal", str(obj))
+            return Obj, ("Decimal", str(obj))
         if isinstance(obj, fractions.Fraction):
-            return Obj("Fraction", (obj.numerator, obj.denominator))
+            return Obj, ("Fraction", (obj.numerator, obj.denominator))
         if isinstance(obj, (datetime.date, datetime.time)):
-            return Obj(t.__name__, obj.isoformat())
+            return Obj, (t.__name__, obj.isoformat())
         if isinstance(obj, datetime.timedelta):
-            return Obj("timedelta", obj.total_seconds())
+            return Obj, ("timedelta", obj.total_seconds())
         if isinstance(obj, range):
-            return Obj("range", (obj.start, obj.stop, obj.step))
-        if isinstance(obj, (collections.abc.KeysView, collections.abc.ItemsView)):
-            return Obj(t.__name__, self._container(list(obj), list))
-        if isinstance(obj, collections.abc.ValuesView):
-            return Obj(t.__name__, self._container(list(obj), list))
+            return Obj, ("range", (obj.start, obj.stop, obj.step))
+        if isinstance(obj, (collections.abc.KeysView, collections.abc.ItemsView,
+                            collections.abc.ValuesView)):
+            return Obj, (t.__name__, list(obj))
         if isinstance(obj, BaseException):
-            return Obj(_qualname(t), self._container(tuple(obj.args), tuple))
+            return Obj, (_qualname(t), tuple(obj.args))
         if isinstance(obj, _ITERATOR_TYPES):
-            items = []
-            for item in obj:  # runs the code's generator: we are under the timer
-                items.append(item)
-                if len(items) > self.budget:
-                    raise _TooBig
-            return Obj("iterator", self._container(items, list))
-        if is_sandbox_object(obj) and not isinstance(obj, type) and t is not types.FunctionType:
-            return Obj(_qualname(t), self._fields(obj))
+            items = list(itertools.islice(obj, _MAX_ITER_ITEMS + 1))  # runs the code's generator
+            if len(items) > _MAX_ITER_ITEMS:
+                raise _TooBig
+            return Obj, ("iterator", items)
         if isinstance(obj, types.SimpleNamespace):
-            return Obj("SimpleNamespace", self._fields(obj))
+            return Obj, ("SimpleNamespace", _fields(obj))
+        if is_sandbox_object(obj) and not isinstance(obj, type) and t is not types.FunctionType:
+            return Obj, (_qualname(t), _fields(obj))
         raise _Opaque
 
-    def _fields(self, obj: Any) -> Any:
-        if id(obj) in self.path:
-            raise _Opaque
-        self.path.add(id(obj))
-        try:
-            if dataclasses.is_dataclass(obj):
-                data = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
-            else:
-                data = dict(getattr(obj, "__dict__", {}))
-                for cls in type(obj).__mro__:
-                    for slot in cls.__dict__.get("__slots__", ()) or ():
-                        if isinstance(slot, str) and hasattr(obj, slot) and slot not in data:
-                            data[slot] = getattr(obj, slot)
-            return {k: self.encode(v) for k, v in data.items() if not is_dunder(str(k))}
-        finally:
-            self.path.discard(id(obj))
 
-    def _container(self, obj: Any, kind: type) -> Any:
-        oid = id(obj)
-        if oid in self.path:
-            raise _Opaque  # cycle: compare by repr instead
-        self.path.add(oid)
-        try:
-            enc = self.encode
-            if kind is list:
-                return [enc(x) for x in obj]
-            if kind is tuple:
-                return tuple(enc(x) for x in obj)
-            if kind is dict:
-                return {enc(k): enc(v) for k, v in obj.items()}
-            try:
-                return kind(enc(x) for x in obj)
-            except TypeError:  # an element became unhashable: keep a sorted list
-                return Obj(kind.__name__, sorted((enc(x) for x in obj), key=repr))
-        finally:
-            self.path.discard(oid)
+class _CappedBuffer(io.BytesIO):
+    def __init__(self, cap: int) -> None:
+        super().__init__()
+        self._cap = cap
+
+    def write(self, b: Any) -> int:
+        if self.tell() + len(b) > self._cap:
+            raise _TooBig
+        return super().write(b)
+
+
+def encode_value(value: Any, max_bytes: int) -> bytes:
+    """Pickle `value` as plain data (see _ValuePickler); raises _Opaque/_TooBig."""
+    buf = _CappedBuffer(max_bytes)
+    pickler = _ValuePickler(buf, protocol=5)
+    pickler.fast = True
+    pickler.dump(value)
+    return buf.getvalue()
 
 
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
@@ -956,9 +988,15 @@ _INT_DIGITS = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digi
 
 
 def _reset_library_state() -> None:
-    """Library state code may change through allowed APIs, reset before each test."""
-    random.seed(0)
-    decimal.setcontext(_DECIMAL_CONTEXT.copy())
+    """Library state code may change through allowed APIs, reset before each test.
+    random/decimal are only reachable by importing them, and every test imports
+    afresh, so they are reset when the previous test imported them."""
+    if STATE.touched_random:
+        random.seed(0)
+        STATE.touched_random = False
+    if STATE.touched_decimal:
+        decimal.setcontext(_DECIMAL_CONTEXT.copy())
+        STATE.touched_decimal = False
     sys.setrecursionlimit(1000 + STATE.recursion_base)
     if _INT_DIGITS:
         sys.set_int_max_str_digits(_INT_DIGITS)
@@ -1031,13 +1069,11 @@ def run_test(compiled: CompileResult, entry: str | None, mode: str, text: str,
     # Decisions that swallowing cannot undo:
     if STATE.timed_out:
         out.update(status="timeout", error=f"timed out after {timeout:g} s")
-        for key in ("value", "args_after"):
-            out.pop(key, None)
+        out.pop("value_blob", None)
     elif STATE.violation is not None:
         out.update(status="violation", error=STATE.violation, error_type="SandboxViolation",
                    line=STATE.violation_line)
-        for key in ("value", "args_after"):
-            out.pop(key, None)
+        out.pop("value_blob", None)
     stdout, stderr = STATE.stdout.getvalue(), STATE.stderr.getvalue()
     out["stdout"] = stdout
     out["stderr"] = stderr
@@ -1084,14 +1120,12 @@ def _execute(compiled: CompileResult, entry: str | None, mode: str, text: str,
         out.update(status="error", error=f"{msg} (in repr of the result)", error_type=etype,
                    line=line)
         return
-    encoder = ValueEncoder(limits["max_value_nodes"])
     try:
-        out["value"] = encoder.encode(result)
-        out["args_after"] = (encoder.encode(args), encoder.encode(kwargs))
-    except (_Opaque, _TooBig, RecursionError):
+        out["value_blob"] = encode_value((result, args, kwargs), limits["max_value_bytes"])
+    except (SandboxTimeout, SandboxViolation, MemoryError):
+        raise
+    except BaseException:  # noqa: BLE001 - opaque, too big, cyclic or a broken object
         out["comparable"] = False
-        out["value"] = None
-        out["args_after"] = None
         try:
             out["output_digest"] = repr_digest(repr(result) + "|" + repr((args, kwargs)))
         except (SandboxTimeout, SandboxViolation, MemoryError):

@@ -18,7 +18,15 @@ from .outcome import Obj
 PROTOCOL = 5
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 
+# plain constructors only (subclasses such as namedtuple arrive as their base)
 _ALLOWED = {
+    ("builtins", "int"): int,
+    ("builtins", "float"): float,
+    ("builtins", "str"): str,
+    ("builtins", "bytes"): bytes,
+    ("builtins", "tuple"): tuple,
+    ("builtins", "list"): list,
+    ("builtins", "dict"): dict,
     ("builtins", "complex"): complex,
     ("builtins", "set"): set,
     ("builtins", "frozenset"): frozenset,

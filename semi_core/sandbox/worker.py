@@ -200,6 +200,16 @@ def worker_main(sock: socket.socket, cfg: dict[str, Any], zygote_pid: int) -> No
         os._exit(0)
 
 
+def _plain(out: dict[str, Any]) -> dict[str, Any]:
+    """Turn the pickled value blob into plain data: one restricted unpickle of the
+    whole message in the pool then suffices (the blob holds only plain data)."""
+    blob = out.pop("value_blob", None)
+    if blob is not None:
+        value, args, kwargs = pickle.loads(blob)
+        out["value"], out["args_after"] = value, (args, kwargs)
+    return out
+
+
 def _send(conn: Connection, message: tuple[Any, ...]) -> None:
     from . import runtime
 
@@ -233,31 +243,32 @@ def _serve(conn: Connection, limits: dict[str, Any]) -> None:
             data = conn.recv_bytes()
         except (EOFError, OSError):
             return
-        job = pickle.loads(data)  # from the pool: trusted
-        job_id, code, entry, mode, items, single = job
-        compiled, failed = runtime.compile_for_job(code, timeout)
-        if compiled is None:
-            results = [(idx, dict(failed)) for idx, _ in items]
-            recycle = failed.get("status") in STOP_STATUSES
-            _send(conn, ("d", job_id, results, recycle))
-            if recycle:
-                return
-            continue
+        job_id, units, single = pickle.loads(data)  # from the pool: trusted
         pending: list[tuple[int, dict[str, Any]]] = []
         last_flush = time.monotonic()
         stop = False
-        for idx, text in items:
-            out = runtime.run_test(compiled, entry, mode, text, limits)
-            pending.append((idx, out))
-            tasks_run += 1
-            if out["status"] in STOP_STATUSES:
-                stop = True  # the worker's state is suspect: report and go
+        for code, entry, mode, items in units:
+            compiled, failed = runtime.compile_for_job(code, timeout)
+            if compiled is None:
+                pending.extend((idx, dict(failed)) for idx, _ in items)
+                if failed.get("status") in STOP_STATUSES:
+                    stop = True
+                    break
+                continue
+            for idx, text in items:
+                out = runtime.run_test(compiled, entry, mode, text, limits)
+                pending.append((idx, _plain(out)))
+                tasks_run += 1
+                if out["status"] in STOP_STATUSES:
+                    stop = True  # the worker's state is suspect: report and go
+                    break
+                now = time.monotonic()
+                if single or now - last_flush > FLUSH_S:
+                    _send(conn, ("r", job_id, pending))
+                    pending = []
+                    last_flush = now
+            if stop:
                 break
-            now = time.monotonic()
-            if single or now - last_flush > FLUSH_S:
-                _send(conn, ("r", job_id, pending))
-                pending = []
-                last_flush = now
         clean = stop or runtime.cleanup_after_job(timeout)
         rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         recycle = stop or not clean or tasks_run >= max_tasks or rss_kb > rss_cap_kb
