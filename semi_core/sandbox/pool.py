@@ -208,6 +208,20 @@ class SandboxPool:
                 self._stop_zygote()
         return status
 
+    def probe(self) -> dict[str, Any]:
+        """Ask a worker how it is locked down (uid, rlimits, network namespace, fds).
+        For tests and diagnostics; the worker is retired afterwards."""
+        with self._lock:
+            w = self._idle.pop() if self._idle else self._spawn()
+            try:
+                w.conn.send_bytes(pickle.dumps(("probe", 0), protocol=wire.PROTOCOL))
+                if not w.conn.poll(10):
+                    raise SandboxStartError("the worker did not answer")
+                msg = wire.loads_untrusted(w.conn.recv_bytes(wire.MAX_MESSAGE_BYTES))
+            finally:
+                self._retire(w)
+            return dict(msg[3])
+
     # -- running -------------------------------------------------------------
     def run(self, task: Task) -> Outcome:
         return self.run_many([task])[0]

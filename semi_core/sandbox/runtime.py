@@ -121,6 +121,7 @@ class _State:
     stderr: Any = None
     stdin: Any = None
     recursion_base = 0  # harness frames below the sandboxed code
+    cpu_soft = -1
     touched_random = True  # seed before the first test
     touched_decimal = True
     max_recursion = 200_000
@@ -239,6 +240,10 @@ def guarded_getattr(obj: Any, name: str, default: Any = _MISSING) -> Any:
         _check_special_attr(obj, name)
     elif name in DENIED_ATTRS:
         raise violation(f'"{name}" reaches interpreter internals and is not allowed')
+    elif name == "obj" and isinstance(obj, AttributeError):
+        # AttributeError.obj hands out the object a failed lookup was made on,
+        # possibly a library internal (RestrictedPython's CVE-2024-47532)
+        raise violation('AttributeError.obj is not accessible in the sandbox')
     elif name == "format" or name == "format_map":
         if isinstance(obj, str):
             return _bound_format(obj, name)
@@ -965,22 +970,21 @@ def _disarm() -> None:
     signal.setitimer(signal.ITIMER_REAL, 0, 0)
 
 
-def _cpu_seconds() -> float:
-    ru = resource.getrusage(resource.RUSAGE_SELF)
-    return ru.ru_utime + ru.ru_stime
+_CPU_HARD = resource.getrlimit(resource.RLIMIT_CPU)[1]
 
 
 def _set_cpu_limit(timeout: float) -> None:
     # Backstop for C loops that never return to the interpreter (the wall-clock
     # SIGALRM cannot interrupt them): SIGXCPU's default action kills the worker.
-    soft = int(_cpu_seconds() + timeout) + 2
-    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
-    if hard != resource.RLIM_INFINITY:
-        soft = min(soft, hard)
-    try:
-        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
-    except (ValueError, OSError):
-        pass
+    soft = int(time.process_time() + timeout) + 2
+    if _CPU_HARD != resource.RLIM_INFINITY:
+        soft = min(soft, _CPU_HARD)
+    if soft != STATE.cpu_soft:  # same second as the last test: nothing to do
+        try:
+            resource.setrlimit(resource.RLIMIT_CPU, (soft, _CPU_HARD))
+            STATE.cpu_soft = soft
+        except (ValueError, OSError):
+            pass
 
 
 _DECIMAL_CONTEXT = decimal.Context()
@@ -997,8 +1001,9 @@ def _reset_library_state() -> None:
     if STATE.touched_decimal:
         decimal.setcontext(_DECIMAL_CONTEXT.copy())
         STATE.touched_decimal = False
-    sys.setrecursionlimit(1000 + STATE.recursion_base)
-    if _INT_DIGITS:
+    if sys.getrecursionlimit() != 1000 + STATE.recursion_base:
+        sys.setrecursionlimit(1000 + STATE.recursion_base)
+    if _INT_DIGITS and sys.get_int_max_str_digits() != _INT_DIGITS:
         sys.set_int_max_str_digits(_INT_DIGITS)
 
 
@@ -1030,8 +1035,13 @@ def _describe(exc: BaseException) -> tuple[str, str, int | None]:
 
 
 def run_test(compiled: CompileResult, entry: str | None, mode: str, text: str,
-             limits: dict[str, Any]) -> dict[str, Any]:
-    """Run one test of already-compiled code; returns Outcome fields."""
+             limits: dict[str, Any], safe_builtins: dict[str, Any] | None = None
+             ) -> dict[str, Any]:
+    """Run one test of already-compiled code; returns Outcome fields.
+
+    `safe_builtins` may be shared by the tests of one job: sandboxed code has
+    no way to reach the builtins dict (no `__builtins__` name, no globals(), no
+    frames, and eval()/exec() put a fresh copy into dicts the code passes)."""
     timeout = limits["timeout_s"]
     out: dict[str, Any] = {"status": "ok", "mode": mode}
     STATE.violation = None
@@ -1040,7 +1050,7 @@ def run_test(compiled: CompileResult, entry: str | None, mode: str, text: str,
     STATE.stderr = CappedOutput(limits["max_output_bytes"], "stderr")
     STATE.stdin = SandboxStdin(text if mode == "program" else "")
     ns: dict[str, Any] = dict(GUARDS)
-    ns["__builtins__"] = dict(SAFE_BUILTINS)  # a copy: tampering stays in this test
+    ns["__builtins__"] = safe_builtins if safe_builtins is not None else dict(SAFE_BUILTINS)
     ns["__name__"] = "__main__" if mode == "program" else "__sandbox__"
     ns["__file__"] = SANDBOX_FILENAME
     real_streams = sys.stdin, sys.stdout, sys.stderr

@@ -243,7 +243,11 @@ def _serve(conn: Connection, limits: dict[str, Any]) -> None:
             data = conn.recv_bytes()
         except (EOFError, OSError):
             return
-        job_id, units, single = pickle.loads(data)  # from the pool: trusted
+        job = pickle.loads(data)  # from the pool: trusted
+        if job[0] == "probe":
+            _send(conn, ("p", job[1], [], _probe()))
+            continue
+        job_id, units, single = job
         pending: list[tuple[int, dict[str, Any]]] = []
         last_flush = time.monotonic()
         stop = False
@@ -255,8 +259,9 @@ def _serve(conn: Connection, limits: dict[str, Any]) -> None:
                     stop = True
                     break
                 continue
+            safe_builtins = dict(runtime.SAFE_BUILTINS)  # one copy per unit
             for idx, text in items:
-                out = runtime.run_test(compiled, entry, mode, text, limits)
+                out = runtime.run_test(compiled, entry, mode, text, limits, safe_builtins)
                 pending.append((idx, _plain(out)))
                 tasks_run += 1
                 if out["status"] in STOP_STATUSES:
@@ -275,6 +280,28 @@ def _serve(conn: Connection, limits: dict[str, Any]) -> None:
         _send(conn, ("d", job_id, pending, recycle))
         if recycle:
             return
+
+
+def _probe() -> dict[str, Any]:
+    """What a worker looks like from inside (used by the tests)."""
+    import resource
+
+    names = ("RLIMIT_AS", "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_NPROC",
+             "RLIMIT_CORE")
+    info: dict[str, Any] = {
+        "uid": os.getuid(),
+        "gid": os.getgid(),
+        "pid": os.getpid(),
+        "cwd": os.getcwd(),
+        "rlimits": {n: list(resource.getrlimit(getattr(resource, n))) for n in names},
+        "fds": sorted(int(fd) for fd in os.listdir("/proc/self/fd")),
+        "hash_abc": hash("abc"),
+    }
+    try:
+        info["netns"] = os.readlink("/proc/self/ns/net")
+    except OSError:
+        info["netns"] = None
+    return info
 
 
 BOOT = (
