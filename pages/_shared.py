@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
 from semi_core.demo import load_demo
@@ -11,7 +13,8 @@ from semi_core.store import Store, StoreError, default_db_path
 @st.cache_resource(show_spinner=False)
 def _open_store(path: str) -> Store:
     store = Store(path)
-    if store.count_snippets() == 0:  # first start: give a newcomer something to look at
+    # First start: give a newcomer something to look at (SEMI_LOAD_DEMO=0 turns it off).
+    if store.count_snippets() == 0 and os.environ.get("SEMI_LOAD_DEMO", "1") != "0":
         load_demo(store)
     return store
 

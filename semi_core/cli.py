@@ -66,7 +66,7 @@ def _print_ingest_report(report: IngestReport, as_json: bool) -> None:
         out.print_json(json.dumps(report.to_dict()))
         return
     for problem in report.problems[:50]:
-        console.print(f"[yellow]skipped[/] {problem}", highlight=False)
+        console.print(f"[yellow]skipped[/] {problem}", highlight=False, soft_wrap=True)
     if len(report.problems) > 50:
         console.print(f"[yellow]… and {len(report.problems) - 50} more problems[/]")
     table = Table(title="Ingest", show_header=False)

@@ -58,8 +58,10 @@ def _describe_process(pid: int) -> str:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return f"PID {pid}"
-    command = " ".join(part for part in raw.decode(errors="replace").split("\x00") if part)
-    return f"PID {pid}: {command[:120]}" if command else f"PID {pid}"
+    command = " ".join(raw.decode(errors="replace").replace("\x00", " ").split())
+    if len(command) > 80:
+        command = command[:77] + "..."
+    return f"PID {pid} ({command})" if command else f"PID {pid}"
 
 
 def lock_message(path: str, error: Exception) -> str:
@@ -585,13 +587,11 @@ def read_table(path: str, batch_size: int = 5000) -> TableRead:
             return []
         try:
             with duckdb.connect() as probe:
-                probe.execute(f"SELECT count(*) FROM {reader}", [path])
-                return [
-                    (int(line), str(message))
-                    for line, message in probe.execute(
-                        "SELECT line, error_message FROM reject_errors ORDER BY line"
-                    ).fetchall()
-                ]
+                probe.execute(f"SELECT count(*) FROM {reader}", [path]).fetchall()
+                return probe.execute(
+                    "SELECT line, first(error_message ORDER BY column_idx) FROM reject_errors "
+                    "GROUP BY line ORDER BY line"
+                ).fetchall()
         except duckdb.Error:
             return []
 

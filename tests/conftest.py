@@ -1,0 +1,49 @@
+"""Shared fixtures: a real DuckDB file per test, and helpers to write input files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from semi_core.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "test.duckdb"
+
+
+@pytest.fixture
+def store(db_path: Path):
+    with Store(db_path) as opened:
+        yield opened
+
+
+def write(path: Path, text: str) -> Path:
+    """Write dedented text to `path`, creating folders."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+def run_semi(
+    *args: str, db: Path, cwd: Path | None = None, **kwargs
+) -> subprocess.CompletedProcess:
+    """Run the real `semi` console command in a subprocess."""
+    env = {**os.environ, "SEMI_DB": str(db)}
+    return subprocess.run(
+        [sys.executable, "-m", "semi_core.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd or ROOT,
+        timeout=300,
+        **kwargs,
+    )

@@ -1,0 +1,69 @@
+"""The `semi` command, run for real in a subprocess: ingest, stats, demo."""
+
+from __future__ import annotations
+
+import json
+
+from .conftest import run_semi, write
+
+
+def test_ingest_then_stats(tmp_path, db_path):
+    write(tmp_path / "src" / "m.py", "def inc(a):\n    return a + 1\n\ndef f(:\n")
+    write(tmp_path / "src" / "ok.py", "def dec(value):\n    return value - 1\n")
+    result = run_semi("ingest", str(tmp_path / "src"), "--json", db=db_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["new"] == 2 and report["rejections"] == {"syntax_error": 1}
+
+    stats = json.loads(run_semi("stats", "--json", db=db_path).stdout)
+    assert stats["entities"]["snippets"] == 2
+    assert stats["by_status"]["snippets"] == {"syntax_error": 1, "usable": 1}
+    assert stats["entities"]["runs"] == 1
+
+
+def test_db_option_and_semi_db_variable_choose_the_file(tmp_path, db_path):
+    write(tmp_path / "m.py", "def inc(a):\n    return a + 1\n")
+    other = tmp_path / "other.duckdb"
+    assert (
+        run_semi("--db", str(other), "ingest", str(tmp_path / "m.py"), db=db_path).returncode == 0
+    )
+    assert (
+        json.loads(run_semi("--db", str(other), "stats", "--json", db=db_path).stdout)["entities"][
+            "snippets"
+        ]
+        == 1
+    )
+    assert (
+        not db_path.exists()
+        or json.loads(run_semi("stats", "--json", db=db_path).stdout)["entities"]["snippets"] == 0
+    )
+
+
+def test_default_database_is_semi_duckdb_in_the_current_folder(tmp_path):
+    write(tmp_path / "m.py", "def inc(a):\n    return a + 1\n")
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "SEMI_DB"}
+    subprocess.run(
+        [sys.executable, "-m", "semi_core.cli", "ingest", "m.py"],
+        cwd=tmp_path, env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    assert (tmp_path / "semi.duckdb").exists()
+
+
+def test_ingest_of_nothing_usable_fails_with_the_reason(tmp_path, db_path):
+    result = run_semi("ingest", str(tmp_path / "nope"), db=db_path)
+    assert result.returncode == 1
+    assert "no such file or folder" in result.stderr
+
+
+def test_demo_loads_human_eval_and_standard_library_code_once(db_path):
+    first = run_semi("demo", "--json", db=db_path)
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["rows"] == 164  # every HumanEval problem
+    assert report["new"] > 164  # and standard-library functions besides
+    again = json.loads(run_semi("demo", "--json", db=db_path).stdout)
+    assert again["new"] == 0 and again["already_stored"] == report["new"]
