@@ -158,5 +158,62 @@ def stats_command(ctx: click.Context, as_json: bool) -> None:
     out.print(table)
 
 
+@main.command("exec")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--entry", "entry_point", help="Function to call (function mode).")
+@click.option(
+    "--inputs",
+    "inputs_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help='JSONL: one {"args": "1, [2, 3]"} or {"stdin": "..."} per line.',
+)
+@click.option(
+    "--mode", type=click.Choice(["function", "program"]), default="function", show_default=True
+)
+@click.option(
+    "--batch",
+    "batch_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="JSONL of tasks: id, code, entry_point, mode, inputs.",
+)
+@click.option("--workers", default=2, show_default=True, help="Worker processes.")
+@click.option("--timeout", default=2.0, show_default=True, help="Seconds per test.")
+@click.option(
+    "--memory",
+    "memory_mb",
+    default=512,
+    show_default=True,
+    help="Address-space limit per worker, in MiB.",
+)
+def exec_command(
+    file: str | None,
+    entry_point: str | None,
+    inputs_path: str | None,
+    mode: str,
+    batch_path: str | None,
+    workers: int,
+    timeout: float,
+    memory_mb: int,
+) -> None:
+    """Run code on test inputs in the sandbox; print one JSON line per input."""
+    from semi_core.sandbox import Limits
+    from semi_core.sandbox.jobs import exec_batch, exec_file
+
+    if bool(batch_path) == bool(file):
+        raise click.UsageError("give either FILE with --inputs, or --batch TASKS.jsonl")
+    if file and not inputs_path:
+        raise click.UsageError("FILE needs --inputs INPUTS.jsonl")
+    try:
+        limits = Limits(timeout_s=timeout, memory_mb=memory_mb, workers=workers)
+        if batch_path:
+            lines = exec_batch(batch_path, limits)
+        else:
+            lines = exec_file(file, entry_point, inputs_path, mode, limits)
+        for line in lines:
+            click.echo(json.dumps(line, ensure_ascii=False))
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+
+
 if __name__ == "__main__":
     main()
