@@ -247,7 +247,7 @@ class SandboxPool:
             text = t.args if t.mode == "function" else t.stdin
             groups.setdefault((t.code, t.entry_point, t.mode), []).append((i, text or ""))
         workers = self.limits.workers
-        batch = self.limits.max_batch
+        batch = min(self.limits.max_batch, self.limits.max_tasks_per_worker)
         pieces: list[_Unit] = []
         for (code, entry, mode), items in groups.items():
             size = batch
