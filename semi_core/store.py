@@ -449,6 +449,191 @@ class Store:
     def count_snippets(self) -> int:
         return self.cursor().execute("SELECT count(*) FROM snippets").fetchall()[0][0]
 
+    # -- generations and the LLM cache ---------------------------------------------------
+
+    def snippets_to_generate(
+        self, backend: str, model: str | None, prompt_hash: str, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Usable snippets without a generation from this backend, model and prompt."""
+        return self._rows(
+            "SELECT s.id, s.name, s.kind, s.entry_point, s.code, s.flags, s.path, s.metadata "
+            "FROM snippets s WHERE s.rejection IS NULL AND NOT EXISTS ("
+            "  SELECT 1 FROM generations g WHERE g.snippet_id = s.id AND g.backend = ? "
+            "  AND g.model IS NOT DISTINCT FROM ? AND g.prompt_hash = ?) "
+            "ORDER BY s.path, s.line, s.id LIMIT ?",
+            [backend, model, prompt_hash, limit if limit is not None else 2**62],
+        )
+
+    def add_generation(self, row: dict[str, Any], inputs: Sequence[tuple[str, str]]) -> None:
+        """Store one generation and its test inputs, (text, origin), in one transaction:
+        a crash leaves either both or neither."""
+        columns = (
+            "id", "snippet_id", "backend", "model", "prompt_hash", "instruction", "code",
+            "entry_point", "raw_response", "usage", "status", "error",
+        )  # fmt: skip
+        values = [
+            json.dumps(row.get(c)) if c == "usage" and row.get(c) is not None else row.get(c)
+            for c in columns
+        ]
+        with self.transaction() as cur:
+            cur.execute(
+                f"INSERT OR IGNORE INTO generations ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' for _ in columns)})",
+                values,
+            )
+            for position, (text, origin) in enumerate(inputs):
+                cur.execute(
+                    "INSERT OR IGNORE INTO test_cases (id, generation_id, position, input, origin)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    [content_id(row["id"], text), row["id"], position, text, origin],
+                )
+
+    def generation(self, generation_id: str) -> dict[str, Any] | None:
+        rows = self._rows("SELECT * FROM generations WHERE id = ?", [generation_id])
+        if rows and rows[0]["usage"]:
+            rows[0]["usage"] = json.loads(rows[0]["usage"])
+        return rows[0] if rows else None
+
+    def update_generation(self, generation_id: str, instruction: str, code: str) -> None:
+        """An annotator's edit of a pair's instruction and code."""
+        with self.transaction() as cur:
+            cur.execute(
+                "UPDATE generations SET instruction = ?, code = ? WHERE id = ?",
+                [instruction, code, generation_id],
+            )
+
+    def cached_response(self, key: str) -> dict[str, Any] | None:
+        rows = self._rows("SELECT response, usage FROM llm_cache WHERE key = ?", [key])
+        if not rows:
+            return None
+        usage = json.loads(rows[0]["usage"]) if rows[0]["usage"] else None
+        return {"response": rows[0]["response"], "usage": usage}
+
+    def cache_response(
+        self, key: str, model: str | None, request: dict[str, Any], response: str, usage: Any
+    ) -> None:
+        with self.transaction() as cur:
+            cur.execute(
+                "INSERT OR IGNORE INTO llm_cache (key, model, request, response, usage) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [key, model, json.dumps(request), response, json.dumps(usage)],
+            )
+
+    # -- validation -------------------------------------------------------------------------
+
+    def generations_to_validate(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Generations that succeeded and have no verdict yet, with their snippet's code."""
+        return self._rows(
+            "SELECT g.id, g.snippet_id, g.code, g.entry_point, s.code AS original_code, "
+            "s.entry_point AS original_entry_point, s.kind FROM generations g "
+            "JOIN snippets s ON s.id = g.snippet_id WHERE g.status = 'ok' AND NOT EXISTS "
+            "(SELECT 1 FROM verdicts v WHERE v.generation_id = g.id) "
+            "ORDER BY g.created_at, g.id LIMIT ?",
+            [limit if limit is not None else 2**62],
+        )
+
+    def validation_subjects(self, generation_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The same rows as `generations_to_validate`, for chosen generations (revalidation)."""
+        return self._rows(
+            "SELECT g.id, g.snippet_id, g.code, g.entry_point, s.code AS original_code, "
+            "s.entry_point AS original_entry_point, s.kind FROM generations g "
+            "JOIN snippets s ON s.id = g.snippet_id "
+            "WHERE g.id IN (SELECT unnest(?::VARCHAR[])) ORDER BY g.created_at, g.id",
+            [list(generation_ids)],
+        )
+
+    def test_cases(self, generation_id: str) -> list[dict[str, Any]]:
+        return self._rows(
+            "SELECT * FROM test_cases WHERE generation_id = ? ORDER BY position",
+            [generation_id],
+        )
+
+    def record_validation(
+        self,
+        run_id: str,
+        generation_id: str,
+        oracle: Sequence[dict[str, Any]],
+        test_runs: Sequence[dict[str, Any]],
+        verdict: dict[str, Any],
+    ) -> None:
+        """Store one generation's validation in one transaction: the oracle's answer per
+        test case, every test run, and the verdict. A crash leaves none of it, so a
+        resumed run validates the generation again from scratch."""
+        with self.transaction() as cur:
+            for case in oracle:
+                cur.execute(
+                    "UPDATE test_cases SET expected = ?, oracle_status = ? WHERE id = ?",
+                    [case["expected"], case["oracle_status"], case["id"]],
+                )
+            for run in test_runs:
+                cur.execute(
+                    "INSERT OR REPLACE INTO test_runs (id, run_id, test_case_id, side, attempt, "
+                    "status, output, error, stdout, duration_ms) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        content_id(run_id, run["test_case_id"], run["side"], str(run["attempt"])),
+                        run_id, run["test_case_id"], run["side"], run["attempt"], run["status"],
+                        run.get("output"), run.get("error"), run.get("stdout"),
+                        run.get("duration_ms"),
+                    ],
+                )  # fmt: skip
+            cur.execute(
+                "INSERT OR REPLACE INTO verdicts (id, generation_id, run_id, passed, usable, "
+                "total, status, test_strength, signals, difficulty) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    content_id(generation_id, run_id), generation_id, run_id,
+                    verdict["passed"], verdict["usable"], verdict["total"], verdict["status"],
+                    verdict.get("test_strength"), json.dumps(verdict.get("signals") or {}),
+                    verdict.get("difficulty"),
+                ],
+            )  # fmt: skip
+
+    def latest_verdict(self, generation_id: str) -> dict[str, Any] | None:
+        rows = self._rows(
+            "SELECT * FROM verdicts WHERE generation_id = ? ORDER BY created_at DESC, id LIMIT 1",
+            [generation_id],
+        )
+        if rows:
+            rows[0]["signals"] = json.loads(rows[0]["signals"]) if rows[0]["signals"] else {}
+        return rows[0] if rows else None
+
+    def verdict_history(self, generation_id: str) -> list[dict[str, Any]]:
+        return self._rows(
+            "SELECT * FROM verdicts WHERE generation_id = ? ORDER BY created_at, id",
+            [generation_id],
+        )
+
+    def test_runs(self, run_id: str, generation_id: str) -> list[dict[str, Any]]:
+        """Every test run of one validation run of a generation, with its test case."""
+        return self._rows(
+            "SELECT t.position, t.input, t.origin, t.expected, t.oracle_status, r.side, "
+            "r.attempt, r.status, r.output, r.error, r.stdout, r.duration_ms "
+            "FROM test_cases t JOIN test_runs r ON r.test_case_id = t.id AND r.run_id = ? "
+            "WHERE t.generation_id = ? ORDER BY t.position, r.side, r.attempt",
+            [run_id, generation_id],
+        )
+
+    def current_verdicts(self, statuses: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """The latest verdict of every generation (optionally of some statuses)."""
+        rows = self._rows(
+            "SELECT * FROM (SELECT v.*, row_number() OVER (PARTITION BY generation_id "
+            "ORDER BY created_at DESC, id) AS rank_in_history FROM verdicts v) "
+            "WHERE rank_in_history = 1 AND (? IS NULL OR status IN (SELECT unnest(?::VARCHAR[])))"
+            " ORDER BY generation_id",
+            [None if statuses is None else 1, list(statuses or [])],
+        )
+        for row in rows:
+            row["signals"] = json.loads(row["signals"]) if row["signals"] else {}
+        return rows
+
+    def set_difficulty(self, verdict_id: str, signals: dict[str, Any], difficulty: float) -> None:
+        with self.transaction() as cur:
+            cur.execute(
+                "UPDATE verdicts SET signals = ?, difficulty = ? WHERE id = ?",
+                [json.dumps(signals), difficulty, verdict_id],
+            )
+
     # -- runs -------------------------------------------------------------------------------
 
     def start_run(self, run_id: str, kind: str, params: dict[str, Any]) -> None:
@@ -464,6 +649,10 @@ class Store:
                 "UPDATE runs SET state = ?, counts = ?, ended_at = current_timestamp WHERE id = ?",
                 [state, json.dumps(counts), run_id],
             )
+
+    def update_run_progress(self, run_id: str, progress: dict[str, Any]) -> None:
+        with self.transaction() as cur:
+            cur.execute("UPDATE runs SET progress = ? WHERE id = ?", [json.dumps(progress), run_id])
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
         rows = self._rows(

@@ -1,0 +1,1 @@
+"""Generation backends: a snippet in, an instruction, code and test inputs out."""
