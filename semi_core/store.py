@@ -650,6 +650,12 @@ class Store:
                 [state, json.dumps(counts), run_id],
             )
 
+    def running_runs(self) -> list[dict[str, Any]]:
+        rows = self._rows("SELECT id, pid, counts FROM runs WHERE state = 'running'")
+        for row in rows:
+            row["counts"] = json.loads(row["counts"]) if row["counts"] else {}
+        return rows
+
     def update_run_progress(self, run_id: str, progress: dict[str, Any]) -> None:
         with self.transaction() as cur:
             cur.execute("UPDATE runs SET progress = ? WHERE id = ?", [json.dumps(progress), run_id])

@@ -80,6 +80,11 @@ class Backend(ABC):
         """Identifies what the backend was asked: a new prompt makes new generations."""
         return hashlib.sha256(self.name.encode()).hexdigest()[:16]
 
+    @classmethod
+    @abstractmethod
+    def from_settings(cls, settings: Any, *, pool: Any, store: Any) -> Backend:
+        """Build the backend from the pipeline's settings, its sandbox pool and store."""
+
     @abstractmethod
     def generate(self, snippet: SnippetView) -> Generation: ...
 

@@ -1,0 +1,351 @@
+"""Runs the stages of Semi-Instruct over the store: ingest → generate → validate → rank.
+
+- **Resumable.** Every unit of work (one generation with its inputs, one validation with
+  its test runs and verdict) is committed in one transaction, and each stage asks the
+  store for the work that is not done yet. A run killed at any moment — even with
+  SIGKILL — loses at most the units in flight, and the next run picks up exactly there:
+  ids are content hashes, so nothing is stored twice.
+- **Cancellable.** `should_stop()` is checked between units; a cancelled run ends
+  cleanly with state `cancelled`.
+- **Observable.** `on_event(ProgressEvent)` is called after each unit with the stage's
+  counts, rate and time left; the CLI draws a progress bar from it, the studio a live
+  panel. Each run is recorded in the store with its parameters, progress and counts.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from semi_core.generate.base import BACKENDS, Backend, Generation, SnippetView, TestInput
+from semi_core.inputs import synthesize_inputs
+from semi_core.sandbox import Limits, SandboxPool
+from semi_core.store import Store, content_id
+
+STAGES = ("ingest", "generate", "validate", "rank")
+
+
+def _load_backends() -> None:
+    """Import the backend modules so that they register themselves."""
+    import semi_core.generate.offline  # noqa: F401
+
+    try:
+        import semi_core.generate.openai_backend  # noqa: F401
+    except ImportError:  # optional: the openai package may be absent in a slim install
+        pass
+
+
+@dataclass
+class PipelineSettings:
+    """Everything a run needs; recorded with the run."""
+
+    backend: str = "offline"
+    model: str | None = None
+    base_url: str | None = None
+    concurrency: int = 4
+    inputs_per_pair: int = 10
+    limit: int | None = None  # at most this many snippets generated (and pairs validated)
+    min_usable_tests: int = 3
+    test_strength: bool = True
+    mutant_budget: int = 20
+    timeout_s: float = 2.0
+    memory_mb: int = 512
+    workers: int = 2
+    seed: int = 0
+
+    def limits(self) -> Limits:
+        return Limits(timeout_s=self.timeout_s, memory_mb=self.memory_mb, workers=self.workers)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ProgressEvent:
+    """One step of a run, for progress bars and live views."""
+
+    run_id: str
+    stage: str
+    done: int
+    failed: int
+    total: int | None
+    elapsed_s: float
+    item: dict[str, Any] | None = None  # the unit just finished, for live views
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def eta_s(self) -> float | None:
+        if self.total is None or not self.rate:
+            return None
+        return max(self.total - self.done, 0) / self.rate
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    state: str  # done | cancelled | failed
+    counts: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+EventCallback = Callable[[ProgressEvent], None]
+StopCheck = Callable[[], bool]
+
+
+class Cancelled(Exception):
+    """Raised inside a run when `should_stop()` says so."""
+
+
+class _Stage:
+    """Counts and timing of one stage; emits events."""
+
+    def __init__(self, run_id: str, name: str, total: int | None, on_event: EventCallback | None):
+        self.run_id, self.name, self.total = run_id, name, total
+        self.done = self.failed = 0
+        self.started = time.perf_counter()
+        self.on_event = on_event
+        self.emit()
+
+    def step(self, ok: bool, item: dict[str, Any] | None = None) -> None:
+        self.done += 1
+        self.failed += 0 if ok else 1
+        self.emit(item)
+
+    def emit(self, item: dict[str, Any] | None = None) -> None:
+        if self.on_event:
+            elapsed = time.perf_counter() - self.started
+            self.on_event(
+                ProgressEvent(self.run_id, self.name, self.done, self.failed, self.total,
+                              elapsed, item)
+            )  # fmt: skip
+
+    def counts(self) -> dict[str, Any]:
+        seconds = round(time.perf_counter() - self.started, 3)
+        return {"done": self.done, "failed": self.failed, "seconds": seconds}
+
+
+def make_backend(settings: PipelineSettings, pool: SandboxPool, store: Store) -> Backend:
+    _load_backends()
+    try:
+        backend_class = BACKENDS[settings.backend]
+    except KeyError:
+        known = ", ".join(sorted(BACKENDS))
+        raise ValueError(f"unknown backend {settings.backend!r} (known: {known})") from None
+    return backend_class.from_settings(settings, pool=pool, store=store)
+
+
+def generation_row(backend: Backend, snippet: SnippetView, result: Generation) -> dict[str, Any]:
+    return {
+        "id": content_id(snippet.id, backend.name, backend.model or "", backend.prompt_hash),
+        "snippet_id": snippet.id,
+        "backend": backend.name,
+        "model": backend.model,
+        "prompt_hash": backend.prompt_hash,
+        "instruction": result.instruction,
+        "code": result.code,
+        "entry_point": result.entry_point,
+        "raw_response": result.raw_response,
+        "usage": result.usage,
+        "status": result.status,
+        "error": result.error,
+    }
+
+
+def _with_synthesized_inputs(
+    snippet: SnippetView, result: Generation, pool: SandboxPool, settings: PipelineSettings
+) -> list[TestInput]:
+    """An LLM's inputs, completed by synthesis (seeded with them) up to the wanted count."""
+    if result.status != "ok" or len(result.inputs) >= settings.inputs_per_pair:
+        return result.inputs
+    extra = synthesize_inputs(
+        snippet.code,
+        snippet.entry_point,
+        snippet.kind,
+        pool=pool,
+        seeds=list(result.inputs),
+        limit=settings.inputs_per_pair,
+        seed=settings.seed,
+    )
+    seen = {i.text for i in result.inputs}
+    return list(result.inputs) + [i for i in extra if i.text not in seen]
+
+
+def generate_stage(
+    store: Store,
+    backend: Backend,
+    pool: SandboxPool,
+    settings: PipelineSettings,
+    stage: Callable[[str, int | None], _Stage],
+    should_stop: StopCheck,
+) -> dict[str, Any]:
+    pending = store.snippets_to_generate(
+        backend.name, backend.model, backend.prompt_hash, settings.limit
+    )
+    progress = stage("generate", len(pending))
+    snippets = (SnippetView.from_row(row) for row in pending)
+    concurrency = settings.concurrency if backend.name != "offline" else 1
+    for snippet, result in backend.generate_many(snippets, concurrency):
+        inputs = _with_synthesized_inputs(snippet, result, pool, settings)
+        row = generation_row(backend, snippet, result)
+        store.add_generation(row, [(i.text, i.origin) for i in inputs])
+        item = {"generation_id": row["id"], "snippet": snippet.name, "status": result.status,
+                "instruction": result.instruction, "code": result.code, "inputs": len(inputs),
+                "error": result.error, "cached": result.cached}  # fmt: skip
+        progress.step(result.status == "ok", item)
+        if should_stop():
+            raise Cancelled
+    return progress.counts()
+
+
+def validate_stage(
+    store: Store,
+    pool: SandboxPool,
+    run_id: str,
+    settings: PipelineSettings,
+    stage: Callable[[str, int | None], _Stage],
+    should_stop: StopCheck,
+    generation_ids: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    from semi_core.validate import ValidationSettings, validate_generations
+
+    subjects = (
+        store.validation_subjects(generation_ids)
+        if generation_ids is not None
+        else store.generations_to_validate(settings.limit)
+    )
+    progress = stage("validate", len(subjects))
+    validation = ValidationSettings(
+        min_usable_tests=settings.min_usable_tests,
+        test_strength=settings.test_strength,
+        mutant_budget=settings.mutant_budget,
+    )
+    statuses: dict[str, int] = {}
+    for subject, verdict in validate_generations(store, pool, run_id, validation, subjects):
+        statuses[verdict["status"]] = statuses.get(verdict["status"], 0) + 1
+        item = {"generation_id": subject["id"], "status": verdict["status"],
+                "passed": verdict["passed"], "usable": verdict["usable"]}  # fmt: skip
+        progress.step(verdict["status"] == "validated", item)
+        if should_stop():
+            raise Cancelled
+    return {**progress.counts(), "statuses": statuses}
+
+
+def rank_stage(store: Store, stage: Callable[[str, int | None], _Stage]) -> dict[str, Any]:
+    from semi_core.rank import rank_all
+
+    progress = stage("rank", None)
+    ranked = rank_all(store)
+    progress.done = ranked.get("ranked", 0) if isinstance(ranked, dict) else int(ranked)
+    progress.emit()
+    return {**progress.counts(), **(ranked if isinstance(ranked, dict) else {})}
+
+
+def mark_interrupted_runs(store: Store) -> int:
+    """Runs still marked running whose process is gone were killed: say so."""
+    count = 0
+    for run in store.running_runs():
+        if run["pid"] == os.getpid() or _process_alive(run["pid"]):
+            continue
+        store.finish_run(run["id"], "interrupted", run.get("counts") or {})
+        count += 1
+    return count
+
+
+def _process_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def run_pipeline(
+    store: Store,
+    settings: PipelineSettings | None = None,
+    *,
+    stages: Sequence[str] = ("generate", "validate", "rank"),
+    paths: Sequence[str] = (),
+    generation_ids: Sequence[str] | None = None,
+    on_event: EventCallback | None = None,
+    should_stop: StopCheck | None = None,
+    pool: SandboxPool | None = None,
+    run_id: str | None = None,
+) -> RunResult:
+    """Run the chosen stages; see the module docstring. `generation_ids` limits the
+    validate stage to those pairs and revalidates them (a new validation run)."""
+    settings = settings or PipelineSettings()
+    should_stop = should_stop or (lambda: False)
+    unknown = set(stages) - set(STAGES)
+    if unknown:
+        raise ValueError(f"unknown stages {sorted(unknown)}; choose from {', '.join(STAGES)}")
+    run_id = run_id or uuid.uuid4().hex[:16]
+    mark_interrupted_runs(store)
+    kind = stages[0] if len(stages) == 1 else "pipeline"
+    store.start_run(run_id, kind, {**settings.to_dict(), "stages": list(stages),
+                                   "paths": list(paths)})  # fmt: skip
+    started = time.perf_counter()
+    counts: dict[str, Any] = {}
+
+    last_saved = [0.0]
+
+    def stage(name: str, total: int | None) -> _Stage:
+        def emit(event: ProgressEvent) -> None:
+            now = time.monotonic()
+            if now - last_saved[0] > 1.0 or event.done == event.total:  # throttled writes
+                last_saved[0] = now
+                progress = {"stage": event.stage, "done": event.done, "failed": event.failed,
+                            "total": event.total}  # fmt: skip
+                store.update_run_progress(run_id, progress)
+            if on_event:
+                on_event(event)
+
+        return _Stage(run_id, name, total, emit)
+
+    own_pool = pool is None
+    state = "done"
+    try:
+        if "ingest" in stages and paths:
+            from semi_core.sources import ingest
+
+            report = ingest(store, paths)
+            counts["ingest"] = {"new": report.new, "found": report.found,
+                                "problems": len(report.problems)}  # fmt: skip
+        needs_pool = {"generate", "validate"} & set(stages)
+        if needs_pool and own_pool:
+            pool = SandboxPool(settings.limits())
+        if "generate" in stages:
+            backend = make_backend(settings, pool, store)
+            try:
+                counts["generate"] = generate_stage(
+                    store, backend, pool, settings, stage, should_stop
+                )
+            finally:
+                backend.close()
+        if "validate" in stages:
+            counts["validate"] = validate_stage(
+                store, pool, run_id, settings, stage, should_stop, generation_ids
+            )
+        if "rank" in stages:
+            counts["rank"] = rank_stage(store, stage)
+    except (Cancelled, KeyboardInterrupt):
+        state = "cancelled"
+    except BaseException as error:
+        counts["error"] = f"{type(error).__name__}: {error}"
+        store.finish_run(run_id, "failed", counts)
+        raise
+    finally:
+        if own_pool and pool is not None:
+            pool.close()
+    store.finish_run(run_id, state, counts)
+    return RunResult(run_id, state, counts, round(time.perf_counter() - started, 3))
