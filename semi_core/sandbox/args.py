@@ -49,6 +49,13 @@ def _value(node: ast.AST) -> Any:
             return _CONSTRUCTORS[func.id](*args, **kwargs)
         except (TypeError, ValueError, OverflowError) as exc:
             raise ArgumentError(f"{func.id}(...): {exc}") from None
+    if isinstance(node, ast.Name) and node.id in ("inf", "nan"):
+        return float(node.id)  # repr(float('inf')) is `inf`: accept what repr produces
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        operand = _value(node.operand)
+        if type(operand) not in (int, float, complex):
+            raise ArgumentError(f"not a literal: {ast.unparse(node)[:80]}")
+        return -operand if isinstance(node.op, ast.USub) else +operand
     if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
         items = [_value(e) for e in node.elts]
         if isinstance(node, ast.List):

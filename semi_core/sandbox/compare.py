@@ -48,6 +48,11 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _clip(text: str, limit: int = 60) -> str:
+    """An output text (already a repr) shortened for a reason sentence."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _kind(value: Any) -> str:
     if isinstance(value, Obj):
         return value.type_name
@@ -176,9 +181,9 @@ def compare_outcomes(expected: Outcome, actual: Outcome) -> tuple[bool, str]:
     """(equal?, short human reason when not). `expected` is the reference run."""
     if expected.status != actual.status:
         if expected.status == "ok" and expected.mode == "function":
-            return False, f"expected {_short(expected.output)}, got {_describe(actual)}"
+            return False, f"expected {_clip(expected.output)}, got {_describe(actual)}"
         if actual.status == "ok" and actual.mode == "function":
-            return False, f"expected {_describe(expected)}, got {_short(actual.output)}"
+            return False, f"expected {_describe(expected)}, got {_clip(actual.output)}"
         return False, f"expected {_describe(expected)}, got {_describe(actual)}"
     if expected.status == "error":
         if expected.error_type == actual.error_type:
@@ -200,10 +205,10 @@ def compare_outcomes(expected: Outcome, actual: Outcome) -> tuple[bool, str]:
     if expected.output_digest and actual.output_digest:
         if expected.output_digest == actual.output_digest:
             return True, ""
-        return False, f"expected {_short(expected.output)}, got {_short(actual.output)}"
+        return False, f"expected {_clip(expected.output)}, got {_clip(actual.output)}"
     if _strip_addresses(expected.output) == _strip_addresses(actual.output):
         return True, ""
-    return False, f"expected {_short(expected.output)}, got {_short(actual.output)}"
+    return False, f"expected {_clip(expected.output)}, got {_clip(actual.output)}"
 
 
 def _compare_program(expected: Outcome, actual: Outcome) -> tuple[bool, str]:
