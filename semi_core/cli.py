@@ -215,5 +215,157 @@ def exec_command(
         raise click.UsageError(str(error)) from None
 
 
+# -- the pipeline: generate, validate, rank, run ---------------------------------------
+
+
+def generation_options(command):
+    """The options every command that generates takes."""
+    options = [
+        click.option("--backend", type=click.Choice(["offline", "openai"]), default="offline",
+                     show_default=True, help="Who writes the pairs."),
+        click.option("--model", envvar="SEMI_MODEL", help="Model name (openai backend)."),
+        click.option("--base-url", envvar="OPENAI_BASE_URL",
+                     help="OpenAI-compatible endpoint (openai backend)."),
+        click.option("--concurrency", default=8, show_default=True,
+                     help="Requests in flight (openai backend)."),
+        click.option("--inputs-per-pair", default=10, show_default=True,
+                     help="Test inputs per pair."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def sandbox_options(command):
+    options = [
+        click.option("--limit", type=int, help="At most this many snippets (or pairs)."),
+        click.option("--workers", default=2, show_default=True, help="Sandbox worker processes."),
+        click.option("--timeout", default=2.0, show_default=True, help="Seconds per test."),
+        click.option("--min-tests", default=3, show_default=True,
+                     help="Usable tests a pair needs to be validated."),
+        click.option("--no-test-strength", is_flag=True, help="Skip mutation testing."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _settings(**options: object):
+    from semi_core.pipeline import PipelineSettings
+
+    mapping = {
+        "backend": "backend", "model": "model", "base_url": "base_url",
+        "concurrency": "concurrency", "inputs_per_pair": "inputs_per_pair", "limit": "limit",
+        "workers": "workers", "timeout": "timeout_s", "min_tests": "min_usable_tests",
+    }  # fmt: skip
+    values = {mapping[k]: v for k, v in options.items() if k in mapping and v is not None}
+    if options.get("no_test_strength"):
+        values["test_strength"] = False
+    return PipelineSettings(**values)
+
+
+def _run_stages(ctx: click.Context, stages: tuple[str, ...], paths=(), ids=None, **options):
+    from semi_core.pipeline import run_pipeline
+
+    settings = _settings(**options)
+    tasks: dict[str, object] = {}
+    with open_store(ctx) as store, progress_bar() as bar:
+
+        def on_event(event) -> None:
+            if event.stage not in tasks:
+                tasks[event.stage] = bar.add_task(event.stage, total=event.total, current="")
+            note = f"{event.failed} failed · {event.rate:.1f}/s"
+            if event.eta_s is not None:
+                note += f" · {event.eta_s:.0f}s left"
+            bar.update(tasks[event.stage], completed=event.done, total=event.total, current=note)
+
+        try:
+            result = run_pipeline(
+                store, settings, stages=stages, paths=paths, generation_ids=ids, on_event=on_event
+            )
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+    table = Table(title=f"run {result.run_id}: {result.state} in {result.seconds:.1f}s")
+    table.add_column("stage")
+    table.add_column("done", justify="right")
+    table.add_column("failed", justify="right")
+    table.add_column("details")
+    for stage, counts in result.counts.items():
+        if not isinstance(counts, dict):
+            continue
+        details = ", ".join(f"{k}: {v}" for k, v in counts.items() if k not in ("done", "failed"))
+        table.add_row(stage, str(counts.get("done", "")), str(counts.get("failed", "")), details)
+    out.print(table)
+    if result.state == "cancelled":
+        sys.exit(130)
+
+
+@main.command("generate")
+@generation_options
+@sandbox_options
+@click.pass_context
+def generate_command(ctx: click.Context, **options: object) -> None:
+    """Write instruction, code and test inputs for snippets that have none yet."""
+    _run_stages(ctx, ("generate",), **options)
+
+
+@main.command("validate")
+@sandbox_options
+@click.option("--pair", "pairs", multiple=True, help="Revalidate this pair (generation id).")
+@click.pass_context
+def validate_command(ctx: click.Context, pairs: tuple[str, ...], **options: object) -> None:
+    """Run the originals (the oracle) and the rewrites on the test inputs; store verdicts.
+    With --pair, revalidate those pairs as a new validation run."""
+    _run_stages(ctx, ("validate",), ids=list(pairs) or None, **options)
+
+
+@main.command("rank")
+@click.pass_context
+def rank_command(ctx: click.Context) -> None:
+    """Compute difficulty signals, scores and buckets for validated pairs."""
+    _run_stages(ctx, ("rank",))
+
+
+@main.command("run")
+@click.argument("paths", nargs=-1)
+@generation_options
+@sandbox_options
+@click.pass_context
+def run_command(ctx: click.Context, paths: tuple[str, ...], **options: object) -> None:
+    """Every stage: ingest PATHS (if given), generate, validate, rank. Resumable: run it
+    again after an interruption and it continues where it stopped."""
+    stages = ("ingest", "generate", "validate", "rank") if paths else (
+        "generate", "validate", "rank")  # fmt: skip
+    _run_stages(ctx, stages, paths=paths, **options)
+
+
+@main.command("runs")
+@click.option("--limit", default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def runs_command(ctx: click.Context, limit: int, as_json: bool) -> None:
+    """Past runs: kind, state, parameters and counts."""
+    with open_store(ctx) as store:
+        runs = store.runs(limit=limit)
+    if as_json:
+        out.print_json(json.dumps(runs, default=str))
+        return
+    table = Table()
+    for column in ("id", "kind", "state", "started", "ended", "counts"):
+        table.add_column(column)
+    for run in runs:
+        summary = ", ".join(
+            f"{k}: {v.get('done', v) if isinstance(v, dict) else v}"
+            for k, v in run["counts"].items()
+            if k in STAGE_NAMES or k in ("new", "found")
+        )
+        table.add_row(run["id"], run["kind"], run["state"], str(run["started_at"])[:19],
+                      str(run["ended_at"] or "")[:19], summary)  # fmt: skip
+    out.print(table)
+
+
+STAGE_NAMES = ("ingest", "generate", "validate", "rank")
+
+
 if __name__ == "__main__":
     main()

@@ -709,6 +709,14 @@ class Store:
             "runs": dict(
                 cur.execute("SELECT state, count(*) FROM runs GROUP BY ALL ORDER BY ALL").fetchall()
             ),
+            # The current verdict of each pair is its latest one.
+            "verdicts": dict(
+                cur.execute(
+                    "SELECT status, count(*) FROM (SELECT status, row_number() OVER "
+                    "(PARTITION BY generation_id ORDER BY created_at DESC, id) AS n "
+                    "FROM verdicts) WHERE n = 1 GROUP BY ALL ORDER BY ALL"
+                ).fetchall()
+            ),
         }
         return Counts(entities=totals, by_status=by_status)
 
