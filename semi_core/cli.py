@@ -367,5 +367,91 @@ def runs_command(ctx: click.Context, limit: int, as_json: bool) -> None:
 STAGE_NAMES = ("ingest", "generate", "validate", "rank")
 
 
+# -- review ----------------------------------------------------------------------------
+
+annotator_option = click.option(
+    "--annotator", envvar="SEMI_ANNOTATOR", required=True, help="Your name ($SEMI_ANNOTATOR)."
+)
+
+
+@main.command("review")
+@click.argument("pair_id")
+@click.argument("decision", type=click.Choice(["accept", "reject", "skip"]))
+@click.option("--note", help="Why.")
+@annotator_option
+@click.pass_context
+def review_command(
+    ctx: click.Context, pair_id: str, decision: str, note: str | None, annotator: str
+) -> None:
+    """Record a decision on a pair: accept, reject or skip."""
+    from semi_core.review import ReviewError, decide
+
+    with open_store(ctx) as store:
+        try:
+            event = decide(store, pair_id, annotator, decision, note)
+        except ReviewError as error:
+            raise click.ClickException(str(error)) from None
+    out.print(f"{decision} recorded for {pair_id} by {annotator} (event {event})")
+
+
+@main.command("undo")
+@annotator_option
+@click.pass_context
+def undo_command(ctx: click.Context, annotator: str) -> None:
+    """Undo your latest decision."""
+    from semi_core.review import undo_last
+
+    with open_store(ctx) as store:
+        undone = undo_last(store, annotator)
+    if undone is None:
+        raise click.ClickException(f"{annotator} has no decision to undo")
+    out.print(f"undid {undone['action']} on {undone['generation_id']}")
+
+
+@main.command("queue")
+@annotator_option
+@click.option("--status", "statuses", multiple=True, help="Verdict status (repeatable).")
+@click.option("--search", help="Text in the instruction, code or name.")
+@click.option("--limit", default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def queue_command(
+    ctx: click.Context, annotator: str, statuses: tuple[str, ...], search: str | None,
+    limit: int, as_json: bool,
+) -> None:  # fmt: skip
+    """Pairs waiting for your review, undecided first."""
+    with open_store(ctx) as store:
+        rows = store.review_queue(annotator, statuses=statuses or None, search=search,
+                                  limit=limit)  # fmt: skip
+    if as_json:
+        out.print_json(json.dumps(rows, default=str))
+        return
+    table = Table()
+    for column in ("id", "name", "status", "passed", "difficulty", "mine"):
+        table.add_column(column)
+    for row in rows:
+        passed = f"{row['passed']}/{row['usable']}" if row["usable"] is not None else ""
+        difficulty = f"{row['difficulty']:.2f}" if row["difficulty"] is not None else ""
+        table.add_row(row["id"], row["name"], row["status"] or "", passed, difficulty,
+                      row["my_decision"] or "")  # fmt: skip
+    out.print(table)
+
+
+@main.command("history")
+@click.argument("pair_id")
+@click.pass_context
+def history_command(ctx: click.Context, pair_id: str) -> None:
+    """Every review event of a pair."""
+    from semi_core.review import history
+
+    with open_store(ctx) as store:
+        events = history(store, pair_id)
+    for event in events:
+        undone = f" (undone by {event['undone_by']})" if event["undone_by"] else ""
+        note = f": {event['note']}" if event["note"] else ""
+        out.print(f"{str(event['created_at'])[:19]} {event['annotator']} {event['action']}"
+                  f"{undone}{note}", highlight=False)  # fmt: skip
+
+
 if __name__ == "__main__":
     main()

@@ -324,6 +324,17 @@ class Counts:
         return {"entities": self.entities, "by_status": self.by_status}
 
 
+# Decisions that still count: accept, reject, skip and final events that no undo event
+# has undone. The current decision of a pair is derived from the review log this way.
+_EFFECTIVE_DECISIONS = """
+WITH effective AS (
+    SELECT * FROM review_events e
+    WHERE e.action IN ('accept', 'reject', 'skip') AND NOT EXISTS (
+        SELECT 1 FROM review_events u
+        WHERE u.action = 'undo' AND (u.payload->>'undoes')::BIGINT = e.id))
+"""
+
+
 class Store:
     """One DuckDB database file, migrated to the current schema on open."""
 
@@ -634,6 +645,139 @@ class Store:
                 [json.dumps(signals), difficulty, verdict_id],
             )
 
+    # -- review -------------------------------------------------------------------------------
+
+    def add_review_event(
+        self,
+        generation_id: str,
+        annotator: str,
+        action: str,
+        note: str | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> int:
+        with self.transaction() as cur:
+            rows = cur.execute(
+                "INSERT INTO review_events (generation_id, annotator, action, note, payload) "
+                "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                [generation_id, annotator, action, note, json.dumps(payload) if payload else None],
+            ).fetchall()
+        return rows[0][0]
+
+    def review_events(self, generation_id: str | None = None) -> list[dict[str, Any]]:
+        """The review log of one pair (or of all), oldest first, with what undid what."""
+        rows = self._rows(
+            "SELECT e.*, u.id AS undone_by FROM review_events e LEFT JOIN review_events u "
+            "ON u.action = 'undo' AND (u.payload->>'undoes')::BIGINT = e.id "
+            "WHERE ? IS NULL OR e.generation_id = ? ORDER BY e.id",
+            [generation_id, generation_id],
+        )
+        for row in rows:
+            row["payload"] = json.loads(row["payload"]) if row["payload"] else None
+        return rows
+
+    def last_undoable_event(self, annotator: str) -> dict[str, Any] | None:
+        """The annotator's latest decision (accept, reject, skip, final) not undone yet."""
+        rows = self._rows(
+            f"{_EFFECTIVE_DECISIONS} SELECT * FROM effective WHERE annotator = ? "
+            "ORDER BY id DESC LIMIT 1",
+            [annotator],
+        )
+        return rows[0] if rows else None
+
+    def decisions(self, generation_id: str) -> dict[str, str]:
+        """Each annotator's current decision on a pair (skips excluded)."""
+        rows = self.cursor().execute(
+            f"{_EFFECTIVE_DECISIONS} SELECT annotator, arg_max(action, id) FROM effective "
+            "WHERE generation_id = ? AND action <> 'skip' GROUP BY annotator ORDER BY annotator",
+            [generation_id],
+        )
+        return dict(rows.fetchall())
+
+    def review_queue(
+        self,
+        annotator: str,
+        *,
+        statuses: Sequence[str] | None = None,
+        difficulty: tuple[float, float] | None = None,
+        source: str | None = None,
+        origin: str | None = None,
+        failure: str | None = None,
+        search: str | None = None,
+        include_decided: bool = False,
+        limit: int = 200,
+    ) -> list[dict[str, Any]]:
+        """Pairs for an annotator to review, filtered; undecided first, skipped later.
+
+        `failure` matches a test-run status of the current validation (wrong, error,
+        timeout, ...) or the verdict status itself."""
+        where = ["g.status = 'ok'"]
+        params: list[Any] = [annotator]
+        if statuses:
+            where.append("v.status IN (SELECT unnest(?::VARCHAR[]))")
+            params.append(list(statuses))
+        if difficulty:
+            where.append("v.difficulty BETWEEN ? AND ?")
+            params += list(difficulty)
+        if source:
+            where.append("s.source = ?")
+            params.append(source)
+        if origin:
+            where.append(
+                "EXISTS (SELECT 1 FROM test_cases t WHERE t.generation_id = g.id AND t.origin = ?)"
+            )
+            params.append(origin)
+        if failure:
+            where.append(
+                "(v.status = ? OR EXISTS (SELECT 1 FROM test_runs r JOIN test_cases t ON "
+                "t.id = r.test_case_id WHERE t.generation_id = g.id AND r.run_id = v.run_id "
+                "AND r.side = 'generated' AND r.status = ?))"
+            )
+            params += [failure, failure]
+        if search:
+            where.append("(g.instruction ILIKE ? OR g.code ILIKE ? OR s.name ILIKE ?)")
+            params += [f"%{search}%"] * 3
+        if not include_decided:
+            where.append("coalesce(mine.action, 'skip') = 'skip'")
+        params.append(limit)
+        return self._rows(
+            f"""{_EFFECTIVE_DECISIONS}, current AS (
+                SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY generation_id
+                ORDER BY created_at DESC, id) AS n FROM verdicts) WHERE n = 1),
+            mine AS (SELECT generation_id, arg_max(action, id) AS action FROM effective
+                WHERE annotator = ? GROUP BY generation_id)
+            SELECT g.id, s.name, s.source, g.backend, g.instruction, v.status, v.passed,
+                v.usable, v.difficulty, v.test_strength, mine.action AS my_decision
+            FROM generations g JOIN snippets s ON s.id = g.snippet_id
+            LEFT JOIN current v ON v.generation_id = g.id
+            LEFT JOIN mine ON mine.generation_id = g.id
+            WHERE {" AND ".join(where)}
+            ORDER BY (mine.action = 'skip') NULLS FIRST, g.created_at, g.id LIMIT ?""",
+            params,
+        )
+
+    def pair(self, generation_id: str) -> dict[str, Any] | None:
+        """A pair with its snippet and current verdict, for the review screen."""
+        rows = self._rows(
+            "SELECT g.*, s.code AS original_code, s.name, s.kind, s.source, s.path, "
+            "s.flags FROM generations g JOIN snippets s ON s.id = g.snippet_id WHERE g.id = ?",
+            [generation_id],
+        )
+        if not rows:
+            return None
+        pair = rows[0]
+        pair["usage"] = json.loads(pair["usage"]) if pair["usage"] else None
+        pair["verdict"] = self.latest_verdict(generation_id)
+        return pair
+
+    def decision_counts(self) -> dict[str, int]:
+        """Pairs by their overall decision: the latest effective accept or reject."""
+        rows = self.cursor().execute(
+            f"{_EFFECTIVE_DECISIONS} SELECT decision, count(*) FROM (SELECT generation_id, "
+            "arg_max(action, id) AS decision FROM effective WHERE action <> 'skip' "
+            "GROUP BY generation_id) GROUP BY ALL ORDER BY ALL"
+        )
+        return dict(rows.fetchall())
+
     # -- runs -------------------------------------------------------------------------------
 
     def start_run(self, run_id: str, kind: str, params: dict[str, Any]) -> None:
@@ -718,6 +862,7 @@ class Store:
                 ).fetchall()
             ),
         }
+        by_status["decisions"] = self.decision_counts()
         return Counts(entities=totals, by_status=by_status)
 
     def snippet_flag_counts(self) -> dict[str, int]:
