@@ -2,15 +2,20 @@
 
 import streamlit as st
 
-from pages._shared import get_store
+from pages._shared import annotator_sidebar, get_store
 
 st.set_page_config(page_title="Semi-Instruct Studio", page_icon="🧪", layout="wide")
 
 store = get_store()
+annotator_sidebar()
 with st.sidebar:
     st.caption(f"Database: `{store.path}`")
 
 navigation = st.navigation(
-    [st.Page("pages/overview.py", title="Overview", icon="📊", default=True)]
+    [
+        st.Page("pages/overview.py", title="Overview", icon="📊", default=True),
+        st.Page("pages/run.py", title="Run", icon="▶️"),
+        st.Page("pages/review.py", title="Review", icon="✅"),
+    ]
 )
 navigation.run()

@@ -1,4 +1,5 @@
-"""What every page shares: the store of this server process, opened once."""
+"""What every page shares: the server's store and background runner, and who is
+reviewing. Pages stay thin: they read through semi_core, render, and call actions."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import os
 
 import streamlit as st
 
+from semi_core.auth import check_login
 from semi_core.demo import load_demo
+from semi_core.jobs import JobRunner
 from semi_core.store import Store, StoreError, default_db_path
 
 
@@ -27,3 +30,53 @@ def get_store() -> Store:
         st.error(str(error))
         st.stop()
         raise  # unreachable: st.stop() ends the script run
+
+
+@st.cache_resource(show_spinner=False)
+def _job_runner(path: str) -> JobRunner:
+    return JobRunner(_open_store(path))
+
+
+def get_jobs() -> JobRunner:
+    """The server's one background runner (runs are threads of this process)."""
+    get_store()
+    return _job_runner(default_db_path())
+
+
+def _accounts() -> dict[str, str]:
+    try:
+        return dict(st.secrets.get("annotators", {}))
+    except Exception:  # no secrets file (Streamlit raises its own error): login is off
+        return {}
+
+
+def annotator_sidebar() -> None:
+    """The sidebar's annotator box: a name per session, or a login when accounts exist."""
+    accounts = _accounts()
+    with st.sidebar:
+        if not accounts:
+            st.text_input("Annotator", key="annotator", placeholder="your name",
+                          help="Kept with every decision you make.")  # fmt: skip
+            return
+        if st.session_state.get("logged_in_as"):
+            st.caption(f"Signed in as **{st.session_state['logged_in_as']}**")
+            if st.button("Sign out"):
+                del st.session_state["logged_in_as"]
+                st.rerun()
+            return
+        with st.form("login"):
+            name = st.text_input("Annotator")
+            password = st.text_input("Password", type="password")
+            if st.form_submit_button("Sign in"):
+                if check_login(accounts, name, password):
+                    st.session_state["logged_in_as"] = name.strip()
+                    st.rerun()
+                st.error("Unknown name or wrong password.")
+
+
+def current_annotator() -> str | None:
+    """Who is reviewing: the logged-in account, or the name typed for this session."""
+    if _accounts():
+        return st.session_state.get("logged_in_as")
+    name = (st.session_state.get("annotator") or "").strip()
+    return name or None

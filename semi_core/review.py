@@ -85,3 +85,51 @@ def edit_pair(store: Store, generation_id: str, annotator: str, instruction: str
 def history(store: Store, generation_id: str) -> list[dict[str, Any]]:
     """Every review event of a pair, oldest first, with `undone_by` where undone."""
     return store.review_events(generation_id)
+
+
+def test_table(store: Store, generation_id: str, run_id: str | None = None) -> list[dict[str, Any]]:
+    """One row per test case of a validation run (the current one by default): input,
+    origin, the oracle's expected output, the rewrite's actual output, status, error,
+    duration, and whether the row fails."""
+    if run_id is None:
+        verdict = store.latest_verdict(generation_id)
+        if verdict is None:
+            return [
+                {"#": case["position"], "input": case["input"], "origin": case["origin"],
+                 "expected": None, "actual": None, "status": "not validated", "error": None,
+                 "ms": None, "failing": False}
+                for case in store.test_cases(generation_id)
+            ]  # fmt: skip
+        run_id = verdict["run_id"]
+    rows: dict[int, dict[str, Any]] = {}
+    for run in store.test_runs(run_id, generation_id):
+        row = rows.setdefault(
+            run["position"],
+            {"#": run["position"], "input": run["input"], "origin": run["origin"],
+             "expected": run["expected"], "actual": None, "status": run["oracle_status"],
+             "error": None, "ms": None, "failing": False},
+        )  # fmt: skip
+        if run["side"] == "generated":
+            row["actual"] = run["output"]
+            row["status"] = run["status"]
+            row["error"] = run["error"] or None
+            row["ms"] = round(run["duration_ms"] or 0.0, 2)
+            row["failing"] = run["status"] != "ok"
+        elif row["expected"] is None and run["status"] != "ok":
+            row["error"] = run["error"] or None
+    return [rows[position] for position in sorted(rows)]
+
+
+def changed_tests(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[dict]:
+    """Tests whose status or output differs between two test tables (after an edit)."""
+    old = {row["input"]: row for row in before}
+    changes = []
+    for row in after:
+        previous = old.get(row["input"])
+        if previous is None or (previous["status"], previous["actual"]) != (
+            row["status"], row["actual"]
+        ):  # fmt: skip
+            changes.append({"input": row["input"],
+                            "before": previous["status"] if previous else "new",
+                            "after": row["status"]})  # fmt: skip
+    return changes
