@@ -1,0 +1,544 @@
+"""Validation: the original code is the oracle; the rewrite must behave the same.
+
+For one generation (`validate_generation`, pure with respect to the store):
+
+1. **Oracle.** The original runs on every test input twice (one sandbox batch). Each test
+   case gets an ``oracle_status``:
+
+   * ``ok`` — both runs returned (or printed) the same thing; ``expected`` is its repr
+     (function mode) or its standard output (program mode);
+   * ``raises`` — both runs raised the same exception type; ``expected`` is
+     ``"raises: ValueError"``. An exception is an expected outcome: the rewrite must
+     raise the same type (messages are not compared);
+   * ``flaky`` — the two runs differ (time, addresses, ...): excluded;
+   * ``unusable`` — a run timed out, ran out of memory, was stopped by the sandbox
+     (violation, crash), the input text is not a valid argument list, or the entry point
+     does not exist: excluded.
+
+   ``ok`` and ``raises`` cases are the *usable* tests.
+
+2. **Rewrite.** The generated code runs on the usable inputs (one sandbox batch) and is
+   compared with the first oracle run by the sandbox's rules (`compare_outcomes`:
+   floats with tolerance, exceptions by type, in-place argument changes count, program
+   output modulo trailing whitespace).
+
+3. **Verdict.** ``passed`` / ``usable`` / ``total`` and one status (`VERDICT_STATUSES`):
+
+   * ``validated`` — every usable test passed and there are at least
+     ``min_usable_tests`` of them;
+   * ``mismatch`` — some usable test gives a different result: another value or output,
+     another exception type, or a return where the original raised;
+   * ``generated_error`` — the rewrite is missing, does not parse or lacks the entry
+     point, or every failing test is the rewrite raising / timing out / running out of
+     memory / being stopped where the original returned (no wrong *value* at all);
+   * ``too_few_tests`` — there are no test inputs, or every usable test passed but there
+     are fewer than ``min_usable_tests``;
+   * ``original_unusable`` — the original does not parse, no input is usable, or the
+     original raises on every usable input (nothing to learn from: typically inputs of
+     the wrong shape, where a rewrite raising the same TypeError would "pass");
+   * ``refused`` — the sandbox policy refused the original or the rewrite (at compile
+     time, or the original hit a runtime violation on every input); ``refused_side``
+     says which.
+
+   The checks run in this order: the original parses; there are inputs; the original is
+   not refused; some input is usable and not every one raises; the rewrite parses; then
+   the rewrite's failures (refused, then a missing entry point, then any wrong result →
+   mismatch, else generated_error); then the number of usable tests. So a failing test
+   wins over "too few": two usable tests, one wrong, is a ``mismatch``.
+
+4. **Test strength** (validated pairs, on by default): first-order mutants of the
+   original (see `semi_core.mutants`, at most ``mutant_budget``) run on the usable
+   inputs; the share killed is ``test_strength``, and a share below
+   ``weak_tests_threshold`` sets the ``weak_tests`` flag. Equivalent mutants cannot be
+   detected, so the figure is a lower bound.
+
+Test runs (``side``, ``attempt``, ``status``): the original's two runs are ``original``
+1 and 2 with the sandbox's status (``ok``, ``error``, ``timeout``, ``memory``,
+``rejected``, ``violation``, ``crashed``, ``invalid``). The rewrite's run is
+``generated`` 1 with ``ok`` (matches the oracle, raising the expected type included),
+``wrong`` (ran to completion but differs; ``error`` then holds how), ``error`` (raised
+where the original returned), or the sandbox's status for the rest.
+
+Verdict signals (JSON): ``total``, ``usable``, ``flaky``, ``unusable``,
+``unusable_reasons`` ({status: n}), ``raising`` (usable tests where an exception is
+expected), ``failing`` ([{position, status, reason}], the first 20), ``failures``
+({status: n}), ``reason`` (one sentence for the status), ``min_usable_tests``,
+``oracle_ms`` / ``generated_ms`` (summed run time), ``refused_side`` when refused, and for
+validated pairs ``test_strength``, ``weak_tests``, ``mutants_tried``, ``mutants_killed``,
+``mutant_executions`` and ``mutants`` (each change, survivors first).
+
+Store loops: `validate_generations` validates rows and records each one in its own
+transaction (a crash loses at most the generation in flight); `validate_pending`
+continues where the last run stopped; `revalidate` makes a new validation run for chosen
+pairs (after an edit or a policy change): earlier verdicts stay in the history and the
+newest is current.
+"""
+
+from __future__ import annotations
+
+import ast
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from semi_core.mutants import generate_mutants, measure_strength
+from semi_core.sandbox import Outcome, SandboxPool, Task, compare_outcomes
+from semi_core.store import Store
+
+VERDICT_STATUSES = (
+    "validated",
+    "mismatch",
+    "generated_error",
+    "too_few_tests",
+    "original_unusable",
+    "refused",
+)
+ORACLE_STATUSES = ("ok", "raises", "flaky", "unusable")
+GENERATED_RUN_STATUSES = (
+    "ok",
+    "wrong",
+    "error",
+    "timeout",
+    "memory",
+    "rejected",
+    "violation",
+    "crashed",
+    "invalid",
+)
+
+_USABLE = ("ok", "raises")
+_MAX_FAILING_LISTED = 20
+_MAX_STORED_CHARS = 20_000  # output / stdout / error kept per test run
+
+
+@dataclass(frozen=True)
+class ValidationSettings:
+    """How strict validation is and what it may spend."""
+
+    min_usable_tests: int = 3
+    test_strength: bool = True
+    mutant_budget: int = 20  # at most this many mutants per validated pair
+    weak_tests_threshold: float = 0.5  # strength below this flags the test set as weak
+    mutant_seed: int = 0  # which mutants are sampled when there are more than the budget
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "min_usable_tests": self.min_usable_tests,
+            "test_strength": self.test_strength,
+            "mutant_budget": self.mutant_budget,
+            "weak_tests_threshold": self.weak_tests_threshold,
+            "mutant_seed": self.mutant_seed,
+        }
+
+
+@dataclass
+class ValidationResult:
+    """Everything one validation produced, in the shapes `Store.record_validation` takes."""
+
+    oracle: list[dict[str, Any]] = field(default_factory=list)  # {id, expected, oracle_status}
+    test_runs: list[dict[str, Any]] = field(default_factory=list)
+    verdict: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        return self.verdict["status"]
+
+
+# ---------------------------------------------------------------------------------------
+# One generation
+# ---------------------------------------------------------------------------------------
+
+
+def _mode(subject: dict[str, Any]) -> str:
+    return "program" if subject.get("kind") == "program" else "function"
+
+
+def _task(code: str, entry_point: str | None, mode: str, text: str) -> Task:
+    if mode == "program":
+        return Task(code=code, mode="program", stdin=text)
+    return Task(code=code, entry_point=entry_point, mode="function", args=text)
+
+
+def _parse_problem(code: str | None) -> str | None:
+    """Why the code cannot even be parsed, or None. Parsing runs nothing."""
+    if not code or not code.strip():
+        return "there is no code"
+    try:
+        ast.parse(code)
+    except SyntaxError as error:
+        return f"SyntaxError: {error.msg} (line {error.lineno})"
+    except (ValueError, RecursionError, MemoryError) as error:
+        return f"{type(error).__name__}: the code cannot be parsed"
+    return None
+
+
+def _missing_entry(outcome: Outcome) -> bool:
+    # The sandbox reports a missing entry point as a NameError with this wording; it is the
+    # code's shape, not behaviour, so it never counts as an expected exception.
+    return outcome.error_type == "NameError" and "entry point" in outcome.error
+
+
+def _cut(text: str | None) -> str | None:
+    if text is None or len(text) <= _MAX_STORED_CHARS:
+        return text
+    return text[:_MAX_STORED_CHARS] + f"… [{len(text) - _MAX_STORED_CHARS} more characters]"
+
+
+def _run_row(
+    case_id: str, side: str, attempt: int, status: str, outcome: Outcome, error: str | None = None
+) -> dict[str, Any]:
+    return {
+        "test_case_id": case_id,
+        "side": side,
+        "attempt": attempt,
+        "status": status,
+        "output": _cut(outcome.output) if outcome.status == "ok" else None,
+        "error": _cut(error if error is not None else outcome.error) or None,
+        "stdout": _cut(outcome.stdout) or None,
+        "duration_ms": round(outcome.duration_ms, 3),
+    }
+
+
+def _classify_oracle(first: Outcome, second: Outcome) -> tuple[str, str]:
+    """(oracle_status, reason) for one input from the original's two runs."""
+    for outcome in (first, second):
+        if outcome.status not in ("ok", "error"):
+            return "unusable", outcome.status
+        if _missing_entry(outcome):
+            return "unusable", "missing entry point"
+    equal, why = compare_outcomes(first, second)
+    if not equal:
+        return "flaky", why
+    return ("ok" if first.ok else "raises"), ""
+
+
+def _expected_text(outcome: Outcome) -> str:
+    if outcome.ok:
+        return _cut(outcome.output) or ""
+    return f"raises: {outcome.error_type}"
+
+
+def _generated_status(expected: Outcome, actual: Outcome) -> tuple[str, str]:
+    """(test run status, how it differs) for the rewrite on one usable input."""
+    equal, reason = compare_outcomes(expected, actual)
+    if equal:
+        return "ok", ""
+    if actual.status == "ok":
+        return "wrong", reason
+    if actual.status == "error":
+        if expected.status == "error" and not _missing_entry(actual):
+            return "wrong", reason  # a different exception type: behaviour differs
+        return "error", actual.error or reason
+    return actual.status, actual.error or reason
+
+
+def _count_text(counter: Counter[str]) -> str:
+    return ", ".join(f"{n} {what}" for what, n in counter.most_common())
+
+
+def validate_generation(
+    subject: dict[str, Any],
+    test_cases: Sequence[dict[str, Any]],
+    pool: SandboxPool,
+    settings: ValidationSettings | None = None,
+) -> ValidationResult:
+    """Validate one generation; see the module docstring. `subject` is a row of
+    `Store.generations_to_validate` / `validation_subjects`; `test_cases` its test cases
+    (dicts with at least ``id``, ``position`` and ``input``). Touches no store."""
+    settings = settings or ValidationSettings()
+    mode = _mode(subject)
+    original = subject.get("original_code") or ""
+    original_entry = subject.get("original_entry_point")
+    generated = subject.get("code")
+    generated_entry = subject.get("entry_point") or original_entry
+    cases = sorted(test_cases, key=lambda c: c["position"])
+    total = len(cases)
+    signals: dict[str, Any] = {
+        "total": total,
+        "min_usable_tests": settings.min_usable_tests,
+    }
+    result = ValidationResult()
+
+    def finish(status: str, reason: str, passed: int = 0, usable: int = 0) -> ValidationResult:
+        signals["reason"] = reason
+        result.verdict = {
+            "passed": passed,
+            "usable": usable,
+            "total": total,
+            "status": status,
+            "test_strength": signals.get("test_strength"),
+            "signals": signals,
+            "difficulty": None,
+        }
+        return result
+
+    # -- 1. the oracle ------------------------------------------------------------------
+    problem = _parse_problem(original)
+    if problem:
+        result.oracle = [
+            {"id": c["id"], "expected": None, "oracle_status": "unusable"} for c in cases
+        ]
+        signals.update(unusable=total, flaky=0, usable=0, unusable_reasons={"syntax": total})
+        return finish("original_unusable", f"the original does not parse: {problem}")
+    if not cases:
+        signals.update(unusable=0, flaky=0, usable=0)
+        return finish("too_few_tests", "there are no test inputs")
+
+    runs = pool.run_many(
+        _task(original, original_entry, mode, c["input"]) for _attempt in (1, 2) for c in cases
+    )
+    first, second = runs[:total], runs[total:]
+    signals["oracle_ms"] = round(sum(o.duration_ms for o in runs), 3)
+    oracle_status: list[str] = []
+    unusable_reasons: Counter[str] = Counter()
+    for case, a1, a2 in zip(cases, first, second, strict=True):
+        status, reason = _classify_oracle(a1, a2)
+        oracle_status.append(status)
+        if status == "unusable":
+            unusable_reasons[reason] += 1
+        result.oracle.append(
+            {
+                "id": case["id"],
+                "expected": _expected_text(a1) if status in _USABLE else None,
+                "oracle_status": status,
+            }
+        )
+        result.test_runs.append(_run_row(case["id"], "original", 1, a1.status, a1))
+        result.test_runs.append(_run_row(case["id"], "original", 2, a2.status, a2))
+    usable = [i for i, s in enumerate(oracle_status) if s in _USABLE]
+    raising = sum(1 for s in oracle_status if s == "raises")
+    signals.update(
+        usable=len(usable),
+        flaky=oracle_status.count("flaky"),
+        unusable=oracle_status.count("unusable"),
+        unusable_reasons=dict(unusable_reasons),
+        raising=raising,
+    )
+    if any(o.status == "rejected" for o in runs) or (unusable_reasons.get("violation", 0) == total):
+        signals["refused_side"] = "original"
+        refusal = next((o.error for o in runs if o.status in ("rejected", "violation")), "")
+        return finish("refused", f"the sandbox refused the original: {refusal}")
+    if not usable:
+        counts = Counter(s for s in oracle_status)
+        detail = _count_text(Counter(unusable_reasons) + Counter({"flaky": counts["flaky"]}))
+        return finish("original_unusable", f"no usable test input ({detail})")
+    if raising == len(usable):
+        return finish(
+            "original_unusable",
+            f"the original raises on every usable input ({first[usable[0]].error_type})",
+            usable=len(usable),
+        )
+
+    # -- 2. the rewrite -------------------------------------------------------------------
+    problem = _parse_problem(generated)
+    if problem:
+        return finish("generated_error", f"the rewrite cannot run: {problem}", 0, len(usable))
+    assert generated is not None
+    outcomes = pool.run_many(
+        _task(generated, generated_entry, mode, cases[i]["input"]) for i in usable
+    )
+    signals["generated_ms"] = round(sum(o.duration_ms for o in outcomes), 3)
+    failing: list[dict[str, Any]] = []
+    failures: Counter[str] = Counter()
+    passed = 0
+    for i, outcome in zip(usable, outcomes, strict=True):
+        status, reason = _generated_status(first[i], outcome)
+        row_error = reason if status == "wrong" else None
+        result.test_runs.append(
+            _run_row(cases[i]["id"], "generated", 1, status, outcome, row_error)
+        )
+        if status == "ok":
+            passed += 1
+            continue
+        failures[status] += 1
+        if len(failing) < _MAX_FAILING_LISTED:
+            failing.append(
+                {"position": cases[i]["position"], "status": status, "reason": reason[:300]}
+            )
+    signals["failing"] = failing
+    signals["failures"] = dict(failures)
+
+    # -- 3. the verdict -------------------------------------------------------------------
+    if failures:
+        if failures.get("rejected"):
+            signals["refused_side"] = "generated"
+            refusal = next(o.error for o in outcomes if o.status == "rejected")
+            return finish(
+                "refused", f"the sandbox refused the rewrite: {refusal}", passed, len(usable)
+            )
+        if any(_missing_entry(o) for o in outcomes):
+            reason = f"the rewrite does not define {generated_entry!r}"
+            return finish("generated_error", reason, passed, len(usable))
+        first_fail = failing[0]
+        where = f"test {first_fail['position']}: {first_fail['reason']}"
+        if failures.get("wrong") or failures.get("invalid"):
+            return finish(
+                "mismatch", f"{_count_text(failures)}; first at {where}", passed, len(usable)
+            )
+        return finish(
+            "generated_error",
+            f"the rewrite fails: {_count_text(failures)}; first at {where}",
+            passed,
+            len(usable),
+        )
+    if len(usable) < settings.min_usable_tests:
+        return finish(
+            "too_few_tests",
+            f"{len(usable)} usable tests, {settings.min_usable_tests} needed",
+            passed,
+            len(usable),
+        )
+
+    # -- 4. test strength -----------------------------------------------------------------
+    if settings.test_strength and settings.mutant_budget > 0:
+        mutants = generate_mutants(original, settings.mutant_budget, settings.mutant_seed)
+        strength = measure_strength(
+            mutants,
+            original_entry,
+            mode,
+            [cases[i]["input"] for i in usable],
+            [first[i] for i in usable],
+            pool,
+        )
+        value = strength.strength
+        signals.update(
+            test_strength=None if value is None else round(value, 4),
+            weak_tests=None if value is None else value < settings.weak_tests_threshold,
+            mutants_tried=strength.tried,
+            mutants_killed=strength.killed,
+            mutant_executions=strength.executions,
+            mutants=strength.summary(),
+        )
+    return finish("validated", f"all {len(usable)} usable tests passed", passed, len(usable))
+
+
+# ---------------------------------------------------------------------------------------
+# Over the store
+# ---------------------------------------------------------------------------------------
+
+ResultCallback = Callable[[dict[str, Any], ValidationResult], None]
+
+
+def validate_generations(
+    store: Store,
+    pool: SandboxPool,
+    run_id: str,
+    settings: ValidationSettings | None,
+    subjects: Iterable[dict[str, Any]],
+) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Validate each subject row and record it at once (one transaction per generation);
+    yields (subject, verdict) as each is stored."""
+    settings = settings or ValidationSettings()
+    for subject in subjects:
+        result = validate_generation(subject, store.test_cases(subject["id"]), pool, settings)
+        store.record_validation(
+            run_id, subject["id"], result.oracle, result.test_runs, result.verdict
+        )
+        yield subject, result.verdict
+
+
+def _loop(
+    store: Store,
+    pool: SandboxPool,
+    run_id: str,
+    settings: ValidationSettings | None,
+    pages: Iterator[list[dict[str, Any]]],
+    on_result: ResultCallback | None,
+    should_stop: Callable[[], bool] | None,
+) -> dict[str, Any]:
+    settings = settings or ValidationSettings()
+    counts: Counter[str] = Counter()
+    for page in pages:
+        for subject in page:
+            if should_stop is not None and should_stop():
+                return _counts(counts, stopped=True)
+            result = validate_generation(subject, store.test_cases(subject["id"]), pool, settings)
+            store.record_validation(
+                run_id, subject["id"], result.oracle, result.test_runs, result.verdict
+            )
+            counts[result.status] += 1
+            if on_result is not None:
+                on_result(subject, result)
+    return _counts(counts, stopped=False)
+
+
+def _counts(counts: Counter[str], stopped: bool) -> dict[str, Any]:
+    return {
+        "validated_total": sum(counts.values()),
+        "statuses": {status: counts.get(status, 0) for status in VERDICT_STATUSES},
+        "stopped": stopped,
+    }
+
+
+def validate_pending(
+    store: Store,
+    pool: SandboxPool,
+    run_id: str,
+    settings: ValidationSettings | None = None,
+    limit: int | None = None,
+    on_result: ResultCallback | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    page_size: int = 200,
+) -> dict[str, Any]:
+    """Validate generations that have no verdict yet, at most `limit`, recording each as
+    it finishes; a resumed run continues with what is still pending. Returns
+    ``{"validated_total": n, "statuses": {status: n}, "stopped": bool}``."""
+
+    def pages() -> Iterator[list[dict[str, Any]]]:
+        seen: set[str] = set()
+        left = limit
+        while left is None or left > 0:
+            page = store.generations_to_validate(
+                page_size if left is None else min(page_size, left)
+            )
+            page = [row for row in page if row["id"] not in seen]
+            if not page:  # nothing left (or only rows that could not be recorded)
+                return
+            seen.update(row["id"] for row in page)
+            if left is not None:
+                left -= len(page)
+            yield page
+
+    return _loop(store, pool, run_id, settings, pages(), on_result, should_stop)
+
+
+def revalidate(
+    store: Store,
+    pool: SandboxPool,
+    generation_ids: Sequence[str],
+    run_id: str | None = None,
+    settings: ValidationSettings | None = None,
+    on_result: ResultCallback | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> dict[str, Any]:
+    """Validate chosen generations again as a new validation run (`run_id`, a fresh one
+    when None): their earlier verdicts and test runs stay in the history, and the new
+    verdict becomes current. Reusing an earlier run id replaces that run's verdict."""
+    run_id = run_id or uuid.uuid4().hex[:16]
+    subjects = store.validation_subjects(list(generation_ids))
+    counts = _loop(store, pool, run_id, settings, iter([subjects]), on_result, should_stop)
+    return {**counts, "run_id": run_id}
+
+
+def select_for_revalidation(
+    store: Store,
+    statuses: Sequence[str] | None = None,
+    weak_tests: bool | None = None,
+    max_test_strength: float | None = None,
+) -> list[str]:
+    """Generation ids whose *current* verdict matches the filter (all given conditions):
+    a status among `statuses`, the weak-tests flag, a test strength at most the given
+    value. For "revalidate every mismatch" or "every pair with weak tests"."""
+    ids = []
+    for verdict in store.current_verdicts(statuses):
+        signals = verdict.get("signals") or {}
+        if weak_tests is not None and bool(signals.get("weak_tests")) != weak_tests:
+            continue
+        if max_test_strength is not None:
+            strength = verdict.get("test_strength")
+            if strength is None or strength > max_test_strength:
+                continue
+        ids.append(verdict["generation_id"])
+    return ids
