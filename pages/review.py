@@ -65,8 +65,10 @@ pair_id = st.session_state["review_pair"]
 pair = store.pair(pair_id)
 verdict = pair["verdict"]
 
-st.caption(f"Pair {ids.index(pair_id) + 1} of {len(ids)} in your queue · id `{pair_id}` · "
-           f"backend **{pair['backend']}** · snippet `{pair['name']}` from {pair['path']}")  # fmt: skip
+st.caption(
+    f"Pair {ids.index(pair_id) + 1} of {len(ids)} in your queue · id `{pair_id}` · "
+    f"backend **{pair['backend']}** · snippet `{pair['name']}` from {pair['path']}"
+)
 if verdict:
     strength = verdict["test_strength"]
     difficulty_text = f"{verdict['difficulty']:.2f}" if verdict["difficulty"] is not None else "–"
