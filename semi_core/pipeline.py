@@ -22,7 +22,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from semi_core.generate.base import BACKENDS, Backend, Generation, SnippetView, TestInput
-from semi_core.inputs import synthesize_inputs
 from semi_core.sandbox import Limits, SandboxPool
 from semi_core.store import Store, content_id
 
@@ -164,6 +163,8 @@ def _with_synthesized_inputs(
     """An LLM's inputs, completed by synthesis (seeded with them) up to the wanted count."""
     if result.status != "ok" or len(result.inputs) >= settings.inputs_per_pair:
         return result.inputs
+    from semi_core.inputs import synthesize_inputs
+
     extra = synthesize_inputs(
         snippet.code,
         snippet.entry_point,
