@@ -645,6 +645,32 @@ class Store:
                 [json.dumps(signals), difficulty, verdict_id],
             )
 
+    def set_difficulties(self, rows: Sequence[tuple[str, dict[str, Any], float]]) -> None:
+        """Many (verdict_id, signals, difficulty) updates in one transaction (ranking)."""
+        if not rows:
+            return
+        with self.transaction() as cur:
+            cur.executemany(
+                "UPDATE verdicts SET signals = ?, difficulty = ? WHERE id = ?",
+                [[json.dumps(signals), difficulty, vid] for vid, signals, difficulty in rows],
+            )
+
+    def ranking_subjects(self) -> list[dict[str, Any]]:
+        """Current verdicts that are `validated`, with their pair's instruction and code
+        and the snippet's kind: what ranking reads, in one query."""
+        rows = self._rows(
+            "SELECT v.id AS verdict_id, v.generation_id, v.run_id, v.passed, v.usable, "
+            "v.total, v.test_strength, v.signals, v.difficulty, g.instruction, g.code, "
+            "g.entry_point, s.kind FROM (SELECT *, row_number() OVER (PARTITION BY "
+            "generation_id ORDER BY created_at DESC, id) AS rank_in_history FROM verdicts) v "
+            "JOIN generations g ON g.id = v.generation_id "
+            "JOIN snippets s ON s.id = g.snippet_id "
+            "WHERE v.rank_in_history = 1 AND v.status = 'validated' ORDER BY v.generation_id"
+        )
+        for row in rows:
+            row["signals"] = json.loads(row["signals"]) if row["signals"] else {}
+        return rows
+
     # -- review -------------------------------------------------------------------------------
 
     def add_review_event(
