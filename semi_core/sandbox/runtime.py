@@ -390,6 +390,12 @@ class CappedOutput(io.TextIOBase):
         self._cap = cap
         self._label = name
 
+    def reset(self, cap: int) -> CappedOutput:
+        self._parts = []
+        self._size = 0
+        self._cap = cap
+        return self
+
     def write(self, s: Any) -> int:
         if type(s) is not str:
             if not isinstance(s, str):
@@ -454,6 +460,28 @@ class SandboxStdin(io.StringIO):
 
     def fileno(self) -> int:
         raise io.UnsupportedOperation("the sandbox's stdin has no file descriptor")
+
+
+class _EmptyStdin(SandboxStdin):
+    """stdin of function-mode tests: empty and read-only, so one object serves all."""
+
+    def write(self, s: Any) -> int:
+        raise io.UnsupportedOperation("not writable")
+
+    def writelines(self, lines: Any) -> None:
+        raise io.UnsupportedOperation("not writable")
+
+    def truncate(self, size: Any = None) -> int:
+        raise io.UnsupportedOperation("not writable")
+
+    @property
+    def buffer(self) -> io.BytesIO:
+        return io.BytesIO(b"")
+
+
+_STDOUT = CappedOutput(0, "stdout")
+_STDERR = CappedOutput(0, "stderr")
+_EMPTY_STDIN = _EmptyStdin("")
 
 
 # ---------------------------------------------------------------------------
@@ -904,23 +932,14 @@ class _ValuePickler(pickle.Pickler):
         raise _Opaque
 
 
-class _CappedBuffer(io.BytesIO):
-    def __init__(self, cap: int) -> None:
-        super().__init__()
-        self._cap = cap
-
-    def write(self, b: Any) -> int:
-        if self.tell() + len(b) > self._cap:
-            raise _TooBig
-        return super().write(b)
-
-
 def encode_value(value: Any, max_bytes: int) -> bytes:
     """Pickle `value` as plain data (see _ValuePickler); raises _Opaque/_TooBig."""
-    buf = _CappedBuffer(max_bytes)
+    buf = io.BytesIO()
     pickler = _ValuePickler(buf, protocol=5)
     pickler.fast = True
     pickler.dump(value)
+    if buf.tell() > max_bytes:
+        raise _TooBig
     return buf.getvalue()
 
 
@@ -958,16 +977,23 @@ def _on_alarm(signum: int, frame: Any) -> None:
 
 
 def _arm(timeout: float) -> None:
-    # after the first expiry, fire again every 50 ms: code that swallows the
-    # exception keeps getting interrupted until the pool's hard kill
+    # After the first expiry the timer fires again every 50 ms: code that
+    # swallows the exception keeps being interrupted until the pool's hard kill.
+    # The timer is replaced *before* `armed` goes up, so a signal left over
+    # from the previous test is handled (and ignored) while still disarmed.
+    signal.setitimer(signal.ITIMER_REAL, timeout, 0.05)
     STATE.timed_out = False
     STATE.armed = True
-    signal.setitimer(signal.ITIMER_REAL, timeout, 0.05)
 
 
 def _disarm() -> None:
     STATE.armed = False
     signal.setitimer(signal.ITIMER_REAL, 0, 0)
+
+
+def stop_timer() -> None:
+    """Called by the worker after each job (tests only lower the `armed` flag)."""
+    _disarm()
 
 
 _CPU_HARD = resource.getrlimit(resource.RLIMIT_CPU)[1]
@@ -1034,6 +1060,22 @@ def _describe(exc: BaseException) -> tuple[str, str, int | None]:
     return etype, text, line
 
 
+_FLAT_TYPES = frozenset({int, float, str, bool, type(None), bytes, complex})
+
+
+def _flat(value: Any) -> bool:
+    """Plain enough to travel as is: a scalar or a short list/tuple of scalars."""
+    t = type(value)
+    if t in _FLAT_TYPES:
+        return True
+    if (t is list or t is tuple) and len(value) <= 64:
+        for item in value:
+            if type(item) not in _FLAT_TYPES:
+                return False
+        return True
+    return False
+
+
 def run_test(compiled: CompileResult, entry: str | None, mode: str, text: str,
              limits: dict[str, Any], safe_builtins: dict[str, Any] | None = None
              ) -> dict[str, Any]:
@@ -1043,30 +1085,32 @@ def run_test(compiled: CompileResult, entry: str | None, mode: str, text: str,
     no way to reach the builtins dict (no `__builtins__` name, no globals(), no
     frames, and eval()/exec() put a fresh copy into dicts the code passes)."""
     timeout = limits["timeout_s"]
+    st = STATE
     out: dict[str, Any] = {"status": "ok", "mode": mode}
-    STATE.violation = None
-    STATE.violation_line = None
-    STATE.stdout = CappedOutput(limits["max_output_bytes"], "stdout")
-    STATE.stderr = CappedOutput(limits["max_output_bytes"], "stderr")
-    STATE.stdin = SandboxStdin(text if mode == "program" else "")
+    st.violation = None
+    st.violation_line = None
+    cap = limits["max_output_bytes"]
+    st.stdout = _STDOUT.reset(cap)  # reused per worker: cheaper than new objects
+    st.stderr = _STDERR.reset(cap)
+    st.stdin = SandboxStdin(text) if mode == "program" else _EMPTY_STDIN
     ns: dict[str, Any] = dict(GUARDS)
     ns["__builtins__"] = safe_builtins if safe_builtins is not None else dict(SAFE_BUILTINS)
     ns["__name__"] = "__main__" if mode == "program" else "__sandbox__"
     ns["__file__"] = SANDBOX_FILENAME
     real_streams = sys.stdin, sys.stdout, sys.stderr
-    started = time.perf_counter()
     _set_cpu_limit(timeout)
+    started = time.perf_counter()
     try:
         try:
             _reset_library_state()
-            sys.stdin, sys.stdout, sys.stderr = STATE.stdin, STATE.stdout, STATE.stderr
+            sys.stdin, sys.stdout, sys.stderr = st.stdin, st.stdout, st.stderr
             _arm(timeout)
             _execute(compiled, entry, mode, text, ns, out, limits)
         finally:
-            _disarm()
+            st.armed = False  # the itimer is re-armed by the next test or stopped per job
             sys.stdin, sys.stdout, sys.stderr = real_streams
     except SandboxTimeout:
-        out.update(status="timeout", error=f"timed out after {timeout:g} s")
+        out["status"] = "timeout"
     except SandboxViolation as exc:
         out.update(status="violation", error=str(exc), error_type="SandboxViolation",
                    line=_error_line(exc))
@@ -1077,21 +1121,26 @@ def run_test(compiled: CompileResult, entry: str | None, mode: str, text: str,
         out.update(status="error", error=msg, error_type=etype, line=line)
     out["duration_ms"] = (time.perf_counter() - started) * 1000.0
     # Decisions that swallowing cannot undo:
-    if STATE.timed_out:
+    if st.timed_out or out["status"] == "timeout":
+        st.timed_out = True
         out.update(status="timeout", error=f"timed out after {timeout:g} s")
-        out.pop("value_blob", None)
-    elif STATE.violation is not None:
-        out.update(status="violation", error=STATE.violation, error_type="SandboxViolation",
-                   line=STATE.violation_line)
-        out.pop("value_blob", None)
-    stdout, stderr = STATE.stdout.getvalue(), STATE.stderr.getvalue()
-    out["stdout"] = stdout
-    out["stderr"] = stderr
+        _drop_values(out)
+    elif st.violation is not None:
+        out.update(status="violation", error=st.violation, error_type="SandboxViolation",
+                   line=st.violation_line)
+        _drop_values(out)
+    stdout = out["stdout"] = st.stdout.getvalue()
+    out["stderr"] = st.stderr.getvalue()
     if mode == "program" and out["status"] == "ok":
         out["output"] = stdout
-    STATE.stdout = STATE.stderr = STATE.stdin = None
+    st.stdout = st.stderr = st.stdin = None
     ns.clear()
     return out
+
+
+def _drop_values(out: dict[str, Any]) -> None:
+    for key in ("value_blob", "value", "args_after"):
+        out.pop(key, None)
 
 
 def _execute(compiled: CompileResult, entry: str | None, mode: str, text: str,
@@ -1122,13 +1171,24 @@ def _execute(compiled: CompileResult, entry: str | None, mode: str, text: str,
         return
     result = fn(*args, **kwargs)
     try:
-        out["output"] = _truncate(repr(result), limits["max_repr_chars"])
+        shown = repr(result)
     except (SandboxTimeout, SandboxViolation, MemoryError):
         raise
     except BaseException as exc:  # noqa: BLE001 - a broken __repr__ is the code's error
         etype, msg, line = _describe(exc)
         out.update(status="error", error=f"{msg} (in repr of the result)", error_type=etype,
                    line=line)
+        return
+    limit = limits["max_repr_chars"]
+    out["output"] = shown if len(shown) <= limit else (
+        shown[:limit] + f"… [{len(shown) - limit} more]")
+    # Fast path: flat plain data travels as is (the pool's restricted unpickler
+    # accepts it); anything else is converted by the C pickler in encode_value.
+    if _flat(result) and all(_flat(a) for a in args) and all(
+        _flat(v) for v in kwargs.values()
+    ):
+        out["value"] = result
+        out["args_after"] = (args, kwargs)
         return
     try:
         out["value_blob"] = encode_value((result, args, kwargs), limits["max_value_bytes"])
@@ -1137,15 +1197,11 @@ def _execute(compiled: CompileResult, entry: str | None, mode: str, text: str,
     except BaseException:  # noqa: BLE001 - opaque, too big, cyclic or a broken object
         out["comparable"] = False
         try:
-            out["output_digest"] = repr_digest(repr(result) + "|" + repr((args, kwargs)))
+            out["output_digest"] = repr_digest(shown + "|" + repr((args, kwargs)))
         except (SandboxTimeout, SandboxViolation, MemoryError):
             raise
         except BaseException:  # noqa: BLE001
-            out["output_digest"] = repr_digest(out["output"])
-
-
-def _truncate(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit] + f"… [{len(text) - limit} more]"
+            out["output_digest"] = repr_digest(shown)
 
 
 def compile_for_job(code: str, timeout: float) -> tuple[CompileResult | None, dict[str, Any]]:

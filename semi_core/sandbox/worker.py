@@ -274,6 +274,7 @@ def _serve(conn: Connection, limits: dict[str, Any]) -> None:
                     last_flush = now
             if stop:
                 break
+        runtime.stop_timer()
         clean = stop or runtime.cleanup_after_job(timeout)
         rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         recycle = stop or not clean or tasks_run >= max_tasks or rss_kb > rss_cap_kb
