@@ -1,0 +1,502 @@
+"""The OpenAI-compatible backend: OpenAI, vLLM, Ollama, llama.cpp's server alike.
+
+    backend = OpenAIBackend(base_url="http://127.0.0.1:8000/v1", model="qwen2.5-coder",
+                            cache=store)
+    for snippet, generation in backend.generate_many(snippets, concurrency=16):
+        ...
+
+- Endpoint, key and model come from the arguments, else `OPENAI_BASE_URL`,
+  `OPENAI_API_KEY` and `SEMI_MODEL`. A local server needs no key (a placeholder is sent);
+  with no model named, the server's first listed model is used.
+- The prompt is a versioned template file (`semi_core/prompts/generate_v1.md`, or
+  `template_path` / `SEMI_PROMPT_TEMPLATE`); `prompt_hash` covers its text and the
+  sampling settings, so an edited prompt makes new generations.
+- The answer is asked for as JSON under a JSON schema (`response_format`); a server that
+  refuses the schema is asked again without it (once, then never for this backend), and
+  the tolerant parser in `parsing.py` reads JSON in prose or fences.
+- Retries with exponential backoff (and the server's Retry-After) on 408/409/429/5xx,
+  timeouts and connection errors; a per-request timeout; the client's connection pool is
+  sized to the concurrency. Usage (tokens, attempts, seconds) is recorded per generation.
+- Answers that parse into a pair are cached in the store, keyed by the hash of model,
+  messages and sampling parameters: an identical rerun sends no request.
+- Nothing raises per snippet: an HTTP failure, a malformed, truncated or wrongly shaped
+  answer becomes a failed `Generation` with the error and the raw text kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import random
+import re
+import string
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx2
+import openai
+
+from semi_core.generate.base import Backend, Generation, SnippetView, TestInput, register
+from semi_core.generate.parsing import PAIR_SCHEMA, AnswerError, parse_pair
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TEMPLATE = "generate_v1.md"
+TEMPLATE_ENV = "SEMI_PROMPT_TEMPLATE"
+MODEL_ENV = "SEMI_MODEL"
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
+PLACEHOLDER_API_KEY = "sk-local-no-key-needed"  # local servers don't check the key
+RETRYABLE_STATUS = {408, 409, 429}  # and every 5xx
+TokenCallback = Callable[[str], None]
+
+
+# ---------------------------------------------------------------------------------------
+# The prompt template
+# ---------------------------------------------------------------------------------------
+
+_ROLE_MARKER = re.compile(r"^<!--\s*role:\s*(system|user|assistant)\s*-->[ \t]*$", re.MULTILINE)
+
+
+class TemplateError(ValueError):
+    """The template file cannot be used as a prompt."""
+
+
+@dataclass(frozen=True)
+class PromptTemplate:
+    """A chat prompt read from a template file: its messages, with `$placeholders`."""
+
+    text: str
+    path: str
+    messages: tuple[tuple[str, str], ...]  # (role, content)
+
+    @property
+    def hash(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()[:16]
+
+    def render(self, snippet: SnippetView) -> list[dict[str, str]]:
+        """The chat messages for one snippet."""
+        values = {
+            "kind": snippet.kind,
+            "entry_point": snippet.entry_point
+            if snippet.kind == "function" and snippet.entry_point
+            else "none (a program that reads standard input)",
+            "flags": ", ".join(snippet.flags) or "none",
+            "code": snippet.code.strip("\n"),
+        }
+        # safe_substitute: a stray `$` in an edited template stays text instead of raising
+        return [
+            {"role": role, "content": string.Template(content).safe_substitute(values)}
+            for role, content in self.messages
+        ]
+
+
+def parse_template(text: str, path: str = "<text>") -> PromptTemplate:
+    """Split a template's text into messages at its role markers. Raises TemplateError."""
+    markers = list(_ROLE_MARKER.finditer(text))
+    if not markers:
+        raise TemplateError(f"{path}: no `<!-- role: ... -->` marker, so no message")
+    messages = []
+    for marker, following in zip(markers, [*markers[1:], None], strict=True):
+        end = following.start() if following else len(text)
+        messages.append((marker.group(1), text[marker.end() : end].strip("\n")))
+    if messages[-1][0] != "user":
+        raise TemplateError(f"{path}: the last message must be the user's (the snippet)")
+    if "$code" not in messages[-1][1] and "${code}" not in messages[-1][1]:
+        raise TemplateError(f"{path}: the last user message has no $code placeholder")
+    return PromptTemplate(text=text, path=path, messages=tuple(messages))
+
+
+def default_template_path() -> Path:
+    return Path(str(resources.files("semi_core").joinpath("prompts", DEFAULT_TEMPLATE)))
+
+
+def load_template(path: str | os.PathLike[str] | None = None) -> PromptTemplate:
+    """The prompt template at `path`, else `$SEMI_PROMPT_TEMPLATE`, else the packaged one.
+    `.text` and `.hash` are what a settings page shows and saves."""
+    chosen = Path(path or os.environ.get(TEMPLATE_ENV) or default_template_path())
+    try:
+        text = chosen.read_text(encoding="utf-8")
+    except OSError as error:
+        raise TemplateError(f"cannot read the prompt template {chosen}: {error}") from None
+    return parse_template(text, str(chosen))
+
+
+def save_template(text: str, folder: str | os.PathLike[str]) -> PromptTemplate:
+    """Check an edited template and save it as `generate_<hash>.md` in `folder` (saving the
+    same text twice writes one file). Returns the saved template; raises TemplateError."""
+    template = parse_template(text)
+    target = Path(folder) / f"generate_{template.hash}.md"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    return PromptTemplate(text=text, path=str(target), messages=template.messages)
+
+
+# ---------------------------------------------------------------------------------------
+# The backend
+# ---------------------------------------------------------------------------------------
+
+
+def is_local_url(base_url: str | None) -> bool:
+    return bool(base_url) and (urlsplit(base_url).hostname or "") in LOCAL_HOSTS
+
+
+@dataclass
+class _Reply:
+    content: str
+    finish_reason: str | None
+    usage: dict[str, Any] | None
+    attempts: int
+
+
+@dataclass
+class _Failure(Exception):
+    """A request that failed for good: the error, the raw text we got, the attempts."""
+
+    message: str
+    raw: str = ""
+    attempts: int = 1
+
+
+@dataclass
+class _Partial:
+    """What a stream delivered before failing: once tokens are out, we don't retry."""
+
+    parts: list[str] = field(default_factory=list)
+
+
+def _token_usage(usage: Any) -> dict[str, Any] | None:
+    if usage is None:
+        return None
+    data = usage if isinstance(usage, dict) else usage.model_dump()
+    return {k: data.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens")}
+
+
+def _status_text(error: openai.APIStatusError) -> str:
+    try:
+        return error.response.text
+    except Exception:  # a streamed body that was never read
+        return ""
+
+
+@register
+class OpenAIBackend(Backend):
+    """Generation through any OpenAI-compatible chat completions endpoint."""
+
+    name = "openai"
+
+    def __init__(
+        self,
+        model: str | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout_s: float = 60.0,
+        max_retries: int = 4,
+        cache: Any | None = None,
+        template_path: str | os.PathLike[str] | None = None,
+        temperature: float = 0.2,
+        *,
+        max_tokens: int = 2048,
+        concurrency: int = 8,
+        structured_output: bool = True,
+        backoff_s: float = 0.5,
+        backoff_max_s: float = 8.0,
+        retry_after_max_s: float = 60.0,
+    ):
+        self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
+        key = api_key or os.environ.get("OPENAI_API_KEY")
+        if not key:
+            if not is_local_url(self.base_url):
+                raise ValueError(
+                    "no API key: set OPENAI_API_KEY (a local server at OPENAI_BASE_URL, "
+                    "e.g. http://127.0.0.1:8000/v1, needs none)"
+                )
+            key = PLACEHOLDER_API_KEY
+        self._api_key = key
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self.cache = cache
+        self.template = load_template(template_path)
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.structured_output = structured_output
+        self._use_schema = structured_output  # turned off if the server refuses the schema
+        self.backoff_s = backoff_s
+        self.backoff_max_s = backoff_max_s
+        self.retry_after_max_s = retry_after_max_s
+        self._client_lock = threading.Lock()
+        self._old_clients: list[openai.OpenAI] = []
+        self._pool_size = max(concurrency, 1)
+        self._client = self._make_client(self._pool_size)
+        self.model = model or os.environ.get(MODEL_ENV) or self._first_served_model()
+
+    @classmethod
+    def from_settings(cls, settings: Any, *, pool: Any = None, store: Any = None) -> OpenAIBackend:
+        """From the pipeline's settings; the store is the response cache."""
+        return cls(
+            model=getattr(settings, "model", None),
+            base_url=getattr(settings, "base_url", None),
+            api_key=getattr(settings, "api_key", None),
+            timeout_s=getattr(settings, "llm_timeout_s", 60.0),
+            max_retries=getattr(settings, "llm_max_retries", 4),
+            cache=store if getattr(settings, "llm_cache", True) else None,
+            template_path=getattr(settings, "prompt_template", None),
+            temperature=getattr(settings, "temperature", 0.2),
+            concurrency=getattr(settings, "concurrency", 8),
+        )
+
+    # -- client -------------------------------------------------------------------------
+
+    def _make_client(self, pool_size: int) -> openai.OpenAI:
+        # Our own retry loop (backoff settings, attempt counts), so the client retries none.
+        timeout = httpx2.Timeout(self.timeout_s, connect=min(self.timeout_s, 10.0))
+        http_client = openai.DefaultHttpx2Client(
+            timeout=timeout,
+            limits=httpx2.Limits(max_connections=pool_size, max_keepalive_connections=pool_size),
+        )
+        return openai.OpenAI(
+            api_key=self._api_key,
+            base_url=self.base_url,
+            timeout=timeout,
+            max_retries=0,
+            http_client=http_client,
+        )
+
+    def _ensure_pool(self, concurrency: int) -> None:
+        """Grow the connection pool so that `concurrency` requests can be in flight."""
+        with self._client_lock:
+            if concurrency > self._pool_size:
+                self._old_clients.append(self._client)  # in use elsewhere: close at close()
+                self._pool_size = concurrency
+                self._client = self._make_client(concurrency)
+
+    def _first_served_model(self) -> str:
+        try:
+            models = self._client.models.list()
+            return next(iter(models)).id
+        except (openai.OpenAIError, StopIteration) as error:
+            raise ValueError(
+                f"no model: set {MODEL_ENV} or pass model= (the server at "
+                f"{self.base_url or 'the default endpoint'} listed none: {error})"
+            ) from None
+
+    def close(self) -> None:
+        for client in [*self._old_clients, self._client]:
+            client.close()
+        self._old_clients.clear()
+
+    # -- identity: prompt hash and cache key ---------------------------------------------
+
+    def _parameters(self) -> dict[str, Any]:
+        return {"temperature": self.temperature, "max_tokens": self.max_tokens}
+
+    @property
+    def prompt_hash(self) -> str:
+        """The template's text, the model, the sampling settings and the answer schema."""
+        identity = {
+            "template": self.template.text,
+            "model": self.model,
+            **self._parameters(),
+            "schema": PAIR_SCHEMA if self.structured_output else None,
+        }
+        encoded = json.dumps(identity, sort_keys=True).encode()
+        return hashlib.sha256(encoded).hexdigest()[:16]
+
+    def cache_key(self, messages: list[dict[str, str]]) -> str:
+        """The response cache key: model, prompt and parameters."""
+        identity = {"model": self.model, "messages": messages, **self._parameters()}
+        return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+
+    # -- generation -----------------------------------------------------------------------
+
+    def generate_many(
+        self, snippets: Iterable[SnippetView], concurrency: int = 1
+    ) -> Iterator[tuple[SnippetView, Generation]]:
+        self._ensure_pool(concurrency)
+        return super().generate_many(snippets, concurrency)
+
+    def generate(self, snippet: SnippetView, on_token: TokenCallback | None = None) -> Generation:
+        """One pair for `snippet`. With `on_token`, the answer is streamed and each piece of
+        text is passed to it as it arrives (a cached answer arrives as one piece)."""
+        messages = self.template.render(snippet)
+        key = self.cache_key(messages)
+        if self.cache is not None:
+            hit = self.cache.cached_response(key)
+            if hit is not None:
+                if on_token and hit["response"]:
+                    on_token(hit["response"])
+                result = self._to_generation(snippet, hit["response"], "stop", hit["usage"])
+                result.cached = True
+                return result
+        started = time.perf_counter()
+        try:
+            reply = self._request(messages, on_token)
+        except _Failure as failure:
+            usage = {"attempts": failure.attempts, "seconds": self._since(started)}
+            return Generation.failed(failure.message, failure.raw, usage)
+        usage = {
+            **(reply.usage or {}),
+            "attempts": reply.attempts,
+            "seconds": self._since(started),
+        }
+        result = self._to_generation(snippet, reply.content, reply.finish_reason, usage)
+        if result.status == "ok" and self.cache is not None:
+            request = {
+                "model": self.model,
+                "prompt_hash": self.prompt_hash,
+                **self._parameters(),
+                "snippet_message": messages[-1]["content"],
+            }
+            self.cache.cache_response(key, self.model, request, reply.content, reply.usage)
+        return result
+
+    @staticmethod
+    def _since(started: float) -> float:
+        return round(time.perf_counter() - started, 3)
+
+    @staticmethod
+    def _to_generation(
+        snippet: SnippetView, content: str, finish_reason: str | None, usage: dict | None
+    ) -> Generation:
+        if finish_reason == "length":
+            return Generation.failed(
+                "the answer was cut off at the token limit (finish_reason 'length')",
+                content,
+                usage,
+            )
+        if finish_reason == "content_filter":
+            return Generation.failed("the answer was withheld by a content filter", content, usage)
+        try:
+            pair = parse_pair(content, snippet.kind, snippet.entry_point)
+        except AnswerError as error:
+            return Generation.failed(f"unusable answer: {error}", content, usage)
+        inputs = [TestInput(text, "llm") for text in pair.inputs]
+        return Generation(pair.instruction, pair.code, pair.entry_point, inputs, content, usage)
+
+    # -- requests with retries ---------------------------------------------------------------
+
+    def _request_arguments(self, messages: list[dict[str, str]], use_schema: bool) -> dict:
+        arguments: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            **self._parameters(),
+        }
+        if use_schema:
+            arguments["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "instruction_code_pair", "schema": PAIR_SCHEMA,
+                                "strict": True},
+            }  # fmt: skip
+        return arguments
+
+    def _delay(self, attempt: int, response: httpx2.Response | None) -> float:
+        """The server's Retry-After when it gives one, else exponential backoff with
+        jitter (so that many threads that failed together don't retry together)."""
+        if response is not None:
+            for header, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+                try:
+                    value = float(response.headers.get(header, "")) * scale
+                except ValueError:
+                    continue
+                if 0 <= value <= self.retry_after_max_s:
+                    return value
+        ceiling = min(self.backoff_max_s, self.backoff_s * 2 ** (attempt - 1))
+        return ceiling * random.uniform(0.5, 1.0)
+
+    def _request(self, messages: list[dict[str, str]], on_token: TokenCallback | None) -> _Reply:
+        attempts = 0
+        use_schema = self._use_schema
+        schema_refused = False
+        partial = _Partial()
+        while True:
+            attempts += 1
+            arguments = self._request_arguments(messages, use_schema)
+            response: httpx2.Response | None = None
+            try:
+                if on_token is None:
+                    content, finish, usage = self._complete(arguments)
+                else:
+                    content, finish, usage = self._stream(arguments, on_token, partial)
+                if schema_refused:
+                    log.warning("%s refuses json_schema response_format; asking without it",
+                                self.base_url)  # fmt: skip
+                    self._use_schema = False
+                return _Reply(content, finish, usage, attempts)
+            except (openai.BadRequestError, openai.UnprocessableEntityError) as error:
+                # A server without structured output may refuse the schema: ask once more
+                # without it; if that works, stop sending it.
+                if use_schema and not schema_refused:
+                    use_schema, schema_refused = False, True
+                    attempts -= 1  # not a retry of the same request
+                    continue
+                raise _Failure(self._describe(error), _status_text(error), attempts) from None
+            except openai.APIStatusError as error:
+                retryable = error.status_code in RETRYABLE_STATUS or error.status_code >= 500
+                response = error.response
+                if not retryable or attempts > self.max_retries:
+                    raise _Failure(self._describe(error), _status_text(error), attempts) from None
+            except openai.APIConnectionError as error:  # timeouts included
+                if partial.parts or attempts > self.max_retries:
+                    raw = "".join(partial.parts)
+                    raise _Failure(self._describe(error), raw, attempts) from None
+            except _Failure as failure:
+                failure.attempts = attempts
+                raise
+            except Exception as error:  # an answer the client cannot read: never retried
+                raw = "".join(partial.parts) or str(getattr(error, "doc", "") or "")
+                raise _Failure(self._describe(error), raw, attempts) from None
+            delay = self._delay(attempts, response)
+            log.debug("attempt %d failed; retrying in %.2fs", attempts, delay)
+            time.sleep(delay)
+
+    def _describe(self, error: Exception) -> str:
+        if isinstance(error, openai.APITimeoutError):
+            return f"timeout: no answer within {self.timeout_s:g}s"
+        if isinstance(error, openai.APIStatusError):
+            return f"HTTP {error.status_code}: {error.message}"
+        if isinstance(error, openai.APIConnectionError):
+            cause = error.__cause__
+            return f"connection error: {cause or error}"
+        return f"{type(error).__name__}: {error}"
+
+    def _complete(self, arguments: dict[str, Any]) -> tuple[str, str | None, dict | None]:
+        raw = self._client.chat.completions.with_raw_response.create(**arguments)
+        body = raw.http_response.text
+        try:
+            completion = raw.parse()
+        except Exception as error:  # a 200 whose body is not a completion: keep the body
+            message = f"the server's answer is not a chat completion: {error}"
+            raise _Failure(message, body) from None
+        if not completion.choices:
+            raise _Failure("the server's answer has no choices", body)
+        choice = completion.choices[0]
+        content = choice.message.content or ""
+        return content, choice.finish_reason, _token_usage(completion.usage)
+
+    def _stream(
+        self, arguments: dict[str, Any], on_token: TokenCallback, partial: _Partial
+    ) -> tuple[str, str | None, dict | None]:
+        finish: str | None = None
+        usage: dict | None = None
+        partial.parts.clear()
+        stream = self._client.chat.completions.create(
+            **arguments, stream=True, stream_options={"include_usage": True}
+        )
+        with stream:
+            for chunk in stream:
+                if chunk.usage is not None:
+                    usage = _token_usage(chunk.usage)
+                for choice in chunk.choices[:1]:
+                    piece = choice.delta.content if choice.delta else None
+                    if piece:
+                        partial.parts.append(piece)
+                        on_token(piece)
+                    finish = choice.finish_reason or finish
+        return "".join(partial.parts), finish, usage
