@@ -91,10 +91,11 @@ def _json_fast_path(text: str) -> list[Any] | None:
     if _JSON_WORDS.search(text):
         return None
     try:
-        value = _DECODER.decode("[" + text + "]")
+        value, end = _DECODER.raw_decode("[" + text + "]")
     except (ValueError, RecursionError):
         return None
-    return value if type(value) is list else None
+    # raw_decode stops after the array: anything after it is not ours to accept
+    return value if type(value) is list and end == len(text) + 2 else None
 
 
 def parse_call_args(text: str) -> tuple[list[Any], dict[str, Any]]:

@@ -82,8 +82,14 @@ def _numbers_equal(a: Any, b: Any) -> bool:
 _NUMBER = (int, float, complex)
 
 
+_EXACT = frozenset({int, str, bytes, type(None), bool})
+
+
 def _first_difference(expected: Any, actual: Any, path: str) -> str | None:
     """None when equal, else a short reason naming where they differ."""
+    te = type(expected)
+    if te is type(actual) and te in _EXACT:  # the common case, without the rules below
+        return None if expected == actual else _diff(expected, actual, path)
     if isinstance(expected, bool) or isinstance(actual, bool):
         if type(expected) is bool and type(actual) is bool and expected == actual:
             return None
@@ -98,6 +104,9 @@ def _first_difference(expected: Any, actual: Any, path: str) -> str | None:
             return (f"{'at ' + path + ': ' if path else ''}expected {len(expected)} items, "
                     f"got {len(actual)}")
         for i, (e, a) in enumerate(zip(expected, actual, strict=True)):
+            t = type(e)
+            if t is type(a) and t in _EXACT and e == a:
+                continue
             reason = _first_difference(e, a, f"{path}[{i}]")
             if reason:
                 return reason

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from types import CodeType
+from typing import Any
 
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES, RestrictingNodeTransformer
 
@@ -113,14 +114,15 @@ class SandboxPolicy(RestrictingNodeTransformer):
 
     _dispatch_cache: dict[type, object] = {}
 
-    def __init__(self, errors=None, warnings=None, used_names=None) -> None:  # noqa: ANN001
+    def __init__(self, errors: list[str] | None = None, warnings: list[str] | None = None,
+                 used_names: dict[str, bool] | None = None) -> None:
         super().__init__(errors, warnings, used_names)
         self._scopes: list[str] = ["module"]
 
     # --- speed: RestrictedPython's generated nodes call fix_missing_locations
     # on every new node (quadratic on deep expressions). We copy the location
     # of the top node only and fix the whole tree once after the visit.
-    def visit(self, node: ast.AST):  # noqa: ANN201
+    def visit(self, node: ast.AST) -> Any:
         cls = node.__class__
         method = self._dispatch_cache.get(cls)
         if method is None:
@@ -130,7 +132,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
             self._dispatch_cache[cls] = method
         return method(self, node)  # type: ignore[operator]
 
-    def node_contents_visit(self, node):  # noqa: ANN001, ANN201
+    def node_contents_visit(self, node: Any) -> Any:
         # ast.NodeTransformer.generic_visit, minus its generator and minus visits
         # of leaf nodes that no rule looks at (contexts, operators, constants):
         # they are most of a tree, and the policy is pure Python.
@@ -170,7 +172,8 @@ class SandboxPolicy(RestrictingNodeTransformer):
         self.errors.append(f"line {lineno}: {info}")
 
     # --- names -----------------------------------------------------------
-    def check_name(self, node, name, allow_magic_methods=False):  # noqa: ANN001, ANN201
+    def check_name(self, node: Any, name: str | None,
+                   allow_magic_methods: bool = False) -> None:
         if name is None or name in ("_", "__"):
             return
         if name.endswith("__roles__"):
@@ -193,7 +196,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
         elif name.startswith("_") and _GUARD_NAME.match(name):
             self.error(node, f'"{name}" is reserved for the sandbox\'s guards')
 
-    def visit_Name(self, node: ast.Name):  # noqa: ANN201
+    def visit_Name(self, node: ast.Name) -> Any:
         # Unlike RestrictedPython we keep `print` a plain builtin (ours writes to
         # the captured stdout), so no print-collector rewrite happens here.
         if isinstance(node.ctx, ast.Load):
@@ -207,7 +210,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
         if problem:
             self.error(node, problem)
 
-    def visit_Attribute(self, node: ast.Attribute):  # noqa: ANN201
+    def visit_Attribute(self, node: ast.Attribute) -> Any:
         # Same rewrite as RestrictedPython (`a.b` -> `_getattr_(a, "b")`,
         # `a.b = c` -> `_write_(a).b = c`) with our name rules: `self._x` is fine.
         self._check_attr(node, node.attr)
@@ -222,7 +225,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
                             node.value, func)
         return node
 
-    def visit_Subscript(self, node: ast.Subscript):  # noqa: ANN201
+    def visit_Subscript(self, node: ast.Subscript) -> Any:
         node.value = self.visit(node.value)
         node.slice = self.visit(node.slice)
         if isinstance(node.ctx, ast.Load):
@@ -234,7 +237,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
                             node.value, func)
         return node
 
-    def guard_iter(self, node):  # noqa: ANN001, ANN201
+    def guard_iter(self, node: Any) -> Any:
         node = self.node_contents_visit(node)
         # `for a, b in x` gets no `_iter_unpack_sequence_` wrapper: it only
         # applies `_getiter_` to each element, and ours is the builtin iter
@@ -243,12 +246,12 @@ class SandboxPolicy(RestrictingNodeTransformer):
         node.iter = _stamp(new_iter, node.iter, func)
         return node
 
-    def visit_Assign(self, node: ast.Assign):  # noqa: ANN201
+    def visit_Assign(self, node: ast.Assign) -> Any:
         # Same reasoning for `a, b = b, a + b`: native unpacking (see guard_iter).
         return self.node_contents_visit(node)
 
     # --- statements RestrictedPython refuses but ordinary code needs ------
-    def visit_AugAssign(self, node: ast.AugAssign):  # noqa: ANN201
+    def visit_AugAssign(self, node: ast.AugAssign) -> Any:
         # `dp[i] += 1` becomes `_write_(dp)[i] += 1`; `self.n += 1` becomes
         # `_write_(self).n += 1`: the container/object still passes the write
         # guard, and the attribute name passed the static check. Names
@@ -263,23 +266,23 @@ class SandboxPolicy(RestrictingNodeTransformer):
             self.check_name(target, getattr(target, "id", None))
         return node
 
-    def visit_AnnAssign(self, node: ast.AnnAssign):  # noqa: ANN201
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> Any:
         # Annotations are ordinary expressions: visit (and guard) all parts.
         return self.node_contents_visit(node)
 
-    def visit_Nonlocal(self, node: ast.Nonlocal):  # noqa: ANN201
+    def visit_Nonlocal(self, node: ast.Nonlocal) -> Any:
         # Rebinding an enclosing function's local is harmless; guard names are
         # globals and cannot be targeted by `nonlocal`.
         for name in node.names:
             self.check_name(node, name)
         return node
 
-    def visit_Global(self, node: ast.Global):  # noqa: ANN201
+    def visit_Global(self, node: ast.Global) -> Any:
         for name in node.names:
             self.check_name(node, name)
         return node
 
-    def visit_Call(self, node: ast.Call):  # noqa: ANN201
+    def visit_Call(self, node: ast.Call) -> Any:
         # RestrictedPython refuses eval()/exec() outright. Ours are builtins that
         # compile their source text with this same policy and run it with the
         # sandbox's globals, so they need no special treatment here.
@@ -287,7 +290,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
         # star arguments, which our `_getiter_` does not restrict anyway.
         return self.node_contents_visit(node)
 
-    def check_import_names(self, node):  # noqa: ANN001, ANN201
+    def check_import_names(self, node: Any) -> Any:
         for alias in node.names:
             if alias.name != "*":
                 self.check_name(node, alias.name.split(".")[0])
@@ -298,7 +301,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
                 self.check_name(node, alias.asname)
         return self.node_contents_visit(node)
 
-    def visit_FunctionDef(self, node: ast.FunctionDef):  # noqa: ANN201
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
         self.check_name(node, node.name, allow_magic_methods=True)
         self.check_function_argument_names(node)
         self._scopes.append("function")
@@ -307,7 +310,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
         finally:
             self._scopes.pop()
 
-    def visit_Lambda(self, node: ast.Lambda):  # noqa: ANN201
+    def visit_Lambda(self, node: ast.Lambda) -> Any:
         self.check_function_argument_names(node)
         self._scopes.append("function")
         try:
@@ -315,7 +318,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
         finally:
             self._scopes.pop()
 
-    def visit_ClassDef(self, node: ast.ClassDef):  # noqa: ANN201
+    def visit_ClassDef(self, node: ast.ClassDef) -> Any:
         # RestrictedPython rewrites every class to `metaclass=__metaclass__` (our
         # runtime marks sandbox classes there) and refuses `metaclass=`. We pass
         # an explicit metaclass (`class A(metaclass=ABCMeta)`) on to ours instead,
@@ -335,24 +338,24 @@ class SandboxPolicy(RestrictingNodeTransformer):
             new.keywords.append(kw)
         return ast.copy_location(new, node)
 
-    def visit_Module(self, node: ast.Module):  # noqa: ANN201
+    def visit_Module(self, node: ast.Module) -> Any:
         return self.node_contents_visit(node)
 
-    def visit_TryStar(self, node: ast.AST):  # noqa: ANN201
+    def visit_TryStar(self, node: ast.AST) -> Any:
         self.error(node, "except* (exception groups) is not supported in the sandbox")
 
-    def visit_AsyncFunctionDef(self, node: ast.AST):  # noqa: ANN201
+    def visit_AsyncFunctionDef(self, node: ast.AST) -> Any:
         self.error(node, "async functions are not supported in the sandbox")
 
     # --- match statements: patterns bind names and read attributes natively,
     # so every bound name and every keyword attribute gets the static checks.
-    def visit_Match(self, node: ast.Match):  # noqa: ANN201
+    def visit_Match(self, node: ast.Match) -> Any:
         return self.node_contents_visit(node)
 
-    def visit_match_case(self, node: ast.match_case):  # noqa: ANN201
+    def visit_match_case(self, node: ast.match_case) -> Any:
         return self.node_contents_visit(node)
 
-    def _visit_pattern(self, node: ast.AST):  # noqa: ANN202
+    def _visit_pattern(self, node: ast.AST) -> Any:
         return self.node_contents_visit(node)
 
     visit_MatchSingleton = visit_MatchSequence = visit_MatchOr = _visit_pattern
@@ -368,25 +371,25 @@ class SandboxPolicy(RestrictingNodeTransformer):
         if isinstance(expr, ast.Name):
             self.check_name(expr, expr.id)
 
-    def visit_MatchValue(self, node: ast.MatchValue):  # noqa: ANN201
+    def visit_MatchValue(self, node: ast.MatchValue) -> Any:
         if isinstance(node.value, (ast.Attribute, ast.Name)):
             self._check_dotted(node, node.value)
             return node
         return self.node_contents_visit(node)
 
-    def visit_MatchAs(self, node: ast.MatchAs):  # noqa: ANN201
+    def visit_MatchAs(self, node: ast.MatchAs) -> Any:
         self.check_name(node, node.name)
         return self.node_contents_visit(node)
 
-    def visit_MatchStar(self, node: ast.MatchStar):  # noqa: ANN201
+    def visit_MatchStar(self, node: ast.MatchStar) -> Any:
         self.check_name(node, node.name)
         return node
 
-    def visit_MatchMapping(self, node: ast.MatchMapping):  # noqa: ANN201
+    def visit_MatchMapping(self, node: ast.MatchMapping) -> Any:
         self.check_name(node, node.rest)
         return self.node_contents_visit(node)
 
-    def visit_MatchClass(self, node: ast.MatchClass):  # noqa: ANN201
+    def visit_MatchClass(self, node: ast.MatchClass) -> Any:
         for attr in node.kwd_attrs:
             self._check_attr(node, attr)
             if attr.startswith("_"):

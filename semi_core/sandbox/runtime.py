@@ -1087,6 +1087,8 @@ def run_test(compiled: CompileResult, entry: str | None, mode: str, text: str,
     timeout = limits["timeout_s"]
     st = STATE
     out: dict[str, Any] = {"status": "ok", "mode": mode}
+    if mode == "function":
+        del out["mode"]  # the Outcome default
     st.violation = None
     st.violation_line = None
     cap = limits["max_output_bytes"]
@@ -1129,8 +1131,12 @@ def run_test(compiled: CompileResult, entry: str | None, mode: str, text: str,
         out.update(status="violation", error=st.violation, error_type="SandboxViolation",
                    line=st.violation_line)
         _drop_values(out)
-    stdout = out["stdout"] = st.stdout.getvalue()
-    out["stderr"] = st.stderr.getvalue()
+    # empty streams are left out: the Outcome defaults are "" (smaller messages)
+    stdout = st.stdout.getvalue() if st.stdout._size else ""
+    if stdout:
+        out["stdout"] = stdout
+    if st.stderr._size:
+        out["stderr"] = st.stderr.getvalue()
     if mode == "program" and out["status"] == "ok":
         out["output"] = stdout
     st.stdout = st.stderr = st.stdin = None

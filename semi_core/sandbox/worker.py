@@ -45,6 +45,7 @@ PR_SET_PDEATHSIG = 1
 NOBODY = 65534
 WORKER_FD = 3
 FLUSH_S = 0.02  # a worker reports finished tests at least this often
+FLUSH_BYTES = 8_000_000  # ... and before its pending texts grow past this
 STOP_STATUSES = frozenset({"timeout", "memory", "violation", "crashed"})
 
 _libc: Any = None
@@ -249,6 +250,7 @@ def _serve(conn: Connection, limits: dict[str, Any]) -> None:
             continue
         job_id, units, single = job
         pending: list[tuple[int, dict[str, Any]]] = []
+        size = 0  # rough size of the texts waiting in `pending`
         last_flush = time.monotonic()
         stop = False
         for code, entry, mode, items in units:
@@ -263,15 +265,18 @@ def _serve(conn: Connection, limits: dict[str, Any]) -> None:
             for idx, text in items:
                 out = runtime.run_test(compiled, entry, mode, text, limits, safe_builtins)
                 pending.append((idx, _plain(out)))
+                size += len(out.get("stdout", "")) + len(out.get("stderr", "")) + len(
+                    out.get("output", ""))
                 tasks_run += 1
                 if out["status"] in STOP_STATUSES:
                     stop = True  # the worker's state is suspect: report and go
                     break
                 now = time.monotonic()
-                if single or now - last_flush > FLUSH_S:
+                if single or now - last_flush > FLUSH_S or size > FLUSH_BYTES:
                     _send(conn, ("r", job_id, pending))
                     pending = []
                     last_flush = now
+                    size = 0
             if stop:
                 break
         runtime.stop_timer()
