@@ -355,3 +355,19 @@ def test_parent_killed_cleans_up():
     proc.kill()
     proc.wait(timeout=30)
     assert _wait_gone(pids), "zygote/workers outlived a SIGKILLed parent"
+
+
+def test_absurdly_deep_result_is_opaque_not_fatal(pool):
+    code = """
+        import sys
+        sys.setrecursionlimit(100000)
+        def f():
+            x = []
+            for _ in range(50000):
+                x = [x]
+            return x
+    """
+    out = pool.run(fn(code))
+    assert out.status in ("ok", "error") and not (out.status == "ok" and out.comparable)
+    assert compare_outcomes(out, out)[0] in (True, False)  # never raises
+    assert pool.run(fn("def f():\n    return 3\n")).value == 3

@@ -166,7 +166,10 @@ def _has_nan(items: Any) -> bool:
 
 def compare_values(expected: Any, actual: Any) -> tuple[bool, str]:
     """Structural equality of two comparison-ready values (see module doc)."""
-    reason = _first_difference(expected, actual, "")
+    try:
+        reason = _first_difference(expected, actual, "")
+    except RecursionError:
+        return False, "values are nested too deeply to compare"
     return (reason is None, reason or "")
 
 

@@ -1176,6 +1176,10 @@ def _execute(compiled: CompileResult, entry: str | None, mode: str, text: str,
                    error=f"TypeError: entry point {entry!r} is not callable")
         return
     result = fn(*args, **kwargs)
+    # The code may have raised the recursion limit; the harness works with the
+    # default, so absurdly deep results become opaque here instead of crashing
+    # the worker (or, later, the pool's comparison).
+    sys.setrecursionlimit(1000 + STATE.recursion_base)
     try:
         shown = repr(result)
     except (SandboxTimeout, SandboxViolation, MemoryError):
