@@ -271,3 +271,23 @@ def test_ordinary_code_runs(pool, name):
         assert len(value[6]) == 6
         return
     assert out.value == expected
+
+
+def test_pass_through_shortcut_matches_restrictedpython():
+    """The policy dispatches some node types straight to the child visit because
+    RestrictedPython's visitor for them does nothing else. If an upgrade adds a
+    check to one of them, this fails instead of silently skipping the check."""
+    import ast as ast_mod
+    import inspect
+
+    from RestrictedPython.transformer import RestrictingNodeTransformer
+
+    from semi_core.sandbox.policy import _PASS_THROUGH
+
+    for cls in _PASS_THROUGH:
+        method = getattr(RestrictingNodeTransformer, "visit_" + cls.__name__)
+        fn = ast_mod.parse(textwrap.dedent(inspect.getsource(method))).body[0]
+        body = [stmt for stmt in fn.body if not (
+            isinstance(stmt, ast_mod.Expr) and isinstance(stmt.value, ast_mod.Constant))]
+        assert [ast_mod.unparse(stmt) for stmt in body] == [
+            "return self.node_contents_visit(node)"], cls.__name__

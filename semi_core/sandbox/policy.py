@@ -71,6 +71,16 @@ _INERT = frozenset(
     for cls in base.__subclasses__()
 ) | {ast.Constant}
 
+# Node types whose RestrictedPython 9 visitor is exactly `return
+# self.node_contents_visit(node)`; dispatching them straight there saves a call.
+_PASS_THROUGH = frozenset({
+    ast.Raise, ast.Assert, ast.Delete, ast.Pass, ast.If, ast.While, ast.Break, ast.Continue,
+    ast.Try, ast.withitem, ast.arguments, ast.arg, ast.Return, ast.Yield, ast.YieldFrom,
+    ast.Expr, ast.UnaryOp, ast.BinOp, ast.BoolOp, ast.Compare, ast.keyword, ast.IfExp,
+    ast.Slice, ast.List, ast.Tuple, ast.Set, ast.Dict, ast.FormattedValue, ast.JoinedStr,
+    ast.Starred, ast.Expression, ast.alias,
+})
+
 _GUARD_NAME = re.compile(r"^_[A-Za-z0-9]+(_[A-Za-z0-9]+)*_$|^_tmp\d+$|^_print$")
 
 
@@ -126,9 +136,12 @@ class SandboxPolicy(RestrictingNodeTransformer):
         cls = node.__class__
         method = self._dispatch_cache.get(cls)
         if method is None:
-            method = getattr(type(self), "visit_" + cls.__name__, None)
-            if method is None:
-                method = type(self).generic_visit
+            if cls in _PASS_THROUGH:  # RestrictedPython's visitor only visits children
+                method = type(self).node_contents_visit
+            else:
+                method = getattr(type(self), "visit_" + cls.__name__, None)
+                if method is None:
+                    method = type(self).generic_visit
             self._dispatch_cache[cls] = method
         return method(self, node)  # type: ignore[operator]
 
@@ -175,6 +188,10 @@ class SandboxPolicy(RestrictingNodeTransformer):
     def check_name(self, node: Any, name: str | None,
                    allow_magic_methods: bool = False) -> None:
         if name is None or name in ("_", "__"):
+            return
+        if name[0] != "_":  # the common case: no dunder, private or guard name
+            if name.endswith("__roles__"):
+                self.error(node, f'"{name}" is a reserved name')
             return
         if name.endswith("__roles__"):
             self.error(node, f'"{name}" is a reserved name')
