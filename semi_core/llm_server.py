@@ -1,11 +1,14 @@
 """A local OpenAI-compatible chat server for tests and demos: real HTTP on 127.0.0.1.
 
 It speaks `POST /v1/chat/completions` (plain, streamed as server-sent events with
-`stream: true`, JSON-schema `response_format`) and `GET /v1/models`. By default it answers
-with a plausible, correct pair made from the snippet code found in the prompt's last user
-message: the original code itself as the rewrite, an instruction built from the function's
-name and docstring, and a few argument lists guessed from its parameters. So a demo runs
-end to end without any hosted model.
+`stream: true`, JSON-schema `response_format`) and `GET /v1/models`, plus `GET /_stats`
+(request count, requests in flight now and at most; `?reset=1` resets them) for benchmarks
+in another process.
+
+By default it answers with a plausible, correct pair made from the snippet code found in
+the prompt's last user message: the original code itself as the rewrite, an instruction
+built from the function's name and docstring, and a few argument lists guessed from its
+parameters. So a demo runs end to end without any hosted model.
 
 Latency and faults are scriptable, so that tests can make the backend meet every failure:
 
@@ -29,6 +32,7 @@ import argparse
 import ast
 import json
 import re
+import socket
 import sys
 import threading
 import time
@@ -174,7 +178,11 @@ def default_pair(prompt: str) -> dict[str, Any]:
         takes = " and ".join(filter(None, [", ".join(names[:-1]), names[-1]])) if names else ""
         instruction = (
             f'Write a Python function `{signature}` that implements "{_words(function.name)}"'
-            + (f": it takes {takes} and returns the result." if takes else " and returns its result.")
+            + (
+                f": it takes {takes} and returns the result."
+                if takes
+                else " and returns its result."
+            )
         )
     return {
         "instruction": instruction,
@@ -318,6 +326,12 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: a client's pool reuses its connections
     server: _HTTPServer
 
+    def setup(self) -> None:
+        super().setup()
+        # Answers go out in several writes; without NODELAY, Nagle and delayed ACKs add
+        # ~40 ms to each request on loopback.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib's name
         pass  # quiet: tests and benchmarks would drown in access lines
 
@@ -352,10 +366,21 @@ class _Handler(BaseHTTPRequestHandler):
                     "data": [{"id": model, "object": "model", "created": 0, "owned_by": "semi"}],
                 },
             )
+        elif self.path.startswith("/_stats"):  # ours, for benchmarks in another process
+            llm = self.server.llm
+            stats = {
+                "requests": llm.request_count,
+                "max_in_flight": llm.max_in_flight,
+                "in_flight": llm.in_flight,
+            }
+            if "reset=1" in self.path:
+                llm.reset_counters()
+            self._send_json(200, stats)
         else:
             self._send_error(404, f"no route {self.path}", "not_found")
 
     def do_POST(self) -> None:  # noqa: N802
+        arrived = time.monotonic()
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         if self.path.rstrip("/") not in ("/v1/chat/completions", "/chat/completions"):
@@ -364,13 +389,23 @@ class _Handler(BaseHTTPRequestHandler):
         llm = self.server.llm
         llm._enter()
         try:
-            self._chat(llm, raw)
+            self._chat(llm, raw, arrived)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up (its timeout): nothing to do
         finally:
             llm._leave()
 
-    def _chat(self, llm: LocalLLMServer, raw: bytes) -> None:
+    def _chat(self, llm: LocalLLMServer, raw: bytes, arrived: float) -> None:
+        def wait() -> None:
+            # The latency counts from the request's arrival and includes our own work,
+            # as a model server's does: what a client measures is exactly `latency_ms`.
+            remaining = arrived + llm.latency_s - time.monotonic()
+            if remaining > 0:
+                time.sleep(remaining)
+            if fault == "slow":
+                time.sleep(llm.slow_s)
+
+        fault: str | None = None
         try:
             request = json.loads(raw or b"{}")
         except json.JSONDecodeError:
@@ -390,9 +425,6 @@ class _Handler(BaseHTTPRequestHandler):
                 "prompt": prompt,
             }
         )
-        time.sleep(llm.latency_s)
-        if fault == "slow":
-            time.sleep(llm.slow_s)
         if fault in ("429", "500", "503", "400"):
             kinds = {
                 "429": "rate_limit_exceeded",
@@ -400,15 +432,19 @@ class _Handler(BaseHTTPRequestHandler):
                 "503": "overloaded",
                 "400": "invalid_request_error",
             }
+            wait()
             self._send_error(int(fault), f"scripted fault {fault}", kinds[fault])
             return
         if fault == "disconnect":
+            wait()
             self.close_connection = True
             return
         if fault == "bad_body":
+            wait()
             self._send_json(200, b'{"id": "chatcmpl-broken", "choices": [')
             return
         if response_format.get("type") == "json_schema" and not llm.json_schema:
+            wait()
             message = "response_format json_schema is not supported by this server"
             self._send_error(400, message, "invalid_request_error")
             return
@@ -423,6 +459,7 @@ class _Handler(BaseHTTPRequestHandler):
         }
         model = request.get("model") or llm.model
         completion_id = f"chatcmpl-{llm.request_count}"
+        wait()
         if stream:
             include_usage = bool((request.get("stream_options") or {}).get("include_usage"))
             self._stream(
