@@ -332,19 +332,21 @@ class StrengthResult:
         """killed / tried; None when there was no mutant to try."""
         return self.killed / self.tried if self.tried else None
 
-    def summary(self, limit: int = 50) -> list[dict[str, Any]]:
-        """A compact, JSON-ready list for verdict signals (survivors first: they are
-        what a person would look at to strengthen the tests)."""
-        ordered = sorted(self.results, key=lambda r: (r.killed, r.mutant.line))
+    def summary(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """A compact, JSON-ready list for verdict signals, survivors first (they are what a
+        person looks at to strengthen the tests); ``index`` is the mutant's position in
+        the list that was measured."""
+        ordered = sorted(enumerate(self.results), key=lambda ir: (ir[1].killed, ir[0]))
         return [
             {
+                "index": i,
                 "operator": r.mutant.operator,
                 "line": r.mutant.line,
                 "change": r.mutant.description,
                 "killed": r.killed,
                 "killed_by": r.killed_by,
             }
-            for r in ordered[:limit]
+            for i, r in ordered[:limit]
         ]
 
 

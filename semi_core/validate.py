@@ -321,8 +321,7 @@ def validate_generation(
         refusal = next((o.error for o in runs if o.status in ("rejected", "violation")), "")
         return finish("refused", f"the sandbox refused the original: {refusal}")
     if not usable:
-        counts = Counter(s for s in oracle_status)
-        detail = _count_text(Counter(unusable_reasons) + Counter({"flaky": counts["flaky"]}))
+        detail = _count_text(unusable_reasons + Counter(flaky=oracle_status.count("flaky")))
         return finish("original_unusable", f"no usable test input ({detail})")
     if raising == len(usable):
         return finish(
