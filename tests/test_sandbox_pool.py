@@ -38,6 +38,16 @@ def _children(pid: int) -> list[int]:
         return []
 
 
+def _in_sleep(pid: int) -> bool:
+    """True while the process is in nanosleep/clock_nanosleep (x86-64 or arm64)."""
+    try:
+        with open(f"/proc/{pid}/syscall") as fh:
+            number = fh.read().split()[0]
+    except (OSError, IndexError):
+        return False
+    return number in {"35", "230", "101", "115"}
+
+
 def _gone(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as fh:
@@ -279,10 +289,12 @@ def test_workers_are_locked_down(pool):
 
 
 def test_workers_are_recycled(pool):
+    # a worker is replaced after the job that takes it past max_tasks_per_worker
     with SandboxPool(Limits(workers=1, max_tasks_per_worker=5)) as small:
-        outs = small.run_many([fn(f"def f():\n    return {i}\n") for i in range(12)])
-        assert [o.value for o in outs] == list(range(12))
+        outs = small.run_many([fn(f"def f():\n    return {i}\n") for i in range(40)])
+        assert [o.value for o in outs] == list(range(40))
         assert small.stats["workers_started"] >= 3
+        assert small.stats["workers_killed"] >= 2
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGSEGV, signal.SIGTERM])
@@ -294,7 +306,11 @@ def test_worker_killed_mid_task_is_crashed_and_replaced(sig):
         assert victims
 
         def kill_later() -> None:
-            time.sleep(0.4)
+            # wait until the worker sleeps inside the task (not idle in read), so
+            # the death happens mid-task even on a loaded machine
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and not _in_sleep(victims[0]):
+                time.sleep(0.02)
             for pid in victims:
                 os.kill(pid, sig)
 

@@ -28,7 +28,7 @@ class Limits:
     max_output_bytes: int = 1_000_000  # stdout (and separately stderr) per test
     max_repr_chars: int = 10_000  # `output` of function mode is cut here (a digest keeps it exact)
     max_value_bytes: int = 8_000_000  # larger return values are compared through a repr digest
-    max_batch: int = 128  # tests sent to a worker in one message (fewer round trips)
+    max_batch: int = 512  # tests sent to a worker in one message (fewer round trips)
     max_recursion: int = 200_000  # cap for sys.setrecursionlimit inside the sandbox
     kill_grace_s: float = 0.5  # extra wall time before the pool SIGKILLs a silent worker
     network_namespace: bool = True  # try unshare(CLONE_NEWNET) in the zygote

@@ -38,6 +38,7 @@ from .worker import CTL_PID, CTL_REQUEST, CTL_STATUS, FLUSH_S, zygote_command
 _PKG_DIR = Path(__file__).resolve().parent.parent  # .../semi_core
 _ROOT_DIR = _PKG_DIR.parent
 _MAX_ATTEMPTS = 3
+_DEPTH = 2  # jobs in flight per worker
 _STATUSES = frozenset(STATUSES)
 _STARTUP_TIMEOUT_S = 60.0
 
@@ -256,9 +257,9 @@ class SandboxPool:
             for k in range(0, len(items), size):
                 pieces.append(_Unit(code, entry, mode, items[k:k + size]))
         # pack small pieces of different code into one message (fewer round trips),
-        # but keep at least ~2 messages per worker so the load stays balanced
+        # but keep ~4 messages per worker so the load stays balanced at the end
         total = sum(len(p.items) for p in pieces)
-        cap = max(1, min(batch, math.ceil(total / (workers * 2))))
+        cap = max(1, min(batch, math.ceil(total / (workers * 4))))
         chunks: list[_Chunk] = []
         current: list[_Unit] = []
         count = 0
@@ -274,45 +275,74 @@ class SandboxPool:
 
     def _schedule(self, chunks: deque[_Chunk], results: list[Outcome | None]) -> None:
         lim = self.limits
-        busy: dict[_Worker, _Running] = {}
-        while chunks or busy:
-            while chunks and len(busy) < lim.workers:
-                chunk = chunks.popleft()
+        # Each active worker has up to _DEPTH jobs in flight: it runs the head
+        # and the next one waits in its socket, so the worker never idles while
+        # the pool reads results. Deadlines apply to the head only.
+        active: dict[_Worker, deque[_Running]] = {}
+        while chunks or active:
+            while chunks and len(active) < lim.workers:
                 try:
                     w = self._idle.pop() if self._idle else self._spawn()
                 except SandboxStartError as exc:
-                    self._fail_chunk(chunk, results, f"sandbox unavailable: {exc}")
+                    self._fail_chunk(chunks.popleft(), results, f"sandbox unavailable: {exc}")
                     continue
-                self._job_ids += 1
-                now = time.monotonic()
-                units = [(u.code, u.entry_point, u.mode, u.items) for u in chunk.units]
-                job = (self._job_ids, units, chunk.single)
-                try:
-                    w.conn.send_bytes(pickle.dumps(job, protocol=wire.PROTOCOL))
-                except OSError:
-                    self._retire(w)
-                    chunk.attempts += 1
-                    if chunk.attempts > _MAX_ATTEMPTS:
-                        self._fail_chunk(chunk, results, "the sandbox worker was unreachable")
-                    else:
-                        chunks.appendleft(chunk)
-                    continue
-                self.stats["jobs"] += 1
-                busy[w] = _Running(chunk, self._job_ids, now, now)
-            if not busy:
+                active[w] = deque()
+            for depth in range(1, _DEPTH + 1):  # round-robin: everyone gets a first job
+                for w, queue in list(active.items()):
+                    if not chunks or len(queue) >= depth:
+                        continue
+                    chunk = chunks.popleft()
+                    if not self._send_job(w, chunk, queue):
+                        chunk.attempts += 1
+                        if chunk.attempts > _MAX_ATTEMPTS:
+                            self._fail_chunk(chunk, results, "the sandbox worker was unreachable")
+                        else:
+                            chunks.appendleft(chunk)
+                        self._drop_worker(w, active, chunks)
+            for w, queue in list(active.items()):
+                if not queue:  # nothing to do: back to the idle list
+                    del active[w]
+                    self._idle.append(w)
+            if not active:
                 continue
             now = time.monotonic()
-            next_deadline = min(self._deadline(r) for r in busy.values())
-            by_conn = {w.conn: w for w in busy}
+            next_deadline = min(self._deadline(q[0]) for q in active.values())
+            by_conn = {w.conn: w for w in active}
             ready = wait(list(by_conn), timeout=max(0.0, next_deadline - now))
             for conn in ready:
                 w = by_conn[conn]  # type: ignore[index]
-                self._on_readable(w, busy, chunks, results)
+                if w in active:
+                    self._on_readable(w, active, chunks, results)
             now = time.monotonic()
-            for w, r in list(busy.items()):
-                if now > self._deadline(r):
-                    r.killed_by_pool = True
-                    self._on_death(w, busy, chunks, results)
+            for w, queue in list(active.items()):
+                if queue and now > self._deadline(queue[0]):
+                    queue[0].killed_by_pool = True
+                    self._on_death(w, active, chunks, results)
+
+    def _send_job(self, w: _Worker, chunk: _Chunk, queue: deque[_Running]) -> bool:
+        self._job_ids += 1
+        units = [(u.code, u.entry_point, u.mode, u.items) for u in chunk.units]
+        try:
+            w.conn.send_bytes(
+                pickle.dumps((self._job_ids, units, chunk.single), protocol=wire.PROTOCOL)
+            )
+        except OSError:
+            return False
+        now = time.monotonic()
+        queue.append(_Running(chunk, self._job_ids, now, now))
+        self.stats["jobs"] += 1
+        return True
+
+    def _drop_worker(
+        self, w: _Worker, active: dict[_Worker, deque[_Running]], chunks: deque[_Chunk]
+    ) -> int:
+        """Retire a worker; jobs it had not started go back to the front of the queue."""
+        queue = active.pop(w, deque())
+        for r in reversed(queue):
+            remaining = r.chunk.without(r.done)
+            if remaining:
+                chunks.appendleft(dataclasses.replace(r.chunk, units=remaining))
+        return self._retire(w)
 
     def _deadline(self, r: _Running) -> float:
         lim = self.limits
@@ -321,9 +351,10 @@ class SandboxPool:
             budget += lim.timeout_s  # compilation has its own allowance
         return r.last + budget
 
-    def _on_readable(self, w: _Worker, busy: dict[_Worker, _Running],
+    def _on_readable(self, w: _Worker, active: dict[_Worker, deque[_Running]],
                      chunks: deque[_Chunk], results: list[Outcome | None]) -> None:
-        r = busy[w]
+        queue = active[w]
+        r = queue[0]
         try:
             msg = wire.loads_untrusted(w.conn.recv_bytes(wire.MAX_MESSAGE_BYTES))
             kind, job_id, outs = msg[0], msg[1], msg[2]
@@ -331,22 +362,23 @@ class SandboxPool:
                 raise ValueError("message for another job")
             self._store(r, outs, results)
         except (EOFError, OSError, pickle.UnpicklingError, ValueError, TypeError, IndexError):
-            self._on_death(w, busy, chunks, results)
+            self._on_death(w, active, chunks, results)
             return
-        r.last = time.monotonic()
+        now = time.monotonic()
+        r.last = now
         r.got_first = True
         if kind == "r":
             return
         recycle = bool(msg[3]) if len(msg) > 3 else True
-        del busy[w]
+        queue.popleft()
         w.tasks += len(r.done)
         remaining = r.chunk.without(r.done)
         if remaining:  # the worker stopped early (timeout/violation/memory)
             chunks.appendleft(dataclasses.replace(r.chunk, units=remaining))
         if recycle or w.tasks >= self.limits.max_tasks_per_worker or self._closed:
-            self._retire(w)
-        else:
-            self._idle.append(w)
+            self._drop_worker(w, active, chunks)  # it will not read the queued job
+        elif queue:
+            queue[0].last = now  # the next job starts now
 
     def _store(self, r: _Running, outs: Any, results: list[Outcome | None]) -> None:
         allowed = r.allowed
@@ -360,19 +392,24 @@ class SandboxPool:
             results[idx] = out
             r.done.add(idx)
 
-    def _on_death(self, w: _Worker, busy: dict[_Worker, _Running],
+    def _on_death(self, w: _Worker, active: dict[_Worker, deque[_Running]],
                   chunks: deque[_Chunk], results: list[Outcome | None]) -> None:
-        r = busy.pop(w)
+        queue = active[w]
+        r = queue[0]
         # the worker may have reported tests just before dying: read them first
         try:
             while w.conn.poll(0):
                 msg = wire.loads_untrusted(w.conn.recv_bytes(wire.MAX_MESSAGE_BYTES))
-                if msg[1] == r.job_id:
-                    self._store(r, msg[2], results)
+                if msg[1] != r.job_id:
+                    break
+                self._store(r, msg[2], results)
+                if msg[0] == "d":
+                    break
         except (EOFError, OSError, pickle.UnpicklingError, ValueError, TypeError, IndexError):
             pass
         elapsed_ms = (time.monotonic() - r.last) * 1000.0
-        status = self._retire(w)
+        queue.popleft()
+        status = self._drop_worker(w, active, chunks)  # requeues the jobs behind the head
         remaining = r.chunk.without(r.done)
         if not remaining:
             return
