@@ -387,3 +387,28 @@ def test_absurdly_deep_result_is_opaque_not_fatal(pool):
     assert out.status in ("ok", "error") and not (out.status == "ok" and out.comparable)
     assert compare_outcomes(out, out)[0] in (True, False)  # never raises
     assert pool.run(fn("def f():\n    return 3\n")).value == 3
+
+
+def test_dotted_entry_point(pool):
+    code = """
+        from typing import List
+        class Solution:
+            def twoSum(self, nums: List[int], target: int) -> List[int]:
+                seen = {}
+                for i, x in enumerate(nums):
+                    if target - x in seen:
+                        return [seen[target - x], i]
+                    seen[x] = i
+    """
+    out = pool.run(fn(code, "[2, 7, 11, 15], 9", entry="Solution.twoSum"))
+    assert (out.status, out.value) == ("ok", [0, 1])
+    assert pool.run(fn(code, "[1]", entry="Solution.missing")).status == "error"
+
+
+def test_pool_survives_its_zygote_dying():
+    with SandboxPool(Limits(workers=2)) as p:
+        assert p.run(fn("def f():\n    return 1\n")).value == 1
+        os.kill(p._zygote.pid, signal.SIGKILL)  # noqa: SLF001 - simulate a crash
+        p._zygote.wait()  # noqa: SLF001
+        outs = p.run_many([fn(f"def f():\n    return {i}\n") for i in range(10)])
+        assert [o.value for o in outs] == list(range(10))

@@ -446,6 +446,12 @@ def struct_error() -> type[Exception]:
 
 
 def _task_problem(t: Any) -> str | None:
+    if type(t) is Task and type(t.code) is str:  # fast path for well-formed tasks
+        if t.mode == "function":
+            if t.entry_point and type(t.entry_point) is str and type(t.args) is str:
+                return None
+        elif t.mode == "program" and type(t.stdin) is str:
+            return None
     if not isinstance(t, Task):
         return "not a Task"
     if not isinstance(t.code, str):

@@ -1144,6 +1144,20 @@ def run_test(compiled: CompileResult, entry: str | None, mode: str, text: str,
     return out
 
 
+def _resolve_entry(ns: dict[str, Any], entry: str) -> Any:
+    """`f`, or `Solution.twoSum` (the class is instantiated without arguments, as
+    LeetCode-style code expects). Returns None when it is not defined."""
+    if "." not in entry:
+        return ns.get(entry)
+    owner_name, _, method = entry.partition(".")
+    owner = ns.get(owner_name)
+    if owner is None or not method.isidentifier() or method.startswith("_"):
+        return None
+    if isinstance(owner, type):
+        owner = owner()  # the code's own class: runs under the timer like the call
+    return guarded_getattr(owner, method, None)
+
+
 def _drop_values(out: dict[str, Any]) -> None:
     for key in ("value_blob", "value", "args_after"):
         out.pop(key, None)
@@ -1166,7 +1180,7 @@ def _execute(compiled: CompileResult, entry: str | None, mode: str, text: str,
         out.update(status="invalid", error=f"ArgumentError: {exc}", error_type="ArgumentError")
         return
     exec(compiled.code, ns)  # noqa: S102 - compiled under the policy
-    fn = ns.get(entry or "")
+    fn = _resolve_entry(ns, entry or "")
     if fn is None:
         out.update(status="error", error_type="NameError",
                    error=f"NameError: entry point {entry!r} is not defined")
