@@ -129,32 +129,31 @@ def _first_paragraph(docstring: str | None) -> str | None:
     return paragraph.strip() or None
 
 
-def find_snippet(prompt: str) -> tuple[str, str, str | None]:
-    """(code, kind, entry point) of the snippet in the last user message's text."""
+def _locate_snippet(prompt: str) -> tuple[str, str, str | None, ast.Module | None]:
     blocks = _FENCE.findall(prompt)
-    code = blocks[-1] if blocks else prompt
+    code = (blocks[-1] if blocks else prompt).strip("\n") + "\n"
     named = _ENTRY_POINT.search(prompt)
     try:
         tree = ast.parse(code)
     except SyntaxError:
-        return code, "function", named.group(1) if named else None
+        return code, "function", named.group(1) if named else None, None
     functions = [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
     if named and named.group(1) in functions:
-        return code, "function", named.group(1)
+        return code, "function", named.group(1), tree
     if "input(" in code or "sys.stdin" in code or not functions:
-        return code, "program", None
-    return code, "function", functions[-1]
+        return code, "program", None, tree
+    return code, "function", functions[-1], tree
+
+
+def find_snippet(prompt: str) -> tuple[str, str, str | None]:
+    """(code, kind, entry point) of the snippet in the last user message's text."""
+    return _locate_snippet(prompt)[:3]
 
 
 def default_pair(prompt: str) -> dict[str, Any]:
     """A plausible, correct answer for the snippet in `prompt`: its own code, an
     instruction from its name and docstring, and a few inputs."""
-    code, kind, entry_point = find_snippet(prompt)
-    code = code.strip("\n") + "\n"
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        tree = None
+    code, kind, entry_point, tree = _locate_snippet(prompt)  # one parse: CPU is latency here
     if kind == "program" or tree is None:
         doc = _first_paragraph(ast.get_docstring(tree)) if tree else None
         instruction = "Write a Python program that reads its input from standard input"

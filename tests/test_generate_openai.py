@@ -418,8 +418,9 @@ def test_packaged_template_renders_the_snippet():
     assert roles[0] == "system" and roles[-1] == "user"
     assert roles.count("assistant") >= 2  # few-shot examples
     for example in (m for m in messages if m["role"] == "assistant"):
-        parse_pair(example["content"], "function" if "entry_point\": \"" in example["content"]
-                   else "program")  # fmt: skip
+        parse_pair(
+            example["content"], "function" if 'entry_point": "' in example["content"] else "program"
+        )
     last = messages[-1]["content"]
     assert HAS_CLOSE.code.strip() in last
     assert "Entry point: has_close" in last and "nested_one_liner" in last

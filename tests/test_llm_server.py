@@ -189,11 +189,20 @@ def test_json_schema_can_be_refused():
 
 def test_command_line_entry():
     process = subprocess.Popen(
-        [sys.executable, "-m", "semi_core.llm_server", "--port", "0", "--latency-ms", "5",
-         "--rule", "def add=500"],
+        [
+            sys.executable,
+            "-m",
+            "semi_core.llm_server",
+            "--port",
+            "0",
+            "--latency-ms",
+            "5",
+            "--rule",
+            "def add=500",
+        ],
         stdout=subprocess.PIPE,
         text=True,
-    )  # fmt: skip
+    )
     try:
         line = process.stdout.readline()
         base_url = line.strip().rsplit(" ", 1)[-1]

@@ -391,9 +391,12 @@ class OpenAIBackend(Backend):
         if use_schema:
             arguments["response_format"] = {
                 "type": "json_schema",
-                "json_schema": {"name": "instruction_code_pair", "schema": PAIR_SCHEMA,
-                                "strict": True},
-            }  # fmt: skip
+                "json_schema": {
+                    "name": "instruction_code_pair",
+                    "schema": PAIR_SCHEMA,
+                    "strict": True,
+                },
+            }
         return arguments
 
     def _delay(self, attempt: int, response: httpx2.Response | None) -> float:
@@ -425,8 +428,9 @@ class OpenAIBackend(Backend):
                 else:
                     content, finish, usage = self._stream(arguments, on_token, partial)
                 if schema_refused:
-                    log.warning("%s refuses json_schema response_format; asking without it",
-                                self.base_url)  # fmt: skip
+                    log.warning(
+                        "%s refuses json_schema response_format; asking without it", self.base_url
+                    )
                     self._use_schema = False
                 return _Reply(content, finish, usage, attempts)
             except (openai.BadRequestError, openai.UnprocessableEntityError) as error:
