@@ -4,7 +4,7 @@ import streamlit as st
 
 from pages._shared import annotator_sidebar, get_store
 
-st.set_page_config(page_title="Semi-Instruct Studio", page_icon="🧪", layout="wide")
+st.set_page_config(page_title="Semi-Instruct Studio", page_icon=":material/science:", layout="wide")
 
 store = get_store()
 annotator_sidebar()
@@ -13,9 +13,9 @@ with st.sidebar:
 
 navigation = st.navigation(
     [
-        st.Page("pages/overview.py", title="Overview", icon="📊", default=True),
-        st.Page("pages/run.py", title="Run", icon="▶️"),
-        st.Page("pages/review.py", title="Review", icon="✅"),
+        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("pages/run.py", title="Run", icon=":material/play_arrow:"),
+        st.Page("pages/review.py", title="Review", icon=":material/rate_review:"),
     ]
 )
 navigation.run()
