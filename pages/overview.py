@@ -16,11 +16,17 @@ st.caption(
 )
 
 snippet_status = counts.by_status["snippets"]
-columns = st.columns(4)
+verdicts = counts.by_status["verdicts"]
+decisions = counts.by_status["decisions"]
+columns = st.columns(6)
 columns[0].metric("Snippets", counts.entities["snippets"])
 columns[1].metric("Usable", snippet_status.get("usable", 0))
-columns[2].metric("Rejected", counts.entities["snippets"] - snippet_status.get("usable", 0))
-columns[3].metric("Generations", counts.entities["generations"])
+columns[2].metric("Generations", counts.entities["generations"])
+columns[3].metric("Validated", verdicts.get("validated", 0))
+columns[4].metric("Accepted", decisions.get("accept", 0))
+columns[5].metric("Rejected", decisions.get("reject", 0))
+if verdicts:
+    st.caption("Verdicts: " + " · ".join(f"{k} {v}" for k, v in verdicts.items()))
 
 st.subheader("Snippets")
 left, right = st.columns([3, 1])
