@@ -54,7 +54,7 @@ literals = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None, database=None)
+@settings(max_examples=100, deadline=None, database=None)
 @given(st.lists(literals, max_size=4))
 def test_round_trip_of_reprs(values):
     text = ", ".join(repr(v) for v in values)

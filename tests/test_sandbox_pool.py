@@ -166,16 +166,22 @@ def test_invalid_tasks_do_not_reach_workers(pool):
     assert [o.status for o in outs] == ["invalid", "invalid", "ok"]
 
 
-def test_timeout_in_batch_does_not_spoil_other_tests(pool):
+@pytest.fixture(scope="module")
+def quick_pool():
+    with SandboxPool(Limits(timeout_s=0.3, workers=2, kill_grace_s=0.2)) as p:
+        yield p
+
+
+def test_timeout_in_batch_does_not_spoil_other_tests(quick_pool):
     code = "def f(n):\n    while n > 2:\n        pass\n    return n\n"
-    outs = pool.run_many([fn(code, str(i)) for i in range(5)])
+    outs = quick_pool.run_many([fn(code, str(i)) for i in range(5)])
     assert [o.status for o in outs] == ["ok", "ok", "ok", "timeout", "timeout"]
     assert [o.value for o in outs[:3]] == [0, 1, 2]
 
 
-def test_c_loop_in_batch_is_attributed_exactly(pool):
+def test_c_loop_in_batch_is_attributed_exactly(quick_pool):
     code = "def f(n):\n    if n == 2:\n        return sum(range(10**12))\n    return n\n"
-    outs = pool.run_many([fn(code, str(i)) for i in range(5)])
+    outs = quick_pool.run_many([fn(code, str(i)) for i in range(5)])
     assert [o.status for o in outs] == ["ok", "ok", "timeout", "ok", "ok"]
     assert [o.value for o in outs] == [0, 1, None, 3, 4]
 
