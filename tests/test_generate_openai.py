@@ -397,6 +397,13 @@ def test_a_remote_endpoint_without_key_is_refused(monkeypatch):
         OpenAIBackend(base_url="https://llm.example.com/v1", model="m")
 
 
+def test_openai_itself_needs_a_named_model(monkeypatch):
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.delenv("SEMI_MODEL", raising=False)
+    with pytest.raises(ValueError, match="SEMI_MODEL"):
+        OpenAIBackend(api_key="sk-test")  # no request is sent
+
+
 def test_from_settings_uses_the_store_as_cache(server, store):
     from semi_core.pipeline import PipelineSettings
 

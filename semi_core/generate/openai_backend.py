@@ -7,7 +7,7 @@
 
 - Endpoint, key and model come from the arguments, else `OPENAI_BASE_URL`,
   `OPENAI_API_KEY` and `SEMI_MODEL`. A local server needs no key (a placeholder is sent);
-  with no model named, the server's first listed model is used.
+  with no model named, a self-hosted server's first listed model is used.
 - The prompt is a versioned template file (`semi_core/prompts/generate_v1.md`, or
   `template_path` / `SEMI_PROMPT_TEMPLATE`); `prompt_hash` covers its text and the
   sampling settings, so an edited prompt makes new generations.
@@ -278,6 +278,10 @@ class OpenAIBackend(Backend):
                 self._client = self._make_client(concurrency)
 
     def _first_served_model(self) -> str:
+        """A self-hosted server (vLLM, Ollama, llama.cpp) usually serves one model: use it.
+        OpenAI itself lists dozens, so there the model must be named."""
+        if not self.base_url or "api.openai.com" in self.base_url:
+            raise ValueError(f"no model: set {MODEL_ENV} or pass model=")
         try:
             models = self._client.models.list()
             return next(iter(models)).id
