@@ -50,7 +50,10 @@ For one generation (`validate_generation`, pure with respect to the store):
    original (see `semi_core.mutants`, at most ``mutant_budget``) run on the usable
    inputs; the share killed is ``test_strength``, and a share below
    ``weak_tests_threshold`` sets the ``weak_tests`` flag. Equivalent mutants cannot be
-   detected, so the figure is a lower bound.
+   detected, so the figure is a lower bound. Cost: at most ``mutant_budget`` × usable
+   executions per pair, fewer in practice (a killed mutant stops being run); the store
+   loops run mutants in a second pool with ``mutant_timeout_s`` (0.25 s) per test, because
+   many mutants loop forever and a timeout is what kills them.
 
 Test runs (``side``, ``attempt``, ``status``): the original's two runs are ``original``
 1 and 2 with the sandbox's status (``ok``, ``error``, ``timeout``, ``memory``,
@@ -77,9 +80,11 @@ newest is current.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,6 +127,9 @@ class ValidationSettings:
     mutant_budget: int = 20  # at most this many mutants per validated pair
     weak_tests_threshold: float = 0.5  # strength below this flags the test set as weak
     mutant_seed: int = 0  # which mutants are sampled when there are more than the budget
+    # Mutants often loop forever (`i += 1` → `i -= 1`); the store loops run them in a
+    # second pool with this shorter per-test timeout (None: in the main pool).
+    mutant_timeout_s: float | None = 0.25
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -130,6 +138,7 @@ class ValidationSettings:
             "mutant_budget": self.mutant_budget,
             "weak_tests_threshold": self.weak_tests_threshold,
             "mutant_seed": self.mutant_seed,
+            "mutant_timeout_s": self.mutant_timeout_s,
         }
 
 
@@ -243,10 +252,16 @@ def validate_generation(
     test_cases: Sequence[dict[str, Any]],
     pool: SandboxPool,
     settings: ValidationSettings | None = None,
+    mutant_pool: SandboxPool | None = None,
 ) -> ValidationResult:
     """Validate one generation; see the module docstring. `subject` is a row of
     `Store.generations_to_validate` / `validation_subjects`; `test_cases` its test cases
-    (dicts with at least ``id``, ``position`` and ``input``). Touches no store."""
+    (dicts with at least ``id``, ``position`` and ``input``). Touches no store.
+
+    `mutant_pool`, when given, runs the mutants: a pool with a short timeout makes the
+    many mutants that loop forever cheap. It is used only when every usable oracle run
+    took at most a fifth of its timeout, so that a slow original's mutants are not
+    "killed" by the short limit; otherwise mutants run in `pool`."""
     settings = settings or ValidationSettings()
     mode = _mode(subject)
     original = subject.get("original_code") or ""
@@ -393,13 +408,17 @@ def validate_generation(
     # -- 4. test strength -----------------------------------------------------------------
     if settings.test_strength and settings.mutant_budget > 0:
         mutants = generate_mutants(original, settings.mutant_budget, settings.mutant_seed)
+        slowest_ms = max(max(first[i].duration_ms, second[i].duration_ms) for i in usable)
+        fast_enough = (
+            mutant_pool is not None and slowest_ms <= mutant_pool.limits.timeout_s * 1000 / 5
+        )
         strength = measure_strength(
             mutants,
             original_entry,
             mode,
             [cases[i]["input"] for i in usable],
             [first[i] for i in usable],
-            pool,
+            mutant_pool if fast_enough and mutant_pool is not None else pool,
         )
         value = strength.strength
         signals.update(
@@ -430,12 +449,35 @@ def validate_generations(
     """Validate each subject row and record it at once (one transaction per generation);
     yields (subject, verdict) as each is stored."""
     settings = settings or ValidationSettings()
-    for subject in subjects:
-        result = validate_generation(subject, store.test_cases(subject["id"]), pool, settings)
-        store.record_validation(
-            run_id, subject["id"], result.oracle, result.test_runs, result.verdict
-        )
-        yield subject, result.verdict
+    with mutant_pool_for(pool, settings) as mutant_pool:
+        for subject in subjects:
+            cases = store.test_cases(subject["id"])
+            result = validate_generation(subject, cases, pool, settings, mutant_pool)
+            store.record_validation(
+                run_id, subject["id"], result.oracle, result.test_runs, result.verdict
+            )
+            yield subject, result.verdict
+
+
+@contextmanager
+def mutant_pool_for(pool: SandboxPool, settings: ValidationSettings) -> Iterator[SandboxPool | None]:
+    """A second pool, like `pool` but with the mutant timeout, for the length of a loop
+    (it starts on first use, so a loop without validated pairs never starts it); None
+    when test strength is off or the timeout would not be shorter. Pass what it yields
+    as `validate_generation(..., mutant_pool=...)`."""
+    timeout = settings.mutant_timeout_s
+    if not settings.test_strength or timeout is None or timeout >= pool.limits.timeout_s:
+        yield None
+        return
+    # a short grace too: the pool waits timeout + grace before killing a silent worker
+    limits = dataclasses.replace(
+        pool.limits, timeout_s=timeout, kill_grace_s=min(pool.limits.kill_grace_s, 0.2)
+    )
+    mutant_pool = SandboxPool(limits)
+    try:
+        yield mutant_pool
+    finally:
+        mutant_pool.close()
 
 
 def _loop(
@@ -449,17 +491,19 @@ def _loop(
 ) -> dict[str, Any]:
     settings = settings or ValidationSettings()
     counts: Counter[str] = Counter()
-    for page in pages:
-        for subject in page:
-            if should_stop is not None and should_stop():
-                return _counts(counts, stopped=True)
-            result = validate_generation(subject, store.test_cases(subject["id"]), pool, settings)
-            store.record_validation(
-                run_id, subject["id"], result.oracle, result.test_runs, result.verdict
-            )
-            counts[result.status] += 1
-            if on_result is not None:
-                on_result(subject, result)
+    with mutant_pool_for(pool, settings) as mutant_pool:
+        for page in pages:
+            for subject in page:
+                if should_stop is not None and should_stop():
+                    return _counts(counts, stopped=True)
+                cases = store.test_cases(subject["id"])
+                result = validate_generation(subject, cases, pool, settings, mutant_pool)
+                store.record_validation(
+                    run_id, subject["id"], result.oracle, result.test_runs, result.verdict
+                )
+                counts[result.status] += 1
+                if on_result is not None:
+                    on_result(subject, result)
     return _counts(counts, stopped=False)
 
 

@@ -398,3 +398,21 @@ def test_mutant_budget_and_switch(store, pool):
     assert verdict["signals"]["mutants_tried"] == 3
     verdict = validate_one(store, pool, gid, "off", NO_MUTANTS)
     assert verdict["test_strength"] is None and "mutants_tried" not in verdict["signals"]
+
+
+def test_looping_mutants_are_killed_in_the_short_timeout_pool(store, pool):
+    counting = """
+    def f(n):
+        i = 0
+        while i < n:
+            i += 1
+        return i * 2
+    """
+    gid = add_pair(store, counting, "def f(n):\n    return 2 * max(n, 0)\n", ["0", "3", "5"])
+    settings = ValidationSettings(mutant_timeout_s=0.1)  # shorter than the pool's 0.5 s
+    validate_pending(store, pool, "run1", settings)
+    signals = store.latest_verdict(gid)["signals"]
+    looping = [m for m in signals["mutants"] if m["change"] == "line 4: += → -="]
+    assert looping == [{"index": looping[0]["index"], "operator": "arith", "line": 4,
+                        "change": "line 4: += → -=", "killed": True, "killed_by": 1}]  # fmt: skip
+    assert signals["test_strength"] >= 0.7
