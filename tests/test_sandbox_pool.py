@@ -418,3 +418,16 @@ def test_pool_survives_its_zygote_dying():
         p._zygote.wait()  # noqa: SLF001
         outs = p.run_many([fn(f"def f():\n    return {i}\n") for i in range(10)])
         assert [o.value for o in outs] == list(range(10))
+
+
+def test_large_jobs_and_large_outputs_do_not_deadlock():
+    # jobs bigger than a socket buffer, to a worker busy sending big results
+    filler = "# " + "x" * 200 + "\n"
+    tasks = [prog(filler * 400 + f"print('{i}' * 600000)\n") for i in range(6)]
+    done: list = []
+    with SandboxPool(Limits(workers=1, timeout_s=5.0)) as p:
+        runner = threading.Thread(target=lambda: done.append(p.run_many(tasks)), daemon=True)
+        runner.start()
+        runner.join(60)
+        assert not runner.is_alive(), "run_many deadlocked"
+    assert [len(o.stdout) for o in done[0]] == [600001] * 6

@@ -39,6 +39,7 @@ _PKG_DIR = Path(__file__).resolve().parent.parent  # .../semi_core
 _ROOT_DIR = _PKG_DIR.parent
 _MAX_ATTEMPTS = 3
 _DEPTH = 2  # jobs in flight per worker
+_QUEUE_MAX_BYTES = 64 * 1024  # larger jobs are only sent to a worker with nothing queued
 _STATUSES = frozenset(STATUSES)
 _STARTUP_TIMEOUT_S = 60.0
 
@@ -279,6 +280,7 @@ class SandboxPool:
         # and the next one waits in its socket, so the worker never idles while
         # the pool reads results. Deadlines apply to the head only.
         active: dict[_Worker, deque[_Running]] = {}
+        encoded: dict[int, tuple[int, bytes]] = {}  # id(chunk) -> (job id, message)
         while chunks or active:
             while chunks and len(active) < lim.workers:
                 try:
@@ -291,8 +293,19 @@ class SandboxPool:
                 for w, queue in list(active.items()):
                     if not chunks or len(queue) >= depth:
                         continue
-                    chunk = chunks.popleft()
-                    if not self._send_job(w, chunk, queue):
+                    chunk = chunks[0]
+                    if id(chunk) not in encoded:  # encode once, even if it has to wait
+                        self._job_ids += 1
+                        encoded[id(chunk)] = (self._job_ids,
+                                              self._encode_job(chunk, self._job_ids))
+                    job_id, data = encoded[id(chunk)]
+                    if queue and len(data) > _QUEUE_MAX_BYTES:
+                        # a busy worker reads it only later: a message bigger than the
+                        # socket buffer would block us while it blocks sending results
+                        continue
+                    chunks.popleft()
+                    del encoded[id(chunk)]
+                    if not self._send_job(w, chunk, queue, job_id, data):
                         chunk.attempts += 1
                         if chunk.attempts > _MAX_ATTEMPTS:
                             self._fail_chunk(chunk, results, "the sandbox worker was unreachable")
@@ -319,17 +332,19 @@ class SandboxPool:
                     queue[0].killed_by_pool = True
                     self._on_death(w, active, chunks, results)
 
-    def _send_job(self, w: _Worker, chunk: _Chunk, queue: deque[_Running]) -> bool:
-        self._job_ids += 1
+    @staticmethod
+    def _encode_job(chunk: _Chunk, job_id: int) -> bytes:
         units = [(u.code, u.entry_point, u.mode, u.items) for u in chunk.units]
+        return pickle.dumps((job_id, units, chunk.single), protocol=wire.PROTOCOL)
+
+    def _send_job(self, w: _Worker, chunk: _Chunk, queue: deque[_Running], job_id: int,
+                  data: bytes) -> bool:
         try:
-            w.conn.send_bytes(
-                pickle.dumps((self._job_ids, units, chunk.single), protocol=wire.PROTOCOL)
-            )
+            w.conn.send_bytes(data)
         except OSError:
             return False
         now = time.monotonic()
-        queue.append(_Running(chunk, self._job_ids, now, now))
+        queue.append(_Running(chunk, job_id, now, now))
         self.stats["jobs"] += 1
         return True
 
