@@ -671,6 +671,26 @@ class Store:
             row["signals"] = json.loads(row["signals"]) if row["signals"] else {}
         return rows
 
+    def report_generations(self) -> list[dict[str, Any]]:
+        """Per generation, for quality reports: kind, instruction, distinct inputs, their
+        origins, and how many test runs of the rewrite ended ok."""
+        return self._rows(
+            """
+            SELECT g.id, s.kind, g.status, g.instruction,
+                coalesce(t.distinct_inputs, 0) AS distinct_inputs, t.origins,
+                coalesce(r.ok_runs, 0) AS rewrite_ok_runs
+            FROM generations g JOIN snippets s ON s.id = g.snippet_id
+            LEFT JOIN (SELECT generation_id, count(DISTINCT input) AS distinct_inputs,
+                              histogram(origin) AS origins
+                       FROM test_cases GROUP BY generation_id) t ON t.generation_id = g.id
+            LEFT JOIN (SELECT c.generation_id, count(*) AS ok_runs
+                       FROM test_runs x JOIN test_cases c ON c.id = x.test_case_id
+                       WHERE x.side = 'generated' AND x.status = 'ok'
+                       GROUP BY c.generation_id) r ON r.generation_id = g.id
+            ORDER BY g.id
+            """
+        )
+
     # -- review -------------------------------------------------------------------------------
 
     def add_review_event(
