@@ -396,10 +396,10 @@ def _gen(t: Typ, rng: random.Random, ctx: _Ctx, size: int) -> Any:
         if size == 0:
             return ""
         roll = rng.random()
-        if roll < 0.15 and ctx.strings:
+        if roll < (0.35 if len(ctx.strings) >= 4 else 0.15) and ctx.strings:
             return rng.choice(ctx.strings)
-        if roll < 0.45 and ctx.chars:
-            alphabet = ctx.chars + "a "
+        if roll < 0.5 and ctx.chars:
+            alphabet = ctx.chars if roll < 0.35 else ctx.chars + "ab "
         elif roll < 0.93:
             alphabet = _BASE_ALPHABET
         else:
@@ -478,6 +478,7 @@ class _Param:
     has_default: bool = False  # also True for non-literal defaults
     annotated: Typ | None = None
     candidates: list[Typ] = field(default_factory=list)  # ranked guesses (probe)
+    hinted: set[Typ] = field(default_factory=set)  # the guesses the body's usage backs
 
     @property
     def required(self) -> bool:
@@ -545,6 +546,7 @@ class _Usage:
     def __init__(self) -> None:
         self.scores: dict[Typ, float] = {}
         self.elem: _Usage | None = None  # what the elements look like, when iterated
+        self.char = False  # used as one character: `c == "("`, `c in "aeiou"`, `ord(c)`
 
     def add(self, t: Typ, weight: float) -> None:
         self.scores[t] = self.scores.get(t, 0.0) + weight
@@ -561,6 +563,8 @@ class _Usage:
         out: list[Typ] = []
         for t, _ in sorted(self.scores.items(), key=lambda kv: -kv[1]):
             if t == ("seq",):
+                if elem == STR and self.elem is not None and self.elem.char:
+                    out.append(STR)  # iterated character by character
                 out += [("list", elem)]
                 if not elem_types or elem == STR:
                     out.append(STR)
@@ -661,6 +665,7 @@ class _Analysis:
                 usage.add(INT, 3.0)
             elif fname == "ord":
                 usage.add(STR, 3.0)
+                usage.char = True
             elif fname in _NUM_FUNCS:
                 usage.add(("num",), 2.0)
             elif fname == "sum":
@@ -732,6 +737,8 @@ class _Analysis:
                         right, (ast.Constant, ast.List, ast.Tuple, ast.Set)
                     ):
                         elems = [right] if isinstance(right, ast.Constant) else right.elts
+                        if isinstance(right, ast.Constant) and isinstance(right.value, str):
+                            usage.char = True  # c in "aeiou"
                         for e in elems:
                             t = _const_type(e)
                             if t:
@@ -742,6 +749,8 @@ class _Analysis:
                     t = _const_type(other) if other is not node else None
                     if t:
                         usage.add(t, 2.0)
+                    if isinstance(other, ast.Constant) and isinstance(other.value, str):
+                        usage.char = usage.char or len(other.value) == 1
             return
         if isinstance(p, ast.Subscript) and p.value is node:
             sl = p.slice
@@ -772,16 +781,44 @@ class _Analysis:
             usage.add(("seq",), 2.0)
 
 
-def _rank_candidates(param: _Param, analysis: _Analysis, k: int = 6) -> list[Typ]:
-    """Candidate types of an unannotated parameter, best guess first."""
-    ranked: list[Typ] = []
+def _rank_candidates(param: _Param, analysis: _Analysis, k: int = 6) -> tuple[list[Typ], set[Typ]]:
+    """Candidate types of an unannotated parameter, best guess first, and the ones the
+    code's usage (or a default) backs."""
+    usage = analysis.usage_of_name(param.name)
+    if param.kind == "varargs":  # *args: what each element is used as
+        hinted = usage.elem.ranked(1) if usage.elem else []
+    else:
+        hinted = usage.ranked()
     if param.default is not _NO_DEFAULT and param.default is not None:
-        ranked.append(_type_of_value(param.default))
-    ranked += analysis.usage_of_name(param.name).ranked()
+        hinted.insert(0, _type_of_value(param.default))
+    ranked = list(dict.fromkeys(hinted))
     for t in _FALLBACK:
         if t not in ranked:
             ranked.append(t)
-    return ranked[:k]
+    return ranked[:k], set(hinted)
+
+
+def _working_combos(
+    probe_cands: list[tuple[_Cand, dict[str, Typ]]], unknown: list[_Param]
+) -> list[dict[str, Typ]]:
+    """The type guesses the original ran OK on (else raised a deliberate error on),
+    those best backed by the code's usage first: `word == "start"` also runs on a list,
+    but a str is meant."""
+
+    def evidence(combo: dict[str, Typ]) -> int:
+        return sum(combo.get(p.name) in p.hinted for p in unknown)
+
+    good = [combo for cand, combo in probe_cands if cand.ok]
+    if not good:
+        good = [combo for cand, combo in probe_cands if cand.benign_error][:2]
+    unique: list[dict[str, Typ]] = []
+    for combo in good:
+        if combo not in unique:
+            unique.append(combo)
+    if not unique:
+        return []
+    best = max(evidence(c) for c in unique)
+    return [c for c in unique if evidence(c) == best][:3]
 
 
 # ---------------------------------------------------------------------------
@@ -884,7 +921,7 @@ def _literal_prefix(text: str) -> Any:
             cuts.append(i)
     for cut in sorted(set(cuts), reverse=True):
         piece = text[:cut].strip()
-        if not piece:
+        if not piece or piece.endswith(","):  # "[1, 2]," would read as a tuple
             continue
         try:
             return ast.literal_eval(piece)
@@ -983,6 +1020,9 @@ class _Literals:
     strs: list[str] = field(default_factory=list)  # short string constants
     chars: str = ""  # their characters
     large_ok: bool = True  # no loop or recursion an input size could make slow
+    seps: list[str] = field(default_factory=list)  # what the code splits strings on
+    numeric: bool = False  # the code turns strings into numbers: int(s), float(s)
+    structured: list[str] = field(default_factory=list)  # "3-11-2000", "a.txt", "1/5"
 
 
 def _mine_literals(tree: ast.Module, func: ast.FunctionDef) -> _Literals:
@@ -998,18 +1038,26 @@ def _mine_literals(tree: ast.Module, func: ast.FunctionDef) -> _Literals:
         and isinstance(n.body[0].value, ast.Constant)
     }
     compared: set[int] = set()
+    compared_floats: list[float] = []
     for node in ast.walk(func):
         if isinstance(node, ast.Compare):
             for operand in (node.left, *node.comparators):
                 value = _number(operand)
                 if isinstance(value, int):
                     compared.add(value)
+                elif isinstance(value, float) and value not in compared_floats:
+                    compared_floats.append(value)
         if isinstance(node, (ast.While,)):
             lits.large_ok = False
         if isinstance(node, ast.Call):
             fname = node.func.id if isinstance(node.func, ast.Name) else ""
             if fname in ("range", func.name):  # sized loops, recursion
                 lits.large_ok = False
+            if fname in ("int", "float") and node.args and _number(node.args[0]) is None:
+                lits.numeric = True
+            sep = _split_separator(node)
+            if sep is not None and sep not in lits.seps:
+                lits.seps.append(sep)
     ints: list[int] = []
     chars: list[str] = []
     for node in ast.walk(tree):
@@ -1041,8 +1089,60 @@ def _mine_literals(tree: ast.Module, func: ast.FunctionDef) -> _Literals:
                 ordered.append(w)
     lits.ints = ordered[:24]
     lits.strs = lits.strs[:16]
+    # thresholds on floats: just below and above too (3.7 -> 3.69, 3.71)
+    near = [round(f + d, 6) for f in compared_floats[:8] for d in (-0.01, 0.01)]
+    lits.floats = list(dict.fromkeys(compared_floats + lits.floats + near))[:24]
+    lits.structured = _structured_strings(lits)
+    for a, b in ("()", "[]", "{}", "<>"):  # a bracket the code checks has a partner
+        if (a in chars) != (b in chars):
+            chars.append(b if a in chars else a)
     lits.chars = "".join(chars[:40])
     return lits
+
+
+def _split_separator(node: ast.Call) -> str | None:
+    """`s.split("-")`, `s.split(sep=".")`, `s.partition("/")` -> the separator;
+    `s.split()` -> " "."""
+    func = node.func
+    if not isinstance(func, ast.Attribute) or func.attr not in (
+        "split",
+        "rsplit",
+        "partition",
+        "rpartition",
+    ):
+        return None
+    args = list(node.args) + [k.value for k in node.keywords if k.arg == "sep"]
+    if not args:
+        return " " if func.attr in ("split", "rsplit") else None
+    first = args[0]
+    if isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value:
+        return first.value
+    return None
+
+
+def _structured_strings(lits: _Literals) -> list[str]:
+    """Strings shaped like what the code splits: parts (its own constants, small
+    numbers, words) joined by its separators, e.g. "12-31-2000", "name.txt", "1/5"."""
+    out: list[str] = []
+    for sep in lits.seps[:3]:
+        words = [s for s in lits.strs if s and sep not in s and s.strip() == s][:10]
+        numbers = [str(v) for v in lits.ints if 0 <= v <= 9999][:12] or ["1", "12", "3"]
+        for k in range(9):
+            n = 2 + k % 2 if sep != " " else 1 + k % 4
+            style = k % 3 if words else 0  # numbers only, words only, a name + words
+            if style == 0:
+                parts = [numbers[(k * 3 + j * 5) % len(numbers)] for j in range(n)]
+            elif style == 1:
+                parts = [words[(k + j * 3) % len(words)] for j in range(n)]
+            else:
+                parts = [("example", "a1", "x")[k % 3]]
+                parts += [words[(k + j) % len(words)] for j in range(n - 1)]
+            text = sep.join(parts)
+            if text not in out:
+                out.append(text)
+    if lits.numeric:
+        out += ["0", "10", "-3", "2.5", "-2.5", "14.5", "007"]
+    return out
 
 
 def _number(node: ast.expr) -> int | float | None:
@@ -1059,14 +1159,14 @@ def _literal_variants(value: Any, lits: _Literals) -> list[Any]:
     if isinstance(value, bool):
         return [not value]
     if isinstance(value, int):
-        out = [0, 1, -1, 2, *lits.ints, 100]
+        out = [*lits.ints, 0, 1, -1, 2, 100]
         if lits.large_ok:
             out.append(10**9)
         return out
     if isinstance(value, float):
-        return [0.0, 1.0, -1.0, 0.5, *lits.floats, *(float(i) for i in lits.ints[:6]), 1e6]
+        return [*lits.floats, *(float(i) for i in lits.ints[:6]), 0.0, 1.0, -1.0, 0.5, 1e6]
     if isinstance(value, str):
-        out = ["", " ", *lits.strs]
+        out = [*lits.strs, *lits.structured, "", " "]
         if lits.chars:
             out += [lits.chars, lits.chars[::-1], lits.chars[:1] * 3]
         out += [value.upper(), value + value, "a", "A1 b2"]
@@ -1232,6 +1332,7 @@ class _Cand:
     shown: str = ""  # the text as given (seeds keep their own spelling)
     outcome: Outcome | None = None
     values: tuple[list[Any], dict[str, Any]] | None = None
+    offtype: bool = False  # a probe of a type guess that was not chosen: kept last
 
     @property
     def ok(self) -> bool:
@@ -1435,27 +1536,31 @@ def _select(pot: _Pot, seeds: list[_Cand], limit: int, checked: bool) -> list[Te
     for c in doctests:
         if len(chosen) < limit and c.ok:
             take(c)
-    rest = [c for c in pot.cands.values() if c.ok and c not in chosen and c not in seeds]
+    rest = [
+        c
+        for c in pot.cands.values()
+        if c.ok and c not in chosen and c not in seeds and not c.offtype
+    ]
     queues: dict[str, list[_Cand]] = {}
     for c in sorted(rest, key=lambda c: c.order):
         queues.setdefault(c.origin, []).append(c)
     order = sorted(queues, key=_origin_rank)
     reserve = max_errors if any(c.benign_error for c in pot.cands.values()) else 0
-    for prefer_new in (True, False):
-        progress = True
-        while progress and len(chosen) < limit - reserve:
-            progress = False
-            for origin in order:
-                queue = queues[origin]
-                for i, c in enumerate(queue):
-                    if not prefer_new or c.outcome is None or c.outcome.output not in outputs:
-                        take(queue.pop(i))
-                        progress = True
-                        break
-                if len(chosen) >= limit - reserve:
-                    break
+    while len(chosen) < limit - reserve and any(queues.values()):
+        for origin in order:  # one per origin and turn, keeping the mix
+            queue = queues[origin]
+            if not queue:
+                continue
+            pick = next((c for c in queue if c.outcome.output not in outputs), queue[0])
+            queue.remove(pick)
+            take(pick)
+            if len(chosen) >= limit - reserve:
+                break
+    for c in sorted(pot.cands.values(), key=lambda c: c.order):  # other type guesses
+        if len(chosen) < limit - reserve and c.ok and c.offtype and c not in chosen:
+            take(c)
     errors = sorted(
-        (c for c in pot.cands.values() if c.benign_error),
+        (c for c in pot.cands.values() if c.benign_error and not c.offtype),
         key=lambda c: (c not in seeds, _origin_rank(c.origin), c.order),
     )
     kinds: set[str] = set()
@@ -1535,6 +1640,14 @@ def _draw_calls(
     return out
 
 
+def _interleave(streams: list[list[Any]]) -> list[Any]:
+    """Round robin over lists: [a1, b1, a2, b2, b3]."""
+    out: list[Any] = []
+    for i in range(max((len(s) for s in streams), default=0)):
+        out += [s[i] for s in streams if i < len(s)]
+    return out
+
+
 def _size_of_call(cand: _Cand) -> _Size:
     if cand.values is None:
         canon = _canonical(cand.text)
@@ -1581,7 +1694,7 @@ def _function_inputs(
     lits = _mine_literals(tree, func)
     ctx = _Ctx(
         chars=lits.chars,
-        strings=tuple(lits.strs),
+        strings=tuple(lits.strs + lits.structured),
         ints=tuple(lits.ints[:12]),
         floats=tuple(lits.floats[:6]),
     )
@@ -1594,27 +1707,30 @@ def _function_inputs(
         if cand is not None:
             round1.append(cand)
 
-    if not any(p.required or p.kind == "varargs" for p in params):
+    if not any(p.required for p in params):
         cand = pot.add("", "typed", ([], {}))  # a call with no arguments
         if cand is not None:
             round1.append(cand)
 
     # required parameters with no usable annotation get their type probed
-    unknown = [p for p in params if p.required and p.annotated is None]
+    # (*args too: its type is the type of each extra argument)
+    filled = [p for p in params if p.required or p.kind == "varargs"]
+    unknown = [p for p in filled if p.annotated is None]
     typed_ok = all(p.annotated is not None for p in params if p.required)
     combos: list[tuple[dict[str, Typ], str]] = []  # (types by name, origin)
     if typed_ok:
-        combo = {p.name: p.annotated for p in params if p.required and p.annotated}
+        combo = {p.name: p.annotated for p in filled if p.annotated}
         combos.append((combo, "typed"))
         for text in _draw_calls(params, combo, ctx, 8, hseed):
             cand = pot.add(text, "typed")
             if cand is not None:
                 round1.append(cand)
     probe_cands: list[tuple[_Cand, dict[str, Typ]]] = []
+    varargs = {p.name for p in params if p.kind == "varargs"}
     if unknown:
         for p in unknown:
-            p.candidates = _rank_candidates(p, analysis)
-        base = {p.name: p.annotated for p in params if p.required and p.annotated}
+            p.candidates, p.hinted = _rank_candidates(p, analysis)
+        base = {p.name: p.annotated for p in filled if p.annotated}
         base.update({p.name: p.candidates[0] for p in unknown})
         trials: list[dict[str, Typ]] = [dict(base)]
         for rank in range(1, 6):  # one parameter off its best guess at a time
@@ -1628,7 +1744,10 @@ def _function_inputs(
         for combo in trials:
             if len(probe_cands) >= room:
                 break
-            values = {name: _typical(t, i) for i, (name, t) in enumerate(combo.items())}
+            values = {
+                name: [_typical(t, i), _typical(t, i + 1)] if name in varargs else _typical(t, i)
+                for i, (name, t) in enumerate(combo.items())
+            }
             text = _build_call(params, values)
             if text is None:
                 continue
@@ -1651,14 +1770,10 @@ def _function_inputs(
 
     # --- which type guesses work ----------------------------------------------------
     if probe_cands:
-        good = [combo for cand, combo in probe_cands if cand.ok]
-        if not good:
-            good = [combo for cand, combo in probe_cands if cand.benign_error][:2]
-        seen_combos: list[dict[str, Typ]] = []
-        for combo in good:
-            if combo not in seen_combos:
-                seen_combos.append(combo)
-        combos += [(combo, "probe") for combo in seen_combos[:3]]
+        chosen = _working_combos(probe_cands, unknown)
+        combos += [(combo, "probe") for combo in chosen]
+        for cand, combo in probe_cands:
+            cand.offtype = combo not in chosen
     # optional parameters with a known type (annotation, literal default or usage)
     optional_types: dict[str, Typ] = {}
     for p in params:
@@ -1676,7 +1791,7 @@ def _function_inputs(
     # --- round 2: expand from what works ----------------------------------------
     budget = MAX_EXECUTIONS - pot.executions
     round2: list[_Cand] = []
-    bases = pot.ok()
+    bases = [c for c in pot.ok() if not c.offtype]
     bases.sort(key=lambda c: (c not in seed_cands, _origin_rank(c.origin), c.order))
     base_values = []
     for c in bases:
@@ -1687,32 +1802,41 @@ def _function_inputs(
             base_values.append(c.values)
 
     quota_typed = max(4, budget * 2 // 5)
-    typed_texts: list[tuple[str, str]] = []
+    streams_typed: list[list[tuple[str, str]]] = []
     if combos:
         per = max(3, quota_typed // len(combos))
         for k, (combo, origin) in enumerate(combos):
             full = dict(combo)
             texts = _draw_calls(params, full, ctx, per + 4, hseed + 1 + k)
-            typed_texts += [(t, origin) for t in texts]
+            streams_typed.append([(t, origin) for t in texts])
             if optional_types and k == 0:  # also pass the optional parameters
                 full.update(optional_types)
-                texts = _draw_calls(params, full, ctx, 4, hseed + 101)
-                typed_texts += [(t, origin) for t in texts]
+                texts = _draw_calls(params, full, ctx, 6, hseed + 101)
+                streams_typed.append([(t, origin) for t in texts])
+    typed_texts = _interleave(streams_typed)
 
     # literal substitution into the first working input, one argument at a time
-    literal_texts: list[str] = []
+    per_argument: list[list[str]] = []
     for args, kwargs in base_values[:2]:
         for i, value in enumerate(args):
+            texts = []
             for variant in _literal_variants(value, lits):
                 new = list(args)
                 new[i] = variant
                 text = _encode(new, kwargs)
-                if text is not None and text not in literal_texts:
-                    literal_texts.append(text)
-    # interleave parameters so one long list does not crowd the others out
-    rng.shuffle(literal_texts)
+                if text is not None:
+                    texts.append(text)
+            per_argument.append(texts)
+    # in turns over the arguments, so one long list does not crowd the others out
+    literal_texts = list(dict.fromkeys(_interleave(per_argument)))
 
-    mutation_bases = base_values[:8]
+    # mutate seeds and doctests (as EvalPlus does); typed/probe ones only when few
+    firsthand = [c.values for c in bases if c in seed_cands or c.origin == "doctest"]
+    mutation_bases = [v for v in firsthand if v is not None][:8]
+    if len(mutation_bases) < 3:
+        mutation_bases += [v for v in base_values if v not in mutation_bases][
+            : 3 - len(mutation_bases)
+        ]
     mutation_texts = _mutations(mutation_bases, rng, lits, max(6, budget // 3))
 
     # fill the budget: typed/probe, literal and mutation in turns
