@@ -41,6 +41,8 @@ _MAX_ATTEMPTS = 3
 _DEPTH = 2  # jobs in flight per worker
 _QUEUE_MAX_BYTES = 64 * 1024  # larger jobs are only sent to a worker with nothing queued
 _STATUSES = frozenset(STATUSES)
+_SETTABLE = frozenset({"error", "error_type", "stdout", "stderr", "line", "comparable",
+                       "output_digest", "mode"})
 _STARTUP_TIMEOUT_S = 60.0
 
 
@@ -376,7 +378,8 @@ class SandboxPool:
             if job_id != r.job_id or kind not in ("r", "d"):
                 raise ValueError("message for another job")
             self._store(r, outs, results)
-        except (EOFError, OSError, pickle.UnpicklingError, ValueError, TypeError, IndexError):
+        except (EOFError, OSError, pickle.UnpicklingError, ValueError, TypeError, IndexError,
+                KeyError):
             self._on_death(w, active, chunks, results)
             return
         now = time.monotonic()
@@ -397,13 +400,16 @@ class SandboxPool:
 
     def _store(self, r: _Running, outs: Any, results: list[Outcome | None]) -> None:
         allowed = r.allowed
-        for idx, fields in outs:
-            if idx not in allowed or not isinstance(fields, dict):
-                raise ValueError("unexpected result")
-            fields.setdefault("mode", allowed[idx])
-            out = Outcome.from_fields(fields)
-            if out.status not in _STATUSES:
+        for idx, item in outs:
+            mode = allowed[idx]  # KeyError (caught as a dead worker) for foreign indices
+            status, output, value, args_after, duration, extra = item
+            if status not in _STATUSES:
                 raise ValueError("unknown status")
+            out = Outcome(status, output, value, args_after, duration_ms=duration, mode=mode)
+            if extra:
+                for key, val in extra.items():
+                    if key in _SETTABLE:
+                        setattr(out, key, val)
             results[idx] = out
             r.done.add(idx)
 
@@ -420,7 +426,8 @@ class SandboxPool:
                 self._store(r, msg[2], results)
                 if msg[0] == "d":
                     break
-        except (EOFError, OSError, pickle.UnpicklingError, ValueError, TypeError, IndexError):
+        except (EOFError, OSError, pickle.UnpicklingError, ValueError, TypeError, IndexError,
+                KeyError):
             pass
         elapsed_ms = (time.monotonic() - r.last) * 1000.0
         queue.popleft()

@@ -201,14 +201,17 @@ def worker_main(sock: socket.socket, cfg: dict[str, Any], zygote_pid: int) -> No
         os._exit(0)
 
 
-def _plain(out: dict[str, Any]) -> dict[str, Any]:
-    """Turn the pickled value blob into plain data: one restricted unpickle of the
-    whole message in the pool then suffices (the blob holds only plain data)."""
+def _plain(out: dict[str, Any]) -> tuple[Any, ...]:
+    """One result as the compact tuple the pool expects:
+    (status, output, value, args_after, duration_ms, other fields or None).
+    The pickled value blob becomes plain data here, so one restricted unpickle of
+    the whole message suffices in the pool (the blob holds only plain data)."""
     blob = out.pop("value_blob", None)
     if blob is not None:
         value, args, kwargs = pickle.loads(blob)
         out["value"], out["args_after"] = value, (args, kwargs)
-    return out
+    return (out.pop("status"), out.pop("output", ""), out.pop("value", None),
+            out.pop("args_after", None), out.pop("duration_ms", 0.0), out or None)
 
 
 def _send(conn: Connection, message: tuple[Any, ...]) -> None:
@@ -220,12 +223,11 @@ def _send(conn: Connection, message: tuple[Any, ...]) -> None:
         # a value that cannot travel: keep statuses and texts, drop the values
         kind, job_id, results, *rest = message
         stripped = []
-        for idx, out in results:
-            out = dict(out)
-            if out.pop("value", None) is not None or out.pop("args_after", None) is not None:
-                out["comparable"] = False
-                out.setdefault("output_digest", runtime.repr_digest(out.get("output", "")))
-            stripped.append((idx, out))
+        for idx, (status, output, _value, _args, duration, extra) in results:
+            extra = dict(extra or {})
+            extra["comparable"] = False
+            extra.setdefault("output_digest", runtime.repr_digest(output))
+            stripped.append((idx, (status, output, None, None, duration, extra)))
         data = wire.dumps((kind, job_id, stripped, *rest))
     conn.send_bytes(data)
 
@@ -256,7 +258,7 @@ def _serve(conn: Connection, limits: dict[str, Any]) -> None:
         for code, entry, mode, items in units:
             compiled, failed = runtime.compile_for_job(code, timeout)
             if compiled is None:
-                pending.extend((idx, dict(failed)) for idx, _ in items)
+                pending.extend((idx, _plain(dict(failed))) for idx, _ in items)
                 if failed.get("status") in STOP_STATUSES:
                     stop = True
                     break
@@ -264,11 +266,12 @@ def _serve(conn: Connection, limits: dict[str, Any]) -> None:
             safe_builtins = dict(runtime.SAFE_BUILTINS)  # one copy per unit
             for idx, text in items:
                 out = runtime.run_test(compiled, entry, mode, text, limits, safe_builtins)
-                pending.append((idx, _plain(out)))
                 size += len(out.get("stdout", "")) + len(out.get("stderr", "")) + len(
                     out.get("output", ""))
+                status = out["status"]
+                pending.append((idx, _plain(out)))
                 tasks_run += 1
-                if out["status"] in STOP_STATUSES:
+                if status in STOP_STATUSES:
                     stop = True  # the worker's state is suspect: report and go
                     break
                 now = time.monotonic()
