@@ -460,7 +460,9 @@ def validate_generations(
 
 
 @contextmanager
-def mutant_pool_for(pool: SandboxPool, settings: ValidationSettings) -> Iterator[SandboxPool | None]:
+def mutant_pool_for(
+    pool: SandboxPool, settings: ValidationSettings
+) -> Iterator[SandboxPool | None]:
     """A second pool, like `pool` but with the mutant timeout, for the length of a loop
     (it starts on first use, so a loop without validated pairs never starts it); None
     when test strength is off or the timeout would not be shorter. Pass what it yields
