@@ -30,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -82,22 +83,38 @@ def start_server(latency_ms: float) -> tuple[subprocess.Popen, str]:
     return process, line.strip().rsplit(" ", 1)[-1]
 
 
+def process_cpu_s(pid: int) -> float | None:
+    """CPU seconds (user + system) used so far by process `pid` (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def server_stats(base_url: str, reset: bool = False) -> dict[str, Any]:
     """The server's counters (requests, most in flight); `reset` zeroes them after."""
     url = base_url.removesuffix("/v1") + "/_stats" + ("?reset=1" if reset else "")
     return httpx2.get(url).json()
 
 
-def measure(base_url: str, concurrency: int, count: int, latency_s: float) -> dict[str, Any]:
+def measure(
+    base_url: str, concurrency: int, count: int, latency_s: float, server_pid: int
+) -> dict[str, Any]:
     backend = OpenAIBackend(base_url=base_url, model="semi-local", concurrency=concurrency)
     try:
         warm = humaneval_snippets(concurrency, f"warm-c{concurrency}")
         list(backend.generate_many(warm, concurrency))
         snippets = humaneval_snippets(count, f"run-c{concurrency}")
         server_stats(base_url, reset=True)
+        server_cpu = process_cpu_s(server_pid)
+        client_cpu = time.process_time()
         started = time.perf_counter()
         results = [g for _, g in backend.generate_many(snippets, concurrency)]
         elapsed = time.perf_counter() - started
+        client_cpu = time.process_time() - client_cpu
+        if server_cpu is not None:
+            server_cpu = process_cpu_s(server_pid) - server_cpu
         stats = server_stats(base_url)
     finally:
         backend.close()
@@ -113,6 +130,10 @@ def measure(base_url: str, concurrency: int, count: int, latency_s: float) -> di
         "pairs_per_s": round(pairs_per_s, 2),
         "ideal_per_s": round(ideal, 2),
         "ratio": round(pairs_per_s / ideal, 3),
+        # CPU per pair: what the client (this process) and the server need, for reading
+        # the ratio on a busy machine.
+        "client_cpu_ms": round(client_cpu / len(results) * 1000, 2),
+        "server_cpu_ms": round(server_cpu / len(results) * 1000, 2) if server_cpu else None,
     }
 
 
@@ -143,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             count = max(64, concurrency * args.pairs_per_slot)
             count -= count % concurrency  # whole rounds: a partial last round isn't overhead
             runs = [
-                measure(base_url, concurrency, count, args.latency_ms / 1000)
+                measure(base_url, concurrency, count, args.latency_ms / 1000, process.pid)
                 for _ in range(max(args.repeat, 1))
             ]
             best = max(runs, key=lambda run: run["pairs_per_s"])
@@ -165,13 +186,15 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             f"{'conc.':>5} {'pairs':>6} {'ok':>5} {'seconds':>8} {'pairs/s':>8} "
-            f"{'ideal/s':>8} {'ratio':>6} {'median':>7} {'max in flight':>14}"
+            f"{'ideal/s':>8} {'ratio':>6} {'(median)':>8} {'max in flight':>13} "
+            f"{'CPU ms/pair: client':>19} {'server':>6}"
         )
         for row in rows:
             print(
                 f"{row['concurrency']:>5} {row['pairs']:>6} {row['ok']:>5} {row['seconds']:>8.2f} "
                 f"{row['pairs_per_s']:>8.2f} {row['ideal_per_s']:>8.2f} {row['ratio']:>6.1%} "
-                f"{row['median_ratio']:>7.1%} {row['server_max_in_flight']:>14}"
+                f"{row['median_ratio']:>8.1%} {row['server_max_in_flight']:>13} "
+                f"{row['client_cpu_ms']:>19.2f} {row['server_cpu_ms'] or 0:>6.2f}"
             )
     at_32 = [row for row in rows if row["concurrency"] == 32]
     if at_32 and not args.json:
