@@ -201,6 +201,13 @@ def test_builtins_module(pool, trap):
     assert _run(pool, trap, code) == "violation"
 
 
+def test_star_import_cannot_rebind_guards(pool, trap):
+    # RestrictedPython 4.0 forbade star imports because they could shadow guard
+    # names; ours import only a proxy's public allow-list
+    code = "from collections import *\ndef f():\n    return Counter('ab')['a']\n"
+    assert _run(pool, trap, code, expect={"ok"}) == "ok"
+
+
 def test_private_name_import_from_proxy(pool, trap):
     assert _run(pool, trap, "from math import _attrs\ndef f():\n    return 1\n") == "rejected"
 
@@ -208,6 +215,7 @@ def test_private_name_import_from_proxy(pool, trap):
 # --- frames, generators, coroutines, code objects ----------------------------
 
 def test_generator_gi_frame(pool, trap):
+    # RestrictedPython CVE-2023-37271: generator frames reach f_globals / f_builtins
     code = ("def f():\n    def g():\n        yield 1\n"
             "    return g().gi_frame.f_globals\n")
     assert _run(pool, trap, code) == "rejected"
@@ -270,6 +278,7 @@ def test_subclasses_via_attrgetter(pool, trap):
 
 
 def test_format_string_attribute_access(pool, trap):
+    # RestrictedPython CVE-2023-41039: str.format walks attributes past the guards
     code = "def f():\n    return '{0.__class__.__init__.__globals__}'.format(f)\n"
     assert _run(pool, trap, code) == "violation"
 
@@ -280,6 +289,7 @@ def test_format_map_attribute_access(pool, trap):
 
 
 def test_string_formatter(pool, trap):
+    # RestrictedPython 8.4 advisory (GHSA-hp3v-5vw7-fx9w): string.Formatter.get_field
     code = ("import string\ndef f():\n"
             "    return string.Formatter().get_field('0.__globals__', [f], {})\n")
     assert _run(pool, trap, code) == "violation"
@@ -290,12 +300,14 @@ def test_fstring_dunder(pool, trap):
 
 
 def test_attribute_error_obj_leak(pool, trap):
+    # RestrictedPython CVE-2024-47532: AttributeError.obj leaks the looked-up object
     code = ("import math\ndef f():\n    try:\n        math.nope\n"
             "    except AttributeError as e:\n        return e.obj\n")
     assert _run(pool, trap, code, expect=NON_OK) in NON_OK
 
 
 def test_getattr_with_str_subclass_name(pool, trap):
+    # RestrictedPython 7.2/7.3: safer_getattr fooled by a name that is not a plain str
     code = ("class S(str):\n    def startswith(self, *a):\n        return False\n"
             "def f():\n    return getattr(f, S('__globals__'))\n")
     assert _run(pool, trap, code) == "error"  # TypeError: names must be exact str
@@ -349,6 +361,7 @@ def test_monkeypatch_library_class(pool, trap):
 
 
 def test_exception_group_escape(pool, trap):
+    # RestrictedPython CVE-2025-22153: try/except* escape
     code = ("def f():\n    try:\n        raise ExceptionGroup('g', [ValueError()])\n"
             "    except* ValueError as eg:\n        return eg\n")
     assert _run(pool, trap, code) == "rejected"
