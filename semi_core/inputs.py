@@ -547,6 +547,8 @@ class _Usage:
         self.scores: dict[Typ, float] = {}
         self.elem: _Usage | None = None  # what the elements look like, when iterated
         self.char = False  # used as one character: `c == "("`, `c in "aeiou"`, `ord(c)`
+        self.indices: set[int] = set()  # constant indices: x[0], x[1] (a record?)
+        self.index_weight = 0.0  # the part of the "seq" score those indices gave
 
     def add(self, t: Typ, weight: float) -> None:
         self.scores[t] = self.scores.get(t, 0.0) + weight
@@ -563,6 +565,12 @@ class _Usage:
         out: list[Typ] = []
         for t, _ in sorted(self.scores.items(), key=lambda kv: -kv[1]):
             if t == ("seq",):
+                if self.indices and max(self.indices) < 4:
+                    record = ("tuple", *([elem] * (max(self.indices) + 1)))
+                    if self.scores[t] <= self.index_weight:  # only ever x[0], x[1]
+                        out.insert(0, record)
+                    else:
+                        out.append(record)
                 if elem == STR and self.elem is not None and self.elem.char:
                     out.append(STR)  # iterated character by character
                 out += [("list", elem)]
@@ -604,8 +612,20 @@ def _const_type(node: ast.expr) -> Typ | None:
 class _Analysis:
     """Parent links over the entry function, for reading how names are used."""
 
-    def __init__(self, func: ast.FunctionDef) -> None:
+    def __init__(self, func: ast.FunctionDef, tree: ast.Module | None = None) -> None:
         self.func = func
+        # names bound to literal collections: `planets = ("Mercury", ...)`
+        self.collections: dict[str, list[Any]] = {}
+        for node in ast.walk(tree or func):
+            if (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, (ast.List, ast.Tuple, ast.Set))
+            ):
+                items = [e.value for e in node.value.elts if isinstance(e, ast.Constant)]
+                if items:
+                    self.collections[node.targets[0].id] = items
         self.parents: dict[ast.AST, ast.AST] = {}
         for node in ast.walk(func):
             for child in ast.iter_child_nodes(node):
@@ -668,6 +688,8 @@ class _Analysis:
                 usage.char = True
             elif fname in _NUM_FUNCS:
                 usage.add(("num",), 2.0)
+            elif fname in ("max", "min") and len(p.args) >= 2:
+                usage.add(("num",), 1.0)  # max(a, b): compared values, not sequences
             elif fname == "sum":
                 usage.add(("list",), 2.0)
                 usage.element().add(INT, 1.0)
@@ -733,6 +755,15 @@ class _Analysis:
                         usage.add(("seq",), 1.0)
                         if _const_type(left) == STR:
                             usage.add(STR, 1.5)
+                    elif (
+                        left is node
+                        and isinstance(right, ast.Name)
+                        and right.id in self.collections
+                    ):
+                        items = self.collections[right.id]
+                        usage.add(_type_of_value(items[0]), 2.0)
+                        if all(isinstance(v, str) and len(v) == 1 for v in items):
+                            usage.char = True  # c in VOWELS
                     elif left is node and isinstance(
                         right, (ast.Constant, ast.List, ast.Tuple, ast.Set)
                     ):
@@ -760,6 +791,9 @@ class _Analysis:
                 usage.add(("seq",), 1.5)
             else:
                 usage.add(("seq",), 1.5)
+                if isinstance(sl, ast.Constant) and type(sl.value) is int and sl.value >= 0:
+                    usage.indices.add(sl.value)
+                    usage.index_weight += 1.5
                 if depth < 2:
                     self._context(p, usage.element(), depth + 1)
             return
@@ -1088,7 +1122,13 @@ def _mine_literals(tree: ast.Module, func: ast.FunctionDef) -> _Literals:
             if w not in ordered:
                 ordered.append(w)
     lits.ints = ordered[:24]
-    lits.strs = lits.strs[:16]
+    # strings the code only returns ("Yes", "No") say little about its inputs: last
+    returned = {
+        n.value.value
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Return) and isinstance(n.value, ast.Constant)
+    }
+    lits.strs = sorted(lits.strs, key=lambda v: v in returned)[:16]
     # thresholds on floats: just below and above too (3.7 -> 3.69, 3.71)
     near = [round(f + d, 6) for f in compared_floats[:8] for d in (-0.01, 0.01)]
     lits.floats = list(dict.fromkeys(compared_floats + lits.floats + near))[:24]
@@ -1124,19 +1164,21 @@ def _structured_strings(lits: _Literals) -> list[str]:
     """Strings shaped like what the code splits: parts (its own constants, small
     numbers, words) joined by its separators, e.g. "12-31-2000", "name.txt", "1/5"."""
     out: list[str] = []
+    rng = random.Random(_stable_int("structured", lits.seps, lits.strs, lits.ints))
     for sep in lits.seps[:3]:
         words = [s for s in lits.strs if s and sep not in s and s.strip() == s][:10]
-        numbers = [str(v) for v in lits.ints if 0 <= v <= 9999][:12] or ["1", "12", "3"]
-        for k in range(9):
-            n = 2 + k % 2 if sep != " " else 1 + k % 4
+        mined = [str(v) for v in lits.ints if 0 <= v <= 9999][:12]
+        numbers = mined + [n for n in ("1", "2", "3", "5", "6", "10", "12") if n not in mined]
+        for k in range(10):
+            n = (2, 2, 3, 2, 4)[k % 5] if sep != " " else 1 + k % 4
             style = k % 3 if words else 0  # numbers only, words only, a name + words
             if style == 0:
-                parts = [numbers[(k * 3 + j * 5) % len(numbers)] for j in range(n)]
+                parts = [rng.choice(numbers) for _ in range(n)]
             elif style == 1:
-                parts = [words[(k + j * 3) % len(words)] for j in range(n)]
+                parts = [rng.choice(words) for _ in range(n)]
             else:
-                parts = [("example", "a1", "x")[k % 3]]
-                parts += [words[(k + j) % len(words)] for j in range(n - 1)]
+                parts = [rng.choice(("example", "a1", "x", "File"))]
+                parts += [rng.choice(words) for _ in range(n - 1)]
             text = sep.join(parts)
             if text not in out:
                 out.append(text)
@@ -1227,6 +1269,10 @@ def _mutate(value: Any, rng: random.Random, lits: _Literals, depth: int = 0) -> 
             return 0.0
         return round(rng.uniform(-10, 10), 2)
     if isinstance(value, str):
+        # the code splits strings: change them a token at a time (also adding tokens)
+        sep = next((s for s in lits.seps if s in value), lits.seps[0] if lits.seps else None)
+        if sep is not None and rng.random() < 0.7:
+            return _mutate_tokens(value, sep, rng, lits)
         pool = lits.chars or string.ascii_letters
         choice = rng.randrange(7)
         if not value or choice == 0:  # insert a character
@@ -1290,6 +1336,23 @@ def _mutate(value: Any, rng: random.Random, lits: _Literals, depth: int = 0) -> 
         except TypeError:
             return value
     return value
+
+
+def _mutate_tokens(value: str, sep: str, rng: random.Random, lits: _Literals) -> str:
+    """Change a separated string ("one two", "a.txt") a token at a time."""
+    tokens = value.split(sep)
+    choice = rng.randrange(4)
+    words = [s for s in lits.strs if s and sep not in s] or tokens
+    i = rng.randrange(len(tokens))
+    if choice == 0 and len(tokens) > 1:
+        del tokens[i]
+    elif choice == 1:
+        tokens.insert(i, rng.choice(tokens + words))
+    elif choice == 2:
+        tokens[i] = rng.choice(words)
+    else:
+        rng.shuffle(tokens)
+    return sep.join(tokens)
 
 
 def _mutations(
@@ -1536,10 +1599,17 @@ def _select(pot: _Pot, seeds: list[_Cand], limit: int, checked: bool) -> list[Te
     for c in doctests:
         if len(chosen) < limit and c.ok:
             take(c)
+    # inputs near the time limit are run again and again by validation (and may time
+    # out there): used only when nothing else is left
+    slow_ms = 2.5 * pot._fast_ms
+
+    def slow(c: _Cand) -> bool:
+        return c.outcome is not None and c.outcome.duration_ms > slow_ms
+
     rest = [
         c
         for c in pot.cands.values()
-        if c.ok and c not in chosen and c not in seeds and not c.offtype
+        if c.ok and c not in chosen and c not in seeds and not c.offtype and not slow(c)
     ]
     queues: dict[str, list[_Cand]] = {}
     for c in sorted(rest, key=lambda c: c.order):
@@ -1556,9 +1626,9 @@ def _select(pot: _Pot, seeds: list[_Cand], limit: int, checked: bool) -> list[Te
             take(pick)
             if len(chosen) >= limit - reserve:
                 break
-    for c in sorted(pot.cands.values(), key=lambda c: c.order):  # other type guesses
-        if len(chosen) < limit - reserve and c.ok and c.offtype and c not in chosen:
-            take(c)
+    for c in sorted(pot.cands.values(), key=lambda c: (slow(c), c.order)):
+        if len(chosen) < limit - reserve and c.ok and (c.offtype or slow(c)) and c not in chosen:
+            take(c)  # other type guesses, then slow inputs
     errors = sorted(
         (c for c in pot.cands.values() if c.benign_error and not c.offtype),
         key=lambda c: (c not in seeds, _origin_rank(c.origin), c.order),
@@ -1690,7 +1760,7 @@ def _function_inputs(
     rng = random.Random(_stable_int("inputs", seed, entry, code))
     hseed = _stable_int("draw", seed, entry, code)
     params = _params(func)
-    analysis = _Analysis(func)
+    analysis = _Analysis(func, tree)
     lits = _mine_literals(tree, func)
     ctx = _Ctx(
         chars=lits.chars,
@@ -1741,23 +1811,37 @@ def _function_inputs(
             for t in _FALLBACK[:4]:
                 trials.append({**base, **{p.name: t for p in unknown}})
         room = max(6, _ROUND1_MAX - len(round1))
+        shaped = [s for s in lits.structured if lits.seps and s not in ("0", "10", "-3")]
         for combo in trials:
             if len(probe_cands) >= room:
                 break
-            values = {
-                name: [_typical(t, i), _typical(t, i + 1)] if name in varargs else _typical(t, i)
-                for i, (name, t) in enumerate(combo.items())
-            }
-            text = _build_call(params, values)
-            if text is None:
-                continue
-            cand = pot.add(text, "probe")
-            if cand is None:
-                existing = pot.cands[text]
-                probe_cands.append((existing, combo))
-                continue
-            probe_cands.append((cand, combo))
-            round1.append(cand)
+            attempts = [
+                {
+                    name: [_typical(t, i), _typical(t, i + 1)]
+                    if name in varargs
+                    else _typical(t, i)
+                    for i, (name, t) in enumerate(combo.items())
+                }
+            ]
+            if shaped and STR in combo.values():  # code that splits strings: "1/5", "a.txt"
+                attempts.append(
+                    {
+                        name: shaped[i % len(shaped)] if t == STR else value
+                        for i, ((name, t), value) in enumerate(
+                            zip(combo.items(), attempts[0].values(), strict=True)
+                        )
+                    }
+                )
+            for values in attempts:
+                text = _build_call(params, values)
+                if text is None:
+                    continue
+                cand = pot.add(text, "probe")
+                if cand is None:
+                    probe_cands.append((pot.cands[text], combo))
+                    continue
+                probe_cands.append((cand, combo))
+                round1.append(cand)
     trusted = [c for c in round1 if c.origin != "typed"]
     pot.run(round1, trusted=trusted)
     if not checked:
@@ -1792,6 +1876,8 @@ def _function_inputs(
     budget = MAX_EXECUTIONS - pot.executions
     round2: list[_Cand] = []
     bases = [c for c in pot.ok() if not c.offtype]
+    if not bases:  # nothing ran OK yet: start from inputs the code rejected on purpose
+        bases = [c for c in pot.cands.values() if c.benign_error and not c.offtype][:4]
     bases.sort(key=lambda c: (c not in seed_cands, _origin_rank(c.origin), c.order))
     base_values = []
     for c in bases:
@@ -1804,10 +1890,11 @@ def _function_inputs(
     quota_typed = max(4, budget * 2 // 5)
     streams_typed: list[list[tuple[str, str]]] = []
     if combos:
-        per = max(3, quota_typed // len(combos))
         for k, (combo, origin) in enumerate(combos):
+            # the best-backed guess (first) gets half the draws
+            share = quota_typed // 2 if k == 0 else quota_typed // (2 * max(1, len(combos) - 1))
             full = dict(combo)
-            texts = _draw_calls(params, full, ctx, per + 4, hseed + 1 + k)
+            texts = _draw_calls(params, full, ctx, max(3, share) + 4, hseed + 1 + k)
             streams_typed.append([(t, origin) for t in texts])
             if optional_types and k == 0:  # also pass the optional parameters
                 full.update(optional_types)
@@ -1818,15 +1905,25 @@ def _function_inputs(
     # literal substitution into the first working input, one argument at a time
     per_argument: list[list[str]] = []
     for args, kwargs in base_values[:2]:
-        for i, value in enumerate(args):
+        variants = [_literal_variants(value, lits) for value in args]
+        for i, options in enumerate(variants):
             texts = []
-            for variant in _literal_variants(value, lits):
+            for variant in options:
                 new = list(args)
                 new[i] = variant
                 text = _encode(new, kwargs)
                 if text is not None:
                     texts.append(text)
             per_argument.append(texts)
+        if len(args) > 1:  # every argument mined at once: bf("Earth", "Mars")
+            joint = []
+            for k in range(8):
+                new = [opts[(k + i) % len(opts)] if opts else a for i, (a, opts) in
+                       enumerate(zip(args, variants, strict=True))]  # fmt: skip
+                text = _encode(new, kwargs)
+                if text is not None:
+                    joint.append(text)
+            per_argument.append(joint)
     # in turns over the arguments, so one long list does not crowd the others out
     literal_texts = list(dict.fromkeys(_interleave(per_argument)))
 
