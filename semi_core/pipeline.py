@@ -46,6 +46,10 @@ class PipelineSettings:
     model: str | None = None
     base_url: str | None = None
     concurrency: int = 4
+    llm_timeout_s: float = 60.0
+    llm_max_retries: int = 4
+    temperature: float = 0.2
+    prompt_template: str | None = None  # path of an edited template; None: the packaged one
     inputs_per_pair: int = 10
     limit: int | None = None  # at most this many snippets generated (and pairs validated)
     min_usable_tests: int = 3
