@@ -20,6 +20,7 @@ import os
 import pickle
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -54,6 +55,7 @@ class SandboxStartError(RuntimeError):
 class _Worker:
     pid: int
     conn: Connection
+    generation: int  # which zygote forked it: pids are only safe to signal while it lives
     tasks: int = 0
 
 
@@ -83,6 +85,7 @@ class SandboxPool:
         self._ctl: socket.socket | None = None
         self._idle: list[_Worker] = []
         self._job_ids = 0
+        self._generation = 0  # bumped whenever a new zygote starts
         self._closed = False
         self.network_isolated: bool | None = None  # known once the zygote is up
         self.stats = {"workers_started": 0, "workers_killed": 0, "jobs": 0}
@@ -167,11 +170,17 @@ class SandboxPool:
         parent.settimeout(30.0)
         self.network_isolated = hello == b"ready:netns"
         self._zygote, self._ctl = proc, parent
+        self._generation += 1
 
     def _stop_zygote(self) -> None:
         proc, ctl = self._zygote, self._ctl
         self._zygote = self._ctl = None
         _shutdown_zygote(proc, ctl)
+        # its workers die with it (parent-death signal); never signal their pids again
+        self._generation += 1
+        for w in self._idle:
+            _close_quietly(w.conn)
+        self._idle.clear()
 
     def _spawn(self) -> _Worker:
         self._ensure_zygote()
@@ -189,27 +198,25 @@ class SandboxPool:
             raise SandboxStartError("the sandbox zygote sent a bad reply")
         (pid,) = CTL_PID.unpack(msg)
         self.stats["workers_started"] += 1
-        return _Worker(pid=pid, conn=Connection(fds[0]))
+        return _Worker(pid=pid, conn=Connection(fds[0]), generation=self._generation)
 
     def _retire(self, w: _Worker) -> int:
         """SIGKILL a worker and have the zygote reap it; returns its wait status."""
+        _close_quietly(w.conn)
+        self.stats["workers_killed"] += 1
+        if w.generation != self._generation or self._ctl is None:
+            return -1  # its zygote is gone: the pid may already belong to someone else
         try:
             os.kill(w.pid, signal.SIGKILL)  # not reaped yet, so the pid cannot be reused
         except ProcessLookupError:
             pass
-        try:
-            w.conn.close()
-        except OSError:
-            pass
-        self.stats["workers_killed"] += 1
         status = -1
-        if self._ctl is not None:
-            try:
-                self._ctl.send(CTL_REQUEST.pack(b"R", w.pid))
-                reply = self._ctl.recv(CTL_STATUS.size)
-                _pid, status = CTL_STATUS.unpack(reply)
-            except (OSError, ValueError, struct_error()):
-                self._stop_zygote()
+        try:
+            self._ctl.send(CTL_REQUEST.pack(b"R", w.pid))
+            reply = self._ctl.recv(CTL_STATUS.size)
+            _pid, status = CTL_STATUS.unpack(reply)
+        except (OSError, ValueError, struct.error):
+            self._stop_zygote()
         return status
 
     def probe(self) -> dict[str, Any]:
@@ -461,10 +468,11 @@ class SandboxPool:
                     results[idx] = Outcome("crashed", error=why, mode=u.mode)
 
 
-def struct_error() -> type[Exception]:
-    import struct
-
-    return struct.error
+def _close_quietly(conn: Connection) -> None:
+    try:
+        conn.close()
+    except OSError:
+        pass
 
 
 def _task_problem(t: Any) -> str | None:
