@@ -191,6 +191,8 @@ class SandboxPool:
         except OSError as exc:
             self._stop_zygote()
             raise SandboxStartError(f"the sandbox zygote failed: {exc}") from exc
+        if len(msg) == CTL_PID.size and not fds and CTL_PID.unpack(msg)[0] == -1:
+            raise SandboxStartError("the system refused to create a worker process")
         if len(msg) != CTL_PID.size or len(fds) != 1:
             for fd in fds:
                 os.close(fd)
@@ -295,6 +297,8 @@ class SandboxPool:
                 try:
                     w = self._idle.pop() if self._idle else self._spawn()
                 except SandboxStartError as exc:
+                    if active:  # the workers we have will take the rest
+                        break
                     self._fail_chunk(chunks.popleft(), results, f"sandbox unavailable: {exc}")
                     continue
                 active[w] = deque()

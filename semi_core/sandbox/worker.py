@@ -97,7 +97,13 @@ def zygote_main(cfg: dict[str, Any]) -> None:
             if op == b"S":
                 parent_end, child_end = socket.socketpair()
                 zygote_pid = os.getpid()
-                pid = os.fork()
+                try:
+                    pid = os.fork()
+                except OSError:  # EAGAIN/ENOMEM: answer "no worker", stay alive
+                    parent_end.close()
+                    child_end.close()
+                    ctl.send(CTL_PID.pack(-1))
+                    continue
                 if pid == 0:  # worker
                     try:
                         ctl.close()
