@@ -437,3 +437,10 @@ def test_large_jobs_and_large_outputs_do_not_deadlock():
         runner.join(60)
         assert not runner.is_alive(), "run_many deadlocked"
     assert [len(o.stdout) for o in done[0]] == [600001] * 6
+
+
+def test_closed_pool_answers_instead_of_raising():
+    p = SandboxPool(Limits(workers=1))
+    p.close()
+    out = p.run(fn("def f():\n    return 1\n"))
+    assert out.status == "crashed" and "closed" in out.error
