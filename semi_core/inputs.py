@@ -359,6 +359,8 @@ class _Ctx:
     strings: tuple[str, ...] = ()  # the code's short string constants
     ints: tuple[int, ...] = ()  # the code's int constants and their neighbours
     floats: tuple[float, ...] = ()
+    seps: tuple[str, ...] = ()  # what the code splits strings on
+    parts: tuple[str, ...] = ()  # what goes between those separators
     small: bool = True  # small sizes: first round, or the code is slow on larger ones
 
 
@@ -396,7 +398,10 @@ def _gen(t: Typ, rng: random.Random, ctx: _Ctx, size: int) -> Any:
         if size == 0:
             return ""
         roll = rng.random()
-        if roll < (0.35 if len(ctx.strings) >= 4 else 0.15) and ctx.strings:
+        if roll < 0.25 and ctx.seps and ctx.parts:  # "three one five", "a.txt", "1/5"
+            sep = rng.choice(ctx.seps)
+            return sep.join(rng.choice(ctx.parts) for _ in range(rng.randint(1, 5)))
+        if roll < (0.5 if len(ctx.strings) >= 4 else 0.35) and ctx.strings:
             return rng.choice(ctx.strings)
         if roll < 0.5 and ctx.chars:
             alphabet = ctx.chars if roll < 0.35 else ctx.chars + "ab "
@@ -420,6 +425,14 @@ def _gen(t: Typ, rng: random.Random, ctx: _Ctx, size: int) -> Any:
         return tuple(_gen(x, rng, ctx, size) for x in t[1:])
     if kind == "any":
         return _gen(rng.choice((INT, INT, FLOAT, STR)), rng, ctx, size)
+    if kind == "list" and t[1][0] == "list" and size and rng.random() < 0.4:
+        n = rng.randint(1, min(size, 4))  # a square grid; of 1..n*n when of ints
+        if t[1][1] == INT and rng.random() < 0.5:
+            cells = list(range(1, n * n + 1))
+            rng.shuffle(cells)
+        else:
+            cells = [_gen(t[1][1], rng, ctx, max(1, size - 1)) for _ in range(n * n)]
+        return [cells[i * n : (i + 1) * n] for i in range(n)]
     if kind in ("list", "set", "tuple...", "dict"):
         n = 0 if size == 0 else rng.randint(0 if size < 3 else 1, size + 1)
         elem = _hashable(t[1]) if kind in ("set", "dict") else t[1]
@@ -878,6 +891,10 @@ def _typical(t: Typ, position: int) -> Any:
         return b"abc"
     if kind == "list":
         elem = t[1]
+        if elem == INT:
+            return [[3, 1, 2], [2, 5, 4], [1, 4, 3]][position % 3]  # unsorted, with a 1
+        if elem[0] == "list" and elem[1] == INT:  # a grid: square, 1..n*n
+            return [[1, 2, 3], [4, 5, 6], [7, 8, 9]] if position % 2 == 0 else [[2, 1], [4, 3]]
         return [_typical(elem, position + i) for i in range(3)]
     if kind == "set":
         return {_typical(_hashable(t[1]), position + i) for i in range(3)}
@@ -1158,6 +1175,13 @@ def _split_separator(node: ast.Call) -> str | None:
     if isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value:
         return first.value
     return None
+
+
+def _parts(lits: _Literals) -> list[str]:
+    """Pieces to join with the code's separators: its words, else small numbers."""
+    words = [s for s in lits.strs if s and s.strip() == s and not any(p in s for p in lits.seps)]
+    numbers = [str(v) for v in lits.ints if 0 <= v <= 9999][:12]
+    return words[:12] or numbers or ["1", "2", "12"]
 
 
 def _structured_strings(lits: _Literals) -> list[str]:
@@ -1767,6 +1791,8 @@ def _function_inputs(
         strings=tuple(lits.strs + lits.structured),
         ints=tuple(lits.ints[:12]),
         floats=tuple(lits.floats[:6]),
+        seps=tuple(lits.seps[:3]),
+        parts=tuple(_parts(lits)),
     )
     defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
 
@@ -1927,13 +1953,9 @@ def _function_inputs(
     # in turns over the arguments, so one long list does not crowd the others out
     literal_texts = list(dict.fromkeys(_interleave(per_argument)))
 
-    # mutate seeds and doctests (as EvalPlus does); typed/probe ones only when few
+    # mutate seeds and doctests (as EvalPlus does); typed/probe ones when there are none
     firsthand = [c.values for c in bases if c in seed_cands or c.origin == "doctest"]
-    mutation_bases = [v for v in firsthand if v is not None][:8]
-    if len(mutation_bases) < 3:
-        mutation_bases += [v for v in base_values if v not in mutation_bases][
-            : 3 - len(mutation_bases)
-        ]
+    mutation_bases = [v for v in firsthand if v is not None][:8] or base_values[:3]
     mutation_texts = _mutations(mutation_bases, rng, lits, max(6, budget // 3))
 
     # fill the budget: typed/probe, literal and mutation in turns
