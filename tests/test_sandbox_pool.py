@@ -298,6 +298,10 @@ def test_workers_are_locked_down(pool):
         assert info["uid"] == 65534 and info["gid"] == 65534
     if pool.network_isolated:
         assert info["netns"] != os.readlink("/proc/self/ns/net")
+    if pool.filesystem_read_only:  # even trusted code in the worker cannot create files
+        assert info["tmp_writable"] is False
+    if _has_capability(21):  # CAP_SYS_ADMIN: both namespaces must have been set up
+        assert pool.network_isolated and pool.filesystem_read_only
 
 
 def test_workers_are_recycled(pool):

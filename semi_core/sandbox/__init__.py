@@ -16,9 +16,9 @@ Layers, outermost first:
   forks long-lived workers. Each worker: parent-death signal, stdio on /dev/null,
   only its socket open, uid/gid nobody when started as root, RLIMIT_AS, RLIMIT_CORE=0,
   RLIMIT_FSIZE=0, RLIMIT_NOFILE=16, RLIMIT_NPROC=0 (no fork, no threads),
-  RLIMIT_CPU per test (SIGXCPU's default action is the backstop for C loops), and an
-  empty network namespace when the kernel allows `unshare` (silently skipped
-  otherwise). Workers are recycled after `max_tasks_per_worker` tests and after any
+  RLIMIT_CPU per test (SIGXCPU's default action is the backstop for C loops), an
+  empty network namespace and a private mount namespace with every mount
+  read-only, when the kernel allows `unshare` (silently skipped otherwise). Workers are recycled after `max_tasks_per_worker` tests and after any
   timeout, memory error or violation. The pool SIGKILLs a worker that stays silent
   past timeout + grace, reruns the tests it had not reported one at a time on a
   fresh worker (so the culprit is identified exactly), and reports `crashed` for a
@@ -48,8 +48,9 @@ user objects as `Obj(type_name, data)`, anything else by a digest of its repr
 (see compare.py for the equality rules).
 
 Known limits: the guards are Python-level, the process layers are the safety
-net; without root there is no privilege drop or network namespace (the policy
-still blocks sockets and files, RLIMIT_FSIZE/NPROC still apply). A swallowed
+net; without root there is no privilege drop and no namespaces (the policy still
+blocks sockets and files, RLIMIT_FSIZE/NPROC still apply). File *reads* are
+stopped by the policy only (the worker's user may read world-readable files). A swallowed
 MemoryError followed by a normal return is `ok`. Deep recursion after
 `sys.setrecursionlimit` (capped at 200,000) can crash a worker: `crashed`.
 """

@@ -32,6 +32,7 @@ class Limits:
     max_recursion: int = 200_000  # cap for sys.setrecursionlimit inside the sandbox
     kill_grace_s: float = 0.5  # extra wall time before the pool SIGKILLs a silent worker
     network_namespace: bool = True  # try unshare(CLONE_NEWNET) in the zygote
+    read_only_filesystem: bool = True  # try a private mount namespace with read-only mounts
     drop_privileges: bool = True  # when running as root, workers become nobody:nogroup
 
     def __post_init__(self) -> None:

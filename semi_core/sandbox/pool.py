@@ -88,6 +88,7 @@ class SandboxPool:
         self._generation = 0  # bumped whenever a new zygote starts
         self._closed = False
         self.network_isolated: bool | None = None  # known once the zygote is up
+        self.filesystem_read_only: bool | None = None
         self.stats = {"workers_started": 0, "workers_killed": 0, "jobs": 0}
         _LIVE_POOLS.add(self)
 
@@ -168,7 +169,9 @@ class SandboxPool:
             parent.close()
             raise SandboxStartError("the sandbox zygote did not start")
         parent.settimeout(30.0)
-        self.network_isolated = hello == b"ready:netns"
+        features = hello[len(b"ready:"):].split(b",")
+        self.network_isolated = b"netns" in features
+        self.filesystem_read_only = b"rofs" in features
         self._zygote, self._ctl = proc, parent
         self._generation += 1
 

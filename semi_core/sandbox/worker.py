@@ -26,6 +26,7 @@ import ctypes.util
 import gc
 import os
 import pickle
+import re
 import signal
 import socket
 import struct
@@ -72,6 +73,39 @@ def _try_unshare_network() -> bool:
         return False
 
 
+CLONE_NEWNS = 0x00020000
+MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 32, 4096, 16384, 1 << 18
+
+
+def _try_read_only_mounts() -> bool:
+    """Give the zygote (and so every worker) a private mount namespace in which
+    every mount is read-only: even code that got past every other layer could
+    not create a file. The host's mounts are untouched (propagation is cut first)."""
+    libc = _load_libc()
+    if not libc:
+        return False
+    try:
+        libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_void_p]
+        if libc.unshare(CLONE_NEWNS) != 0:
+            return False
+        if libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+            return False
+        with open("/proc/self/mountinfo", encoding="utf-8") as fh:
+            points = {_unescape(line.split()[4]) for line in fh}
+        ok = True
+        for point in sorted(points, key=len):
+            flags = MS_REMOUNT | MS_BIND | MS_RDONLY
+            ok &= libc.mount(None, point.encode(), None, flags, None) == 0
+        return ok
+    except (AttributeError, OSError, IndexError, ValueError):
+        return False
+
+
+def _unescape(field: str) -> str:
+    # mountinfo writes space, tab, newline and backslash as octal escapes
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
 def zygote_main(cfg: dict[str, Any]) -> None:
     from . import runtime  # noqa: F401 - the warm-up: loaded once, shared by all workers
 
@@ -79,10 +113,11 @@ def zygote_main(cfg: dict[str, Any]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the pool decides when we stop
     _load_libc()
     netns = bool(cfg["limits"].get("network_namespace", True)) and _try_unshare_network()
+    rofs = bool(cfg["limits"].get("read_only_filesystem", True)) and _try_read_only_mounts()
     children: set[int] = set()
     gc.collect()
     gc.freeze()  # keep the warm heap shared copy-on-write in the workers
-    ctl.send(b"ready:" + (b"netns" if netns else b"nonetns"))
+    ctl.send(b"ready:" + (b"netns" if netns else b"-") + b"," + (b"rofs" if rofs else b"-"))
     try:
         while True:
             try:
@@ -316,6 +351,13 @@ def _probe() -> dict[str, Any]:
         info["netns"] = os.readlink("/proc/self/ns/net")
     except OSError:
         info["netns"] = None
+    try:  # can this worker create a file in a world-writable place?
+        fd = os.open(f"/tmp/.semi_sandbox_probe_{os.getpid()}", os.O_CREAT | os.O_EXCL, 0)
+        os.close(fd)
+        os.unlink(f"/tmp/.semi_sandbox_probe_{os.getpid()}")
+        info["tmp_writable"] = True
+    except OSError:
+        info["tmp_writable"] = False
     return info
 
 
