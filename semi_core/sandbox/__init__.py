@@ -18,7 +18,8 @@ Layers, outermost first:
   RLIMIT_FSIZE=0, RLIMIT_NOFILE=16, RLIMIT_NPROC=0 (no fork, no threads),
   RLIMIT_CPU per test (SIGXCPU's default action is the backstop for C loops), an
   empty network namespace and a private mount namespace with every mount
-  read-only, when the kernel allows `unshare` (silently skipped otherwise). Workers are recycled after `max_tasks_per_worker` tests and after any
+  read-only, when the kernel allows `unshare` (silently skipped otherwise).
+  Workers are recycled after `max_tasks_per_worker` tests and after any
   timeout, memory error or violation. The pool SIGKILLs a worker that stays silent
   past timeout + grace, reruns the tests it had not reported one at a time on a
   fresh worker (so the culprit is identified exactly), and reports `crashed` for a
