@@ -208,6 +208,8 @@ _NAMEDTUPLE_PRIVATE = frozenset({"_asdict", "_replace", "_make", "_fields", "_fi
 _ENUM_PRIVATE = frozenset({"_value_", "_name_", "_missing_", "_generate_next_value_",
                            "_member_names_", "_member_map_", "_value2member_map_"})
 _NO_ATTR_TYPES = (types.FrameType, types.CodeType, types.TracebackType)
+_NO_ATTR_OBJECTS = (types.ModuleType, *_NO_ATTR_TYPES)
+_SPECIAL_NAMES = DENIED_ATTRS | {"obj", "format", "format_map"}
 
 
 def _check_special_attr(obj: Any, name: str) -> None:
@@ -234,6 +236,18 @@ def _check_special_attr(obj: Any, name: str) -> None:
 
 def guarded_getattr(obj: Any, name: str, default: Any = _MISSING) -> Any:
     """`_getattr_` and the `getattr` builtin."""
+    # Common path: an ordinary name (no "_", no special name) on an object that is
+    # not a raw module, frame, code object or traceback.
+    if type(name) is str and name[:1] != "_" and name not in _SPECIAL_NAMES and not isinstance(
+        obj, _NO_ATTR_OBJECTS
+    ):
+        if default is _MISSING:
+            return getattr(obj, name)
+        return getattr(obj, name, default)
+    return _checked_getattr(obj, name, default)
+
+
+def _checked_getattr(obj: Any, name: str, default: Any) -> Any:
     if type(name) is not str:
         raise TypeError("attribute name must be a string")
     if name[:1] == "_":
