@@ -503,21 +503,21 @@ _EMPTY_STDIN = _EmptyStdin("")
 
 class ModuleProxy:
     """Exposes allow-listed attributes of a module; nothing else, not even `os`
-    through `typing.sys` or `random._os`."""
+    through `typing.sys` or `random._os`.
 
-    __slots__ = ("_name", "_attrs", "__all__")
+    Allowed attributes live in the instance dict, so reading them costs what a
+    real module costs; `__getattr__` only runs for the rest. Sandboxed code can
+    reach neither the dict (`__dict__`/`vars` are refused on library objects) nor
+    write to the proxy (`_write_` refuses proxies, `__setattr__` raises)."""
+
+    __slots__ = ("_name", "__dict__")
 
     def __init__(self, name: str, attrs: dict[str, Any]) -> None:
         object.__setattr__(self, "_name", name)
-        object.__setattr__(self, "_attrs", attrs)
-        object.__setattr__(self, "__all__", sorted(attrs))
+        object.__setattr__(self, "__dict__", dict(attrs))
+        self.__dict__["__all__"] = sorted(attrs)  # what `from m import *` binds
 
     def __getattr__(self, name: str) -> Any:
-        attrs = object.__getattribute__(self, "_attrs")
-        try:
-            return attrs[name]
-        except KeyError:
-            pass
         mod = object.__getattribute__(self, "_name")
         real = sys.modules.get(mod)
         if real is not None and hasattr(real, name):
@@ -531,7 +531,7 @@ class ModuleProxy:
         raise violation("modules are read-only in the sandbox")
 
     def __dir__(self) -> list[str]:
-        return sorted(object.__getattribute__(self, "_attrs"))
+        return sorted(k for k in object.__getattribute__(self, "__dict__") if k != "__all__")
 
     def __repr__(self) -> str:
         return f"<module {object.__getattribute__(self, '_name')!r} (sandbox)>"
@@ -695,9 +695,9 @@ def _build_modules() -> dict[str, ModuleProxy]:
     for name in list(proxies):
         if "." in name:
             parent, child = name.rsplit(".", 1)
-            object.__getattribute__(proxies[parent], "_attrs")[child] = proxies[name]
-            object.__setattr__(proxies[parent], "__all__",
-                               sorted(object.__getattribute__(proxies[parent], "_attrs")))
+            namespace = object.__getattribute__(proxies[parent], "__dict__")
+            namespace[child] = proxies[name]
+            namespace["__all__"] = sorted(k for k in namespace if k != "__all__")
     return proxies
 
 
