@@ -22,8 +22,21 @@ def _open_store(path: str) -> Store:
     return store
 
 
+def _through_app() -> None:
+    """Streamlit treats a `pages/` folder next to app.py as an old-style multipage app until
+    app.py calls st.navigation, so the first visitor of a fresh server who opens a deep link
+    (/review) would get the bare page without app.py's sidebar. Turn that mode off and rerun
+    through app.py, which then picks the same page by its URL."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def get_store() -> Store:
     """The server's store; stops the page with one clear message when it cannot open."""
+    _through_app()
     try:
         return _open_store(default_db_path())
     except StoreError as error:

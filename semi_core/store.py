@@ -252,6 +252,12 @@ def m008_index_lookups(db: duckdb.DuckDBPyConnection) -> None:
     db.execute("CREATE INDEX review_events_generation ON review_events(generation_id)")
 
 
+@migration
+def m009_index_test_runs_by_case(db: duckdb.DuckDBPyConnection) -> None:
+    # The review screen reads one pair's test runs; without it that scans every test run.
+    db.execute("CREATE INDEX test_runs_case ON test_runs(test_case_id)")
+
+
 def _ensure_migration_table(db: duckdb.DuckDBPyConnection) -> None:
     db.execute(
         "CREATE TABLE IF NOT EXISTS _migrations ("
@@ -601,8 +607,10 @@ class Store:
             )  # fmt: skip
 
     def latest_verdict(self, generation_id: str) -> dict[str, Any] | None:
+        # Materialized first so that DuckDB looks the pair up by index instead of scanning.
         rows = self._rows(
-            "SELECT * FROM verdicts WHERE generation_id = ? ORDER BY created_at DESC, id LIMIT 1",
+            "WITH mine AS MATERIALIZED (SELECT * FROM verdicts WHERE generation_id = ?) "
+            "SELECT * FROM mine ORDER BY created_at DESC, id LIMIT 1",
             [generation_id],
         )
         if rows:
@@ -617,12 +625,23 @@ class Store:
 
     def test_runs(self, run_id: str, generation_id: str) -> list[dict[str, Any]]:
         """Every test run of one validation run of a generation, with its test case."""
+        # The case ids first: `= ANY(list)` is looked up through the test_runs_case index,
+        # a join would scan every test run.
+        case_ids = [
+            row[0]
+            for row in self.cursor()
+            .execute("SELECT id FROM test_cases WHERE generation_id = ?", [generation_id])
+            .fetchall()
+        ]
+        if not case_ids:
+            return []
         return self._rows(
             "SELECT t.position, t.input, t.origin, t.expected, t.oracle_status, r.side, "
             "r.attempt, r.status, r.output, r.error, r.stdout, r.duration_ms "
-            "FROM test_cases t JOIN test_runs r ON r.test_case_id = t.id AND r.run_id = ? "
+            "FROM test_cases t JOIN (SELECT * FROM test_runs WHERE test_case_id = ANY(?) "
+            "AND run_id = ?) r ON r.test_case_id = t.id "
             "WHERE t.generation_id = ? ORDER BY t.position, r.side, r.attempt",
-            [run_id, generation_id],
+            [case_ids, run_id, generation_id],
         )
 
     def current_verdicts(self, statuses: Sequence[str] | None = None) -> list[dict[str, Any]]:
@@ -711,11 +730,15 @@ class Store:
 
     def review_events(self, generation_id: str | None = None) -> list[dict[str, Any]]:
         """The review log of one pair (or of all), oldest first, with what undid what."""
+        # One pair's events are read through the index, not a scan of the whole log.
+        where, params = "WHERE e.generation_id = ?", [generation_id]
+        if not generation_id:
+            where, params = "", []
         rows = self._rows(
             "SELECT e.*, u.id AS undone_by FROM review_events e LEFT JOIN review_events u "
-            "ON u.action = 'undo' AND (u.payload->>'undoes')::BIGINT = e.id "
-            "WHERE ? IS NULL OR e.generation_id = ? ORDER BY e.id",
-            [generation_id, generation_id],
+            f"ON u.action = 'undo' AND (u.payload->>'undoes')::BIGINT = e.id {where} "
+            "ORDER BY e.id",
+            params,
         )
         for row in rows:
             row["payload"] = json.loads(row["payload"]) if row["payload"] else None
@@ -739,6 +762,100 @@ class Store:
         )
         return dict(rows.fetchall())
 
+    def _queue_sql(
+        self,
+        annotator: str,
+        *,
+        statuses: Sequence[str] | None,
+        difficulty: tuple[float, float] | None,
+        source: str | None,
+        origin: str | None,
+        failure: str | None,
+        search: str | None,
+        include_decided: bool,
+        limit: int,
+    ) -> tuple[str, list[Any]]:
+        """The ordered ids of an annotator's queue (with `total`, the queue's full size) as
+        SQL and its bound parameters. Only the tables a filter needs are joined, and the
+        current verdict is computed only when a filter reads it: on 100k pairs the
+        unfiltered queue reads the generations alone."""
+        ctes = [
+            f"{_EFFECTIVE_DECISIONS}, mine AS (SELECT generation_id, arg_max(action, id) "
+            "AS action FROM effective WHERE annotator = ? GROUP BY generation_id)"
+        ]
+        params: list[Any] = [annotator]
+        joins: list[str] = []
+        where = ["g.status = 'ok'"]
+        if statuses or difficulty or failure:
+            ctes.append(
+                "current AS (SELECT generation_id, status, difficulty, run_id FROM verdicts "
+                "QUALIFY row_number() OVER (PARTITION BY generation_id "
+                "ORDER BY created_at DESC, id) = 1)"
+            )
+            joins.append("JOIN current v ON v.generation_id = g.id")
+        if failure:
+            # Pairs whose rewrite failed a test with this status, in a given validation run.
+            ctes.append(
+                "failing AS (SELECT DISTINCT t.generation_id, r.run_id FROM test_runs r "
+                "JOIN test_cases t ON t.id = r.test_case_id "
+                "WHERE r.side = 'generated' AND r.status = ?)"
+            )
+            params.append(failure)
+            joins.append("LEFT JOIN failing f ON f.generation_id = g.id AND f.run_id = v.run_id")
+            where.append("(v.status = ? OR f.generation_id IS NOT NULL)")
+        if source or search:
+            joins.append("JOIN snippets s ON s.id = g.snippet_id")
+        joins.append("LEFT JOIN mine ON mine.generation_id = g.id")
+        where_params: list[Any] = []
+        if failure:
+            where_params.append(failure)
+        if statuses:
+            where.append("v.status IN (SELECT unnest(?::VARCHAR[]))")
+            where_params.append(list(statuses))
+        if difficulty:
+            where.append("v.difficulty BETWEEN ? AND ?")
+            where_params += list(difficulty)
+        if source:
+            where.append("s.source = ?")
+            where_params.append(source)
+        if origin:
+            where.append("g.id IN (SELECT generation_id FROM test_cases WHERE origin = ?)")
+            where_params.append(origin)
+        if search:
+            where.append("(g.instruction ILIKE ? OR g.code ILIKE ? OR s.name ILIKE ?)")
+            where_params += [f"%{search}%"] * 3
+        if not include_decided:
+            where.append("coalesce(mine.action, 'skip') = 'skip'")
+        sql = (
+            f"WITH {', '.join(c.strip().removeprefix('WITH ') for c in ctes)} "
+            "SELECT g.id, g.created_at, mine.action AS my_decision, count(*) OVER () AS total "
+            f"FROM generations g {' '.join(joins)} WHERE {' AND '.join(where)} "
+            "ORDER BY (mine.action = 'skip') NULLS FIRST, g.created_at, g.id LIMIT ?"
+        )
+        return sql, params + where_params + [limit]
+
+    def review_queue_ids(
+        self,
+        annotator: str,
+        *,
+        statuses: Sequence[str] | None = None,
+        difficulty: tuple[float, float] | None = None,
+        source: str | None = None,
+        origin: str | None = None,
+        failure: str | None = None,
+        search: str | None = None,
+        include_decided: bool = False,
+        limit: int = 1000,
+    ) -> tuple[list[str], int]:
+        """The first `limit` pair ids of an annotator's queue (same filters and order as
+        `review_queue`) and the queue's full size: what the review screen needs, cheaply."""
+        sql, params = self._queue_sql(
+            annotator, statuses=statuses, difficulty=difficulty, source=source, origin=origin,
+            failure=failure, search=search, include_decided=include_decided, limit=limit,
+        )  # fmt: skip
+        rows = self.cursor().execute(sql, params).fetchall()
+        return [row[0] for row in rows], (rows[0][3] if rows else 0)
+
     def review_queue(
         self,
         annotator: str,
@@ -756,48 +873,22 @@ class Store:
 
         `failure` matches a test-run status of the current validation (wrong, error,
         timeout, ...) or the verdict status itself."""
-        where = ["g.status = 'ok'"]
-        params: list[Any] = [annotator]
-        if statuses:
-            where.append("v.status IN (SELECT unnest(?::VARCHAR[]))")
-            params.append(list(statuses))
-        if difficulty:
-            where.append("v.difficulty BETWEEN ? AND ?")
-            params += list(difficulty)
-        if source:
-            where.append("s.source = ?")
-            params.append(source)
-        if origin:
-            where.append(
-                "EXISTS (SELECT 1 FROM test_cases t WHERE t.generation_id = g.id AND t.origin = ?)"
-            )
-            params.append(origin)
-        if failure:
-            where.append(
-                "(v.status = ? OR EXISTS (SELECT 1 FROM test_runs r JOIN test_cases t ON "
-                "t.id = r.test_case_id WHERE t.generation_id = g.id AND r.run_id = v.run_id "
-                "AND r.side = 'generated' AND r.status = ?))"
-            )
-            params += [failure, failure]
-        if search:
-            where.append("(g.instruction ILIKE ? OR g.code ILIKE ? OR s.name ILIKE ?)")
-            params += [f"%{search}%"] * 3
-        if not include_decided:
-            where.append("coalesce(mine.action, 'skip') = 'skip'")
-        params.append(limit)
+        sql, params = self._queue_sql(
+            annotator, statuses=statuses, difficulty=difficulty, source=source, origin=origin,
+            failure=failure, search=search, include_decided=include_decided, limit=limit,
+        )  # fmt: skip
+        # The page of ids first, then the columns to show for those rows only.
         return self._rows(
-            f"""{_EFFECTIVE_DECISIONS}, current AS (
-                SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY generation_id
-                ORDER BY created_at DESC, id) AS n FROM verdicts) WHERE n = 1),
-            mine AS (SELECT generation_id, arg_max(action, id) AS action FROM effective
-                WHERE annotator = ? GROUP BY generation_id)
-            SELECT g.id, s.name, s.source, g.backend, g.instruction, v.status, v.passed,
-                v.usable, v.difficulty, v.test_strength, mine.action AS my_decision
-            FROM generations g JOIN snippets s ON s.id = g.snippet_id
-            LEFT JOIN current v ON v.generation_id = g.id
-            LEFT JOIN mine ON mine.generation_id = g.id
-            WHERE {" AND ".join(where)}
-            ORDER BY (mine.action = 'skip') NULLS FIRST, g.created_at, g.id LIMIT ?""",
+            f"""WITH page AS MATERIALIZED ({sql}),
+            shown AS MATERIALIZED (SELECT * FROM verdicts
+                WHERE generation_id IN (SELECT id FROM page)
+                QUALIFY row_number() OVER (PARTITION BY generation_id
+                ORDER BY created_at DESC, id) = 1)
+            SELECT p.id, s.name, s.source, g.backend, g.instruction, v.status, v.passed,
+                v.usable, v.difficulty, v.test_strength, p.my_decision
+            FROM page p JOIN generations g ON g.id = p.id JOIN snippets s ON s.id = g.snippet_id
+            LEFT JOIN shown v ON v.generation_id = p.id
+            ORDER BY (p.my_decision = 'skip') NULLS FIRST, p.created_at, p.id""",
             params,
         )
 
@@ -814,6 +905,14 @@ class Store:
         pair["usage"] = json.loads(pair["usage"]) if pair["usage"] else None
         pair["verdict"] = self.latest_verdict(generation_id)
         return pair
+
+    def review_sources(self) -> list[str]:
+        """The sources (what was ingested) that have pairs: the review screen's filter."""
+        rows = self.cursor().execute(
+            "SELECT DISTINCT s.source FROM snippets s WHERE s.id IN "
+            "(SELECT snippet_id FROM generations) ORDER BY 1"
+        )
+        return [row[0] for row in rows.fetchall()]
 
     def decision_counts(self) -> dict[str, int]:
         """Pairs by their overall decision: the latest effective accept or reject."""
@@ -917,6 +1016,37 @@ class Store:
             "GROUP BY ALL ORDER BY 2 DESC"
         )
         return dict(rows.fetchall())
+
+    # -- bulk loading ------------------------------------------------------------------------
+
+    BULK_TABLES = (
+        "snippets", "generations", "test_cases", "test_runs", "verdicts", "review_events",
+        "runs",
+    )  # fmt: skip
+
+    def bulk_insert(self, table: str, rows: pa.Table) -> int:
+        """Append an Arrow table's rows to one of `BULK_TABLES` in one statement (fixtures,
+        benchmarks, imports: far faster than row-by-row inserts). Columns are matched by
+        name; absent ones take their defaults. Returns the number of rows inserted."""
+        if table not in self.BULK_TABLES:
+            raise StoreError(f"bulk insertion into {table!r} is not supported")
+        known = {
+            row[0]
+            for row in self.cursor()
+            .execute("SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [table])
+            .fetchall()
+        }
+        unknown = [name for name in rows.column_names if name not in known]
+        if unknown:
+            raise StoreError(f"{table} has no column(s) {', '.join(unknown)}")
+        columns = ", ".join(f'"{name}"' for name in rows.column_names)  # checked above
+        with self.transaction() as cur:
+            cur.register("incoming_rows", rows)
+            try:
+                cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming_rows")
+            finally:
+                cur.unregister("incoming_rows")
+        return rows.num_rows
 
 
 # ---------------------------------------------------------------------------------------
