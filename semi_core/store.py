@@ -923,6 +923,71 @@ class Store:
         )
         return dict(rows.fetchall())
 
+    # -- export -------------------------------------------------------------------------------
+
+    # Which pairs an export selects, by review status (see semi_core.export).
+    EXPORT_STATUSES = {
+        "accepted": "d.decision = 'accept'",
+        "validated": "v.status = 'validated' AND d.decision IS NULL",
+        "all": "v.status = 'validated'",
+    }
+
+    def export_rows(
+        self,
+        status: str,
+        *,
+        difficulty: tuple[float, float] | None = None,
+        sources: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Everything an export writes about the selected pairs, in one query: the pair, its
+        snippet, current verdict, overall decision, each annotator's decision, and its usable
+        test cases (oracle ok/raises, by position). `status`: a key of EXPORT_STATUSES."""
+        where = ["g.status = 'ok'", self.EXPORT_STATUSES[status]]
+        params: list[Any] = []
+        if difficulty:
+            where.append("v.difficulty BETWEEN ? AND ?")
+            params += list(difficulty)
+        if sources:
+            where.append("s.source IN (SELECT unnest(?::VARCHAR[]))")
+            params.append(list(sources))
+        rows = self._rows(
+            f"""{_EFFECTIVE_DECISIONS}, current AS (
+                SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY generation_id
+                ORDER BY created_at DESC, id) AS n FROM verdicts) WHERE n = 1),
+            decided AS (SELECT generation_id, annotator, arg_max(action, id) AS decision,
+                max(id) AS last_id FROM effective WHERE action <> 'skip' GROUP BY ALL),
+            d AS (SELECT generation_id, arg_max(decision, last_id) AS decision,
+                list({{'annotator': annotator, 'decision': decision}} ORDER BY annotator)
+                AS decisions FROM decided GROUP BY generation_id),
+            t AS (SELECT generation_id, list({{'input': input, 'origin': origin,
+                'expected': expected, 'oracle_status': oracle_status}} ORDER BY position)
+                AS cases FROM test_cases WHERE oracle_status IN ('ok', 'raises')
+                GROUP BY generation_id)
+            SELECT g.id, g.instruction, g.code, g.entry_point, g.backend, g.model,
+                g.prompt_hash, g.snippet_id, s.source, s.path, s.line, s.name, s.kind,
+                v.run_id, v.status AS verdict_status, v.passed, v.usable, v.test_strength,
+                v.difficulty, v.signals, d.decision, d.decisions, t.cases
+            FROM generations g JOIN snippets s ON s.id = g.snippet_id
+            LEFT JOIN current v ON v.generation_id = g.id
+            LEFT JOIN d ON d.generation_id = g.id
+            LEFT JOIN t ON t.generation_id = g.id
+            WHERE {" AND ".join(where)} ORDER BY g.id""",
+            params,
+        )
+        for row in rows:
+            row["signals"] = json.loads(row["signals"]) if row["signals"] else {}
+        return rows
+
+    def export_sources(self) -> dict[str, int]:
+        """Sources of the pairs whose current verdict is validated, with their numbers."""
+        rows = self.cursor().execute(
+            "SELECT s.source, count(*) FROM (SELECT generation_id, arg_max(status, "
+            "(created_at, id)) AS status FROM verdicts GROUP BY ALL) v "
+            "JOIN generations g ON g.id = v.generation_id JOIN snippets s ON s.id = g.snippet_id "
+            "WHERE v.status = 'validated' GROUP BY ALL ORDER BY ALL"
+        )
+        return dict(rows.fetchall())
+
     # -- runs -------------------------------------------------------------------------------
 
     def start_run(self, run_id: str, kind: str, params: dict[str, Any]) -> None:

