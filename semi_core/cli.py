@@ -364,6 +364,96 @@ def runs_command(ctx: click.Context, limit: int, as_json: bool) -> None:
     out.print(table)
 
 
+# fmt: off
+@main.command("export")
+@click.argument("out_path", metavar="OUT", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "parquet"]),
+              help="File format (default: from OUT's name, else jsonl).")
+@click.option("--schema", type=click.Choice(["alpaca", "chat", "full"]), default="alpaca",
+              show_default=True, help="Record layout.")
+@click.option("--status", type=click.Choice(["accepted", "validated", "all"]),
+              default="accepted", show_default=True,
+              help="accepted in review; validated and not yet reviewed; all validated.")
+@click.option("--order", type=click.Choice(["curriculum", "reverse", "shuffle"]),
+              default="curriculum", show_default=True, help="easy → hard, hard → easy, shuffled.")
+@click.option("--seed", default=0, show_default=True, help="Seed for shuffling and mixing.")
+@click.option("--min-difficulty", type=float, help="Lowest difficulty score (0..1).")
+@click.option("--max-difficulty", type=float, help="Highest difficulty score (0..1).")
+@click.option("--source", "sources", multiple=True, help="Only pairs from this source.")
+@click.option("--buckets", is_flag=True, help="One file per difficulty bucket.")
+@click.option("--mix", "mix_path", type=click.Path(exists=True, dir_okay=False),
+              help="Instruction dataset to mix in (JSONL/Parquet, instruction + output).")
+@click.option("--ratio", type=float, help="Share of mixed-in records in the output (0..1).")
+@click.option("--decontaminate", "benchmarks", multiple=True,
+              type=click.Path(exists=True, dir_okay=False),
+              help="Benchmark file to decontaminate against (repeatable; HumanEval always).")
+@click.option("--no-humaneval", is_flag=True, help="Do not check against HumanEval.")
+@click.option("--include-contaminated", is_flag=True, help="Keep flagged records.")
+@click.option("--ngram", default=10, show_default=True, help="Words per n-gram (decontamination).")
+@click.option("--no-dedup", is_flag=True, help="Keep exact and near duplicates.")
+@click.option("--near-dup-threshold", default=0.85, show_default=True,
+              help="MinHash similarity at which code counts as a near duplicate.")
+@click.option("--dry-run", is_flag=True, help="Show the summary; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+# fmt: on
+def export_command(
+    ctx: click.Context, out_path: str, fmt: str | None, schema: str, status: str, order: str,
+    seed: int, min_difficulty: float | None, max_difficulty: float | None,
+    sources: tuple[str, ...], buckets: bool, mix_path: str | None, ratio: float | None,
+    benchmarks: tuple[str, ...], no_humaneval: bool, include_contaminated: bool, ngram: int,
+    no_dedup: bool, near_dup_threshold: float, dry_run: bool, as_json: bool,
+) -> None:  # fmt: skip
+    """Write pairs as training data (JSONL or Parquet): selected, ordered, mixed,
+    deduplicated and decontaminated; prints what was written and what was left out."""
+    from semi_core.export import ExportError, ExportOptions, plan_export, write_plan
+
+    difficulty = None
+    if min_difficulty is not None or max_difficulty is not None:
+        difficulty = (min_difficulty or 0.0, 1.0 if max_difficulty is None else max_difficulty)
+    options = ExportOptions(
+        format=fmt, schema=schema, status=status, difficulty=difficulty, sources=sources,
+        order=order, seed=seed, buckets_as_files=buckets, mix_path=mix_path, mix_ratio=ratio,
+        decontaminate=benchmarks, humaneval=not no_humaneval,
+        include_contaminated=include_contaminated, ngram=ngram, dedup=not no_dedup,
+        near_dup_threshold=near_dup_threshold,
+    )  # fmt: skip
+    with open_store(ctx) as store, progress_bar() as bar:
+        tasks: dict[str, object] = {}
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total, current="")
+            bar.update(tasks[stage], completed=done, total=total)
+
+        try:
+            plan = plan_export(store, options, on_progress)
+            report = plan.report if dry_run else write_plan(plan, out_path, on_progress)
+        except ExportError as error:
+            raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), default=str))
+        return
+    for problem in report.problems[:20]:
+        console.print(f"[yellow]skipped[/] {problem}", highlight=False, soft_wrap=True)
+    for flag in report.contaminated[:20]:
+        console.print(f"[yellow]contaminated[/] {flag.id} ({flag.kind}) ~ "
+                      f"{flag.overlap.benchmark} {flag.overlap.item}: "
+                      f"{flag.overlap.text[:100]!r}", highlight=False, soft_wrap=True)  # fmt: skip
+    if len(report.contaminated) > 20:
+        console.print(f"[yellow]… and {len(report.contaminated) - 20} more flagged records[/]")
+    for line in report.summary():
+        out.print(line, highlight=False, soft_wrap=True)
+    table = Table(title="Dry run: nothing written" if dry_run else "Files written")
+    for column in ("file", "bucket", "records", "bytes"):
+        table.add_column(column, justify="right" if column in ("records", "bytes") else "left")
+    for written in report.files:
+        table.add_row(written["path"], written["bucket"] or "", str(written["records"]),
+                      str(written["bytes"]))  # fmt: skip
+    if not dry_run:
+        out.print(table)
+
+
 STAGE_NAMES = ("ingest", "generate", "validate", "rank")
 
 
