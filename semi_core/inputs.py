@@ -404,7 +404,8 @@ def _gen(t: Typ, rng: random.Random, ctx: _Ctx, size: int) -> Any:
         if roll < (0.5 if len(ctx.strings) >= 4 else 0.35) and ctx.strings:
             return rng.choice(ctx.strings)
         if roll < 0.5 and ctx.chars:
-            alphabet = ctx.chars if roll < 0.35 else ctx.chars + "ab "
+            # the code's characters alone ("(())"), or mixed with others ("bEd", "xay")
+            alphabet = ctx.chars if roll < 0.35 else ctx.chars + "bcdxyzBC a"
         elif roll < 0.93:
             alphabet = _BASE_ALPHABET
         else:
@@ -865,7 +866,10 @@ def _working_combos(
     if not unique:
         return []
     best = max(evidence(c) for c in unique)
-    return [c for c in unique if evidence(c) == best][:3]
+    top = [c for c in unique if evidence(c) == best]
+    # one consistent type when the code says what it wants (a str is also iterable, a
+    # list also compares equal ...); a hedge over a few when nothing says
+    return top[:1] if best > 0 else top[:3]
 
 
 # ---------------------------------------------------------------------------
@@ -1641,15 +1645,21 @@ def _select(pot: _Pot, seeds: list[_Cand], limit: int, checked: bool) -> list[Te
     order = sorted(queues, key=_origin_rank)
     reserve = max_errors if any(c.benign_error for c in pot.cands.values()) else 0
     while len(chosen) < limit - reserve and any(queues.values()):
-        for origin in order:  # one per origin and turn, keeping the mix
+        # a turn per origin: inputs with an output not seen yet first (a different
+        # output is what tells a wrong rewrite apart); a plain turn when none has one
+        fresh = False
+        for origin in order:
             queue = queues[origin]
-            if not queue:
-                continue
-            pick = next((c for c in queue if c.outcome.output not in outputs), queue[0])
-            queue.remove(pick)
-            take(pick)
-            if len(chosen) >= limit - reserve:
-                break
+            pick = next((c for c in queue if c.outcome.output not in outputs), None)
+            if pick is not None and len(chosen) < limit - reserve:
+                queue.remove(pick)
+                take(pick)
+                fresh = True
+        if fresh:
+            continue
+        for origin in order:
+            if queues[origin] and len(chosen) < limit - reserve:
+                take(queues[origin].pop(0))
     for c in sorted(pot.cands.values(), key=lambda c: (slow(c), c.order)):
         if len(chosen) < limit - reserve and c.ok and (c.offtype or slow(c)) and c not in chosen:
             take(c)  # other type guesses, then slow inputs
