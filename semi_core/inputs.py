@@ -27,6 +27,7 @@ snippet, seeds and seed number always give the same inputs.
 from __future__ import annotations
 
 import ast
+import builtins
 import hashlib
 import math
 import random
@@ -331,12 +332,6 @@ def _hashable(t: Typ) -> Typ:
     return t
 
 
-def _type_name(t: Typ) -> str:
-    if len(t) == 1:
-        return t[0]
-    return f"{t[0]}[{', '.join(_type_name(x) if isinstance(x, tuple) else repr(x) for x in t[1:])}]"
-
-
 # ---------------------------------------------------------------------------
 # value generation from a type, seeded
 # ---------------------------------------------------------------------------
@@ -398,15 +393,15 @@ def _gen(t: Typ, rng: random.Random, ctx: _Ctx, size: int) -> Any:
         if size == 0:
             return ""
         roll = rng.random()
-        if roll < 0.25 and ctx.seps and ctx.parts:  # "three one five", "a.txt", "1/5"
+        if roll < 0.2 and ctx.seps and ctx.parts:  # "three one five", "a.txt", "1/5"
             sep = rng.choice(ctx.seps)
             return sep.join(rng.choice(ctx.parts) for _ in range(rng.randint(1, 5)))
-        if roll < (0.5 if len(ctx.strings) >= 4 else 0.35) and ctx.strings:
+        if 0.2 <= roll < 0.45 and ctx.strings:  # the code's own strings
             return rng.choice(ctx.strings)
-        if roll < 0.5 and ctx.chars:
+        if 0.45 <= roll < 0.7 and ctx.chars:
             # the code's characters alone ("(())"), or mixed with others ("bEd", "xay")
-            alphabet = ctx.chars if roll < 0.35 else ctx.chars + "bcdxyzBC a"
-        elif roll < 0.93:
+            alphabet = ctx.chars if roll < 0.6 else ctx.chars + "bcdxyzBC a"
+        elif roll < 0.95:
             alphabet = _BASE_ALPHABET
         else:
             alphabet = _UNICODE + "ab "
@@ -1014,7 +1009,7 @@ def _docstring_inputs(
         if name == entry:
             calls_of_entry += 1
             add_call(inner)
-        elif name not in defined and name not in dir(__builtins__):
+        elif name not in defined and not hasattr(builtins, name):
             # HumanEval sometimes names the function differently in its examples
             # (grade_equation for numerical_letter_grade): accept when the arity fits
             canon = _canonical(inner)
@@ -1702,7 +1697,7 @@ def _seed_inputs(seeds: Iterable[TestInput | str]) -> list[TestInput]:
     return out
 
 
-def _build_call(params: list[_Param], values: dict[str, Any], n_varargs: int = 0) -> str | None:
+def _build_call(params: list[_Param], values: dict[str, Any]) -> str | None:
     """Argument text for values by parameter name (missing optional ones are omitted)."""
     args: list[Any] = []
     kwargs: dict[str, Any] = {}
@@ -1718,12 +1713,8 @@ def _build_call(params: list[_Param], values: dict[str, Any], n_varargs: int = 0
             else:
                 gap = True
         elif p.kind == "varargs":
-            if not gap:
-                args += (
-                    list(values.get(p.name, ()))[:n_varargs]
-                    if n_varargs
-                    else list(values.get(p.name, ()))
-                )
+            if not gap:  # (after a skipped optional parameter, *args cannot be passed)
+                args += list(values.get(p.name, ()))
         elif p.kind == "kwonly" and p.name in values:
             kwargs[p.name] = values[p.name]
         elif p.kind == "kwonly" and p.required:

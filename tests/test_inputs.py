@@ -351,8 +351,10 @@ DEMO_LIKE = [
     ("def rev(s: str) -> str:\n    return s[::-1]\n", "rev"),
     ("def merge(a: dict, b: dict) -> dict:\n    return {**a, **b}\n", "merge"),
     ("def pairs(n):\n    return [(i, n - i) for i in range(n + 1)]\n", "pairs"),
-    ("def flags(*names, upper=False):\n    return [n.upper() if upper else n for n in names]\n",
-     "flags"),  # fmt: skip
+    (
+        "def flags(*names, upper=False):\n    return [n.upper() if upper else n for n in names]\n",
+        "flags",
+    ),  # fmt: skip
 ]
 
 
