@@ -419,12 +419,13 @@ def read_dataset(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, 
                     if not line.strip():
                         continue
                     try:
-                        value = json.loads(line)
+                        value = json.loads(line.rstrip("\r\n"))
                     except json.JSONDecodeError as error:
-                        yield number, None, f"{name} line {number}: invalid JSON ({error.msg})"
+                        problem = f"{name} line {number}: invalid JSON ({error.msg}); skipped"
+                        yield number, None, problem
                         continue
                     if not isinstance(value, dict):
-                        yield number, None, f"{name} line {number}: not a JSON object"
+                        yield number, None, f"{name} line {number}: not a JSON object; skipped"
                         continue
                     yield number, value, ""
         elif suffix == ".json":
@@ -435,7 +436,7 @@ def read_dataset(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, 
                 if isinstance(row, dict):
                     yield number, row, ""
                 else:
-                    yield number, None, f"{name} item {number}: not a JSON object"
+                    yield number, None, f"{name} item {number}: not a JSON object; skipped"
         elif suffix == ".parquet":
             number = 0
             for batch in pq.ParquetFile(path).iter_batches(batch_size=5000):
@@ -470,10 +471,12 @@ def read_mix(path: str) -> tuple[list[Item], list[str]]:
         instruction = _first_text(row, INSTRUCTION_COLUMNS)
         output = _first_text(row, OUTPUT_COLUMNS)
         if instruction is None or output is None:
-            missing = "an instruction" if instruction is None else "an output"
+            missing, columns = ("instruction", INSTRUCTION_COLUMNS) if instruction is None else (
+                "output", OUTPUT_COLUMNS)  # fmt: skip
+            where = "line" if table_suffix(path) in (".jsonl", ".ndjson") else "row"
             problems.append(
-                f"{name} row {number}: no {missing} (looked for columns "
-                f"{', '.join(INSTRUCTION_COLUMNS if instruction is None else OUTPUT_COLUMNS)})"
+                f"{name} {where} {number}: no {missing} text (looked for the columns "
+                f"{', '.join(columns)}); skipped"
             )
             continue
         extra = _first_text(row, INPUT_COLUMNS) or ""
