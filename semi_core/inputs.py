@@ -1735,6 +1735,17 @@ def _draw_calls(
     return out
 
 
+def _hopeless(cands: list[_Cand]) -> bool:
+    """Every run failed in a way no input can change: the sandbox refused the code, or
+    it needs a module or name that is not there. More inputs would fail the same way."""
+    outcomes = [c.outcome for c in cands if c.outcome is not None]
+    return bool(outcomes) and all(
+        o.status == "rejected"
+        or (o.status == "error" and o.error_type in ("ModuleNotFoundError", "ImportError"))
+        for o in outcomes
+    )
+
+
 def _interleave(streams: list[list[Any]]) -> list[Any]:
     """Round robin over lists: [a1, b1, a2, b2, b3]."""
     out: list[Any] = []
@@ -1871,7 +1882,7 @@ def _function_inputs(
                 round1.append(cand)
     trusted = [c for c in round1 if c.origin != "typed"]
     pot.run(round1, trusted=trusted)
-    if not checked:
+    if not checked or _hopeless(round1):
         return _select(pot, seed_cands, limit, checked)
 
     # slow code (a timeout, or a run near one) keeps the small value sizes of round 1
