@@ -347,20 +347,29 @@ def runs_command(ctx: click.Context, limit: int, as_json: bool) -> None:
     """Past runs: kind, state, parameters and counts."""
     with open_store(ctx) as store:
         runs = store.runs(limit=limit)
-    if as_json:
-        out.print_json(json.dumps(runs, default=str))
-        return
-    table = Table()
-    for column in ("id", "kind", "state", "started", "ended", "counts"):
-        table.add_column(column)
-    for run in runs:
+
+    def row(run: dict) -> list[str]:
         summary = ", ".join(
             f"{k}: {v.get('done', v) if isinstance(v, dict) else v}"
             for k, v in run["counts"].items()
             if k in STAGE_NAMES or k in ("new", "found")
         )
-        table.add_row(run["id"], run["kind"], run["state"], str(run["started_at"])[:19],
-                      str(run["ended_at"] or "")[:19], summary)  # fmt: skip
+        return [run["id"], run["kind"], run["state"], str(run["started_at"])[:19],
+                str(run["ended_at"] or "")[:19], summary]  # fmt: skip
+
+    _print_rows(runs, ("id", "kind", "state", "started", "ended", "counts"), row, as_json)
+
+
+def _print_rows(rows: list[dict], columns, to_cells, as_json: bool) -> None:
+    """Rows as JSON, or as a table of `columns` with cells from `to_cells(row)`."""
+    if as_json:
+        out.print_json(json.dumps(rows, default=str))
+        return
+    table = Table()
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*to_cells(row))
     out.print(table)
 
 
@@ -522,18 +531,14 @@ def queue_command(
     with open_store(ctx) as store:
         rows = store.review_queue(annotator, statuses=statuses or None, search=search,
                                   limit=limit)  # fmt: skip
-    if as_json:
-        out.print_json(json.dumps(rows, default=str))
-        return
-    table = Table()
-    for column in ("id", "name", "status", "passed", "difficulty", "mine"):
-        table.add_column(column)
-    for row in rows:
+
+    def cells(row: dict) -> list[str]:
         passed = f"{row['passed']}/{row['usable']}" if row["usable"] is not None else ""
         difficulty = f"{row['difficulty']:.2f}" if row["difficulty"] is not None else ""
-        table.add_row(row["id"], row["name"], row["status"] or "", passed, difficulty,
-                      row["my_decision"] or "")  # fmt: skip
-    out.print(table)
+        return [row["id"], row["name"], row["status"] or "", passed, difficulty,
+                row["my_decision"] or ""]  # fmt: skip
+
+    _print_rows(rows, ("id", "name", "status", "passed", "difficulty", "mine"), cells, as_json)
 
 
 @main.command("history")
