@@ -36,12 +36,20 @@ records, which have no difficulty, are spread evenly through them.
 * ``alpaca`` — instruction, input (empty for pairs), output (the code);
 * ``chat`` — messages: system, user (the instruction), assistant (the code, fenced);
 * ``full`` — instruction, input, code, entry_point, mode (function | program),
-  test_cases (each ``{"args": …}`` or ``{"stdin": …}`` as `semi exec` takes them, with
-  ``expected`` — the repr of the original's value, its output, or ``raises: Type`` — and
+  test_cases (each with ``args`` — the argument list of a function call — or ``stdin`` —
+  a program's input — the other one empty, so a case is fed to `semi exec` as it is;
+  ``expected``: the repr of the original's value, its output, or ``raises: Type``; and
   ``origin``), difficulty (score, bucket, curriculum position, signals) and provenance
   (source, path, line, snippet id, name, backend, model, prompt template hash, validation
-  run, verdict, review decisions; for a mixed-in record its file and row). In Parquet a
-  test case has both ``args`` and ``stdin`` columns, the unused one null.
+  run, verdict, review: the current ``decision`` and each annotator's, as
+  ``"ada: accept; bob: reject"``; for a mixed-in record its file and row).
+
+Why empty strings rather than nulls or empty lists in places: `datasets` infers the types
+of a JSON Lines file from its first 10 MB, and a field that is null (or an empty list)
+throughout that part cannot take a value later in the file. Fields that can still be null
+in that way (unmeasured test strength or solve rate, for example) are checked when the
+file is written, and the report names them (Parquet has explicit types and never has the
+problem).
 
 Formats: JSON Lines (UTF-8) and Parquet (zstd), each loadable with Hugging Face
 ``datasets.load_dataset("json" | "parquet", data_files=…)``. Files are written to a
@@ -214,8 +222,12 @@ def _pair_item(row: dict[str, Any]) -> tuple[Item, int]:
         if case["expected"] is not None and _TRUNCATED.search(case["expected"]):
             cut += 1
             continue
-        key = "stdin" if mode == "program" else "args"
-        cases.append({key: case["input"], "expected": case["expected"], "origin": case["origin"]})
+        # Both keys on every case (the one that does not apply is empty): a JSON Lines
+        # reader that infers types from the first records must see both as text.
+        program = mode == "program"
+        cases.append({"args": "" if program else case["input"],
+                      "stdin": case["input"] if program else "",
+                      "expected": case["expected"], "origin": case["origin"]})  # fmt: skip
     signals = row["signals"] or {}
     rank = signals.get("rank") or {}
     bucket = rank.get("bucket") if rank.get("bucket") in BUCKETS else UNRANKED
@@ -241,7 +253,12 @@ def _pair_item(row: dict[str, Any]) -> tuple[Item, int]:
         "verdict": row["verdict_status"],
         "tests_passed": row["passed"],
         "tests_usable": row["usable"],
-        "review": {"decision": row["decision"], "decisions": list(row["decisions"] or [])},
+        "review": {
+            "decision": row["decision"] or "",
+            "decisions": "; ".join(
+                f"{d['annotator']}: {d['decision']}" for d in row["decisions"] or []
+            ),
+        },
     }
     item = Item(
         id=row["id"],
@@ -266,7 +283,12 @@ def _empty_provenance(source: str, row: int) -> dict[str, Any]:
     return {"source": source, "path": None, "line": None, "row": row, "snippet_id": None,
             "name": None, "backend": None, "model": None, "prompt_hash": None,
             "validation_run": None, "verdict": None, "tests_passed": None,
-            "tests_usable": None, "review": {"decision": None, "decisions": []}}  # fmt: skip
+            "tests_usable": None, "review": {"decision": "", "decisions": ""}}  # fmt: skip
+
+
+def _empty_difficulty() -> dict[str, Any]:
+    return {"score": None, "bucket": None, "curriculum_position": None, "weak_tests": None,
+            "signals": dict.fromkeys(_SIGNAL_KEYS)}  # fmt: skip
 
 
 def render(item: Item, schema: str, system_prompt: str = DEFAULT_SYSTEM_PROMPT) -> dict[str, Any]:
@@ -303,7 +325,6 @@ def render(item: Item, schema: str, system_prompt: str = DEFAULT_SYSTEM_PROMPT) 
 # Parquet schemas: explicit, so that every export of a schema has the same columns and
 # types (an all-null column would otherwise come out typeless).
 _STRING = pa.string()
-_DECISION = pa.struct([("annotator", _STRING), ("decision", _STRING)])
 PARQUET_SCHEMAS = {
     "alpaca": pa.schema(
         [
@@ -388,7 +409,7 @@ PARQUET_SCHEMAS = {
                         ("tests_usable", pa.int64()),
                         (
                             "review",
-                            pa.struct([("decision", _STRING), ("decisions", pa.list_(_DECISION))]),
+                            pa.struct([("decision", _STRING), ("decisions", _STRING)]),
                         ),
                     ]
                 ),
@@ -487,6 +508,7 @@ def read_mix(path: str) -> tuple[list[Item], list[str]]:
                 instruction=instruction,
                 input=extra,
                 output=output,
+                difficulty=_empty_difficulty(),
                 provenance=_empty_provenance(str(path), number),
                 source=str(path),
             )
@@ -932,6 +954,49 @@ def output_paths(
             for key in keys}  # fmt: skip
 
 
+HF_JSON_CHUNK = 10 << 20  # bytes of a JSON Lines file that `datasets` reads to infer types
+
+
+def _leaf_paths(fields: Sequence[pa.Field], prefix: tuple[str, ...] = ()) -> list[tuple]:
+    paths: list[tuple] = []
+    for f in fields:
+        if pa.types.is_struct(f.type):
+            paths += _leaf_paths([f.type.field(i) for i in range(f.type.num_fields)],
+                                 (*prefix, f.name))  # fmt: skip
+        else:
+            paths.append((*prefix, f.name))
+    return paths
+
+
+class _FirstChunkCheck:
+    """Finds fields that are empty (null, or an empty list) in every record of the part of
+    a JSON Lines file that `datasets` infers types from, yet set later: loading the file
+    would then fail with "Couldn't cast array of type … to null"."""
+
+    def __init__(self, schema: pa.Schema):
+        self.unseen = set(_leaf_paths(list(schema)))
+        self.late: set[tuple] = set()
+        self.bytes = 0
+
+    @staticmethod
+    def _value(record: dict[str, Any], path: tuple) -> Any:
+        for key in path:
+            record = record.get(key) if isinstance(record, dict) else None
+        return record
+
+    def see(self, record: dict[str, Any], size: int) -> None:
+        first = self.bytes <= HF_JSON_CHUNK  # the reader finishes the line it stops in
+        self.bytes += size
+        for path in list(self.unseen):
+            if self._value(record, path) not in (None, []):
+                self.unseen.discard(path)
+                if not first:
+                    self.late.add(path)
+
+    def fields(self) -> list[str]:
+        return sorted(".".join(path) for path in self.late)
+
+
 def write_plan(
     plan: ExportPlan, out_path: str | os.PathLike[str], on_progress: Progress | None = None
 ) -> ExportReport:
@@ -957,9 +1022,21 @@ def write_plan(
                 table = pa.Table.from_pylist(records, schema=PARQUET_SCHEMAS[options.schema])
                 pq.write_table(table, temporary, compression="zstd")
             else:
+                check = _FirstChunkCheck(PARQUET_SCHEMAS[options.schema])
                 with open(temporary, "w", encoding="utf-8") as handle:
                     for record in records:
-                        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                        line = json.dumps(record, ensure_ascii=False) + "\n"
+                        handle.write(line)
+                        if check.unseen:
+                            check.see(record, len(line.encode("utf-8")))
+                if check.late:
+                    report.notes.append(
+                        f"{path.name}: Hugging Face datasets infers the types of a JSON Lines "
+                        f"file from its first {HF_JSON_CHUNK >> 20} MB, where these fields are "
+                        f"always empty though later records set them: "
+                        f"{', '.join(check.fields())}. Load it with explicit features, or "
+                        "export Parquet (typed) instead."
+                    )
             os.replace(temporary, path)
         finally:
             if temporary.exists():
