@@ -6,16 +6,18 @@ from pages._shared import annotator_sidebar, get_store
 
 st.set_page_config(page_title="Semi-Instruct Studio", page_icon=":material/science:", layout="wide")
 
-store = get_store()
-annotator_sidebar()
-with st.sidebar:
-    st.caption(f"Database: `{store.path}`")
-
+# Declared first: from here on Streamlit no longer treats pages/ as an old-style
+# multipage folder (see pages/_shared.py), so the pages below run inside this script.
 navigation = st.navigation(
     [
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page("pages/run.py", title="Run", icon=":material/play_arrow:"),
         st.Page("pages/review.py", title="Review", icon=":material/rate_review:"),
+        st.Page("pages/export.py", title="Export", icon=":material/download:"),
     ]
 )
+store = get_store()
+annotator_sidebar()
+with st.sidebar:
+    st.caption(f"Database: `{store.path}`")
 navigation.run()

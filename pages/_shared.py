@@ -4,6 +4,9 @@ reviewing. Pages stay thin: they read through semi_core, render, and call action
 from __future__ import annotations
 
 import os
+import re
+import runpy
+from pathlib import Path
 
 import streamlit as st
 
@@ -11,6 +14,8 @@ from semi_core.auth import check_login
 from semi_core.demo import load_demo
 from semi_core.jobs import JobRunner
 from semi_core.store import Store, StoreError, default_db_path
+
+APP_SCRIPT = Path(__file__).resolve().parent.parent / "app.py"
 
 
 @st.cache_resource(show_spinner=False)
@@ -23,15 +28,21 @@ def _open_store(path: str) -> Store:
 
 
 def _through_app() -> None:
-    """Streamlit treats a `pages/` folder next to app.py as an old-style multipage app until
-    app.py calls st.navigation, so the first visitor of a fresh server who opens a deep link
-    (/review) would get the bare page without app.py's sidebar. Turn that mode off and rerun
-    through app.py, which then picks the same page by its URL."""
+    """Run this page inside app.py when Streamlit started it on its own.
+
+    Streamlit treats a `pages/` folder next to app.py as an old-style multipage app until
+    app.py has called st.navigation: the first visitor of a fresh server who opens a deep
+    link (/review), and every AppTest run after `switch_page`, get the bare page without
+    app.py's layout and sidebar. Then run app.py here, in this same script run (widget
+    clicks and form submissions of this run stay valid; a rerun would drop them): its
+    st.navigation picks this page again by its URL, and the outer, bare run stops."""
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    if not PagesManager.uses_pages_directory:
+        return
+    PagesManager.uses_pages_directory = False
+    runpy.run_path(str(APP_SCRIPT), run_name="__main__")
+    st.stop()
 
 
 def get_store() -> Store:
@@ -68,8 +79,16 @@ def annotator_sidebar() -> None:
     accounts = _accounts()
     with st.sidebar:
         if not accounts:
+            # The name also lives in the URL (?annotator=), so a reload keeps it.
+            if "annotator" not in st.session_state and st.query_params.get("annotator"):
+                st.session_state["annotator"] = st.query_params["annotator"]
             st.text_input("Annotator", key="annotator", placeholder="your name",
                           help="Kept with every decision you make.")  # fmt: skip
+            name = (st.session_state.get("annotator") or "").strip()
+            if name and st.query_params.get("annotator") != name:
+                st.query_params["annotator"] = name
+            elif not name and "annotator" in st.query_params:
+                del st.query_params["annotator"]
             return
         if st.session_state.get("logged_in_as"):
             st.caption(f"Signed in as **{st.session_state['logged_in_as']}**")
@@ -85,6 +104,15 @@ def annotator_sidebar() -> None:
                     st.session_state["logged_in_as"] = name.strip()
                     st.rerun()
                 st.error("Unknown name or wrong password.")
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def escape_markdown(text: object) -> str:
+    """Text from the data (names, paths, LLM output) made inert inside a markdown label,
+    so it shows as typed and never becomes a link, a directive or markup."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 def current_annotator() -> str | None:

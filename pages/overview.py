@@ -28,6 +28,12 @@ columns[5].metric("Rejected", decisions.get("reject", 0))
 if verdicts:
     st.caption("Verdicts: " + " · ".join(f"{k} {v}" for k, v in verdicts.items()))
 
+if counts.entities["snippets"] == 0:
+    st.info(
+        "The database is empty. Load the demo data from the Run page (or `semi demo`), or "
+        "read your own code with `semi ingest PATH`."
+    )
+
 st.subheader("Snippets")
 left, right = st.columns([3, 1])
 search = left.text_input("Search name, path or code", key="overview_search")
@@ -48,6 +54,26 @@ else:
 st.subheader("Recent runs")
 runs = store.runs(limit=10)
 if runs:
-    st.dataframe(pd.DataFrame(runs), hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "run": r["id"],
+                    "kind": r["kind"],
+                    "state": r["state"],
+                    "backend": r["params"].get("backend"),
+                    "model": r["params"].get("model"),
+                    "started": r["started_at"],
+                    "ended": r["ended_at"],
+                    "generated": (r["counts"].get("generate") or {}).get("done"),
+                    "validated": (r["counts"].get("validate") or {}).get("done"),
+                    "error": r["counts"].get("error"),
+                }
+                for r in runs
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 else:
-    st.caption("No runs yet.")
+    st.caption("No runs yet: start one on the Run page.")

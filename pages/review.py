@@ -1,12 +1,20 @@
 """Review: one pair at a time — instruction, original vs rewrite, every test outcome —
-and a decision written at once to the review log with the annotator's name."""
+and a decision written at once to the review log with the annotator's name.
+
+The reviewer's place is a pair id (in the URL as `?pair=`, so a reload resumes there),
+never a row position. Decisions go to DuckDB in the button's callback, before the page
+is drawn again, so one script run shows the next pair. The queue's ids are kept for the
+session (a derived view, re-read after a few seconds or when a filter changes): the
+truth is always the review log.
+"""
 
 import difflib
+import time
 
 import pandas as pd
 import streamlit as st
 
-from pages._shared import current_annotator, get_store
+from pages._shared import current_annotator, escape_markdown, get_store
 from semi_core.pipeline import PipelineSettings, run_pipeline
 from semi_core.review import (
     ReviewError,
@@ -18,6 +26,20 @@ from semi_core.review import (
     undo_last,
 )
 
+STATUSES = [
+    "validated",
+    "mismatch",
+    "generated_error",
+    "too_few_tests",
+    "original_unusable",
+    "refused",
+]
+ORIGINS = ["llm", "typed", "probe", "literal", "mutation", "doctest", "example"]
+FAILURES = ["wrong", "error", "timeout", "memory", "rejected", "violation", "crashed"]
+QUEUE_TTL_S = 15.0  # re-read the queue after this long: new pairs, other tabs' decisions
+ACTIONS = {"accept": "Accept", "reject": "Reject", "skip": "Skip"}
+SHORTCUTS = {"accept": "a", "reject": "x", "skip": "s"}
+
 store = get_store()
 st.title("Review")
 annotator = current_annotator()
@@ -25,147 +47,272 @@ if annotator is None:
     st.warning("Enter your annotator name in the sidebar (or sign in) to review pairs.")
     st.stop()
 
+
+@st.cache_data(ttl=30, show_spinner=False)
+def review_sources(db_path: str) -> list[str]:
+    return get_store().review_sources()
+
+
 # -- filters ------------------------------------------------------------------------------
-STATUSES = ["validated", "mismatch", "generated_error", "too_few_tests", "original_unusable",
-            "refused"]  # fmt: skip
-with st.expander("Filters", expanded=False):
+active = any(
+    st.session_state.get(k)
+    for k in ("f_status", "f_source", "f_origin", "f_failure", "f_search", "f_decided")
+)
+with st.expander("Filters" + (" (active)" if active else ""), expanded=active):
     left, middle, right = st.columns(3)
     statuses = left.multiselect("Verdict status", STATUSES, key="f_status")
     difficulty = middle.slider("Difficulty", 0.0, 1.0, (0.0, 1.0), key="f_difficulty")
-    search = right.text_input("Search text", key="f_search")
-    origin = left.selectbox("Test origin", ["", "llm", "typed", "probe", "literal", "mutation",
-                                            "doctest"], key="f_origin")  # fmt: skip
-    failure = middle.selectbox("Failure kind", ["", "wrong", "error", "timeout", "memory",
-                                                "rejected", "violation", "crashed"],
-                               key="f_failure")  # fmt: skip
-    include_decided = right.checkbox("Include pairs I decided", key="f_decided")
+    search = right.text_input(
+        "Search text", key="f_search", help="In the instruction, the code and the snippet's name."
+    )
+    source = left.selectbox(
+        "Source",
+        [""] + review_sources(store.path),
+        key="f_source",
+        format_func=lambda s: s or "any source",
+    )
+    origin = middle.selectbox(
+        "Test origin", [""] + ORIGINS, key="f_origin", format_func=lambda s: s or "any origin"
+    )
+    failure = right.selectbox(
+        "Failure kind",
+        [""] + FAILURES,
+        key="f_failure",
+        format_func=lambda s: s or "any outcome",
+        help="A test of the rewrite ended this way, or the verdict has this status.",
+    )
+    include_decided = left.checkbox("Include pairs I decided", key="f_decided")
+    if right.button("Refresh queue", key="refresh_queue"):
+        st.session_state.pop("review_queue", None)
 
-queue = store.review_queue(
-    annotator,
-    statuses=statuses or None,
-    difficulty=None if difficulty == (0.0, 1.0) else difficulty,
-    origin=origin or None,
-    failure=failure or None,
-    search=search or None,
-    include_decided=include_decided,
-)
-if not queue:
-    st.info("Nothing to review with these filters. Start a run on the Run page.")
-    last = st.button("Undo my last decision", key="undo_empty")
-    if last and (undone := undo_last(store, annotator)):
-        st.toast(f"Undid {undone['action']} on {undone['generation_id']}")
-        st.rerun()
-    st.stop()
+filters = {
+    "statuses": statuses or None,
+    "difficulty": None if tuple(difficulty) == (0.0, 1.0) else tuple(difficulty),
+    "source": source or None,
+    "origin": origin or None,
+    "failure": failure or None,
+    "search": search.strip() or None,
+    "include_decided": include_decided,
+}
 
-# The reviewer's place is a pair id, never a row position: the queue shifts under us.
-ids = [row["id"] for row in queue]
-if st.session_state.get("review_pair") not in ids:
-    st.session_state["review_pair"] = ids[0]
-pair_id = st.session_state["review_pair"]
-pair = store.pair(pair_id)
-verdict = pair["verdict"]
 
-st.caption(
-    f"Pair {ids.index(pair_id) + 1} of {len(ids)} in your queue · id `{pair_id}` · "
-    f"backend **{pair['backend']}** · snippet `{pair['name']}` from {pair['path']}"
-)
-if verdict:
-    strength = verdict["test_strength"]
-    difficulty_text = f"{verdict['difficulty']:.2f}" if verdict["difficulty"] is not None else "–"
-    strength_text = f"{strength:.0%}" if strength is not None else "–"
-    columns = st.columns(4)
-    columns[0].metric("Verdict", verdict["status"])
-    columns[1].metric("Tests passed", f"{verdict['passed']}/{verdict['usable']}")
-    columns[2].metric("Test strength", strength_text)
-    columns[3].metric("Difficulty", difficulty_text)
-else:
-    st.info("Not validated yet.")
+def load_queue() -> dict:
+    """The queue's first ids and its size, from the session when fresh enough."""
+    key = repr((annotator, sorted(filters.items())))
+    cached = st.session_state.get("review_queue")
+    fresh = cached and cached["key"] == key and time.monotonic() - cached["at"] < QUEUE_TTL_S
+    if fresh and cached["ids"]:
+        return cached
+    ids, total = store.review_queue_ids(annotator, **filters)
+    cached = {"key": key, "ids": ids, "total": total, "at": time.monotonic()}
+    st.session_state["review_queue"] = cached
+    return cached
 
-st.subheader("Instruction")
-st.text(pair["instruction"] or "")
 
-left, right = st.columns(2)
-left.markdown("**Original (natural code)**")
-left.code(pair["original_code"], language="python")
-right.markdown("**Generated code**")
-right.code(pair["code"] or "", language="python")
-with st.expander("Diff"):
-    diff = difflib.unified_diff(
-        pair["original_code"].splitlines(), (pair["code"] or "").splitlines(),
-        "original", "generated", lineterm="",
-    )  # fmt: skip
-    st.code("\n".join(diff) or "(identical)", language="diff")
+# -- actions (callbacks: they run before the page is drawn again) ------------------------------
 
-st.subheader("Tests")
-tests = test_table(store, pair_id)
-if tests:
-    frame = pd.DataFrame(tests)
-    frame.insert(0, "", frame.pop("failing").map({True: "✗", False: "✓"}))
-    st.dataframe(frame, hide_index=True, width="stretch", key="tests_table")
-else:
-    st.caption("No test cases.")
 
-if st.button("Rerun validation", key="rerun"):
-    with st.spinner("Validating in the sandbox…"):
-        run_pipeline(store, PipelineSettings(), stages=("validate",), generation_ids=[pair_id])
-    st.rerun()
+def on_decide(action: str, pair_id: str) -> None:
+    note = (st.session_state.get(f"note_{pair_id}") or "").strip()
+    try:
+        decide(store, pair_id, annotator, action, note or None)
+    except ReviewError as error:
+        st.session_state["review_error"] = str(error)
+        return
+    queue = st.session_state.get("review_queue") or {"ids": [], "total": 0}
+    ids = list(queue["ids"])
+    position = ids.index(pair_id) if pair_id in ids else -1
+    following = ids[position + 1 :] + ids[:position] if position >= 0 else ids
+    if filters["include_decided"]:
+        st.session_state.pop("review_queue", None)  # its order changed: read it again
+    elif position >= 0:
+        ids.remove(pair_id)
+        if action == "skip":
+            ids.append(pair_id)  # skipped pairs come back after the undecided ones
+        else:
+            queue["total"] = max(queue["total"] - 1, 0)
+        queue["ids"] = ids
+    following = [i for i in following if i != pair_id] or ([pair_id] if action == "skip" else [])
+    st.session_state["review_pair"] = following[0] if following else None
+    st.session_state["review_flash"] = f"{action} recorded for {pair_id}"
 
-# -- decision ---------------------------------------------------------------------------------
-note = st.text_input("Note (optional)", key=f"note_{pair_id}")
-buttons = st.columns(4)
-action = None
-if buttons[0].button("Accept", type="primary", shortcut="a", key="accept"):
-    action = "accept"
-if buttons[1].button("Reject", shortcut="x", key="reject"):
-    action = "reject"
-if buttons[2].button("Skip", shortcut="s", key="skip"):
-    action = "skip"
-if buttons[3].button("Undo last", shortcut="u", key="undo"):
-    undone = undo_last(store, annotator)
-    if undone:
-        st.session_state["review_pair"] = undone["generation_id"]
-        st.toast(f"Undid {undone['action']} on {undone['generation_id']}")
-    st.rerun()
-st.caption("Keys: A accept · X reject · S skip · U undo")
-if action:
-    decide(store, pair_id, annotator, action, note)
-    position = ids.index(pair_id)
-    following = ids[position + 1 :] + ids[:position]
-    st.session_state["review_pair"] = following[0] if following else pair_id
-    st.toast(f"{action} recorded for {pair['name']}")
-    st.rerun()
 
-# -- edit and revalidate ------------------------------------------------------------------------
-with st.expander("Edit instruction and code"):
-    with st.form(f"edit_{pair_id}"):
-        new_instruction = st.text_area("Instruction", pair["instruction"] or "", height=150)
-        new_code = st.text_area("Code", pair["code"] or "", height=300)
-        if st.form_submit_button("Save and revalidate"):
-            try:
-                edit_pair(store, pair_id, annotator, new_instruction, new_code)
-            except ReviewError as error:
-                st.error(str(error))
-            else:
-                with st.spinner("Revalidating…"):
-                    run_pipeline(store, PipelineSettings(), stages=("validate",),
-                                 generation_ids=[pair_id])  # fmt: skip
-                st.session_state["changed_tests"] = changed_tests(tests, test_table(store, pair_id))
-                st.rerun()
-if changes := st.session_state.pop("changed_tests", None):
-    st.markdown("**Tests changed by the edit**")
-    st.dataframe(pd.DataFrame(changes), hide_index=True)
+def on_undo() -> None:
+    try:
+        undone = undo_last(store, annotator)
+    except ReviewError as error:
+        st.session_state["review_error"] = str(error)
+        return
+    st.session_state.pop("review_queue", None)
+    if undone is None:
+        st.session_state["review_flash"] = "Nothing to undo."
+        return
+    st.session_state["review_pair"] = undone["generation_id"]
+    st.session_state["review_flash"] = f"Undid {undone['action']} on {undone['generation_id']}"
 
-# -- history --------------------------------------------------------------------------------------
-st.subheader("Decision history")
-events = history(store, pair_id)
-if events:
-    st.dataframe(
-        pd.DataFrame(
-            [{"when": e["created_at"], "annotator": e["annotator"], "action": e["action"],
-              "note": e["note"], "undone": bool(e["undone_by"])} for e in events]
-        ),
-        hide_index=True,
-        width="stretch",
-    )  # fmt: skip
-else:
-    st.caption("No decisions yet.")
+
+def revalidate(pair_id: str) -> None:
+    """Validate one pair again, here and now (a new validation run in its history)."""
+    run_pipeline(store, PipelineSettings(), stages=("validate",), generation_ids=[pair_id])
+    st.session_state.pop("review_queue", None)  # its verdict may leave or join the filters
+
+
+# -- the queue and the current pair ------------------------------------------------------------
+@st.fragment
+def pair_view() -> None:
+    """The current pair and its actions. A fragment: a decision redraws only this part
+    of the page (the filters and the sidebar stay as they are), which keeps accept →
+    next pair quick."""
+    # Messages from the last action's callback (callbacks run before the script).
+    if flash := st.session_state.pop("review_flash", None):
+        st.toast(flash)
+    if problem := st.session_state.pop("review_error", None):
+        st.error(problem)
+    queue = load_queue()
+    ids = queue["ids"]
+    if not ids:
+        if not store.review_queue_ids(annotator, include_decided=True, limit=1)[0]:
+            st.info("No pairs yet. Start a run on the Run page to generate and validate pairs.")
+            st.page_link("pages/run.py", label="Go to the Run page", icon=":material/play_arrow:")
+        else:
+            st.info(
+                "Nothing to review with these filters: change them, or tick "
+                "“Include pairs I decided”."
+            )
+        st.button("Undo my last decision", key="undo_empty", on_click=on_undo)
+        return
+
+    wanted = st.session_state.get("review_pair") or st.query_params.get("pair")
+    pair_id = wanted if wanted in ids else ids[0]
+    st.session_state["review_pair"] = pair_id
+    if st.query_params.get("pair") != pair_id:
+        st.query_params["pair"] = pair_id
+    pair = store.pair(pair_id)
+    if pair is None:  # gone from the store since the queue was read
+        st.session_state.pop("review_queue", None)
+        st.rerun(scope="fragment")
+    verdict = pair["verdict"]
+
+    st.caption(
+        f"Pair {ids.index(pair_id) + 1} of {queue['total']} in your queue · id `{pair_id}` · "
+        f"backend **{escape_markdown(pair['backend'])}** · snippet "
+        f"**{escape_markdown(pair['name'])}** from {escape_markdown(pair['path'])}"
+    )
+    bar = st.columns([1, 1, 1, 1, 4])
+    for column, (action, label) in zip(bar, ACTIONS.items(), strict=False):
+        column.button(
+            label,
+            key=action,
+            shortcut=SHORTCUTS[action],
+            on_click=on_decide,
+            args=(action, pair_id),
+            type="primary" if action == "accept" else "secondary",
+            width="stretch",
+        )
+    bar[3].button("Undo", key="undo", shortcut="u", on_click=on_undo, width="stretch")
+    bar[4].text_input(
+        "Note (optional)",
+        key=f"note_{pair_id}",
+        label_visibility="collapsed",
+        placeholder="Note, kept with your decision (optional)",
+    )
+    st.caption("Keys: A accept · X reject · S skip · U undo (when no text box has the focus)")
+
+    if verdict:
+        strength = verdict["test_strength"]
+        columns = st.columns(4)
+        columns[0].metric("Verdict", verdict["status"])
+        columns[1].metric("Tests passed", f"{verdict['passed']}/{verdict['usable']}")
+        columns[2].metric("Test strength", f"{strength:.0%}" if strength is not None else "–")
+        level = verdict["difficulty"]
+        columns[3].metric("Difficulty", f"{level:.2f}" if level is not None else "–")
+    else:
+        st.info("Not validated yet.")
+
+    st.subheader("Instruction")
+    st.code(pair["instruction"] or "", language=None, wrap_lines=True)  # LLM text: shown as text
+
+    left, right = st.columns(2)
+    left.markdown("**Original (natural code)**")
+    left.code(pair["original_code"], language="python")
+    right.markdown("**Generated code**")
+    right.code(pair["code"] or "", language="python")
+    with st.expander("Diff"):
+        diff = difflib.unified_diff(
+            pair["original_code"].splitlines(),
+            (pair["code"] or "").splitlines(),
+            "original",
+            "generated",
+            lineterm="",
+        )
+        st.code("\n".join(diff) or "(identical)", language="diff")
+
+    st.subheader("Tests")
+    tests = test_table(store, pair_id, verdict["run_id"] if verdict else None)
+    if tests:
+        frame = pd.DataFrame(tests)
+        frame.insert(0, "", frame.pop("failing").map({True: "✗", False: "✓"}))
+        st.dataframe(frame, hide_index=True, width="stretch", key=f"tests_{pair_id}")
+    else:
+        st.caption("No test cases.")
+    if st.button("Rerun validation", key="rerun", icon=":material/refresh:"):
+        with st.spinner("Validating in the sandbox…"):
+            revalidate(pair_id)
+        st.rerun(scope="fragment")
+
+    # -- edit and revalidate -------------------------------------------------------------------
+    with st.expander("Edit instruction and code"):
+        with st.form(f"edit_{pair_id}"):
+            new_instruction = st.text_area("Instruction", pair["instruction"] or "", height=150)
+            new_code = st.text_area("Code", pair["code"] or "", height=300)
+            if st.form_submit_button("Save and revalidate"):
+                try:
+                    edit_pair(store, pair_id, annotator, new_instruction, new_code)
+                except ReviewError as error:
+                    st.error(str(error))
+                else:
+                    with st.spinner("Revalidating…"):
+                        revalidate(pair_id)
+                    st.session_state["changed_tests"] = changed_tests(
+                        tests, test_table(store, pair_id)
+                    )
+                    st.rerun(scope="fragment")
+    if (changes := st.session_state.pop("changed_tests", None)) is not None:
+        st.markdown("**Tests changed by the edit**")
+        if changes:
+            st.dataframe(pd.DataFrame(changes), hide_index=True)
+        else:
+            st.caption("No test changed its outcome.")
+
+    # -- who decided what ----------------------------------------------------------------------
+    st.subheader("Decision history")
+    current = store.decisions(pair_id)
+    if current:
+        st.caption(
+            "Current decisions: "
+            + " · ".join(f"{escape_markdown(name)}: {action}" for name, action in current.items())
+        )
+    events = history(store, pair_id)
+    if events:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "when": e["created_at"],
+                        "annotator": e["annotator"],
+                        "action": e["action"],
+                        "note": e["note"],
+                        "undone": bool(e["undone_by"]),
+                    }
+                    for e in events
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+            key=f"history_{pair_id}",
+        )
+    else:
+        st.caption("No decisions yet.")
+
+
+pair_view()

@@ -1,95 +1,213 @@
-"""Run: start and cancel a pipeline run in the background, and watch pairs arrive."""
+"""Run: start and cancel a pipeline run in the server's background, and watch it live —
+progress per stage, the newest pairs as they are generated and validated, and, with a
+streaming LLM backend, the answer being written."""
 
 import os
 
+import pandas as pd
 import streamlit as st
 
-from pages._shared import get_jobs, get_store
+from pages._shared import escape_markdown, get_jobs, get_store
 from semi_core.demo import load_demo
 from semi_core.pipeline import PipelineSettings
+
+STORED, PATH = "The snippets already stored", "A file, folder or dataset to ingest first"
+NEWEST_PAIRS = 8
 
 store = get_store()
 jobs = get_jobs()
 
 st.title("Run")
 st.caption(
-    "Generate instruction-code pairs from the stored snippets, validate them by running "
-    "the original code as the oracle, and rank them by difficulty."
+    "Generate instruction-code pairs from natural code, validate them by running the "
+    "original code as the oracle, and rank them by difficulty. The run goes on in the "
+    "studio's server: you may leave this page, and cancel it from here."
 )
 
+snippets = store.count_snippets()
+if snippets == 0:
+    st.info(
+        "The database has no snippets yet. Load the demo data (HumanEval and a few "
+        "standard-library modules), or choose a file, folder or dataset to ingest below."
+    )
+    if st.button("Load the demo data", key="load_demo"):
+        with st.spinner("Loading the demo data…"):
+            load_demo(store)
+        st.rerun()
+
+status = jobs.status()
 with st.form("run_settings"):
+    source = st.radio(
+        "Source",
+        [STORED, PATH],
+        horizontal=True,
+        key="run_source",
+        captions=[
+            f"{snippets} snippets in the database",
+            "Python files, folders, JSONL, Parquet or CSV",
+        ],
+    )
+    path = st.text_input(
+        "Path to ingest",
+        key="run_path",
+        placeholder="/data/code or /data/problems.jsonl",
+        help="Used when the source is a path: read on the server.",
+    )
     left, right = st.columns(2)
-    source = left.text_input(
-        "Ingest first (optional)", placeholder="a file, folder or dataset path",
-        help="Leave empty to work on the snippets already stored.",
-    )  # fmt: skip
-    backend = right.selectbox("Backend", ["offline", "openai"],
-                              help="offline: rule-based, no network; openai: any "
-                              "OpenAI-compatible endpoint.")  # fmt: skip
-    base_url = left.text_input("Endpoint (openai)", value=os.environ.get("OPENAI_BASE_URL", ""))
-    model = right.text_input("Model (openai)", value=os.environ.get("SEMI_MODEL", ""))
-    concurrency = left.number_input("Concurrency", 1, 128, 8)
-    inputs_per_pair = right.number_input("Inputs per pair", 3, 50, 10)
-    limit = left.number_input("At most this many snippets (0 = all)", 0, 1_000_000, 50)
-    status = jobs.status()
+    backend = left.selectbox(
+        "Backend",
+        ["offline", "openai"],
+        key="run_backend",
+        help="offline: rule-based, no network. openai: any "
+        "OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp).",
+    )
+    model = right.text_input(
+        "Model (openai)",
+        value=os.environ.get("SEMI_MODEL", ""),
+        key="run_model",
+        help="Empty: the endpoint's first model (self-hosted servers).",
+    )
+    base_url = left.text_input(
+        "Endpoint (openai)",
+        value=os.environ.get("OPENAI_BASE_URL", ""),
+        key="run_endpoint",
+        placeholder="http://127.0.0.1:8000/v1",
+    )
+    key_state = "set" if os.environ.get("OPENAI_API_KEY") else "not set"
+    right.text_input(
+        "API key",
+        value=f"from OPENAI_API_KEY on the server ({key_state})",
+        disabled=True,
+        key="run_key",
+        help="Never typed here nor stored with the run; a local endpoint needs none.",
+    )
+    concurrency = left.number_input(
+        "Concurrency (requests in flight)", 1, 128, 8, key="run_concurrency"
+    )
+    inputs_per_pair = right.number_input("Test inputs per pair", 3, 50, 10, key="run_inputs")
+    limit = left.number_input(
+        "At most this many snippets (0 = all)", 0, 1_000_000, 50, key="run_limit"
+    )
+    strength = right.checkbox(
+        "Measure test strength (mutants; slower)", value=True, key="run_strength"
+    )
     start = st.form_submit_button("Start run", type="primary", disabled=status.running)
 
 if start:
-    settings = PipelineSettings(
-        backend=backend,
-        model=model or None,
-        base_url=base_url or None,
-        concurrency=int(concurrency),
-        inputs_per_pair=int(inputs_per_pair),
-        limit=int(limit) or None,
-    )
-    stages = ("ingest", "generate", "validate", "rank") if source else (
-        "generate", "validate", "rank")  # fmt: skip
-    try:
-        jobs.start(settings, stages=stages, paths=[source] if source else [])
-    except RuntimeError as error:
-        st.error(str(error))
+    problem = None
+    if source == PATH and not path.strip():
+        problem = "Choose a path to ingest, or switch the source to the stored snippets."
+    elif source == PATH and not os.path.exists(path.strip()):
+        problem = f"No such file or folder on the server: {path.strip()}"
+    elif source == STORED and snippets == 0:
+        problem = "There are no snippets to work on: load the demo data or ingest a path."
+    if problem:
+        st.error(problem)
+    else:
+        settings = PipelineSettings(
+            backend=backend,
+            model=model.strip() or None,
+            base_url=base_url.strip() or None,
+            concurrency=int(concurrency),
+            inputs_per_pair=int(inputs_per_pair),
+            limit=int(limit) or None,
+            test_strength=bool(strength),
+        )
+        stages = ("generate", "validate", "rank")
+        paths = [path.strip()] if source == PATH else []
+        try:
+            jobs.start(settings, stages=("ingest", *stages) if paths else stages, paths=paths)
+        except RuntimeError as error:
+            st.error(str(error))
 
-if store.count_snippets() == 0 and st.button("Load the demo data"):
-    load_demo(store)
-    st.rerun()
+
+def stage_bar(stage: str, numbers: dict, running: bool) -> None:
+    total, done = numbers["total"], numbers["done"]
+    label = f"{stage}: {done}" + (f" of {total}" if total else "")
+    label += f" · {numbers['failed']} failed · {numbers['rate']:.1f}/s"
+    if numbers["eta_s"] is not None and running:
+        label += f" · {numbers['eta_s']:.0f}s left"
+    st.progress(min(done / total, 1.0) if total else (1.0 if done else 0.0), text=label)
+
+
+def pair_card(pair: dict, expanded: bool) -> None:
+    """One new pair: its instruction and code (as text, never markup) and its test tally."""
+    if pair.get("verdict"):
+        tally = f"{pair['verdict']} · {pair['passed']}/{pair['usable']} tests pass"
+    elif pair.get("status") == "failed":
+        tally = "generation failed"
+    else:
+        tally = f"generated · {pair.get('inputs') or 0} test inputs · validating next"
+    name = escape_markdown(pair.get("snippet") or pair["generation_id"])
+    with st.expander(f"{name} — {escape_markdown(tally)}", expanded=expanded):
+        if pair.get("error"):
+            st.error(pair["error"])
+        if pair.get("instruction"):
+            st.code(pair["instruction"], language=None, wrap_lines=True)
+        if pair.get("code"):
+            st.code(pair["code"], language="python")
+        st.caption(f"pair id {pair['generation_id']}")
 
 
 @st.fragment(run_every=1.0)
 def live_progress() -> None:
     status = jobs.status()
     if status.run_id is None:
-        st.info("No run started in this session of the server yet.")
+        st.caption("No run started since the studio's server started.")
         return
-    heading = "running" if status.running else (
-        status.result.state if status.result else "failed")  # fmt: skip
+    if status.running:
+        heading = "running"
+    else:
+        heading = status.result.state if status.result else "failed"
     st.subheader(f"Run {status.run_id}: {heading}")
-    if status.running and st.button("Cancel run", key="cancel_run"):
-        jobs.cancel()
+    if status.running:
+        st.button("Cancel run", key="cancel_run", on_click=jobs.cancel, icon=":material/stop:")
     if status.error:
         st.error(status.error)
+        st.caption(
+            "For the openai backend, give the endpoint (and set OPENAI_API_KEY on the server "
+            "unless the endpoint is local), or choose the offline backend."
+        )
     for stage, numbers in status.stages.items():
-        total = numbers["total"]
-        done = numbers["done"]
-        label = f"{stage}: {done}" + (f" of {total}" if total else "")
-        label += f" · {numbers['failed']} failed · {numbers['rate']:.1f}/s"
-        if numbers["eta_s"] is not None and status.running:
-            label += f" · {numbers['eta_s']:.0f}s left"
-        st.progress(min(done / total, 1.0) if total else (1.0 if done else 0.0), text=label)
-    st.markdown("**Newest pairs**")
-    for item in status.recent[:8]:
-        if item["stage"] == "generate":
-            title = f"generated · {item.get('snippet')} · {item['status']}"
-            with st.expander(title):
-                if item.get("instruction"):
-                    st.text(item["instruction"])
-                if item.get("code"):
-                    st.code(item["code"], language="python")
-                error = f" · error: {item['error']}" if item.get("error") else ""
-                st.caption(f"{item.get('inputs', 0)} test inputs{error}")
-        elif item["stage"] == "validate":
-            st.text(f"validated {item['generation_id']}: {item['status']} "
-                    f"({item['passed']}/{item['usable']} tests pass)")  # fmt: skip
+        stage_bar(stage, numbers, status.running)
+    for snippet, text in list(status.streams.items())[:3]:
+        st.markdown(f"**Being written:** {escape_markdown(snippet)}")
+        st.code(text[-1500:], language=None, wrap_lines=True)
+    if status.pairs:
+        st.markdown("**Newest pairs**")
+        for index, pair in enumerate(status.pairs[:NEWEST_PAIRS]):
+            pair_card(pair, expanded=index == 0)
+    elif not status.running and status.result and not status.error:
+        st.caption(
+            "This run made no new pairs: every snippet already has one from this "
+            "backend, model and prompt."
+        )
+    if not status.running and status.pairs:
+        st.page_link("pages/review.py", label="Review the new pairs", icon=":material/rate_review:")
 
 
 live_progress()
+
+st.subheader("Recent runs")
+runs = store.runs(limit=5)
+if runs:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "run": r["id"],
+                    "kind": r["kind"],
+                    "state": r["state"],
+                    "backend": r["params"].get("backend"),
+                    "started": r["started_at"],
+                    "ended": r["ended_at"],
+                    "counts": str(r["counts"]),
+                }
+                for r in runs
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+else:
+    st.caption("No runs yet.")

@@ -2,16 +2,18 @@
 
 DuckDB allows one writing process per file, so runs started from the studio are threads
 of the server process that owns the database, not separate processes. A `JobRunner`
-keeps at most one run going, remembers its latest progress per stage and the newest
-finished units (for the live view), and cancels it on request.
+keeps at most one run going, remembers its latest progress per stage, the newest
+finished units and the newest pairs (for the live view), the text of answers still being
+streamed by an LLM backend, and cancels the run on request.
 """
 
 from __future__ import annotations
 
+import inspect
 import threading
 import time
 import uuid
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +33,22 @@ class JobStatus:
     result: RunResult | None = None
     error: str | None = None
     started_at: float | None = None
+    # The newest pairs, newest first: generation id, snippet, instruction, code, inputs,
+    # generation status and error, then the verdict and test tally once validated.
+    pairs: list[dict[str, Any]] = field(default_factory=list)
+    # Answers being written right now by a streaming backend: snippet name → text so far.
+    streams: dict[str, str] = field(default_factory=dict)
+
+
+STREAM_CHARS = 4000  # keep the tail of a streamed answer: enough to follow, bounded memory
+
+
+def describe_failure(error: BaseException) -> str:
+    """One sentence for people: a settings problem (no endpoint, no key, no model, an
+    unknown backend) is said plainly; anything else keeps its type."""
+    if isinstance(error, ValueError | OSError):
+        return f"The run stopped: {error}"
+    return f"The run stopped with an unexpected error: {type(error).__name__}: {error}"
 
 
 class JobRunner:
@@ -43,6 +61,9 @@ class JobRunner:
         self._stop = threading.Event()
         self._status = JobStatus(running=False, run_id=None)
         self._recent: deque[dict[str, Any]] = deque(maxlen=recent_items)
+        self._pairs: OrderedDict[str, dict[str, Any]] = OrderedDict()  # newest last
+        self._pair_limit = recent_items
+        self._streams: dict[str, str] = {}
 
     def start(
         self,
@@ -57,6 +78,8 @@ class JobRunner:
             run_id = uuid.uuid4().hex[:16]
             self._stop.clear()
             self._recent.clear()
+            self._pairs.clear()
+            self._streams.clear()
             self._status = JobStatus(running=True, run_id=run_id, started_at=time.time())
             self._thread = threading.Thread(
                 target=self._run,
@@ -78,9 +101,47 @@ class JobRunner:
             }
             if event.item:
                 self._recent.appendleft({"stage": event.stage, **event.item})
+                self._remember_pair(event.stage, event.item)
+
+    def _remember_pair(self, stage: str, item: dict[str, Any]) -> None:
+        """Fold a finished unit into the newest-pairs view (called with the lock held)."""
+        generation_id = item.get("generation_id")
+        if not generation_id or stage not in ("generate", "validate"):
+            return
+        pair = self._pairs.pop(generation_id, None)
+        if pair is None:
+            pair = {"generation_id": generation_id}
+            if stage == "validate":  # generated before this run's window: read it once
+                pair.update(self._pair_text(generation_id))
+        if stage == "generate":
+            self._streams.pop(item.get("snippet") or "", None)
+            pair.update(snippet=item.get("snippet"), status=item.get("status"),
+                        instruction=item.get("instruction"), code=item.get("code"),
+                        inputs=item.get("inputs"), error=item.get("error"))  # fmt: skip
+        else:
+            pair.update(verdict=item.get("status"), passed=item.get("passed"),
+                        usable=item.get("usable"))  # fmt: skip
+        self._pairs[generation_id] = pair
+        while len(self._pairs) > self._pair_limit:
+            self._pairs.popitem(last=False)
+
+    def _pair_text(self, generation_id: str) -> dict[str, Any]:
+        row = self.store.generation(generation_id) or {}
+        return {"instruction": row.get("instruction"), "code": row.get("code"),
+                "status": row.get("status")}  # fmt: skip
+
+    def _on_token(self, snippet: Any, piece: str) -> None:
+        """A piece of an answer being streamed (the pipeline's `on_token` hook)."""
+        name = getattr(snippet, "name", None) or getattr(snippet, "id", None) or str(snippet)
+        with self._lock:
+            text = self._streams.get(name, "") + piece
+            self._streams[name] = text[-STREAM_CHARS:]
 
     def _run(self, settings: PipelineSettings, stages, paths, run_id: str) -> None:
         result, error = None, None
+        extra: dict[str, Any] = {}
+        if "on_token" in inspect.signature(run_pipeline).parameters:
+            extra["on_token"] = self._on_token  # LLM answers followed as they stream
         try:
             result = run_pipeline(
                 self.store,
@@ -90,13 +151,15 @@ class JobRunner:
                 on_event=self._on_event,
                 should_stop=self._stop.is_set,
                 run_id=run_id,
+                **extra,
             )
         except Exception as exc:  # reported in the status; the server must live on
-            error = f"{type(exc).__name__}: {exc}"
+            error = describe_failure(exc)
         with self._lock:
             self._status.running = False
             self._status.result = result
             self._status.error = error
+            self._streams.clear()
 
     def cancel(self) -> bool:
         """Ask the running job to stop after its current unit; False if none runs."""
@@ -115,6 +178,7 @@ class JobRunner:
         return True
 
     def status(self) -> JobStatus:
+        """A copy of the current (or last) run's state, for the live view."""
         with self._lock:
             return JobStatus(
                 running=self._status.running,
@@ -124,4 +188,6 @@ class JobRunner:
                 result=self._status.result,
                 error=self._status.error,
                 started_at=self._status.started_at,
+                pairs=[dict(pair) for pair in reversed(self._pairs.values())],
+                streams=dict(self._streams),
             )

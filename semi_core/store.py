@@ -625,24 +625,32 @@ class Store:
 
     def test_runs(self, run_id: str, generation_id: str) -> list[dict[str, Any]]:
         """Every test run of one validation run of a generation, with its test case."""
-        # The case ids first: `= ANY(list)` is looked up through the test_runs_case index,
-        # a join would scan every test run.
-        case_ids = [
-            row[0]
-            for row in self.cursor()
-            .execute("SELECT id FROM test_cases WHERE generation_id = ?", [generation_id])
-            .fetchall()
-        ]
-        if not case_ids:
+        # Two index lookups joined here: DuckDB scans every test run for a join, or for
+        # `test_case_id = ANY(...)` combined with another condition.
+        cases = {
+            row["id"]: row
+            for row in self._rows(
+                "SELECT id, position, input, origin, expected, oracle_status FROM test_cases "
+                "WHERE generation_id = ?",
+                [generation_id],
+            )
+        }
+        if not cases:
             return []
-        return self._rows(
-            "SELECT t.position, t.input, t.origin, t.expected, t.oracle_status, r.side, "
-            "r.attempt, r.status, r.output, r.error, r.stdout, r.duration_ms "
-            "FROM test_cases t JOIN (SELECT * FROM test_runs WHERE test_case_id = ANY(?) "
-            "AND run_id = ?) r ON r.test_case_id = t.id "
-            "WHERE t.generation_id = ? ORDER BY t.position, r.side, r.attempt",
-            [case_ids, run_id, generation_id],
+        runs = self._rows(
+            "SELECT test_case_id, run_id, side, attempt, status, output, error, stdout, "
+            "duration_ms FROM test_runs WHERE test_case_id = ANY(?::VARCHAR[])",
+            [list(cases)],
         )
+        rows = []
+        for run in runs:
+            if run.pop("run_id") != run_id:
+                continue
+            case = cases[run.pop("test_case_id")]
+            rows.append({key: case[key] for key in ("position", "input", "origin", "expected",
+                                                     "oracle_status")} | run)  # fmt: skip
+        rows.sort(key=lambda row: (row["position"], row["side"], row["attempt"]))
+        return rows
 
     def current_verdicts(self, statuses: Sequence[str] | None = None) -> list[dict[str, Any]]:
         """The latest verdict of every generation (optionally of some statuses)."""

@@ -1,0 +1,447 @@
+"""Studio latency on a large store: each page's first render, and accept → next pair.
+
+A database is filled with 100,000 synthetic pairs (snippets, generations, 5 test cases
+and 10 test runs each, verdicts, some earlier decisions by other annotators) through
+`Store.bulk_insert` — Arrow tables, one statement per table. The code and instructions
+are HumanEval's, cycled, so that rows have realistic sizes. Then a real
+`streamlit run app.py` serves it and headless Chromium (Debian's package, driven by
+Playwright) measures:
+
+- **first render** of each page: from navigation to the page's title and its main
+  content being shown (the Review page: the first pair's id), in a fresh browser tab;
+- **accept → next pair**: from pressing `a` on the Review page to the next pair's id
+  being shown, and to the script run being over (the whole page updated).
+
+Targets: first render under 1.5 s, accept → next under 300 ms. Each is repeated and the
+median and best are printed; on a shared machine the median carries other processes'
+CPU use. `--queries` also times the store calls the Review page makes, without a browser.
+
+    python benchmarks/ui_latency.py [--pairs 100000] [--db FILE] [--accepts 15] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from semi_core.demo import human_eval_problems
+from semi_core.review import history, test_table
+from semi_core.store import Store, content_id
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+TARGET_FIRST_RENDER_S = 1.5
+TARGET_ACCEPT_NEXT_S = 0.3
+TESTS_PER_PAIR = 5
+ORIGINS = ("llm", "typed", "mutation", "literal", "probe")
+VERDICTS = ("validated",) * 14 + ("mismatch", "mismatch", "generated_error", "too_few_tests")
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+# -- filling a store ------------------------------------------------------------------------
+
+
+def fill(store: Store, pairs: int, *, earlier_decisions: int = 5000) -> dict[str, float]:
+    """Add `pairs` synthetic validated pairs to `store`; returns seconds per table."""
+    problems = human_eval_problems()
+    started = datetime(2025, 1, 1)
+    run_id = "bench-validation"
+    seconds: dict[str, float] = {}
+
+    def timed(table: str, rows: pa.Table) -> None:
+        clock = time.perf_counter()
+        store.bulk_insert(table, rows)
+        seconds[table] = round(time.perf_counter() - clock, 2)
+
+    snippet_ids = [content_id("bench-snippet", str(i)) for i in range(pairs)]
+    pair_ids = [content_id("bench-pair", str(i)) for i in range(pairs)]
+    chosen = [problems[i % len(problems)] for i in range(pairs)]
+    timed(
+        "snippets",
+        pa.table(
+            {
+                "id": snippet_ids,
+                "source": [f"bench/source-{i % 4}" for i in range(pairs)],
+                "path": [f"bench/source-{i % 4}/{p['task_id']}.py" for i, p in enumerate(chosen)],
+                "line": [1] * pairs,
+                "name": [f"{p['entry_point']}_{i}" for i, p in enumerate(chosen)],
+                "kind": ["function"] * pairs,
+                "entry_point": [p["entry_point"] for p in chosen],
+                "code": [p["prompt"] + p["canonical_solution"] for p in chosen],
+            }
+        ),
+    )
+    timed(
+        "generations",
+        pa.table(
+            {
+                "id": pair_ids,
+                "snippet_id": snippet_ids,
+                "backend": ["offline"] * pairs,
+                "prompt_hash": ["bench"] * pairs,
+                "instruction": [
+                    f"Write `{p['entry_point']}` (variant {i}).\n{p['prompt'].strip()[:600]}"
+                    for i, p in enumerate(chosen)
+                ],
+                "code": [p["prompt"] + p["canonical_solution"] for p in chosen],
+                "entry_point": [p["entry_point"] for p in chosen],
+                "status": ["ok"] * pairs,
+                "created_at": [started + timedelta(seconds=i) for i in range(pairs)],
+            }
+        ),
+    )
+    case_ids, case_pairs, positions, inputs, origins = [], [], [], [], []
+    for i, pair_id in enumerate(pair_ids):
+        for position in range(TESTS_PER_PAIR):
+            text = f"{i}, {position}, [{position}, {i % 7}]"
+            case_ids.append(content_id(pair_id, text))
+            case_pairs.append(pair_id)
+            positions.append(position)
+            inputs.append(text)
+            origins.append(ORIGINS[(i + position) % len(ORIGINS)])
+    cases = len(case_ids)
+    timed(
+        "test_cases",
+        pa.table(
+            {
+                "id": case_ids,
+                "generation_id": case_pairs,
+                "position": pa.array(positions, pa.int32()),
+                "input": inputs,
+                "origin": origins,
+                "expected": [str(p * 3) for p in positions],
+                "oracle_status": ["ok"] * cases,
+            }
+        ),
+    )
+    statuses = VERDICTS * (pairs // len(VERDICTS) + 1)
+    run_status = [
+        "wrong" if statuses[n // TESTS_PER_PAIR] == "mismatch" and n % TESTS_PER_PAIR == 0 else "ok"
+        for n in range(cases)
+    ]
+    timed(
+        "test_runs",
+        pa.table(
+            {
+                "id": [content_id(run_id, c, side) for side in ("o", "g") for c in case_ids],
+                "run_id": [run_id] * (2 * cases),
+                "test_case_id": case_ids + case_ids,
+                "side": ["original"] * cases + ["generated"] * cases,
+                "attempt": pa.array([1] * (2 * cases), pa.int32()),
+                "status": ["ok"] * cases + run_status,
+                "output": [str(p * 3) for p in positions] * 2,
+                "duration_ms": [0.05] * (2 * cases),
+            }
+        ),
+    )
+    passed = [TESTS_PER_PAIR - 1 if s == "mismatch" else TESTS_PER_PAIR for s in statuses[:pairs]]
+    timed(
+        "verdicts",
+        pa.table(
+            {
+                "id": [content_id(p, run_id) for p in pair_ids],
+                "generation_id": pair_ids,
+                "run_id": [run_id] * pairs,
+                "passed": pa.array(passed, pa.int32()),
+                "usable": pa.array([TESTS_PER_PAIR] * pairs, pa.int32()),
+                "total": pa.array([TESTS_PER_PAIR] * pairs, pa.int32()),
+                "status": statuses[:pairs],
+                "test_strength": [0.5 + (i % 50) / 100 for i in range(pairs)],
+                "signals": ["{}"] * pairs,
+                "difficulty": [(i * 7919 % 1000) / 1000 for i in range(pairs)],
+            }
+        ),
+    )
+    # Earlier work by other people: decisions spread over the store (and a few undone).
+    decided = [pair_ids[(i * 37) % pairs] for i in range(min(earlier_decisions, pairs))]
+    timed(
+        "review_events",
+        pa.table(
+            {
+                "generation_id": decided,
+                "annotator": [f"annotator-{i % 3}" for i in range(len(decided))],
+                "action": [("accept", "reject", "skip")[i % 3] for i in range(len(decided))],
+            }
+        ),
+    )
+    return seconds
+
+
+def time_queries(store: Store, annotator: str = "bench", repeat: int = 5) -> dict[str, float]:
+    """Median milliseconds of the store calls one Review page run makes, and of the
+    queue with each kind of filter (read once per filter change, then kept)."""
+    timings: dict[str, list[float]] = {}
+
+    def clock(name: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        value = fn(*args, **kwargs)
+        timings.setdefault(name, []).append((time.perf_counter() - started) * 1000)
+        return value
+
+    queue_ids = store.review_queue_ids
+    for _ in range(repeat):
+        ids, _total = clock("review_queue_ids", queue_ids, annotator)
+        pair = clock("pair", store.pair, ids[0])
+        clock("test_table", test_table, store, ids[0], pair["verdict"]["run_id"])
+        clock("history", history, store, ids[0])
+        clock("decisions", store.decisions, ids[0])
+        clock("queue: search", queue_ids, annotator, search="variant 99")
+        clock("queue: status", queue_ids, annotator, statuses=["mismatch"])
+        clock("queue: failure", queue_ids, annotator, failure="wrong")
+        clock("queue: origin+source", queue_ids, annotator, origin="probe",
+              source="bench/source-2")  # fmt: skip
+        clock("review_queue (CLI)", store.review_queue, annotator)
+        clock("counts (Overview)", store.counts)
+    return {name: round(statistics.median(values), 1) for name, values in timings.items()}
+
+
+# -- the browser ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_studio(
+    db: Path, folder: Path, script: Path = ROOT / "app.py"
+) -> tuple[subprocess.Popen, str]:
+    """A real `streamlit run app.py` on `db`; returns the process and its URL."""
+    port = free_port()
+    env = {**os.environ, "SEMI_DB": str(db), "SEMI_LOAD_DEMO": "0"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(script),
+         "--server.port", str(port), "--server.headless", "true",
+         "--browser.gatherUsageStats", "false"],
+        cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return server, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("the studio did not start")
+
+
+# Page → its URL path, its title, and what shows that its main content is there.
+PAGES = {
+    "overview": ("", "Overview", "[data-testid='stMetric']"),
+    "run": ("run", "Run", "[data-testid='stForm']"),
+    "review": ("review", "Review", "text=in your queue"),
+}
+HELLO_APP = 'import streamlit as st\nst.title("Hello")\nst.write("A page with one line.")\n'
+
+# In the page: note when a key goes down, and watch the pair caption change (each frame).
+WATCH_JS = """
+() => {
+  window.__keyAt = null;
+  document.addEventListener('keydown', () => { window.__keyAt = performance.now(); }, true);
+}
+"""
+CAPTION_JS = """
+() => [...document.querySelectorAll("[data-testid='stCaptionContainer']")]
+  .map(e => e.innerText).find(t => t.includes('in your queue')) || ''
+"""
+
+
+def cold_loads(context: Any, url: str, path: str, ready: str, times: int) -> list[float]:
+    """Open the page in a fresh tab: the browser loads Streamlit's scripts, connects, and
+    the server runs the page for a new session."""
+    found = []
+    for _ in range(times):
+        page = context.new_page()
+        started = time.perf_counter()
+        page.goto(f"{url}/{path}", wait_until="commit")
+        page.wait_for_selector("[data-testid='stMain'] h1", timeout=60_000)
+        page.wait_for_selector(ready, timeout=60_000)
+        found.append(time.perf_counter() - started)
+        page.close()
+    return found
+
+
+def measure_browser(url: str, *, renders: int, accepts: int) -> dict[str, Any]:
+    """First render of each page (in a fresh tab, and on switching to it in the studio),
+    then accept → next pair."""
+    from playwright.sync_api import sync_playwright
+
+    results: dict[str, Any] = {"cold_s": {}, "switch_s": {}, "accept_next_s": [],
+                               "accept_idle_s": []}  # fmt: skip
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        # The server's first session pays one-time imports; the browser caches scripts.
+        cold_loads(context, url, "review?annotator=warmup", "text=in your queue", 1)
+        for name, (path, _title, ready) in PAGES.items():
+            joiner = "&" if "?" in path else "?"
+            results["cold_s"][name] = cold_loads(
+                context, url, f"{path}{joiner}annotator=bench", ready, renders
+            )
+        # Switching pages in one tab: the scripts are loaded, the server runs the page.
+        page = context.new_page()
+        page.goto(f"{url}/?annotator=bench")
+        page.wait_for_selector(PAGES["overview"][2], timeout=60_000)
+        for _ in range(renders):
+            for name in ("run", "review", "overview"):
+                _path, title, ready = PAGES[name]
+                page.wait_for_selector(IDLE, timeout=60_000)
+                link = page.locator("[data-testid='stSidebarNav'] a", has_text=title)
+                started = time.perf_counter()
+                link.click()
+                page.wait_for_function(
+                    "t => { const h = document.querySelector(\"[data-testid='stMain'] h1\");"
+                    " return h && h.innerText.trim() === t; }",
+                    arg=title, polling="raf", timeout=60_000,
+                )  # fmt: skip
+                page.wait_for_selector(ready, timeout=60_000)
+                results["switch_s"].setdefault(name, []).append(time.perf_counter() - started)
+        page.close()
+        page = context.new_page()
+        page.goto(f"{url}/review?annotator=bench")
+        page.wait_for_selector("text=in your queue", timeout=60_000)
+        page.evaluate(WATCH_JS)
+        lost = 0
+        for _ in range(accepts):
+            page.wait_for_selector(IDLE, timeout=60_000)
+            page.wait_for_timeout(600)  # a person reads the pair; shortcuts are live by then
+            page.evaluate("document.activeElement && document.activeElement.blur()")
+            before = page.evaluate(CAPTION_JS)
+            page.keyboard.press("a")
+            try:
+                shown_at = page.wait_for_function(
+                    f"() => ({CAPTION_JS})() !== {json.dumps(before)} && performance.now()",
+                    polling="raf", timeout=10_000,
+                ).json_value()  # fmt: skip
+            except Exception:  # the key went unnoticed: press again next round
+                lost += 1
+                continue
+            idle_at = page.wait_for_function(
+                f"() => document.querySelector({json.dumps(IDLE)}) && performance.now()",
+                polling="raf", timeout=60_000,
+            ).json_value()  # fmt: skip
+            key_at = page.evaluate("window.__keyAt")
+            results["accept_next_s"].append((shown_at - key_at) / 1000)
+            results["accept_idle_s"].append((idle_at - key_at) / 1000)
+        results["keys_unnoticed"] = lost
+        browser.close()
+    return results
+
+
+def measure_baseline(folder: Path, renders: int) -> list[float]:
+    """A one-line Streamlit app's cold load on this machine: Streamlit's own floor."""
+    from playwright.sync_api import sync_playwright
+
+    script = folder / "hello.py"
+    script.write_text(HELLO_APP)
+    server, url = start_studio(folder / "unused.duckdb", folder, script)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            cold_loads(context, url, "", "text=A page with one line.", 1)
+            found = cold_loads(context, url, "", "text=A page with one line.", renders)
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return found
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {"median": round(statistics.median(values), 3), "best": round(min(values), 3),
+            "worst": round(max(values), 3)}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pairs", type=int, default=100_000)
+    parser.add_argument("--db", help="reuse (or create) this database file")
+    parser.add_argument("--renders", type=int, default=3, help="first renders per page")
+    parser.add_argument("--accepts", type=int, default=15)
+    parser.add_argument("--queries", action="store_true", help="time store calls only")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    folder = Path(tempfile.mkdtemp(prefix="semi-ui-latency-"))
+    db = Path(args.db) if args.db else folder / "bench.duckdb"
+    report: dict[str, Any] = {"pairs": args.pairs}
+    with Store(db) as store:
+        if store.count_snippets() == 0:
+            clock = time.perf_counter()
+            report["fill_s"] = fill(store, args.pairs)
+            report["fill_total_s"] = round(time.perf_counter() - clock, 1)
+        report["pairs"] = store.counts().entities["generations"]
+        report["store_calls_ms"] = time_queries(store)
+    if not args.queries:
+        server, url = start_studio(db, folder)
+        try:
+            found = measure_browser(url, renders=args.renders, accepts=args.accepts)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        report["baseline_cold_s"] = summary(measure_baseline(folder, args.renders))
+        report["cold_s"] = {k: summary(v) for k, v in found["cold_s"].items()}
+        report["switch_s"] = {k: summary(v) for k, v in found["switch_s"].items()}
+        report["accept_next_s"] = summary(found["accept_next_s"])
+        report["accept_whole_page_s"] = summary(found["accept_idle_s"])
+        report["keys_unnoticed"] = found["keys_unnoticed"]
+        report["targets_met"] = {
+            "first_render_switch": all(
+                v["median"] < TARGET_FIRST_RENDER_S for v in report["switch_s"].values()
+            ),
+            "first_render_cold": all(
+                v["median"] < TARGET_FIRST_RENDER_S for v in report["cold_s"].values()
+            ),
+            "accept_next": report["accept_next_s"]["median"] < TARGET_ACCEPT_NEXT_S,
+        }
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print_report(report)
+    return 0
+
+
+def print_report(report: dict[str, Any]) -> None:
+    print(f"{report['pairs']} pairs")
+    for name, ms in report["store_calls_ms"].items():
+        print(f"  store {name:<24} {ms:8.1f} ms (median)")
+    if "cold_s" not in report:
+        return
+    target = f"(target < {TARGET_FIRST_RENDER_S} s)"
+    for name in PAGES:
+        cold, switch = report["cold_s"][name], report["switch_s"][name]
+        print(f"  first render {name:<9} switching to it: median {switch['median']:.2f} s, "
+              f"best {switch['best']:.2f} s {target}; in a fresh tab: median "
+              f"{cold['median']:.2f} s, best {cold['best']:.2f} s")  # fmt: skip
+    base = report["baseline_cold_s"]
+    print(f"  a one-line Streamlit app in a fresh tab: median {base['median']:.2f} s, "
+          f"best {base['best']:.2f} s (Streamlit's own floor on this machine)")  # fmt: skip
+    a, w = report["accept_next_s"], report["accept_whole_page_s"]
+    print(f"  accept → next pair shown: median {a['median'] * 1000:.0f} ms, best "
+          f"{a['best'] * 1000:.0f} ms, worst {a['worst'] * 1000:.0f} ms "
+          f"(target < {TARGET_ACCEPT_NEXT_S * 1000:.0f} ms)")  # fmt: skip
+    print(f"  accept → whole page updated: median {w['median'] * 1000:.0f} ms, best "
+          f"{w['best'] * 1000:.0f} ms")  # fmt: skip
+    if report["keys_unnoticed"]:
+        print(f"  keys pressed too early and unnoticed: {report['keys_unnoticed']}")
+    print(f"  targets met: {report['targets_met']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
