@@ -1,17 +1,21 @@
 """Duplicates and benchmark overlap, for exports (`semi_core.export`).
 
-**Exact duplicates** — the same code once comments, docstrings and layout are removed:
-the code is parsed and printed back (`ast.unparse`), so reformatting never hides a copy.
-Code that does not parse (an answer in prose, a fragment) is compared as its token
-sequence.
+Code is read by a small lexer (one regular expression, no parsing: fast, and it never
+fails — a prose answer is read the same way): comments and docstrings are dropped, string
+quotes normalised, and layout reduced to logical lines and indentation changes, as
+Python's tokenizer sees them (line breaks inside brackets do not count).
 
-**Near duplicates** — MinHash (`datasketch`) over shingles of 5 tokens of that same
-normalised code, with the names the code binds itself (functions, parameters, assigned
-variables, loop targets) renamed ``v0, v1, …`` in order of first appearance; names it only
-uses (builtins, imports, helpers, attributes) are kept. Renaming variables therefore
+**Exact duplicates** — the same token sequence: code that differs only in comments,
+docstrings, spacing, line breaks inside brackets or quote style is the same code.
+
+**Near duplicates** — MinHash (`datasketch`, 128 permutations) over shingles of 5 tokens,
+with the names the code binds itself (functions, classes, parameters, assignment, loop,
+``as`` and lambda targets) renamed ``v0, v1, …`` in order of first appearance; names it
+only uses (builtins, imports, helpers, attributes) are kept. Renaming variables therefore
 changes nothing, while two one-liners that call different functions stay apart. LSH finds
 candidates; a candidate counts when its estimated Jaccard similarity reaches the threshold
-(0.85 by default, the value BigCode used for The Stack).
+(0.85 by default, the value BigCode used for The Stack). Binding is recognised from the
+tokens, not from a parse: a rare miss only lowers a similarity.
 
 **Contamination** — word n-grams (identifiers and numbers, lowercased; n = 10 by default)
 of benchmark texts; a text that shares any n-gram with a benchmark item is flagged, with
@@ -22,10 +26,10 @@ flags every HumanEval pair and no standard-library pair (n = 8 starts flagging
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import keyword
 import re
+import zlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -38,9 +42,22 @@ DEFAULT_THRESHOLD = 0.85
 DEFAULT_NGRAM = 10
 
 _FENCE = re.compile(r"```[\w+.-]*[ \t]*\n(.*?)```", re.S)
-_FALLBACK_TOKEN = re.compile(r"\w+|[^\w\s]")
-_CODE_TOKEN = re.compile(r"\w+|[^\w\s]|\n")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+")
+_TRIPLE = r'"""[\s\S]*?"""' + "|" + r"'''[\s\S]*?'''"
+_SINGLE = r'"(?:\\.|[^"\\\n])*"' + "|" + r"'(?:\\.|[^'\\\n])*'"
+_LEX = re.compile(
+    rf"(?P<s>[rRbBuUfF]{{0,2}}(?:{_TRIPLE}|{_SINGLE}))"
+    r"|(?P<c>#[^\n]*)"
+    r"|(?P<n>\n[ \t]*)"
+    r"|(?P<w>\w+)"
+    r"|(?P<o>\*\*=|//=|>>=|<<=|->|:=|==|!=|<=|>=|[-+*/%&|^@]=|\*\*|//|<<|>>|[^\w\s])"
+)
+_OPEN, _CLOSE = frozenset("([{"), frozenset(")]}")
+_ASSIGN = frozenset({"=", "+=", "-=", "*=", "/=", "//=", "%=", "**=", ">>=", "<<=", "&=",
+                     "|=", "^=", "@="})  # fmt: skip
+_KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
+NEWLINE, INDENT, DEDENT = "⏎", "→", "←"
+_LAYOUT = frozenset({NEWLINE, INDENT, DEDENT})
 
 
 def code_of(text: str) -> str:
@@ -49,70 +66,186 @@ def code_of(text: str) -> str:
     return "\n".join(blocks) if blocks else (text or "")
 
 
-_SCOPES = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_COMPOUND = frozenset({"if", "elif", "else", "for", "while", "def", "class", "with", "try",
+                       "except", "finally", "async", "match", "case"})  # fmt: skip
 
 
-def _strip_docstrings_and_bind(tree: ast.AST) -> set[str]:
-    """Remove docstrings (in place) and return the names the code binds itself: renaming
-    those does not change what it does. One walk: this runs for every exported record."""
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, _SCOPES):
-            body = node.body
-            if (
-                body
-                and isinstance(body[0], ast.Expr)
-                and isinstance(body[0].value, ast.Constant)
-                and isinstance(body[0].value.value, str)
-            ):
-                node.body = body[1:] or [ast.Pass()]
-            if not isinstance(node, ast.Module):
-                names.add(node.name)
-        elif isinstance(node, ast.Name):
-            if not isinstance(node.ctx, ast.Load):
-                names.add(node.id)
-        elif isinstance(node, ast.arg):
-            names.add(node.arg)
-        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
-            names.add(node.name)
-    return names - set(keyword.kwlist)
+def lex(code: str) -> list[tuple[str, int]]:
+    """(token, bracket depth) for the code's logical tokens: comments and docstrings
+    dropped, each string as ``"`` + its body, layout as NEWLINE / INDENT / DEDENT. A body
+    on its header's line (``if x: y``) reads as an indented block, a semicolon as a new
+    line, and a comma just before a closing bracket is dropped: formatters change these."""
+    out: list[tuple[str, int]] = []
+
+    def newline() -> None:
+        if out and out[-1][0] != NEWLINE:
+            out.append((NEWLINE, 0))
+
+    depth = 0
+    stack = [0]
+    pending = 0  # indentation of the line about to start
+    line_start = True  # at the start of a physical line (outside brackets)
+    statement_start = True  # the next token starts a statement
+    header = False  # this statement starts with a compound keyword
+    colon = False  # its header's ':' was just seen: a body may follow on the same line
+    inline = False  # a body on the header's line is open (closed at the line's end)
+    line_first = 0  # index in `out` of the current line's first token
+    may_doc = True  # a string alone on this line is a docstring
+    after_header = True  # the file's start, or the line after one ending in ':'
+    for match in _LEX.finditer(code):
+        kind, text = match.lastgroup, match.group()
+        if kind == "c":
+            continue
+        if kind == "n":
+            if depth:
+                continue  # a line break inside brackets is layout
+            if not line_start:
+                if may_doc and len(out) == line_first + 1 and out[-1][0].startswith('"'):
+                    out.pop()  # a docstring
+                    after_header = False
+                else:
+                    after_header = bool(out) and out[-1][0] == ":"
+                    newline()
+                if inline:
+                    out.append((DEDENT, 0))
+                line_start = statement_start = True
+                colon = inline = False
+            pending = len(text) - 1
+            continue
+        if line_start:
+            if pending > stack[-1]:
+                stack.append(pending)
+                out.append((INDENT, 0))
+            else:
+                while pending < stack[-1] and len(stack) > 1:
+                    stack.pop()
+                    out.append((DEDENT, 0))
+            line_start = False
+            line_first = len(out)
+            may_doc = after_header
+        if colon:  # `if x: y` reads as `if x:` and an indented `y`
+            out.append((NEWLINE, 0))
+            out.append((INDENT, 0))
+            colon, inline, statement_start = False, True, True
+        if statement_start:
+            header = text in _COMPOUND
+            statement_start = False
+        if kind == "s":
+            body = text.lstrip("rRbBuUfF")
+            quotes = 3 if body[:3] in ('"""', "'''") else 1
+            out.append(('"' + body[quotes:-quotes], depth))
+            continue
+        if text == ";" and depth == 0:
+            newline()
+            statement_start = True
+            continue
+        if text in _OPEN:
+            depth += 1
+        elif text in _CLOSE:
+            depth = max(0, depth - 1)
+            if out and out[-1][0] == ",":
+                out.pop()  # a trailing comma
+        elif text == ":" and depth == 0 and header and not inline:
+            colon = True
+        out.append((text, depth))
+    if not line_start and may_doc and len(out) == line_first + 1 and out[-1][0].startswith('"'):
+        out.pop()  # a docstring on the last line, with no newline after it
+    return out
 
 
-def _tokens(canonical: str, bound: set[str]) -> list[str]:
-    """Tokens of printed-back code (a regex: far faster than `tokenize`, and the layout is
-    already canonical), with bound names renamed in order of first appearance."""
-    tokens: list[str] = []
-    renamed: dict[str, str] = {}
-    previous = ""
-    for text in _CODE_TOKEN.findall(canonical):
-        if text in bound and previous != ".":
-            text = renamed.setdefault(text, f"v{len(renamed)}")
-        tokens.append(text)
-        previous = text
-    return tokens
+def _is_name(token: str) -> bool:
+    return token[:1].isidentifier() and token not in _KEYWORDS
+
+
+def _bound_names(tokens: list[tuple[str, int]]) -> set[str]:
+    """Names the code binds itself, recognised from the tokens: renaming those does not
+    change what the code does."""
+    bound: set[str] = set()
+    n = len(tokens)
+    line_start = 0
+    for i, (text, depth) in enumerate(tokens):
+        if text in _LAYOUT:
+            line_start = i + 1
+        elif text in ("def", "class", "as"):
+            if i + 1 < n and _is_name(tokens[i + 1][0]):
+                bound.add(tokens[i + 1][0])
+        elif text in ("for", "lambda"):
+            # loop targets up to `in`; lambda parameters up to `:`
+            stop = "in" if text == "for" else ":"
+            j = i + 1
+            while j < n and not (tokens[j][0] == stop and tokens[j][1] == depth):
+                name = tokens[j][0]
+                if _is_name(name) and tokens[j - 1][0] != ".":
+                    if text == "for" or tokens[j - 1][0] in ("lambda", ",", "*", "**"):
+                        bound.add(name)
+                j += 1
+        elif text == "(" and i >= 2 and tokens[i - 2][0] == "def":
+            # parameters: names right after `(`, `,`, `*` or `**` at this bracket depth
+            j = i + 1
+            while j < n and tokens[j][1] >= depth:
+                name, level = tokens[j]
+                if level == depth and _is_name(name) and tokens[j - 1][0] in ("(", ",", "*", "**"):
+                    bound.add(name)
+                j += 1
+        elif text == ":=":
+            if _is_name(tokens[i - 1][0]):
+                bound.add(tokens[i - 1][0])
+        elif text in _ASSIGN and depth == 0:
+            # assignment targets: this statement's names before the `=`, at depth 0, not
+            # attributes, subscripts, calls or annotations
+            annotation = False
+            for j in range(line_start, i):
+                name = tokens[j][0]
+                if name == ":":
+                    annotation = True
+                elif name in _ASSIGN or name == ",":
+                    annotation = False
+                elif (
+                    not annotation
+                    and tokens[j][1] == 0
+                    and _is_name(name)
+                    and (j == line_start or tokens[j - 1][0] != ".")
+                    and tokens[j + 1][0] not in (".", "[", "(")
+                ):
+                    bound.add(name)
+    return bound
 
 
 def normalize_code(text: str) -> tuple[str, list[str]]:
     """(exact key, tokens for MinHash) of the code in `text` (see the module docstring)."""
-    code = code_of(text)
-    try:
-        tree = ast.parse(code)
-        bound = _strip_docstrings_and_bind(tree)
-        canonical = ast.unparse(tree)
-        tokens = _tokens(canonical, bound)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        # Not Python we can parse: compare the token sequence, comments left in.
-        canonical = " ".join(_FALLBACK_TOKEN.findall(code))
-        tokens = canonical.split(" ") if canonical else []
-    return hashlib.sha256(canonical.encode()).hexdigest()[:24], tokens
+    tokens = lex(code_of(text) + "\n")  # with or without a final newline: the same code
+    plain = [token for token, _ in tokens]
+    exact = hashlib.sha256("\x00".join(plain).encode()).hexdigest()[:24]
+    bound = _bound_names(tokens)
+    renamed: dict[str, str] = {}
+    out = []
+    previous = ""
+    for token in plain:
+        if token in bound and previous != ".":
+            token = renamed.setdefault(token, f"v{len(renamed)}")
+        out.append(token)
+        previous = token
+    return exact, out
+
+
+def _hash32(data: bytes) -> int:
+    # CRC-32: C speed and the same in every process. It only names a shingle; the
+    # MinHash permutations do the scrambling.
+    return zlib.crc32(data)
+
+
+_TEMPLATES: dict[int, MinHash] = {}
 
 
 def minhash(tokens: list[str], num_perm: int = NUM_PERM) -> MinHash:
     """MinHash of the token shingles (the whole sequence when it is shorter than one)."""
+    template = _TEMPLATES.get(num_perm)
+    if template is None:  # the permutations are drawn once, not for every signature
+        template = _TEMPLATES[num_perm] = MinHash(num_perm=num_perm, hashfunc=_hash32)
     size = min(SHINGLE, len(tokens))
-    shingles = {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
-    signature = MinHash(num_perm=num_perm)
-    signature.update_batch([s.encode() for s in shingles])
+    shingles = {"\x00".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
+    signature = template.copy()
+    signature.update_batch([shingle.encode() for shingle in shingles])
     return signature
 
 
@@ -212,15 +345,18 @@ class ContaminationIndex:
         best: tuple[int, str, str, str, str] | None = None  # (words, field, text, bench, item)
         total = 0
         n = self.n
+        grams = self._grams
         for name, text in fields.items():
-            spans = [(m.start(), m.end(), m.group().lower()) for m in _WORD.finditer(text or "")]
-            words = [w for _, _, w in spans]
+            words = [w.lower() for w in _WORD.findall(text or "")]  # no spans: most are clean
             hits: list[tuple[int, tuple[str, str]]] = []
             for i in range(len(words) - n + 1):
-                found = self._grams.get(tuple(words[i : i + n]))
+                found = grams.get(tuple(words[i : i + n]))
                 if found is not None:
                     hits.append((i, found))
+            if not hits:
+                continue
             total += len(hits)
+            spans = [m.span() for m in _WORD.finditer(text)]
             # Merge overlapping windows into passages; keep the longest one.
             start = end = -1
             owners: Counter[tuple[str, str]] = Counter()
