@@ -190,7 +190,7 @@ def pair_view() -> None:
     pair = store.pair(pair_id)
     if pair is None:  # gone from the store since the queue was read
         st.session_state.pop("review_queue", None)
-        st.rerun(scope="fragment")
+        st.rerun()
     verdict = pair["verdict"]
 
     st.caption(
@@ -258,7 +258,7 @@ def pair_view() -> None:
     if st.button("Rerun validation", key="rerun", icon=":material/refresh:"):
         with st.spinner("Validating in the sandbox…"):
             revalidate(pair_id)
-        st.rerun(scope="fragment")
+        st.rerun()
 
     # -- edit and revalidate -------------------------------------------------------------------
     with st.expander("Edit instruction and code"):
@@ -276,7 +276,7 @@ def pair_view() -> None:
                     st.session_state["changed_tests"] = changed_tests(
                         tests, test_table(store, pair_id)
                     )
-                    st.rerun(scope="fragment")
+                    st.rerun()
     if (changes := st.session_state.pop("changed_tests", None)) is not None:
         st.markdown("**Tests changed by the edit**")
         if changes:

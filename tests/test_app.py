@@ -1,26 +1,118 @@
-"""The studio starts (Streamlit's AppTest) on an empty and on a demo database, and shows
-the store's real counts."""
+"""The studio in Streamlit's AppTest: every page on an empty and on a demo database, and
+every action — start a run, accept, reject, skip, undo, note, edit and revalidate, rerun
+validation, filters, sign in — checked against the store after each.
+
+AppTest runs the app in this process: the store is the one `pages/_shared.py` caches per
+database file, so each test works on its own file and reads the truth through it."""
 
 from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from semi_core.auth import hash_password
 from semi_core.demo import load_demo
+from semi_core.pipeline import PipelineSettings, run_pipeline
 from semi_core.store import Store
 
 from .conftest import ROOT
 
+PAGES = ("pages/overview.py", "pages/run.py", "pages/review.py")
+FAST = dict(inputs_per_pair=5, test_strength=False)
 
-def start_app(monkeypatch, db_path, load_demo_on_start: bool) -> AppTest:
+
+def start_app(monkeypatch, db_path, load_demo_on_start: bool = False) -> AppTest:
     monkeypatch.setenv("SEMI_DB", str(db_path))
     monkeypatch.setenv("SEMI_LOAD_DEMO", "1" if load_demo_on_start else "0")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.delenv("SEMI_MODEL", raising=False)
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     return app.run()
 
 
+def server_store(db_path) -> Store:
+    """The store the app's server process holds (AppTest runs in this process)."""
+    from pages._shared import _open_store
+
+    return _open_store(str(db_path))
+
+
 def metrics(app: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in app.metric}
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def events(db_path) -> list[tuple[str, str, str]]:
+    return [(e["annotator"], e["action"], e["generation_id"])
+            for e in server_store(db_path).review_events()]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def pairs_template(tmp_path_factory):
+    """A database with the demo snippets and five validated pairs, made once."""
+    path = tmp_path_factory.mktemp("template") / "pairs.duckdb"
+    with Store(path) as store:
+        load_demo(store)
+        result = run_pipeline(store, PipelineSettings(limit=5, **FAST))
+        assert result.state == "done"
+    return path
+
+
+@pytest.fixture
+def pairs_db(pairs_template, tmp_path):
+    path = tmp_path / "pairs.duckdb"
+    shutil.copy(pairs_template, path)
+    return path
+
+
+def review(monkeypatch, db_path, annotator: str = "ada") -> AppTest:
+    app = start_app(monkeypatch, db_path)
+    app.switch_page("pages/review.py").run()
+    app.sidebar.text_input(key="annotator").input(annotator).run()
+    assert not app.exception
+    return app
+
+
+def shown_pair(app: AppTest) -> str:
+    """The id of the pair on the Review page, from its caption."""
+    caption = next(c.value for c in app.caption if "in your queue" in c.value)
+    return caption.split("id `")[1].split("`")[0]
+
+
+# -- every page renders -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_an_empty_database_with_a_hint(monkeypatch, db_path, page):
+    app = start_app(monkeypatch, db_path)
+    app.switch_page(page).run()
+    if page == "pages/review.py":
+        assert "annotator name" in texts(app.warning)
+        app.sidebar.text_input(key="annotator").input("ada").run()
+    assert not app.exception
+    hints = texts(app.info)
+    expected = {"pages/overview.py": "semi ingest", "pages/run.py": "Load the demo data",
+                "pages/review.py": "No pairs yet"}[page]  # fmt: skip
+    assert expected in hints
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_with_the_demo_data_and_pairs(monkeypatch, pairs_db, page):
+    app = start_app(monkeypatch, pairs_db)
+    app.switch_page(page).run()
+    app.sidebar.text_input(key="annotator").input("ada").run()
+    assert not app.exception
+    assert app.title[0].value == {"pages/overview.py": "Overview", "pages/run.py": "Run",
+                                  "pages/review.py": "Review"}[page]  # fmt: skip
+    assert f"`{pairs_db}`" in texts(app.sidebar.caption)  # app.py's sidebar is there
 
 
 def test_empty_database_shows_zero_counts_and_a_hint(monkeypatch, db_path):
@@ -33,15 +125,24 @@ def test_empty_database_shows_zero_counts_and_a_hint(monkeypatch, db_path):
 def test_first_start_loads_the_demo_and_shows_the_real_counts(monkeypatch, db_path):
     app = start_app(monkeypatch, db_path, load_demo_on_start=True)
     assert not app.exception
-    # The app's server process holds the database; read the truth the same way it does.
-    from pages._shared import _open_store
-
-    counts = _open_store(str(db_path)).counts()
+    counts = server_store(db_path).counts()
     shown = metrics(app)
     assert int(shown["Snippets"]) == counts.entities["snippets"] > 164
     assert int(shown["Usable"]) == counts.by_status["snippets"]["usable"]
     table = app.dataframe[0].value
     assert len(table) == min(500, counts.entities["snippets"])
+
+
+def test_overview_shows_real_counts_and_recent_runs(monkeypatch, pairs_db):
+    app = start_app(monkeypatch, pairs_db)
+    counts = server_store(pairs_db).counts()
+    shown = metrics(app)
+    assert int(shown["Generations"]) == counts.entities["generations"] == 5
+    assert int(shown["Validated"]) == counts.by_status["verdicts"].get("validated", 0)
+    runs = app.dataframe[1].value
+    stored = server_store(pairs_db).runs()
+    assert list(runs["run"]) == [r["id"] for r in stored] and set(runs["state"]) == {"done"}
+    assert 5 in list(runs["generated"])
 
 
 def test_search_filters_the_snippet_table(monkeypatch, db_path):
@@ -55,11 +156,7 @@ def test_search_filters_the_snippet_table(monkeypatch, db_path):
     assert app.info  # no rejected snippet matches that name
 
 
-@pytest.mark.parametrize("held", [True])
-def test_a_held_database_shows_one_message_not_a_traceback(monkeypatch, db_path, held):
-    import subprocess
-    import sys
-
+def test_a_held_database_shows_one_message_not_a_traceback(monkeypatch, db_path):
     from .test_store import HOLDER
 
     holder = subprocess.Popen(
@@ -67,9 +164,264 @@ def test_a_held_database_shows_one_message_not_a_traceback(monkeypatch, db_path,
     )
     try:
         assert holder.stdout.readline().strip() == "ready"
-        app = start_app(monkeypatch, db_path, load_demo_on_start=False)
-        assert not app.exception
-        assert f"is in use by PID {holder.pid}" in app.error[0].value
+        for page in PAGES:
+            app = start_app(monkeypatch, db_path, load_demo_on_start=False)
+            app.switch_page(page).run()
+            assert not app.exception
+            assert f"is in use by PID {holder.pid}" in app.error[0].value
     finally:
         holder.kill()
         holder.wait()
+
+
+# -- Run ----------------------------------------------------------------------------------------
+
+
+def wait_for_run(db_path, timeout: float = 180) -> None:
+    from pages._shared import _job_runner
+
+    assert _job_runner(str(db_path)).wait(timeout)
+
+
+def start_run(app: AppTest, **choices) -> AppTest:
+    for key, value in choices.items():
+        widget = {"backend": app.selectbox, "endpoint": app.text_input, "model": app.text_input,
+                  "limit": app.number_input, "inputs": app.number_input,
+                  "strength": app.checkbox, "source": app.radio, "path": app.text_input,
+                  "concurrency": app.number_input}[key](key=f"run_{key}")  # fmt: skip
+        widget.set_value(value)
+    return app.button(key="FormSubmitter:run_settings-Start run").click().run()
+
+
+def test_starting_a_run_makes_pairs_and_the_page_shows_them(monkeypatch, db_path):
+    with Store(db_path) as store:
+        load_demo(store)
+    app = start_app(monkeypatch, db_path)
+    app.switch_page("pages/run.py").run()
+    start_run(app, limit=3, inputs=5, strength=False)
+    assert not app.exception and not app.error
+    assert "running" in texts(app.subheader) or "done" in texts(app.subheader)
+    wait_for_run(db_path)
+    counts = server_store(db_path).counts()
+    assert counts.entities["generations"] == 3
+    assert sum(counts.by_status["verdicts"].values()) == 3
+    app.run()
+    assert any(s.value.endswith(": done") for s in app.subheader)
+    cards = [e.label for e in app.expander]
+    assert len([c for c in cards if "tests pass" in c]) == 3  # instruction, code, tally
+    assert any(code.language == "python" for code in app.code)
+    run = server_store(db_path).runs(limit=1)[0]
+    assert run["state"] == "done" and run["params"]["limit"] == 3
+
+
+def test_a_run_with_the_openai_backend_and_no_endpoint_fails_with_a_clear_message(
+    monkeypatch, pairs_db
+):
+    app = start_app(monkeypatch, pairs_db)
+    app.switch_page("pages/run.py").run()
+    start_run(app, backend="openai", limit=2)
+    wait_for_run(pairs_db)
+    app.run()
+    assert not app.exception
+    message = texts(app.error)
+    assert "OPENAI_API_KEY" in message and "Traceback" not in message
+    assert any(s.value.endswith(": failed") for s in app.subheader)
+    assert server_store(pairs_db).runs(limit=1)[0]["state"] == "failed"
+
+
+def test_a_path_to_ingest_must_exist(monkeypatch, pairs_db, tmp_path):
+    app = start_app(monkeypatch, pairs_db)
+    app.switch_page("pages/run.py").run()
+    missing = str(tmp_path / "nowhere")
+    start_run(app, source="A file, folder or dataset to ingest first", path=missing)
+    assert f"No such file or folder on the server: {missing}" in texts(app.error)
+
+
+def test_a_run_can_ingest_a_folder_first(monkeypatch, db_path, tmp_path):
+    folder = tmp_path / "code"
+    folder.mkdir()
+    (folder / "small.py").write_text("def double(x):\n    return 2 * x\n")
+    app = start_app(monkeypatch, db_path)
+    app.switch_page("pages/run.py").run()
+    start_run(app, source="A file, folder or dataset to ingest first", path=str(folder),
+              inputs=5, strength=False)  # fmt: skip
+    wait_for_run(db_path)
+    store = server_store(db_path)
+    assert [s["name"] for s in store.snippets()] == ["double"]
+    assert store.counts().entities["generations"] == 1
+
+
+def test_load_the_demo_data_from_an_empty_run_page(monkeypatch, db_path):
+    app = start_app(monkeypatch, db_path)
+    app.switch_page("pages/run.py").run()
+    app.button(key="load_demo").click().run()
+    assert not app.exception
+    assert server_store(db_path).count_snippets() > 164
+
+
+# -- Review --------------------------------------------------------------------------------------
+
+
+def test_accept_reject_skip_and_undo_are_written_at_once_with_the_annotator(monkeypatch, pairs_db):
+    app = review(monkeypatch, pairs_db)
+    first = shown_pair(app)
+    assert app.query_params["pair"] == [first] or app.query_params["pair"] == first
+
+    app.button(key="accept").click().run()
+    assert events(pairs_db) == [("ada", "accept", first)]
+    second = shown_pair(app)
+    assert second != first and "accept recorded" in texts(app.toast)
+
+    app.text_input(key=f"note_{second}").input("names are unclear").run()
+    app.button(key="reject").click().run()
+    assert events(pairs_db)[-1] == ("ada", "reject", second)
+    assert server_store(pairs_db).review_events()[-1]["note"] == "names are unclear"
+    third = shown_pair(app)
+
+    app.button(key="skip").click().run()
+    assert events(pairs_db)[-1] == ("ada", "skip", third)
+    assert shown_pair(app) not in (first, second, third)
+
+    app.button(key="undo").click().run()  # undoes the skip: back to that pair
+    assert events(pairs_db)[-1][:2] == ("ada", "undo")
+    assert shown_pair(app) == third
+    assert server_store(pairs_db).decisions(second) == {"ada": "reject"}
+    assert "Undid skip" in texts(app.toast)
+
+
+def test_the_place_is_kept_by_pair_id_across_a_new_session(monkeypatch, pairs_db):
+    app = review(monkeypatch, pairs_db)
+    app.button(key="skip").click().run()  # the first pair goes to the end of the queue
+    place = shown_pair(app)
+    # A reload: a new session with the URL's query parameters (annotator and pair).
+    again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    again.query_params.update({"annotator": "ada", "pair": place})
+    again.run()
+    again.switch_page("pages/review.py").run()
+    assert not again.exception
+    assert again.sidebar.text_input(key="annotator").value == "ada"
+    assert shown_pair(again) == place
+
+
+def test_two_annotators_decide_the_same_pair_and_the_history_shows_both(monkeypatch, pairs_db):
+    ada = review(monkeypatch, pairs_db, "ada")
+    pair = shown_pair(ada)
+    ada.button(key="accept").click().run()
+    bob = review(monkeypatch, pairs_db, "bob")
+    assert shown_pair(bob) == pair  # ada's decision does not take it from bob's queue
+    bob.button(key="reject").click().run()
+    assert server_store(pairs_db).decisions(pair) == {"ada": "accept", "bob": "reject"}
+    cy = review(monkeypatch, pairs_db, "cy")  # a third reviewer sees both decisions
+    assert shown_pair(cy) == pair
+    history = cy.dataframe[-1].value
+    assert list(zip(history["annotator"], history["action"], strict=True)) == [
+        ("ada", "accept"), ("bob", "reject")]  # fmt: skip
+    assert "ada: accept · bob: reject" in texts(cy.caption)
+
+
+def test_edit_and_revalidate_records_the_edit_and_shows_changed_tests(monkeypatch, pairs_db):
+    app = review(monkeypatch, pairs_db)
+    pair_id = shown_pair(app)
+    store = server_store(pairs_db)
+    before = store.generation(pair_id)
+    broken = before["code"] + "\n\n" + "\n".join(
+        ["_original = " + before["entry_point"], f"def {before['entry_point']}(*args):",
+         "    return 'changed'"])  # fmt: skip
+    form_areas = [a for a in app.text_area if a.label in ("Instruction", "Code")]
+    form_areas[0].input("Say what the code does.")
+    form_areas[1].input(broken)
+    app.button(key=f"FormSubmitter:edit_{pair_id}-Save and revalidate").click().run()
+    assert not app.exception
+    after = store.generation(pair_id)
+    assert (after["instruction"], after["code"]) == ("Say what the code does.", broken)
+    edit = store.review_events(pair_id)[-1]
+    assert edit["action"] == "edit" and edit["payload"]["before"]["code"] == before["code"]
+    assert len(store.verdict_history(pair_id)) == 2
+    assert store.latest_verdict(pair_id)["status"] != "validated"
+    assert "Tests changed by the edit" in texts(app.markdown)
+    changes = app.dataframe[1].value  # the tests table, then the changed tests
+    assert set(changes["after"]) - {"ok"}
+
+
+def test_an_edit_that_does_not_parse_is_refused_with_the_reason(monkeypatch, pairs_db):
+    app = review(monkeypatch, pairs_db)
+    pair_id = shown_pair(app)
+    code = next(a for a in app.text_area if a.label == "Code")
+    code.input("def broken(:\n")
+    app.button(key=f"FormSubmitter:edit_{pair_id}-Save and revalidate").click().run()
+    assert "does not parse" in texts(app.error)
+    assert server_store(pairs_db).review_events(pair_id) == []
+
+
+def test_rerun_validation_adds_a_validation_run_to_the_history(monkeypatch, pairs_db):
+    app = review(monkeypatch, pairs_db)
+    pair_id = shown_pair(app)
+    app.button(key="rerun").click().run()
+    assert not app.exception
+    assert len(server_store(pairs_db).verdict_history(pair_id)) == 2
+
+
+def test_filters_reach_the_queue(monkeypatch, pairs_db):
+    app = review(monkeypatch, pairs_db)
+    store = server_store(pairs_db)
+    queue = store.review_queue("ada")
+    name = queue[2]["name"]
+    app.text_input(key="f_search").input(name).run()
+    assert shown_pair(app) == queue[2]["id"]
+    assert "1 of 1 in your queue" in texts(app.caption)
+    app.text_input(key="f_search").input("it's a 'quoted' %_ search").run()  # bound, not spliced
+    assert not app.exception and "Nothing to review" in texts(app.info)
+    app.text_input(key="f_search").input("").run()
+    source = queue[0]["source"]
+    app.selectbox(key="f_source").select(source).run()
+    assert "in your queue" in texts(app.caption)
+    app.multiselect(key="f_status").select("refused").run()
+    assert "Nothing to review" in texts(app.info)
+
+
+def test_llm_text_is_shown_as_text_never_as_markup(monkeypatch, pairs_db):
+    app = review(monkeypatch, pairs_db)
+    pair_id = shown_pair(app)
+    store = server_store(pairs_db)
+    hostile = "<script>alert(1)</script> **bold** [link](http://x) :red[x]"
+    store.update_generation(pair_id, hostile, store.generation(pair_id)["code"])
+    app.run()
+    assert hostile in [c.value for c in app.code]  # a code block: shown verbatim
+    assert all("<script>" not in m.value for m in app.markdown)
+
+
+# -- sign in --------------------------------------------------------------------------------------
+
+
+def test_with_accounts_a_reviewer_signs_in_and_decisions_carry_the_account(monkeypatch, pairs_db):
+    monkeypatch.setenv("SEMI_DB", str(pairs_db))
+    monkeypatch.setenv("SEMI_LOAD_DEMO", "0")
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.secrets["annotators"] = {"ada": hash_password("correct horse")}
+    app.run()
+    app.switch_page("pages/review.py").run()
+    assert "sign in" in texts(app.warning)
+    name, password = app.sidebar.text_input
+    name.input("ada")
+    password.input("wrong")
+    app.sidebar.button[0].click().run()
+    assert "wrong password" in texts(app.sidebar.error)
+    name, password = app.sidebar.text_input
+    name.input("ada")
+    password.input("correct horse")
+    app.sidebar.button[0].click().run()
+    assert not app.exception
+    assert "Signed in as **ada**" in texts(app.sidebar.caption)
+    pair = shown_pair(app)
+    app.button(key="accept").click().run()
+    assert events(pairs_db) == [("ada", "accept", pair)]
+
+
+def test_the_run_page_refuses_to_start_without_snippets(monkeypatch, db_path):
+    app = start_app(monkeypatch, db_path)
+    app.switch_page("pages/run.py").run()
+    start_run(app)
+    assert "no snippets to work on" in texts(app.error)
+    from pages._shared import _job_runner
+
+    assert _job_runner(str(db_path)).status().run_id is None
