@@ -1,6 +1,8 @@
-"""The studio in a real browser: a real `streamlit run` server and headless Chromium
-(Debian's package) driven by Playwright. Every page is visited and screenshotted; a
-review decision made with the keyboard shortcut lands in DuckDB."""
+"""The studio in a real browser: a real `streamlit run app.py` server on a demo database
+and headless Chromium (Debian's package) driven by Playwright. Every page is visited and
+screenshotted (under screenshots/, git-ignored); pairs are reviewed with the keyboard, the
+page is reloaded and must resume at the same pair; two reviewers at once lose nothing.
+DuckDB is read once the server has let the file go: every decision must be there."""
 
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+PAGES = {"overview": "", "run": "run", "review": "review", "export": "export"}
 
 
 def free_port() -> int:
@@ -33,34 +37,60 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def studio(tmp_path_factory):
-    """A studio server on a database holding demo snippets and a few validated pairs."""
-    folder = tmp_path_factory.mktemp("studio")
-    db = folder / "studio.duckdb"
+def demo_database(tmp_path_factory) -> Path:
+    """Demo snippets and eight validated pairs, made once with the real `semi` command."""
+    db = tmp_path_factory.mktemp("template") / "demo.duckdb"
     assert run_semi("demo", db=db).returncode == 0
-    prepared = run_semi("run", "--limit", "6", "--no-test-strength", db=db)
+    prepared = run_semi("run", "--limit", "8", "--no-test-strength", "--inputs-per-pair", "5",
+                        db=db)  # fmt: skip
     assert prepared.returncode == 0, prepared.stderr
-    port = free_port()
-    env = {**os.environ, "SEMI_DB": str(db), "SEMI_LOAD_DEMO": "0"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-         "--server.port", str(port), "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
-        cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        server.kill()
-        pytest.fail("the studio did not start: " + server.stdout.read().decode()[-2000:])
-    yield {"url": f"http://127.0.0.1:{port}", "db": db, "server": server}
-    server.terminate()
-    server.wait(timeout=20)
+    return db
+
+
+class Studio:
+    """A studio server on its own copy of the demo database."""
+
+    def __init__(self, db: Path, folder: Path):
+        self.db = db
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "SEMI_DB": str(db), "SEMI_LOAD_DEMO": "0"}
+        self.server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+             "--server.port", str(self.port), "--server.headless", "true",
+             "--browser.gatherUsageStats", "false"],
+            cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.2)
+        self.server.kill()
+        pytest.fail("the studio did not start: " + self.server.stdout.read().decode()[-2000:])
+
+    def stop(self) -> None:
+        """Stop the server: it owns the database file until then."""
+        if self.server.poll() is None:
+            self.server.terminate()
+            self.server.wait(timeout=30)
+
+    def events(self) -> list[tuple[str, str, str]]:
+        self.stop()
+        with Store(self.db) as store:
+            return [(e["annotator"], e["action"], e["generation_id"])
+                    for e in store.review_events()]  # fmt: skip
+
+
+@pytest.fixture
+def studio(demo_database, tmp_path):
+    db = tmp_path / "studio.duckdb"
+    shutil.copy(demo_database, db)
+    running = Studio(db, tmp_path)
+    yield running
+    running.stop()
 
 
 @pytest.fixture(scope="module")
@@ -73,67 +103,152 @@ def browser():
         chromium.close()
 
 
-def open_page(browser, url: str):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(url)
-    page.wait_for_selector("[data-testid='stApp']", timeout=60_000)
-    wait_idle(page)
-    return page
+class Tab:
+    """One browser tab on the studio, counting the messages it sends to the server."""
+
+    def __init__(self, context, url: str):
+        self.page = context.new_page()
+        self.sent = 0
+        self.page.on("websocket", self._watch)
+        self.page.goto(url)
+        self.idle()
+
+    def _watch(self, socket_) -> None:
+        socket_.on("framesent", self._count)
+
+    def _count(self, _frame) -> None:
+        self.sent += 1
+
+    def idle(self) -> None:
+        """The page has a title and Streamlit has finished running the script."""
+        self.page.wait_for_selector("[data-testid='stMain'] h1", timeout=60_000)
+        self.page.wait_for_selector(IDLE, timeout=60_000)
+
+    def no_exception(self) -> None:
+        exceptions = self.page.locator("[data-testid='stException']")
+        assert exceptions.count() == 0, exceptions.first.inner_text()
+
+    def caption(self) -> str:
+        caption = self.page.locator("[data-testid='stCaptionContainer']", has_text="in your queue")
+        caption.wait_for(timeout=60_000)
+        return caption.inner_text()
+
+    def pair(self) -> str:
+        return self.caption().split("id ")[1].split(" ")[0]
+
+    def sign_in_as(self, name: str) -> None:
+        box = self.page.get_by_label("Annotator", exact=True)
+        box.fill(name)
+        box.press("Enter")
+        self.caption()
+        self.idle()
+
+    def press(self, key: str) -> str:
+        """Press a shortcut with the focus on the page and wait for the next pair; returns
+        the pair that was shown when the key was pressed. Streamlit binds shortcuts a
+        moment after drawing a page: a key that sent nothing to the server is pressed
+        again (a key that was sent is never repeated, so nothing is decided twice)."""
+        self.idle()
+        shown = self.pair()
+        self.page.evaluate("document.activeElement && document.activeElement.blur()")
+        for _ in range(5):
+            before = self.sent
+            self.page.keyboard.press(key)
+            deadline = time.monotonic() + 3
+            while self.sent == before and time.monotonic() < deadline:
+                self.page.wait_for_timeout(50)
+            if self.sent > before:
+                break
+        else:
+            pytest.fail(f"the key {key!r} never reached the server")
+        return shown
+
+    def wait_for_pair_after(self, shown: str) -> str:
+        self.page.wait_for_function(
+            "old => { const c = [...document.querySelectorAll("
+            "\"[data-testid='stCaptionContainer']\")].find(e => e.innerText.includes("
+            "'in your queue'));"
+            " return c && !c.innerText.includes('id ' + old + ' '); }",
+            arg=shown, timeout=60_000,
+        )  # fmt: skip
+        self.idle()
+        return self.pair()
+
+    def screenshot(self, name: str) -> Path:
+        SCREENSHOTS.mkdir(exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        assert path.stat().st_size > 10_000
+        return path
 
 
-def wait_idle(page) -> None:
-    """Wait until Streamlit has rendered a page title and finished running the script
-    (its running indicator stays away for a moment)."""
-    page.wait_for_selector("[data-testid='stMain'] h1", timeout=60_000)
-    quiet = 0
-    deadline = time.monotonic() + 60
-    while quiet < 3 and time.monotonic() < deadline:
-        running = page.locator("[data-testid='stStatusWidget']").count() > 0
-        quiet = 0 if running else quiet + 1
-        page.wait_for_timeout(300)
+def test_every_page_renders_in_the_browser_and_is_screenshotted(studio, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    for name, path in PAGES.items():
+        # A deep link first, on a fresh server: the page must still come with app.py's
+        # sidebar and layout (Streamlit's pages/ folder handling, see pages/_shared.py).
+        tab = Tab(context, f"{studio.url}/{path}?annotator=ada")
+        tab.no_exception()
+        assert tab.page.get_by_text("Database:").count() == 1  # app.py's sidebar
+        assert tab.page.locator("[data-testid='stMain'] h1").inner_text() == name.title()
+        if name == "review":
+            tab.caption()
+            tab.idle()
+        tab.screenshot(name)
+        tab.page.close()
+    context.close()
 
 
-def assert_no_exception(page) -> None:
-    assert page.locator("[data-testid='stException']").count() == 0, page.content()[:3000]
+def test_keyboard_review_is_in_duckdb_and_resumes_after_a_reload(studio, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    tab = Tab(context, f"{studio.url}/review")
+    tab.sign_in_as("ada")
+    expected = []
+    for key, action in [("a", "accept"), ("x", "reject"), ("s", "skip"), ("a", "accept")]:
+        shown = tab.press(key)
+        expected.append(("ada", action, shown))
+        after = tab.wait_for_pair_after(shown)
+        tab.no_exception()
+    tab.screenshot("review_after_keys")
+    assert f"pair={after}" in tab.page.url and "annotator=ada" in tab.page.url
+
+    tab.page.reload()  # a new session: the name and the place come back from the URL
+    tab.idle()
+    assert tab.pair() == after
+    assert tab.page.get_by_label("Annotator", exact=True).input_value() == "ada"
+    shown = tab.press("x")  # and reviewing goes on from there
+    expected.append(("ada", "reject", shown))
+    assert shown == after
+    tab.wait_for_pair_after(shown)
+    context.close()
+
+    assert studio.events() == expected
+    with Store(studio.db) as store:
+        queue = [row["id"] for row in store.review_queue("ada")]
+    assert expected[2][2] == queue[-1]  # the skipped pair waits at the end of the queue
+    assert not {e[2] for e in expected if e[1] != "skip"} & set(queue)
 
 
-def screenshot(page, name: str) -> Path:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 10_000
-    return path
-
-
-@pytest.mark.parametrize("name", ["overview", "run", "review"])
-def test_every_page_renders_without_an_exception(studio, browser, name):
-    page = open_page(browser, f"{studio['url']}/{'' if name == 'overview' else name}")
-    assert_no_exception(page)
-    screenshot(page, name)
-    if name == "overview":
-        assert page.get_by_text("Snippets", exact=True).count() >= 1
-    page.close()
-
-
-def test_a_decision_by_keyboard_shortcut_is_written_to_duckdb(studio, browser):
-    page = open_page(browser, f"{studio['url']}/review")
-    page.get_by_label("Annotator", exact=True).fill("ada")
-    page.get_by_label("Annotator", exact=True).press("Enter")
-    wait_idle(page)
-    assert_no_exception(page)
-    page.get_by_role("heading", name="Instruction").wait_for(timeout=30_000)
-    pair_caption = page.get_by_text("in your queue").inner_text()
-    page.evaluate("document.activeElement && document.activeElement.blur()")  # keys to the page
-    page.keyboard.press("a")
-    page.get_by_text("accept recorded for").wait_for(timeout=30_000)  # the toast
-    wait_idle(page)
-    assert_no_exception(page)
-    screenshot(page, "review_after_accept")
-    page.close()
-
-    studio["server"].terminate()  # the server owns the file; read it once it has let go
-    studio["server"].wait(timeout=20)
-    with Store(studio["db"]) as store:
-        events = store.review_events()
-    assert [(e["annotator"], e["action"]) for e in events] == [("ada", "accept")]
-    assert events[0]["generation_id"] in pair_caption
+def test_two_reviewers_at_once_lose_nothing(studio, browser):
+    tabs = {}
+    for name in ("ada", "bob"):
+        context = browser.new_context(viewport={"width": 1200, "height": 900})
+        tabs[name] = Tab(context, f"{studio.url}/review?annotator={name}")
+        tabs[name].caption()
+    expected = []
+    for _ in range(4):
+        pressed = {}
+        for name, key in (("ada", "a"), ("bob", "x")):  # both in flight at the same time
+            pressed[name] = tabs[name].press(key)
+        for name, shown in pressed.items():
+            tabs[name].wait_for_pair_after(shown)
+            expected.append((name, {"ada": "accept", "bob": "reject"}[name], shown))
+    for tab in tabs.values():
+        tab.no_exception()
+    tabs["bob"].screenshot("review_two_reviewers")
+    found = studio.events()
+    assert sorted(found) == sorted(expected)
+    assert len(found) == 8
+    # The same pairs, each decided by both: one person's decision never hides a pair
+    # from another's queue.
+    assert {e[2] for e in found if e[0] == "ada"} == {e[2] for e in found if e[0] == "bob"}
