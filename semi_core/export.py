@@ -575,6 +575,10 @@ class Flag:
                 "from_benchmark_itself": self.from_benchmark_itself}  # fmt: skip
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 @dataclass
 class ExportReport:
     """What an export selected, wrote and left out, and why."""
@@ -595,6 +599,7 @@ class ExportReport:
     problems: list[str] = field(default_factory=list)  # unreadable rows of other files
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    wrote: bool = False  # the files were written (False: a plan, the summary before writing)
 
     @property
     def written(self) -> int:
@@ -622,25 +627,23 @@ class ExportReport:
     def summary(self) -> list[str]:
         """The report in a few sentences, for people."""
         lines = [
-            f"{self.selected} pairs selected ({STATUS_LABELS[self.options['status']]}); "
-            f"{self.written} records "
-            + ("written" if self.files else "to write")
-            + f": {self.pairs} pairs"
+            f"{_count(self.selected, 'pair')} selected "
+            f"({STATUS_LABELS[self.options['status']]}); {_count(self.written, 'record')} "
+            + ("written" if self.wrote else "to write")
+            + f": {_count(self.pairs, 'pair')}"
             + (f" + {self.mixed} mixed in" if self.options.get("mix_path") else "")
-            + f", {self.test_cases} test cases."
+            + f", {_count(self.test_cases, 'test case')}."
         ]
         for reason, kinds in self.dropped().items():
-            parts = [f"{n} {kind}s" if kind == "pair" else f"{n} mixed-in records"
+            parts = [_count(n, "pair" if kind == "pair" else "mixed-in record")
                      for kind, n in kinds.items() if n]  # fmt: skip
             lines.append(f"Dropped as {reason.replace('_', ' ')}: {', '.join(parts)}.")
         if self.benchmarks:
             checked = ", ".join(f"{name} ({n} items)" for name, n in self.benchmarks.items())
             kept = " (kept: contaminated records are included)" if self.options.get(
                 "include_contaminated") else ""  # fmt: skip
-            lines.append(
-                f"Decontamination against {checked}: {len(self.contaminated)} records "
-                f"flagged{kept}."
-            )
+            flagged = _count(len(self.contaminated), "record")
+            lines.append(f"Decontamination against {checked}: {flagged} flagged{kept}.")
         lines.extend(self.notes)
         if self.problems:
             lines.append(f"{len(self.problems)} rows of other files could not be read.")
@@ -666,6 +669,7 @@ class ExportReport:
             "problems": self.problems,
             "notes": self.notes,
             "summary": self.summary(),
+            "wrote": self.wrote,
             "seconds": round(self.seconds, 3),
         }
 
@@ -868,7 +872,15 @@ def _mix(
 
     sizes = {key: len(members) for key, members in groups.items()}
     if len(chosen) < target:
-        # The file ran short: hold back pairs (largest group first) until the ratio holds.
+        # The file ran short: keep as many pairs as its records allow at this ratio, fewer
+        # from each group in proportion, then trim until every group's mix fits.
+        total = sum(sizes.values())
+        keep = min(total, math.floor(len(chosen) * (1.0 - ratio) / ratio + 1e-9))
+        shares = {key: n * keep / total for key, n in sizes.items()}
+        sizes = {key: math.floor(share) for key, share in shares.items()}
+        by_remainder = sorted(shares, key=lambda key: (sizes[key] - shares[key], str(key)))
+        for key in by_remainder[: keep - sum(sizes.values())]:
+            sizes[key] += 1
         while sum(_mix_count(n, ratio) for n in sizes.values()) > len(chosen):
             largest = max(sizes, key=lambda key: (sizes[key], str(key)))
             sizes[largest] -= 1
@@ -1046,6 +1058,7 @@ def write_plan(
         report.files.append({"path": str(path), "bucket": key, "records": len(records),
                              "bytes": path.stat().st_size})  # fmt: skip
     report.seconds += time.perf_counter() - started
+    report.wrote = True
     return report
 
 

@@ -958,8 +958,9 @@ class Store:
         if sources:
             where.append("s.source IN (SELECT unnest(?::VARCHAR[]))")
             params.append(list(sources))
-        rows = self._rows(
-            f"""{_EFFECTIVE_DECISIONS}, current AS (
+        # Through Arrow: nested lists of structs convert to Python far faster than with
+        # fetchall (100,000 pairs with 5 test cases each: about half the time).
+        sql = f"""{_EFFECTIVE_DECISIONS}, current AS (
                 SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY generation_id
                 ORDER BY created_at DESC, id) AS n FROM verdicts) WHERE n = 1),
             decided AS (SELECT generation_id, annotator, arg_max(action, id) AS decision,
@@ -979,9 +980,8 @@ class Store:
             LEFT JOIN current v ON v.generation_id = g.id
             LEFT JOIN d ON d.generation_id = g.id
             LEFT JOIN t ON t.generation_id = g.id
-            WHERE {" AND ".join(where)} ORDER BY g.id""",
-            params,
-        )
+            WHERE {" AND ".join(where)} ORDER BY g.id"""
+        rows = self.cursor().sql(sql, params=params).to_arrow_table().to_pylist()
         for row in rows:
             row["signals"] = json.loads(row["signals"]) if row["signals"] else {}
         return rows

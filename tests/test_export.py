@@ -423,6 +423,13 @@ def test_difficulty_buckets_as_separate_files(store, tmp_path):
         assert len(records) == written["records"] == 3
         assert {r["difficulty"]["bucket"] for r in records} == {written["bucket"]}
     assert not out.exists()
+    # Mixed in per bucket file, at the same ratio in each.
+    mix = write_jsonl(tmp_path / "si.jsonl", mix_rows(12))
+    report = export(store, out, ExportOptions(buckets_as_files=True, mix_path=str(mix),
+                                              mix_ratio=0.5, **ALL_CLEAN))  # fmt: skip
+    for written in report.files:
+        origins = [r["origin"] for r in read_records(Path(written["path"]))]
+        assert origins.count("mix:si.jsonl") == origins.count("semi-instruct") == 3
 
 
 # --- mixing ---------------------------------------------------------------------------------

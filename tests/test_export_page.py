@@ -81,8 +81,8 @@ def test_preview_shows_the_summary_and_flagged_pairs_with_their_text(monkeypatch
     assert shown["Flagged"] == 1 and shown["Dropped"] == 2  # the planted copy, one duplicate
     assert shown["Records"] == shown["Pairs"] == 5
     texts = " ".join(t.value for t in app.text)
-    assert "Dropped as contaminated: 1 pairs." in texts
-    assert "Dropped as near duplicate: 1 pairs." in texts
+    assert "Dropped as contaminated: 1 pair." in texts
+    assert "Dropped as near duplicate: 1 pair." in texts
     # The flagged pair, with the overlapping text as code (never HTML).
     [expander] = [e for e in app.expander if ids["planted"] in e.label]
     assert "HumanEval/0" in expander.label
