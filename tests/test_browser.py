@@ -175,9 +175,24 @@ class Tab:
         return self.pair()
 
     def screenshot(self, name: str) -> Path:
+        """The whole page: Streamlit scrolls inside its main area, so the window is made
+        as tall as the content for the picture."""
         SCREENSHOTS.mkdir(exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        size = self.page.viewport_size
+        height, previous = 0, -1
+        while height != previous:  # the lower part of a page may still be drawing
+            self.page.wait_for_timeout(400)
+            previous, height = (
+                height,
+                self.page.evaluate(
+                    "() => document.querySelector(\"[data-testid='stMain']\").scrollHeight"
+                ),
+            )
+        self.page.set_viewport_size({"width": size["width"], "height": min(height, 8000)})
+        self.page.wait_for_timeout(1500)  # redrawn for the new size (tables use a canvas)
+        self.page.screenshot(path=str(path))
+        self.page.set_viewport_size(size)
         assert path.stat().st_size > 10_000
         return path
 
