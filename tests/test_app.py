@@ -229,6 +229,18 @@ def test_a_run_with_the_openai_backend_and_no_endpoint_fails_with_a_clear_messag
     assert server_store(pairs_db).runs(limit=1)[0]["state"] == "failed"
 
 
+def test_a_running_run_can_be_cancelled_from_the_page(monkeypatch, pairs_db):
+    app = start_app(monkeypatch, pairs_db)
+    app.switch_page("pages/run.py").run()
+    start_run(app, limit=0, strength=True)  # every snippet, with mutants: long enough
+    assert any(s.value.endswith(": running") for s in app.subheader)
+    app.button(key="cancel_run").click().run()
+    wait_for_run(pairs_db)
+    app.run()
+    assert any(s.value.endswith(": cancelled") for s in app.subheader)
+    assert server_store(pairs_db).runs(limit=1)[0]["state"] == "cancelled"
+
+
 def test_a_path_to_ingest_must_exist(monkeypatch, pairs_db, tmp_path):
     app = start_app(monkeypatch, pairs_db)
     app.switch_page("pages/run.py").run()
@@ -301,6 +313,21 @@ def test_the_place_is_kept_by_pair_id_across_a_new_session(monkeypatch, pairs_db
     assert not again.exception
     assert again.sidebar.text_input(key="annotator").value == "ada"
     assert shown_pair(again) == place
+
+
+def test_a_pair_in_the_url_that_left_the_queue_gives_way_to_the_first(monkeypatch, pairs_db):
+    store = server_store(pairs_db)
+    first, second = [row["id"] for row in store.review_queue("ada")][:2]
+    from semi_core.review import decide
+
+    decide(store, first, "ada", "accept")  # decided in another tab
+    monkeypatch.setenv("SEMI_DB", str(pairs_db))
+    monkeypatch.setenv("SEMI_LOAD_DEMO", "0")
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.query_params.update({"annotator": "ada", "pair": first})
+    app.run()
+    app.switch_page("pages/review.py").run()
+    assert shown_pair(app) == second
 
 
 def test_two_annotators_decide_the_same_pair_and_the_history_shows_both(monkeypatch, pairs_db):
