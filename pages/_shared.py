@@ -51,7 +51,7 @@ def get_store() -> Store:
     try:
         return _open_store(default_db_path())
     except StoreError as error:
-        st.error(str(error))
+        st.error(escape_markdown(error))
         st.stop()
         raise  # unreachable: st.stop() ends the script run
 

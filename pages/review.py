@@ -167,7 +167,7 @@ def pair_view() -> None:
     if flash := st.session_state.pop("review_flash", None):
         st.toast(flash)
     if problem := st.session_state.pop("review_error", None):
-        st.error(problem)
+        st.error(escape_markdown(problem))
     queue = load_queue()
     ids = queue["ids"]
     if not ids:
@@ -269,7 +269,7 @@ def pair_view() -> None:
                 try:
                     edit_pair(store, pair_id, annotator, new_instruction, new_code)
                 except ReviewError as error:
-                    st.error(str(error))
+                    st.error(escape_markdown(error))
                 else:
                     with st.spinner("Revalidating…"):
                         revalidate(pair_id)

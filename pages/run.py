@@ -102,7 +102,7 @@ if start:
     elif source == STORED and snippets == 0:
         problem = "There are no snippets to work on: load the demo data or ingest a path."
     if problem:
-        st.error(problem)
+        st.error(escape_markdown(problem))
     else:
         settings = PipelineSettings(
             backend=backend,
@@ -141,7 +141,7 @@ def pair_card(pair: dict, expanded: bool) -> None:
     name = escape_markdown(pair.get("snippet") or pair["generation_id"])
     with st.expander(f"{name} — {escape_markdown(tally)}", expanded=expanded):
         if pair.get("error"):
-            st.error(pair["error"])
+            st.error(escape_markdown(pair["error"]))  # the backend's words, as text
         if pair.get("instruction"):
             st.code(pair["instruction"], language=None, wrap_lines=True)
         if pair.get("code"):
@@ -163,7 +163,7 @@ def live_progress() -> None:
     if status.running:
         st.button("Cancel run", key="cancel_run", on_click=jobs.cancel, icon=":material/stop:")
     if status.error:
-        st.error(status.error)
+        st.error(escape_markdown(status.error))
         st.caption(
             "For the openai backend, give the endpoint (and set OPENAI_API_KEY on the server "
             "unless the endpoint is local), or choose the offline backend."
