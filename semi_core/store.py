@@ -258,6 +258,20 @@ def m009_index_test_runs_by_case(db: duckdb.DuckDBPyConnection) -> None:
     db.execute("CREATE INDEX test_runs_case ON test_runs(test_case_id)")
 
 
+@migration
+def m010_create_settings(db: duckdb.DuckDBPyConnection) -> None:
+    # Studio settings (prompt template version, endpoint, limits) kept with the data.
+    db.execute(
+        """
+        CREATE TABLE settings (
+            key VARCHAR PRIMARY KEY,
+            value JSON,
+            updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )
+        """
+    )
+
+
 def _ensure_migration_table(db: duckdb.DuckDBPyConnection) -> None:
     db.execute(
         "CREATE TABLE IF NOT EXISTS _migrations ("
@@ -925,8 +939,10 @@ class Store:
     def decision_counts(self) -> dict[str, int]:
         """Pairs by their overall decision: the latest effective accept or reject."""
         rows = self.cursor().execute(
+            # A final decision (payload {"final": true}, settling a disagreement) wins.
             f"{_EFFECTIVE_DECISIONS} SELECT decision, count(*) FROM (SELECT generation_id, "
-            "arg_max(action, id) AS decision FROM effective WHERE action <> 'skip' "
+            "coalesce(arg_max(action, id) FILTER (WHERE (payload->>'final')::BOOLEAN), "
+            "arg_max(action, id)) AS decision FROM effective WHERE action <> 'skip' "
             "GROUP BY generation_id) GROUP BY ALL ORDER BY ALL"
         )
         return dict(rows.fetchall())
@@ -1089,6 +1105,66 @@ class Store:
             "GROUP BY ALL ORDER BY 2 DESC"
         )
         return dict(rows.fetchall())
+
+    # -- studio views ------------------------------------------------------------------------
+
+    def pair_overview(self) -> list[dict[str, Any]]:
+        """Every generation with its snippet and current verdict (NULLs when not validated):
+        what the dashboard, rankings and failure views aggregate."""
+        rows = self._rows(
+            "SELECT g.id, g.snippet_id, g.status AS generation_status, g.error, g.backend, "
+            "s.name, s.source, s.kind, v.status AS verdict_status, v.passed, v.usable, "
+            "v.total, v.test_strength, v.difficulty, v.signals, v.run_id "
+            "FROM generations g JOIN snippets s ON s.id = g.snippet_id "
+            "LEFT JOIN (SELECT * FROM verdicts QUALIFY row_number() OVER (PARTITION BY "
+            "generation_id ORDER BY created_at DESC, id) = 1) v ON v.generation_id = g.id "
+            "ORDER BY g.id"
+        )
+        for row in rows:
+            row["signals"] = json.loads(row["signals"]) if row["signals"] else {}
+        return rows
+
+    def annotator_decisions(self) -> list[dict[str, Any]]:
+        """Each annotator's current accept/reject per pair, final decisions left out: the
+        votes that agreement between annotators is measured on."""
+        return self._rows(
+            f"{_EFFECTIVE_DECISIONS} SELECT generation_id, annotator, arg_max(action, id) "
+            "AS decision FROM effective WHERE action <> 'skip' AND "
+            "coalesce((payload->>'final')::BOOLEAN, false) = false "
+            "GROUP BY ALL ORDER BY generation_id, annotator"
+        )
+
+    def final_decisions(self) -> dict[str, str]:
+        """Pair id -> its settled decision (the latest final event not undone)."""
+        rows = self.cursor().execute(
+            f"{_EFFECTIVE_DECISIONS} SELECT generation_id, arg_max(action, id) FROM effective "
+            "WHERE (payload->>'final')::BOOLEAN GROUP BY ALL"
+        )
+        return dict(rows.fetchall())
+
+    def failed_generations(self, limit: int = 10_000) -> list[dict[str, Any]]:
+        return self._rows(
+            "SELECT g.id, g.error, s.name, s.source FROM generations g JOIN snippets s "
+            "ON s.id = g.snippet_id WHERE g.status <> 'ok' ORDER BY g.id LIMIT ?",
+            [limit],
+        )
+
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        rows = self.cursor().execute("SELECT value FROM settings WHERE key = ?", [key])
+        found = rows.fetchall()
+        return json.loads(found[0][0]) if found else default
+
+    def set_setting(self, key: str, value: Any) -> None:
+        with self.transaction() as cur:
+            cur.execute(
+                "INSERT OR REPLACE INTO settings (key, value, updated_at) "
+                "VALUES (?, ?, current_timestamp)",
+                [key, json.dumps(value)],
+            )
+
+    def settings(self) -> dict[str, Any]:
+        rows = self.cursor().execute("SELECT key, value FROM settings ORDER BY key")
+        return {key: json.loads(value) for key, value in rows.fetchall()}
 
     # -- bulk loading ------------------------------------------------------------------------
 
