@@ -1,9 +1,14 @@
-"""Overview: where the store stands — real counts, recent runs, the snippets."""
+"""Overview: where the store stands — the funnel, rates, difficulty and test strength,
+annotator activity, recent runs and the snippets."""
 
 import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
+from pages._charts import chart_and_table
 from pages._shared import get_store
+from semi_core import insights
 
 store = get_store()
 counts = store.counts()
@@ -33,6 +38,64 @@ if counts.entities["snippets"] == 0:
         "The database is empty. Load the demo data from the Run page (or `semi demo`), or "
         "read your own code with `semi ingest PATH`."
     )
+else:
+    st.subheader("Funnel")
+    funnel = pd.DataFrame(insights.funnel(store))
+    figure = go.Figure(
+        go.Funnel(y=list(funnel["stage"]), x=[int(n) for n in funnel["count"]], textinfo="value")
+    )
+    figure.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10))
+    chart_and_table(figure, funnel, "overview_funnel")
+    rates = insights.rates(store)
+    st.table(
+        pd.DataFrame(
+            [
+                {"rate": name, "value": "–" if v is None else f"{100 * v:.1f}%"}
+                for name, v in rates.items()
+            ]  # fmt: skip
+        )
+    )
+
+    st.subheader("Difficulty and test strength")
+    pairs = pd.DataFrame(insights.ranked_pairs(store))
+    summary = insights.summaries(store)
+    st.table(pd.DataFrame([{"measure": name, **values} for name, values in summary.items()]))
+    if not pairs.empty:
+        left, right = st.columns(2)
+        with left:
+            figure = px.histogram(pairs, x="difficulty", nbins=20, hover_data=["name"])
+            figure.update_layout(height=280, margin=dict(l=10, r=10, t=30, b=10))
+            bins = pd.cut(pairs["difficulty"].fillna(0), bins=10).value_counts().sort_index()
+            chart_and_table(
+                figure,
+                pd.DataFrame({"difficulty": bins.index.astype(str), "pairs": bins.values}),
+                "overview_difficulty",
+            )
+        with right:
+            strength = pairs.dropna(subset=["test_strength"])
+            if strength.empty:
+                st.caption("No test strength measured (validation ran without mutants).")
+            else:
+                figure = px.histogram(strength, x="test_strength", nbins=10)
+                figure.update_layout(height=280, margin=dict(l=10, r=10, t=30, b=10))
+                bins = pd.cut(strength["test_strength"], bins=5).value_counts().sort_index()
+                chart_and_table(
+                    figure,
+                    pd.DataFrame({"test_strength": bins.index.astype(str), "pairs": bins.values}),
+                    "overview_strength",
+                )
+
+    st.subheader("Annotator activity")
+    activity = pd.DataFrame(insights.annotator_activity(store))
+    if activity.empty:
+        st.caption("No review decisions yet.")
+    else:
+        long = activity.melt(
+            id_vars="annotator", value_vars=["accept", "reject", "skip", "undo"], var_name="action"
+        )
+        figure = px.bar(long, x="annotator", y="value", color="action", barmode="stack")
+        figure.update_layout(height=280, margin=dict(l=10, r=10, t=10, b=10))
+        chart_and_table(figure, activity.astype({"last": str}), "overview_activity")
 
 st.subheader("Snippets")
 left, right = st.columns([3, 1])

@@ -1,0 +1,72 @@
+"""Chart helpers the dashboard pages share: every chart with a plain table of the same
+numbers, selections read back as pair ids, and a way from pairs to the Review page."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+EMPTY_CHART_HINT = "Nothing to chart yet."
+
+
+def chart_and_table(
+    figure: Any,
+    table: pd.DataFrame,
+    key: str,
+    *,
+    selectable: bool = False,
+) -> list[dict[str, Any]]:
+    """A Plotly chart in one tab and its numbers as a plain table in the other; returns the
+    points selected on the chart (empty without a selection)."""
+    chart_tab, table_tab = st.tabs(["Chart", "Table"])
+    points: list[dict[str, Any]] = []
+    with chart_tab:
+        if selectable:
+            state = st.plotly_chart(
+                figure, key=key, on_select="rerun", selection_mode=("points", "box", "lasso")
+            )
+            try:
+                points = list(state.selection.points)  # type: ignore[union-attr]
+            except AttributeError:  # no selection state (e.g. first run)
+                points = []
+        else:
+            st.plotly_chart(figure, key=key)
+    with table_tab:
+        # st.table: a static table (the numbers, no widgets) that reads as plain text.
+        st.table(table)
+    return points
+
+
+def selected_ids(points: Sequence[dict[str, Any]]) -> list[str]:
+    """Pair ids of selected points: charts put the pair id first in `customdata`."""
+    ids = []
+    for point in points:
+        data = point.get("customdata")
+        if isinstance(data, list | tuple) and data:
+            ids.append(str(data[0]))
+        elif isinstance(data, str):
+            ids.append(data)
+    return list(dict.fromkeys(ids))
+
+
+def _open(pair_id: str) -> None:
+    # The Review page reads the pair from session state first, then from `?pair=`.
+    st.session_state["review_pair"] = pair_id
+    st.query_params["pair"] = pair_id
+
+
+def pairs_to_review(pairs: pd.DataFrame, key: str) -> None:
+    """The pairs behind a selection as a table, and a button that opens one in Review."""
+    if pairs.empty:
+        st.caption("Select points or bars on a chart (or pick a group) to list their pairs.")
+        return
+    st.dataframe(pairs, hide_index=True, width="stretch", key=f"{key}_table")
+    ids = list(pairs["pair"])
+    left, right = st.columns([3, 1])
+    chosen = left.selectbox("Pair", ids, key=f"{key}_pair")
+    if right.button("Open in Review", key=f"{key}_open") and chosen:
+        _open(chosen)
+        st.switch_page("pages/review.py")

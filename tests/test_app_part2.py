@@ -1,0 +1,112 @@
+"""The studio's part 2 pages in AppTest: each on an empty database and on the demo data
+with pairs, and the numbers each chart shows checked against the store."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from semi_core.demo import load_demo
+from semi_core.pipeline import PipelineSettings, run_pipeline
+from semi_core.review import decide
+from semi_core.store import Store
+
+from .conftest import ROOT
+
+FAST = dict(inputs_per_pair=5, test_strength=False)
+
+
+def start_app(monkeypatch, db_path) -> AppTest:
+    monkeypatch.setenv("SEMI_DB", str(db_path))
+    monkeypatch.setenv("SEMI_LOAD_DEMO", "0")
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SEMI_MODEL", "SEMI_PROMPT_TEMPLATE"):
+        monkeypatch.delenv(name, raising=False)
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+
+
+def open_page(monkeypatch, db_path, page: str, annotator: str | None = None) -> AppTest:
+    app = start_app(monkeypatch, db_path)
+    app.switch_page(page).run()
+    if annotator:
+        app.sidebar.text_input(key="annotator").input(annotator).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def server_store(db_path) -> Store:
+    from pages._shared import _open_store
+
+    return _open_store(str(db_path))
+
+
+def texts(elements) -> str:
+    return re.sub(r"\\(.)", r"\1", "\n".join(str(e.value) for e in elements))
+
+
+def tables(app: AppTest) -> list:
+    return [t.value for t in app.table]
+
+
+def figures(app: AppTest) -> list[dict]:
+    return [json.loads(e.proto.spec) for e in app.get("plotly_chart")]
+
+
+@pytest.fixture(scope="module")
+def pairs_template(tmp_path_factory):
+    """The demo snippets, five validated and ranked pairs, two annotators' decisions."""
+    path = tmp_path_factory.mktemp("part2") / "pairs.duckdb"
+    with Store(path) as store:
+        load_demo(store)
+        assert run_pipeline(store, PipelineSettings(limit=5, **FAST)).state == "done"
+        ids = [row["id"] for row in store.pair_overview()]
+        for pair_id, (a, b) in zip(ids, [("accept", "accept"), ("accept", "reject"),
+                                         ("reject", "reject")], strict=False):  # fmt: skip
+            decide(store, pair_id, "ada", a)
+            decide(store, pair_id, "bob", b)
+    return path
+
+
+@pytest.fixture
+def pairs_db(pairs_template, tmp_path):
+    path = tmp_path / "pairs.duckdb"
+    shutil.copy(pairs_template, path)
+    return path
+
+
+@pytest.fixture
+def empty_db(tmp_path):
+    return tmp_path / "empty.duckdb"
+
+
+# -- Overview ---------------------------------------------------------------------------
+
+
+def test_overview_empty(monkeypatch, empty_db):
+    app = open_page(monkeypatch, empty_db, "pages/overview.py")
+    assert "semi ingest" in texts(app.info)
+    assert figures(app) == []
+
+
+def test_overview_funnel_matches_the_store(monkeypatch, pairs_db):
+    app = open_page(monkeypatch, pairs_db, "pages/overview.py")
+    counts = server_store(pairs_db).counts()
+    funnel = tables(app)[0]
+    shown = dict(zip(funnel["stage"], funnel["count"], strict=True))
+    assert shown == {
+        "snippets": counts.entities["snippets"],
+        "usable": counts.by_status["snippets"]["usable"],
+        "generated": counts.by_status["generations"]["ok"],
+        "validated": counts.by_status["verdicts"].get("validated", 0),
+        "accepted": counts.by_status["decisions"].get("accept", 0),
+        "rejected": counts.by_status["decisions"].get("reject", 0),
+    }
+    # the chart draws the very same numbers
+    chart = figures(app)[0]["data"][0]
+    assert dict(zip(chart["y"], chart["x"], strict=True)) == shown
+    activity = [t for t in tables(app) if "annotator" in t.columns][0]
+    assert list(activity["annotator"]) == ["ada", "bob"]
+    assert list(activity["pairs"]) == [3, 3]
