@@ -110,3 +110,34 @@ def test_overview_funnel_matches_the_store(monkeypatch, pairs_db):
     activity = [t for t in tables(app) if "annotator" in t.columns][0]
     assert list(activity["annotator"]) == ["ada", "bob"]
     assert list(activity["pairs"]) == [3, 3]
+
+
+# -- Agreement --------------------------------------------------------------------------
+
+
+def test_agreement_empty(monkeypatch, empty_db):
+    app = open_page(monkeypatch, empty_db, "pages/agreement.py")
+    assert app.title[0].value == "Agreement"
+    assert "more than one annotator" in texts(app.info)
+
+
+def test_agreement_numbers_and_settling(monkeypatch, pairs_db):
+    from semi_core.agreement import agreement_table, votes_by_pair
+
+    app = open_page(monkeypatch, pairs_db, "pages/agreement.py", annotator="lead")
+    store = server_store(pairs_db)
+    expected = [row.to_dict() for row in agreement_table(votes_by_pair(store))]
+    shown = tables(app)[0]
+    assert list(shown["kappa"]) == [e["kappa"] for e in expected]
+    # ada/bob: accept-accept, accept-reject, reject-reject -> 2 of 3 agree
+    assert list(shown["agreed"]) == [2] and list(shown["shared_pairs"]) == [3]
+    assert round(float(shown["percent_agreement"][0]), 2) == 66.67
+    # one disagreement; settling it is a final decision that wins in the counts
+    pair_id = app.selectbox(key="ag_pair").value
+    before = store.decision_counts()
+    app.button(key="ag_accept").click().run()
+    assert not app.exception
+    assert store.final_decisions() == {pair_id: "accept"}
+    after = store.decision_counts()
+    assert after["accept"] == before.get("accept", 0) + 1
+    assert "final accept recorded" in texts(app.success)
