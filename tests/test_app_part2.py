@@ -141,3 +141,43 @@ def test_agreement_numbers_and_settling(monkeypatch, pairs_db):
     after = store.decision_counts()
     assert after["accept"] == before.get("accept", 0) + 1
     assert "final accept recorded" in texts(app.success)
+
+
+# -- Rankings ---------------------------------------------------------------------------
+
+
+def test_rankings_empty(monkeypatch, empty_db):
+    app = open_page(monkeypatch, empty_db, "pages/rankings.py")
+    assert app.title[0].value == "Rankings"
+    assert "No validated pairs" in texts(app.info)
+
+
+def test_rankings_numbers_and_from_a_bucket_to_review(monkeypatch, pairs_db):
+    app = open_page(monkeypatch, pairs_db, "pages/rankings.py")
+    store = server_store(pairs_db)
+    ranked = store.ranking_subjects()
+    shown = tables(app)
+    assert int(shown[0]["pairs"].sum()) == len(ranked)  # the histogram's bins
+    by_tests = shown[1]
+    assert sorted(by_tests["pair"]) == sorted(r["generation_id"] for r in ranked)
+    want = {r["generation_id"]: r["difficulty"] for r in ranked}
+    assert all(want[p] == d for p, d in zip(by_tests["pair"], by_tests["difficulty"], strict=True))
+    buckets = [t for t in shown if list(t.columns) == ["bucket", "pairs"]][0]
+    stored = {}
+    for r in ranked:
+        bucket = r["signals"]["rank"]["bucket"]
+        stored[bucket] = stored.get(bucket, 0) + 1
+    assert dict(zip(buckets["bucket"], buckets["pairs"], strict=True)) == stored
+    # the scatter's points carry the pair ids (hover and selection read them)
+    scatter = figures(app)[1]
+    ids = [c[0] for trace in scatter["data"] for c in trace["customdata"]]
+    assert sorted(ids) == sorted(want)
+    # from a bucket to its pairs, and on to Review
+    bucket = buckets["bucket"][0]
+    app.selectbox(key="rank_bucket").select(bucket).run()
+    listed = app.dataframe[0].value
+    assert len(listed) == stored[bucket] and set(listed["bucket"]) == {bucket}
+    pair_id = app.selectbox(key="rank_selected_pair").value
+    app.button(key="rank_selected_open").click().run()
+    assert not app.exception
+    assert app.session_state["review_pair"] == pair_id
