@@ -9,6 +9,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from pages._shared import escape_markdown
+
 EMPTY_CHART_HINT = "Nothing to chart yet."
 
 
@@ -35,8 +37,9 @@ def chart_and_table(
         else:
             st.plotly_chart(figure, key=key)
     with table_tab:
-        # st.table: a static table (the numbers, no widgets) that reads as plain text.
-        st.table(table)
+        # st.table: a static table of the numbers. It renders Markdown in cells, so text
+        # from the data (names, errors) is escaped to show as typed.
+        st.table(table.map(lambda v: escape_markdown(v) if isinstance(v, str) else v))
     return points
 
 

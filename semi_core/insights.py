@@ -221,3 +221,26 @@ def failure_groups(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
     out.sort(key=lambda g: (-g["count"], g["stage"], g["kind"], g["detail"]))
     return out
+
+
+def side_by_side(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per test input from `Store.test_runs`: its origin, the oracle (the
+    original's output), the rewrite's output and status — first attempts only."""
+    rows: dict[int, dict[str, Any]] = {}
+    for run in runs:
+        row = rows.setdefault(
+            run["position"],
+            {"test": run["position"], "input": run["input"], "origin": run["origin"],
+             "oracle": run["expected"], "oracle_status": run["oracle_status"],
+             "original_output": None, "rewrite_output": None, "rewrite_status": None,
+             "rewrite_error": None},
+        )  # fmt: skip
+        if run["attempt"] != 1:
+            continue
+        if run["side"] == "original":
+            row["original_output"] = run["output"] if run["status"] == "ok" else run["error"]
+        else:
+            row["rewrite_output"] = run["output"]
+            row["rewrite_status"] = run["status"]
+            row["rewrite_error"] = run["error"]
+    return [rows[k] for k in sorted(rows)]

@@ -10,6 +10,7 @@ import shutil
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from semi_core import insights
 from semi_core.demo import load_demo
 from semi_core.pipeline import PipelineSettings, run_pipeline
 from semi_core.review import decide
@@ -181,3 +182,44 @@ def test_rankings_numbers_and_from_a_bucket_to_review(monkeypatch, pairs_db):
     app.button(key="rank_selected_open").click().run()
     assert not app.exception
     assert app.session_state["review_pair"] == pair_id
+
+
+# -- Failures ---------------------------------------------------------------------------
+
+
+def test_failures_empty(monkeypatch, empty_db):
+    app = open_page(monkeypatch, empty_db, "pages/failures.py")
+    assert app.title[0].value == "Failures"
+    assert "No failures" in texts(app.info)
+
+
+def test_failures_groups_and_the_failing_test(monkeypatch, pairs_db):
+    with Store(pairs_db) as store:
+        pair_id = store.ranking_subjects()[0]["generation_id"]
+        pair = store.pair(pair_id)
+        # a rewrite that answers wrongly on every input: a mismatch in a new validation
+        broken = f"def {pair['entry_point']}(*args, **kwargs):\n    return 'wrong answer'\n"
+        store.update_generation(pair_id, pair["instruction"], broken)
+        run_pipeline(store, PipelineSettings(**FAST), stages=("validate",),
+                     generation_ids=[pair_id])  # fmt: skip
+        assert store.latest_verdict(pair_id)["status"] != "validated"
+    app = open_page(monkeypatch, pairs_db, "pages/failures.py")
+    store = server_store(pairs_db)
+    rows = insights.failure_rows(store)
+    by_kind = tables(app)[0]
+    assert int(by_kind["count"].sum()) == len(rows)
+    counts = store.counts().by_status
+    rejected = sum(n for k, n in counts["snippets"].items() if k != "usable")
+    assert int(by_kind[by_kind["stage"] == "ingest"]["count"].sum()) == rejected
+    validate = by_kind[by_kind["stage"] == "validate"]
+    assert int(validate["count"].sum()) == 1 and list(validate["kind"]) == ["mismatch"]
+    # pick the mismatch group: its pair, with the failing tests highlighted
+    group = next(o for o in app.selectbox(key="fail_group").options if "mismatch" in o)
+    app.selectbox(key="fail_group").select(group).run()
+    assert not app.exception
+    assert app.selectbox(key="fail_show").value == pair_id
+    tests = app.dataframe[-1].value  # the test table comes last
+    failing = {f["position"] for f in store.latest_verdict(pair_id)["signals"]["failing"]}
+    assert failing and set(tests[tests["failing"]]["test"]) == failing
+    assert set(tests[tests["failing"]]["rewrite_status"]) == {"wrong"}
+    assert "return 'wrong answer'" in app.code[1].value

@@ -1,0 +1,94 @@
+"""Failures: why snippets and pairs fail, grouped by stage and kind (policy refusals by
+reason, timeouts, exception types, mismatches, generation errors) with counts and
+examples; from a group to a pair with its failing test highlighted."""
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from pages._charts import chart_and_table, pairs_to_review
+from pages._shared import get_store
+from semi_core import insights
+
+store = get_store()
+
+st.title("Failures")
+st.caption(
+    "Every failure is typed: ingest rejections, generation errors, and validation "
+    "verdicts other than validated, by the first failing test's kind and detail."
+)
+
+rows = insights.failure_rows(store)
+if not rows:
+    st.info("No failures recorded: nothing was rejected, and every checked pair validated.")
+    st.stop()
+
+groups = pd.DataFrame(insights.failure_groups(rows))
+groups["group"] = groups["stage"] + " · " + groups["kind"] + " · " + groups["detail"]
+by_kind = groups.groupby(["stage", "kind"], as_index=False)["count"].sum()
+figure = px.bar(by_kind, x="kind", y="count", color="stage", text="count")
+figure.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10))
+points = chart_and_table(figure, by_kind, "fail_kinds", selectable=True)
+picked_kinds = [p.get("x") for p in points if p.get("x")]
+
+st.subheader("Groups")
+table = groups[["stage", "kind", "detail", "count", "examples"]].assign(
+    examples=groups["examples"].map(lambda ids: ", ".join(ids))
+)
+st.dataframe(table, hide_index=True, width="stretch", key="fail_groups")
+
+options = list(groups["group"])
+if picked_kinds:  # a bar clicked: offer that kind's groups first
+    options.sort(key=lambda g: g.split(" · ")[1] not in picked_kinds)
+group = st.selectbox("Group", options, key="fail_group")
+stage, kind, detail = group.split(" · ", 2)
+members = [r for r in rows if (r["stage"], r["kind"], r["detail"]) == (stage, kind, detail)]
+
+if stage == "ingest":
+    st.caption("Rejected at ingest: these snippets never became pairs.")
+    ids = [m["snippet"] for m in members]
+    snippets = [s for s in store.snippets(limit=100_000, usable=False) if s["id"] in ids]
+    st.dataframe(
+        pd.DataFrame(snippets)[["id", "name", "rejection", "rejection_detail", "path"]],
+        hide_index=True,
+        width="stretch",
+    )
+    st.stop()
+
+listed = pd.DataFrame(members)[["pair", "name", "kind", "detail", "test"]]
+pairs_to_review(listed, "fail_pairs")
+
+pair_id = st.selectbox("Show pair", list(listed["pair"]), key="fail_show")
+pair = store.pair(pair_id) if pair_id else None
+if pair is None:
+    st.stop()
+if pair["status"] != "ok":
+    st.error("Generation failed.")
+    st.text(pair["error"] or "(no error text)")
+    st.stop()
+verdict = pair["verdict"] or {}
+st.markdown(f"**Verdict:** `{verdict.get('status')}` — {verdict.get('passed')}/"
+            f"{verdict.get('usable')} usable tests passed")  # fmt: skip
+st.text((verdict.get("signals") or {}).get("reason") or "")
+left, right = st.columns(2)
+with left:
+    st.markdown("**Original (the oracle)**")
+    st.code(pair["original_code"] or "", language="python")
+with right:
+    st.markdown("**Rewrite**")
+    st.code(pair["code"] or "", language="python")
+tests = pd.DataFrame(insights.side_by_side(store.test_runs(verdict.get("run_id") or "", pair_id)))
+if tests.empty:
+    st.caption("No test runs recorded for this validation.")
+    st.stop()
+failing = {f["position"] for f in (verdict.get("signals") or {}).get("failing", [])}
+tests.insert(0, "failing", tests["test"].isin(failing))
+
+
+def _highlight(row: pd.Series) -> list[str]:
+    colour = "background-color: rgba(255, 75, 75, 0.25)" if row["failing"] else ""
+    return [colour] * len(row)
+
+
+st.dataframe(tests.style.apply(_highlight, axis=1), hide_index=True, width="stretch",
+             key="fail_tests")  # fmt: skip
