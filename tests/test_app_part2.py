@@ -223,3 +223,40 @@ def test_failures_groups_and_the_failing_test(monkeypatch, pairs_db):
     assert failing and set(tests[tests["failing"]]["test"]) == failing
     assert set(tests[tests["failing"]]["rewrite_status"]) == {"wrong"}
     assert "return 'wrong answer'" in app.code[1].value
+
+
+# -- Prompt and settings ----------------------------------------------------------------
+
+
+def test_settings_page_saves_a_prompt_version_and_settings(monkeypatch, empty_db):
+    from semi_core import studio_settings
+    from semi_core.generate.openai_backend import load_template
+
+    app = open_page(monkeypatch, empty_db, "pages/settings.py")
+    assert app.title[0].value == "Prompt and settings"
+    default = load_template()
+    assert app.text_area(key="settings_template").value == default.text
+    # a template without $code is refused with a message, nothing saved
+    app.text_area(key="settings_template").input("<!-- role: user -->\nno placeholder").run()
+    app.button(key="settings_save_template").click().run()
+    assert not app.exception and "$code" in texts(app.error)
+    store = server_store(empty_db)
+    assert store.get_setting("prompt_template") is None
+    edited = default.text + "\nAnswer briefly.\n"
+    app.text_area(key="settings_template").input(edited).run()
+    app.button(key="settings_save_template").click().run()
+    assert not app.exception
+    active = studio_settings.active_template(store)
+    assert active.text == edited and active.hash != default.hash
+    assert [v["hash"] for v in studio_settings.template_versions(store)] == [active.hash]
+    assert f"Saved prompt version {active.hash}" in texts(app.success)
+    # LLM, sandbox and validation settings
+    app.text_input(key="settings_model").input("qwen2.5-coder")
+    app.number_input(key="settings_min_tests").set_value(5)
+    app.number_input(key="settings_timeout").set_value(3.0)
+    app.button[-1].click().run()  # the form's submit button
+    assert not app.exception
+    overrides = studio_settings.pipeline_overrides(store)
+    assert overrides["model"] == "qwen2.5-coder" and overrides["min_usable_tests"] == 5
+    assert overrides["timeout_s"] == 3.0 and overrides["prompt_template"] == active.path
+    assert overrides["backend"] == "offline"

@@ -1,0 +1,90 @@
+"""Prompt and settings: the generation prompt template (view, edit, save as a new
+version), the LLM endpoint and model, sandbox limits and the minimum number of tests —
+kept in the store, so runs started later read them."""
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from pages._shared import get_store
+from semi_core import studio_settings
+from semi_core.generate.openai_backend import TemplateError
+
+store = get_store()
+
+st.title("Prompt and settings")
+st.caption(
+    "Kept in the database's settings table. Runs started afterwards use them; every "
+    "generation records the hash of the prompt it was made with."
+)
+
+flash = st.session_state.pop("settings_flash", None)
+if flash:
+    st.success(flash)
+
+values = studio_settings.current(store)
+
+st.subheader("Generation prompt")
+template = None
+try:
+    template = studio_settings.active_template(store)
+except TemplateError as error:
+    st.error(f"The saved template cannot be used: {error}")
+    template = None
+if template is not None:
+    st.caption(f"Active version `{template.hash}` from `{template.path}`")
+    edited = st.text_area("Template", template.text, height=360, key="settings_template")
+    st.caption(
+        "Messages start at `<!-- role: system|user -->` markers; the last user message "
+        "needs `$code` (also `$kind`, `$entry_point`, `$flags`)."
+    )
+    if st.button("Save as new version", key="settings_save_template"):
+        folder = Path(store.path).resolve().parent / "prompts"
+        try:
+            saved = studio_settings.save_template_version(store, edited, folder)
+        except TemplateError as error:
+            st.error(str(error))
+        else:
+            st.session_state["settings_flash"] = f"Saved prompt version {saved.hash}."
+            st.rerun()
+versions = studio_settings.template_versions(store)
+if versions:
+    st.dataframe(pd.DataFrame(versions), hide_index=True, width="stretch")
+
+with st.form("settings_form"):
+    st.subheader("LLM")
+    backends = ["offline", "openai"]
+    chosen = backends.index(values["backend"]) if values["backend"] in backends else 0
+    backend = st.selectbox("Backend", backends, index=chosen, key="settings_backend")
+    base_url = st.text_input("Endpoint (OpenAI-compatible base URL)",
+                             values["base_url"] or "", key="settings_base_url")  # fmt: skip
+    model = st.text_input("Model", values["model"] or "", key="settings_model")
+    st.caption("The API key is read from OPENAI_API_KEY on the server; it is never stored.")
+    st.subheader("Sandbox")
+    cols = st.columns(3)
+    timeout_s = cols[0].number_input("Time per test (s)", 0.1, 60.0, float(values["timeout_s"]),
+                                     step=0.5, key="settings_timeout")  # fmt: skip
+    memory_mb = cols[1].number_input("Memory (MB)", 64, 8192, int(values["memory_mb"]),
+                                     step=64, key="settings_memory")  # fmt: skip
+    workers = cols[2].number_input("Workers", 1, 64, int(values["workers"]), key="settings_workers")
+    st.subheader("Validation")
+    min_tests = st.number_input(
+        "Minimum number of usable tests", 1, 100, int(values["min_usable_tests"]),
+        key="settings_min_tests",
+    )  # fmt: skip
+    if st.form_submit_button("Save settings"):
+        studio_settings.update(
+            store,
+            {
+                "backend": backend,
+                "base_url": base_url.strip() or None,
+                "model": model.strip() or None,
+                "timeout_s": float(timeout_s),
+                "memory_mb": int(memory_mb),
+                "workers": int(workers),
+                "min_usable_tests": int(min_tests),
+            },
+        )
+        st.session_state["settings_flash"] = "Settings saved."
+        st.rerun()

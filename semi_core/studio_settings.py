@@ -1,0 +1,78 @@
+"""Studio settings kept in the store's `settings` table: the prompt template version,
+the LLM endpoint and model, sandbox limits and the minimum number of tests.
+
+`pipeline_overrides(store)` is what a run should start from: keyword arguments for
+`PipelineSettings` (the Run page and `semi run` may still override them per run)."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from semi_core.generate.openai_backend import PromptTemplate, load_template, save_template
+from semi_core.pipeline import PipelineSettings
+from semi_core.store import Store
+
+# setting key -> the PipelineSettings field it feeds
+PIPELINE_KEYS = {
+    "prompt_template": "prompt_template",
+    "backend": "backend",
+    "base_url": "base_url",
+    "model": "model",
+    "timeout_s": "timeout_s",
+    "memory_mb": "memory_mb",
+    "workers": "workers",
+    "min_usable_tests": "min_usable_tests",
+}
+
+
+def defaults() -> dict[str, Any]:
+    base = PipelineSettings()
+    return {key: getattr(base, name) for key, name in PIPELINE_KEYS.items()}
+
+
+def current(store: Store) -> dict[str, Any]:
+    """Every studio setting: stored values over PipelineSettings' defaults."""
+    stored = store.settings()
+    return {key: stored.get(key, value) for key, value in defaults().items()}
+
+
+def pipeline_overrides(store: Store) -> dict[str, Any]:
+    """The stored settings as PipelineSettings keyword arguments (only those set)."""
+    known = {f.name for f in fields(PipelineSettings)}
+    stored = store.settings()
+    return {
+        name: stored[key] for key, name in PIPELINE_KEYS.items() if key in stored and name in known
+    }
+
+
+def update(store: Store, values: dict[str, Any]) -> None:
+    """Store settings (unknown keys are refused, so a typo cannot hide a setting)."""
+    unknown = set(values) - set(PIPELINE_KEYS)
+    if unknown:
+        raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
+    for key, value in values.items():
+        store.set_setting(key, value)
+
+
+def active_template(store: Store) -> PromptTemplate:
+    """The template generations use now: the saved version, else the default one."""
+    return load_template(store.get_setting("prompt_template"))
+
+
+def save_template_version(store: Store, text: str, folder: str | Path) -> PromptTemplate:
+    """Check and save an edited template as a new version, and make it the active one.
+    Generations record its hash (`generations.prompt_hash`); raises TemplateError."""
+    template = save_template(text, folder)
+    versions = [v for v in store.get_setting("prompt_versions", []) if v["hash"] != template.hash]
+    saved_at = datetime.now(UTC).isoformat(timespec="seconds")
+    versions.append({"hash": template.hash, "path": template.path, "saved_at": saved_at})
+    store.set_setting("prompt_versions", versions)
+    store.set_setting("prompt_template", template.path)
+    return template
+
+
+def template_versions(store: Store) -> list[dict[str, Any]]:
+    return list(store.get_setting("prompt_versions", []))
