@@ -73,3 +73,19 @@ def pairs_to_review(pairs: pd.DataFrame, key: str) -> None:
     if right.button("Open in Review", key=f"{key}_open") and chosen:
         _open(chosen)
         st.switch_page("pages/review.py")
+
+
+@st.cache_resource(show_spinner=False)
+def _pool(timeout_s: float, memory_mb: int, workers: int) -> Any:
+    from semi_core.pipeline import PipelineSettings
+
+    limits = PipelineSettings(timeout_s=timeout_s, memory_mb=memory_mb, workers=workers).limits()
+    from semi_core.sandbox.pool import SandboxPool
+
+    return SandboxPool(limits)
+
+
+def get_pool(timeout_s: float, memory_mb: int, workers: int) -> Any:
+    """The server's sandbox pool for live steps (one per set of limits): warm workers are
+    shared by every session instead of started per click."""
+    return _pool(float(timeout_s), int(memory_mb), int(workers))

@@ -1142,6 +1142,14 @@ class Store:
         )
         return dict(rows.fetchall())
 
+    def snippet_generations(self, snippet_id: str) -> list[dict[str, Any]]:
+        """A snippet's generations, newest first (the walkthrough picks one)."""
+        return self._rows(
+            "SELECT id, backend, model, prompt_hash, status, created_at FROM generations "
+            "WHERE snippet_id = ? ORDER BY created_at DESC, id",
+            [snippet_id],
+        )
+
     def failed_generations(self, limit: int = 10_000) -> list[dict[str, Any]]:
         return self._rows(
             "SELECT g.id, g.error, s.name, s.source FROM generations g JOIN snippets s "

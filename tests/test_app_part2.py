@@ -260,3 +260,62 @@ def test_settings_page_saves_a_prompt_version_and_settings(monkeypatch, empty_db
     assert overrides["model"] == "qwen2.5-coder" and overrides["min_usable_tests"] == 5
     assert overrides["timeout_s"] == 3.0 and overrides["prompt_template"] == active.path
     assert overrides["backend"] == "offline"
+
+
+# -- Walkthrough ------------------------------------------------------------------------
+
+
+def test_walkthrough_empty(monkeypatch, empty_db):
+    app = open_page(monkeypatch, empty_db, "pages/walkthrough.py")
+    assert app.title[0].value == "Walkthrough"
+    assert "No usable snippets" in texts(app.info)
+
+
+def test_walkthrough_takes_one_snippet_through_the_three_steps(monkeypatch, pairs_db):
+    with Store(pairs_db) as store:
+        done = {row["snippet_id"] for row in store.pair_overview()}
+        fresh = next(s["id"] for s in store.snippets(limit=1000, usable=True)
+                     if s["id"] not in done and s["kind"] == "function")  # fmt: skip
+    app = open_page(monkeypatch, pairs_db, "pages/walkthrough.py")
+    app.selectbox(key="wt_snippet").select(fresh).run()
+    assert "rule-based" in texts(app.caption)
+    assert "Not generated yet" in texts(app.caption)
+    app.button(key="wt_generate").click().run()
+    assert not app.exception and not app.error, texts(app.error)
+    store = server_store(pairs_db)
+    [generation] = store.snippet_generations(fresh)
+    pair = store.pair(generation["id"])
+    assert pair["instruction"] in texts(app.text)
+    inputs = app.dataframe[0].value
+    cases = store.test_cases(generation["id"])
+    assert list(inputs["input"]) == [c["input"] for c in cases]
+    assert list(inputs["origin"]) == [c["origin"] for c in cases]
+    app.button(key="wt_validate").click().run()
+    assert not app.exception and not app.error, texts(app.error)
+    verdict = store.latest_verdict(generation["id"])
+    shown = {m.label: m.value for m in app.metric}
+    assert shown["Verdict"] == verdict["status"]
+    assert shown["Tests passed"] == f"{verdict['passed']}/{verdict['usable']}"
+    tests = app.dataframe[1].value
+    oracle = {c["position"]: c["expected"] for c in store.test_cases(generation["id"])}
+    assert {t: o for t, o in zip(tests["test"], tests["oracle"], strict=True)} == oracle
+    if verdict["status"] == "validated":
+        assert set(tests["rewrite_status"]) == {"ok"}
+        app.button(key="wt_rank").click().run()
+        assert not app.exception and not app.error, texts(app.error)
+        ranked = store.latest_verdict(generation["id"])
+        shown = {m.label: m.value for m in app.metric}
+        assert shown["Difficulty"] == f"{ranked['difficulty']:.3f}"
+        assert shown["Bucket"] == ranked["signals"]["rank"]["bucket"]
+
+
+def test_walkthrough_shows_the_openai_prompt(monkeypatch, pairs_db):
+    from semi_core.generate.base import SnippetView
+    from semi_core.generate.openai_backend import load_template
+
+    app = open_page(monkeypatch, pairs_db, "pages/walkthrough.py")
+    app.radio(key="wt_backend").set_value("openai").run()
+    assert not app.exception
+    snippet = server_store(pairs_db).snippet(app.selectbox(key="wt_snippet").value)
+    messages = load_template().render(SnippetView.from_row(snippet))
+    assert messages[-1]["content"] in texts(app.text)
