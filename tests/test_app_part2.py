@@ -319,3 +319,42 @@ def test_walkthrough_shows_the_openai_prompt(monkeypatch, pairs_db):
     snippet = server_store(pairs_db).snippet(app.selectbox(key="wt_snippet").value)
     messages = load_template().render(SnippetView.from_row(snippet))
     assert messages[-1]["content"] in texts(app.text)
+
+
+# -- every new page ---------------------------------------------------------------------
+
+NEW_PAGES = {
+    "pages/walkthrough.py": "Walkthrough",
+    "pages/rankings.py": "Rankings",
+    "pages/failures.py": "Failures",
+    "pages/settings.py": "Prompt and settings",
+    "pages/agreement.py": "Agreement",
+}
+
+
+@pytest.mark.parametrize("page", NEW_PAGES)
+def test_every_new_page_renders_with_the_demo_data(monkeypatch, pairs_db, page):
+    app = open_page(monkeypatch, pairs_db, page, annotator="ada")
+    assert app.title[0].value == NEW_PAGES[page]
+    assert f"`{pairs_db}`" in texts(app.sidebar.caption)  # inside app.py's layout
+
+
+def test_a_held_database_shows_one_message_on_the_new_pages(monkeypatch, empty_db):
+    import subprocess
+    import sys
+
+    from .test_store import HOLDER
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(empty_db)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        for page in NEW_PAGES:
+            app = start_app(monkeypatch, empty_db)
+            app.switch_page(page).run()
+            assert not app.exception
+            assert f"is in use by PID {holder.pid}" in texts(app.error)
+    finally:
+        holder.kill()
+        holder.wait()
