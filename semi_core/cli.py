@@ -250,15 +250,24 @@ def sandbox_options(command):
     return command
 
 
-def _settings(**options: object):
+def _settings(ctx: click.Context, store: Store, **options: object):
+    """The run's settings: the studio's saved settings (prompt version, endpoint, limits),
+    then every option given on the command line over them."""
+    from click.core import ParameterSource
+
     from semi_core.pipeline import PipelineSettings
+    from semi_core.studio_settings import pipeline_overrides
 
     mapping = {
         "backend": "backend", "model": "model", "base_url": "base_url",
         "concurrency": "concurrency", "inputs_per_pair": "inputs_per_pair", "limit": "limit",
         "workers": "workers", "timeout": "timeout_s", "min_tests": "min_usable_tests",
     }  # fmt: skip
-    values = {mapping[k]: v for k, v in options.items() if k in mapping and v is not None}
+    values = pipeline_overrides(store)
+    for name, value in options.items():
+        given = ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)
+        if name in mapping and value is not None and (given or mapping[name] not in values):
+            values[mapping[name]] = value
     if options.get("no_test_strength"):
         values["test_strength"] = False
     return PipelineSettings(**values)
@@ -267,9 +276,9 @@ def _settings(**options: object):
 def _run_stages(ctx: click.Context, stages: tuple[str, ...], paths=(), ids=None, **options):
     from semi_core.pipeline import run_pipeline
 
-    settings = _settings(**options)
     tasks: dict[str, object] = {}
     with open_store(ctx) as store, progress_bar() as bar:
+        settings = _settings(ctx, store, **options)
 
         def on_event(event) -> None:
             if event.stage not in tasks:

@@ -79,3 +79,18 @@ def test_hash_password_prints_a_hash_the_login_accepts(db_path):
     assert check_login({"ada": stored}, "ada", "correct horse")
     assert not check_login({"ada": stored}, "ada", "wrong")
     assert not check_login({"ada": stored}, "bob", "correct horse")
+
+
+def test_runs_start_from_the_saved_settings_and_options_win(db_path):
+    from semi_core.store import Store
+
+    with Store(db_path) as store:
+        store.set_setting("min_usable_tests", 7)
+    assert run_semi("demo", db=db_path).returncode == 0
+    assert run_semi("generate", "--limit", "1", db=db_path).returncode == 0
+    result = run_semi("validate", "--limit", "1", "--min-tests", "2", db=db_path)
+    assert result.returncode == 0, result.stderr
+    with Store(db_path) as store:
+        params = {run["kind"]: run["params"] for run in store.runs()}
+    assert params["generate"]["min_usable_tests"] == 7  # the saved setting
+    assert params["validate"]["min_usable_tests"] == 2  # the option given
