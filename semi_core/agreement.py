@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
-from semi_core.review import ReviewError
+from semi_core.review import decide
 from semi_core.store import Store
-
-FINAL_ACTIONS = ("accept", "reject")
 
 
 def cohen_kappa(first: Sequence[str], second: Sequence[str]) -> float | None:
@@ -103,13 +101,4 @@ def settle(
     store: Store, generation_id: str, annotator: str, decision: str, note: str | None = None
 ) -> int:
     """Record a final decision on a pair (it wins over every annotator's vote)."""
-    if decision not in FINAL_ACTIONS:
-        raise ReviewError(f"a final decision is accept or reject, not {decision!r}")
-    name = (annotator or "").strip()
-    if not name:
-        raise ReviewError("an annotator name is needed to record a decision")
-    if store.generation(generation_id) is None:
-        raise ReviewError(f"no pair with id {generation_id!r}")
-    return store.add_review_event(
-        generation_id, name, decision, note=note or None, payload={"final": True}
-    )
+    return decide(store, generation_id, annotator, decision, note, final=True)

@@ -33,14 +33,25 @@ def _require_annotator(annotator: str) -> str:
 
 
 def decide(
-    store: Store, generation_id: str, annotator: str, action: str, note: str | None = None
+    store: Store,
+    generation_id: str,
+    annotator: str,
+    action: str,
+    note: str | None = None,
+    *,
+    final: bool = False,
 ) -> int:
-    """Record accept, reject or skip; returns the event id."""
-    if action not in DECISIONS:
-        raise ReviewError(f"unknown decision {action!r}; choose from {', '.join(DECISIONS)}")
+    """Record accept, reject or skip; returns the event id. A `final` accept or reject
+    settles a disagreement: it wins over every annotator's vote."""
+    allowed = ("accept", "reject") if final else DECISIONS
+    if action not in allowed:
+        raise ReviewError(f"unknown decision {action!r}; choose from {', '.join(allowed)}")
     annotator = _require_annotator(annotator)
     _require_pair(store, generation_id)
-    return store.add_review_event(generation_id, annotator, action, note=note or None)
+    payload = {"final": True} if final else None
+    return store.add_review_event(
+        generation_id, annotator, action, note=note or None, payload=payload
+    )
 
 
 def undo_last(store: Store, annotator: str) -> dict[str, Any] | None:

@@ -354,6 +354,16 @@ WITH effective AS (
         WHERE u.action = 'undo' AND (u.payload->>'undoes')::BIGINT = e.id))
 """
 
+# The overall decision on a pair: a final decision (payload {"final": true}, settling a
+# disagreement between annotators) wins; otherwise the latest accept or reject.
+_OVERALL_DECISIONS = """,
+overall AS (
+    SELECT generation_id,
+        coalesce(arg_max(action, id) FILTER (WHERE (payload->>'final')::BOOLEAN),
+                 arg_max(action, id)) AS decision
+    FROM effective WHERE action <> 'skip' GROUP BY generation_id)
+"""
+
 
 class Store:
     """One DuckDB database file, migrated to the current schema on open."""
@@ -940,10 +950,8 @@ class Store:
         """Pairs by their overall decision: the latest effective accept or reject."""
         rows = self.cursor().execute(
             # A final decision (payload {"final": true}, settling a disagreement) wins.
-            f"{_EFFECTIVE_DECISIONS} SELECT decision, count(*) FROM (SELECT generation_id, "
-            "coalesce(arg_max(action, id) FILTER (WHERE (payload->>'final')::BOOLEAN), "
-            "arg_max(action, id)) AS decision FROM effective WHERE action <> 'skip' "
-            "GROUP BY generation_id) GROUP BY ALL ORDER BY ALL"
+            f"{_EFFECTIVE_DECISIONS}{_OVERALL_DECISIONS} "
+            "SELECT decision, count(*) FROM overall GROUP BY ALL ORDER BY ALL"
         )
         return dict(rows.fetchall())
 
@@ -976,14 +984,15 @@ class Store:
             params.append(list(sources))
         # Through Arrow: nested lists of structs convert to Python far faster than with
         # fetchall (100,000 pairs with 5 test cases each: about half the time).
-        sql = f"""{_EFFECTIVE_DECISIONS}, current AS (
+        sql = f"""{_EFFECTIVE_DECISIONS}{_OVERALL_DECISIONS}, current AS (
                 SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY generation_id
                 ORDER BY created_at DESC, id) AS n FROM verdicts) WHERE n = 1),
             decided AS (SELECT generation_id, annotator, arg_max(action, id) AS decision,
                 max(id) AS last_id FROM effective WHERE action <> 'skip' GROUP BY ALL),
-            d AS (SELECT generation_id, arg_max(decision, last_id) AS decision,
-                list({{'annotator': annotator, 'decision': decision}} ORDER BY annotator)
-                AS decisions FROM decided GROUP BY generation_id),
+            d AS (SELECT o.generation_id, o.decision, x.decisions FROM overall o
+                LEFT JOIN (SELECT generation_id, list({{'annotator': annotator,
+                'decision': decision}} ORDER BY annotator) AS decisions FROM decided
+                GROUP BY generation_id) x ON x.generation_id = o.generation_id),
             t AS (SELECT generation_id, list({{'input': input, 'origin': origin,
                 'expected': expected, 'oracle_status': oracle_status}} ORDER BY position)
                 AS cases FROM test_cases WHERE oracle_status IN ('ok', 'raises')

@@ -1,0 +1,89 @@
+"""Review actions on a real DuckDB file: decisions derived from the append-only log,
+undo, notes, edits, several annotators, final decisions, and what export selects."""
+
+from __future__ import annotations
+
+import pytest
+
+from semi_core.agreement import settle
+from semi_core.review import ReviewError, add_note, decide, edit_pair, history, undo_last
+
+ORIGINAL = "def double(value):\n    return value * 2\n"
+
+
+@pytest.fixture
+def pairs(store):
+    """Three pairs, each with a validated verdict."""
+    ids = []
+    for number in range(3):
+        snippet_id, pair_id = f"s{number}", f"g{number}"
+        code = ORIGINAL.replace("2", str(number + 2))
+        store.add_snippets([{"id": snippet_id, "source": "src", "path": "m.py", "line": 1,
+                             "name": f"double{number}", "kind": "function",
+                             "entry_point": "double", "language": "python", "code": code,
+                             "flags": [], "rejection": None, "rejection_detail": None,
+                             "metadata": None}])  # fmt: skip
+        store.add_generation({"id": pair_id, "snippet_id": snippet_id, "backend": "offline",
+                              "model": "m", "prompt_hash": "p", "instruction": "Double it.",
+                              "code": code, "entry_point": "double", "status": "ok"},
+                             [("1", "typed"), ("2", "typed"), ("3", "typed")])  # fmt: skip
+        store.record_validation("run1", pair_id, [], [], {"passed": 3, "usable": 3, "total": 3,
+                                                         "status": "validated"})  # fmt: skip
+        ids.append(pair_id)
+    return ids
+
+
+def test_decisions_are_events_and_the_queue_moves_on(store, pairs):
+    assert [row["id"] for row in store.review_queue("ada")] == pairs
+    decide(store, pairs[0], "ada", "accept", note="clear")
+    decide(store, pairs[1], "ada", "skip")
+    queue = [row["id"] for row in store.review_queue("ada")]
+    assert queue == [pairs[2], pairs[1]]  # undecided first, skipped later
+    assert store.decisions(pairs[0]) == {"ada": "accept"}
+    assert store.decision_counts() == {"accept": 1}
+    (event,) = history(store, pairs[0])
+    assert (event["annotator"], event["action"], event["note"]) == ("ada", "accept", "clear")
+
+
+def test_undo_takes_back_the_latest_decision_only(store, pairs):
+    decide(store, pairs[0], "ada", "accept")
+    decide(store, pairs[1], "ada", "reject")
+    undone = undo_last(store, "ada")
+    assert (undone["generation_id"], undone["action"]) == (pairs[1], "reject")
+    assert store.decision_counts() == {"accept": 1}
+    assert [e["undone_by"] is not None for e in history(store, pairs[1])] == [True, False]
+    assert undo_last(store, "ada")["generation_id"] == pairs[0]
+    assert undo_last(store, "ada") is None
+    assert store.decision_counts() == {}
+
+
+def test_several_annotators_and_a_final_decision_that_wins(store, pairs):
+    decide(store, pairs[0], "ada", "accept")
+    decide(store, pairs[0], "bob", "reject")
+    assert store.decisions(pairs[0]) == {"ada": "accept", "bob": "reject"}
+    settle(store, pairs[0], "lead", "accept")
+    decide(store, pairs[0], "cy", "reject")  # a later vote does not undo the settlement
+    assert store.decision_counts() == {"accept": 1}
+    accepted = [row["id"] for row in store.export_rows("accepted")]
+    assert accepted == [pairs[0]]
+
+
+def test_edit_keeps_the_old_text_in_the_log(store, pairs):
+    edit_pair(store, pairs[0], "ada", "Double the value.", ORIGINAL)
+    assert store.generation(pairs[0])["instruction"] == "Double the value."
+    (event,) = history(store, pairs[0])
+    assert event["action"] == "edit"
+    assert event["payload"]["before"]["instruction"] == "Double it."
+    with pytest.raises(ReviewError, match="does not parse"):
+        edit_pair(store, pairs[0], "ada", "x", "def broken(:\n")
+
+
+def test_bad_review_input_gets_a_clear_message(store, pairs):
+    with pytest.raises(ReviewError, match="annotator name"):
+        decide(store, pairs[0], "  ", "accept")
+    with pytest.raises(ReviewError, match="no pair"):
+        decide(store, "nope", "ada", "accept")
+    with pytest.raises(ReviewError, match="unknown decision"):
+        decide(store, pairs[0], "ada", "maybe")
+    with pytest.raises(ReviewError, match="empty"):
+        add_note(store, pairs[0], "ada", " ")
