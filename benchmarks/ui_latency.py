@@ -243,7 +243,7 @@ def start_studio(
 
 # Page → its URL path, its title, and what shows that its main content is there.
 PAGES = {
-    "overview": ("", "Overview", "[data-testid='stMetric']"),
+    "overview": ("", "Overview", "[data-testid='stMetricLabel']:has-text('Usable')"),
     "run": ("run", "Run", "[data-testid='stForm']"),
     "review": ("review", "Review", "text=in your queue"),
 }

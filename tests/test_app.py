@@ -43,6 +43,11 @@ def server_store(db_path) -> Store:
     return _open_store(str(db_path))
 
 
+def table_with(app: AppTest, column: str):
+    """The first table on the page that has this column (pages may add tables)."""
+    return next(d.value for d in app.dataframe if column in d.value.columns)
+
+
 def metrics(app: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in app.metric}
 
@@ -131,7 +136,7 @@ def test_first_start_loads_the_demo_and_shows_the_real_counts(monkeypatch, db_pa
     shown = metrics(app)
     assert int(shown["Snippets"]) == counts.entities["snippets"] > 164
     assert int(shown["Usable"]) == counts.by_status["snippets"]["usable"]
-    table = app.dataframe[0].value
+    table = table_with(app, "rejection_detail")
     assert len(table) == min(500, counts.entities["snippets"])
 
 
@@ -141,7 +146,7 @@ def test_overview_shows_real_counts_and_recent_runs(monkeypatch, pairs_db):
     shown = metrics(app)
     assert int(shown["Generations"]) == counts.entities["generations"] == 5
     assert int(shown["Validated"]) == counts.by_status["verdicts"].get("validated", 0)
-    runs = app.dataframe[1].value
+    runs = table_with(app, "run")
     stored = server_store(pairs_db).runs()
     assert list(runs["run"]) == [r["id"] for r in stored] and set(runs["state"]) == {"done"}
     assert 5 in list(runs["generated"])
@@ -152,7 +157,7 @@ def test_search_filters_the_snippet_table(monkeypatch, db_path):
         load_demo(store)
     app = start_app(monkeypatch, db_path, load_demo_on_start=False)
     app.text_input(key="overview_search").input("has_close_elements").run()
-    table = app.dataframe[0].value
+    table = table_with(app, "rejection_detail")
     assert list(table["name"]) == ["has_close_elements"]
     app.selectbox(key="overview_which").select("rejected").run()
     assert app.info  # no rejected snippet matches that name
@@ -342,7 +347,7 @@ def test_two_annotators_decide_the_same_pair_and_the_history_shows_both(monkeypa
     assert server_store(pairs_db).decisions(pair) == {"ada": "accept", "bob": "reject"}
     cy = review(monkeypatch, pairs_db, "cy")  # a third reviewer sees both decisions
     assert shown_pair(cy) == pair
-    history = cy.dataframe[-1].value
+    history = table_with(cy, "annotator")
     assert list(zip(history["annotator"], history["action"], strict=True)) == [
         ("ada", "accept"), ("bob", "reject")]  # fmt: skip
     assert "ada: accept · bob: reject" in texts(cy.caption)
@@ -368,7 +373,7 @@ def test_edit_and_revalidate_records_the_edit_and_shows_changed_tests(monkeypatc
     assert len(store.verdict_history(pair_id)) == 2
     assert store.latest_verdict(pair_id)["status"] != "validated"
     assert "Tests changed by the edit" in texts(app.markdown)
-    changes = app.dataframe[1].value  # the tests table, then the changed tests
+    changes = table_with(app, "before")  # the changed tests
     assert set(changes["after"]) - {"ok"}
 
 
