@@ -27,7 +27,6 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-PAGES = {"overview": "", "run": "run", "review": "review", "export": "export"}
 
 
 def free_port() -> int:
@@ -199,18 +198,26 @@ class Tab:
 
 def test_every_page_renders_in_the_browser_and_is_screenshotted(studio, browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    for name, path in PAGES.items():
-        # A deep link first, on a fresh server: the page must still come with app.py's
-        # sidebar and layout (Streamlit's pages/ folder handling, see pages/_shared.py).
-        tab = Tab(context, f"{studio.url}/{path}?annotator=ada")
+    # A deep link first, on a fresh server: the page must still come with app.py's sidebar
+    # and layout (Streamlit's pages/ folder handling, see pages/_shared.py).
+    tab = Tab(context, f"{studio.url}/review?annotator=ada")
+    tab.no_exception()
+    assert tab.page.get_by_text("Database:").count() == 1  # app.py's sidebar
+    tab.caption()
+    # Then every page the navigation lists, as a person clicks through them.
+    links = tab.page.locator("[data-testid='stSidebarNav'] a")
+    titles = [links.nth(i).inner_text().split("\n")[-1].strip() for i in range(links.count())]
+    assert titles[:4] == ["Overview", "Run", "Review", "Export"]
+    for title in titles:
+        links.filter(has_text=title).first.click()
+        tab.page.wait_for_function(
+            "t => { const h = document.querySelector(\"[data-testid='stMain'] h1\");"
+            " return h && h.innerText.trim() === t; }",
+            arg=title, timeout=60_000,
+        )  # fmt: skip
+        tab.idle()
         tab.no_exception()
-        assert tab.page.get_by_text("Database:").count() == 1  # app.py's sidebar
-        assert tab.page.locator("[data-testid='stMain'] h1").inner_text() == name.title()
-        if name == "review":
-            tab.caption()
-            tab.idle()
-        tab.screenshot(name)
-        tab.page.close()
+        tab.screenshot(title.lower().replace(" ", "_"))
     context.close()
 
 
