@@ -410,6 +410,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
             "accept_next": report["accept_next_s"]["median"] < TARGET_ACCEPT_NEXT_S,
         }
+    shutil.rmtree(folder, ignore_errors=True)  # the filled database too, unless --db
     if args.json:
         print(json.dumps(report, indent=2))
     else:
