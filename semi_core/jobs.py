@@ -9,7 +9,6 @@ streamed by an LLM backend, and cancels the run on request.
 
 from __future__ import annotations
 
-import inspect
 import threading
 import time
 import uuid
@@ -139,9 +138,6 @@ class JobRunner:
 
     def _run(self, settings: PipelineSettings, stages, paths, run_id: str) -> None:
         result, error = None, None
-        extra: dict[str, Any] = {}
-        if "on_token" in inspect.signature(run_pipeline).parameters:
-            extra["on_token"] = self._on_token  # LLM answers followed as they stream
         try:
             result = run_pipeline(
                 self.store,
@@ -151,7 +147,7 @@ class JobRunner:
                 on_event=self._on_event,
                 should_stop=self._stop.is_set,
                 run_id=run_id,
-                **extra,
+                on_token=self._on_token,  # LLM answers followed as they stream
             )
         except Exception as exc:  # reported in the status; the server must live on
             error = describe_failure(exc)

@@ -100,6 +100,7 @@ class RunResult:
 
 EventCallback = Callable[[ProgressEvent], None]
 StopCheck = Callable[[], bool]
+TokenCallback = Callable[[SnippetView, str], None]  # a piece of a streamed LLM answer
 
 
 class Cancelled(Exception):
@@ -189,6 +190,7 @@ def generate_stage(
     settings: PipelineSettings,
     stage: Callable[[str, int | None], _Stage],
     should_stop: StopCheck,
+    on_token: TokenCallback | None = None,
 ) -> dict[str, Any]:
     pending = store.snippets_to_generate(
         backend.name, backend.model, backend.prompt_hash, settings.limit
@@ -196,7 +198,7 @@ def generate_stage(
     progress = stage("generate", len(pending))
     snippets = (SnippetView.from_row(row) for row in pending)
     concurrency = settings.concurrency if backend.name != "offline" else 1
-    for snippet, result in backend.generate_many(snippets, concurrency):
+    for snippet, result in backend.generate_many(snippets, concurrency, on_token):
         inputs = _with_synthesized_inputs(snippet, result, pool, settings)
         row = generation_row(backend, snippet, result)
         store.add_generation(row, [(i.text, i.origin) for i in inputs])
@@ -286,6 +288,7 @@ def run_pipeline(
     should_stop: StopCheck | None = None,
     pool: SandboxPool | None = None,
     run_id: str | None = None,
+    on_token: TokenCallback | None = None,
 ) -> RunResult:
     """Run the chosen stages; see the module docstring. `generation_ids` limits the
     validate stage to those pairs and revalidates them (a new validation run)."""
@@ -333,7 +336,7 @@ def run_pipeline(
             backend = make_backend(settings, pool, store)
             try:
                 counts["generate"] = generate_stage(
-                    store, backend, pool, settings, stage, should_stop
+                    store, backend, pool, settings, stage, should_stop, on_token
                 )
             finally:
                 backend.close()

@@ -4,7 +4,6 @@ run against a real OpenAI-compatible endpoint over HTTP chosen on the page."""
 
 from __future__ import annotations
 
-import inspect
 from types import SimpleNamespace
 
 import pytest
@@ -23,7 +22,6 @@ FUNCTIONS = {
     "count_vowels": "def count_vowels(text):\n    return sum(1 for c in text if c in 'aeiou')\n",
 }
 FAST = dict(inputs_per_pair=5, test_strength=False)
-STREAMING = "on_token" in inspect.signature(run_pipeline).parameters
 
 
 @pytest.fixture
@@ -134,7 +132,6 @@ def test_a_run_against_a_local_openai_endpoint_chosen_on_the_page(monkeypatch, d
     assert sum("tests pass" in e.label for e in app.expander) == len(FUNCTIONS)
 
 
-@pytest.mark.skipif(not STREAMING, reason="run_pipeline has no on_token hook yet")
 def test_a_background_run_follows_llm_answers_as_they_stream(store, corpus, monkeypatch):
     ingest(store, [corpus])
     runner = JobRunner(store)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, ClassVar
 
 # Where a test input came from.
@@ -74,6 +75,7 @@ class Backend(ABC):
 
     name: ClassVar[str]
     model: str | None = None
+    streams: ClassVar[bool] = False  # generate() takes on_token and streams the answer
 
     @property
     def prompt_hash(self) -> str:
@@ -89,14 +91,20 @@ class Backend(ABC):
     def generate(self, snippet: SnippetView) -> Generation: ...
 
     def generate_many(
-        self, snippets: Iterable[SnippetView], concurrency: int = 1
+        self,
+        snippets: Iterable[SnippetView],
+        concurrency: int = 1,
+        on_token: Callable[[SnippetView, str], None] | None = None,
     ) -> Iterator[tuple[SnippetView, Generation]]:
         """Generate for many snippets with at most `concurrency` in flight, yielding each
         (snippet, generation) as it completes. A backend that raises still yields: the
-        exception becomes a failed generation."""
+        exception becomes a failed generation. With `on_token`, a streaming backend passes
+        each piece of an answer on as it arrives."""
 
         def safe(snippet: SnippetView) -> tuple[SnippetView, Generation]:
             try:
+                if on_token is not None and self.streams:
+                    return snippet, self.generate(snippet, on_token=partial(on_token, snippet))
                 return snippet, self.generate(snippet)
             except Exception as error:  # a backend bug must cost one snippet, not the run
                 return snippet, Generation.failed(f"{type(error).__name__}: {error}")

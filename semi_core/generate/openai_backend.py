@@ -191,6 +191,7 @@ class OpenAIBackend(Backend):
     """Generation through any OpenAI-compatible chat completions endpoint."""
 
     name = "openai"
+    streams = True
 
     def __init__(
         self,
@@ -321,10 +322,13 @@ class OpenAIBackend(Backend):
     # -- generation -----------------------------------------------------------------------
 
     def generate_many(
-        self, snippets: Iterable[SnippetView], concurrency: int = 1
+        self,
+        snippets: Iterable[SnippetView],
+        concurrency: int = 1,
+        on_token: Callable[[SnippetView, str], None] | None = None,
     ) -> Iterator[tuple[SnippetView, Generation]]:
         self._ensure_pool(concurrency)
-        return super().generate_many(snippets, concurrency)
+        return super().generate_many(snippets, concurrency, on_token)
 
     def generate(self, snippet: SnippetView, on_token: TokenCallback | None = None) -> Generation:
         """One pair for `snippet`. With `on_token`, the answer is streamed and each piece of
