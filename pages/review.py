@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from pages._shared import current_annotator, escape_markdown, get_store
-from semi_core.pipeline import PipelineSettings, run_pipeline
+from semi_core.pipeline import run_pipeline
 from semi_core.review import (
     ReviewError,
     changed_tests,
@@ -25,6 +25,7 @@ from semi_core.review import (
     test_table,
     undo_last,
 )
+from semi_core.studio_settings import pipeline_settings
 
 STATUSES = [
     "validated",
@@ -153,7 +154,7 @@ def on_undo() -> None:
 
 def revalidate(pair_id: str) -> None:
     """Validate one pair again, here and now (a new validation run in its history)."""
-    run_pipeline(store, PipelineSettings(), stages=("validate",), generation_ids=[pair_id])
+    run_pipeline(store, pipeline_settings(store), stages=("validate",), generation_ids=[pair_id])
     st.session_state.pop("review_queue", None)  # its verdict may leave or join the filters
 
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 from pages._shared import escape_markdown, get_jobs, get_store
 from semi_core.demo import load_demo
-from semi_core.pipeline import PipelineSettings
+from semi_core.studio_settings import pipeline_settings
 
 STORED, PATH = "The snippets already stored", "A file, folder or dataset to ingest first"
 NEWEST_PAIRS = 8
@@ -104,7 +104,8 @@ if start:
     if problem:
         st.error(escape_markdown(problem))
     else:
-        settings = PipelineSettings(
+        settings = pipeline_settings(
+            store,
             backend=backend,
             model=model.strip() or None,
             base_url=base_url.strip() or None,

@@ -48,6 +48,12 @@ def pipeline_overrides(store: Store) -> dict[str, Any]:
     }
 
 
+def pipeline_settings(store: Store, **overrides: Any) -> PipelineSettings:
+    """Settings for a run started in the studio: the saved settings, then this run's
+    choices over them (so a saved prompt version or sandbox limit is never forgotten)."""
+    return PipelineSettings(**{**pipeline_overrides(store), **overrides})
+
+
 def update(store: Store, values: dict[str, Any]) -> None:
     """Store settings (unknown keys are refused, so a typo cannot hide a setting)."""
     unknown = set(values) - set(PIPELINE_KEYS)
