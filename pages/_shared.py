@@ -121,3 +121,27 @@ def current_annotator() -> str | None:
         return st.session_state.get("logged_in_as")
     name = (st.session_state.get("annotator") or "").strip()
     return name or None
+
+
+def show_recent_runs(store: Store, limit: int) -> None:
+    """The latest runs as a table: what ran, with which backend, and what it did."""
+    runs = store.runs(limit=limit)
+    if not runs:
+        st.caption("No runs yet: start one on the Run page.")
+        return
+    rows = [
+        {
+            "run": r["id"],
+            "kind": r["kind"],
+            "state": r["state"],
+            "backend": r["params"].get("backend"),
+            "model": r["params"].get("model"),
+            "started": r["started_at"],
+            "ended": r["ended_at"],
+            "generated": (r["counts"].get("generate") or {}).get("done"),
+            "validated": (r["counts"].get("validate") or {}).get("done"),
+            "error": r["counts"].get("error"),
+        }
+        for r in runs
+    ]
+    st.dataframe(rows, hide_index=True, width="stretch")

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from pages._charts import chart_and_table
-from pages._shared import get_store
+from pages._shared import get_store, show_recent_runs
 from semi_core import insights
 
 store = get_store()
@@ -115,28 +115,4 @@ else:
     st.info("No snippets match. Load some with `semi ingest PATH` or `semi demo`.")
 
 st.subheader("Recent runs")
-runs = store.runs(limit=10)
-if runs:
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "run": r["id"],
-                    "kind": r["kind"],
-                    "state": r["state"],
-                    "backend": r["params"].get("backend"),
-                    "model": r["params"].get("model"),
-                    "started": r["started_at"],
-                    "ended": r["ended_at"],
-                    "generated": (r["counts"].get("generate") or {}).get("done"),
-                    "validated": (r["counts"].get("validate") or {}).get("done"),
-                    "error": r["counts"].get("error"),
-                }
-                for r in runs
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
-    )
-else:
-    st.caption("No runs yet: start one on the Run page.")
+show_recent_runs(store, limit=10)

@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from pages._shared import current_annotator, escape_markdown, get_store
+from semi_core.generate.base import ORIGINS
 from semi_core.pipeline import run_pipeline
 from semi_core.review import (
     ReviewError,
@@ -26,16 +27,9 @@ from semi_core.review import (
     undo_last,
 )
 from semi_core.studio_settings import pipeline_settings
+from semi_core.validate import VERDICT_STATUSES
 
-STATUSES = [
-    "validated",
-    "mismatch",
-    "generated_error",
-    "too_few_tests",
-    "original_unusable",
-    "refused",
-]
-ORIGINS = ["llm", "typed", "probe", "literal", "mutation", "doctest", "example"]
+STATUSES = list(VERDICT_STATUSES)
 FAILURES = ["wrong", "error", "timeout", "memory", "rejected", "violation", "crashed"]
 QUEUE_TTL_S = 15.0  # re-read the queue after this long: new pairs, other tabs' decisions
 ACTIONS = {"accept": "Accept", "reject": "Reject", "skip": "Skip"}
@@ -73,7 +67,7 @@ with st.expander("Filters" + (" (active)" if active else ""), expanded=active):
         format_func=lambda s: s or "any source",
     )
     origin = middle.selectbox(
-        "Test origin", [""] + ORIGINS, key="f_origin", format_func=lambda s: s or "any origin"
+        "Test origin", ["", *ORIGINS], key="f_origin", format_func=lambda s: s or "any origin"
     )
     failure = right.selectbox(
         "Failure kind",

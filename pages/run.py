@@ -4,10 +4,9 @@ streaming LLM backend, the answer being written."""
 
 import os
 
-import pandas as pd
 import streamlit as st
 
-from pages._shared import escape_markdown, get_jobs, get_store
+from pages._shared import escape_markdown, get_jobs, get_store, show_recent_runs
 from semi_core.demo import load_demo
 from semi_core.studio_settings import pipeline_settings
 
@@ -190,25 +189,4 @@ def live_progress() -> None:
 live_progress()
 
 st.subheader("Recent runs")
-runs = store.runs(limit=5)
-if runs:
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "run": r["id"],
-                    "kind": r["kind"],
-                    "state": r["state"],
-                    "backend": r["params"].get("backend"),
-                    "started": r["started_at"],
-                    "ended": r["ended_at"],
-                    "counts": str(r["counts"]),
-                }
-                for r in runs
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
-    )
-else:
-    st.caption("No runs yet.")
+show_recent_runs(store, limit=5)
