@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -47,3 +49,28 @@ def run_semi(
         timeout=300,
         **kwargs,
     )
+
+
+HOLDER = textwrap.dedent(
+    """
+    import sys, time
+    from semi_core.store import Store
+    store = Store(sys.argv[1])
+    print("ready", flush=True)
+    time.sleep(60)
+    """
+)
+
+
+@contextmanager
+def held_by_another_process(db_path: Path) -> Iterator[subprocess.Popen]:
+    """A second real process holding the database open, as a running studio would."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(db_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait()

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -20,7 +18,7 @@ from semi_core.demo import load_demo
 from semi_core.pipeline import PipelineSettings, run_pipeline
 from semi_core.store import Store
 
-from .conftest import ROOT
+from .conftest import ROOT, held_by_another_process
 
 PAGES = ("pages/overview.py", "pages/run.py", "pages/review.py")
 FAST = dict(inputs_per_pair=5, test_strength=False)
@@ -164,21 +162,12 @@ def test_search_filters_the_snippet_table(monkeypatch, db_path):
 
 
 def test_a_held_database_shows_one_message_not_a_traceback(monkeypatch, db_path):
-    from .test_store import HOLDER
-
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(db_path)], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout.readline().strip() == "ready"
+    with held_by_another_process(db_path) as holder:
         for page in PAGES:
             app = start_app(monkeypatch, db_path, load_demo_on_start=False)
             app.switch_page(page).run()
             assert not app.exception
             assert f"is in use by PID {holder.pid}" in texts(app.error)
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 # -- Run ----------------------------------------------------------------------------------------

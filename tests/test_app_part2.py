@@ -16,7 +16,7 @@ from semi_core.pipeline import PipelineSettings, run_pipeline
 from semi_core.review import decide
 from semi_core.store import Store
 
-from .conftest import ROOT
+from .conftest import ROOT, held_by_another_process
 
 FAST = dict(inputs_per_pair=5, test_strength=False)
 
@@ -340,21 +340,9 @@ def test_every_new_page_renders_with_the_demo_data(monkeypatch, pairs_db, page):
 
 
 def test_a_held_database_shows_one_message_on_the_new_pages(monkeypatch, empty_db):
-    import subprocess
-    import sys
-
-    from .test_store import HOLDER
-
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(empty_db)], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout.readline().strip() == "ready"
+    with held_by_another_process(empty_db) as holder:
         for page in NEW_PAGES:
             app = start_app(monkeypatch, empty_db)
             app.switch_page(page).run()
             assert not app.exception
             assert f"is in use by PID {holder.pid}" in texts(app.error)
-    finally:
-        holder.kill()
-        holder.wait()

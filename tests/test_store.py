@@ -3,10 +3,6 @@ and the one-sentence message when another process holds the database."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
-
 import duckdb
 import pytest
 from hypothesis import given
@@ -20,7 +16,7 @@ from semi_core.store import (
     migrate,
 )
 
-from .conftest import run_semi
+from .conftest import held_by_another_process, run_semi
 
 ENTITY_TABLES = {
     "snippets", "generations", "test_cases", "test_runs", "verdicts", "review_events",
@@ -80,27 +76,10 @@ def test_content_id_depends_only_on_the_parts(parts):
     assert content_id(*parts) == content_id(*list(parts))
 
 
-HOLDER = textwrap.dedent(
-    """
-    import sys, time
-    from semi_core.store import Store
-    store = Store(sys.argv[1])
-    print("ready", flush=True)
-    time.sleep(60)
-    """
-)
-
-
 @pytest.fixture
 def held_database(db_path):
-    """A second real process that holds the database open, as a running studio would."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(db_path)], stdout=subprocess.PIPE, text=True
-    )
-    assert holder.stdout.readline().strip() == "ready"
-    yield holder
-    holder.kill()
-    holder.wait()
+    with held_by_another_process(db_path) as holder:
+        yield holder
 
 
 def test_held_database_gives_one_clear_sentence(db_path, held_database):
