@@ -605,14 +605,10 @@ class _Usage:
 def _const_type(node: ast.expr) -> Typ | None:
     if isinstance(node, ast.Constant):
         v = node.value
-        if isinstance(v, bool) or v is None:
-            return None
-        if isinstance(v, int):
-            return INT
-        if isinstance(v, float):
-            return FLOAT
-        if isinstance(v, str):
-            return STR
+        # Numbers and strings only: a bool or None constant says little about a type.
+        if isinstance(v, int | float | str) and not isinstance(v, bool):
+            return _type_of_value(v)
+        return None
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         return _const_type(node.operand)
     return None
