@@ -13,12 +13,12 @@ navigation = st.navigation(
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page("pages/run.py", title="Run", icon=":material/play_arrow:"),
         st.Page("pages/review.py", title="Review", icon=":material/rate_review:"),
-        st.Page("pages/export.py", title="Export", icon=":material/download:"),
         st.Page("pages/walkthrough.py", title="Walkthrough", icon=":material/route:"),
-        st.Page("pages/settings.py", title="Prompt and settings", icon=":material/tune:"),
-        st.Page("pages/failures.py", title="Failures", icon=":material/error:"),
         st.Page("pages/rankings.py", title="Rankings", icon=":material/leaderboard:"),
+        st.Page("pages/failures.py", title="Failures", icon=":material/error:"),
         st.Page("pages/agreement.py", title="Agreement", icon=":material/handshake:"),
+        st.Page("pages/export.py", title="Export", icon=":material/download:"),
+        st.Page("pages/settings.py", title="Prompt and settings", icon=":material/tune:"),
     ]
 )
 store = get_store()
