@@ -511,6 +511,27 @@ def review_command(
     out.print(f"{decision} recorded for {pair_id} by {annotator} (event {event})")
 
 
+@main.command("settle")
+@click.argument("pair_id")
+@click.argument("decision", type=click.Choice(["accept", "reject"]))
+@click.option("--note", help="Why.")
+@annotator_option
+@click.pass_context
+def settle_command(
+    ctx: click.Context, pair_id: str, decision: str, note: str | None, annotator: str
+) -> None:
+    """Settle a disagreement with a final decision (it wins over every annotator's vote)."""
+    from semi_core.agreement import settle
+    from semi_core.review import ReviewError
+
+    with open_store(ctx) as store:
+        try:
+            event = settle(store, pair_id, annotator, decision, note)
+        except ReviewError as error:
+            raise click.ClickException(str(error)) from None
+    out.print(f"final {decision} recorded for {pair_id} by {annotator} (event {event})")
+
+
 @main.command("undo")
 @annotator_option
 @click.pass_context

@@ -94,3 +94,21 @@ def test_runs_start_from_the_saved_settings_and_options_win(db_path):
         params = {run["kind"]: run["params"] for run in store.runs()}
     assert params["generate"]["min_usable_tests"] == 7  # the saved setting
     assert params["validate"]["min_usable_tests"] == 2  # the option given
+
+
+def test_review_and_settle_from_the_command_line(db_path):
+    from semi_core.store import Store
+
+    assert run_semi("demo", db=db_path).returncode == 0
+    assert run_semi("run", "--limit", "1", "--no-test-strength", db=db_path).returncode == 0
+    queue = json.loads(run_semi("queue", "--annotator", "ada", "--json", db=db_path).stdout)
+    pair = queue[0]["id"]
+    assert run_semi("review", pair, "accept", "--annotator", "ada", db=db_path).returncode == 0
+    assert run_semi("review", pair, "reject", "--annotator", "bob", db=db_path).returncode == 0
+    settled = run_semi("settle", pair, "accept", "--annotator", "lead", db=db_path)
+    assert settled.returncode == 0, settled.stderr
+    unknown = run_semi("settle", "nope", "accept", "--annotator", "lead", db=db_path)
+    assert unknown.returncode == 1 and "no pair" in unknown.stderr
+    with Store(db_path) as store:
+        assert store.decision_counts() == {"accept": 1}
+        assert [e["action"] for e in store.review_events(pair)] == ["accept", "reject", "accept"]
