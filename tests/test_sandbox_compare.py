@@ -10,35 +10,58 @@ from semi_core.sandbox import Obj, Outcome, compare_outcomes, compare_values
 
 
 def ok(value=None, *, output=None, args_after=None, mode="function", stdout=""):
-    return Outcome("ok", output=repr(value) if output is None else output, value=value,
-                   args_after=args_after, mode=mode, stdout=stdout)
+    return Outcome(
+        "ok",
+        output=repr(value) if output is None else output,
+        value=value,
+        args_after=args_after,
+        mode=mode,
+        stdout=stdout,
+    )
 
 
-@pytest.mark.parametrize(("a", "b"), [
-    (1, 1), (3, 3.0), (0.1 + 0.2, 0.3), (float("nan"), float("nan")), (1e300, 1e300 * (1 + 1e-12)),
-    ([1, [2.0, {"a": (3,)}]], [1, [2, {"a": (3,)}]]), ({1, 2, 3}, {3, 2, 1}),
-    ({0.1 + 0.2, 1.0}, {0.3, 1.0}), (frozenset([1]), {1}), ({"b": 1, "a": 2}, {"a": 2, "b": 1}),
-    (Obj("deque", [1, 2]), Obj("deque", [1, 2])), (1 + 2j, complex(1, 2 + 1e-12)),
-    ([float("nan")], [float("nan")]), (10**30, 10**30), (b"x", b"x"), (None, None),
-])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (1, 1),
+        (3, 3.0),
+        (0.1 + 0.2, 0.3),
+        (float("nan"), float("nan")),
+        (1e300, 1e300 * (1 + 1e-12)),
+        ([1, [2.0, {"a": (3,)}]], [1, [2, {"a": (3,)}]]),
+        ({1, 2, 3}, {3, 2, 1}),
+        ({0.1 + 0.2, 1.0}, {0.3, 1.0}),
+        (frozenset([1]), {1}),
+        ({"b": 1, "a": 2}, {"a": 2, "b": 1}),
+        (Obj("deque", [1, 2]), Obj("deque", [1, 2])),
+        (1 + 2j, complex(1, 2 + 1e-12)),
+        ([float("nan")], [float("nan")]),
+        (10**30, 10**30),
+        (b"x", b"x"),
+        (None, None),
+    ],
+)
 def test_equal(a, b):
     assert compare_values(a, b) == (True, "")
 
 
-@pytest.mark.parametrize(("a", "b", "reason"), [
-    (3, 4, "expected 3, got 4"),
-    (True, 1, "expected True, got 1"),
-    ([1, 2], (1, 2), "expected a list, got a tuple"),
-    ([1, 2], [1, 2, 3], "expected 2 items, got 3"),
-    ({"a": 1}, {"a": 2}, "at ['a']: expected 1, got 2"),
-    ({"a": 1}, {"b": 1}, "missing key 'a', unexpected key 'b'"),
-    ([[1, 2]], [[1, 3]], "at [0][1]: expected 2, got 3"),
-    ({1, 2}, {1, 3}, "element 2 is missing"),
-    (Obj("deque", [1]), [1], "expected deque"),
-    (Obj("Point", {"x": 1}), Obj("Point", {"x": 2}), "at ['x']: expected 1, got 2"),
-    (0.1, 0.1001, "expected 0.1, got 0.1001"),
-    ("3", 3, "expected str '3', got int 3"),
-])
+@pytest.mark.parametrize(
+    ("a", "b", "reason"),
+    [
+        (3, 4, "expected 3, got 4"),
+        (True, 1, "expected True, got 1"),
+        ([1, 2], (1, 2), "expected a list, got a tuple"),
+        ([1, 2], [1, 2, 3], "expected 2 items, got 3"),
+        ({"a": 1}, {"a": 2}, "at ['a']: expected 1, got 2"),
+        ({"a": 1}, {"b": 1}, "missing key 'a', unexpected key 'b'"),
+        ([[1, 2]], [[1, 3]], "at [0][1]: expected 2, got 3"),
+        ({1, 2}, {1, 3}, "element 2 is missing"),
+        (Obj("deque", [1]), [1], "expected deque"),
+        (Obj("Point", {"x": 1}), Obj("Point", {"x": 2}), "at ['x']: expected 1, got 2"),
+        (0.1, 0.1001, "expected 0.1, got 0.1001"),
+        ("3", 3, "expected str '3', got int 3"),
+    ],
+)
 def test_different(a, b, reason):
     equal, why = compare_values(a, b)
     assert not equal and reason in why

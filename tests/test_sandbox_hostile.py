@@ -32,13 +32,21 @@ def trap(tmp_path_factory) -> Path:
     return d
 
 
-def _run(pool: SandboxPool, trap: Path, code: str, *, mode: str = "function",
-         stdin: str = "", expect: set[str] | None = None) -> str:
+def _run(
+    pool: SandboxPool,
+    trap: Path,
+    code: str,
+    *,
+    mode: str = "function",
+    stdin: str = "",
+    expect: set[str] | None = None,
+) -> str:
     code = code.replace("TRAP", str(trap))
     before = set(os.listdir(trap))
     core_before = {p for p in os.listdir("/") if p.startswith("core")}
-    out = pool.run(Task(code=code, entry_point="f" if mode == "function" else None, mode=mode,
-                        stdin=stdin))
+    out = pool.run(
+        Task(code=code, entry_point="f" if mode == "function" else None, mode=mode, stdin=stdin)
+    )
     assert out.status in (expect or NON_OK), (out.status, out.error, out.output)
     if out.status != "ok":
         assert out.error, "a non-ok outcome must say why"
@@ -50,6 +58,7 @@ def _run(pool: SandboxPool, trap: Path, code: str, *, mode: str = "function",
 
 
 # --- loops, regexes, memory, processes ---------------------------------------
+
 
 def test_infinite_python_loop(pool, trap):
     assert _run(pool, trap, "def f():\n    while True:\n        pass\n") == "timeout"
@@ -115,14 +124,17 @@ def test_kill_parent(pool, trap):
 
 # --- files, secrets, network -------------------------------------------------
 
+
 def test_file_write(pool, trap):
     code = "def f():\n    with open('TRAP/pwned.txt', 'w') as fh:\n        fh.write('x')\n"
     assert _run(pool, trap, code) == "violation"
 
 
 def test_file_write_swallowed(pool, trap):
-    code = ("def f():\n    try:\n        open('TRAP/pwned.txt', 'w')\n"
-            "    except BaseException:\n        pass\n    return 1\n")
+    code = (
+        "def f():\n    try:\n        open('TRAP/pwned.txt', 'w')\n"
+        "    except BaseException:\n        pass\n    return 1\n"
+    )
     assert _run(pool, trap, code) == "violation"
 
 
@@ -145,8 +157,7 @@ def test_environment_secrets(pool, trap):
 
 
 def test_socket(pool, trap):
-    code = ("import socket\ndef f():\n    s = socket.socket()\n"
-            "    s.connect(('1.1.1.1', 80))\n")
+    code = "import socket\ndef f():\n    s = socket.socket()\n    s.connect(('1.1.1.1', 80))\n"
     assert _run(pool, trap, code) == "violation"
 
 
@@ -156,6 +167,7 @@ def test_urllib(pool, trap):
 
 
 # --- os / subprocess / ctypes reached directly and through allowed modules -------
+
 
 def test_os_system_direct(pool, trap):
     code = "import os\ndef f():\n    return os.system('touch TRAP/pwned')\n"
@@ -214,22 +226,26 @@ def test_private_name_import_from_proxy(pool, trap):
 
 # --- frames, generators, coroutines, code objects ----------------------------
 
+
 def test_generator_gi_frame(pool, trap):
     # RestrictedPython CVE-2023-37271: generator frames reach f_globals / f_builtins
-    code = ("def f():\n    def g():\n        yield 1\n"
-            "    return g().gi_frame.f_globals\n")
+    code = "def f():\n    def g():\n        yield 1\n    return g().gi_frame.f_globals\n"
     assert _run(pool, trap, code) == "rejected"
 
 
 def test_generator_frame_by_getattr(pool, trap):
-    code = ("def f():\n    def g():\n        yield 1\n    fr = getattr(g(), 'gi_' + 'frame')\n"
-            "    return getattr(fr, 'f_' + 'builtins')\n")
+    code = (
+        "def f():\n    def g():\n        yield 1\n    fr = getattr(g(), 'gi_' + 'frame')\n"
+        "    return getattr(fr, 'f_' + 'builtins')\n"
+    )
     assert _run(pool, trap, code) == "violation"
 
 
 def test_traceback_frame_walk(pool, trap):
-    code = ("def f():\n    try:\n        1 / 0\n    except Exception as e:\n"
-            "        tb = getattr(e, '__trace' + 'back__')\n        return tb\n")
+    code = (
+        "def f():\n    try:\n        1 / 0\n    except Exception as e:\n"
+        "        tb = getattr(e, '__trace' + 'back__')\n        return tb\n"
+    )
     assert _run(pool, trap, code) == "violation"
 
 
@@ -255,14 +271,17 @@ def test_function_globals(pool, trap):
 
 # --- class-tree walks and format strings ----------------------------------------
 
+
 def test_subclasses_walk_static(pool, trap):
     code = "def f():\n    return ().__class__.__bases__[0].__subclasses__()\n"
     assert _run(pool, trap, code) == "rejected"
 
 
 def test_subclasses_walk_dynamic(pool, trap):
-    code = ("def f():\n    base = getattr((), '__cl' + 'ass__').__base__\n"
-            "    return base.__subclasses__()\n")
+    code = (
+        "def f():\n    base = getattr((), '__cl' + 'ass__').__base__\n"
+        "    return base.__subclasses__()\n"
+    )
     assert _run(pool, trap, code) in {"rejected", "violation"}
 
 
@@ -272,8 +291,7 @@ def test_subclasses_via_type_dict(pool, trap):
 
 
 def test_subclasses_via_attrgetter(pool, trap):
-    code = ("import operator\ndef f():\n"
-            "    return operator.attrgetter('__subclasses__')(object)()\n")
+    code = "import operator\ndef f():\n    return operator.attrgetter('__subclasses__')(object)()\n"
     assert _run(pool, trap, code) == "violation"
 
 
@@ -290,8 +308,10 @@ def test_format_map_attribute_access(pool, trap):
 
 def test_string_formatter(pool, trap):
     # RestrictedPython 8.4 advisory (GHSA-hp3v-5vw7-fx9w): string.Formatter.get_field
-    code = ("import string\ndef f():\n"
-            "    return string.Formatter().get_field('0.__globals__', [f], {})\n")
+    code = (
+        "import string\ndef f():\n"
+        "    return string.Formatter().get_field('0.__globals__', [f], {})\n"
+    )
     assert _run(pool, trap, code) == "violation"
 
 
@@ -301,19 +321,24 @@ def test_fstring_dunder(pool, trap):
 
 def test_attribute_error_obj_leak(pool, trap):
     # RestrictedPython CVE-2024-47532: AttributeError.obj leaks the looked-up object
-    code = ("import math\ndef f():\n    try:\n        math.nope\n"
-            "    except AttributeError as e:\n        return e.obj\n")
+    code = (
+        "import math\ndef f():\n    try:\n        math.nope\n"
+        "    except AttributeError as e:\n        return e.obj\n"
+    )
     assert _run(pool, trap, code, expect=NON_OK) in NON_OK
 
 
 def test_getattr_with_str_subclass_name(pool, trap):
     # RestrictedPython 7.2/7.3: safer_getattr fooled by a name that is not a plain str
-    code = ("class S(str):\n    def startswith(self, *a):\n        return False\n"
-            "def f():\n    return getattr(f, S('__globals__'))\n")
+    code = (
+        "class S(str):\n    def startswith(self, *a):\n        return False\n"
+        "def f():\n    return getattr(f, S('__globals__'))\n"
+    )
     assert _run(pool, trap, code) == "error"  # TypeError: names must be exact str
 
 
 # --- builtins tampering, eval/exec --------------------------------------------
+
 
 def test_builtins_name(pool, trap):
     code = "def f():\n    __builtins__['len'] = None\n"
@@ -341,8 +366,9 @@ def test_exec_with_fresh_globals(pool, trap):
 
 
 def test_eval_as_library_callback(pool, trap):
-    code = ("import heapq\ndef f():\n"
-            "    return list(heapq.merge([\"open('TRAP/x','w')\"], key=eval))\n")
+    code = (
+        "import heapq\ndef f():\n    return list(heapq.merge([\"open('TRAP/x','w')\"], key=eval))\n"
+    )
     assert _run(pool, trap, code) == "violation"
 
 
@@ -351,45 +377,62 @@ def test_compile_builtin(pool, trap):
 
 
 def test_monkeypatch_library_class(pool, trap):
-    code = ("import collections\ndef f():\n"
-            "    collections.Counter.most_common = lambda self, n=None: []\n")
+    code = (
+        "import collections\ndef f():\n"
+        "    collections.Counter.most_common = lambda self, n=None: []\n"
+    )
     assert _run(pool, trap, code) == "violation"
-    check = pool.run(Task(code="import collections\ndef f():\n"
-                               "    return collections.Counter('aab').most_common(1)\n",
-                          entry_point="f"))
+    check = pool.run(
+        Task(
+            code="import collections\ndef f():\n"
+            "    return collections.Counter('aab').most_common(1)\n",
+            entry_point="f",
+        )
+    )
     assert check.value == [("a", 2)]
 
 
 def test_exception_group_escape(pool, trap):
     # RestrictedPython CVE-2025-22153: try/except* escape
-    code = ("def f():\n    try:\n        raise ExceptionGroup('g', [ValueError()])\n"
-            "    except* ValueError as eg:\n        return eg\n")
+    code = (
+        "def f():\n    try:\n        raise ExceptionGroup('g', [ValueError()])\n"
+        "    except* ValueError as eg:\n        return eg\n"
+    )
     assert _run(pool, trap, code) == "rejected"
 
 
 # --- signals, exits, swallowing, recursion, floods ------------------------------
 
+
 def test_signal_handler(pool, trap):
-    code = ("import signal\ndef f():\n    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
-            "    while True:\n        pass\n")
+    code = (
+        "import signal\ndef f():\n    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+        "    while True:\n        pass\n"
+    )
     assert _run(pool, trap, code) == "violation"
 
 
 def test_system_exit_swallowed_forever(pool, trap):
-    code = ("import sys\ndef f():\n    while True:\n        try:\n            sys.exit(0)\n"
-            "        except BaseException:\n            pass\n")
+    code = (
+        "import sys\ndef f():\n    while True:\n        try:\n            sys.exit(0)\n"
+        "        except BaseException:\n            pass\n"
+    )
     assert _run(pool, trap, code) == "timeout"
 
 
 def test_timeout_swallowed(pool, trap):
-    code = ("def f():\n    while True:\n        try:\n            while True:\n"
-            "                pass\n        except BaseException:\n            pass\n")
+    code = (
+        "def f():\n    while True:\n        try:\n            while True:\n"
+        "                pass\n        except BaseException:\n            pass\n"
+    )
     assert _run(pool, trap, code) == "timeout"
 
 
 def test_violation_swallowed_then_ok(pool, trap):
-    code = ("def f():\n    try:\n        import socket\n    except BaseException:\n"
-            "        pass\n    return 1\n")
+    code = (
+        "def f():\n    try:\n        import socket\n    except BaseException:\n"
+        "        pass\n    return 1\n"
+    )
     assert _run(pool, trap, code) == "violation"
 
 
@@ -422,14 +465,18 @@ def test_sleep(pool, trap):
 
 
 def test_finalizer_class_refused(pool, trap):
-    code = ("class A:\n    def __del__(self):\n        while True:\n            pass\n"
-            "def f():\n    return A()\n")
+    code = (
+        "class A:\n    def __del__(self):\n        while True:\n            pass\n"
+        "def f():\n    return A()\n"
+    )
     assert _run(pool, trap, code) == "rejected"
 
 
 def test_dynamic_class_with_finalizer(pool, trap):
     # `type(int)` is the real `type`; a class made with it may carry __del__.
     # Its finalizer runs under the job's timer and cannot reach anything.
-    code = ("def loop(self):\n    while True:\n        pass\n"
-            "def f():\n    cls = type(int)('A', (), {'__del__': loop})\n    cls()\n    return 1\n")
+    code = (
+        "def loop(self):\n    while True:\n        pass\n"
+        "def f():\n    cls = type(int)('A', (), {'__del__': loop})\n    cls()\n    return 1\n"
+    )
     assert _run(pool, trap, code, expect=NON_OK | {"ok"}) in NON_OK | {"ok"}

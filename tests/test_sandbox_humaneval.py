@@ -16,13 +16,19 @@ from semi_core.sandbox import Limits, SandboxPool, Task
 def test_canonical_solutions_pass_their_checks():
     problems = list(read_problems().values())
     tasks = [
-        Task(code=p["prompt"] + p["canonical_solution"] + "\n" + p["test"] + "\n"
-             f"check({p['entry_point']})\n", mode="program")
+        Task(
+            code=p["prompt"] + p["canonical_solution"] + "\n" + p["test"] + "\n"
+            f"check({p['entry_point']})\n",
+            mode="program",
+        )
         for p in problems
     ]
     with SandboxPool(Limits(timeout_s=10.0, workers=2)) as pool:
         outcomes = pool.run_many(tasks)
-    failures = [(p["task_id"], o.status, o.error) for p, o in zip(problems, outcomes, strict=True)
-                if o.status != "ok"]
+    failures = [
+        (p["task_id"], o.status, o.error)
+        for p, o in zip(problems, outcomes, strict=True)
+        if o.status != "ok"
+    ]
     assert len(problems) == 164
     assert len(problems) - len(failures) >= 162, failures

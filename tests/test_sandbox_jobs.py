@@ -26,10 +26,18 @@ def write_lines(path, lines):
 def test_exec_file_function_mode(tmp_path, pool):
     src = tmp_path / "sol.py"
     src.write_text("def f(a, b=0):\n    return a * 10 + b\n")
-    inputs = write_lines(tmp_path / "in.jsonl", [
-        {"args": "1"}, {"args": "2, b=3"}, "{not json", {"stdin": "x"}, {"args": [4, 5]}, "",
-        {"args": "open('x')"},
-    ])
+    inputs = write_lines(
+        tmp_path / "in.jsonl",
+        [
+            {"args": "1"},
+            {"args": "2, b=3"},
+            "{not json",
+            {"stdin": "x"},
+            {"args": [4, 5]},
+            "",
+            {"args": "open('x')"},
+        ],
+    )
     rows = list(exec_file(str(src), "f", inputs, "function", Limits(), pool=pool))
     assert [set(r) for r in rows] == [FIELDS] * 6
     assert [r["status"] for r in rows] == ["ok", "ok", "invalid", "invalid", "ok", "invalid"]
@@ -54,20 +62,43 @@ def test_exec_file_needs_entry_in_function_mode(tmp_path):
 
 
 def test_exec_batch(tmp_path, pool):
-    tasks = write_lines(tmp_path / "tasks.jsonl", [
-        {"id": "a", "code": "def f(x):\n    return x + 1\n", "entry_point": "f",
-         "mode": "function", "inputs": [{"args": "1"}, {"args": "2"}]},
-        "[broken",
-        {"id": "b", "code": "print(input()[::-1])\n", "mode": "program",
-         "inputs": [{"stdin": "abc\n"}, {"args": "1"}]},
-        {"id": "c", "code": "x", "mode": "nope", "inputs": []},
-        {"id": "d", "code": "def f():\n    while True:\n        pass\n", "entry_point": "f",
-         "inputs": [{"args": ""}]},
-    ])
+    tasks = write_lines(
+        tmp_path / "tasks.jsonl",
+        [
+            {
+                "id": "a",
+                "code": "def f(x):\n    return x + 1\n",
+                "entry_point": "f",
+                "mode": "function",
+                "inputs": [{"args": "1"}, {"args": "2"}],
+            },
+            "[broken",
+            {
+                "id": "b",
+                "code": "print(input()[::-1])\n",
+                "mode": "program",
+                "inputs": [{"stdin": "abc\n"}, {"args": "1"}],
+            },
+            {"id": "c", "code": "x", "mode": "nope", "inputs": []},
+            {
+                "id": "d",
+                "code": "def f():\n    while True:\n        pass\n",
+                "entry_point": "f",
+                "inputs": [{"args": ""}],
+            },
+        ],
+    )
     rows = list(exec_batch(tasks, Limits(), pool=pool))
     got = [(r["id"], r["index"], r["status"]) for r in rows]
-    assert got == [("a", 0, "ok"), ("a", 1, "ok"), (None, None, "invalid"), ("b", 0, "ok"),
-                   ("b", 1, "invalid"), ("c", None, "invalid"), ("d", 0, "timeout")]
+    assert got == [
+        ("a", 0, "ok"),
+        ("a", 1, "ok"),
+        (None, None, "invalid"),
+        ("b", 0, "ok"),
+        ("b", 1, "invalid"),
+        ("c", None, "invalid"),
+        ("d", 0, "timeout"),
+    ]
     assert rows[2]["error"].startswith("line 2: invalid JSON")
     assert rows[3]["stdout"] == "cba\n"
     assert rows[5]["error"].startswith("line 4:")
@@ -76,9 +107,16 @@ def test_exec_batch(tmp_path, pool):
 
 
 def test_exec_batch_with_its_own_pool(tmp_path):
-    tasks = write_lines(tmp_path / "t.jsonl", [
-        {"id": 1, "code": "def f():\n    return 'hi'\n", "entry_point": "f",
-         "inputs": [{"args": ""}]},
-    ])
+    tasks = write_lines(
+        tmp_path / "t.jsonl",
+        [
+            {
+                "id": 1,
+                "code": "def f():\n    return 'hi'\n",
+                "entry_point": "f",
+                "inputs": [{"args": ""}],
+            },
+        ],
+    )
     rows = list(exec_batch(tasks, Limits(workers=1)))
     assert rows[0]["output"] == "'hi'" and rows[0]["status"] == "ok"

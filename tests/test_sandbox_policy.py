@@ -93,8 +93,11 @@ ALLOWED = {
 }
 
 REFUSED = {
-    "frame attribute": ("def f():\n    def g():\n        yield\n    return g().gi_frame\n", 4,
-                        "gi_frame"),
+    "frame attribute": (
+        "def f():\n    def g():\n        yield\n    return g().gi_frame\n",
+        4,
+        "gi_frame",
+    ),
     "code object": ("def f():\n    return f.__code__\n", 2, "__code__"),
     "globals": ("def f():\n    return f.__globals__\n", 2, "__globals__"),
     "subclasses": ("x = ().__class__.__base__.__subclasses__()\n", 1, "__subclasses__"),
@@ -143,7 +146,8 @@ def pool():
 
 
 REAL_CODE = {
-    "dp with augmented items": ("""
+    "dp with augmented items": (
+        """
         def f(n):
             dp = [0] * (n + 1)
             dp[0] = 1
@@ -152,8 +156,12 @@ REAL_CODE = {
                     if i >= c:
                         dp[i] += dp[i - c]
             return dp[n]
-    """, "10", 89),
-    "class with counters and repr": ("""
+    """,
+        "10",
+        89,
+    ),
+    "class with counters and repr": (
+        """
         class Counter:
             def __init__(self):
                 self.n = 0
@@ -172,8 +180,12 @@ REAL_CODE = {
             for x in xs:
                 c.add(x)
             return repr(c), len(c)
-    """, "[1, 2, 2, 3]", ("Counter(3)", 3)),
-    "dataclass ordering": ("""
+    """,
+        "[1, 2, 2, 3]",
+        ("Counter(3)", 3),
+    ),
+    "dataclass ordering": (
+        """
         from dataclasses import dataclass, field
         @dataclass(order=True)
         class Job:
@@ -181,8 +193,12 @@ REAL_CODE = {
             name: str = field(compare=False)
         def f(pairs):
             return [j.name for j in sorted(Job(p, n) for p, n in pairs)]
-    """, "[[3, 'c'], [1, 'a'], [2, 'b']]", ["a", "b", "c"]),
-    "enum and match": ("""
+    """,
+        "[[3, 'c'], [1, 'a'], [2, 'b']]",
+        ["a", "b", "c"],
+    ),
+    "enum and match": (
+        """
         from enum import Enum
         class Op(Enum):
             ADD = '+'
@@ -193,8 +209,12 @@ REAL_CODE = {
                     return a + b
                 case Op.MUL:
                     return a * b
-    """, "'*', 6, 7", 42),
-    "heapq bisect collections": ("""
+    """,
+        "'*', 6, 7",
+        42,
+    ),
+    "heapq bisect collections": (
+        """
         import heapq, bisect
         from collections import defaultdict, deque
         from functools import lru_cache
@@ -213,12 +233,20 @@ REAL_CODE = {
             def fib(n):
                 return n if n < 2 else fib(n - 1) + fib(n - 2)
             return smallest, pos, dict(groups), list(q)[0], fib(30), list(accumulate(xs))[-1]
-    """, "[7, 3, 9, 1]", ([1, 3], 2, {1: [7, 3, 9, 1]}, 1, 832040, 20)),
-    "str.format and f-strings": ("""
+    """,
+        "[7, 3, 9, 1]",
+        ([1, 3], 2, {1: [7, 3, 9, 1]}, 1, 832040, 20),
+    ),
+    "str.format and f-strings": (
+        """
         def f(name, n):
             return '{} has {:03d} items'.format(name, n) + f' ({n / 3:.2f})' + '%s!' % name
-    """, "'box', 7", "box has 007 items (2.33)box!"),
-    "private helper and main guard": ("""
+    """,
+        "'box', 7",
+        "box has 007 items (2.33)box!",
+    ),
+    "private helper and main guard": (
+        """
         import sys
         _MEMO = {}
         def _helper(x):
@@ -230,8 +258,12 @@ REAL_CODE = {
             return _helper(x)
         if __name__ == '__main__':
             print(f(int(input())))
-    """, "12", 144),
-    "generators and closures": ("""
+    """,
+        "12",
+        144,
+    ),
+    "generators and closures": (
+        """
         def f(n):
             def gen():
                 a, b = 0, 1
@@ -246,15 +278,22 @@ REAL_CODE = {
             for _ in range(n):
                 add(next(g))
             return total
-    """, "10", 88),
-    "json re math statistics": ("""
+    """,
+        "10",
+        88,
+    ),
+    "json re math statistics": (
+        """
         import json, re, math, statistics, string, textwrap, unicodedata, hashlib
         def f(s):
             nums = [int(m) for m in re.findall(r'\\d+', s)]
             return (json.dumps({'n': nums}), math.prod(nums), statistics.mean(nums),
                     string.ascii_lowercase[:3], textwrap.shorten('a b c d e', 5),
                     unicodedata.name('a'), hashlib.md5(s.encode()).hexdigest()[:6])
-    """, "'a1b22c3'", None),  # checked part by part below
+    """,
+        "'a1b22c3'",
+        None,
+    ),  # checked part by part below
 }
 
 
@@ -287,7 +326,11 @@ def test_pass_through_shortcut_matches_restrictedpython():
     for cls in _PASS_THROUGH:
         method = getattr(RestrictingNodeTransformer, "visit_" + cls.__name__)
         fn = ast_mod.parse(textwrap.dedent(inspect.getsource(method))).body[0]
-        body = [stmt for stmt in fn.body if not (
-            isinstance(stmt, ast_mod.Expr) and isinstance(stmt.value, ast_mod.Constant))]
+        body = [
+            stmt
+            for stmt in fn.body
+            if not (isinstance(stmt, ast_mod.Expr) and isinstance(stmt.value, ast_mod.Constant))
+        ]
         assert [ast_mod.unparse(stmt) for stmt in body] == [
-            "return self.node_contents_visit(node)"], cls.__name__
+            "return self.node_contents_visit(node)"
+        ], cls.__name__

@@ -64,9 +64,11 @@ def _gone(pid: int) -> bool:
 
 # --- the two modes -------------------------------------------------------------
 
+
 def test_function_mode_with_keywords(pool):
-    out = pool.run(fn("def f(a, xs, key='k'):\n    return [a] + xs + [key]\n",
-                      "1, [2, 3], key='x'"))
+    out = pool.run(
+        fn("def f(a, xs, key='k'):\n    return [a] + xs + [key]\n", "1, [2, 3], key='x'")
+    )
     assert out.status == "ok"
     assert out.value == [1, 2, 3, "x"]
     assert out.output == "[1, 2, 3, 'x']"
@@ -137,6 +139,7 @@ def test_mixed_batch_many_codes(pool):
 
 # --- typed outcomes ------------------------------------------------------------
 
+
 def test_error_has_type_message_and_line(pool):
     code = "def f(x):\n    y = x + 1\n    raise ValueError(f'bad input {y}')\n"
     out = pool.run(fn(code, "1"))
@@ -167,8 +170,9 @@ def test_bad_argument_literal_is_invalid(pool):
 
 
 def test_invalid_tasks_do_not_reach_workers(pool):
-    outs = pool.run_many([Task(code="x", mode="weird"), Task(code="def f(): pass"),
-                          fn("def f():\n    return 7\n")])
+    outs = pool.run_many(
+        [Task(code="x", mode="weird"), Task(code="def f(): pass"), fn("def f():\n    return 7\n")]
+    )
     assert [o.status for o in outs] == ["invalid", "invalid", "ok"]
 
 
@@ -237,8 +241,9 @@ def test_cyclic_value(pool):
 
 
 def test_stdout_and_stderr_are_captured_in_function_mode(pool):
-    code = ("import sys\ndef f():\n    print('out')\n    print('err', file=sys.stderr)\n"
-            "    return 0\n")
+    code = (
+        "import sys\ndef f():\n    print('out')\n    print('err', file=sys.stderr)\n    return 0\n"
+    )
     out = pool.run(fn(code))
     assert (out.stdout, out.stderr) == ("out\n", "err\n")
 
@@ -250,9 +255,11 @@ def test_large_output_is_cut_but_still_compared_exactly(pool):
 
 # --- isolation between tests -----------------------------------------------------
 
+
 def test_fixed_hash_and_random_seeds(pool):
-    code = ("import random\ndef f():\n"
-            "    return hash('abc'), random.random(), list({'a', 'b', 'c'})\n")
+    code = (
+        "import random\ndef f():\n    return hash('abc'), random.random(), list({'a', 'b', 'c'})\n"
+    )
     first = pool.run(fn(code))
     with SandboxPool(Limits(workers=1)) as other:
         second = other.run(fn(code))
@@ -278,12 +285,15 @@ def test_recursion_limit_is_restored(pool):
 
 
 def test_deep_recursion_allowed_when_code_raises_the_limit(pool):
-    code = ("import sys\nsys.setrecursionlimit(20000)\n"
-            "def f(n=0):\n    return n if n >= 10000 else f(n + 1)\n")
+    code = (
+        "import sys\nsys.setrecursionlimit(20000)\n"
+        "def f(n=0):\n    return n if n >= 10000 else f(n + 1)\n"
+    )
     assert pool.run(fn(code)).value == 10000
 
 
 # --- workers: lock-down, recycling, dying ---------------------------------------
+
 
 def test_workers_are_locked_down(pool):
     info = pool.probe()

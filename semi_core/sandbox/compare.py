@@ -98,11 +98,15 @@ def _first_difference(expected: Any, actual: Any, path: str) -> str | None:
         return None if _numbers_equal(expected, actual) else _diff(expected, actual, path)
     if isinstance(expected, (list, tuple)) and isinstance(actual, (list, tuple)):
         if type(expected) is not type(actual):
-            return f"{'at ' + path + ': ' if path else ''}expected a {_kind(expected)}, " \
-                   f"got a {_kind(actual)}"
+            return (
+                f"{'at ' + path + ': ' if path else ''}expected a {_kind(expected)}, "
+                f"got a {_kind(actual)}"
+            )
         if len(expected) != len(actual):
-            return (f"{'at ' + path + ': ' if path else ''}expected {len(expected)} items, "
-                    f"got {len(actual)}")
+            return (
+                f"{'at ' + path + ': ' if path else ''}expected {len(expected)} items, "
+                f"got {len(actual)}"
+            )
         for i, (e, a) in enumerate(zip(expected, actual, strict=True)):
             t = type(e)
             if t is type(a) and t in _EXACT and e == a:
@@ -130,21 +134,27 @@ def _first_difference(expected: Any, actual: Any, path: str) -> str | None:
         return _set_difference(expected, actual, path)
     if isinstance(expected, Obj) and isinstance(actual, Obj):
         if expected.type_name != actual.type_name:
-            return (f"{'at ' + path + ': ' if path else ''}expected a {expected.type_name}, "
-                    f"got a {actual.type_name}")
+            return (
+                f"{'at ' + path + ': ' if path else ''}expected a {expected.type_name}, "
+                f"got a {actual.type_name}"
+            )
         return _first_difference(expected.data, actual.data, path)
     if type(expected) is type(actual) and expected == actual:
         return None
     if _kind(expected) != _kind(actual):
-        return (f"{'at ' + path + ': ' if path else ''}expected {_kind(expected)} "
-                f"{_short(expected)}, got {_kind(actual)} {_short(actual)}")
+        return (
+            f"{'at ' + path + ': ' if path else ''}expected {_kind(expected)} "
+            f"{_short(expected)}, got {_kind(actual)} {_short(actual)}"
+        )
     return _diff(expected, actual, path)
 
 
 def _set_difference(expected: Any, actual: Any, path: str) -> str | None:
     if len(expected) != len(actual):
-        return (f"{'at ' + path + ': ' if path else ''}expected {len(expected)} elements, "
-                f"got {len(actual)}")
+        return (
+            f"{'at ' + path + ': ' if path else ''}expected {len(expected)} elements, "
+            f"got {len(actual)}"
+        )
     if set(expected) == set(actual) and not _has_nan(expected):
         return None
     if len(expected) > _MAX_TOLERANT_SET:

@@ -21,8 +21,15 @@ BLOCK = 256  # tasks per run_many call: keeps memory flat and workers busy
 
 
 def _invalid(task_id: Any, index: int | None, error: str) -> dict[str, Any]:
-    return {"id": task_id, "index": index, "status": "invalid", "output": "", "error": error,
-            "stdout": "", "duration_ms": 0.0}
+    return {
+        "id": task_id,
+        "index": index,
+        "status": "invalid",
+        "output": "",
+        "error": error,
+        "stdout": "",
+        "duration_ms": 0.0,
+    }
 
 
 def _line(task_id: Any, index: int, outcome: Outcome) -> dict[str, Any]:
@@ -67,8 +74,9 @@ def _read_jsonl(path: str) -> Iterator[tuple[int, Any, str | None]]:
                 yield number, None, f"line {number}: invalid JSON ({exc.msg})"
 
 
-def _run_blocks(pending: Iterable[tuple[Any, int | None, Task | dict[str, Any]]],
-                pool: SandboxPool) -> Iterator[dict[str, Any]]:
+def _run_blocks(
+    pending: Iterable[tuple[Any, int | None, Task | dict[str, Any]]], pool: SandboxPool
+) -> Iterator[dict[str, Any]]:
     """Run tasks in blocks, yielding results (and pre-made error dicts) in order."""
     block: list[tuple[Any, int | None, Task | dict[str, Any]]] = []
 
@@ -90,8 +98,14 @@ def _run_blocks(pending: Iterable[tuple[Any, int | None, Task | dict[str, Any]]]
         yield from flush()
 
 
-def exec_file(path: str, entry_point: str | None, inputs_path: str, mode: str,
-              limits: Limits, pool: SandboxPool | None = None) -> Iterator[dict[str, Any]]:
+def exec_file(
+    path: str,
+    entry_point: str | None,
+    inputs_path: str,
+    mode: str,
+    limits: Limits,
+    pool: SandboxPool | None = None,
+) -> Iterator[dict[str, Any]]:
     """Run the code in `path` on each input of `inputs_path` (JSONL: {"args": ...} or
     {"stdin": ...} per line). `id` is the file path, `index` the input's position."""
     if mode not in MODES:
@@ -111,12 +125,13 @@ def exec_file(path: str, entry_point: str | None, inputs_path: str, mode: str,
             except ValueError as exc:
                 yield task_id, index, _invalid(task_id, index, f"line {number}: {exc}")
 
-    with (nullcontext(pool) if pool is not None else SandboxPool(limits)) as p:
+    with nullcontext(pool) if pool is not None else SandboxPool(limits) as p:
         yield from _run_blocks(pending(), p)
 
 
-def exec_batch(tasks_path: str, limits: Limits,
-               pool: SandboxPool | None = None) -> Iterator[dict[str, Any]]:
+def exec_batch(
+    tasks_path: str, limits: Limits, pool: SandboxPool | None = None
+) -> Iterator[dict[str, Any]]:
     """Run every task of `tasks_path`, one JSON object per line:
     {"id", "code", "entry_point", "mode", "inputs": [{"args": ...} | {"stdin": ...}]}."""
 
@@ -135,12 +150,15 @@ def exec_batch(tasks_path: str, limits: Limits,
                 try:
                     task = _input_to_task(item["code"], item.get("entry_point"), mode, inp)
                 except ValueError as exc:
-                    yield task_id, index, _invalid(task_id, index,
-                                                   f"line {number}: input {index}: {exc}")
+                    yield (
+                        task_id,
+                        index,
+                        _invalid(task_id, index, f"line {number}: input {index}: {exc}"),
+                    )
                     continue
                 yield task_id, index, task
 
-    with (nullcontext(pool) if pool is not None else SandboxPool(limits)) as p:
+    with nullcontext(pool) if pool is not None else SandboxPool(limits) as p:
         yield from _run_blocks(pending(), p)
 
 

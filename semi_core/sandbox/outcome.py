@@ -73,9 +73,7 @@ class Obj:
 
     def __eq__(self, other: object) -> bool:
         return (
-            isinstance(other, Obj)
-            and other.type_name == self.type_name
-            and other.data == self.data
+            isinstance(other, Obj) and other.type_name == self.type_name and other.data == self.data
         )
 
     def __hash__(self) -> int:

@@ -54,9 +54,20 @@ READABLE_DUNDER_NAMES = frozenset({"__name__", "__doc__", "__file__", "__debug__
 READABLE_DUNDER_ATTRS = (
     MAGIC_METHODS
     | {
-        "__name__", "__qualname__", "__doc__", "__module__", "__class__", "__dict__",
-        "__slots__", "__annotations__", "__wrapped__", "__members__", "__match_args__",
-        "__cause__", "__context__", "__dataclass_fields__",
+        "__name__",
+        "__qualname__",
+        "__doc__",
+        "__module__",
+        "__class__",
+        "__dict__",
+        "__slots__",
+        "__annotations__",
+        "__wrapped__",
+        "__members__",
+        "__match_args__",
+        "__cause__",
+        "__context__",
+        "__dataclass_fields__",
     }
 ) - {"__getattr__", "__get__", "__set__", "__delete__", "__set_name__", "__init_subclass__"}
 
@@ -73,13 +84,42 @@ _INERT = frozenset(
 
 # Node types whose RestrictedPython 9 visitor is exactly `return
 # self.node_contents_visit(node)`; dispatching them straight there saves a call.
-_PASS_THROUGH = frozenset({
-    ast.Raise, ast.Assert, ast.Delete, ast.Pass, ast.If, ast.While, ast.Break, ast.Continue,
-    ast.Try, ast.withitem, ast.arguments, ast.arg, ast.Return, ast.Yield, ast.YieldFrom,
-    ast.Expr, ast.UnaryOp, ast.BinOp, ast.BoolOp, ast.Compare, ast.keyword, ast.IfExp,
-    ast.Slice, ast.List, ast.Tuple, ast.Set, ast.Dict, ast.FormattedValue, ast.JoinedStr,
-    ast.Starred, ast.Expression, ast.alias,
-})
+_PASS_THROUGH = frozenset(
+    {
+        ast.Raise,
+        ast.Assert,
+        ast.Delete,
+        ast.Pass,
+        ast.If,
+        ast.While,
+        ast.Break,
+        ast.Continue,
+        ast.Try,
+        ast.withitem,
+        ast.arguments,
+        ast.arg,
+        ast.Return,
+        ast.Yield,
+        ast.YieldFrom,
+        ast.Expr,
+        ast.UnaryOp,
+        ast.BinOp,
+        ast.BoolOp,
+        ast.Compare,
+        ast.keyword,
+        ast.IfExp,
+        ast.Slice,
+        ast.List,
+        ast.Tuple,
+        ast.Set,
+        ast.Dict,
+        ast.FormattedValue,
+        ast.JoinedStr,
+        ast.Starred,
+        ast.Expression,
+        ast.alias,
+    }
+)
 
 _GUARD_NAME = re.compile(r"^_[A-Za-z0-9]+(_[A-Za-z0-9]+)*_$|^_tmp\d+$|^_print$")
 
@@ -124,8 +164,12 @@ class SandboxPolicy(RestrictingNodeTransformer):
 
     _dispatch_cache: dict[type, object] = {}
 
-    def __init__(self, errors: list[str] | None = None, warnings: list[str] | None = None,
-                 used_names: dict[str, bool] | None = None) -> None:
+    def __init__(
+        self,
+        errors: list[str] | None = None,
+        warnings: list[str] | None = None,
+        used_names: dict[str, bool] | None = None,
+    ) -> None:
         super().__init__(errors, warnings, used_names)
         self._scopes: list[str] = ["module"]
 
@@ -185,8 +229,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
         self.errors.append(f"line {lineno}: {info}")
 
     # --- names -----------------------------------------------------------
-    def check_name(self, node: Any, name: str | None,
-                   allow_magic_methods: bool = False) -> None:
+    def check_name(self, node: Any, name: str | None, allow_magic_methods: bool = False) -> None:
         if name is None or name in ("_", "__"):
             return
         if name[0] != "_":  # the common case: no dunder, private or guard name
@@ -205,11 +248,13 @@ class SandboxPolicy(RestrictingNodeTransformer):
             if in_class and isinstance(ctx, ast.Store) and name in CLASS_DUNDER_ASSIGN:
                 return
             if name == "__del__":
-                self.error(node, '"__del__" finalizers are not allowed (they run at '
-                                 "unpredictable times)")
+                self.error(
+                    node, '"__del__" finalizers are not allowed (they run at unpredictable times)'
+                )
             else:
-                self.error(node, f'"{name}" is a special name that sandboxed code may '
-                                 "not define or use")
+                self.error(
+                    node, f'"{name}" is a special name that sandboxed code may not define or use'
+                )
         elif name.startswith("_") and _GUARD_NAME.match(name):
             self.error(node, f'"{name}" is reserved for the sandbox\'s guards')
 
@@ -238,8 +283,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
             new = ast.Call(func=func, args=[node.value, const], keywords=[])
             return _stamp(new, node, func, const)
         func = ast.Name("_write_", ast.Load())
-        node.value = _stamp(ast.Call(func=func, args=[node.value], keywords=[]),
-                            node.value, func)
+        node.value = _stamp(ast.Call(func=func, args=[node.value], keywords=[]), node.value, func)
         return node
 
     def visit_Subscript(self, node: ast.Subscript) -> Any:
@@ -250,8 +294,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
             new = ast.Call(func=func, args=[node.value, node.slice], keywords=[])
             return _stamp(new, node, func)
         func = ast.Name("_write_", ast.Load())
-        node.value = _stamp(ast.Call(func=func, args=[node.value], keywords=[]),
-                            node.value, func)
+        node.value = _stamp(ast.Call(func=func, args=[node.value], keywords=[]), node.value, func)
         return node
 
     def guard_iter(self, node: Any) -> Any:
@@ -416,8 +459,11 @@ class SandboxPolicy(RestrictingNodeTransformer):
             # which we cannot check here; allow them only for builtin types such
             # as `int(x)` / `str(s)` (single positional capture).
             if not (isinstance(node.cls, ast.Name) and len(node.patterns) == 1):
-                self.error(node, "positional class patterns are not supported; "
-                                 "use keyword patterns like Point(x=0)")
+                self.error(
+                    node,
+                    "positional class patterns are not supported; "
+                    "use keyword patterns like Point(x=0)",
+                )
         self._check_dotted(node, node.cls)
         node.patterns = [self.visit(p) for p in node.patterns]
         node.kwd_patterns = [self.visit(p) for p in node.kwd_patterns]
@@ -430,8 +476,9 @@ def _format_syntax_error(exc: SyntaxError) -> str:
     return f"line {exc.lineno}: {exc.msg}{where}"
 
 
-def compile_sandboxed(source: str, filename: str = SANDBOX_FILENAME,
-                      mode: str = "exec") -> CompileResult:
+def compile_sandboxed(
+    source: str, filename: str = SANDBOX_FILENAME, mode: str = "exec"
+) -> CompileResult:
     """Parse, apply the policy and compile. Never raises for bad input."""
     try:
         tree = ast.parse(source, filename, mode)

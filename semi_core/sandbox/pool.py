@@ -42,8 +42,9 @@ _MAX_ATTEMPTS = 3
 _DEPTH = 2  # jobs in flight per worker
 _QUEUE_MAX_BYTES = 64 * 1024  # larger jobs are only sent to a worker with nothing queued
 _STATUSES = frozenset(STATUSES)
-_SETTABLE = frozenset({"error", "error_type", "stdout", "stderr", "line", "comparable",
-                       "output_digest", "mode"})
+_SETTABLE = frozenset(
+    {"error", "error_type", "stdout", "stderr", "line", "comparable", "output_digest", "mode"}
+)
 _STARTUP_TIMEOUT_S = 60.0
 
 
@@ -169,7 +170,7 @@ class SandboxPool:
             parent.close()
             raise SandboxStartError("the sandbox zygote did not start")
         parent.settimeout(30.0)
-        features = hello[len(b"ready:"):].split(b",")
+        features = hello[len(b"ready:") :].split(b",")
         self.network_isolated = b"netns" in features
         self.filesystem_read_only = b"rofs" in features
         self._zygote, self._ctl = proc, parent
@@ -257,8 +258,12 @@ class SandboxPool:
         for i, t in enumerate(tasks):
             problem = _task_problem(t)
             if problem:
-                results[i] = Outcome("invalid", error=problem, error_type="TaskError",
-                                     mode=getattr(t, "mode", "function"))
+                results[i] = Outcome(
+                    "invalid",
+                    error=problem,
+                    error_type="TaskError",
+                    mode=getattr(t, "mode", "function"),
+                )
                 continue
             text = t.args if t.mode == "function" else t.stdin
             groups.setdefault((t.code, t.entry_point, t.mode), []).append((i, text or ""))
@@ -270,7 +275,7 @@ class SandboxPool:
             if len(groups) < workers * 2:  # few groups: split them so all workers help
                 size = max(1, min(size, math.ceil(len(items) / workers)))
             for k in range(0, len(items), size):
-                pieces.append(_Unit(code, entry, mode, items[k:k + size]))
+                pieces.append(_Unit(code, entry, mode, items[k : k + size]))
         # pack small pieces of different code into one message (fewer round trips),
         # but keep ~4 messages per worker so the load stays balanced at the end
         total = sum(len(p.items) for p in pieces)
@@ -312,8 +317,7 @@ class SandboxPool:
                     chunk = chunks[0]
                     if id(chunk) not in encoded:  # encode once, even if it has to wait
                         self._job_ids += 1
-                        encoded[id(chunk)] = (self._job_ids,
-                                              self._encode_job(chunk, self._job_ids))
+                        encoded[id(chunk)] = (self._job_ids, self._encode_job(chunk, self._job_ids))
                     job_id, data = encoded[id(chunk)]
                     if queue and len(data) > _QUEUE_MAX_BYTES:
                         # a busy worker reads it only later: a message bigger than the
@@ -353,8 +357,9 @@ class SandboxPool:
         units = [(u.code, u.entry_point, u.mode, u.items) for u in chunk.units]
         return pickle.dumps((job_id, units, chunk.single), protocol=wire.PROTOCOL)
 
-    def _send_job(self, w: _Worker, chunk: _Chunk, queue: deque[_Running], job_id: int,
-                  data: bytes) -> bool:
+    def _send_job(
+        self, w: _Worker, chunk: _Chunk, queue: deque[_Running], job_id: int, data: bytes
+    ) -> bool:
         try:
             w.conn.send_bytes(data)
         except OSError:
@@ -382,8 +387,13 @@ class SandboxPool:
             budget += lim.timeout_s  # compilation has its own allowance
         return r.last + budget
 
-    def _on_readable(self, w: _Worker, active: dict[_Worker, deque[_Running]],
-                     chunks: deque[_Chunk], results: list[Outcome | None]) -> None:
+    def _on_readable(
+        self,
+        w: _Worker,
+        active: dict[_Worker, deque[_Running]],
+        chunks: deque[_Chunk],
+        results: list[Outcome | None],
+    ) -> None:
         queue = active[w]
         r = queue[0]
         try:
@@ -392,8 +402,15 @@ class SandboxPool:
             if job_id != r.job_id or kind not in ("r", "d"):
                 raise ValueError("message for another job")
             self._store(r, outs, results)
-        except (EOFError, OSError, pickle.UnpicklingError, ValueError, TypeError, IndexError,
-                KeyError):
+        except (
+            EOFError,
+            OSError,
+            pickle.UnpicklingError,
+            ValueError,
+            TypeError,
+            IndexError,
+            KeyError,
+        ):
             self._on_death(w, active, chunks, results)
             return
         now = time.monotonic()
@@ -427,8 +444,13 @@ class SandboxPool:
             results[idx] = out
             r.done.add(idx)
 
-    def _on_death(self, w: _Worker, active: dict[_Worker, deque[_Running]],
-                  chunks: deque[_Chunk], results: list[Outcome | None]) -> None:
+    def _on_death(
+        self,
+        w: _Worker,
+        active: dict[_Worker, deque[_Running]],
+        chunks: deque[_Chunk],
+        results: list[Outcome | None],
+    ) -> None:
         queue = active[w]
         r = queue[0]
         # the worker may have reported tests just before dying: read them first
@@ -440,8 +462,15 @@ class SandboxPool:
                 self._store(r, msg[2], results)
                 if msg[0] == "d":
                     break
-        except (EOFError, OSError, pickle.UnpicklingError, ValueError, TypeError, IndexError,
-                KeyError):
+        except (
+            EOFError,
+            OSError,
+            pickle.UnpicklingError,
+            ValueError,
+            TypeError,
+            IndexError,
+            KeyError,
+        ):
             pass
         elapsed_ms = (time.monotonic() - r.last) * 1000.0
         queue.popleft()
@@ -454,15 +483,17 @@ class SandboxPool:
             # one test at a time: the first unreported test is the culprit
             first = remaining[0]
             idx = first.items[0][0]
-            results[idx] = _death_outcome(status, r.killed_by_pool, self.limits, elapsed_ms,
-                                          first.mode)
+            results[idx] = _death_outcome(
+                status, r.killed_by_pool, self.limits, elapsed_ms, first.mode
+            )
             r.done.add(idx)
             remaining = r.chunk.without(r.done)
             if remaining:
                 chunks.appendleft(dataclasses.replace(r.chunk, units=remaining, single=True))
             return
-        chunk = dataclasses.replace(r.chunk, units=remaining, single=True,
-                                    attempts=r.chunk.attempts + 1)
+        chunk = dataclasses.replace(
+            r.chunk, units=remaining, single=True, attempts=r.chunk.attempts + 1
+        )
         if chunk.attempts > _MAX_ATTEMPTS:
             self._fail_chunk(chunk, results, "the sandbox worker kept dying")
         else:
@@ -505,14 +536,18 @@ def _task_problem(t: Any) -> str | None:
     return None
 
 
-def _death_outcome(status: int, killed_by_pool: bool, limits: Limits, elapsed_ms: float,
-                   mode: str) -> Outcome:
+def _death_outcome(
+    status: int, killed_by_pool: bool, limits: Limits, elapsed_ms: float, mode: str
+) -> Outcome:
     sig = os.WTERMSIG(status) if status >= 0 and os.WIFSIGNALED(status) else None
     if killed_by_pool or sig == signal.SIGXCPU:
         how = "CPU limit" if sig == signal.SIGXCPU and not killed_by_pool else "wall clock"
-        return Outcome("timeout", error=f"timed out after {limits.timeout_s:g} s ({how}; "
-                                        "the worker was killed)",
-                       duration_ms=elapsed_ms, mode=mode)
+        return Outcome(
+            "timeout",
+            error=f"timed out after {limits.timeout_s:g} s ({how}; the worker was killed)",
+            duration_ms=elapsed_ms,
+            mode=mode,
+        )
     if sig is not None:
         try:
             name = signal.Signals(sig).name
@@ -523,8 +558,9 @@ def _death_outcome(status: int, killed_by_pool: bool, limits: Limits, elapsed_ms
         what = f"the worker exited with code {os.WEXITSTATUS(status)}"
     else:
         what = "the worker died"
-    return Outcome("crashed", error=what, error_type="WorkerDied", duration_ms=elapsed_ms,
-                   mode=mode)
+    return Outcome(
+        "crashed", error=what, error_type="WorkerDied", duration_ms=elapsed_ms, mode=mode
+    )
 
 
 def _shutdown_zygote(proc: subprocess.Popen[bytes] | None, ctl: socket.socket | None) -> None:

@@ -154,6 +154,7 @@ def violation(message: str) -> SandboxViolation:
 # Classes created by sandboxed code carry `__sandbox__` (a dunder the policy
 # forbids code to name), so guards can tell them from library classes.
 
+
 def _winner_metaclass(bases: tuple[Any, ...]) -> type:
     meta: type = type
     for base in bases:
@@ -205,8 +206,17 @@ def is_sandbox_object(obj: Any) -> bool:
 # Attribute guard
 
 _NAMEDTUPLE_PRIVATE = frozenset({"_asdict", "_replace", "_make", "_fields", "_field_defaults"})
-_ENUM_PRIVATE = frozenset({"_value_", "_name_", "_missing_", "_generate_next_value_",
-                           "_member_names_", "_member_map_", "_value2member_map_"})
+_ENUM_PRIVATE = frozenset(
+    {
+        "_value_",
+        "_name_",
+        "_missing_",
+        "_generate_next_value_",
+        "_member_names_",
+        "_member_map_",
+        "_value2member_map_",
+    }
+)
 _NO_ATTR_TYPES = (types.FrameType, types.CodeType, types.TracebackType)
 _NO_ATTR_OBJECTS = (types.ModuleType, *_NO_ATTR_TYPES)
 _SPECIAL_NAMES = DENIED_ATTRS | {"obj", "format", "format_map"}
@@ -238,8 +248,11 @@ def guarded_getattr(obj: Any, name: str, default: Any = _MISSING) -> Any:
     """`_getattr_` and the `getattr` builtin."""
     # Common path: an ordinary name (no "_", no special name) on an object that is
     # not a raw module, frame, code object or traceback.
-    if type(name) is str and name[:1] != "_" and name not in _SPECIAL_NAMES and not isinstance(
-        obj, _NO_ATTR_OBJECTS
+    if (
+        type(name) is str
+        and name[:1] != "_"
+        and name not in _SPECIAL_NAMES
+        and not isinstance(obj, _NO_ATTR_OBJECTS)
     ):
         if default is _MISSING:
             return getattr(obj, name)
@@ -257,7 +270,7 @@ def _checked_getattr(obj: Any, name: str, default: Any) -> Any:
     elif name == "obj" and isinstance(obj, AttributeError):
         # AttributeError.obj hands out the object a failed lookup was made on,
         # possibly a library internal (RestrictedPython's CVE-2024-47532)
-        raise violation('AttributeError.obj is not accessible in the sandbox')
+        raise violation("AttributeError.obj is not accessible in the sandbox")
     elif name == "format" or name == "format_map":
         if isinstance(obj, str):
             return _bound_format(obj, name)
@@ -284,13 +297,33 @@ def guarded_hasattr(obj: Any, name: str) -> bool:
     return True
 
 
-_WRITABLE_FAST = frozenset({dict, list, set, bytearray, collections.deque,
-                            collections.defaultdict, collections.OrderedDict,
-                            collections.Counter, array.array})
-_READ_ONLY_TYPES = (types.ModuleType, types.BuiltinFunctionType, types.MethodType,
-                    types.MappingProxyType, types.FrameType, types.CodeType,
-                    types.TracebackType, types.GeneratorType, property, staticmethod,
-                    classmethod, functools.partial)
+_WRITABLE_FAST = frozenset(
+    {
+        dict,
+        list,
+        set,
+        bytearray,
+        collections.deque,
+        collections.defaultdict,
+        collections.OrderedDict,
+        collections.Counter,
+        array.array,
+    }
+)
+_READ_ONLY_TYPES = (
+    types.ModuleType,
+    types.BuiltinFunctionType,
+    types.MethodType,
+    types.MappingProxyType,
+    types.FrameType,
+    types.CodeType,
+    types.TracebackType,
+    types.GeneratorType,
+    property,
+    staticmethod,
+    classmethod,
+    functools.partial,
+)
 
 
 def guarded_write(obj: Any) -> Any:
@@ -351,6 +384,7 @@ def _iter_unpack_passthrough(it: Any, spec: Any = None, getiter: Any = None) -> 
 # ---------------------------------------------------------------------------
 # str.format without attribute access through format fields
 
+
 class _SafeFormatter(string.Formatter):
     def get_field(self, field_name: str, args: Any, kwargs: Any) -> Any:
         first, rest = _string.formatter_field_name_split(field_name)
@@ -394,6 +428,7 @@ def _bound_format(s: str, name: str) -> Callable[..., str]:
 
 # ---------------------------------------------------------------------------
 # Streams
+
 
 class CappedOutput(io.TextIOBase):
     """A text sink with a size cap; exceeding it is a violation (output flood)."""
@@ -469,7 +504,7 @@ class SandboxStdin(io.StringIO):
     @property
     def buffer(self) -> io.BytesIO:
         if self._bytes is None:
-            self._bytes = io.BytesIO(self.getvalue()[self.tell():].encode("utf-8"))
+            self._bytes = io.BytesIO(self.getvalue()[self.tell() :].encode("utf-8"))
         return self._bytes
 
     def fileno(self) -> int:
@@ -500,6 +535,7 @@ _EMPTY_STDIN = _EmptyStdin("")
 
 # ---------------------------------------------------------------------------
 # Module proxies
+
 
 class ModuleProxy:
     """Exposes allow-listed attributes of a module; nothing else, not even `os`
@@ -627,43 +663,87 @@ def _noop(*args: Any, **kwargs: Any) -> None:
 
 def _build_modules() -> dict[str, ModuleProxy]:
     m: dict[str, dict[str, Any]] = {}
-    for mod in (math, cmath, re, itertools, functools, heapq, bisect, statistics, fractions,
-                json, copy, hashlib, textwrap, unicodedata, array, queue, abc, numbers, keyword,
-                difflib, graphlib, base64, binascii, html, struct, zlib, calendar, pprint):
+    for mod in (
+        math,
+        cmath,
+        re,
+        itertools,
+        functools,
+        heapq,
+        bisect,
+        statistics,
+        fractions,
+        json,
+        copy,
+        hashlib,
+        textwrap,
+        unicodedata,
+        array,
+        queue,
+        abc,
+        numbers,
+        keyword,
+        difflib,
+        graphlib,
+        base64,
+        binascii,
+        html,
+        struct,
+        zlib,
+        calendar,
+        pprint,
+    ):
         m[mod.__name__] = _public_attrs(mod)
     m["collections"] = _public_attrs(collections)
     m["collections.abc"] = _public_attrs(collections.abc)
     m["string"] = _public_attrs(string, frozenset({"Formatter"}))
     m["decimal"] = _public_attrs(
-        decimal, frozenset({"DefaultContext", "BasicContext", "ExtendedContext"}))
+        decimal, frozenset({"DefaultContext", "BasicContext", "ExtendedContext"})
+    )
     m["datetime"] = _public_attrs(datetime, frozenset({"datetime_CAPI"}))
     m["random"] = _public_attrs(random, frozenset({"SystemRandom"}))
     m["typing"] = _public_attrs(typing, frozenset({"get_type_hints", "ForwardRef", "io", "re"}))
     m["dataclasses"] = _public_attrs(dataclasses)
-    m["enum"] = _public_attrs(enum, frozenset(
-        {"global_enum", "global_str", "global_enum_repr", "global_flag_repr"}))
+    m["enum"] = _public_attrs(
+        enum, frozenset({"global_enum", "global_str", "global_enum_repr", "global_flag_repr"})
+    )
     operator_attrs = _public_attrs(operator)
     operator_attrs["attrgetter"] = _GuardedAttrGetter
     operator_attrs["methodcaller"] = _GuardedMethodCaller
     m["operator"] = operator_attrs
-    m["time"] = _only(time, "time time_ns perf_counter perf_counter_ns monotonic monotonic_ns "
-                            "process_time process_time_ns sleep strftime strptime gmtime "
-                            "localtime mktime ctime asctime struct_time")
+    m["time"] = _only(
+        time,
+        "time time_ns perf_counter perf_counter_ns monotonic monotonic_ns "
+        "process_time process_time_ns sleep strftime strptime gmtime "
+        "localtime mktime ctime asctime struct_time",
+    )
     m["io"] = _only(io, "StringIO BytesIO")
-    m["contextlib"] = _only(contextlib, "contextmanager suppress nullcontext ExitStack closing "
-                                        "AbstractContextManager redirect_stdout redirect_stderr")
-    m["ast"] = _only(ast, "literal_eval parse dump unparse walk NodeVisitor NodeTransformer "
-                          "iter_child_nodes iter_fields")
+    m["contextlib"] = _only(
+        contextlib,
+        "contextmanager suppress nullcontext ExitStack closing "
+        "AbstractContextManager redirect_stdout redirect_stderr",
+    )
+    m["ast"] = _only(
+        ast,
+        "literal_eval parse dump unparse walk NodeVisitor NodeTransformer "
+        "iter_child_nodes iter_fields",
+    )
     m["types"] = _only(types, "SimpleNamespace GeneratorType MappingProxyType NoneType")
-    m["warnings"] = {"warn": _noop, "filterwarnings": _noop, "simplefilter": _noop,
-                     "resetwarnings": _noop, "catch_warnings": _NoWarnings}
+    m["warnings"] = {
+        "warn": _noop,
+        "filterwarnings": _noop,
+        "simplefilter": _noop,
+        "resetwarnings": _noop,
+        "catch_warnings": _NoWarnings,
+    }
     import __future__ as future_mod
 
     m["__future__"] = _public_attrs(future_mod)
     # `import os` is common and often unused; give a husk so the import works
     # and any real use (os.system, os.environ ...) is a violation.
-    m["os.path"] = _only(__import__("posixpath"),
-                         "join basename dirname splitext split normpath sep")
+    m["os.path"] = _only(
+        __import__("posixpath"), "join basename dirname splitext split normpath sep"
+    )
     m["os"] = {"linesep": "\n", "sep": "/", "name": "posix"}
     sys_attrs: dict[str, Any] = {
         "setrecursionlimit": _sys_setrecursionlimit,
@@ -717,8 +797,13 @@ HOSTILE_MODULES = frozenset(
 )
 
 
-def guarded_import(name: str, globals: Any = None, locals: Any = None,  # noqa: A002
-                   fromlist: Any = (), level: int = 0) -> Any:
+def guarded_import(
+    name: str,
+    globals: Any = None,
+    locals: Any = None,  # noqa: A002
+    fromlist: Any = (),
+    level: int = 0,
+) -> Any:
     if not isinstance(name, str):
         raise TypeError("module name must be a string")
     if level:
@@ -734,8 +819,7 @@ def guarded_import(name: str, globals: Any = None, locals: Any = None,  # noqa: 
     top = name.split(".")[0]
     if top in HOSTILE_MODULES or name in HOSTILE_MODULES or top.startswith("_"):
         raise violation(f"importing {name!r} is not allowed in the sandbox")
-    raise ModuleNotFoundError(f"No module named {name!r} (not available in the sandbox)",
-                              name=name)
+    raise ModuleNotFoundError(f"No module named {name!r} (not available in the sandbox)", name=name)
 
 
 def _guarded_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
@@ -760,8 +844,11 @@ def _guarded_type(*args: Any) -> Any:
     if len(args) == 3:
         name, bases, ns = args
         for key in ns:
-            if isinstance(key, str) and is_dunder(key) and key not in MAGIC_METHODS and key not in (
-                "__slots__", "__module__", "__qualname__", "__doc__"
+            if (
+                isinstance(key, str)
+                and is_dunder(key)
+                and key not in MAGIC_METHODS
+                and key not in ("__slots__", "__module__", "__qualname__", "__doc__")
             ):
                 raise violation(f"type(): the special name {key!r} is not allowed")
         return SANDBOX_METACLASS(name, tuple(bases), dict(ns))
@@ -863,6 +950,7 @@ GUARDS: dict[str, Any] = {
 # ---------------------------------------------------------------------------
 # Turning results into comparison-ready plain data
 
+
 class _Opaque(Exception):
     pass
 
@@ -871,10 +959,24 @@ class _TooBig(Exception):
     pass
 
 
-_ITERATOR_TYPES = (types.GeneratorType, map, filter, zip, enumerate, reversed,
-                   itertools.chain, itertools.islice, itertools.count, itertools.cycle,
-                   itertools.product, itertools.permutations, itertools.combinations,
-                   itertools.accumulate, itertools.groupby, collections.abc.Iterator)
+_ITERATOR_TYPES = (
+    types.GeneratorType,
+    map,
+    filter,
+    zip,
+    enumerate,
+    reversed,
+    itertools.chain,
+    itertools.islice,
+    itertools.count,
+    itertools.cycle,
+    itertools.product,
+    itertools.permutations,
+    itertools.combinations,
+    itertools.accumulate,
+    itertools.groupby,
+    collections.abc.Iterator,
+)
 _MAX_ITER_ITEMS = 100_000
 
 
@@ -893,8 +995,9 @@ def _fields(obj: Any) -> dict[str, Any]:
     return {k: v for k, v in data.items() if not (isinstance(k, str) and is_dunder(k))}
 
 
-_PICKLE_GLOBALS = frozenset({Obj, int, float, complex, str, bytes, tuple, list, dict, frozenset,
-                             set})
+_PICKLE_GLOBALS = frozenset(
+    {Obj, int, float, complex, str, bytes, tuple, list, dict, frozenset, set}
+)
 
 
 class _ValuePickler(pickle.Pickler):
@@ -929,8 +1032,9 @@ class _ValuePickler(pickle.Pickler):
             return Obj, ("timedelta", obj.total_seconds())
         if isinstance(obj, range):
             return Obj, ("range", (obj.start, obj.stop, obj.step))
-        if isinstance(obj, (collections.abc.KeysView, collections.abc.ItemsView,
-                            collections.abc.ValuesView)):
+        if isinstance(
+            obj, (collections.abc.KeysView, collections.abc.ItemsView, collections.abc.ValuesView)
+        ):
             return Obj, (t.__name__, list(obj))
         if isinstance(obj, BaseException):
             return Obj, (_qualname(t), tuple(obj.args))
@@ -1090,9 +1194,14 @@ def _flat(value: Any) -> bool:
     return False
 
 
-def run_test(compiled: CompileResult, entry: str | None, mode: str, text: str,
-             limits: dict[str, Any], safe_builtins: dict[str, Any] | None = None
-             ) -> dict[str, Any]:
+def run_test(
+    compiled: CompileResult,
+    entry: str | None,
+    mode: str,
+    text: str,
+    limits: dict[str, Any],
+    safe_builtins: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Run one test of already-compiled code; returns Outcome fields.
 
     `safe_builtins` may be shared by the tests of one job: sandboxed code has
@@ -1128,8 +1237,9 @@ def run_test(compiled: CompileResult, entry: str | None, mode: str, text: str,
     except SandboxTimeout:
         out["status"] = "timeout"
     except SandboxViolation as exc:
-        out.update(status="violation", error=str(exc), error_type="SandboxViolation",
-                   line=_error_line(exc))
+        out.update(
+            status="violation", error=str(exc), error_type="SandboxViolation", line=_error_line(exc)
+        )
     except MemoryError:
         out.update(status="memory", error="memory limit exceeded", error_type="MemoryError")
     except BaseException as exc:  # noqa: BLE001 - harness must report, never die
@@ -1142,8 +1252,12 @@ def run_test(compiled: CompileResult, entry: str | None, mode: str, text: str,
         out.update(status="timeout", error=f"timed out after {timeout:g} s")
         _drop_values(out)
     elif st.violation is not None:
-        out.update(status="violation", error=st.violation, error_type="SandboxViolation",
-                   line=st.violation_line)
+        out.update(
+            status="violation",
+            error=st.violation,
+            error_type="SandboxViolation",
+            line=st.violation_line,
+        )
         _drop_values(out)
     # empty streams are left out: the Outcome defaults are "" (smaller messages)
     stdout = st.stdout.getvalue() if st.stdout._size else ""
@@ -1177,16 +1291,22 @@ def _drop_values(out: dict[str, Any]) -> None:
         out.pop(key, None)
 
 
-def _execute(compiled: CompileResult, entry: str | None, mode: str, text: str,
-             ns: dict[str, Any], out: dict[str, Any], limits: dict[str, Any]) -> None:
+def _execute(
+    compiled: CompileResult,
+    entry: str | None,
+    mode: str,
+    text: str,
+    ns: dict[str, Any],
+    out: dict[str, Any],
+    limits: dict[str, Any],
+) -> None:
     if mode == "program":
         try:
             exec(compiled.code, ns)  # noqa: S102 - compiled under the policy
         except SystemExit as exc:  # exit()/sys.exit() end a program normally
             code = exc.code
             if code not in (None, 0):
-                out.update(status="error", error_type="SystemExit",
-                           error=f"SystemExit: {code!r}")
+                out.update(status="error", error_type="SystemExit", error=f"SystemExit: {code!r}")
         return
     try:
         args, kwargs = parse_call_args(text)
@@ -1196,12 +1316,18 @@ def _execute(compiled: CompileResult, entry: str | None, mode: str, text: str,
     exec(compiled.code, ns)  # noqa: S102 - compiled under the policy
     fn = _resolve_entry(ns, entry or "")
     if fn is None:
-        out.update(status="error", error_type="NameError",
-                   error=f"NameError: entry point {entry!r} is not defined")
+        out.update(
+            status="error",
+            error_type="NameError",
+            error=f"NameError: entry point {entry!r} is not defined",
+        )
         return
     if not callable(fn):
-        out.update(status="error", error_type="TypeError",
-                   error=f"TypeError: entry point {entry!r} is not callable")
+        out.update(
+            status="error",
+            error_type="TypeError",
+            error=f"TypeError: entry point {entry!r} is not callable",
+        )
         return
     result = fn(*args, **kwargs)
     # The code may have raised the recursion limit; the harness works with the
@@ -1214,17 +1340,17 @@ def _execute(compiled: CompileResult, entry: str | None, mode: str, text: str,
         raise
     except BaseException as exc:  # noqa: BLE001 - a broken __repr__ is the code's error
         etype, msg, line = _describe(exc)
-        out.update(status="error", error=f"{msg} (in repr of the result)", error_type=etype,
-                   line=line)
+        out.update(
+            status="error", error=f"{msg} (in repr of the result)", error_type=etype, line=line
+        )
         return
     limit = limits["max_repr_chars"]
-    out["output"] = shown if len(shown) <= limit else (
-        shown[:limit] + f"… [{len(shown) - limit} more]")
+    out["output"] = (
+        shown if len(shown) <= limit else (shown[:limit] + f"… [{len(shown) - limit} more]")
+    )
     # Fast path: flat plain data travels as is (the pool's restricted unpickler
     # accepts it); anything else is converted by the C pickler in encode_value.
-    if _flat(result) and all(_flat(a) for a in args) and all(
-        _flat(v) for v in kwargs.values()
-    ):
+    if _flat(result) and all(_flat(a) for a in args) and all(_flat(v) for v in kwargs.values()):
         out["value"] = result
         out["args_after"] = (args, kwargs)
         return
@@ -1275,8 +1401,13 @@ def compile_for_job(code: str, timeout: float) -> tuple[CompileResult | None, di
     reason = "; ".join(result.errors[:5])
     if len(result.errors) > 5:
         reason += f"; and {len(result.errors) - 5} more"
-    return None, {"status": "rejected", "error": f"refused by the sandbox policy: {reason}",
-                  "error_type": "PolicyError", "line": line, "duration_ms": took}
+    return None, {
+        "status": "rejected",
+        "error": f"refused by the sandbox policy: {reason}",
+        "error_type": "PolicyError",
+        "line": line,
+        "duration_ms": took,
+    }
 
 
 def cleanup_after_job(timeout: float) -> bool:

@@ -251,8 +251,14 @@ def _plain(out: dict[str, Any]) -> tuple[Any, ...]:
     if blob is not None:
         value, args, kwargs = pickle.loads(blob)
         out["value"], out["args_after"] = value, (args, kwargs)
-    return (out.pop("status"), out.pop("output", ""), out.pop("value", None),
-            out.pop("args_after", None), out.pop("duration_ms", 0.0), out or None)
+    return (
+        out.pop("status"),
+        out.pop("output", ""),
+        out.pop("value", None),
+        out.pop("args_after", None),
+        out.pop("duration_ms", 0.0),
+        out or None,
+    )
 
 
 def _send(conn: Connection, message: tuple[Any, ...]) -> None:
@@ -307,8 +313,11 @@ def _serve(conn: Connection, limits: dict[str, Any]) -> None:
             safe_builtins = dict(runtime.SAFE_BUILTINS)  # one copy per unit
             for idx, text in items:
                 out = runtime.run_test(compiled, entry, mode, text, limits, safe_builtins)
-                size += len(out.get("stdout", "")) + len(out.get("stderr", "")) + len(
-                    out.get("output", ""))
+                size += (
+                    len(out.get("stdout", ""))
+                    + len(out.get("stderr", ""))
+                    + len(out.get("output", ""))
+                )
                 status = out["status"]
                 pending.append((idx, _plain(out)))
                 tasks_run += 1
@@ -336,8 +345,14 @@ def _probe() -> dict[str, Any]:
     """What a worker looks like from inside (used by the tests)."""
     import resource
 
-    names = ("RLIMIT_AS", "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_NPROC",
-             "RLIMIT_CORE")
+    names = (
+        "RLIMIT_AS",
+        "RLIMIT_CPU",
+        "RLIMIT_FSIZE",
+        "RLIMIT_NOFILE",
+        "RLIMIT_NPROC",
+        "RLIMIT_CORE",
+    )
     info: dict[str, Any] = {
         "uid": os.getuid(),
         "gid": os.getgid(),
