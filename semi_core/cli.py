@@ -491,24 +491,30 @@ annotator_option = click.option(
 )
 
 
+def _record_decision(
+    ctx: click.Context, pair_id: str, decision: str, note: str | None, annotator: str,
+    *, final: bool = False,
+) -> None:  # fmt: skip
+    from semi_core.review import ReviewError, decide
+
+    with open_store(ctx) as store:
+        try:
+            event = decide(store, pair_id, annotator, decision, note, final=final)
+        except ReviewError as error:
+            raise click.ClickException(str(error)) from None
+    kind = f"final {decision}" if final else decision
+    out.print(f"{kind} recorded for {pair_id} by {annotator} (event {event})")
+
+
 @main.command("review")
 @click.argument("pair_id")
 @click.argument("decision", type=click.Choice(["accept", "reject", "skip"]))
 @click.option("--note", help="Why.")
 @annotator_option
 @click.pass_context
-def review_command(
-    ctx: click.Context, pair_id: str, decision: str, note: str | None, annotator: str
-) -> None:
+def review_command(ctx: click.Context, **decision: str) -> None:
     """Record a decision on a pair: accept, reject or skip."""
-    from semi_core.review import ReviewError, decide
-
-    with open_store(ctx) as store:
-        try:
-            event = decide(store, pair_id, annotator, decision, note)
-        except ReviewError as error:
-            raise click.ClickException(str(error)) from None
-    out.print(f"{decision} recorded for {pair_id} by {annotator} (event {event})")
+    _record_decision(ctx, **decision)
 
 
 @main.command("settle")
@@ -517,19 +523,9 @@ def review_command(
 @click.option("--note", help="Why.")
 @annotator_option
 @click.pass_context
-def settle_command(
-    ctx: click.Context, pair_id: str, decision: str, note: str | None, annotator: str
-) -> None:
+def settle_command(ctx: click.Context, **decision: str) -> None:
     """Settle a disagreement with a final decision (it wins over every annotator's vote)."""
-    from semi_core.agreement import settle
-    from semi_core.review import ReviewError
-
-    with open_store(ctx) as store:
-        try:
-            event = settle(store, pair_id, annotator, decision, note)
-        except ReviewError as error:
-            raise click.ClickException(str(error)) from None
-    out.print(f"final {decision} recorded for {pair_id} by {annotator} (event {event})")
+    _record_decision(ctx, **decision, final=True)
 
 
 @main.command("undo")
