@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import math
 
 import pytest
@@ -53,9 +54,16 @@ def test_refused(text):
         parse_call_args(text)
 
 
-@pytest.mark.parametrize("text", ["true", "null", "NaN", "Infinity", r'"a\/b"', "'single'"])
+@pytest.mark.parametrize(
+    "text", ["true", "null", "NaN", "Infinity", r'"a\/b"', "'a\\nb'", "'it\"s'", "'a' 'b'", "b'x'"]
+)
 def test_json_fast_path_steps_aside_where_json_and_python_differ(text):
     assert _json_fast_path(text) is None
+
+
+@pytest.mark.parametrize("text", ["'single'", "['a', 'b c'], {'k': ''}", "'é', 3"])
+def test_json_fast_path_takes_single_quoted_strings(text):
+    assert repr(_json_fast_path(text)) == repr(ast.literal_eval(f"[{text}]"))
 
 
 literals = st.recursive(
@@ -74,3 +82,14 @@ literals = st.recursive(
 def test_round_trip_of_reprs(values):
     text = ", ".join(repr(v) for v in values)
     assert parse_call_args(text) == (values, {})
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.lists(literals, max_size=4))
+def test_json_fast_path_agrees_with_literal_eval(values):
+    # repr() is how inputs are written: whatever the fast path accepts, it must
+    # read exactly as Python does (types included: repr compares them too)
+    text = ", ".join(repr(v) for v in values)
+    fast = _json_fast_path(text)
+    if fast is not None:
+        assert repr(fast) == repr(ast.literal_eval(f"[{text}]"))

@@ -90,6 +90,14 @@ def _json_fast_path(text: str) -> list[Any] | None:
     take the slow, exact path."""
     if _JSON_WORDS.search(text):
         return None
+    if "'" in text:
+        # repr() writes strings in single quotes. Without double quotes and
+        # backslashes in the text there are no escapes to translate: swapping the
+        # quotes gives JSON with the same strings (anything else, such as b'x' or
+        # implicit concatenation, is not JSON and takes the exact path)
+        if '"' in text or "\\" in text:
+            return None
+        text = text.replace("'", '"')
     try:
         value, end = _DECODER.raw_decode("[" + text + "]")
     except (ValueError, RecursionError):
