@@ -24,7 +24,10 @@ class Limits:
     timeout_s: float = 2.0  # wall clock per test (compilation has its own equal allowance)
     memory_mb: int = 512  # RLIMIT_AS of each worker
     workers: int = 2
-    max_tasks_per_worker: int = 500  # recycle a worker after this many tests
+    # recycle a worker after this many tests. A recycle (fork, copy-on-write
+    # faults, exit) costs several ms of CPU; every 2,000 tests keeps that to a few
+    # µs per test. Memory growth has its own cap (the worker's RSS), checked per job.
+    max_tasks_per_worker: int = 2000
     max_output_bytes: int = 1_000_000  # stdout (and separately stderr) per test
     max_repr_chars: int = 10_000  # `output` of function mode is cut here (a digest keeps it exact)
     max_value_bytes: int = 8_000_000  # larger return values are compared through a repr digest
