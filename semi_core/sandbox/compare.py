@@ -126,7 +126,11 @@ def _first_difference(expected: Any, actual: Any, path: str) -> str | None:
                 parts.append(f"unexpected key {_short(extra[0])}")
             return f"{'at ' + path + ': ' if path else ''}" + ", ".join(parts)
         for k, e in expected.items():
-            reason = _first_difference(e, actual[k], f"{path}[{_short(k, 30)}]")
+            a = actual[k]
+            t = type(e)
+            if t is type(a) and t in _EXACT and e == a:
+                continue  # equal: no need to build the path text
+            reason = _first_difference(e, a, f"{path}[{_short(k, 30)}]")
             if reason:
                 return reason
         return None
