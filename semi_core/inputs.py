@@ -558,6 +558,7 @@ class _Usage:
         self.char = False  # used as one character: `c == "("`, `c in "aeiou"`, `ord(c)`
         self.indices: set[int] = set()  # constant indices: x[0], x[1] (a record?)
         self.index_weight = 0.0  # the part of the "seq" score those indices gave
+        self.from_end = False  # x[-1]: counted from the end, so not a fixed-size record
 
     def add(self, t: Typ, weight: float) -> None:
         self.scores[t] = self.scores.get(t, 0.0) + weight
@@ -574,12 +575,12 @@ class _Usage:
         out: list[Typ] = []
         for t, _ in sorted(self.scores.items(), key=lambda kv: -kv[1]):
             if t == ("seq",):
-                if self.indices and max(self.indices) < 4:
+                record = None
+                if self.indices and max(self.indices) < 4 and not self.from_end:
                     record = ("tuple", *([elem] * (max(self.indices) + 1)))
                     if self.scores[t] <= self.index_weight:  # only ever x[0], x[1]
                         out.insert(0, record)
-                    else:
-                        out.append(record)
+                        record = None
                 if elem == STR and self.elem is not None and self.elem.char:
                     out.append(STR)  # iterated character by character
                 out += [("list", elem)]
@@ -587,6 +588,8 @@ class _Usage:
                     out.append(STR)
                 if len(elem_types) > 1:
                     out.append(("list", elem_types[1]))
+                if record is not None:  # also used as a whole: a list first
+                    out.append(record)
             elif t == ("list",):
                 out.append(("list", elem))
                 if len(elem_types) > 1:
@@ -600,6 +603,18 @@ class _Usage:
             if t not in seen:
                 seen.append(t)
         return seen
+
+
+def _builds_str(node: ast.expr) -> bool:
+    """`str(n)`, `f"..."`, `"a" * k`, `", ".join(xs)`: an expression that makes a string."""
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in ("str", "chr", "repr"):
+            return True
+        return isinstance(func, ast.Attribute) and func.attr in ("join", "format")
+    return False
 
 
 def _const_type(node: ast.expr) -> Typ | None:
@@ -639,10 +654,20 @@ class _Analysis:
         for node in ast.walk(func):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 self.loads.setdefault(node.id, []).append(node)
+        # `lambda x: x[1]` in f(lst, x): that x is the lambda's own, not the parameter
+        self.shadowed: set[int] = set()
+        for node in ast.walk(func):
+            if isinstance(node, ast.Lambda):
+                bound = {a.arg for a in node.args.args}
+                self.shadowed |= {
+                    id(n) for n in ast.walk(node.body) if isinstance(n, ast.Name) and n.id in bound
+                }
 
     def usage_of_name(self, name: str, depth: int = 0, usage: _Usage | None = None) -> _Usage:
         usage = usage or _Usage()
         for node in self.loads.get(name, ()):
+            if depth == 0 and id(node) in self.shadowed:
+                continue  # another variable of the same name
             self._context(node, usage, depth)
         for node in ast.walk(self.func):  # x += 1, x -= 'a'
             if (
@@ -693,6 +718,16 @@ class _Analysis:
                 usage.char = True
             elif fname in _NUM_FUNCS:
                 usage.add(("num",), 2.0)
+            elif fname in ("zip", "enumerate") and depth < 2:
+                # for a, b in zip(xs, ys): a is what xs holds
+                usage.add(("seq",), 2.0)
+                loop = self.parents.get(p)
+                target = getattr(loop, "target", None) if getattr(loop, "iter", None) is p else None
+                k = p.args.index(node) + (1 if fname == "enumerate" else 0)
+                if isinstance(target, ast.Tuple) and k < len(target.elts):
+                    elt = target.elts[k]
+                    if isinstance(elt, ast.Name):
+                        self.usage_of_name(elt.id, depth + 1, usage.element())
             elif fname in ("max", "min") and len(p.args) >= 2:
                 usage.add(("num",), 1.0)  # max(a, b): compared values, not sequences
             elif fname == "sum":
@@ -701,6 +736,10 @@ class _Analysis:
                 usage.element().add(FLOAT, 0.5)
             elif fname in _SEQ_FUNCS:
                 usage.add(("seq",), 1.5)
+                key = next((k.value for k in p.keywords if k.arg == "key"), None)
+                if isinstance(key, ast.Lambda) and key.args.args and depth < 2:
+                    # sorted(xs, key=lambda x: len(x)): x is what xs holds
+                    self.usage_of_name(key.args.args[0].arg, depth + 1, usage.element())
             elif fname == "str":
                 usage.add(INT, 1.5)
             elif fname in ("int", "float"):
@@ -720,6 +759,8 @@ class _Analysis:
             t = _const_type(other)
             if isinstance(p.op, ast.Mod) and p.left is not node:
                 return  # '%s' % x says nothing about x
+            if t is None and isinstance(p.op, ast.Add) and _builds_str(other):
+                t = STR  # x + str(n), x + f"..." : x is a string too
             if t is not None:
                 if isinstance(p.op, ast.Mult) and t == STR:
                     usage.add(INT, 2.0)
@@ -794,7 +835,10 @@ class _Analysis:
                 usage.add(("dict", STR, INT), 3.0)
             elif isinstance(sl, ast.Slice):
                 usage.add(("seq",), 1.5)
+                self._context(p, usage, depth)  # xs[1:] is used like xs
             else:
+                if isinstance(sl, ast.UnaryOp) and isinstance(sl.op, ast.USub):
+                    usage.from_end = True
                 usage.add(("seq",), 1.5)
                 if isinstance(sl, ast.Constant) and type(sl.value) is int and sl.value >= 0:
                     usage.indices.add(sl.value)
@@ -1069,6 +1113,11 @@ class _Literals:
     seps: list[str] = field(default_factory=list)  # what the code splits strings on
     numeric: bool = False  # the code turns strings into numbers: int(s), float(s)
     structured: list[str] = field(default_factory=list)  # "3-11-2000", "a.txt", "1/5"
+    arity: dict[str, int] = field(default_factory=dict)  # a, b = s.split("/"): {"/": 2}
+    classes: list[str] = field(default_factory=list)  # character tests: isdigit, isupper
+    lengths: dict[str, list[int]] = field(default_factory=dict)  # len(x) < 3: {"x": [2, 3, 4]}
+    evals: bool = False  # the code evaluates text: eval(...)
+    typechecks: bool = False  # isinstance(...): values of other types take other paths
 
 
 def _mine_literals(tree: ast.Module, func: ast.FunctionDef) -> _Literals:
@@ -1085,6 +1134,7 @@ def _mine_literals(tree: ast.Module, func: ast.FunctionDef) -> _Literals:
     }
     compared: set[int] = set()
     compared_floats: list[float] = []
+    split_names: dict[str, str] = {}
     for node in ast.walk(func):
         if isinstance(node, ast.Compare):
             for operand in (node.left, *node.comparators):
@@ -1104,6 +1154,42 @@ def _mine_literals(tree: ast.Module, func: ast.FunctionDef) -> _Literals:
             sep = _split_separator(node)
             if sep is not None and sep not in lits.seps:
                 lits.seps.append(sep)
+            if fname == "eval":
+                lits.evals = True
+            method = node.func.attr if isinstance(node.func, ast.Attribute) else ""
+            if method in _CHAR_CLASSES and method not in lits.classes:
+                lits.classes.append(method)
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            sep = _split_separator(node.value)
+            target = node.targets[0]
+            if sep is not None and isinstance(target, ast.Tuple):
+                # a, b = s.split("/"): exactly two parts are expected
+                lits.arity.setdefault(sep, len(target.elts))
+            elif sep is not None and isinstance(target, ast.Name):
+                split_names[target.id] = sep  # parts = s.split("."); len(parts) != 2
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id == "isinstance":
+                lits.typechecks = True
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            # len(x) < 3: lengths 2, 3 and 4 are where the behaviour changes
+            for sized, other in (
+                (node.left, node.comparators[0]),
+                (node.comparators[0], node.left),
+            ):
+                bound = _number(other)
+                if (
+                    isinstance(bound, int)
+                    and 0 <= bound <= 40
+                    and isinstance(sized, ast.Call)
+                    and isinstance(sized.func, ast.Name)
+                    and sized.func.id == "len"
+                    and len(sized.args) == 1
+                    and isinstance(sized.args[0], ast.Name)
+                ):
+                    sizes = lits.lengths.setdefault(sized.args[0].id, [])
+                    for n in (bound, bound - 1, bound + 1):
+                        if n >= 0 and n not in sizes:
+                            sizes.append(n)
     ints: list[int] = []
     chars: list[str] = []
     for node in ast.walk(tree):
@@ -1144,12 +1230,46 @@ def _mine_literals(tree: ast.Module, func: ast.FunctionDef) -> _Literals:
     # thresholds on floats: just below and above too (3.7 -> 3.69, 3.71)
     near = [round(f + d, 6) for f in compared_floats[:8] for d in (-0.01, 0.01)]
     lits.floats = list(dict.fromkeys(compared_floats + lits.floats + near))[:24]
+    for name, sep in split_names.items():
+        if lits.lengths.get(name) and lits.lengths[name][0] > 0:
+            lits.arity.setdefault(sep, lits.lengths[name][0])
+    if lits.evals:  # text that is evaluated: expression pieces are meaningful strings
+        lits.strs += [op for op in ("+", "-", "*", "//", "**") if op not in lits.strs]
     lits.structured = _structured_strings(lits)
     for a, b in ("()", "[]", "{}", "<>"):  # a bracket the code checks has a partner
         if (a in chars) != (b in chars):
             chars.append(b if a in chars else a)
     lits.chars = "".join(chars[:40])
     return lits
+
+
+# str methods that test a character's class, and a character of each class
+_CHAR_CLASSES = {
+    "isdigit": "7",
+    "isnumeric": "7",
+    "isdecimal": "7",
+    "isalpha": "k",
+    "isupper": "Q",
+    "islower": "q",
+    "isspace": " ",
+    "isalnum": "5",
+}
+
+
+def _classed_strings(lits: _Literals) -> list[str]:
+    """Strings with a counted number of characters of each class the code tests for
+    (`x.isdigit()` then `t > 3`): a letter, then k characters of the class, for k around
+    the small numbers the code compares against."""
+    counts = [v for v in lits.ints if 0 <= v <= 6][:6] or [1, 2, 3]
+    out: list[str] = []
+    for method in lits.classes[:3]:
+        char = _CHAR_CLASSES[method]
+        lead = "b" if char != "k" else "7"  # starts with a character of another class
+        for k in counts:
+            for text in (lead + char * k, char * k + lead + "x"):
+                if text not in out:
+                    out.append(text)
+    return out
 
 
 def _split_separator(node: ast.Call) -> str | None:
@@ -1184,25 +1304,33 @@ def _structured_strings(lits: _Literals) -> list[str]:
     numbers, words) joined by its separators, e.g. "12-31-2000", "name.txt", "1/5"."""
     out: list[str] = []
     rng = random.Random(_stable_int("structured", lits.seps, lits.strs, lits.ints))
+    names = ["example", "a1", "x", "File", *_classed_strings(lits)]
     for sep in lits.seps[:3]:
         words = [s for s in lits.strs if s and sep not in s and s.strip() == s][:10]
-        mined = [str(v) for v in lits.ints if 0 <= v <= 9999][:12]
+        mined = [str(v) for v in lits.ints if 0 <= v <= 9999][:16]
         numbers = mined + [n for n in ("1", "2", "3", "5", "6", "10", "12") if n not in mined]
-        for k in range(10):
-            n = (2, 2, 3, 2, 4)[k % 5] if sep != " " else 1 + k % 4
+        arity = lits.arity.get(sep)
+        for k in range(24 if arity else 10):
+            if arity:  # mostly the count the code unpacks; one fewer or more now and then
+                n = arity if k % 6 != 5 else max(1, arity + (1 if k % 12 == 5 else -1))
+            else:
+                n = (2, 2, 3, 2, 4)[k % 5] if sep != " " else 1 + k % 4
             style = k % 3 if words else 0  # numbers only, words only, a name + words
+            if lits.numeric and arity and k % 4:
+                style = 0
             if style == 0:
                 parts = [rng.choice(numbers) for _ in range(n)]
             elif style == 1:
                 parts = [rng.choice(words) for _ in range(n)]
             else:
-                parts = [rng.choice(("example", "a1", "x", "File"))]
+                parts = [names[k % len(names)] if k >= 8 else rng.choice(names[:4])]
                 parts += [rng.choice(words) for _ in range(n - 1)]
             text = sep.join(parts)
             if text not in out:
                 out.append(text)
     if lits.numeric:
         out += ["0", "10", "-3", "2.5", "-2.5", "14.5", "007"]
+    out += [c for c in _classed_strings(lits) if c not in out]
     return out
 
 
@@ -1223,6 +1351,8 @@ def _literal_variants(value: Any, lits: _Literals) -> list[Any]:
         out = [*lits.ints, 0, 1, -1, 2, 100]
         if lits.large_ok:
             out.append(10**9)
+        if lits.typechecks:  # isinstance(x, int): the same number as a float, too
+            out[1:1] = [float(value), value + 0.5]
         return out
     if isinstance(value, float):
         return [*lits.floats, *(float(i) for i in lits.ints[:6]), 0.0, 1.0, -1.0, 0.5, 1e6]
@@ -1237,6 +1367,13 @@ def _literal_variants(value: Any, lits: _Literals) -> list[Any]:
         if value:
             first = value[0]
             out += [[first], value + value, sorted(value, key=repr)[::-1], [first] * 3]
+            try:  # sorted, and sorted with one value twice: order checks turn true
+                ordered = sorted(value)
+                out += [ordered, sorted([*ordered, ordered[len(ordered) // 2]])]
+            except TypeError:
+                pass
+            if all(type(v) is int for v in value):  # negative, several digits
+                out.append([-(abs(v) * 10 + 3) if k % 2 == 0 else v for k, v in enumerate(value)])
             out += [[v] for v in _literal_variants(first, lits)[:6]]
         else:
             out += [[v] for v in _literal_variants(0, lits)[:4]]
@@ -1252,6 +1389,72 @@ def _literal_variants(value: Any, lits: _Literals) -> list[Any]:
     if isinstance(value, (set, frozenset)):
         return [type(value)(), type(value)(list(value)[:1])]
     return []
+
+
+def _atoms(value: Any, depth: int = 0) -> list[Any]:
+    """The numbers and strings inside a container (nested ones too)."""
+    if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        return [value]
+    if isinstance(value, dict):
+        value = [*value.keys(), *value.values()]
+    if isinstance(value, (list, tuple, set, frozenset)) and depth < 3:
+        items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
+        return [a for v in items for a in _atoms(v, depth + 1)]
+    return []
+
+
+def _resized(value: Any, n: int, rng: random.Random, alphabet: str) -> list[Any]:
+    """Values like `value` (a str or a list) of length `n`: the value cut or repeated,
+    and for strings also two random ones over the code's characters."""
+    if isinstance(value, str):
+        out = [(value * (n // max(1, len(value)) + 1))[:n] if value else "a" * n]
+        out += ["".join(rng.choice(alphabet) for _ in range(n)) for _ in range(2)]
+        return out
+    if isinstance(value, list):
+        return [[value[i % len(value)] for i in range(n)] if value else list(range(1, n + 1))]
+    return []
+
+
+def _boundary_variants(
+    args: list[Any], names: list[str], lits: _Literals, rng: random.Random
+) -> list[list[Any]]:
+    """Inputs on both sides of the code's own boundaries, from one working input:
+
+    - lengths around `len(x) < 3` (2, 3 and 4 characters or items);
+    - each part of a split string (`m, d, y = s.split("-")`, parts made numbers) set to
+      the numbers the code compares against, one part at a time;
+    - a number or string argument set to a value found in another argument
+      (`lst[i][j] == x`: x taken from lst), so searches and counts find something."""
+    streams: list[list[list[Any]]] = []
+    alphabet = (lits.chars or "aeiou") + "bcdxyzBC"
+    numbers = [v for v in lits.ints if 0 <= v <= 9999][:12]
+    for i, value in enumerate(args):
+        out: list[list[Any]] = []
+        name = names[i] if i < len(names) else ""
+        for n in lits.lengths.get(name, [])[:6]:
+            out += [[*args[:i], v, *args[i + 1 :]] for v in _resized(value, n, rng, alphabet)]
+        if isinstance(value, str) and numbers:
+            sep = next((s for s in lits.seps if len(value.split(s)) == lits.arity.get(s, -1)), None)
+            if sep is not None:
+                tokens = value.split(sep)
+                per_token = []
+                for j in range(len(tokens)):
+                    per_token.append(
+                        [sep.join([*tokens[:j], str(w), *tokens[j + 1 :]]) for w in numbers]
+                    )
+                out += [[*args[:i], v, *args[i + 1 :]] for v in _interleave(per_token)]
+        if isinstance(value, (int, str)) and not isinstance(value, bool):
+            found = [
+                a
+                for j, other in enumerate(args)
+                if j != i and not isinstance(other, (int, float, str))
+                for a in _atoms(other)
+                if type(a) is type(value)
+            ]
+            picks = [found[0], found[-1], found[len(found) // 2]] if found else []
+            out += [[*args[:i], a, *args[i + 1 :]] for a in dict.fromkeys(picks)]
+        streams.append(out)
+    return _interleave(streams)
 
 
 # ---------------------------------------------------------------------------
@@ -1938,6 +2141,12 @@ def _function_inputs(
 
     # literal substitution into the first working input, one argument at a time
     per_argument: list[list[str]] = []
+    names = [p.name for p in params if p.kind in ("pos", "posonly")]
+    boundary: list[str] = []
+    for args, kwargs in base_values[:8]:
+        found = _boundary_variants(list(args), names, lits, rng)
+        boundary += [t for new in found if (t := _encode(new, kwargs)) is not None]
+    per_argument.append(list(dict.fromkeys(boundary)))
     for args, kwargs in base_values[:2]:
         variants = [_literal_variants(value, lits) for value in args]
         for i, options in enumerate(variants):
@@ -1952,7 +2161,8 @@ def _function_inputs(
         if len(args) > 1:  # every argument mined at once: bf("Earth", "Mars")
             joint = []
             for k in range(8):
-                new = [opts[(k + i) % len(opts)] if opts else a for i, (a, opts) in
+                step = (1, 3, 2, 5, 4, 6, 7, 2)[k]  # pairs at varied distances
+                new = [opts[(k + i * step) % len(opts)] if opts else a for i, (a, opts) in
                        enumerate(zip(args, variants, strict=True))]  # fmt: skip
                 text = _encode(new, kwargs)
                 if text is not None:
