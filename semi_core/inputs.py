@@ -51,6 +51,7 @@ __all__ = [
 
 MAX_EXECUTIONS = 60  # sandbox tests per snippet, all rounds together
 _ROUND1_MAX = 28  # seeds, doctests, first typed draws and type probes
+_ROUND3_MAX = 12  # neighbours of the inputs with the rarest outcomes
 _MAX_TEXT = 400  # longer argument texts make unreadable tests; drop them
 _MAX_ERRORS = 2  # error-case tests kept at most (fewer for small limits)
 _MAX_TIMEOUTS = 2  # per snippet: each costs a whole timeout of a worker
@@ -357,6 +358,7 @@ class _Ctx:
     seps: tuple[str, ...] = ()  # what the code splits strings on
     parts: tuple[str, ...] = ()  # what goes between those separators
     small: bool = True  # small sizes: first round, or the code is slow on larger ones
+    digits: bool = False  # the code turns strings into numbers: strings of digits too
 
 
 _BASE_ALPHABET = string.ascii_lowercase + "ABCDEF0123 .,!-"
@@ -392,6 +394,8 @@ def _gen(t: Typ, rng: random.Random, ctx: _Ctx, size: int) -> Any:
     if kind == "str":
         if size == 0:
             return ""
+        if ctx.digits and rng.random() < 0.4:  # int(s): "305", "7"
+            return "".join(rng.choice(string.digits) for _ in range(rng.randint(1, size + 2)))
         roll = rng.random()
         if roll < 0.2 and ctx.seps and ctx.parts:  # "three one five", "a.txt", "1/5"
             sep = rng.choice(ctx.seps)
@@ -955,6 +959,21 @@ def _typical(t: Typ, position: int) -> Any:
     return 3
 
 
+def _holds_str(t: Typ) -> bool:
+    return t == STR or (t[0] in ("list", "tuple...", "tuple") and any(_holds_str(x) for x in t[1:]))
+
+
+def _typical_words(t: Typ, position: int, words: list[str]) -> Any:
+    """Like `_typical`, with the code's own strings in the string places."""
+    if t == STR:
+        return words[position % len(words)]
+    if t[0] == "list":
+        return [_typical_words(t[1], position + i, words) for i in range(3)]
+    if t[0] == "tuple":
+        return tuple(_typical_words(x, position + i, words) for i, x in enumerate(t[1:]))
+    return _typical(t, position)
+
+
 # ---------------------------------------------------------------------------
 # docstring examples
 # ---------------------------------------------------------------------------
@@ -1328,6 +1347,10 @@ def _structured_strings(lits: _Literals) -> list[str]:
             text = sep.join(parts)
             if text not in out:
                 out.append(text)
+        if len(words) > 2 and not arity:  # all of its words, backwards and shuffled
+            shuffled = list(words)
+            rng.shuffle(shuffled)
+            out[:0] = [sep.join(words[::-1]), sep.join(shuffled)]
     if lits.numeric:
         out += ["0", "10", "-3", "2.5", "-2.5", "14.5", "007"]
     out += [c for c in _classed_strings(lits) if c not in out]
@@ -1357,7 +1380,8 @@ def _literal_variants(value: Any, lits: _Literals) -> list[Any]:
     if isinstance(value, float):
         return [*lits.floats, *(float(i) for i in lits.ints[:6]), 0.0, 1.0, -1.0, 0.5, 1e6]
     if isinstance(value, str):
-        out = [*lits.strs, *lits.structured, "", " "]
+        # the code's strings and strings shaped like what it splits, in turns
+        out = [*_interleave([lits.structured, lits.strs]), "", " "]
         if lits.chars:
             out += [lits.chars, lits.chars[::-1], lits.chars[:1] * 3]
         out += [value.upper(), value + value, "a", "A1 b2"]
@@ -1374,6 +1398,11 @@ def _literal_variants(value: Any, lits: _Literals) -> list[Any]:
                 pass
             if all(type(v) is int for v in value):  # negative, several digits
                 out.append([-(abs(v) * 10 + 3) if k % 2 == 0 else v for k, v in enumerate(value)])
+            # every constant the code compares against, in one list: many boundaries at once
+            if type(first) is float and lits.floats:
+                out += [lits.floats[:12], lits.floats[12:24] or lits.floats[::-1]]
+            elif type(first) is int and lits.ints:
+                out += [lits.ints[:12], lits.ints[::-1][:12]]
             out += [[v] for v in _literal_variants(first, lits)[:6]]
         else:
             out += [[v] for v in _literal_variants(0, lits)[:4]]
@@ -1433,14 +1462,24 @@ def _boundary_variants(
         name = names[i] if i < len(names) else ""
         for n in lits.lengths.get(name, [])[:6]:
             out += [[*args[:i], v, *args[i + 1 :]] for v in _resized(value, n, rng, alphabet)]
-        if isinstance(value, str) and numbers:
+        sep = None
+        if isinstance(value, str):
             sep = next((s for s in lits.seps if len(value.split(s)) == lits.arity.get(s, -1)), None)
-            if sep is not None:
+        if sep is not None:
+            # parts made numbers: the numbers compared against; else the code's words and
+            # strings with counted character classes ("b777" for isdigit and t > 3)
+            words = [s for s in lits.strs if s and sep not in s and s.strip() == s]
+            pieces = (
+                [str(w) for w in numbers]
+                if lits.numeric
+                else _interleave([words, _classed_strings(lits)])
+            )
+            if pieces:
                 tokens = value.split(sep)
                 per_token = []
                 for j in range(len(tokens)):
                     per_token.append(
-                        [sep.join([*tokens[:j], str(w), *tokens[j + 1 :]]) for w in numbers]
+                        [sep.join([*tokens[:j], w, *tokens[j + 1 :]]) for w in pieces[:16]]
                     )
                 out += [[*args[:i], v, *args[i + 1 :]] for v in _interleave(per_token)]
         if isinstance(value, (int, str)) and not isinstance(value, bool):
@@ -1807,10 +1846,13 @@ def _select(pot: _Pot, seeds: list[_Cand], limit: int, checked: bool) -> list[Te
     outputs: set[str] = set()
     max_errors = min(_MAX_ERRORS, max(0, limit // 6))
 
+    seen: dict[str, int] = {}
+
     def take(c: _Cand) -> None:
         chosen.append(c)
         if c.outcome is not None:
             outputs.add(c.outcome.output)
+            seen[c.outcome.output] = seen.get(c.outcome.output, 0) + 1
 
     for c in seeds:
         if len(chosen) < limit and c.ok:
@@ -1853,7 +1895,11 @@ def _select(pot: _Pot, seeds: list[_Cand], limit: int, checked: bool) -> list[Te
             continue
         for origin in order:
             if queues[origin] and len(chosen) < limit - reserve:
-                take(queues[origin].pop(0))
+                # the output chosen least often so far: "Yes" as often as "No"
+                queue = queues[origin]
+                pick = min(queue, key=lambda c: seen.get(c.outcome.output, 0))
+                queue.remove(pick)
+                take(pick)
     for c in sorted(pot.cands.values(), key=lambda c: (slow(c), c.order)):
         if len(chosen) < limit - reserve and c.ok and (c.offtype or slow(c)) and c not in chosen:
             take(c)  # other type guesses, then slow inputs
@@ -2004,6 +2050,7 @@ def _function_inputs(
         floats=tuple(lits.floats[:6]),
         seps=tuple(lits.seps[:3]),
         parts=tuple(_parts(lits)),
+        digits=lits.numeric and not lits.seps,
     )
     defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
 
@@ -2069,6 +2116,19 @@ def _function_inputs(
                         )
                     }
                 )
+            words = [w for w in lits.strs if w.strip()]
+            if lits.numeric and not lits.seps:  # int(c) for c in s: strings of digits
+                words = ["1234", "7", "305", "86", *words]
+            if words and any(_holds_str(t) for t in combo.values()):
+                # the code's own strings where strings go: "+" for code that evals text
+                attempts.append(
+                    {
+                        name: _typical_words(t, i, words) if name not in varargs else value
+                        for i, ((name, t), value) in enumerate(
+                            zip(combo.items(), attempts[0].values(), strict=True)
+                        )
+                    }
+                )
             for values in attempts:
                 text = _build_call(params, values)
                 if text is None:
@@ -2110,7 +2170,7 @@ def _function_inputs(
                 optional_types[p.name] = ("union", NONE, ranked[0])
 
     # --- round 2: expand from what works ----------------------------------------
-    budget = MAX_EXECUTIONS - pot.executions
+    budget = MAX_EXECUTIONS - pot.executions - _ROUND3_MAX
     round2: list[_Cand] = []
     bases = [c for c in pot.ok() if not c.offtype]
     if not bases:  # nothing ran OK yet: start from inputs the code rejected on purpose
@@ -2195,7 +2255,58 @@ def _function_inputs(
             if len(round2) >= budget:
                 break
     pot.run(round2)
+
+    # --- round 3: around the inputs with a rare outcome --------------------------
+    # A validator answers "No" to almost everything; its few "Yes" inputs sit next to
+    # the boundaries of its checks, so their neighbours are the ones worth running.
+    round3: list[_Cand] = []
+    for text, origin in _rare_neighbours(pot, names, lits, rng):
+        if len(round3) >= MAX_EXECUTIONS - pot.executions:
+            break
+        cand = pot.add(text, origin)
+        if cand is not None:
+            round3.append(cand)
+    pot.run(round3)
     return _select(pot, seed_cands, limit, checked)
+
+
+def _rare_neighbours(
+    pot: _Pot, names: list[str], lits: _Literals, rng: random.Random
+) -> list[tuple[str, str]]:
+    """Boundary variants and small mutations of the inputs whose outcome (output or
+    error type) is the rarest so far, rarest first, in turns over those inputs."""
+    runs = [c for c in pot.cands.values() if c.outcome is not None and not c.offtype]
+    runs = [c for c in runs if c.ok or c.benign_error]
+    if len(runs) < 4:
+        return []
+    counts: dict[str, int] = {}
+    for c in runs:
+        counts[_outcome_key(c)] = counts.get(_outcome_key(c), 0) + 1
+    rare = sorted(runs, key=lambda c: (counts[_outcome_key(c)], c.order))
+    rare = [c for c in rare if counts[_outcome_key(c)] * 4 <= len(runs)][:4]
+    streams: list[list[tuple[str, str]]] = []
+    for c in rare:
+        if c.values is None:
+            canon = _canonical(c.text)
+            c.values = canon[1] if canon else None
+        if c.values is None:
+            continue
+        args, kwargs = c.values
+        out = []
+        for new in _boundary_variants(list(args), names, lits, rng):
+            text = _encode(new, kwargs)
+            if text is not None:
+                out.append((text, "literal"))
+        out += [(t, "mutation") for t in _mutations([(list(args), dict(kwargs))], rng, lits, 6)]
+        streams.append(_interleave([out[::2], out[1::2]]))
+    return _interleave(streams)
+
+
+def _outcome_key(c: _Cand) -> str:
+    o = c.outcome
+    if o is None:
+        return ""
+    return o.output if o.status == "ok" else f"!{o.error_type}"
 
 
 # ---------------------------------------------------------------------------
