@@ -3,7 +3,7 @@
 Scheduling: tasks with the same code, entry point and mode are grouped and
 sent to one worker as a batch (one message, one compilation); batches are
 spread over the workers. A worker reports finished tests at least every
-20 ms, so the pool always knows roughly where a batch is. When a worker goes
+100 ms, so the pool always knows roughly where a batch is. When a worker goes
 silent past its deadline (timeout + grace) the pool SIGKILLs it; when a worker
 dies, the tests it had not reported are run again one at a time on a fresh
 worker, so the test that kills a worker is identified exactly and the others

@@ -45,7 +45,9 @@ CLONE_NEWNET = 0x40000000
 PR_SET_PDEATHSIG = 1
 NOBODY = 65534
 WORKER_FD = 3
-FLUSH_S = 0.02  # a worker reports finished tests at least this often
+# a worker reports finished tests at least this often: each message wakes the
+# pool (a cross-CPU wake-up costs tenths of a ms in a VM), so not too often
+FLUSH_S = 0.1
 FLUSH_BYTES = 8_000_000  # ... and before its pending texts grow past this
 STOP_STATUSES = frozenset({"timeout", "memory", "violation", "crashed"})
 
