@@ -122,6 +122,7 @@ class _State:
     stdin: Any = None
     recursion_base = 0  # harness frames below the sandboxed code
     cpu_soft = -1
+    cpu_checked_at = -1e9  # perf_counter() when the CPU limit was last checked
     touched_random = True  # seed before the first test
     touched_decimal = True
     max_recursion = 200_000
@@ -1120,6 +1121,14 @@ _CPU_HARD = resource.getrlimit(resource.RLIMIT_CPU)[1]
 def _set_cpu_limit(timeout: float) -> None:
     # Backstop for C loops that never return to the interpreter (the wall-clock
     # SIGALRM cannot interrupt them): SIGXCPU's default action kills the worker.
+    # The soft limit is set timeout + 1..2 CPU seconds ahead. A worker has one
+    # thread, so its CPU time grows no faster than wall time: within half a
+    # second (wall) of setting it, more than `timeout` CPU seconds remain and the
+    # CPU clock (a system call) need not be read again.
+    now = time.perf_counter()
+    if now - STATE.cpu_checked_at < 0.5:
+        return
+    STATE.cpu_checked_at = now
     soft = int(time.process_time() + timeout) + 2
     if _CPU_HARD != resource.RLIM_INFINITY:
         soft = min(soft, _CPU_HARD)
@@ -1181,17 +1190,45 @@ def _describe(exc: BaseException) -> tuple[str, str, int | None]:
 _FLAT_TYPES = frozenset({int, float, str, bool, type(None), bytes, complex})
 
 
-def _flat(value: Any) -> bool:
-    """Plain enough to travel as is: a scalar or a short list/tuple of scalars."""
+def _flat_budget(value: Any, depth: int, budget: int) -> int:
+    """What is left of `budget` (items) after `value`, or -1 when it is not plain
+    enough to travel as is: scalars and exact lists, tuples and dicts of them,
+    nested a few levels. Anything else (subclasses, sets, objects, cycles, large
+    values) is converted by the C pickler in encode_value."""
     t = type(value)
     if t in _FLAT_TYPES:
-        return True
-    if (t is list or t is tuple) and len(value) <= 64:
+        return budget
+    if depth == 0:
+        return -1
+    if t is list or t is tuple:
+        budget -= len(value)
+        if budget < 0:
+            return -1
         for item in value:
             if type(item) not in _FLAT_TYPES:
-                return False
-        return True
-    return False
+                budget = _flat_budget(item, depth - 1, budget)
+                if budget < 0:
+                    return -1
+        return budget
+    if t is dict:
+        budget -= 2 * len(value)
+        if budget < 0:
+            return -1
+        for key, item in value.items():
+            if type(key) not in _FLAT_TYPES:
+                budget = _flat_budget(key, depth - 1, budget)
+                if budget < 0:
+                    return -1
+            if type(item) not in _FLAT_TYPES:
+                budget = _flat_budget(item, depth - 1, budget)
+                if budget < 0:
+                    return -1
+        return budget
+    return -1
+
+
+def _flat(value: Any) -> bool:
+    return _flat_budget(value, 4, 256) >= 0
 
 
 def run_test(
@@ -1350,7 +1387,7 @@ def _execute(
     )
     # Fast path: flat plain data travels as is (the pool's restricted unpickler
     # accepts it); anything else is converted by the C pickler in encode_value.
-    if _flat(result) and all(_flat(a) for a in args) and all(_flat(v) for v in kwargs.values()):
+    if _flat(result) and _flat_budget(args, 5, 256) >= 0 and _flat_budget(kwargs, 5, 256) >= 0:
         out["value"] = result
         out["args_after"] = (args, kwargs)
         return
