@@ -121,6 +121,15 @@ _PASS_THROUGH = frozenset(
     }
 )
 
+# Fields that never hold nodes whatever the node type (names, flags, contexts,
+# operators): the visit skips them. The checks on names (`id`, `attr`, `name`,
+# `arg` ...) are made by the visitor of the node that carries them.
+_SCALAR_FIELDS = frozenset(
+    {"ctx", "op", "ops", "id", "attr", "arg", "asname", "name", "module", "level", "kind"}
+    | {"is_async", "simple", "conversion", "type_comment", "kwd_attrs", "rest"}
+)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
 _GUARD_NAME = re.compile(r"^_[A-Za-z0-9]+(_[A-Za-z0-9]+)*_$|^_tmp\d+$|^_print$")
 
 
@@ -194,7 +203,12 @@ class SandboxPolicy(RestrictingNodeTransformer):
         # of leaf nodes that no rule looks at (contexts, operators, constants):
         # they are most of a tree, and the policy is pure Python.
         visit = self.visit
-        for name in node._fields:
+        fields = _CHILD_FIELDS.get(node.__class__)
+        if fields is None:
+            fields = _CHILD_FIELDS[node.__class__] = tuple(
+                f for f in node._fields if f not in _SCALAR_FIELDS
+            )
+        for name in fields:
             value = getattr(node, name, None)
             if type(value) is list:
                 if not value:
