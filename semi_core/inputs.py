@@ -2170,7 +2170,7 @@ def _function_inputs(
                 optional_types[p.name] = ("union", NONE, ranked[0])
 
     # --- round 2: expand from what works ----------------------------------------
-    budget = MAX_EXECUTIONS - pot.executions - _ROUND3_MAX
+    budget = MAX_EXECUTIONS - pot.executions  # stream sizes; round 3 keeps its share
     round2: list[_Cand] = []
     bases = [c for c in pot.ok() if not c.offtype]
     if not bases:  # nothing ran OK yet: start from inputs the code rejected on purpose
@@ -2243,17 +2243,22 @@ def _function_inputs(
         [(t, "mutation") for t in mutation_texts],
     ]
     positions = [0, 0, 0]
-    while len(round2) < budget and any(positions[i] < len(s) for i, s in enumerate(streams)):
-        for i, stream in enumerate(streams):
-            while positions[i] < len(stream):
-                text, origin = stream[positions[i]]
-                positions[i] += 1
-                cand = pot.add(text, origin)
-                if cand is not None:
-                    round2.append(cand)
+
+    def fill(batch: list[_Cand], budget: int) -> None:
+        """Take from the streams in turns until `batch` holds `budget` candidates."""
+        while len(batch) < budget and any(positions[i] < len(s) for i, s in enumerate(streams)):
+            for i, stream in enumerate(streams):
+                while positions[i] < len(stream):
+                    text, origin = stream[positions[i]]
+                    positions[i] += 1
+                    cand = pot.add(text, origin)
+                    if cand is not None:
+                        batch.append(cand)
+                        break
+                if len(batch) >= budget:
                     break
-            if len(round2) >= budget:
-                break
+
+    fill(round2, budget - _ROUND3_MAX)
     pot.run(round2)
 
     # --- round 3: around the inputs with a rare outcome --------------------------
@@ -2267,6 +2272,10 @@ def _function_inputs(
         if cand is not None:
             round3.append(cand)
     pot.run(round3)
+    if pot.executions < MAX_EXECUTIONS:  # what round 3 left unused: more of round 2
+        more: list[_Cand] = []
+        fill(more, MAX_EXECUTIONS - pot.executions)
+        pot.run(more)
     return _select(pot, seed_cands, limit, checked)
 
 
