@@ -250,6 +250,22 @@ def sandbox_options(command):
     return command
 
 
+def engine_options(command):
+    """Where validation runs: this machine's workers, or Ray actors."""
+    options = [
+        click.option("--engine", type=click.Choice(["local", "ray"]), default="local",
+                     show_default=True,
+                     help="Validation engine: local worker processes, or Ray actors "
+                          "(needs the 'ray' extra)."),
+        click.option("--address",
+                     help="Ray cluster address, e.g. ray://head:10001 (ray engine; default: "
+                          "$RAY_ADDRESS, else a local Ray instance)."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def _settings(ctx: click.Context, store: Store, **options: object):
     """The run's settings: the studio's saved settings (prompt version, endpoint, limits),
     then every option given on the command line over them."""
@@ -262,6 +278,7 @@ def _settings(ctx: click.Context, store: Store, **options: object):
         "backend": "backend", "model": "model", "base_url": "base_url",
         "concurrency": "concurrency", "inputs_per_pair": "inputs_per_pair", "limit": "limit",
         "workers": "workers", "timeout": "timeout_s", "min_tests": "min_usable_tests",
+        "engine": "engine", "address": "ray_address",
     }  # fmt: skip
     values = pipeline_overrides(store)
     for name, value in options.items():
@@ -274,6 +291,7 @@ def _settings(ctx: click.Context, store: Store, **options: object):
 
 
 def _run_stages(ctx: click.Context, stages: tuple[str, ...], paths=(), ids=None, **options):
+    from semi_core.engines import EngineError
     from semi_core.pipeline import run_pipeline
 
     tasks: dict[str, object] = {}
@@ -292,7 +310,7 @@ def _run_stages(ctx: click.Context, stages: tuple[str, ...], paths=(), ids=None,
             result = run_pipeline(
                 store, settings, stages=stages, paths=paths, generation_ids=ids, on_event=on_event
             )
-        except ValueError as error:
+        except (ValueError, EngineError) as error:  # the run is recorded as failed
             raise click.ClickException(str(error)) from None
     table = Table(title=f"run {result.run_id}: {result.state} in {result.seconds:.1f}s")
     table.add_column("stage")
@@ -320,11 +338,13 @@ def generate_command(ctx: click.Context, **options: object) -> None:
 
 @main.command("validate")
 @sandbox_options
+@engine_options
 @click.option("--pair", "pairs", multiple=True, help="Revalidate this pair (generation id).")
 @click.pass_context
 def validate_command(ctx: click.Context, pairs: tuple[str, ...], **options: object) -> None:
     """Run the originals (the oracle) and the rewrites on the test inputs; store verdicts.
-    With --pair, revalidate those pairs as a new validation run."""
+    With --pair, revalidate those pairs as a new validation run. With --engine ray,
+    batches of pairs run on Ray actors (a cluster at --address, else a local Ray)."""
     _run_stages(ctx, ("validate",), ids=list(pairs) or None, **options)
 
 
@@ -339,6 +359,7 @@ def rank_command(ctx: click.Context) -> None:
 @click.argument("paths", nargs=-1)
 @generation_options
 @sandbox_options
+@engine_options
 @click.pass_context
 def run_command(ctx: click.Context, paths: tuple[str, ...], **options: object) -> None:
     """Every stage: ingest PATHS (if given), generate, validate, rank. Resumable: run it

@@ -5,8 +5,11 @@
   store for the work that is not done yet. A run killed at any moment — even with
   SIGKILL — loses at most the units in flight, and the next run picks up exactly there:
   ids are content hashes, so nothing is stored twice.
-- **Cancellable.** `should_stop()` is checked between units; a cancelled run ends
-  cleanly with state `cancelled`.
+- **Cancellable.** `should_stop()` is checked between units (between batches of a few
+  pairs in validation); a cancelled run ends cleanly with state `cancelled`.
+- **Bounded memory.** Stages stream: validation reads pending pairs a page at a time and
+  hands them to its engine (`semi_core.engines`: local workers, or Ray actors past one
+  machine) in batches, recording each batch as it comes back.
 - **Observable.** `on_event(ProgressEvent)` is called after each unit with the stage's
   counts, rate and time left; the CLI draws a progress bar from it, the studio a live
   panel. Each run is recorded in the store with its parameters, progress and counts.
@@ -19,11 +22,14 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from semi_core.generate.base import BACKENDS, Backend, Generation, SnippetView, TestInput
 from semi_core.sandbox import Limits, SandboxPool
 from semi_core.store import Store, content_id
+
+if TYPE_CHECKING:
+    from semi_core.validate import ValidationSettings
 
 STAGES = ("ingest", "generate", "validate", "rank")
 
@@ -57,11 +63,22 @@ class PipelineSettings:
     mutant_budget: int = 20
     timeout_s: float = 2.0
     memory_mb: int = 512
-    workers: int = 2
+    workers: int = 2  # sandbox workers (per Ray actor with the ray engine)
     seed: int = 0
+    engine: str = "local"  # where validation runs: "local" workers or "ray" actors
+    ray_address: str | None = None  # a Ray cluster (None: start a local Ray instance)
 
     def limits(self) -> Limits:
         return Limits(timeout_s=self.timeout_s, memory_mb=self.memory_mb, workers=self.workers)
+
+    def validation(self) -> ValidationSettings:
+        from semi_core.validate import ValidationSettings
+
+        return ValidationSettings(
+            min_usable_tests=self.min_usable_tests,
+            test_strength=self.test_strength,
+            mutant_budget=self.mutant_budget,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -213,34 +230,43 @@ def generate_stage(
 
 def validate_stage(
     store: Store,
-    pool: SandboxPool,
+    pool: SandboxPool | None,
     run_id: str,
     settings: PipelineSettings,
     stage: Callable[[str, int | None], _Stage],
     should_stop: StopCheck,
     generation_ids: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    from semi_core.validate import ValidationSettings, validate_generations
+    """Validate pending pairs (or revalidate `generation_ids`) with the settings' engine,
+    streaming: pages of pairs are read as the engine asks for them, never all at once."""
+    from semi_core.validate import revalidate, validate_pending
 
-    subjects = (
-        store.validation_subjects(generation_ids)
-        if generation_ids is not None
-        else store.generations_to_validate(settings.limit)
-    )
-    progress = stage("validate", len(subjects))
-    validation = ValidationSettings(
-        min_usable_tests=settings.min_usable_tests,
-        test_strength=settings.test_strength,
-        mutant_budget=settings.mutant_budget,
-    )
-    statuses: dict[str, int] = {}
-    for subject, verdict in validate_generations(store, pool, run_id, validation, subjects):
-        statuses[verdict["status"]] = statuses.get(verdict["status"], 0) + 1
+    if generation_ids is not None:
+        total = len(generation_ids)
+    else:
+        total = store.count_generations_to_validate()
+        total = total if settings.limit is None else min(total, settings.limit)
+    progress = stage("validate", total)
+
+    def on_result(subject: dict[str, Any], result: Any) -> None:
+        verdict = result.verdict
         item = {"generation_id": subject["id"], "status": verdict["status"],
                 "passed": verdict["passed"], "usable": verdict["usable"]}  # fmt: skip
         progress.step(verdict["status"] == "validated", item)
-        if should_stop():
-            raise Cancelled
+
+    options: dict[str, Any] = dict(
+        on_result=on_result, should_stop=should_stop, engine=settings.engine,
+        address=settings.ray_address, limits=settings.limits(),
+    )  # fmt: skip
+    if generation_ids is not None:
+        counts = revalidate(store, pool, generation_ids, run_id, settings.validation(), **options)
+    else:
+        counts = validate_pending(
+            store, pool, run_id, settings.validation(), settings.limit, **options
+        )
+    if counts["stopped"]:
+        raise Cancelled
+    statuses = {status: n for status, n in counts["statuses"].items() if n}
     return {**progress.counts(), "statuses": statuses}
 
 
@@ -329,7 +355,8 @@ def run_pipeline(
             report = ingest(store, paths)
             counts["ingest"] = {"new": report.new, "found": report.found,
                                 "problems": len(report.problems)}  # fmt: skip
-        needs_pool = {"generate", "validate"} & set(stages)
+        # a remote engine brings its own pools: validation alone needs none here
+        needs_pool = "generate" in stages or ("validate" in stages and settings.engine == "local")
         if needs_pool and own_pool:
             pool = SandboxPool(settings.limits())
         if "generate" in stages:

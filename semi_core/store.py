@@ -562,16 +562,28 @@ class Store:
 
     # -- validation -------------------------------------------------------------------------
 
-    def generations_to_validate(self, limit: int | None = None) -> list[dict[str, Any]]:
-        """Generations that succeeded and have no verdict yet, with their snippet's code."""
+    def generations_to_validate(
+        self, limit: int | None = None, after: tuple[Any, str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Generations that succeeded and have no verdict yet, with their snippet's code,
+        oldest first. `after` is the (created_at, id) of the last row of the previous page:
+        keyset paging, so pages stay right while earlier pages are still being validated."""
+        after_sql = "AND (g.created_at, g.id) > (?, ?) " if after is not None else ""
         return self._rows(
             "SELECT g.id, g.snippet_id, g.code, g.entry_point, s.code AS original_code, "
-            "s.entry_point AS original_entry_point, s.kind FROM generations g "
+            "s.entry_point AS original_entry_point, s.kind, g.created_at FROM generations g "
             "JOIN snippets s ON s.id = g.snippet_id WHERE g.status = 'ok' AND NOT EXISTS "
-            "(SELECT 1 FROM verdicts v WHERE v.generation_id = g.id) "
+            f"(SELECT 1 FROM verdicts v WHERE v.generation_id = g.id) {after_sql}"
             "ORDER BY g.created_at, g.id LIMIT ?",
-            [limit if limit is not None else 2**62],
+            [*(after or ()), limit if limit is not None else 2**62],
         )
+
+    def count_generations_to_validate(self) -> int:
+        """How many rows `generations_to_validate` would give (a progress total)."""
+        return self.cursor().execute(
+            "SELECT count(*) FROM generations g WHERE g.status = 'ok' AND NOT EXISTS "
+            "(SELECT 1 FROM verdicts v WHERE v.generation_id = g.id)"
+        ).fetchone()[0]
 
     def validation_subjects(self, generation_ids: Sequence[str]) -> list[dict[str, Any]]:
         """The same rows as `generations_to_validate`, for chosen generations (revalidation)."""
@@ -589,6 +601,17 @@ class Store:
             [generation_id],
         )
 
+    def test_cases_of(self, generation_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """The test cases of many generations in one query: {generation id: cases}."""
+        cases: dict[str, list[dict[str, Any]]] = {gid: [] for gid in generation_ids}
+        for row in self._rows(
+            "SELECT * FROM test_cases WHERE generation_id IN (SELECT unnest(?::VARCHAR[])) "
+            "ORDER BY generation_id, position",
+            [list(generation_ids)],
+        ):
+            cases[row["generation_id"]].append(row)
+        return cases
+
     def record_validation(
         self,
         run_id: str,
@@ -600,35 +623,58 @@ class Store:
         """Store one generation's validation in one transaction: the oracle's answer per
         test case, every test run, and the verdict. A crash leaves none of it, so a
         resumed run validates the generation again from scratch."""
+        self.record_validations(run_id, [(generation_id, oracle, test_runs, verdict)])
+
+    def record_validations(
+        self,
+        run_id: str,
+        validations: Sequence[
+            tuple[str, Sequence[dict[str, Any]], Sequence[dict[str, Any]], dict[str, Any]]
+        ],
+    ) -> None:
+        """Store many validations — (generation id, oracle, test runs, verdict) each, as
+        `record_validation` takes them — in one transaction: all of them or none."""
         with self.transaction() as cur:
-            for case in oracle:
-                cur.execute(
-                    "UPDATE test_cases SET expected = ?, oracle_status = ? WHERE id = ?",
-                    [case["expected"], case["oracle_status"], case["id"]],
-                )
-            for run in test_runs:
-                cur.execute(
-                    "INSERT OR REPLACE INTO test_runs (id, run_id, test_case_id, side, attempt, "
-                    "status, output, error, stdout, duration_ms) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        content_id(run_id, run["test_case_id"], run["side"], str(run["attempt"])),
-                        run_id, run["test_case_id"], run["side"], run["attempt"], run["status"],
-                        run.get("output"), run.get("error"), run.get("stdout"),
-                        run.get("duration_ms"),
-                    ],
-                )  # fmt: skip
+            for generation_id, oracle, test_runs, verdict in validations:
+                self._write_validation(cur, run_id, generation_id, oracle, test_runs, verdict)
+
+    @staticmethod
+    def _write_validation(
+        cur: duckdb.DuckDBPyConnection,
+        run_id: str,
+        generation_id: str,
+        oracle: Sequence[dict[str, Any]],
+        test_runs: Sequence[dict[str, Any]],
+        verdict: dict[str, Any],
+    ) -> None:
+        for case in oracle:
             cur.execute(
-                "INSERT OR REPLACE INTO verdicts (id, generation_id, run_id, passed, usable, "
-                "total, status, test_strength, signals, difficulty) "
+                "UPDATE test_cases SET expected = ?, oracle_status = ? WHERE id = ?",
+                [case["expected"], case["oracle_status"], case["id"]],
+            )
+        for run in test_runs:
+            cur.execute(
+                "INSERT OR REPLACE INTO test_runs (id, run_id, test_case_id, side, attempt, "
+                "status, output, error, stdout, duration_ms) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    content_id(generation_id, run_id), generation_id, run_id,
-                    verdict["passed"], verdict["usable"], verdict["total"], verdict["status"],
-                    verdict.get("test_strength"), json.dumps(verdict.get("signals") or {}),
-                    verdict.get("difficulty"),
+                    content_id(run_id, run["test_case_id"], run["side"], str(run["attempt"])),
+                    run_id, run["test_case_id"], run["side"], run["attempt"], run["status"],
+                    run.get("output"), run.get("error"), run.get("stdout"),
+                    run.get("duration_ms"),
                 ],
             )  # fmt: skip
+        cur.execute(
+            "INSERT OR REPLACE INTO verdicts (id, generation_id, run_id, passed, usable, "
+            "total, status, test_strength, signals, difficulty) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                content_id(generation_id, run_id), generation_id, run_id,
+                verdict["passed"], verdict["usable"], verdict["total"], verdict["status"],
+                verdict.get("test_strength"), json.dumps(verdict.get("signals") or {}),
+                verdict.get("difficulty"),
+            ],
+        )  # fmt: skip
 
     def latest_verdict(self, generation_id: str) -> dict[str, Any] | None:
         # Materialized first so that DuckDB looks the pair up by index instead of scanning.

@@ -1,5 +1,6 @@
 """Studio settings kept in the store's `settings` table: the prompt template version,
-the LLM endpoint and model, sandbox limits and the minimum number of tests.
+the LLM endpoint and model, sandbox limits, the minimum number of tests and the
+validation engine (local workers or a Ray cluster's address).
 
 `pipeline_overrides(store)` is what a run should start from: keyword arguments for
 `PipelineSettings` (the Run page and `semi run` may still override them per run)."""
@@ -25,6 +26,8 @@ PIPELINE_KEYS = {
     "memory_mb": "memory_mb",
     "workers": "workers",
     "min_usable_tests": "min_usable_tests",
+    "engine": "engine",  # validation: local workers or Ray actors
+    "ray_address": "ray_address",
 }
 
 

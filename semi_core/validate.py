@@ -70,11 +70,12 @@ expected), ``failing`` ([{position, status, reason}], the first 20), ``failures`
 validated pairs ``test_strength``, ``weak_tests``, ``mutants_tried``, ``mutants_killed``,
 ``mutant_executions`` and ``mutants`` (each change, survivors first).
 
-Store loops: `validate_generations` validates rows and records each one in its own
-transaction (a crash loses at most the generation in flight); `validate_pending`
-continues where the last run stopped; `revalidate` makes a new validation run for chosen
-pairs (after an edit or a policy change): earlier verdicts stay in the history and the
-newest is current.
+Store loops (one, `validate_stream`): subjects are read in bounded pages, validated in
+batches by an engine (`semi_core.engines`: "local" worker processes, or "ray" actors on
+a cluster) and each batch is recorded in one transaction by the caller alone (a crash
+loses at most the batches in flight); `validate_pending` continues where the last run
+stopped; `revalidate` makes a new validation run for chosen pairs (after an edit or a
+policy change): earlier verdicts stay in the history and the newest is current.
 """
 
 from __future__ import annotations
@@ -86,11 +87,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 from semi_core.mutants import generate_mutants, measure_strength
-from semi_core.sandbox import Outcome, SandboxPool, Task, compare_outcomes
+from semi_core.sandbox import Limits, Outcome, SandboxPool, Task, compare_outcomes
 from semi_core.store import Store
+
+if TYPE_CHECKING:
+    from semi_core.engines.base import Item, ValidationEngine
 
 VERDICT_STATUSES = (
     "validated",
@@ -437,26 +441,7 @@ def validate_generation(
 # ---------------------------------------------------------------------------------------
 
 ResultCallback = Callable[[dict[str, Any], ValidationResult], None]
-
-
-def validate_generations(
-    store: Store,
-    pool: SandboxPool,
-    run_id: str,
-    settings: ValidationSettings | None,
-    subjects: Iterable[dict[str, Any]],
-) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    """Validate each subject row and record it at once (one transaction per generation);
-    yields (subject, verdict) as each is stored."""
-    settings = settings or ValidationSettings()
-    with mutant_pool_for(pool, settings) as mutant_pool:
-        for subject in subjects:
-            cases = store.test_cases(subject["id"])
-            result = validate_generation(subject, cases, pool, settings, mutant_pool)
-            store.record_validation(
-                run_id, subject["id"], result.oracle, result.test_runs, result.verdict
-            )
-            yield subject, result.verdict
+EngineChoice = Union[str, "ValidationEngine"]
 
 
 @contextmanager
@@ -482,34 +467,73 @@ def mutant_pool_for(
         mutant_pool.close()
 
 
-def _loop(
+@contextmanager
+def open_engine(
+    engine: EngineChoice,
+    settings: ValidationSettings,
+    pool: SandboxPool | None = None,
+    limits: Limits | None = None,
+    address: str | None = None,
+) -> Iterator[ValidationEngine]:
+    """The engine to validate with: an open `ValidationEngine` as it is (the caller closes
+    it), or one built by name for the length of the block. The local engine uses `pool`
+    when given; every other pool an engine starts gets `limits` (else `pool`'s)."""
+    from semi_core.engines import ValidationEngine, make_engine
+
+    if isinstance(engine, ValidationEngine):
+        yield engine
+        return
+    limits = limits or (pool.limits if pool is not None else Limits())
+    local_pool = pool if engine == "local" else None
+    with make_engine(engine, settings, limits, pool=local_pool, address=address) as opened:
+        yield opened
+
+
+def validate_stream(
     store: Store,
-    pool: SandboxPool,
+    engine: ValidationEngine,
     run_id: str,
-    settings: ValidationSettings | None,
-    pages: Iterator[list[dict[str, Any]]],
-    on_result: ResultCallback | None,
-    should_stop: Callable[[], bool] | None,
+    pages: Iterable[list[dict[str, Any]]],
+    on_result: ResultCallback | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> dict[str, Any]:
-    settings = settings or ValidationSettings()
+    """The one store loop: subjects come in bounded pages, go to `engine` in batches of
+    `engine.batch_size` (their test cases read per batch), and each batch that comes back
+    is recorded in one transaction (a crash loses at most the batches in flight, which a
+    resumed run validates again). `should_stop` is asked before each batch is handed
+    out and after each is recorded. Returns ``{"validated_total": n,
+    "statuses": {status: n}, "stopped": bool}``."""
     counts: Counter[str] = Counter()
-    with mutant_pool_for(pool, settings) as mutant_pool:
+    stopped = False
+
+    def batches() -> Iterator[list[Item]]:
+        nonlocal stopped
         for page in pages:
-            for subject in page:
+            for start in range(0, len(page), engine.batch_size):
                 if should_stop is not None and should_stop():
-                    return _counts(counts, stopped=True)
-                cases = store.test_cases(subject["id"])
-                result = validate_generation(subject, cases, pool, settings, mutant_pool)
-                store.record_validation(
-                    run_id, subject["id"], result.oracle, result.test_runs, result.verdict
-                )
+                    stopped = True
+                    return
+                chunk = page[start : start + engine.batch_size]
+                cases = store.test_cases_of([subject["id"] for subject in chunk])
+                yield [(subject, cases[subject["id"]]) for subject in chunk]
+
+    results = engine.validate_batches(batches())
+    try:
+        for done in results:
+            store.record_validations(
+                run_id, [(s["id"], r.oracle, r.test_runs, r.verdict) for s, r in done]
+            )
+            for subject, result in done:
                 counts[result.status] += 1
                 if on_result is not None:
                     on_result(subject, result)
-    return _counts(counts, stopped=False)
-
-
-def _counts(counts: Counter[str], stopped: bool) -> dict[str, Any]:
+            if should_stop is not None and should_stop():
+                stopped = True
+                break
+    finally:
+        close = getattr(results, "close", None)
+        if close is not None:  # a generator: let it clean up now, not when collected
+            close()
     return {
         "validated_total": sum(counts.values()),
         "statuses": {status: counts.get(status, 0) for status in VERDICT_STATUSES},
@@ -517,53 +541,77 @@ def _counts(counts: Counter[str], stopped: bool) -> dict[str, Any]:
     }
 
 
+def pending_pages(
+    store: Store, limit: int | None = None, page_size: int = 200
+) -> Iterator[list[dict[str, Any]]]:
+    """Generations without a verdict, `page_size` at a time (keyset paging: a page is
+    read while the previous ones may still be in flight), at most `limit` in all."""
+    left, after = limit, None
+    while left is None or left > 0:
+        page = store.generations_to_validate(
+            page_size if left is None else min(page_size, left), after
+        )
+        if not page:
+            return
+        after = (page[-1]["created_at"], page[-1]["id"])
+        if left is not None:
+            left -= len(page)
+        yield page
+
+
 def validate_pending(
     store: Store,
-    pool: SandboxPool,
+    pool: SandboxPool | None,
     run_id: str,
     settings: ValidationSettings | None = None,
     limit: int | None = None,
     on_result: ResultCallback | None = None,
     should_stop: Callable[[], bool] | None = None,
     page_size: int = 200,
+    *,
+    engine: EngineChoice = "local",
+    address: str | None = None,
+    limits: Limits | None = None,
 ) -> dict[str, Any]:
-    """Validate generations that have no verdict yet, at most `limit`, recording each as
-    it finishes; a resumed run continues with what is still pending. Returns
-    ``{"validated_total": n, "statuses": {status: n}, "stopped": bool}``."""
-
-    def pages() -> Iterator[list[dict[str, Any]]]:
-        seen: set[str] = set()
-        left = limit
-        while left is None or left > 0:
-            page = store.generations_to_validate(
-                page_size if left is None else min(page_size, left)
-            )
-            page = [row for row in page if row["id"] not in seen]
-            if not page:  # nothing left (or only rows that could not be recorded)
-                return
-            seen.update(row["id"] for row in page)
-            if left is not None:
-                left -= len(page)
-            yield page
-
-    return _loop(store, pool, run_id, settings, pages(), on_result, should_stop)
+    """Validate generations that have no verdict yet, at most `limit`, recording them as
+    they finish; a resumed run continues with what is still pending. `engine` is "local"
+    (this machine's workers: `pool`, or a pool with `limits`), "ray" (actors on the Ray
+    cluster at `address`, or a local Ray instance; `limits` for each actor's pool), or an
+    open `ValidationEngine`. Returns ``{"validated_total": n, "statuses": {status: n},
+    "stopped": bool}``."""
+    settings = settings or ValidationSettings()
+    with open_engine(engine, settings, pool, limits, address) as opened:
+        pages = pending_pages(store, limit, page_size)
+        return validate_stream(store, opened, run_id, pages, on_result, should_stop)
 
 
 def revalidate(
     store: Store,
-    pool: SandboxPool,
+    pool: SandboxPool | None,
     generation_ids: Sequence[str],
     run_id: str | None = None,
     settings: ValidationSettings | None = None,
     on_result: ResultCallback | None = None,
     should_stop: Callable[[], bool] | None = None,
+    page_size: int = 200,
+    *,
+    engine: EngineChoice = "local",
+    address: str | None = None,
+    limits: Limits | None = None,
 ) -> dict[str, Any]:
     """Validate chosen generations again as a new validation run (`run_id`, a fresh one
     when None): their earlier verdicts and test runs stay in the history, and the new
-    verdict becomes current. Reusing an earlier run id replaces that run's verdict."""
+    verdict becomes current. Reusing an earlier run id replaces that run's verdict.
+    `engine`, `address` and `limits` as for `validate_pending`."""
     run_id = run_id or uuid.uuid4().hex[:16]
-    subjects = store.validation_subjects(list(generation_ids))
-    counts = _loop(store, pool, run_id, settings, iter([subjects]), on_result, should_stop)
+    settings = settings or ValidationSettings()
+    ids = list(generation_ids)
+    pages = (
+        store.validation_subjects(ids[start : start + page_size])
+        for start in range(0, len(ids), page_size)
+    )
+    with open_engine(engine, settings, pool, limits, address) as opened:
+        counts = validate_stream(store, opened, run_id, pages, on_result, should_stop)
     return {**counts, "run_id": run_id}
 
 

@@ -145,7 +145,13 @@ def test_revalidation_of_chosen_pairs_is_a_new_run_in_history(store, corpus, poo
     assert store.latest_verdict(target)["run_id"] == again.run_id
 
 
-def test_killed_run_resumes_to_exactly_the_counts_of_an_uninterrupted_run(tmp_path, corpus):
+def test_killed_run_resumes_to_exactly_the_counts_of_an_uninterrupted_run(tmp_path):
+    # Three renamed copies of each function: enough work that a kill at half the run's
+    # time lands inside it rather than in the process's start-up or exit.
+    corpus = tmp_path / "corpus"
+    for copy in range(3):
+        for name, code in FUNCTIONS.items():
+            write(corpus / f"{name}_{copy}.py", code.replace(f"def {name}(", f"def {name}_{copy}("))
     args = ["run", str(corpus), "--inputs-per-pair", "6", "--no-test-strength"]
     reference_db = tmp_path / "reference.duckdb"
     started = time.monotonic()
@@ -153,14 +159,14 @@ def test_killed_run_resumes_to_exactly_the_counts_of_an_uninterrupted_run(tmp_pa
     uninterrupted_s = time.monotonic() - started
     with Store(reference_db) as store:
         expected = store_counts(store)
-    assert expected["generations"] == len(FUNCTIONS)
+    assert expected["generations"] == 3 * len(FUNCTIONS)
 
     db = tmp_path / "killed.duckdb"
     victim = subprocess.Popen(
         [sys.executable, "-m", "semi_core.cli", "--db", str(db), *args],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    time.sleep(uninterrupted_s * 0.6)
+    time.sleep(uninterrupted_s * 0.5)
     victim.send_signal(signal.SIGKILL)
     victim.wait()
     with Store(db) as store:

@@ -15,7 +15,6 @@ from semi_core.validate import (
     revalidate,
     select_for_revalidation,
     validate_generation,
-    validate_generations,
     validate_pending,
 )
 
@@ -62,14 +61,13 @@ def add_pair(
 
 def validate_one(store: Store, pool: SandboxPool, generation_id: str, run_id: str = "run1",
                  settings: ValidationSettings = NO_MUTANTS) -> dict:  # fmt: skip
-    [(subject, verdict)] = list(
-        validate_generations(
-            store, pool, run_id, settings, store.validation_subjects([generation_id])
-        )  # fmt: skip
-    )
-    assert subject["id"] == generation_id
+    seen = []
+    revalidate(store, pool, [generation_id], run_id, settings,
+               on_result=lambda subject, result: seen.append((subject["id"], result.status)))
+    [(subject_id, status)] = seen
+    assert subject_id == generation_id
     latest = store.latest_verdict(generation_id)
-    assert latest["status"] == verdict["status"]
+    assert latest["status"] == status
     return latest
 
 

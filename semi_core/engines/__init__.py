@@ -1,0 +1,14 @@
+"""Validation engines: where the sandbox runs happen. `local` runs them in this
+machine's worker processes; `ray` sends batches of pairs to Ray actors, each owning a
+warm sandbox pool. Either way the caller (the driver) alone writes the store."""
+
+from semi_core.engines.base import (
+    ENGINES,
+    EngineError,
+    Item,
+    ValidationEngine,
+    make_engine,
+    register,
+)
+
+__all__ = ["ENGINES", "EngineError", "Item", "ValidationEngine", "make_engine", "register"]

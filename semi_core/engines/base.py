@@ -1,0 +1,102 @@
+"""The one interface every validation engine implements.
+
+An engine takes batches of work — (subject, test cases) pairs, as the store gives them —
+and gives back each batch's `ValidationResult`s. It never touches the store: the caller
+records what comes back (one transaction per batch), so a store has one writer whatever
+the engine. A new engine is a new module in this package that subclasses
+`ValidationEngine`, registers itself with `register`, and is imported in `_load_engines`
+(a module must not import heavy optional packages at import time: `ray` is imported only
+when the Ray engine starts).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from semi_core.sandbox import Limits, SandboxPool
+    from semi_core.validate import ValidationResult, ValidationSettings
+
+# One unit of work: a row of `Store.generations_to_validate` and its test cases.
+Item = tuple[dict[str, Any], list[dict[str, Any]]]
+
+
+class EngineError(RuntimeError):
+    """An engine cannot start: its package is missing, its cluster cannot be reached."""
+
+
+class ValidationEngine(ABC):
+    """Validates batches of pairs. Use as a context manager (or call `close`)."""
+
+    name: ClassVar[str]
+    # Pairs per batch: one store transaction each, and the unit sent to a remote worker
+    # (an engine may take `batch_size=` to change it).
+    batch_size: int = 8
+
+    @classmethod
+    @abstractmethod
+    def create(
+        cls,
+        settings: ValidationSettings,
+        limits: Limits,
+        *,
+        pool: SandboxPool | None = None,
+        address: str | None = None,
+        **options: Any,
+    ) -> ValidationEngine:
+        """Build the engine: `limits` for every sandbox pool it starts, `pool` an open
+        local pool it may use (and must not close), `address` where a cluster is."""
+
+    @abstractmethod
+    def validate_batches(
+        self, batches: Iterable[list[Item]]
+    ) -> Iterator[list[tuple[dict[str, Any], ValidationResult]]]:
+        """Validate each batch, yielding its (subject, result) list as it completes (in any
+        order; every item of a batch comes back together). Batches are pulled from
+        `batches` only as capacity frees up, so memory stays bounded; when the caller
+        stops iterating, work still in flight is dropped."""
+
+    def close(self) -> None:  # noqa: B027 - a hook; an engine may hold nothing
+        """Release pools, actors and connections."""
+
+    def __enter__(self) -> ValidationEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+ENGINES: dict[str, type[ValidationEngine]] = {}
+
+
+def register(cls: type[ValidationEngine]) -> type[ValidationEngine]:
+    ENGINES[cls.name] = cls
+    return cls
+
+
+def _load_engines() -> None:
+    """Import the engine modules so that they register themselves (cheap: none of them
+    imports its optional dependency at import time)."""
+    import semi_core.engines.local  # noqa: F401
+    import semi_core.engines.ray_engine  # noqa: F401
+
+
+def make_engine(
+    name: str,
+    settings: ValidationSettings,
+    limits: Limits,
+    *,
+    pool: SandboxPool | None = None,
+    address: str | None = None,
+    **options: Any,
+) -> ValidationEngine:
+    """The engine registered as `name`, built with `ValidationEngine.create`'s arguments."""
+    _load_engines()
+    try:
+        engine_class = ENGINES[name]
+    except KeyError:
+        known = ", ".join(sorted(ENGINES))
+        raise ValueError(f"unknown validation engine {name!r} (known: {known})") from None
+    return engine_class.create(settings, limits, pool=pool, address=address, **options)
