@@ -8,7 +8,7 @@ import streamlit as st
 
 from pages._shared import escape_markdown, get_jobs, get_store, show_recent_runs
 from semi_core.demo import load_demo
-from semi_core.studio_settings import pipeline_settings
+from semi_core.studio_settings import current, pipeline_settings
 
 STORED, PATH = "The snippets already stored", "A file, folder or dataset to ingest first"
 NEWEST_PAIRS = 8
@@ -35,6 +35,7 @@ if snippets == 0:
         st.rerun()
 
 status = jobs.status()
+saved = current(store)  # the saved settings are each field's starting value
 with st.form("run_settings"):
     source = st.radio(
         "Source",
@@ -53,22 +54,24 @@ with st.form("run_settings"):
         help="Used when the source is a path: read on the server.",
     )
     left, right = st.columns(2)
+    backends = ["offline", "openai"]
     backend = left.selectbox(
         "Backend",
-        ["offline", "openai"],
+        backends,
+        index=backends.index(saved["backend"]) if saved["backend"] in backends else 0,
         key="run_backend",
         help="offline: rule-based, no network. openai: any "
         "OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp).",
     )
     model = right.text_input(
         "Model (openai)",
-        value=os.environ.get("SEMI_MODEL", ""),
+        value=saved["model"] or os.environ.get("SEMI_MODEL", ""),
         key="run_model",
         help="Empty: the endpoint's first model (self-hosted servers).",
     )
     base_url = left.text_input(
         "Endpoint (openai)",
-        value=os.environ.get("OPENAI_BASE_URL", ""),
+        value=saved["base_url"] or os.environ.get("OPENAI_BASE_URL", ""),
         key="run_endpoint",
         placeholder="http://127.0.0.1:8000/v1",
     )
@@ -89,6 +92,22 @@ with st.form("run_settings"):
     )
     strength = right.checkbox(
         "Measure test strength (mutants; slower)", value=True, key="run_strength"
+    )
+    engines = ["local", "ray"]
+    engine = left.selectbox(
+        "Validation engine",
+        engines,
+        index=engines.index(saved["engine"]) if saved["engine"] in engines else 0,
+        key="run_engine",
+        help="local: this server's sandbox workers. ray: batches of pairs go to Ray actors, "
+        "each with its own warm sandbox pool (needs Ray installed on the server).",
+    )
+    ray_address = right.text_input(
+        "Ray cluster address (ray)",
+        value=saved["ray_address"] or "",
+        key="run_ray_address",
+        placeholder="ray://head-node:10001",
+        help="Empty: start a local Ray instance on the server.",
     )
     start = st.form_submit_button("Start run", type="primary", disabled=status.running)
 
@@ -112,6 +131,8 @@ if start:
             inputs_per_pair=int(inputs_per_pair),
             limit=int(limit) or None,
             test_strength=bool(strength),
+            engine=engine,
+            ray_address=ray_address.strip() or None,
         )
         stages = ("generate", "validate", "rank")
         paths = [path.strip()] if source == PATH else []
