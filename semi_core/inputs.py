@@ -51,7 +51,7 @@ __all__ = [
 
 MAX_EXECUTIONS = 60  # sandbox tests per snippet, all rounds together
 _ROUND1_MAX = 28  # seeds, doctests, first typed draws and type probes
-_ROUND3_MAX = 12  # neighbours of the inputs with the rarest outcomes
+_ROUND3_MAX = 16  # neighbours of the inputs with the rarest outcomes
 _MAX_TEXT = 400  # longer argument texts make unreadable tests; drop them
 _MAX_ERRORS = 2  # error-case tests kept at most (fewer for small limits)
 _MAX_TIMEOUTS = 2  # per snippet: each costs a whole timeout of a worker
@@ -576,8 +576,13 @@ class _Usage:
         """Candidate types, best first; containers get their element type."""
         elem_types = self.elem.ranked(depth + 1) if (self.elem and depth < 2) else []
         elem = elem_types[0] if elem_types else INT
+        scores = dict(self.scores)
+        if STR in scores and ("seq",) in scores and ("list",) not in scores:
+            if not elem_types or elem == STR:
+                # a string is a sequence too: `s == ""` and `for c in s` mean one string
+                scores[STR] += scores[("seq",)]
         out: list[Typ] = []
-        for t, _ in sorted(self.scores.items(), key=lambda kv: -kv[1]):
+        for t, _ in sorted(scores.items(), key=lambda kv: -kv[1]):
             if t == ("seq",):
                 record = None
                 if self.indices and max(self.indices) < 4 and not self.from_end:
@@ -700,6 +705,8 @@ class _Analysis:
         if isinstance(p, ast.Attribute) and p.value is node:
             if p.attr in _STR_METHODS:
                 usage.add(STR, 3.0)
+                if p.attr in _CHAR_CLASSES:  # c.isdigit(): often one character
+                    usage.char = True
             elif p.attr in _LIST_METHODS:
                 usage.add(("list",), 3.0)
             elif p.attr in _DICT_METHODS:
@@ -1280,15 +1287,13 @@ def _classed_strings(lits: _Literals) -> list[str]:
     (`x.isdigit()` then `t > 3`): a letter, then k characters of the class, for k around
     the small numbers the code compares against."""
     counts = [v for v in lits.ints if 0 <= v <= 6][:6] or [1, 2, 3]
-    out: list[str] = []
+    per_class: list[list[str]] = []
     for method in lits.classes[:3]:
         char = _CHAR_CLASSES[method]
         lead = "b" if char != "k" else "7"  # starts with a character of another class
-        for k in counts:
-            for text in (lead + char * k, char * k + lead + "x"):
-                if text not in out:
-                    out.append(text)
-    return out
+        per_class.append([lead + char * k for k in counts])
+        per_class.append([char * k + lead + "x" for k in counts])
+    return list(dict.fromkeys(_interleave(per_class)))
 
 
 def _split_separator(node: ast.Call) -> str | None:
@@ -1382,6 +1387,8 @@ def _literal_variants(value: Any, lits: _Literals) -> list[Any]:
     if isinstance(value, str):
         # the code's strings and strings shaped like what it splits, in turns
         out = [*_interleave([lits.structured, lits.strs]), "", " "]
+        if value:
+            out.append(value + value[::-1])  # a palindrome: x[::-1] == x turns true
         if lits.chars:
             out += [lits.chars, lits.chars[::-1], lits.chars[:1] * 3]
         out += [value.upper(), value + value, "a", "A1 b2"]
@@ -1391,6 +1398,7 @@ def _literal_variants(value: Any, lits: _Literals) -> list[Any]:
         if value:
             first = value[0]
             out += [[first], value + value, sorted(value, key=repr)[::-1], [first] * 3]
+            out.append(value + value[::-1])  # a palindrome
             try:  # sorted, and sorted with one value twice: order checks turn true
                 ordered = sorted(value)
                 out += [ordered, sorted([*ordered, ordered[len(ordered) // 2]])]
@@ -1418,6 +1426,79 @@ def _literal_variants(value: Any, lits: _Literals) -> list[Any]:
     if isinstance(value, (set, frozenset)):
         return [type(value)(), type(value)(list(value)[:1])]
     return []
+
+
+_ARITH_OPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.FloorDiv: lambda a, b: a // b,
+    ast.Mod: lambda a, b: a % b,
+    ast.Pow: lambda a, b: a**b if abs(b) <= 4 else None,
+}
+
+
+def _arith(node: ast.expr, env: dict[str, int]) -> Any:
+    """The value of an arithmetic expression over the parameters (`a * a + b * b`),
+    computed by this small interpreter, never by Python's `eval`; None for anything
+    else (calls, attributes, other names)."""
+    if isinstance(node, ast.Name):
+        return env.get(node.id)
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        value = _arith(node.operand, env)
+        return None if value is None else (-value if isinstance(node.op, ast.USub) else value)
+    if isinstance(node, ast.BinOp) and type(node.op) in _ARITH_OPS:
+        left, right = _arith(node.left, env), _arith(node.right, env)
+        if left is None or right is None:
+            return None
+        try:
+            return _ARITH_OPS[type(node.op)](left, right)
+        except (ArithmeticError, ValueError):
+            return None
+    return None
+
+
+def _equation_solutions(func: ast.FunctionDef, names: list[str]) -> list[dict[str, int]]:
+    """Small ints making the code's equalities between arithmetic of its parameters
+    true (`a * a + b * b == c * c` -> a=3, b=4, c=5): a cheap search over small ranges,
+    for branches random numbers almost never take."""
+    out: list[dict[str, int]] = []
+    params = set(names)
+    for node in ast.walk(func):
+        if not (isinstance(node, ast.Compare) and len(node.ops) == 1):
+            continue
+        if not isinstance(node.ops[0], (ast.Eq, ast.NotEq)):
+            continue
+        sides = (node.left, node.comparators[0])
+        used = sorted({n.id for side in sides for n in ast.walk(side) if isinstance(n, ast.Name)})
+        if not used or not set(used) <= params or len(used) > 3:
+            continue
+        if not any(isinstance(side, ast.BinOp) for side in sides):
+            continue  # x == 3 is the literal stream's job
+        span = {1: range(-20, 41), 2: range(0, 21), 3: range(1, 14)}[len(used)]
+        found: list[dict[str, int]] = []
+        for values in _product(span, len(used)):
+            env = dict(zip(used, values, strict=True))
+            left, right = _arith(sides[0], env), _arith(sides[1], env)
+            if left is not None and left == right:
+                found.append(env)
+        # the most telling first: no zeros, distinct values, small
+        found.sort(key=lambda e: (sum(v == 0 for v in e.values()), len(set(e.values())) < len(e),
+                                  sum(abs(v) for v in e.values())))  # fmt: skip
+        out += [e for e in found[:3] if e not in out]
+    return out[:9]
+
+
+def _product(span: range, n: int) -> Iterable[tuple[int, ...]]:
+    if n == 0:
+        yield ()
+        return
+    for head in span:
+        for rest in _product(span, n - 1):
+            yield (head, *rest)
 
 
 def _atoms(value: Any, depth: int = 0) -> list[Any]:
@@ -1479,7 +1560,11 @@ def _boundary_variants(
                 per_token = []
                 for j in range(len(tokens)):
                     per_token.append(
-                        [sep.join([*tokens[:j], w, *tokens[j + 1 :]]) for w in pieces[:16]]
+                        [
+                            sep.join([*tokens[:j], w, *tokens[j + 1 :]])
+                            for w in pieces[:16]
+                            if w != tokens[j]
+                        ]
                     )
                 out += [[*args[:i], v, *args[i + 1 :]] for v in _interleave(per_token)]
         if isinstance(value, (int, str)) and not isinstance(value, bool):
@@ -1847,12 +1932,14 @@ def _select(pot: _Pot, seeds: list[_Cand], limit: int, checked: bool) -> list[Te
     max_errors = min(_MAX_ERRORS, max(0, limit // 6))
 
     seen: dict[str, int] = {}
+    pieces: set[str] = set()
 
     def take(c: _Cand) -> None:
         chosen.append(c)
         if c.outcome is not None:
             outputs.add(c.outcome.output)
             seen[c.outcome.output] = seen.get(c.outcome.output, 0) + 1
+            pieces.update(_pieces(c))
 
     for c in seeds:
         if len(chosen) < limit and c.ok:
@@ -1863,6 +1950,11 @@ def _select(pot: _Pot, seeds: list[_Cand], limit: int, checked: bool) -> list[Te
     for c in doctests:
         if len(chosen) < limit and c.ok:
             take(c)
+    # the empty input ('', [], 0): guards like `if s == '': return 0` live there
+    for c in sorted(pot.cands.values(), key=lambda c: (_origin_rank(c.origin), c.order)):
+        if len(chosen) < min(limit, 2 + len(seeds)) and c.ok and not c.offtype and _empty(c):
+            if c not in chosen:
+                take(c)
     # inputs near the time limit are run again and again by validation (and may time
     # out there): used only when nothing else is left
     slow_ms = 2.5 * pot._fast_ms
@@ -1886,7 +1978,10 @@ def _select(pot: _Pot, seeds: list[_Cand], limit: int, checked: bool) -> list[Te
         fresh = False
         for origin in order:
             queue = queues[origin]
-            pick = next((c for c in queue if c.outcome.output not in outputs), None)
+            # a new output, the one with the most pieces not seen yet: the letter grades
+            # of every threshold at once before one more list of a single grade
+            new = [c for c in queue if c.outcome.output not in outputs]
+            pick = max(new, key=lambda c: min(6, len(_pieces(c) - pieces)), default=None)
             if pick is not None and len(chosen) < limit - reserve:
                 queue.remove(pick)
                 take(pick)
@@ -1924,6 +2019,26 @@ def _select(pot: _Pot, seeds: list[_Cand], limit: int, checked: bool) -> list[Te
             take(c)
             max_errors -= 1
     return [TestInput(c.shown, c.origin) for c in chosen]
+
+
+_PIECE = re.compile(r"[^\s,:()\[\]{}]+")
+
+
+def _pieces(c: _Cand) -> set[str]:
+    """The items of an output's text: `['A+', 'B']` -> {"'A+'", "'B'"}."""
+    return set(_PIECE.findall(c.outcome.output[:2000])) if c.outcome is not None else set()
+
+
+def _empty(c: _Cand) -> bool:
+    """Every argument is an empty or zero value: '', [], 0, None ... (or there is none)."""
+    if c.values is None:
+        canon = _canonical(c.text)
+        c.values = canon[1] if canon else None
+    if c.values is None:
+        return False
+    args, kwargs = c.values
+    values = [*args, *kwargs.values()]
+    return all(v is None or (not isinstance(v, bool) and not v) for v in values)
 
 
 def _origin_rank(origin: str) -> int:
@@ -2203,8 +2318,16 @@ def _function_inputs(
     per_argument: list[list[str]] = []
     names = [p.name for p in params if p.kind in ("pos", "posonly")]
     boundary: list[str] = []
+    solutions = _equation_solutions(func, names)
     for args, kwargs in base_values[:8]:
         found = _boundary_variants(list(args), names, lits, rng)
+        for env in solutions:  # a * a + b * b == c * c: 3, 4, 5
+            new = list(args)
+            for name, number in env.items():
+                k = names.index(name)
+                if k < len(new) and type(new[k]) in (int, float):
+                    new[k] = number
+            found.insert(0, new)
         boundary += [t for new in found if (t := _encode(new, kwargs)) is not None]
     per_argument.append(list(dict.fromkeys(boundary)))
     for args, kwargs in base_values[:2]:
@@ -2292,7 +2415,7 @@ def _rare_neighbours(
     for c in runs:
         counts[_outcome_key(c)] = counts.get(_outcome_key(c), 0) + 1
     rare = sorted(runs, key=lambda c: (counts[_outcome_key(c)], c.order))
-    rare = [c for c in rare if counts[_outcome_key(c)] * 4 <= len(runs)][:4]
+    rare = [c for c in rare if counts[_outcome_key(c)] * 4 <= len(runs)][:3]
     streams: list[list[tuple[str, str]]] = []
     for c in rare:
         if c.values is None:
@@ -2306,8 +2429,13 @@ def _rare_neighbours(
             text = _encode(new, kwargs)
             if text is not None:
                 out.append((text, "literal"))
+        per_argument = []  # each argument set to the code's constants, one at a time
+        for i, value in enumerate(args):
+            options = [[*args[:i], v, *args[i + 1 :]] for v in _literal_variants(value, lits)]
+            per_argument.append([(t, "literal") for o in options if (t := _encode(o, kwargs))])
+        out = _interleave([out, _interleave(per_argument)])
         out += [(t, "mutation") for t in _mutations([(list(args), dict(kwargs))], rng, lits, 6)]
-        streams.append(_interleave([out[::2], out[1::2]]))
+        streams.append(out)
     return _interleave(streams)
 
 

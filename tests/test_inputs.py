@@ -209,6 +209,198 @@ def test_characters_of_string_constants_shape_generated_strings(pool):
     assert sum("(" in i.text for i in inputs) >= 5
 
 
+# -- the code's own boundaries -----------------------------------------------------
+
+
+def run(pool, src: str, entry: str, limit: int = 20):
+    inputs = synthesize_inputs(src, entry, "function", pool=pool, limit=limit)
+    return inputs, outcomes(pool, src, entry, inputs)
+
+
+def test_arithmetic_relations_between_parameters_are_made_true(pool):
+    src = code(
+        """
+        def is_right(a, b, c):
+            return a * a + b * b == c * c or a * a + c * c == b * b
+        """
+    )
+    inputs, outs = run(pool, src, "is_right")
+    true = [values(i)[0] for i, o in zip(inputs, outs, strict=True) if o.output == "True"]
+    # a real triple (3, 4, 5 or the like), not only the all-zero one
+    assert any(all(v != 0 for v in args) for args in true)
+    assert any(o.output == "False" for o in outs)
+
+
+def test_lengths_around_the_lengths_the_code_compares(pool):
+    src = code(
+        """
+        def shorten(word):
+            if len(word) > 5:
+                return word[:5] + "."
+            return word
+        """
+    )
+    inputs, _ = run(pool, src, "shorten")
+    lengths = {len(values(i)[0][0]) for i in inputs}
+    assert {4, 5, 6} <= lengths
+
+
+def test_split_strings_have_the_unpacked_part_count_and_compared_numbers(pool):
+    src = code(
+        """
+        def valid_time(text):
+            hours, minutes = text.split(":")
+            hours, minutes = int(hours), int(minutes)
+            if hours < 0 or hours > 23:
+                return False
+            if minutes < 0 or minutes > 59:
+                return False
+            return True
+        """
+    )
+    inputs, outs = run(pool, src, "valid_time")
+    texts = [values(i)[0][0] for i, o in zip(inputs, outs, strict=True) if o.status == "ok"]
+    assert sum(t.count(":") == 1 for t in texts) >= 10
+    results = {o.output for o in outs if o.status == "ok"}
+    assert results == {"True", "False"}
+    parts = {p for t in texts for p in t.split(":")}
+    assert parts & {"23", "24"} and parts & {"59", "60"}
+
+
+def test_a_value_of_one_argument_is_searched_for_in_another(pool):
+    src = code(
+        """
+        def positions(grid, x):
+            found = [(i, j) for i, row in enumerate(grid) for j, v in enumerate(row) if v == x]
+            return sorted(found, key=lambda x: x[1])
+        """
+    )
+    inputs, outs = run(pool, src, "positions")
+    assert all(isinstance(values(i)[0][1], int) for i in inputs)  # lambda x is not x
+    assert sum(o.status == "ok" and o.output != "[]" for o in outs) >= 3
+
+
+def test_strings_with_counted_characters_of_the_tested_class(pool):
+    src = code(
+        """
+        def strength(password):
+            digits = len([ch for ch in password if ch.isdigit()])
+            if digits > 3:
+                return "strong"
+            return "weak"
+        """
+    )
+    _, outs = run(pool, src, "strength")
+    assert {o.output for o in outs} == {"'strong'", "'weak'"}
+
+
+def test_rare_answers_of_a_validator_get_neighbours(pool):
+    src = code(
+        """
+        def check_name(name):
+            parts = name.split(".")
+            if len(parts) != 2:
+                return "No"
+            if parts[1] not in ("txt", "csv"):
+                return "No"
+            if not parts[0] or not parts[0][0].isalpha():
+                return "No"
+            return "Yes"
+        """
+    )
+    _, outs = run(pool, src, "check_name")
+    answers = collections.Counter(o.output for o in outs)
+    assert answers["'Yes'"] >= 4 and answers["'No'"] >= 4
+
+
+def test_element_types_from_zip_targets_and_sort_keys(pool):
+    src = code(
+        """
+        def calculate(ops, nums):
+            text = str(nums[0])
+            for op, n in zip(ops, nums[1:]):
+                text += op + str(n)
+            return eval(text)
+
+        def longest(words):
+            return sorted(words, key=lambda w: (-len(w), w.lower()))[0]
+        """
+    )
+    inputs, outs = run(pool, src, "calculate")
+    worked = [values(i)[0] for i, o in zip(inputs, outs, strict=True) if o.status == "ok"]
+    # operators between numbers: `op` is a string (op + str(n)), nums a list
+    assert any(ops and all(isinstance(op, str) for op in ops) and len(nums) > 1
+               for ops, nums in worked)  # fmt: skip
+    inputs, outs = run(pool, src, "longest")
+    firsts = [values(i)[0][0] for i, o in zip(inputs, outs, strict=True) if o.status == "ok"]
+    assert sum(isinstance(f, list) and f and isinstance(f[0], str) for f in firsts) >= 5
+
+
+def test_isinstance_checks_get_values_of_other_types(pool):
+    src = code(
+        """
+        def add_ints(x, y):
+            if isinstance(x, int) and isinstance(y, int):
+                return x + y
+            return None
+        """
+    )
+    inputs, outs = run(pool, src, "add_ints")
+    assert any(isinstance(v, float) for i in inputs for v in values(i)[0])
+    assert {"None"} < {o.output for o in outs}
+
+
+def test_the_empty_input_and_a_palindrome_are_kept(pool):
+    src = code(
+        """
+        def score(s):
+            if s == "":
+                return -1
+            bonus = 10 if s == s[::-1] else 0
+            return bonus + sum(1 for c in s if c.isupper())
+        """
+    )
+    inputs, outs = run(pool, src, "score")
+    texts = [values(i)[0][0] for i in inputs]
+    assert "" in texts
+    assert any(len(t) > 1 and t == t[::-1] for t in texts)
+
+
+def test_a_list_of_every_compared_constant_is_chosen(pool):
+    src = code(
+        """
+        def letters(scores):
+            out = []
+            for s in scores:
+                if s > 3.5:
+                    out.append("A")
+                elif s > 2.5:
+                    out.append("B")
+                elif s > 1.5:
+                    out.append("C")
+                elif s > 0.5:
+                    out.append("D")
+                else:
+                    out.append("F")
+            return out
+        """
+    )
+    _, outs = run(pool, src, "letters")
+    assert any(all(g in o.output for g in "ABCDF") for o in outs)
+
+
+def test_strings_of_digits_for_code_that_reads_numbers_from_characters(pool):
+    src = code(
+        """
+        def odd_digits(strings):
+            return [sum(int(d) % 2 for d in s) for s in strings]
+        """
+    )
+    inputs, outs = run(pool, src, "odd_digits")
+    ok = [o for o in outs if o.status == "ok" and o.output not in ("[]", "[0]")]
+    assert len(ok) >= 5
+
+
 # -- mutation -------------------------------------------------------------------------
 
 
