@@ -1227,8 +1227,25 @@ def _flat_budget(value: Any, depth: int, budget: int) -> int:
     return -1
 
 
-def _flat(value: Any) -> bool:
-    return _flat_budget(value, 4, 256) >= 0
+def _fresh_namespace(mode: str, safe_builtins: dict[str, Any] | None) -> dict[str, Any]:
+    """The module namespace of one test: guards, builtins, __name__, __file__.
+    With a shared builtins dict (one per job), a template is built once and
+    copied per test; the template itself is never handed to code."""
+    if safe_builtins is not None:
+        template = _NS_TEMPLATE.get(mode)
+        if template is not None and template["__builtins__"] is safe_builtins:
+            return template.copy()
+    ns: dict[str, Any] = dict(GUARDS)
+    ns["__builtins__"] = safe_builtins if safe_builtins is not None else dict(SAFE_BUILTINS)
+    ns["__name__"] = "__main__" if mode == "program" else "__sandbox__"
+    ns["__file__"] = SANDBOX_FILENAME
+    if safe_builtins is not None:
+        _NS_TEMPLATE[mode] = ns
+        return ns.copy()
+    return ns
+
+
+_NS_TEMPLATE: dict[str, dict[str, Any]] = {}
 
 
 def run_test(
@@ -1252,13 +1269,15 @@ def run_test(
     st.violation = None
     st.violation_line = None
     cap = limits["max_output_bytes"]
-    st.stdout = _STDOUT.reset(cap)  # reused per worker: cheaper than new objects
-    st.stderr = _STDERR.reset(cap)
+    # the two sinks are reused per worker (cheaper than new objects), emptied
+    # only when the previous test wrote to them
+    if _STDOUT._parts or _STDOUT._cap != cap:
+        _STDOUT.reset(cap)
+    if _STDERR._parts or _STDERR._cap != cap:
+        _STDERR.reset(cap)
+    st.stdout, st.stderr = _STDOUT, _STDERR
     st.stdin = SandboxStdin(text) if mode == "program" else _EMPTY_STDIN
-    ns: dict[str, Any] = dict(GUARDS)
-    ns["__builtins__"] = safe_builtins if safe_builtins is not None else dict(SAFE_BUILTINS)
-    ns["__name__"] = "__main__" if mode == "program" else "__sandbox__"
-    ns["__file__"] = SANDBOX_FILENAME
+    ns = _fresh_namespace(mode, safe_builtins)
     real_streams = sys.stdin, sys.stdout, sys.stderr
     _set_cpu_limit(timeout)
     started = time.perf_counter()
@@ -1387,7 +1406,11 @@ def _execute(
     )
     # Fast path: flat plain data travels as is (the pool's restricted unpickler
     # accepts it); anything else is converted by the C pickler in encode_value.
-    if _flat(result) and _flat_budget(args, 5, 256) >= 0 and _flat_budget(kwargs, 5, 256) >= 0:
+    if (
+        _flat_budget(result, 4, 256) >= 0
+        and _flat_budget(args, 5, 256) >= 0
+        and (not kwargs or _flat_budget(kwargs, 5, 256) >= 0)
+    ):
         out["value"] = result
         out["args_after"] = (args, kwargs)
         return
