@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from pages._shared import escape_markdown
@@ -41,6 +42,39 @@ def chart_and_table(
         # from the data (names, errors) is escaped to show as typed.
         st.table(table.map(lambda v: escape_markdown(v) if isinstance(v, str) else v))
     return points
+
+
+def binned_bars(
+    bins: Sequence[dict[str, Any]],
+    column: str,
+    key: str,
+    *,
+    height: int = 280,
+    selectable: bool = False,
+) -> list[dict[str, Any]]:
+    """A histogram drawn from rows the store binned ({bin, low, high, bucket, pairs}):
+    one bar per bin (stacked by bucket when the rows have one), with the same rows as
+    its table. Bars carry [bin, low, high] as customdata."""
+    table = pd.DataFrame(list(bins))
+    table.insert(0, column, [f"{lo:.3f}–{hi:.3f}" for lo, hi in zip(table["low"], table["high"],
+                                                                     strict=True)])  # fmt: skip
+    figure = go.Figure()
+    buckets = [b for b in dict.fromkeys(table["bucket"]) if b is not None]
+    for bucket in buckets or [None]:
+        part = table if bucket is None else table[table["bucket"] == bucket]
+        width = (part["high"] - part["low"]).where(lambda w: w > 0, 0.01)
+        figure.add_bar(
+            x=(part["low"] + part["high"]) / 2, y=part["pairs"], width=width, name=bucket,
+            customdata=part[["bin", "low", "high"]].to_numpy().tolist(),
+            hovertemplate=f"{column} %{{customdata[1]:.3f}}–%{{customdata[2]:.3f}}: "
+                          "%{y} pairs<extra></extra>",
+        )  # fmt: skip
+    figure.update_layout(
+        barmode="stack", height=height, margin=dict(l=10, r=10, t=30, b=10),
+        xaxis_title=column, yaxis_title="pairs", showlegend=bool(buckets),
+    )  # fmt: skip
+    shown = [column, *(["bucket"] if buckets else []), "pairs"]
+    return chart_and_table(figure, table[shown], key, selectable=selectable)
 
 
 def selected_ids(points: Sequence[dict[str, Any]]) -> list[str]:

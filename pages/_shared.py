@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 import re
 import runpy
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -54,6 +56,20 @@ def get_store() -> Store:
         st.error(escape_markdown(error))
         st.stop()
         raise  # unreachable: st.stop() ends the script run
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _computed(name: str, path: str, version: tuple, args: tuple, _fn: Callable[..., Any],
+              _store: Store) -> Any:  # fmt: skip
+    return _fn(_store, *args)
+
+
+def cached(version: tuple, fn: Callable[..., Any], store: Store, *args: Any) -> Any:
+    """`fn(store, *args)` computed once per store version (`Store.data_version()`, read
+    once per page run) and shared by every session: switching back to a page, or opening
+    it in a new tab, reuses the aggregates until the data they read changes. The version
+    is read before `fn` runs, so a write in between only makes the next run recompute."""
+    return _computed(f"{fn.__module__}.{fn.__qualname__}", store.path, version, args, fn, store)
 
 
 @st.cache_resource(show_spinner=False)

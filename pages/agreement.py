@@ -11,6 +11,8 @@ from pages._shared import current_annotator, get_store
 from semi_core.agreement import agreement_table, disagreements, settle, votes_by_pair
 from semi_core.review import ReviewError
 
+LISTED = 1000  # disagreements listed at most
+
 store = get_store()
 
 st.title("Agreement")
@@ -49,7 +51,10 @@ if not rows:
     st.success("Every pair reviewed by several annotators has the same decision from all.")
     st.stop()
 open_rows = [row for row in rows if row["final"] is None]
-st.caption(f"{len(open_rows)} to settle, {len(rows) - len(open_rows)} settled.")
+st.caption(
+    f"{len(open_rows)} to settle, {len(rows) - len(open_rows)} settled"
+    + (f"; the first {LISTED} are listed." if len(rows) > LISTED else ".")
+)
 st.dataframe(
     pd.DataFrame(
         [
@@ -58,7 +63,7 @@ st.dataframe(
                 "final": r["final"] or "",
                 **{f"vote: {name}": d for name, d in r["votes"].items()},
             }
-            for r in rows
+            for r in rows[:LISTED]
         ]  # fmt: skip
     ),
     hide_index=True,
@@ -70,7 +75,9 @@ if not annotator:
     st.warning("Enter your annotator name in the sidebar (or sign in) to settle a pair.")
     st.stop()
 
-pair_id = st.selectbox("Pair to settle", [r["pair"] for r in (open_rows or rows)], key="ag_pair")
+pair_id = st.selectbox(
+    "Pair to settle", [r["pair"] for r in (open_rows or rows)[:LISTED]], key="ag_pair"
+)
 pair = store.pair(pair_id) if pair_id else None
 if pair is None:
     st.stop()

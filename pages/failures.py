@@ -7,8 +7,10 @@ import plotly.express as px
 import streamlit as st
 
 from pages._charts import chart_and_table, pairs_to_review
-from pages._shared import get_store
+from pages._shared import cached, get_store
 from semi_core import insights
+
+LISTED = 1000  # failures of a group listed at most
 
 store = get_store()
 
@@ -18,12 +20,12 @@ st.caption(
     "verdicts other than validated, by the first failing test's kind and detail."
 )
 
-rows = insights.failure_rows(store)
-if not rows:
+version = store.data_version()
+groups = pd.DataFrame(cached(version, insights.failure_groups, store))
+if groups.empty:
     st.info("No failures recorded: nothing was rejected, and every checked pair validated.")
     st.stop()
 
-groups = pd.DataFrame(insights.failure_groups(rows))
 groups["group"] = groups["stage"] + " · " + groups["kind"] + " · " + groups["detail"]
 by_kind = groups.groupby(["stage", "kind"], as_index=False)["count"].sum()
 figure = px.bar(by_kind, x="kind", y="count", color="stage", text="count")
@@ -32,6 +34,7 @@ points = chart_and_table(figure, by_kind, "fail_kinds", selectable=True)
 picked_kinds = [p.get("x") for p in points if p.get("x")]
 
 st.subheader("Groups")
+st.caption(f"{int(groups['count'].sum())} failures in {len(groups)} groups, largest first.")
 table = groups[["stage", "kind", "detail", "count", "examples"]].assign(
     examples=groups["examples"].map(lambda ids: ", ".join(ids))
 )
@@ -42,14 +45,14 @@ if picked_kinds:  # a bar clicked: offer that kind's groups first
     options.sort(key=lambda g: g.split(" · ")[1] not in picked_kinds)
 group = st.selectbox("Group", options, key="fail_group")
 stage, kind, detail = group.split(" · ", 2)
-members = [r for r in rows if (r["stage"], r["kind"], r["detail"]) == (stage, kind, detail)]
+members, total = insights.failure_members(store, stage, kind, detail, limit=LISTED)
+if total > len(members):
+    st.caption(f"{total} failures in this group; the first {len(members)} are listed.")
 
 if stage == "ingest":
     st.caption("Rejected at ingest: these snippets never became pairs.")
-    ids = [m["snippet"] for m in members]
-    snippets = [s for s in store.snippets(limit=100_000, usable=False) if s["id"] in ids]
     st.dataframe(
-        pd.DataFrame(snippets)[["id", "name", "rejection", "rejection_detail", "path"]],
+        pd.DataFrame(members)[["snippet", "name", "kind", "detail"]],
         hide_index=True,
         width="stretch",
     )

@@ -6,12 +6,16 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages._charts import chart_and_table
-from pages._shared import get_store, show_recent_runs
+from pages._charts import binned_bars, chart_and_table
+from pages._shared import cached, get_store, show_recent_runs
 from semi_core import insights
+from semi_core.store import Store
 
 store = get_store()
-counts = store.counts()
+version = store.data_version()
+# Cached under the version: the page shows only counts it covers (snippets, generations,
+# verdicts, decisions), never the counts of test runs or runs.
+counts = cached(version, Store.counts, store)
 
 st.title("Overview")
 st.caption(
@@ -40,13 +44,13 @@ if counts.entities["snippets"] == 0:
     )
 else:
     st.subheader("Funnel")
-    funnel = pd.DataFrame(insights.funnel(store))
+    funnel = pd.DataFrame(insights.funnel(store, counts))
     figure = go.Figure(
         go.Funnel(y=list(funnel["stage"]), x=[int(n) for n in funnel["count"]], textinfo="value")
     )
     figure.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10))
     chart_and_table(figure, funnel, "overview_funnel")
-    rates = insights.rates(store)
+    rates = insights.rates(store, counts)
     st.table(
         pd.DataFrame(
             [
@@ -57,36 +61,24 @@ else:
     )
 
     st.subheader("Difficulty and test strength")
-    pairs = pd.DataFrame(insights.ranked_pairs(store))
-    summary = insights.summaries(store)
-    st.table(pd.DataFrame([{"measure": name, **values} for name, values in summary.items()]))
-    if not pairs.empty:
-        left, right = st.columns(2)
-        with left:
-            figure = px.histogram(pairs, x="difficulty", nbins=20, hover_data=["name"])
-            figure.update_layout(height=280, margin=dict(l=10, r=10, t=30, b=10))
-            bins = pd.cut(pairs["difficulty"].fillna(0), bins=10).value_counts().sort_index()
-            chart_and_table(
-                figure,
-                pd.DataFrame({"difficulty": bins.index.astype(str), "pairs": bins.values}),
-                "overview_difficulty",
-            )
-        with right:
-            strength = pairs.dropna(subset=["test_strength"])
-            if strength.empty:
-                st.caption("No test strength measured (validation ran without mutants).")
-            else:
-                figure = px.histogram(strength, x="test_strength", nbins=10)
-                figure.update_layout(height=280, margin=dict(l=10, r=10, t=30, b=10))
-                bins = pd.cut(strength["test_strength"], bins=5).value_counts().sort_index()
-                chart_and_table(
-                    figure,
-                    pd.DataFrame({"test_strength": bins.index.astype(str), "pairs": bins.values}),
-                    "overview_strength",
-                )
+    # Counted and binned in the store: the page never holds every pair.
+    bins = {"difficulty": 20, "test_strength": 10}
+    numbers = cached(version, insights.distributions, store, bins)
+    st.table(pd.DataFrame([{"measure": name, **part["summary"]} for name, part in numbers.items()]))
+    left, right = st.columns(2)
+    with left:
+        if not numbers["difficulty"]["bins"]:
+            st.caption("No difficulty yet (rank the validated pairs).")
+        else:
+            binned_bars(numbers["difficulty"]["bins"], "difficulty", "overview_difficulty")
+    with right:
+        if not numbers["test_strength"]["bins"]:
+            st.caption("No test strength measured (validation ran without mutants).")
+        else:
+            binned_bars(numbers["test_strength"]["bins"], "test_strength", "overview_strength")
 
     st.subheader("Annotator activity")
-    activity = pd.DataFrame(insights.annotator_activity(store))
+    activity = pd.DataFrame(cached(version, insights.annotator_activity, store))
     if activity.empty:
         st.caption("No review decisions yet.")
     else:
@@ -110,7 +102,10 @@ if rows:
         hide_index=True,
         width="stretch",
     )
-    st.caption(f"Showing {len(rows)} snippets (at most 500).")
+    st.caption(
+        f"Showing {len(rows)} snippets (at most 500 are listed; "
+        f"{counts.entities['snippets']} in the store)."
+    )
 else:
     st.info("No snippets match. Load some with `semi ingest PATH` or `semi demo`.")
 

@@ -1,14 +1,20 @@
 """Rankings: how hard the validated pairs are — the difficulty distribution, difficulty
 against test count and complexity, the curriculum buckets and each source's share — and
-from a point, a bar or a bucket to the pairs behind it."""
+from a cell, a bar or a bucket to the pairs behind it.
+
+Every chart is drawn from rows the store counted (bins and cells), so the page costs the
+same at 100 pairs as at 100,000."""
 
 import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from pages._charts import chart_and_table, pairs_to_review, selected_ids
-from pages._shared import get_store
+from pages._charts import binned_bars, chart_and_table, pairs_to_review
+from pages._shared import cached, get_store
 from semi_core import insights
+
+DIFFICULTY_BINS = 20
+LISTED = 1000  # pairs listed behind a selection at most
 
 store = get_store()
 
@@ -19,13 +25,12 @@ st.caption(
     "buckets (tertiles of the score)."
 )
 
-pairs = pd.DataFrame(insights.ranked_pairs(store))
-if pairs.empty:
+version = store.data_version()
+by_source = pd.DataFrame(cached(version, insights.source_breakdown, store))
+if by_source.empty:
     st.info("No validated pairs yet: run the pipeline on the Run page (or `semi run`).")
     st.stop()
-
-HOVER = ["name", "source", "bucket"]
-selected: list[str] = []
+buckets = pd.DataFrame(insights.bucket_counts(by_source.to_dict("records")))
 
 
 def tidy(figure, height: int = 300):
@@ -34,36 +39,41 @@ def tidy(figure, height: int = 300):
 
 
 st.subheader("Difficulty distribution")
-bins = pd.cut(pairs["difficulty"].fillna(0), bins=10).value_counts().sort_index()
-chart_and_table(
-    tidy(px.histogram(pairs, x="difficulty", nbins=20, color="bucket")),
-    pd.DataFrame({"difficulty": bins.index.astype(str), "pairs": bins.values}),
-    "rank_hist",
-)
+numbers = cached(version, insights.distributions, store, {"difficulty": DIFFICULTY_BINS}, True)
+difficulty = numbers["difficulty"]
+if difficulty["bins"]:
+    binned_bars(difficulty["bins"], "difficulty", "rank_hist", height=300)
+unranked = int(buckets["pairs"].sum()) - difficulty["summary"]["count"]
+if unranked:
+    st.caption(f"{unranked} validated pairs have no difficulty yet (`semi rank`).")
 
+# Cells: pairs counted per x value and difficulty bin; a bigger marker holds more pairs.
+grid = cached(version, insights.cells, store, ["tests", "cyclomatic"], DIFFICULTY_BINS)
+picked_cells: list[tuple[str, object, int]] = []
 left, right = st.columns(2)
-with left:
-    st.subheader("Difficulty against tests")
-    figure = px.scatter(pairs, x="tests", y="difficulty", color="bucket",
-                        custom_data=["pair", "name"], hover_data=HOVER)  # fmt: skip
-    points = chart_and_table(
-        tidy(figure), pairs[["pair", "name", "tests", "difficulty"]], "rank_tests", selectable=True
-    )
-    selected += selected_ids(points)
-with right:
-    st.subheader("Difficulty against complexity")
-    figure = px.scatter(pairs, x="cyclomatic", y="difficulty", color="bucket",
-                        custom_data=["pair", "name"], hover_data=HOVER)  # fmt: skip
-    points = chart_and_table(
-        tidy(figure),
-        pairs[["pair", "name", "cyclomatic", "code_lines", "difficulty"]],
-        "rank_complexity",
-        selectable=True,
-    )
-    selected += selected_ids(points)
+for column, (x, title) in zip(
+    (left, right), [("tests", "Difficulty against tests"),
+                    ("cyclomatic", "Difficulty against complexity")], strict=True,
+):  # fmt: skip
+    with column:
+        st.subheader(title)
+        rows = pd.DataFrame(grid[x])
+        if rows.empty:
+            st.caption("Nothing ranked yet.")
+            continue
+        rows["difficulty"] = (rows["low"] + rows["high"]) / 2
+        figure = px.scatter(rows, x="x", y="difficulty", size="pairs", color="bucket",
+                            custom_data=["x", "bin", "pairs"], labels={"x": x},
+                            hover_data={"pairs": True, "mean_difficulty": True})  # fmt: skip
+        table = rows.rename(columns={"x": x})[[x, "low", "high", "bucket", "pairs",
+                                               "mean_difficulty"]]  # fmt: skip
+        points = chart_and_table(tidy(figure), table, f"rank_{x}", selectable=True)
+        for point in points:
+            data = point.get("customdata")
+            if isinstance(data, list | tuple) and len(data) >= 2:
+                picked_cells.append((x, data[0], int(data[1])))
 
 st.subheader("Curriculum buckets")
-buckets = pd.DataFrame(insights.bucket_counts(insights.ranked_pairs(store)))
 points = chart_and_table(
     tidy(px.bar(buckets, x="bucket", y="pairs", text="pairs"), 260),
     buckets,
@@ -73,7 +83,6 @@ points = chart_and_table(
 chosen_buckets = [p.get("x") for p in points if p.get("x")]
 
 st.subheader("Per source")
-by_source = pd.DataFrame(insights.source_breakdown(insights.ranked_pairs(store)))
 points = chart_and_table(
     tidy(px.bar(by_source, x="source", y="pairs", color="bucket", hover_data=["mean_difficulty"])),
     by_source,
@@ -90,16 +99,13 @@ if bucket_pick != "(any)":
     chosen_buckets.append(bucket_pick)
 if source_pick != "(any)":
     chosen_sources.append(source_pick)
-mask = pd.Series(False, index=pairs.index)
-if selected:
-    mask |= pairs["pair"].isin(selected)
-if chosen_buckets or chosen_sources:
-    group = pd.Series(True, index=pairs.index)
-    if chosen_buckets:
-        group &= pairs["bucket"].isin(chosen_buckets)
-    if chosen_sources:
-        group &= pairs["source"].isin(chosen_sources)
-    mask |= group
-shown = pairs[mask].sort_values("difficulty")
+listed, total = store.validated_pairs(
+    buckets=chosen_buckets, sources=chosen_sources, cells=picked_cells,
+    bins=DIFFICULTY_BINS, limit=LISTED,
+)  # fmt: skip
+if total > len(listed):
+    st.caption(f"{total} pairs match; the {len(listed)} easiest are listed.")
+elif total:
+    st.caption(f"{total} pairs match.")
 columns = ["pair", "name", "source", "bucket", "difficulty", "tests", "curriculum_position"]
-pairs_to_review(shown[columns], "rank_selected")
+pairs_to_review(pd.DataFrame(listed, columns=columns), "rank_selected")

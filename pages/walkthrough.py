@@ -25,8 +25,14 @@ if not snippets:
     st.info("No usable snippets: load the demo data on the Run page, or `semi ingest PATH`.")
     st.stop()
 
-names = {s["id"]: f"{s['name']} ({s['kind']}, {s['id'][:8]})" for s in snippets}
 wanted = st.query_params.get("snippet")
+if len(snippets) == 1000:
+    st.caption("The 1,000 newest usable snippets are offered; `?snippet=ID` opens any other.")
+    if wanted and wanted not in {s["id"] for s in snippets}:
+        linked = store.snippet(wanted)
+        if linked is not None and linked.get("rejection") is None:
+            snippets.insert(0, linked)
+names = {s["id"]: f"{s['name']} ({s['kind']}, {s['id'][:8]})" for s in snippets}
 default = list(names).index(wanted) if wanted in names else 0
 snippet_id = st.selectbox(
     "Snippet", list(names), index=default, format_func=names.get, key="wt_snippet"

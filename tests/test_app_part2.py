@@ -3,10 +3,12 @@ with pairs, and the numbers each chart shows checked against the store."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -54,6 +56,17 @@ def tables(app: AppTest) -> list:
 
 def figures(app: AppTest) -> list[dict]:
     return [json.loads(e.proto.spec) for e in app.get("plotly_chart")]
+
+
+def values(data) -> list:
+    """A figure's array as a list: Plotly writes numeric arrays as typed base64 data."""
+    if isinstance(data, dict) and "bdata" in data:
+        array = np.frombuffer(base64.b64decode(data["bdata"]), dtype=np.dtype(data["dtype"]))
+        shape = data.get("shape")
+        if shape:
+            array = array.reshape([int(n) for n in str(shape).split(",")])
+        return array.tolist()
+    return list(data)
 
 
 @pytest.fixture(scope="module")
@@ -159,25 +172,40 @@ def test_rankings_numbers_and_from_a_bucket_to_review(monkeypatch, pairs_db):
     ranked = store.ranking_subjects()
     shown = tables(app)
     assert int(shown[0]["pairs"].sum()) == len(ranked)  # the histogram's bins
+    # the histogram's bars are the table's rows (the store's bins), not one bar per pair
+    bars = figures(app)[0]["data"]
+    assert sum(sum(values(trace["y"])) for trace in bars) == len(ranked)
+    # difficulty against tests: cells of pairs, each cell counted as the store has it
     by_tests = shown[1]
-    assert sorted(by_tests["pair"]) == sorted(r["generation_id"] for r in ranked)
-    want = {r["generation_id"]: r["difficulty"] for r in ranked}
-    assert all(want[p] == d for p, d in zip(by_tests["pair"], by_tests["difficulty"], strict=True))
+    assert int(by_tests["pairs"].sum()) == len(ranked)
+    want = {}
+    for r in ranked:
+        cell = (r["usable"], r["signals"]["rank"]["bucket"])
+        want[cell] = want.get(cell, 0) + 1
+    got = {}
+    for tests, bucket, pairs in zip(by_tests["tests"], by_tests["bucket"], by_tests["pairs"],
+                                    strict=True):  # fmt: skip
+        got[tests, bucket] = got.get((tests, bucket), 0) + pairs
+    assert got == want
     buckets = [t for t in shown if list(t.columns) == ["bucket", "pairs"]][0]
     stored = {}
     for r in ranked:
         bucket = r["signals"]["rank"]["bucket"]
         stored[bucket] = stored.get(bucket, 0) + 1
     assert dict(zip(buckets["bucket"], buckets["pairs"], strict=True)) == stored
-    # the scatter's points carry the pair ids (hover and selection read them)
+    # the cells' markers carry (x, difficulty bin): a selection reads the pairs behind them
     scatter = figures(app)[1]
-    ids = [c[0] for trace in scatter["data"] for c in trace["customdata"]]
-    assert sorted(ids) == sorted(want)
+    cells = [c for trace in scatter["data"] for c in values(trace["customdata"])]
+    assert sum(c[2] for c in cells) == len(ranked)
+    x, bin_, count = cells[0][:3]
+    rows, total = store.validated_pairs(cells=[("tests", x, bin_)])
+    assert total == count == len(rows)
     # from a bucket to its pairs, and on to Review
     bucket = buckets["bucket"][0]
     app.selectbox(key="rank_bucket").select(bucket).run()
     listed = app.dataframe[0].value
     assert len(listed) == stored[bucket] and set(listed["bucket"]) == {bucket}
+    assert f"{stored[bucket]} pairs match" in texts(app.caption)
     pair_id = app.selectbox(key="rank_selected_pair").value
     app.button(key="rank_selected_open").click().run()
     assert not app.exception
@@ -205,9 +233,9 @@ def test_failures_groups_and_the_failing_test(monkeypatch, pairs_db):
         assert store.latest_verdict(pair_id)["status"] != "validated"
     app = open_page(monkeypatch, pairs_db, "pages/failures.py")
     store = server_store(pairs_db)
-    rows = insights.failure_rows(store)
+    groups = insights.failure_groups(store)
     by_kind = tables(app)[0]
-    assert int(by_kind["count"].sum()) == len(rows)
+    assert int(by_kind["count"].sum()) == sum(g["count"] for g in groups)
     counts = store.counts().by_status
     rejected = sum(n for k, n in counts["snippets"].items() if k != "usable")
     assert int(by_kind[by_kind["stage"] == "ingest"]["count"].sum()) == rejected
