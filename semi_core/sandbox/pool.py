@@ -206,8 +206,10 @@ class SandboxPool:
         self.stats["workers_started"] += 1
         return _Worker(pid=pid, conn=Connection(fds[0]), generation=self._generation)
 
-    def _retire(self, w: _Worker) -> int:
-        """SIGKILL a worker and have the zygote reap it; returns its wait status."""
+    def _retire(self, w: _Worker, *, wait: bool = True) -> int:
+        """SIGKILL a worker and have the zygote reap it; returns its wait status.
+        With wait=False (a worker recycled after a normal job) the zygote reaps it
+        later and nobody waits for the process to be torn down (-1 is returned)."""
         _close_quietly(w.conn)
         self.stats["workers_killed"] += 1
         if w.generation != self._generation or self._ctl is None:
@@ -217,6 +219,12 @@ class SandboxPool:
         except ProcessLookupError:
             pass
         status = -1
+        if not wait:
+            try:
+                self._ctl.send(CTL_REQUEST.pack(b"K", w.pid))
+            except OSError:
+                self._stop_zygote()
+            return status
         try:
             self._ctl.send(CTL_REQUEST.pack(b"R", w.pid))
             reply = self._ctl.recv(CTL_STATUS.size)
@@ -370,7 +378,12 @@ class SandboxPool:
         return True
 
     def _drop_worker(
-        self, w: _Worker, active: dict[_Worker, deque[_Running]], chunks: deque[_Chunk]
+        self,
+        w: _Worker,
+        active: dict[_Worker, deque[_Running]],
+        chunks: deque[_Chunk],
+        *,
+        wait: bool = True,
     ) -> int:
         """Retire a worker; jobs it had not started go back to the front of the queue."""
         queue = active.pop(w, deque())
@@ -378,7 +391,7 @@ class SandboxPool:
             remaining = r.chunk.without(r.done)
             if remaining:
                 chunks.appendleft(dataclasses.replace(r.chunk, units=remaining))
-        return self._retire(w)
+        return self._retire(w, wait=wait)
 
     def _deadline(self, r: _Running) -> float:
         lim = self.limits
@@ -425,7 +438,8 @@ class SandboxPool:
         if remaining:  # the worker stopped early (timeout/violation/memory)
             chunks.appendleft(dataclasses.replace(r.chunk, units=remaining))
         if recycle or w.tasks >= self.limits.max_tasks_per_worker or self._closed:
-            self._drop_worker(w, active, chunks)  # it will not read the queued job
+            # it will not read the queued job; its exit status tells nothing
+            self._drop_worker(w, active, chunks, wait=False)
         elif queue:
             queue[0].last = now  # the next job starts now
 

@@ -16,6 +16,7 @@ RLIMIT_NOFILE small, privileges dropped to nobody when root, RLIMIT_NPROC = 0
 Control protocol (pool <-> zygote, SOCK_SEQPACKET): b"S" -> the zygote forks
 a worker and answers its pid with one end of a fresh socketpair (SCM_RIGHTS);
 b"R"+pid -> the zygote reaps that worker and answers its wait status;
+b"K"+pid -> the zygote kills that worker and reaps it later (no answer);
 b"Q" or EOF -> the zygote kills its workers, reaps them and exits.
 """
 
@@ -117,6 +118,7 @@ def zygote_main(cfg: dict[str, Any]) -> None:
     netns = bool(cfg["limits"].get("network_namespace", True)) and _try_unshare_network()
     rofs = bool(cfg["limits"].get("read_only_filesystem", True)) and _try_read_only_mounts()
     children: set[int] = set()
+    reap_later: set[int] = set()  # killed workers nobody waits for (b"K")
     gc.collect()
     gc.freeze()  # keep the warm heap shared copy-on-write in the workers
     ctl.send(b"ready:" + (b"netns" if netns else b"-") + b"," + (b"rofs" if rofs else b"-"))
@@ -131,7 +133,17 @@ def zygote_main(cfg: dict[str, Any]) -> None:
             if not data or data[:1] == b"Q":
                 break
             op, pid = CTL_REQUEST.unpack(data[: CTL_REQUEST.size])
-            if op == b"S":
+            for dead in [p for p in reap_later if _reaped(p)]:
+                reap_later.discard(dead)
+                children.discard(dead)
+            if op == b"K":
+                if pid in children:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                    reap_later.add(pid)
+            elif op == b"S":
                 parent_end, child_end = socket.socketpair()
                 zygote_pid = os.getpid()
                 try:
@@ -155,6 +167,7 @@ def zygote_main(cfg: dict[str, Any]) -> None:
             elif op == b"R":
                 status = -1
                 if pid in children:
+                    reap_later.discard(pid)
                     try:
                         _, status = os.waitpid(pid, 0)
                     except ChildProcessError:
@@ -173,6 +186,14 @@ def zygote_main(cfg: dict[str, Any]) -> None:
             except ChildProcessError:
                 pass
         os._exit(0)
+
+
+def _reaped(pid: int) -> bool:
+    """Reap a killed worker if it has exited (never blocks)."""
+    try:
+        return os.waitpid(pid, os.WNOHANG)[0] != 0
+    except ChildProcessError:
+        return True
 
 
 def _lock_down(cfg: dict[str, Any], zygote_pid: int) -> None:
