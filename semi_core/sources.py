@@ -128,28 +128,23 @@ class Snippet:
 # Normalisation keeps string literals as they are and drops comments and layout: a gap
 # (spaces, newlines, comments) becomes one space between two word characters and nothing
 # elsewhere. A regular expression does in under a second what `tokenize` does in tens.
+# A string prefix (r, b, f...) is copied like any other letter, so the pattern starts
+# only at a quote, a space or a '#', which lets the regex engine skip the rest quickly.
 _STRING = "|".join(
     [
-        r'[rRbBuUfF]{0,2}"""[\s\S]*?"""',  # triple-quoted, may hold '#' and newlines
-        r"[rRbBuUfF]{0,2}'''[\s\S]*?'''",
-        r'[rRbBuUfF]{0,2}"(?:\\.|[^"\\\n])*"',
-        r"[rRbBuUfF]{0,2}'(?:\\.|[^'\\\n])*'",
+        r'"""[\s\S]*?"""',  # triple-quoted, may hold '#' and newlines
+        r"'''[\s\S]*?'''",
+        r'"(?:\\.|[^"\\\n])*"',
+        r"'(?:\\.|[^'\\\n])*'",
     ]
 )
-_PIECES = re.compile(rf"(?P<string>{_STRING})|(?P<gap>(?:\s|#[^\n]*)+)")
-
-
-def _is_word(char: str) -> bool:
-    return char.isalnum() or char == "_"
+_GAP = r"(?:\s|#[^\n]*+)++"  # possessive: a gap is never cut short to end before a word
+_PIECES = re.compile(rf"({_STRING})|((?<=\w){_GAP}(?=\w))|{_GAP}")
 
 
 def _normalize_piece(match: re.Match[str]) -> str:
-    if match.lastgroup == "string":
-        return match.group()
-    text, start, end = match.string, match.start(), match.end()
-    if 0 < start and end < len(text) and _is_word(text[start - 1]) and _is_word(text[end]):
-        return " "
-    return ""
+    # A string is kept; a gap between two word characters becomes one space; others go.
+    return match[1] or (" " if match[2] else "")
 
 
 def normalized_code(code: str) -> str:
@@ -157,8 +152,25 @@ def normalized_code(code: str) -> str:
     return _PIECES.sub(_normalize_piece, code).strip()
 
 
-def _statement_bodies(tree: ast.AST) -> Iterator[list[ast.stmt]]:
-    for node in ast.walk(tree):
+def _all_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node of `tree`, in no particular order: one pass that the flag tests share
+    (several `ast.walk` passes were most of the cost of ingesting a snippet)."""
+    found = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                stack.extend(item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+    return found
+
+
+def _statement_bodies(nodes: list[ast.AST]) -> Iterator[list[ast.stmt]]:
+    for node in nodes:
         for name in ("body", "orelse", "finalbody"):
             body = getattr(node, name, None)
             if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
@@ -167,8 +179,8 @@ def _statement_bodies(tree: ast.AST) -> Iterator[list[ast.stmt]]:
             yield handler.body
 
 
-def _has_semicolon_joins(tree: ast.AST) -> bool:
-    for body in _statement_bodies(tree):
+def _has_semicolon_joins(nodes: list[ast.AST]) -> bool:
+    for body in _statement_bodies(nodes):
         for first, second in zip(body, body[1:], strict=False):
             if first.end_lineno == second.lineno:
                 return True
@@ -182,15 +194,11 @@ def _nesting_depth(node: ast.AST) -> int:
     return own + max((_nesting_depth(child) for child in ast.iter_child_nodes(node)), default=0)
 
 
-def _has_nested_one_liners(tree: ast.AST) -> bool:
-    for node in ast.walk(tree):
+def _has_nested_one_liners(nodes: list[ast.AST]) -> bool:
+    for node in nodes:
         # A compound statement whose body shares its header's line: `if x: return y`.
-        if isinstance(node, ast.If | ast.For | ast.While | ast.With | ast.FunctionDef):
-            if (
-                node.body
-                and node.body[0].lineno == node.lineno
-                and not isinstance(node, ast.FunctionDef)
-            ):
+        if isinstance(node, ast.If | ast.For | ast.While | ast.With):
+            if node.body and node.body[0].lineno == node.lineno:
                 return True
         if isinstance(node, ast.stmt) and not isinstance(
             node, ast.FunctionDef | ast.ClassDef | ast.AsyncFunctionDef
@@ -200,39 +208,71 @@ def _has_nested_one_liners(tree: ast.AST) -> bool:
     return False
 
 
-def _has_assigned_lambdas(tree: ast.AST) -> bool:
+def _has_assigned_lambdas(nodes: list[ast.AST]) -> bool:
     return any(
         isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Lambda)
-        for node in ast.walk(tree)
+        for node in nodes
     )
 
 
-def _has_unclear_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+def _has_unclear_names(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, nodes: list[ast.AST]
+) -> bool:
     """Short, non-idiomatic names: a function named in two letters or less, or two or
-    more one-letter parameters or locals beyond the idiomatic i, j, k, n, m, x, y."""
+    more one-letter parameters or locals beyond the idiomatic i, j, k, n, m, x, y.
+    `nodes` are the function's nodes."""
     if len(function.name) <= 2:
         return True
     names = {arg.arg for arg in function.args.args + function.args.kwonlyargs}
     names |= {
-        node.id
-        for node in ast.walk(function)
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+        node.id for node in nodes if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
     }
     return len([n for n in names if len(n) == 1 and n not in IDIOMATIC_SHORT_NAMES]) >= 2
 
 
-def snippet_flags(tree: ast.AST, function: ast.FunctionDef | None) -> list[str]:
-    """What Semi-Instruct would repair in this code, as short flag names."""
+# Cheap tests on the text that every flagged snippet passes: the exact test on the syntax
+# tree runs only when its text test passes, which most code does not. Each is a necessary
+# condition, never a guess, so the flags are exactly those of the tree tests alone.
+# A body on its header's line: a header keyword starts the line, text follows a colon.
+_HEADER_WITH_BODY = re.compile(r"^[^\S\n]*(?:if|elif|for|while|with)\b[^\n]*:[^\S\n]*[^\s#]", re.M)
+# Two nested comprehensions, lambdas or conditional expressions on one line need two of
+# their keywords on that line.
+_TWO_NESTABLE_ON_A_LINE = re.compile(r"(?:for|lambda|if)[^\n]*?(?:for|lambda|if)")
+_ONE_LETTER_WORD = re.compile(r"\b[^\W\d]\b")
+
+
+def _may_have_unclear_names(code: str) -> bool:
+    return len(set(_ONE_LETTER_WORD.findall(code)) - IDIOMATIC_SHORT_NAMES) >= 2
+
+
+def snippet_flags(
+    tree: ast.AST, function: ast.FunctionDef | None, code: str | None = None
+) -> list[str]:
+    """What Semi-Instruct would repair in this code, as short flag names.
+
+    `code`, the text `tree` was parsed from (or text containing it), lets the tree be
+    left unwalked where the text shows that no flag can apply; the flags are the same."""
     flags = []
     if function is not None and ast.get_docstring(function) is None:
         flags.append("no_docstring")
-    if _has_nested_one_liners(tree):
+    checks = {
+        "nested_one_liner": code is None
+        or bool(_HEADER_WITH_BODY.search(code) or _TWO_NESTABLE_ON_A_LINE.search(code)),
+        "semicolon_joined": code is None or ";" in code,
+        "lambda_assigned": code is None or "lambda" in code,
+        "unclear_names": function is not None
+        and (len(function.name) <= 2 or code is None or _may_have_unclear_names(code)),
+    }
+    if not any(checks.values()):
+        return flags
+    nodes = _all_nodes(tree)
+    if checks["nested_one_liner"] and _has_nested_one_liners(nodes):
         flags.append("nested_one_liner")
-    if _has_semicolon_joins(tree):
+    if checks["semicolon_joined"] and _has_semicolon_joins(nodes):
         flags.append("semicolon_joined")
-    if _has_assigned_lambdas(tree):
+    if checks["lambda_assigned"] and _has_assigned_lambdas(nodes):
         flags.append("lambda_assigned")
-    if function is not None and _has_unclear_names(function):
+    if checks["unclear_names"] and function is not None and _has_unclear_names(function, nodes):
         flags.append("unclear_names")
     return flags
 
@@ -429,7 +469,8 @@ def snippets_from_python(
         ]
     source_lines = code.splitlines(keepends=True)
 
-    if _program_reads_stdin(tree):
+    # Reading stdin needs the word `input` or `stdin` in the text.
+    if ("input" in code or "stdin" in code) and _program_reads_stdin(tree):
         snippet = Snippet(
             **base,
             line=line_offset + 1,
@@ -437,7 +478,7 @@ def snippets_from_python(
             kind="program",
             entry_point=None,
             code=code,
-            flags=snippet_flags(tree, None),
+            flags=snippet_flags(tree, None, code),
         )
         if reason := _too_long(code, max_lines):
             snippet.rejection, snippet.rejection_detail = "too_long", reason
@@ -474,7 +515,7 @@ def snippets_from_python(
             kind="function",
             entry_point=function.name,
             code=unit,
-            flags=snippet_flags(function, function),
+            flags=snippet_flags(function, function, unit),
         )
         if isinstance(function, ast.AsyncFunctionDef):
             snippet.rejection = "no_entry_point"
