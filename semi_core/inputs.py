@@ -1282,6 +1282,18 @@ _CHAR_CLASSES = {
 }
 
 
+_WITHOUT_CLASS = {
+    "isdigit": "ab-c",
+    "isnumeric": "ab-c",
+    "isdecimal": "ab-c",
+    "isalpha": "4#1 2",
+    "isupper": "ab1",
+    "islower": "AB1",
+    "isspace": "a1b",
+    "isalnum": "#- ?",
+}
+
+
 def _classed_strings(lits: _Literals) -> list[str]:
     """Strings with a counted number of characters of each class the code tests for
     (`x.isdigit()` then `t > 3`): a letter, then k characters of the class, for k around
@@ -1293,6 +1305,10 @@ def _classed_strings(lits: _Literals) -> list[str]:
         lead = "b" if char != "k" else "7"  # starts with a character of another class
         per_class.append([lead + char * k for k in counts])
         per_class.append([char * k + lead + "x" for k in counts])
+        per_class.append([_WITHOUT_CLASS[method]])  # none of the class at all
+    # runs of a character the code looks for: "a  b" and "a   b" for `c == " "`
+    for char in [s for s in lits.strs if len(s) == 1][:2]:
+        per_class.append(["a" + char * max(1, k) + "b" for k in counts])
     return list(dict.fromkeys(_interleave(per_class)))
 
 
@@ -1476,7 +1492,7 @@ def _equation_solutions(func: ast.FunctionDef, names: list[str]) -> list[dict[st
         used = sorted({n.id for side in sides for n in ast.walk(side) if isinstance(n, ast.Name)})
         if not used or not set(used) <= params or len(used) > 3:
             continue
-        if not any(isinstance(side, ast.BinOp) for side in sides):
+        if len(used) < 2 and not any(isinstance(side, ast.BinOp) for side in sides):
             continue  # x == 3 is the literal stream's job
         span = {1: range(-20, 41), 2: range(0, 21), 3: range(1, 14)}[len(used)]
         found: list[dict[str, int]] = []
@@ -1837,6 +1853,7 @@ class _Pot:
         self.timeouts = 0
         self.envelope = _Size()
         self.too_slow = False  # a timeout was seen: demanding inputs are not run anymore
+        self.aimed: set[str] = set()  # texts made to sit on one of the code's boundaries
         self._counts: dict[str, int] = {}
         self._fast_ms = 0.0
         if pool is not None:
@@ -1955,6 +1972,12 @@ def _select(pot: _Pot, seeds: list[_Cand], limit: int, checked: bool) -> list[Te
         if len(chosen) < min(limit, 2 + len(seeds)) and c.ok and not c.offtype and _empty(c):
             if c not in chosen:
                 take(c)
+    # inputs made for one of the code's boundaries (3, 4, 5 for a*a + b*b == c*c; a
+    # length of 3 for len(s) < 3): the same output can come from another branch
+    aimed = [c for c in pot.cands.values() if c.text in pot.aimed and c.ok and not c.offtype]
+    for c in aimed[: max(0, limit // 4 - len(seeds))]:
+        if c not in chosen:
+            take(c)
     # inputs near the time limit are run again and again by validation (and may time
     # out there): used only when nothing else is left
     slow_ms = 2.5 * pot._fast_ms
@@ -2329,7 +2352,9 @@ def _function_inputs(
                     new[k] = number
             found.insert(0, new)
         boundary += [t for new in found if (t := _encode(new, kwargs)) is not None]
-    per_argument.append(list(dict.fromkeys(boundary)))
+    boundary = list(dict.fromkeys(boundary))
+    per_argument.append(boundary)
+    pot.aimed.update(boundary[:24])
     for args, kwargs in base_values[:2]:
         variants = [_literal_variants(value, lits) for value in args]
         for i, options in enumerate(variants):
