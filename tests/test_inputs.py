@@ -401,6 +401,49 @@ def test_strings_of_digits_for_code_that_reads_numbers_from_characters(pool):
     assert len(ok) >= 5
 
 
+def test_equal_parameters_reach_a_branch_behind_other_checks(pool):
+    src = code(
+        """
+        def classify(a, b):
+            if a > b:
+                return "first"
+            if b % 2 == 0:
+                return "even"
+            if a == b:
+                return "odd tie"
+            return "odd"
+        """
+    )
+    _, outs = run(pool, src, "classify")
+    assert {"'first'", "'even'", "'odd tie'", "'odd'"} <= {o.output for o in outs}
+
+
+def test_strings_without_the_tested_class_and_runs_of_a_looked_for_character(pool):
+    src = code(
+        """
+        def flip(s):
+            if any(c.isalpha() for c in s):
+                return s.swapcase()
+            return s[::-1]
+
+        def gaps(text):
+            count, best = 0, 0
+            for c in text:
+                if c == " ":
+                    count += 1
+                    best = max(best, count)
+                else:
+                    count = 0
+            return "wide" if best > 2 else "narrow"
+        """
+    )
+    inputs, _ = run(pool, src, "flip")
+    texts = [values(i)[0][0] for i in inputs]
+    assert any(len(t) > 1 and not any(c.isalpha() for c in t) and t != t[::-1] for t in texts)
+    _, outs = run(pool, src, "gaps")
+    assert {o.output for o in outs} == {"'wide'", "'narrow'"}
+
+
 # -- mutation -------------------------------------------------------------------------
 
 
