@@ -164,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=164, help="first N problems")
     parser.add_argument("--timeout", type=float, default=2.0, help="seconds per test")
     parser.add_argument("--json", help="write per-problem results to this file")
+    parser.add_argument("--gaps", type=int, default=10,
+                        help="list the N problems where the two measures differ most")  # fmt: skip
     args = parser.parse_args(argv)
     budget = args.budget or None
 
@@ -221,9 +223,38 @@ def main(argv: list[str] | None = None) -> int:
         f"{summary['synth_pooled']:.1%})\n"
         f"  either:                pooled {summary['either_pooled']:.1%}"
     )
+    if args.gaps:
+        print(_gaps(measured, args.gaps, problems))
     if args.json:
         Path(args.json).write_text(json.dumps({"summary": summary, "rows": rows}, indent=1))
     return 0
+
+
+def _gaps(measured: list[dict[str, Any]], n: int, problems: list[dict[str, Any]]) -> str:
+    """The problems where synthesized inputs fall furthest behind check(), and the ones
+    where they are furthest ahead: killed counts of both on the same mutants."""
+    names = {p["task_id"]: p["entry_point"] for p in problems}
+
+    def gap(r: dict[str, Any]) -> float:
+        return (r["synth_killed"] - r["check_killed"]) / r["mutants"]
+
+    def line(r: dict[str, Any]) -> str:
+        return (f"  {r['task_id']:<14} {names[r['task_id']]:<28} check {r['check_killed']:>2}"
+                f"  synthesized {r['synth_killed']:>2}  of {r['mutants']:>2}")  # fmt: skip
+
+    ranked = sorted(measured, key=gap)
+    behind = [r for r in ranked if gap(r) < 0][:n]
+    ahead = [r for r in reversed(ranked) if gap(r) > 0][:n]
+    total_behind = sum(-gap(r) for r in ranked if gap(r) < 0) / len(measured)
+    total_ahead = sum(gap(r) for r in ranked if gap(r) > 0) / len(measured)
+    return "\n".join(
+        [f"\nbehind check() on {sum(gap(r) < 0 for r in ranked)} problems "
+         f"(-{total_behind:.1%} of the mean), worst first:"]
+        + [line(r) for r in behind]
+        + [f"ahead of check() on {sum(gap(r) > 0 for r in ranked)} problems "
+           f"(+{total_ahead:.1%} of the mean), best first:"]
+        + [line(r) for r in ahead]
+    )  # fmt: skip
 
 
 if __name__ == "__main__":
