@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -209,13 +209,27 @@ def generate_stage(
     should_stop: StopCheck,
     on_token: TokenCallback | None = None,
 ) -> dict[str, Any]:
-    pending = store.snippets_to_generate(
-        backend.name, backend.model, backend.prompt_hash, settings.limit
-    )
-    progress = stage("generate", len(pending))
-    snippets = (SnippetView.from_row(row) for row in pending)
+    key = (backend.name, backend.model, backend.prompt_hash)
+    total = store.count_snippets_to_generate(*key)
+    progress = stage("generate", total if settings.limit is None else min(total, settings.limit))
+
+    def snippets(page_size: int = 200) -> Iterator[SnippetView]:
+        """Pending snippets, a page at a time (keyset: pages stay right while earlier
+        snippets are still in flight), so memory does not grow with the corpus."""
+        left, after = settings.limit, None
+        while left is None or left > 0:
+            page = store.snippets_to_generate(
+                *key, page_size if left is None else min(page_size, left), after
+            )
+            if not page:
+                return
+            after = (page[-1]["path"], page[-1]["order_line"], page[-1]["id"])
+            if left is not None:
+                left -= len(page)
+            yield from (SnippetView.from_row(row) for row in page)
+
     concurrency = settings.concurrency if backend.name != "offline" else 1
-    for snippet, result in backend.generate_many(snippets, concurrency, on_token):
+    for snippet, result in backend.generate_many(snippets(), concurrency, on_token):
         inputs = _with_synthesized_inputs(snippet, result, pool, settings)
         row = generation_row(backend, snippet, result)
         store.add_generation(row, [(i.text, i.origin) for i in inputs])

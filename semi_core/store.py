@@ -563,18 +563,38 @@ class Store:
 
     # -- generations and the LLM cache ---------------------------------------------------
 
+    _TO_GENERATE = (
+        "FROM snippets s WHERE s.rejection IS NULL AND NOT EXISTS ("
+        "  SELECT 1 FROM generations g WHERE g.snippet_id = s.id AND g.backend = ? "
+        "  AND g.model IS NOT DISTINCT FROM ? AND g.prompt_hash = ?) "
+    )
+
     def snippets_to_generate(
-        self, backend: str, model: str | None, prompt_hash: str, limit: int | None = None
+        self,
+        backend: str,
+        model: str | None,
+        prompt_hash: str,
+        limit: int | None = None,
+        after: tuple[str, int, str] | None = None,
     ) -> list[dict[str, Any]]:
-        """Usable snippets without a generation from this backend, model and prompt."""
+        """Usable snippets without a generation from this backend, model and prompt, in
+        (path, line, id) order. `after` is (path, order_line, id) of the last row of the previous
+        page: keyset paging, right while earlier pages are still being generated."""
+        after_sql = "AND (s.path, coalesce(s.line, 2147483647), s.id) > (?, ?, ?) " if after else ""
         return self._rows(
-            "SELECT s.id, s.name, s.kind, s.entry_point, s.code, s.flags, s.path, s.metadata "
-            "FROM snippets s WHERE s.rejection IS NULL AND NOT EXISTS ("
-            "  SELECT 1 FROM generations g WHERE g.snippet_id = s.id AND g.backend = ? "
-            "  AND g.model IS NOT DISTINCT FROM ? AND g.prompt_hash = ?) "
-            "ORDER BY s.path, s.line, s.id LIMIT ?",
-            [backend, model, prompt_hash, limit if limit is not None else 2**62],
-        )
+            "SELECT s.id, s.name, s.kind, s.entry_point, s.code, s.flags, s.path, s.metadata, "
+            "coalesce(s.line, 2147483647) AS order_line "
+            f"{self._TO_GENERATE}{after_sql}"
+            "ORDER BY s.path, coalesce(s.line, 2147483647), s.id LIMIT ?",
+            [backend, model, prompt_hash, *(after or ()),
+             limit if limit is not None else 2**62],
+        )  # fmt: skip
+
+    def count_snippets_to_generate(self, backend: str, model: str | None, prompt_hash: str) -> int:
+        """How many rows `snippets_to_generate` would give (a progress total)."""
+        return self.cursor().execute(
+            f"SELECT count(*) {self._TO_GENERATE}", [backend, model, prompt_hash]
+        ).fetchone()[0]
 
     def add_generation(self, row: dict[str, Any], inputs: Sequence[tuple[str, str]]) -> None:
         """Store one generation and its test inputs, (text, origin), in one transaction:

@@ -203,3 +203,18 @@ def test_an_llm_writing_wrong_code_gives_mismatches_with_failing_tests(store, co
     correct = [v for n, (v, _) in by_name.items() if n not in ("gcd", "clamp")]
     assert sum(v["status"] == "validated" for v in correct) >= 4
     assert json.loads(json.dumps(result.counts))  # the counts are recordable as they are
+
+
+def test_generation_pages_cover_every_pending_snippet_once(store, corpus):
+    ingest(store, [corpus])
+    write(corpus / "more.py", "def triple(x):\n    return 3 * x\n")
+    ingest(store, [corpus])
+    key = ("offline", None, "p")
+    everything = [row["id"] for row in store.snippets_to_generate(*key)]
+    pages, after = [], None
+    while page := store.snippets_to_generate(*key, 3, after):
+        pages.append([row["id"] for row in page])
+        after = (page[-1]["path"], page[-1]["order_line"], page[-1]["id"])
+    assert [len(page) for page in pages] == [3, 3, 3]
+    assert [i for page in pages for i in page] == everything
+    assert store.count_snippets_to_generate(*key) == len(FUNCTIONS) + 1

@@ -12,6 +12,7 @@ from semi_core.store import Store, content_id
 from semi_core.validate import (
     VERDICT_STATUSES,
     ValidationSettings,
+    pending_pages,
     revalidate,
     select_for_revalidation,
     validate_generation,
@@ -62,8 +63,14 @@ def add_pair(
 def validate_one(store: Store, pool: SandboxPool, generation_id: str, run_id: str = "run1",
                  settings: ValidationSettings = NO_MUTANTS) -> dict:  # fmt: skip
     seen = []
-    revalidate(store, pool, [generation_id], run_id, settings,
-               on_result=lambda subject, result: seen.append((subject["id"], result.status)))
+    revalidate(
+        store,
+        pool,
+        [generation_id],
+        run_id,
+        settings,
+        on_result=lambda subject, result: seen.append((subject["id"], result.status)),
+    )
     [(subject_id, status)] = seen
     assert subject_id == generation_id
     latest = store.latest_verdict(generation_id)
@@ -414,3 +421,14 @@ def test_looping_mutants_are_killed_in_the_short_timeout_pool(store, pool):
     assert looping == [{"index": looping[0]["index"], "operator": "arith", "line": 4,
                         "change": "line 4: += → -=", "killed": True, "killed_by": 1}]  # fmt: skip
     assert signals["test_strength"] >= 0.7
+
+
+def test_pending_pages_never_repeat_a_pair_still_in_flight(store):
+    ids = [add_pair(store, ABS, ABS, ["1"], name=f"p{i}") for i in range(7)]
+    # nothing is recorded between pages, as when earlier pages are still being validated
+    pages = list(pending_pages(store, page_size=3))
+    assert [len(page) for page in pages] == [3, 3, 1]
+    seen = [row["id"] for page in pages for row in page]
+    assert sorted(seen) == sorted(ids) and len(set(seen)) == 7
+    assert [len(p) for p in pending_pages(store, limit=4, page_size=3)] == [3, 1]
+    assert store.count_generations_to_validate() == 7
