@@ -13,8 +13,22 @@ recorded as the input's origin:
 - ``literal``  constants mined from the code (numbers ±1 around comparisons, strings
   compared against, characters of string constants) and boundary values (0, 1, -1,
   '', [], a large int) put into a working input, one parameter at a time;
+  Also, as ``literal``: the code's own boundaries, from a working input: lengths
+  around ``len(x) < 3``; split strings with the part count the code unpacks
+  (``m, d, y = s.split("-")``), each part set to the numbers it compares against;
+  small ints making equalities between parameters true (``a*a + b*b == c*c``,
+  found by a search over small ranges with a tiny arithmetic interpreter, never
+  ``eval``); a value of one argument put into another (``grid[i][j] == x``);
+  strings with counted characters of a tested class (``isdigit`` then ``t > 3``);
 - ``mutation`` EvalPlus-style type-aware mutation of working seed inputs;
 - seeds keep the origin the caller gave them (``llm`` for plain strings).
+
+Three rounds: seeds, doctests and probes; typed, literal and mutation streams in
+turns; then neighbours (boundary variants, constants, mutations) of the inputs whose
+outcome is rarest so far: a validator's few "Yes" inputs sit next to its checks.
+Selection: the empty input, then the boundary-made inputs, then in turns over the
+origins the input whose output is new with the most pieces not seen yet, else the
+output chosen least often (as many "Yes" as "No").
 
 The snippet's code never runs in this process: it is only parsed with `ast`; every
 execution goes through the sandbox pool, in a few batched `run_many` calls (at most
