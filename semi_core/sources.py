@@ -21,8 +21,11 @@ import os
 import re
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from typing import Any
 
@@ -616,10 +619,139 @@ def _jsonl_records_one_by_one(path: Path, report: IngestReport) -> Iterator[list
         yield batch
 
 
+# Large datasets are cut into snippets in helper processes: parsing with `ast` and
+# hashing never run the code, and the main process keeps to reading and storing.
+PARALLEL_MIN_ROWS = 1_000  # a table batch at least this large starts the helper processes
+ROW_CHUNK = 500  # rows per task sent to a helper process
+
+# What a helper process returns for one snippet: its id, name, kind, entry point, flags,
+# rejection and its detail, and its code when that differs from the row's own text.
+Analysis = tuple[str, str | None, str, str | None, list[str], str | None, str | None, str | None]
+
+
+def analyse_rows(path: str, rows: list[tuple[str, str]], max_lines: int) -> list[list[Analysis]]:
+    """The snippets of dataset rows (code, entry point), for each row, as `Analysis`
+    tuples. Pure parsing: this runs in helper processes and never runs the code."""
+    results = []
+    for code, entry_point in rows:
+        found = snippets_from_python(
+            code, source="", path=path, entry_point=entry_point, max_lines=max_lines
+        )
+        results.append(
+            [
+                (
+                    s.id,
+                    s.name,
+                    s.kind,
+                    s.entry_point,
+                    s.flags,
+                    s.rejection,
+                    s.rejection_detail,
+                    None if s.code == code else s.code,
+                )  # fmt: skip
+                for s in found
+            ]
+        )
+    return results
+
+
+class RowAnalyser:
+    """Cuts dataset rows into snippets: in this process for small inputs, in a pool of
+    helper processes (started on the first large batch, one per core) for large ones.
+
+    `workers`: None chooses by size; 0 or 1 keeps everything in this process; 2 or more
+    always uses that many helper processes."""
+
+    def __init__(self, workers: int | None = None):
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _pool_for(self, rows: int) -> ProcessPoolExecutor | None:
+        if self._pool is None:
+            if self.workers is None:
+                cores = os.cpu_count() or 1
+                if cores < 2 or rows < PARALLEL_MIN_ROWS:
+                    return None
+                size = cores
+            elif self.workers < 2:
+                return None
+            else:
+                size = self.workers
+            # fork where there is fork: a spawned helper would import the caller's main
+            # script again (running an unguarded script twice). The helpers only parse
+            # Python; they never touch the store or DuckDB inherited from this process.
+            method = "fork" if "fork" in get_all_start_methods() else "spawn"
+            self._pool = ProcessPoolExecutor(size, mp_context=get_context(method))
+        return self._pool
+
+    @property
+    def in_helpers(self) -> bool:
+        """Whether rows are being cut in helper processes."""
+        return self._pool is not None
+
+    @property
+    def lookahead(self) -> int:
+        """Batches to keep in flight: while helpers cut the next, this process stores."""
+        return 2 if self._pool is not None else 0
+
+    def submit(
+        self, path: str, rows: list[tuple[str, str]], max_lines: int
+    ) -> Callable[[], list[list[Analysis]]]:
+        """Start cutting `rows`; the returned function waits for and returns the result."""
+        pool = self._pool_for(len(rows))
+        if pool is None:
+            done = analyse_rows(path, rows, max_lines)
+            return lambda: done
+        futures = [
+            pool.submit(analyse_rows, path, rows[i : i + ROW_CHUNK], max_lines)
+            for i in range(0, len(rows), ROW_CHUNK)
+        ]
+        return lambda: [result for future in futures for result in future.result()]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+@dataclass
+class _TableRow:
+    line: int
+    code: str
+    metadata: dict[str, Any]
+
+
+def _table_snippets(
+    rows: list[_TableRow], analyses: list[list[Analysis]], *, source: str, path: str
+) -> list[Snippet]:
+    snippets = []
+    for row, found in zip(rows, analyses, strict=True):
+        for sid, name, kind, entry, flags, rejection, detail, code in found:
+            snippet = Snippet(
+                source=source, path=path, line=row.line, name=name, kind=kind,
+                entry_point=entry, code=row.code if code is None else code, flags=flags,
+                rejection=rejection, rejection_detail=detail, metadata=row.metadata,
+            )  # fmt: skip
+            snippet.__dict__["id"] = sid  # computed by the analysis, from this same code
+            snippets.append(snippet)
+    return snippets
+
+
 def snippets_from_table(
-    path: Path, report: IngestReport, *, source: str, code_column: str | None, max_lines: int
+    path: Path,
+    report: IngestReport,
+    *,
+    source: str,
+    code_column: str | None,
+    max_lines: int,
+    analyser: RowAnalyser | None = None,
 ) -> Iterator[list[Snippet]]:
-    """Snippets from a dataset file, one row at a time; other columns become metadata."""
+    """Snippets from a dataset file, batch by batch; other columns become metadata.
+
+    Memory stays bounded: DuckDB streams the file, and at most a few batches are being
+    cut (by `analyser`, in helper processes for large files) while one is handed out."""
+    own_analyser = analyser is None
+    analyser = analyser or RowAnalyser(workers=0)
     try:
         table = read_table(str(path))
         columns, batches = table.columns, table.batches
@@ -628,48 +760,55 @@ def snippets_from_table(
             report.problems.append(Problem(str(path), f"cannot read: {_first_line(error)}"))
             return
         columns, batches, table = [], _jsonl_records_one_by_one(path, report), None
+    in_flight: deque[tuple[list[_TableRow], Callable[[], list[list[Analysis]]]]] = deque()
     row_number = 0
-    for batch in batches:
-        if not columns:
-            columns = sorted({key for record in batch for key in record} - {"__line__"})
-        column = _pick_code_column(columns, code_column)
-        if column is None:
-            wanted = code_column or " / ".join(CODE_COLUMNS)
-            report.problems.append(
-                Problem(str(path), f"no code column ({wanted}); columns are {', '.join(columns)}")
-            )
-            return
-        snippets = []
-        for record in batch:
-            row_number += 1
-            line = record.pop("__line__", row_number)
-            report.rows += 1
-            code = _row_code(record, column)
-            if code is None:
-                report.problems.append(Problem(f"{path}:{line}", f"empty or non-text {column!r}"))
-                continue
-            metadata = {k: _jsonable(v) for k, v in record.items() if k != column}
-            entry = record.get("entry_point")
-            snippets.extend(
-                snippets_from_python(
-                    code,
-                    source=source,
-                    path=str(path),
-                    line_offset=0,
-                    metadata=metadata,
-                    entry_point=entry if isinstance(entry, str) and entry else "",
-                    max_lines=max_lines,
+    try:
+        for batch in batches:
+            if not columns:
+                columns = sorted({key for record in batch for key in record} - {"__line__"})
+            column = _pick_code_column(columns, code_column)
+            if column is None:
+                wanted = code_column or " / ".join(CODE_COLUMNS)
+                report.problems.append(
+                    Problem(
+                        str(path), f"no code column ({wanted}); columns are {', '.join(columns)}"
+                    )
                 )
-            )
-            for snippet in snippets[-1:]:
-                snippet.line = line
-        yield snippets
+                return
+            rows: list[_TableRow] = []
+            entries: list[tuple[str, str]] = []
+            for record in batch:
+                row_number += 1
+                line = record.pop("__line__", row_number)
+                report.rows += 1
+                code = _row_code(record, column)
+                if code is None:
+                    report.problems.append(
+                        Problem(f"{path}:{line}", f"empty or non-text {column!r}")
+                    )
+                    continue
+                metadata = {k: _jsonable(v) for k, v in record.items() if k != column}
+                entry = record.get("entry_point")
+                rows.append(_TableRow(line, code, metadata))
+                entries.append((code, entry if isinstance(entry, str) and entry else ""))
+            in_flight.append((rows, analyser.submit(str(path), entries, max_lines)))
+            while len(in_flight) > analyser.lookahead:
+                done_rows, result = in_flight.popleft()
+                yield _table_snippets(done_rows, result(), source=source, path=str(path))
+        while in_flight:
+            done_rows, result = in_flight.popleft()
+            yield _table_snippets(done_rows, result(), source=source, path=str(path))
+    finally:
+        if own_analyser:
+            analyser.close()
     if table is not None:
         for line, message in table.rejected():
             report.problems.append(Problem(f"{path}:{line}", f"malformed CSV row: {message}"))
 
 
 def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
     try:
         json.dumps(value)
         return value
@@ -695,10 +834,17 @@ def ingest(
     code_column: str | None = None,
     max_lines: int = MAX_LINES,
     on_file: ProgressCallback | None = None,
+    on_rows: Callable[[int], None] | None = None,
+    workers: int | None = None,
 ) -> IngestReport:
     """Read natural code from files, folders and datasets into the store.
 
-    `on_file(files_done, path)` is called after each file, for progress display.
+    `on_file(files_done, path)` is called after each file, `on_rows(rows_done)` after each
+    batch of dataset rows, for progress display. `workers`: see `RowAnalyser`.
+
+    Memory stays flat however large the input: files and datasets are read in batches,
+    each batch is stored in one statement, and the ids met so far (to count repeats) are
+    kept in the store's ingest ledger, not in Python.
     """
     started = time.perf_counter()
     paths = [str(p) for p in paths]
@@ -707,27 +853,23 @@ def ingest(
         run_id, "ingest", {"paths": paths, "code_column": code_column, "max_lines": max_lines}
     )
     report = IngestReport()
-    seen_this_ingest: set[str] = set()
     pending: list[Snippet] = []
+    analyser = RowAnalyser(workers)
 
     def flush() -> None:
         if not pending:
             return
-        rows = [s.row() for s in pending]
-        known = store.existing_snippet_ids(r["id"] for r in rows)
-        fresh = [r for r in rows if r["id"] not in known]
-        report.already_stored += len(rows) - len(fresh)
-        report.new += store.add_snippets(fresh)
-        pending.clear()
-
-    def accept(snippets: Iterable[Snippet]) -> None:
-        for snippet in snippets:
-            report.found += 1
+        distinct = list(dict.fromkeys(s.id for s in pending))
+        met_before = store.ingest_ledger_holds(distinct)
+        stored = store.existing_snippet_ids(i for i in distinct if i not in met_before)
+        met_now: set[str] = set()
+        fresh = []
+        for snippet in pending:
             sid = snippet.id
-            if sid in seen_this_ingest:
+            if sid in met_before or sid in met_now:
                 report.duplicates += 1
                 continue
-            seen_this_ingest.add(sid)
+            met_now.add(sid)
             report.kinds[snippet.kind] = report.kinds.get(snippet.kind, 0) + 1
             if snippet.rejection:
                 report.rejections[snippet.rejection] = (
@@ -735,19 +877,45 @@ def ingest(
                 )
             for flag in snippet.flags:
                 report.flags[flag] = report.flags.get(flag, 0) + 1
+            if sid in stored:
+                report.already_stored += 1
+            else:
+                fresh.append(snippet.row())
+        report.new += store.add_snippets(fresh)
+        store.add_to_ingest_ledger(met_now)
+        pending.clear()
+
+    def accept(snippets: Iterable[Snippet]) -> None:
+        for snippet in snippets:
+            report.found += 1
             pending.append(snippet)
         if len(pending) >= BATCH_SIZE:
             flush()
 
+    def rows_done() -> None:
+        if on_rows:
+            on_rows(report.rows)
+
+    store.start_ingest_ledger()
     try:
         _ingest_paths(
-            paths, report, accept, code_column=code_column, max_lines=max_lines, on_file=on_file
+            paths,
+            report,
+            accept,
+            code_column=code_column,
+            max_lines=max_lines,
+            on_file=on_file,
+            on_batch=rows_done,
+            analyser=analyser,
         )
         flush()
     except BaseException:
         report.seconds = round(time.perf_counter() - started, 3)
         store.finish_run(run_id, "failed", report.to_dict())
         raise
+    finally:
+        analyser.close()
+        store.end_ingest_ledger()
     report.seconds = round(time.perf_counter() - started, 3)
     store.finish_run(run_id, "done", report.to_dict())
     return report
@@ -761,6 +929,8 @@ def _ingest_paths(
     code_column: str | None,
     max_lines: int,
     on_file: ProgressCallback | None,
+    on_batch: Callable[[], None],
+    analyser: RowAnalyser,
 ) -> None:
     for raw in paths:
         root = Path(raw)
@@ -773,9 +943,15 @@ def _ingest_paths(
             suffix = table_suffix(path)
             if suffix in TABULAR_SUFFIXES:
                 for batch in snippets_from_table(
-                    path, report, source=source, code_column=code_column, max_lines=max_lines
+                    path,
+                    report,
+                    source=source,
+                    code_column=code_column,
+                    max_lines=max_lines,
+                    analyser=analyser,
                 ):
                     accept(batch)
+                    on_batch()
             elif suffix in PYTHON_SUFFIXES or root.is_file():
                 text = _read_python_file(path, report)
                 if text is not None:

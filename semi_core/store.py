@@ -502,6 +502,33 @@ class Store:
         )
         return {row[0] for row in rows.fetchall()}
 
+    # An ingest's ledger: the ids of the snippets it has met so far, so that repeats are
+    # counted without holding every id in Python memory. It is a temporary table (one per
+    # connection: an ingest keeps to its thread's cursor) of 64-bit numbers, the 16 hex
+    # digits of each id: 8 bytes a snippet, spilled to disk by DuckDB when memory is short.
+
+    def start_ingest_ledger(self) -> None:
+        self.cursor().execute("CREATE OR REPLACE TEMP TABLE ingest_ledger (id UBIGINT)")
+
+    def ingest_ledger_holds(self, ids: Sequence[str]) -> set[str]:
+        """Which of `ids` the current ingest has met before."""
+        if not ids:
+            return set()
+        rows = self.cursor().execute(
+            "SELECT id FROM (SELECT unnest(?::VARCHAR[]) AS id) "
+            "WHERE ('0x' || id)::UBIGINT IN (SELECT id FROM ingest_ledger)",
+            [list(ids)],
+        )
+        return {row[0] for row in rows.fetchall()}
+
+    def add_to_ingest_ledger(self, ids: Iterable[str]) -> None:
+        self.cursor().execute(
+            "INSERT INTO ingest_ledger SELECT ('0x' || unnest(?::VARCHAR[]))::UBIGINT", [list(ids)]
+        )
+
+    def end_ingest_ledger(self) -> None:
+        self.cursor().execute("DROP TABLE IF EXISTS ingest_ledger")
+
     def add_snippets(self, rows: Sequence[dict[str, Any]]) -> int:
         """Insert snippet rows whose id is new; return how many were inserted."""
         if not rows:
@@ -1270,26 +1297,6 @@ class Store:
             row["signals"] = json.loads(row["signals"]) if row["signals"] else {}
         return rows
 
-    def annotator_decisions(self) -> list[dict[str, Any]]:
-        """Each annotator's current accept/reject per pair, final decisions left out: the
-        votes that agreement between annotators is measured on."""
-        return self._rows(
-            f"{_EFFECTIVE_DECISIONS} SELECT generation_id, annotator, arg_max(action, id) "
-            "AS decision FROM effective WHERE action <> 'skip' AND "
-            "coalesce((payload->>'final')::BOOLEAN, false) = false "
-            "GROUP BY ALL ORDER BY generation_id, annotator"
-        )
-
-    def final_decisions(self) -> dict[str, str]:
-        """Pair id -> its settled decision (the latest final event not undone)."""
-        rows = self.cursor().execute(
-            f"{_EFFECTIVE_DECISIONS} SELECT generation_id, arg_max(action, id) FROM effective "
-            "WHERE (payload->>'final')::BOOLEAN GROUP BY ALL"
-        )
-        return dict(rows.fetchall())
-
-    def snippet_generations(self, snippet_id: str) -> list[dict[str, Any]]:
-        """A snippet's generations, newest first (the walkthrough picks one)."""
     # -- studio aggregates (computed here, so pages never load every pair) ----------------
 
     _SUMMARY_COLUMNS = {"difficulty": "difficulty", "test_strength": "test_strength"}
@@ -1475,6 +1482,26 @@ class Store:
         assert row is not None
         return tuple(tuple(part.values()) if isinstance(part, dict) else part for part in row)
 
+    def annotator_decisions(self) -> list[dict[str, Any]]:
+        """Each annotator's current accept/reject per pair, final decisions left out: the
+        votes that agreement between annotators is measured on."""
+        return self._rows(
+            f"{_EFFECTIVE_DECISIONS} SELECT generation_id, annotator, arg_max(action, id) "
+            "AS decision FROM effective WHERE action <> 'skip' AND "
+            "coalesce((payload->>'final')::BOOLEAN, false) = false "
+            "GROUP BY ALL ORDER BY generation_id, annotator"
+        )
+
+    def final_decisions(self) -> dict[str, str]:
+        """Pair id -> its settled decision (the latest final event not undone)."""
+        rows = self.cursor().execute(
+            f"{_EFFECTIVE_DECISIONS} SELECT generation_id, arg_max(action, id) FROM effective "
+            "WHERE (payload->>'final')::BOOLEAN GROUP BY ALL"
+        )
+        return dict(rows.fetchall())
+
+    def snippet_generations(self, snippet_id: str) -> list[dict[str, Any]]:
+        """A snippet's generations, newest first (the walkthrough picks one)."""
         return self._rows(
             "SELECT id, backend, model, prompt_hash, status, created_at FROM generations "
             "WHERE snippet_id = ? ORDER BY created_at DESC, id",

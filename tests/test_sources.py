@@ -372,3 +372,78 @@ def test_comments_and_blank_lines_do_not_change_the_id(trailing_comment, blank_l
     assert content_id("python", normalized_code(variant)) == content_id(
         "python", normalized_code(textwrap.dedent(original))
     )
+
+
+# -- large inputs: helper processes, repeats across batches ---------------------------------
+
+
+def varied_rows(count: int) -> list[dict]:
+    """Dataset rows of every kind: functions, programs, broken code, and repeats (every
+    fifth row repeats an earlier one with other comments and spacing)."""
+    rows = []
+    for i in range(count):
+        if i % 5 == 4:
+            earlier = rows[i - 3]["code"]
+            rows.append({"code": "# again\n" + earlier.replace(" + ", "+"), "n": i})
+        elif i % 7 == 3:
+            rows.append({"code": f"import sys\nprint(len(sys.stdin.read()) * {i})\n", "n": i})
+        elif i % 11 == 5:
+            rows.append({"code": f"def broken_{i}(:\n    return {i}\n", "n": i})
+        else:
+            body = "    t = a; a = b; b = t\n" if i % 3 == 0 else ""
+            rows.append({"code": f"def add_{i}(a, b):\n{body}    return a + b + {i}\n", "n": i})
+    return rows
+
+
+def stored_snippets(store) -> list[tuple]:
+    return sorted(
+        (s["id"], s["name"], s["kind"], s["line"], s["code"], tuple(s["flags"]), s["rejection"])
+        for s in store.snippets(limit=10_000)
+    )
+
+
+def test_helper_processes_cut_a_dataset_exactly_as_this_process_does(tmp_path):
+    from semi_core.sources import IngestReport, RowAnalyser, snippets_from_table
+    from semi_core.store import Store
+
+    path = write_dataset(tmp_path / "many.parquet", varied_rows(1200))
+    analyser = RowAnalyser(workers=2)
+    try:
+        batches = list(
+            snippets_from_table(
+                path, IngestReport(), source="s", code_column=None, max_lines=200,
+                analyser=analyser,
+            )
+        )  # fmt: skip
+        assert analyser.in_helpers
+    finally:
+        analyser.close()
+    assert sum(len(batch) for batch in batches) == 1200
+
+    reports, contents = [], []
+    for workers in (0, 2):
+        with Store(tmp_path / f"w{workers}.duckdb") as store:
+            reports.append(ingest(store, [path], workers=workers).to_dict())
+            contents.append(stored_snippets(store))
+    for report in reports:
+        report.pop("seconds")
+    assert reports[0] == reports[1]
+    assert contents[0] == contents[1]
+    assert reports[0]["duplicates"] == 240 and reports[0]["new"] == 960
+    assert reports[0]["kinds"] == {"function": 823, "program": 137}
+    assert reports[0]["rejections"] == {"syntax_error": 75}
+
+
+def test_repeats_are_counted_across_batches_and_ingests(store, tmp_path, monkeypatch):
+    import semi_core.sources as sources
+
+    monkeypatch.setattr(sources, "BATCH_SIZE", 7)  # many small batches: repeats cross them
+    path = write_dataset(tmp_path / "rows.jsonl", varied_rows(100))
+    first = ingest(store, [path])
+    assert first.found == 100 and first.duplicates == 20 and first.new == 80
+    assert store.count_snippets() == 80
+    # Again, together with a copy: the copy's rows are repeats of this ingest's own.
+    copy = write_dataset(tmp_path / "copy.jsonl", varied_rows(100))
+    second = ingest(store, [path, copy])
+    assert second.new == 0 and second.already_stored == 80
+    assert second.duplicates == 120
