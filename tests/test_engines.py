@@ -6,6 +6,8 @@ running Ray instance."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -159,6 +161,33 @@ def test_a_ray_engine_stopped_early_records_only_finished_batches(
         rest = validate_pending(store, None, "v1", SETTINGS, engine=engine)
         assert rest["validated_total"] == len(ids) - 2 and not rest["stopped"]
         assert sorted(v["generation_id"] for v in store.current_verdicts()) == sorted(ids)
+
+
+def test_a_killed_ray_actor_is_restarted_and_its_batches_run_again(
+    tmp_path, corpus, pool, ray_instance
+):
+    ids = build_store(tmp_path / "db.duckdb", corpus, pool)
+    with (
+        Store(tmp_path / "db.duckdb") as store,
+        make_engine("ray", SETTINGS, LIMITS, batch_size=2) as engine,
+    ):
+        victim = ray.get(engine.actors[0].where.remote())["pid"]
+        killed = []
+
+        def kill_once(subject: dict, result: object) -> None:
+            if not killed:  # an actor dies with batches queued, its pools with it
+                os.kill(victim, signal.SIGKILL)
+                killed.append(subject["id"])
+
+        counts = validate_pending(store, None, "ray", SETTINGS, engine=engine,
+                                  on_result=kill_once)  # fmt: skip
+        assert killed and counts["validated_total"] == len(ids)
+        assert ray.get(engine.actors[0].where.remote())["pid"] != victim  # a new process
+        revalidate(store, pool, ids, "local", SETTINGS)
+        for gid in ids:
+            assert [v["run_id"] for v in store.verdict_history(gid)] == ["ray", "local"]
+            local, remote = outcome_of(store, "local", gid), outcome_of(store, "ray", gid)
+            assert remote["verdict"] == local["verdict"] and remote["runs"] == local["runs"]
 
 
 NO_RAY_PROBE = """

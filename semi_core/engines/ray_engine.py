@@ -13,6 +13,8 @@ an actor imports `semi_core` to run its pool.
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -21,6 +23,7 @@ from semi_core.sandbox import Limits, SandboxPool
 from semi_core.validate import ValidationResult, ValidationSettings
 
 _OBJECT_STORE_BYTES = 128 * 1024 * 1024  # a local instance moves batches, not data sets
+_RETRIES = 3  # restarts of a dead actor, and reruns of a batch it had
 
 
 class _PoolActor:
@@ -34,6 +37,10 @@ class _PoolActor:
     def validate(self, batch: list[Item]) -> list[ValidationResult]:
         [done] = self.engine.validate_batches([batch])
         return [result for _subject, result in done]
+
+    def where(self) -> dict[str, Any]:
+        """The node and process this actor runs in (for logs, and for tests that kill it)."""
+        return {"node": socket.gethostname(), "pid": os.getpid()}
 
 
 def _import_ray() -> Any:
@@ -79,7 +86,11 @@ class RayEngine(ValidationEngine):
         count = actors or max(1, cpus // max(limits.workers, 1))
         # One logical CPU each, so every actor finds a place even on small nodes; SPREAD
         # puts them on as many nodes as there are.
-        actor_class = ray.remote(num_cpus=1)(_PoolActor)
+        # Validating a batch is pure (the driver records it), so an actor that dies — its
+        # process killed, its node lost — is restarted and its batches are run again.
+        actor_class = ray.remote(num_cpus=1, max_restarts=_RETRIES, max_task_retries=_RETRIES)(
+            _PoolActor
+        )
         self.actors = [
             actor_class.options(scheduling_strategy="SPREAD").remote(settings, limits)
             for _ in range(count)
@@ -122,7 +133,14 @@ class RayEngine(ValidationEngine):
             [ready], _ = ray.wait(list(pending), num_returns=1)
             index, subjects = pending.pop(ready)
             load[index] -= 1
-            yield list(zip(subjects, ray.get(ready), strict=True))
+            try:
+                results = ray.get(ready)
+            except ray.exceptions.RayActorError as error:  # dead past its restarts
+                raise EngineError(
+                    f"a Ray actor died {_RETRIES + 1} times ({type(error).__name__}); the "
+                    "pairs it had are not recorded: run validation again to finish them"
+                ) from error
+            yield list(zip(subjects, results, strict=True))
 
     def close(self) -> None:
         ray = self._ray
