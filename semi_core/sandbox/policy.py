@@ -274,10 +274,12 @@ class SandboxPolicy(RestrictingNodeTransformer):
 
     def visit_Name(self, node: ast.Name) -> Any:
         # Unlike RestrictedPython we keep `print` a plain builtin (ours writes to
-        # the captured stdout), so no print-collector rewrite happens here.
-        if isinstance(node.ctx, ast.Load):
-            self.used_names[node.id] = True
-        self.check_name(node, node.id)
+        # the captured stdout), so no print-collector rewrite happens here; and
+        # `used_names` (only read by RestrictedPython's own eval helper) is not kept.
+        name = node.id
+        if name[0] != "_" and not name.endswith("__roles__"):
+            return node  # the common case of check_name, without the call
+        self.check_name(node, name)
         return node
 
     # --- attributes ------------------------------------------------------
