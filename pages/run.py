@@ -106,7 +106,7 @@ with st.form("run_settings"):
         "Ray cluster address (ray)",
         value=saved["ray_address"] or "",
         key="run_ray_address",
-        placeholder="ray://head-node:10001",
+        placeholder="head-node:6379",
         help="Empty: start a local Ray instance on the server.",
     )
     start = st.form_submit_button("Start run", type="primary", disabled=status.running)

@@ -258,7 +258,7 @@ def engine_options(command):
                      help="Validation engine: local worker processes, or Ray actors "
                           "(needs the 'ray' extra)."),
         click.option("--address",
-                     help="Ray cluster address, e.g. ray://head:10001 (ray engine; default: "
+                     help="Ray cluster address, e.g. head-node:6379 (ray engine; default: "
                           "$RAY_ADDRESS, else a local Ray instance)."),
     ]  # fmt: skip
     for option in reversed(options):
