@@ -1,0 +1,333 @@
+"""Scale benchmark: ingest of a million snippets with bounded memory, and validation of
+tens of thousands of pairs with the local engine and on Ray.
+
+1. Corpus: every top-level function of the standard library (with what it needs from its
+   file, as `semi ingest` cuts it) is copied under new names until there are `--snippets`
+   rows, written to Parquet in chunks. A copy renames the function everywhere it appears
+   (definition, recursive calls, docstring) with a per-copy suffix, so the normalised code
+   really differs and every row is a distinct snippet. The file is cached in `--workdir`.
+2. Ingest: `semi_core.sources.ingest` reads it into a fresh DuckDB file in a child
+   process; the parent samples the child's resident memory (its pool workers included)
+   and reports wall time, snippets per second, and the memory at 10%, 50% and 100%.
+3. Validation: see `validation_benchmark`.
+
+    python benchmarks/scale.py [--snippets 1000000] [--pairs 50000] [--workdir DIR]
+                               [--skip-validation] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import threading
+import time
+import tokenize
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from semi_core.sources import iter_source_files, normalized_code, snippets_from_python
+
+CHUNK_ROWS = 20_000  # rows per Parquet row group while writing the corpus
+
+
+# ---------------------------------------------------------------------------------------
+# 1. The corpus
+# ---------------------------------------------------------------------------------------
+
+
+def stdlib_functions(limit: int | None = None) -> list[dict[str, str]]:
+    """Usable top-level functions of the standard library, each once (by normalised code)."""
+    root = Path(sysconfig.get_paths()["stdlib"])
+    seen: set[str] = set()
+    found: list[dict[str, str]] = []
+    for path in iter_source_files(root):
+        if path.suffix != ".py":
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        relative = str(path.relative_to(root))
+        for snippet in snippets_from_python(text, source="stdlib", path=relative):
+            if snippet.rejection or snippet.kind != "function":
+                continue
+            key = normalized_code(snippet.code)
+            if key in seen:
+                continue
+            seen.add(key)
+            found.append({"code": snippet.code, "name": snippet.name, "module": relative})
+            if limit and len(found) >= limit:
+                return found
+    return found
+
+
+def rename_template(code: str, name: str) -> list[str] | None:
+    """`code` cut around each place the function's name appears as a name (not as an
+    attribute `x.name` or a keyword `name=`): joining the pieces with a new name renames
+    the function consistently. None when the code cannot be tokenised."""
+    pieces: list[str] = []
+    lines = code.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(code).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    cut = 0
+    for index, token in enumerate(tokens):
+        if token.type != tokenize.NAME or token.string != name:
+            continue
+        before = tokens[index - 1].string if index else ""
+        after = tokens[index + 1].string if index + 1 < len(tokens) else ""
+        if before == "." or after == "=":
+            continue
+        start = offsets[token.start[0] - 1] + token.start[1]
+        pieces.append(code[cut:start])
+        cut = start + len(name)
+    pieces.append(code[cut:])
+    return pieces if len(pieces) > 1 else None
+
+
+def cached_stdlib_functions(workdir: Path) -> list[dict[str, str]]:
+    """`stdlib_functions()`, kept in `workdir` (finding them takes about a minute)."""
+    cache = workdir / f"stdlib-functions-{sys.version_info[0]}.{sys.version_info[1]}.json"
+    if cache.exists():
+        return json.loads(cache.read_text(encoding="utf-8"))
+    functions = stdlib_functions()
+    cache.write_text(json.dumps(functions), encoding="utf-8")
+    return functions
+
+
+def build_corpus(path: Path, snippets: int) -> dict[str, Any]:
+    """Write `snippets` distinct function rows to Parquet; returns what was built."""
+    started = time.perf_counter()
+    bases = []
+    for function in cached_stdlib_functions(path.parent):
+        pieces = rename_template(function["code"], function["name"])
+        if pieces is not None:
+            bases.append((function, pieces))
+    schema = pa.schema(
+        [("code", pa.string()), ("entry_point", pa.string()), ("module", pa.string()),
+         ("copy", pa.int32())]
+    )  # fmt: skip
+    written = 0
+    partial = path.with_suffix(".partial")
+    with pq.ParquetWriter(partial, schema, compression="zstd") as writer:
+        columns: dict[str, list[Any]] = {name: [] for name in schema.names}
+        copy = 0
+        while written < snippets:
+            for function, pieces in bases:
+                if written >= snippets:
+                    break
+                # Copy 0 keeps the real name; copy k renames the function to name_vk.
+                new_name = function["name"] if copy == 0 else f"{function['name']}_v{copy}"
+                columns["code"].append(new_name.join(pieces))
+                columns["entry_point"].append(new_name)
+                columns["module"].append(function["module"])
+                columns["copy"].append(copy)
+                written += 1
+                if len(columns["code"]) >= CHUNK_ROWS:
+                    writer.write_table(pa.table(columns, schema=schema))
+                    columns = {name: [] for name in schema.names}
+            copy += 1
+        if columns["code"]:
+            writer.write_table(pa.table(columns, schema=schema))
+    partial.rename(path)
+    return {
+        "rows": written,
+        "distinct_functions": len(bases),
+        "copies": copy,
+        "seconds": round(time.perf_counter() - started, 1),
+        "megabytes": round(path.stat().st_size / 1e6, 1),
+    }
+
+
+def corpus_path(workdir: Path, snippets: int) -> Path:
+    return workdir / f"corpus-{snippets}.parquet"
+
+
+# ---------------------------------------------------------------------------------------
+# 2. Ingest, in a child process whose memory the parent samples
+# ---------------------------------------------------------------------------------------
+
+CHILD = """
+import json, resource, sys, time
+from semi_core.sources import ingest
+from semi_core.store import Store
+
+def progress(rows):
+    print("@progress", json.dumps({"rows": rows}), flush=True)
+
+with Store(sys.argv[2]) as store:
+    started = time.perf_counter()
+    report = ingest(store, [sys.argv[1]], on_rows=progress)
+    seconds = time.perf_counter() - started
+    stored = store.count_snippets()
+own, helpers = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+print("@result", json.dumps({"report": report.to_dict() | {"problems": report.problems[:5]},
+                  "seconds": seconds, "stored": stored,
+                  "cpu_seconds": own.ru_utime + own.ru_stime + helpers.ru_utime + helpers.ru_stime,
+                  "main_max_rss_mb": own.ru_maxrss / 1024}, default=str), flush=True)
+"""
+
+
+def _memory_kib(pid: int) -> int:
+    """Proportional set size of one process (shared pages split between their users, so
+    the helpers forked from the ingest process are not counted twice), else its RSS."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS"):
+            return int(line.split()[1])
+    return 0
+
+
+def _tree_memory_kib(pid: int) -> int:
+    """Memory of a process and all its descendants, in KiB (Linux /proc)."""
+    total = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            total += _memory_kib(current)
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(child) for child in (task / "children").read_text().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def ingest_benchmark(corpus: Path, rows: int, db: Path) -> dict[str, Any]:
+    """Ingest `corpus` into a fresh database `db` in a child process, sampling memory."""
+    for stale in (db, db.with_suffix(db.suffix + ".wal")):
+        stale.unlink(missing_ok=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(corpus), str(db)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    samples: list[tuple[int, int]] = []  # (rows ingested so far, tree RSS KiB)
+    progress = {"rows": 0}
+    finished = threading.Event()
+
+    def sample() -> None:
+        while not finished.is_set():
+            samples.append((progress["rows"], _tree_memory_kib(child.pid)))
+            finished.wait(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    result: dict[str, Any] = {}
+    assert child.stdout is not None
+    for line in child.stdout:  # progress and result lines; anything else is passed on
+        tag, _, payload = line.partition(" ")
+        if tag == "@progress":
+            progress["rows"] = json.loads(payload)["rows"]
+        elif tag == "@result":
+            result = json.loads(payload)
+        else:
+            print(line, end="", file=sys.stderr)
+    child.wait()
+    finished.set()
+    sampler.join()
+    if child.returncode != 0 or not result:
+        raise SystemExit(f"ingest child failed with exit code {child.returncode}")
+
+    def peak_until(fraction: float) -> float:
+        upto = [kib for done, kib in samples if done <= fraction * rows]
+        return round(max(upto or [0]) / 1024, 1)
+
+    report = result["report"]
+    return {
+        "rows": rows,
+        "seconds": round(result["seconds"], 1),
+        "snippets_per_second": round(rows / result["seconds"]),
+        "new": report["new"],
+        "duplicates": report["duplicates"],
+        "already_stored": report["already_stored"],
+        "rejections": report["rejections"],
+        "stored": result["stored"],
+        "cpu_seconds": round(result["cpu_seconds"], 1),
+        "peak_memory_mb": round(max(kib for _, kib in samples) / 1024, 1),
+        "peak_memory_mb_until": {
+            "10%": peak_until(0.1),
+            "50%": peak_until(0.5),
+            "100%": peak_until(1.0),
+        },  # fmt: skip
+        "ingest_process_max_rss_mb": round(result["main_max_rss_mb"], 1),
+        "database_mb": round(db.stat().st_size / 1e6, 1),
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# 3. Validation
+# ---------------------------------------------------------------------------------------
+
+
+def validation_benchmark(workdir: Path, pairs: int) -> dict[str, Any]:
+    """Validate `pairs` pairs with the local engine and on a local Ray instance."""
+    raise NotImplementedError("validation benchmark: not wired yet")
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--snippets", type=int, default=1_000_000)
+    parser.add_argument("--pairs", type=int, default=50_000)
+    parser.add_argument("--workdir", type=Path, help="where the corpus is cached")
+    parser.add_argument("--skip-validation", action="store_true")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    options = parser.parse_args()
+    workdir = options.workdir or Path(tempfile.mkdtemp(prefix="semi-scale-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {"load_average_before": load_average()}
+
+    corpus = corpus_path(workdir, options.snippets)
+    if corpus.exists():
+        results["corpus"] = {"rows": pq.ParquetFile(corpus).metadata.num_rows, "cached": True}
+    else:
+        results["corpus"] = build_corpus(corpus, options.snippets)
+    if not options.json:
+        print(f"corpus: {corpus} {results['corpus']}", flush=True)
+
+    results["ingest"] = ingest_benchmark(corpus, options.snippets, workdir / "ingest.duckdb")
+    results["load_average_after_ingest"] = load_average()
+    if not options.json:
+        ingest_figures = results["ingest"]
+        print(
+            f"ingest: {ingest_figures['rows']} snippets in {ingest_figures['seconds']} s "
+            f"({ingest_figures['snippets_per_second']}/s, {ingest_figures['cpu_seconds']} CPU s), "
+            f"peak memory {ingest_figures['peak_memory_mb']} MB "
+            f"(until {ingest_figures['peak_memory_mb_until']}); "
+            f"new {ingest_figures['new']}, duplicates {ingest_figures['duplicates']}, "
+            f"load {results['load_average_after_ingest']}",
+            flush=True,
+        )
+    if not options.skip_validation:
+        results["validation"] = validation_benchmark(workdir, options.pairs)
+    if options.json:
+        print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
