@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,7 +16,9 @@ import time
 import pytest
 import ray
 
-from semi_core.engines import make_engine
+from semi_core.engines import EngineError, make_engine
+from semi_core.engines.local import LocalEngine
+from semi_core.engines.ray_engine import check_reachable
 from semi_core.pipeline import PipelineSettings, run_pipeline
 from semi_core.sandbox import Limits, SandboxPool
 from semi_core.store import Store
@@ -234,3 +237,54 @@ def test_semi_validate_on_a_running_ray_instance_by_address(tmp_path, corpus, po
 def test_an_unknown_engine_is_refused_by_name():
     with pytest.raises(ValueError, match="unknown validation engine 'spark'"):
         make_engine("spark", SETTINGS, LIMITS)
+
+
+def test_an_unreachable_ray_address_fails_at_once_without_starting_ray(monkeypatch):
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = []
+    monkeypatch.setattr(ray, "init", lambda *a, **k: started.append(a or k))
+    address = f"127.0.0.1:{port}"
+    for given in (address, f"ray://{address}"):
+        with pytest.raises(EngineError, match=f"cannot reach the Ray cluster at {given} "):
+            make_engine("ray", SETTINGS, LIMITS, address=given)
+    assert started == []  # the check comes before Ray is even asked
+
+
+def test_a_listening_address_passes_the_reachability_check():
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        check_reachable(f"127.0.0.1:{listening.getsockname()[1]}")  # no error
+    check_reachable("auto")  # not host:port: left to Ray
+
+
+def test_the_local_engine_runs_one_pool_per_worker_and_keeps_input_order(tmp_path, corpus, pool):
+    """Pairs spread over two single-worker pools come back as one pool gives them, batch
+    by batch in input order; a caller's one-worker pool is used as it is."""
+    ids = build_store(tmp_path / "db.duckdb", corpus, pool)
+    with Store(tmp_path / "db.duckdb") as store:
+        subjects = store.generations_to_validate()
+        cases = store.test_cases_of(ids)
+    items = [(subject, cases[subject["id"]]) for subject in subjects]
+    batches = [items[start : start + 3] for start in range(0, len(items), 3)]
+    with LocalEngine(SETTINGS, LIMITS, pool) as alone:
+        assert alone.pools == 1 and alone._slots.get()[0] is pool
+    with LocalEngine(SETTINGS, LIMITS, pool) as alone:
+        serial = list(alone.validate_batches(batches))
+    with LocalEngine(SETTINGS, Limits(timeout_s=1.0, workers=2)) as engine:
+        assert engine.pools == 2 and engine.batch_size >= 4
+        parallel = list(engine.validate_batches(batches))
+    assert [[s["id"] for s, _r in done] for done in parallel] == [
+        [s["id"] for s, _c in batch] for batch in batches
+    ]
+
+    def stable(result):  # a result without its run times
+        runs = [{k: v for k, v in r.items() if k != "duration_ms"} for r in result.test_runs]
+        signals = {k: v for k, v in result.verdict["signals"].items() if k not in TIMING}
+        return result.oracle, runs, {**result.verdict, "signals": signals}
+
+    assert [[stable(r) for _s, r in done] for done in parallel] == [
+        [stable(r) for _s, r in done] for done in serial
+    ]

@@ -24,6 +24,7 @@ from semi_core.validate import ValidationResult, ValidationSettings
 
 _OBJECT_STORE_BYTES = 128 * 1024 * 1024  # a local instance moves batches, not data sets
 _RETRIES = 3  # restarts of a dead actor, and reruns of a batch it had
+_REACH_TIMEOUT_S = 3.0  # a head node answers a TCP connect in milliseconds
 
 
 class _PoolActor:
@@ -41,6 +42,35 @@ class _PoolActor:
     def where(self) -> dict[str, Any]:
         """The node and process this actor runs in (for logs, and for tests that kill it)."""
         return {"node": socket.gethostname(), "pid": os.getpid()}
+
+
+def _host_and_port(address: str) -> tuple[str, int] | None:
+    """(host, port) of a "host:port" or "ray://host:port" address; None for the other
+    forms Ray takes ("auto", "local", a bare host)."""
+    where = address.removeprefix("ray://").rstrip("/")
+    host, colon, port = where.rpartition(":")
+    if not colon or not host or not port.isdigit():
+        return None
+    return host.strip("[]"), int(port)  # "[::1]:6379" too
+
+
+def check_reachable(address: str, timeout_s: float = _REACH_TIMEOUT_S) -> None:
+    """Raise `EngineError` unless something accepts a TCP connection at `address` (when it
+    names a host and port). Why: `ray.init` retries an unreachable address for minutes
+    before it fails; a connect with a short timeout says at once what is wrong."""
+    target = _host_and_port(address)
+    if target is None:
+        return
+    try:
+        with socket.create_connection(target, timeout=timeout_s):
+            pass
+    except OSError as error:
+        reason = "timed out" if isinstance(error, TimeoutError) else (error.strerror or error)
+        raise EngineError(
+            f"cannot reach the Ray cluster at {address} ({reason}): start its head node "
+            "(`ray start --head` prints the address to use), check the host and port and "
+            "any firewall between, or leave the address out to start a local Ray instance"
+        ) from None
 
 
 def _import_ray() -> Any:
@@ -68,6 +98,8 @@ class RayEngine(ValidationEngine):
         num_cpus: int | None = None,
         batch_size: int | None = None,
     ) -> None:
+        if address:  # before Ray starts: an unreachable address would hang ray.init
+            check_reachable(address)
         ray = self._ray = _import_ray()
         self.batch_size = batch_size or self.batch_size
         self.in_flight = max(1, in_flight)
