@@ -167,7 +167,7 @@ def _all_nodes(tree: ast.AST) -> list[ast.AST]:
             value = getattr(node, name, None)
             if isinstance(value, list):
                 stack.extend(item for item in value if isinstance(item, ast.AST))
-            elif isinstance(value, ast.AST):
+            elif isinstance(value, ast.AST) and not isinstance(value, ast.expr_context):
                 stack.append(value)
     return found
 
@@ -240,7 +240,9 @@ def _has_unclear_names(
 _HEADER_WITH_BODY = re.compile(r"^[^\S\n]*(?:if|elif|for|while|with)\b[^\n]*:[^\S\n]*[^\s#]", re.M)
 # Two nested comprehensions, lambdas or conditional expressions on one line need two of
 # their keywords on that line.
-_TWO_NESTABLE_ON_A_LINE = re.compile(r"(?:for|lambda|if)[^\n]*?(?:for|lambda|if)")
+# A keyword is never glued to a letter or "_" before it (a digit may be: `1if x else 2`).
+_NESTABLE = r"(?<![^\W\d])(?:for|lambda|if)\b"
+_TWO_NESTABLE_ON_A_LINE = re.compile(rf"{_NESTABLE}[^\n]*?{_NESTABLE}")
 _ONE_LETTER_WORD = re.compile(r"\b[^\W\d]\b")
 
 
@@ -470,7 +472,6 @@ def snippets_from_python(
                 rejection_detail=f"line {line}: {getattr(error, 'msg', error)}",
             )
         ]
-    source_lines = code.splitlines(keepends=True)
 
     # Reading stdin needs the word `input` or `stdin` in the text.
     if ("input" in code or "stdin" in code) and _program_reads_stdin(tree):
@@ -504,10 +505,11 @@ def snippets_from_python(
             )
         ]
 
-    index = ModuleIndex(tree, source_lines)
+    # A dataset row is one unit already; a file is cut into units by what each function uses.
+    index = ModuleIndex(tree, code.splitlines(keepends=True)) if entry_point is None else None
     snippets = []
     for function in functions:
-        if entry_point is None:
+        if index is not None:
             unit = index.unit(function)
         else:  # a dataset row is one unit already: keep all of it
             unit = code if code.endswith("\n") else code + "\n"
