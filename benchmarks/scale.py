@@ -34,7 +34,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from semi_core.demo import load_demo
+from semi_core.pipeline import PipelineSettings, run_pipeline
 from semi_core.sources import iter_source_files, normalized_code, snippets_from_python
+from semi_core.store import Store, content_id
+from semi_core.validate import revalidate
 
 CHUNK_ROWS = 20_000  # rows per Parquet row group while writing the corpus
 
@@ -278,9 +282,105 @@ def ingest_benchmark(corpus: Path, rows: int, db: Path) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------
 
 
+BASE_PAIRS = 120  # pairs the offline generator writes; the rest are copies of them
+CLONE_CHUNK = 5_000  # pairs bulk-inserted at a time
+
+
+def prepare_pairs(store: Store, pairs: int, base: int = BASE_PAIRS) -> list[str]:
+    """`pairs` generations waiting for validation, cheaply: the offline generator rewrites
+    `base` demo snippets (real code, real generated test inputs), then each pair is copied
+    with its test cases under new ids (Store.bulk_insert) until there are `pairs`.
+    Copies validate like their original: the same work, which is what is measured."""
+    load_demo(store)
+    run_pipeline(store, PipelineSettings(limit=base), stages=("generate",))
+    originals = [store.generation(row["id"]) for row in store.generations_to_validate()]
+    cases = {g["id"]: store.test_cases(g["id"]) for g in originals}
+    ids = [g["id"] for g in originals]
+    copy = 0
+    while len(ids) < pairs:
+        generations: dict[str, list[Any]] = {name: [] for name in GENERATION_COLUMNS}
+        test_cases: dict[str, list[Any]] = {name: [] for name in CASE_COLUMNS}
+        while len(ids) < pairs and len(generations["id"]) < CLONE_CHUNK:
+            original = originals[copy % len(originals)]
+            clone_id = content_id(original["id"], "scale-copy", str(copy))
+            copy += 1
+            ids.append(clone_id)
+            for name in GENERATION_COLUMNS:
+                generations[name].append(clone_id if name == "id" else original[name])
+            for case in cases[original["id"]]:
+                test_cases["id"].append(content_id(clone_id, case["id"]))
+                test_cases["generation_id"].append(clone_id)
+                for name in ("position", "input", "origin"):
+                    test_cases[name].append(case[name])
+        if "usage" in generations:
+            generations["usage"] = [json.dumps(u) if u else None for u in generations["usage"]]
+        store.bulk_insert("generations", pa.table(generations))
+        store.bulk_insert(
+            "test_cases",
+            pa.table({**test_cases, "position": pa.array(test_cases["position"], pa.int32())}),
+        )
+    return ids
+
+
+GENERATION_COLUMNS = (
+    "id", "snippet_id", "backend", "model", "prompt_hash", "instruction", "code",
+    "entry_point", "raw_response", "usage", "status",
+)  # fmt: skip
+CASE_COLUMNS = ("id", "generation_id", "position", "input", "origin")
+
+
+def _validate_once(store: Store, ids: list[str], engine: str, run_id: str) -> dict[str, Any]:
+    """Validate `ids` with `engine`, sampling this process tree's memory meanwhile."""
+    pipeline = PipelineSettings(engine=engine)  # what `semi run --engine ...` uses
+    peak = {"kib": 0}
+    finished = threading.Event()
+
+    def sample() -> None:
+        while not finished.is_set():
+            peak["kib"] = max(peak["kib"], _tree_memory_kib(os.getpid()))
+            finished.wait(0.5)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    load_before = load_average()
+    started = time.perf_counter()
+    try:
+        counts = revalidate(
+            store, None, ids, run_id, pipeline.validation(), engine=engine,
+            limits=pipeline.limits(),
+        )  # fmt: skip
+    finally:
+        finished.set()
+        sampler.join()
+    seconds = time.perf_counter() - started
+    return {
+        "pairs": len(ids),
+        "seconds": round(seconds, 1),
+        "pairs_per_second": round(len(ids) / seconds, 2),
+        "statuses": {k: v for k, v in counts["statuses"].items() if v},
+        "peak_memory_mb": round(peak["kib"] / 1024, 1),
+        "load_average": f"{load_before} -> {load_average()}",
+    }
+
+
 def validation_benchmark(workdir: Path, pairs: int) -> dict[str, Any]:
-    """Validate `pairs` pairs with the local engine and on a local Ray instance."""
-    raise NotImplementedError("validation benchmark: not wired yet")
+    """Validate the same `pairs` pairs with the local engine and on a local Ray instance
+    (started by the Ray engine); pairs per second for each, their ratio, peak memory (the
+    driver, its sandbox workers, and the Ray processes it started)."""
+    db = workdir / "validation.duckdb"
+    for stale in (db, db.with_suffix(db.suffix + ".wal")):
+        stale.unlink(missing_ok=True)
+    with Store(db) as store:
+        started = time.perf_counter()
+        ids = prepare_pairs(store, pairs)
+        prepared = round(time.perf_counter() - started, 1)
+        results: dict[str, Any] = {"pairs": len(ids), "prepare_seconds": prepared}
+        for engine in ("local", "ray"):
+            results[engine] = _validate_once(store, ids, engine, f"scale-{engine}")
+            print(f"validation ({engine}): {results[engine]}", file=sys.stderr, flush=True)
+    local, ray = results["local"]["pairs_per_second"], results["ray"]["pairs_per_second"]
+    results["ray_over_local"] = round(ray / local, 2) if local else None
+    return results
 
 
 # ---------------------------------------------------------------------------------------
@@ -325,6 +425,11 @@ def main() -> None:
         )
     if not options.skip_validation:
         results["validation"] = validation_benchmark(workdir, options.pairs)
+        if not options.json:
+            figures = results["validation"]
+            for engine in ("local", "ray"):
+                print(f"validation {engine}: {figures[engine]}")
+            print(f"ray / local: {figures['ray_over_local']}")
     if options.json:
         print(json.dumps(results, indent=2))
 
