@@ -1605,6 +1605,8 @@ def read_table(path: str, batch_size: int = 5000) -> TableRead:
     suffix = table_suffix(path)
     reader = TABULAR_READERS[suffix]
     db = duckdb.connect()
+    # The read lasts as long as the whole ingest: DuckDB would draw a progress bar for it.
+    db.execute("SET enable_progress_bar = false")
     cur = db.execute(f"SELECT * FROM {reader}", [path])
     columns = [d[0] for d in cur.description]
     json_columns = {d[0] for d in cur.description if str(d[1]).upper() == "JSON"}
