@@ -261,7 +261,8 @@ PAGES = {
     "rankings": ("rankings", "Rankings", "h3:has-text('Pairs behind the selection')"),
     "failures": ("failures", "Failures", "text=Original (the oracle)"),
     "agreement": ("agreement", "Agreement", "[data-testid='stMetricLabel']"),
-    "export": ("export", "Export", "h3:has-text('Write')"),
+    # Export: its options form, until a preview is asked for.
+    "export": ("export", "Export", "button:has-text('Preview export')"),
 }
 # The pages switched between in one tab (the sidebar link text is the title).
 SWITCH_ORDER = ("run", "review", "overview", "rankings", "failures", "walkthrough",

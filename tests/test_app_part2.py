@@ -126,6 +126,23 @@ def test_overview_funnel_matches_the_store(monkeypatch, pairs_db):
     assert list(activity["pairs"]) == [3, 3]
 
 
+def test_overview_numbers_follow_a_new_decision_at_once(monkeypatch, pairs_db):
+    # the aggregates are cached per store version: a decision changes the version, so the
+    # next run shows it (no stale numbers from the cache)
+    app = open_page(monkeypatch, pairs_db, "pages/overview.py")
+    store = server_store(pairs_db)
+    activity = [t for t in tables(app) if "annotator" in t.columns][0]
+    assert "cy" not in list(activity["annotator"])
+    pair_id = store.ranking_subjects()[0]["generation_id"]
+    decide(store, pair_id, "cy", "reject")
+    app.run()
+    activity = [t for t in tables(app) if "annotator" in t.columns][0]
+    assert list(activity["annotator"]) == ["ada", "bob", "cy"]
+    funnel = tables(app)[0]
+    shown = dict(zip(funnel["stage"], funnel["count"], strict=True))
+    assert shown["rejected"] == store.counts().by_status["decisions"]["reject"]
+
+
 # -- Agreement --------------------------------------------------------------------------
 
 
