@@ -10,7 +10,7 @@ Playwright) measures:
 - **first render** of each page (Overview, Run, Review and the pages that aggregate:
   Walkthrough, Rankings, Failures, Agreement, Export): from navigation until the whole
   page is shown — its script run over, nothing stale left, its last section visible and
-  every Plotly chart on view drawn — both on switching to it in an open studio tab and in
+  every chart on view drawn — both on switching to it in an open studio tab and in
   a fresh browser tab (a new session: app.py and the page run for it, the browser
   connects). The first fresh-tab load of a page on a new server is printed apart: it
   computes the page's aggregates, later ones reuse them until the data changes;
@@ -251,7 +251,7 @@ def start_studio(
 
 # Page → its URL path, its title, and its last section: what shows that the whole page is
 # there. A page counts as rendered when its script run is over (IDLE), nothing stale is
-# left, its last section is shown and every Plotly chart on view is drawn — what a person
+# left, its last section is shown and every chart on view is drawn — what a person
 # judges the page by, not its first element.
 PAGES = {
     "overview": ("", "Overview", "h3:has-text('Recent runs')"),
@@ -271,7 +271,7 @@ HELLO_APP = 'import streamlit as st\nst.title("Hello")\nst.write("A page with on
 HELLO = ("", "Hello", "text=A page with one line.")
 
 # The whole page is there: this title, the script run over, no stale element, every
-# Plotly chart that is on view drawn.
+# Plotly or Vega-Lite chart that is on view drawn.
 PAGE_DONE_JS = """
 title => {
   const app = document.querySelector("[data-testid='stApp']");
@@ -282,6 +282,10 @@ title => {
   const charts = "[data-testid='stMain'] [data-testid='stPlotlyChart']";
   for (const c of document.querySelectorAll(charts)) {
     if (c.offsetParent !== null && !c.querySelector('.main-svg')) return false;
+  }
+  const native = "[data-testid='stMain'] [data-testid='stVegaLiteChart']";
+  for (const c of document.querySelectorAll(native)) {
+    if (c.offsetParent !== null && !c.querySelector('canvas, svg.marks')) return false;
   }
   return true;
 }
@@ -303,6 +307,12 @@ WATCH_JS = """
   document.addEventListener('keydown', () => { window.__keyAt = performance.now(); }, true);
 }
 """
+# The scripts a tab has loaded (from the network or the browser's cache): what it parses.
+SCRIPT_BYTES_JS = """
+() => performance.getEntriesByType('resource')
+  .filter(e => e.initiatorType === 'script' || e.name.split('?')[0].endsWith('.js'))
+  .reduce((sum, e) => sum + e.decodedBodySize, 0)
+"""
 CAPTION_JS = """
 () => [...document.querySelectorAll("[data-testid='stCaptionContainer']")]
   .map(e => e.innerText).find(t => t.includes('in your queue')) || ''
@@ -310,9 +320,10 @@ CAPTION_JS = """
 
 
 def cold_loads(context: Any, url: str, page_spec: tuple[str, str, str], times: int,
-               query: str = "") -> list[float]:  # fmt: skip
+               query: str = "", script_bytes: list[int] | None = None) -> list[float]:  # fmt: skip
     """Open the page in a fresh tab: the browser loads Streamlit's scripts, connects, and
-    the server runs app.py and the page for a new session."""
+    the server runs app.py and the page for a new session. `script_bytes` collects how
+    much JavaScript each tab loaded (decoded size, cached or not: what it parses)."""
     path, title, last = page_spec
     found = []
     for _ in range(times):
@@ -321,30 +332,38 @@ def cold_loads(context: Any, url: str, page_spec: tuple[str, str, str], times: i
         page.goto(f"{url}/{path}{query}", wait_until="commit")
         wait_rendered(page, title, last)
         found.append(time.perf_counter() - started)
+        if script_bytes is not None:
+            script_bytes.append(page.evaluate(SCRIPT_BYTES_JS))
         page.close()
     return found
 
 
-def measure_browser(url: str, *, renders: int, accepts: int) -> dict[str, Any]:
-    """First render of each page (in a fresh tab, and on switching to it in the studio),
-    then accept → next pair."""
+def measure_browser(
+    url: str, *, renders: int, accepts: int, pages: tuple[str, ...] = tuple(PAGES)
+) -> dict[str, Any]:
+    """First render of each page in `pages` (in a fresh tab, and on switching to it in the
+    studio), then accept → next pair."""
     from playwright.sync_api import sync_playwright
 
     results: dict[str, Any] = {"cold_s": {}, "switch_s": {}, "accept_next_s": [],
-                               "accept_idle_s": []}  # fmt: skip
+                               "accept_idle_s": [], "script_kb": {}}  # fmt: skip
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         # The server's first session pays one-time imports; the browser caches scripts.
         cold_loads(context, url, PAGES["review"], 1, "?annotator=warmup")
-        for name, spec in PAGES.items():
-            results["cold_s"][name] = cold_loads(context, url, spec, renders, "?annotator=bench")
+        for name in pages:
+            loaded: list[int] = []
+            results["cold_s"][name] = cold_loads(
+                context, url, PAGES[name], renders, "?annotator=bench", loaded
+            )
+            results["script_kb"][name] = round(statistics.median(loaded) / 1024)
         # Switching pages in one tab: the scripts are loaded, the server runs the page.
         page = context.new_page()
         page.goto(f"{url}/?annotator=bench")
         wait_rendered(page, "Overview", PAGES["overview"][2])
         for _ in range(renders):
-            for name in SWITCH_ORDER:
+            for name in [n for n in SWITCH_ORDER if n in pages]:
                 _path, title, last = PAGES[name]
                 link = page.locator("[data-testid='stSidebarNav'] a", has_text=title)
                 started = time.perf_counter()
@@ -416,7 +435,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accepts", type=int, default=15)
     parser.add_argument("--queries", action="store_true", help="time store calls only")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--pages", help=f"comma-separated pages to measure (default: all of {', '.join(PAGES)})"
+    )
     args = parser.parse_args(argv)
+    pages = tuple(args.pages.split(",")) if args.pages else tuple(PAGES)
+    if unknown := set(pages) - set(PAGES):
+        parser.error(f"unknown pages: {', '.join(sorted(unknown))}")
     folder = Path(tempfile.mkdtemp(prefix="semi-ui-latency-"))
     db = Path(args.db) if args.db else folder / "bench.duckdb"
     report: dict[str, Any] = {"pairs": args.pairs}
@@ -431,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
         load_at_start = os.getloadavg()
         server, url = start_studio(db, folder)
         try:
-            found = measure_browser(url, renders=args.renders, accepts=args.accepts)
+            found = measure_browser(url, renders=args.renders, accepts=args.accepts, pages=pages)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -444,8 +469,9 @@ def main(argv: list[str] | None = None) -> int:
         }
         report["load_average"] = {"start": load_at_start, "end": os.getloadavg()}
         report["switch_s"] = {k: summary(v) for k, v in found["switch_s"].items()}
-        report["accept_next_s"] = summary(found["accept_next_s"])
-        report["accept_whole_page_s"] = summary(found["accept_idle_s"])
+        report["script_kb"] = found["script_kb"]
+        report["accept_next_s"] = summary(found["accept_next_s"] or [float("nan")])
+        report["accept_whole_page_s"] = summary(found["accept_idle_s"] or [float("nan")])
         report["keys_unnoticed"] = found["keys_unnoticed"]
         report["targets_met"] = {
             "first_render_switch": all(
@@ -475,12 +501,13 @@ def print_report(report: dict[str, Any]) -> None:
     print(f"  a one-line Streamlit app in a fresh tab: median {base['median']:.2f} s, "
           f"best {base['best']:.2f} s (Streamlit's own floor on this machine)")  # fmt: skip
     print(f"  first render, whole page {target}:")
-    for name in PAGES:
+    for name in report["cold_s"]:
         cold, switch = report["cold_s"][name], report["switch_s"][name]
         print(f"    {name:<12} switching to it: median {switch['median']:.2f} s, best "
               f"{switch['best']:.2f} s; fresh tab: median {cold['median']:.2f} s "
               f"({report['cold_to_floor'][name]:.2f}× the floor), best {cold['best']:.2f} s, "
-              f"first on a new server {report['cold_first_s'][name]:.2f} s")  # fmt: skip
+              f"first on a new server {report['cold_first_s'][name]:.2f} s; "
+              f"{report['script_kb'][name]} kB of JavaScript")  # fmt: skip
     start, end = report["load_average"]["start"], report["load_average"]["end"]
     print(f"  load average (1, 5, 15 min): at start {start[0]:.2f} {start[1]:.2f} "
           f"{start[2]:.2f}, at end {end[0]:.2f} {end[1]:.2f} {end[2]:.2f}")  # fmt: skip

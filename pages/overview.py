@@ -2,11 +2,9 @@
 annotator activity, recent runs and the snippets."""
 
 import pandas as pd
-import plotly.express as px
-import plotly.graph_objects as go
 import streamlit as st
 
-from pages._charts import binned_bars, chart_and_table
+from pages._charts import binned_bars, chart_and_table, native_bars
 from pages._shared import cached, get_store, show_recent_runs
 from semi_core import insights
 from semi_core.store import Store
@@ -45,10 +43,9 @@ if counts.entities["snippets"] == 0:
 else:
     st.subheader("Funnel")
     funnel = pd.DataFrame(insights.funnel(store, counts))
-    figure = go.Figure(
-        go.Funnel(y=list(funnel["stage"]), x=[int(n) for n in funnel["count"]], textinfo="value")
-    )
-    figure.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10))
+    # Native (Vega-Lite) charts: nothing on this page is selected, and a fresh tab then
+    # skips Plotly's 4.7 MB script.
+    figure = native_bars(funnel, "stage", "count", horizontal=True, height=240, labels=True)
     chart_and_table(figure, funnel, "overview_funnel")
     rates = insights.rates(store, counts)
     st.table(
@@ -70,12 +67,19 @@ else:
         if not numbers["difficulty"]["bins"]:
             st.caption("No difficulty yet (rank the validated pairs).")
         else:
-            binned_bars(numbers["difficulty"]["bins"], "difficulty", "overview_difficulty")
+            binned_bars(
+                numbers["difficulty"]["bins"], "difficulty", "overview_difficulty", native=True
+            )
     with right:
         if not numbers["test_strength"]["bins"]:
             st.caption("No test strength measured (validation ran without mutants).")
         else:
-            binned_bars(numbers["test_strength"]["bins"], "test_strength", "overview_strength")
+            binned_bars(
+                numbers["test_strength"]["bins"],
+                "test_strength",
+                "overview_strength",
+                native=True,
+            )
 
     st.subheader("Annotator activity")
     activity = pd.DataFrame(cached(version, insights.annotator_activity, store))
@@ -85,8 +89,7 @@ else:
         long = activity.melt(
             id_vars="annotator", value_vars=["accept", "reject", "skip", "undo"], var_name="action"
         )
-        figure = px.bar(long, x="annotator", y="value", color="action", barmode="stack")
-        figure.update_layout(height=280, margin=dict(l=10, r=10, t=10, b=10))
+        figure = native_bars(long, "annotator", "value", color="action")
         chart_and_table(figure, activity.astype({"last": str}), "overview_activity")
 
 st.subheader("Snippets")
