@@ -87,3 +87,30 @@ def test_bad_review_input_gets_a_clear_message(store, pairs):
         decide(store, pairs[0], "ada", "maybe")
     with pytest.raises(ReviewError, match="empty"):
         add_note(store, pairs[0], "ada", " ")
+
+
+def test_failure_filter_reads_the_current_validation_only(store, pairs):
+    """The queue's failure filter: pairs whose rewrite failed a test that way in their
+    current validation run (an older run's failure no longer counts)."""
+    from semi_core.store import content_id
+
+    def validate(run_id: str, pair_id: str, statuses: list[str]) -> None:
+        runs = [{"test_case_id": content_id(pair_id, text), "side": "generated", "attempt": 1,
+                 "status": status, "output": "x", "duration_ms": 1.0}
+                for text, status in zip(("1", "2", "3"), statuses, strict=True)]  # fmt: skip
+        passed = statuses.count("ok")
+        store.record_validation(run_id, pair_id, [], runs, {
+            "passed": passed, "usable": 3, "total": 3,
+            "status": "validated" if passed == 3 else "mismatch"})  # fmt: skip
+
+    validate("run2", pairs[0], ["ok", "wrong", "ok"])
+    validate("run3", pairs[0], ["ok", "ok", "ok"])  # fixed since: not failing any more
+    validate("run2", pairs[1], ["ok", "wrong", "error"])
+    validate("run2", pairs[2], ["timeout", "ok", "ok"])
+    assert store.review_queue_ids("ada", failure="wrong") == ([pairs[1]], 1)
+    assert store.review_queue_ids("ada", failure="error") == ([pairs[1]], 1)
+    assert store.review_queue_ids("ada", failure="timeout") == ([pairs[2]], 1)
+    assert store.review_queue_ids("ada", failure="crashed") == ([], 0)
+    # with a status filter too: the current verdict of each pair
+    assert store.review_queue_ids("ada", statuses=["validated"]) == ([pairs[0]], 1)
+    assert store.review_queue_ids("ada", failure="wrong", statuses=["mismatch"]) == ([pairs[1]], 1)
