@@ -16,7 +16,6 @@ import streamlit as st
 
 from pages._shared import current_annotator, escape_markdown, get_store
 from semi_core.generate.base import ORIGINS
-from semi_core.pipeline import run_pipeline
 from semi_core.review import (
     ReviewError,
     changed_tests,
@@ -26,7 +25,6 @@ from semi_core.review import (
     test_table,
     undo_last,
 )
-from semi_core.studio_settings import pipeline_settings
 from semi_core.validate import VERDICT_STATUSES
 
 STATUSES = list(VERDICT_STATUSES)
@@ -148,6 +146,11 @@ def on_undo() -> None:
 
 def revalidate(pair_id: str) -> None:
     """Validate one pair again, here and now (a new validation run in its history)."""
+    # Imported here: the settings bring the OpenAI client (~1-2 s to import), which the
+    # first visit of the Review page would otherwise wait for before showing a pair.
+    from semi_core.pipeline import run_pipeline
+    from semi_core.studio_settings import pipeline_settings
+
     run_pipeline(store, pipeline_settings(store), stages=("validate",), generation_ids=[pair_id])
     st.session_state.pop("review_queue", None)  # its verdict may leave or join the filters
 
