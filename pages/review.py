@@ -19,6 +19,7 @@ from semi_core.generate.base import ORIGINS
 from semi_core.review import (
     ReviewError,
     changed_tests,
+    current_decisions,
     decide,
     edit_pair,
     history,
@@ -284,13 +285,13 @@ def pair_view() -> None:
 
     # -- who decided what ----------------------------------------------------------------------
     st.subheader("Decision history")
-    current = store.decisions(pair_id)
+    events = history(store, pair_id)
+    current = current_decisions(events)  # from the events read anyway: one query less
     if current:
         st.caption(
             "Current decisions: "
             + " · ".join(f"{escape_markdown(name)}: {action}" for name, action in current.items())
         )
-    events = history(store, pair_id)
     if events:
         st.dataframe(
             pd.DataFrame(

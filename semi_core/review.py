@@ -98,6 +98,17 @@ def history(store: Store, generation_id: str) -> list[dict[str, Any]]:
     return store.review_events(generation_id)
 
 
+def current_decisions(events: list[dict[str, Any]]) -> dict[str, str]:
+    """Each annotator's current decision from a pair's events (`history`): the latest
+    accept or reject not undone — what `Store.decisions` reads, without a second query."""
+    latest: dict[str, tuple[int, str]] = {}
+    for event in events:
+        if event["action"] in ("accept", "reject") and not event["undone_by"]:
+            if event["annotator"] not in latest or event["id"] > latest[event["annotator"]][0]:
+                latest[event["annotator"]] = (event["id"], event["action"])
+    return {name: latest[name][1] for name in sorted(latest)}
+
+
 def test_table(store: Store, generation_id: str, run_id: str | None = None) -> list[dict[str, Any]]:
     """One row per test case of a validation run (the current one by default): input,
     origin, the oracle's expected output, the rewrite's actual output, status, error,

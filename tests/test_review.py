@@ -6,7 +6,15 @@ from __future__ import annotations
 import pytest
 
 from semi_core.agreement import settle
-from semi_core.review import ReviewError, add_note, decide, edit_pair, history, undo_last
+from semi_core.review import (
+    ReviewError,
+    add_note,
+    current_decisions,
+    decide,
+    edit_pair,
+    history,
+    undo_last,
+)
 
 ORIGINAL = "def double(value):\n    return value * 2\n"
 
@@ -114,3 +122,23 @@ def test_failure_filter_reads_the_current_validation_only(store, pairs):
     # with a status filter too: the current verdict of each pair
     assert store.review_queue_ids("ada", statuses=["validated"]) == ([pairs[0]], 1)
     assert store.review_queue_ids("ada", failure="wrong", statuses=["mismatch"]) == ([pairs[1]], 1)
+
+
+def test_current_decisions_from_the_events_match_the_store(store, pairs):
+    """The Review page derives each annotator's decision from the pair's events: the same
+    answer as the store's query, through votes, skips, undo and final decisions."""
+    pair = pairs[0]
+    decide(store, pair, "ada", "accept")
+    decide(store, pair, "bob", "reject")
+    decide(store, pair, "bob", "skip")
+    decide(store, pair, "cy", "reject")
+    undo_last(store, "cy")
+    decide(store, pair, "lead", "accept", final=True)
+    decide(store, pair, "ada", "reject")
+    expected = {"ada": "reject", "bob": "reject", "lead": "accept"}
+    assert store.decisions(pair) == expected
+    assert current_decisions(history(store, pair)) == expected
+    undo_last(store, "ada")  # ada's accept counts again
+    assert current_decisions(history(store, pair)) == store.decisions(pair)
+    assert store.decisions(pair)["ada"] == "accept"
+    assert current_decisions(history(store, pairs[1])) == {} == store.decisions(pairs[1])
