@@ -12,7 +12,8 @@ tens of thousands of pairs with the local engine and on Ray.
 3. Validation: see `validation_benchmark`.
 
     python benchmarks/scale.py [--snippets 1000000] [--pairs 50000] [--workdir DIR]
-                               [--skip-validation] [--json]
+                               [--skip-ingest] [--skip-validation]
+                               [--test-strength | --no-test-strength] [--json]
 """
 
 from __future__ import annotations
@@ -329,9 +330,13 @@ GENERATION_COLUMNS = (
 CASE_COLUMNS = ("id", "generation_id", "position", "input", "origin")
 
 
-def _validate_once(store: Store, ids: list[str], engine: str, run_id: str) -> dict[str, Any]:
+def _validate_once(
+    store: Store, ids: list[str], engine: str, run_id: str, test_strength: bool
+) -> dict[str, Any]:
     """Validate `ids` with `engine`, sampling this process tree's memory meanwhile."""
-    pipeline = PipelineSettings(engine=engine)  # what `semi run --engine ...` uses
+    # What `semi run --engine ...` uses; test strength runs the tests against mutants of
+    # the code too, about ten times the work of the tests alone.
+    pipeline = PipelineSettings(engine=engine, test_strength=test_strength)
     peak = {"kib": 0}
     finished = threading.Event()
 
@@ -363,7 +368,7 @@ def _validate_once(store: Store, ids: list[str], engine: str, run_id: str) -> di
     }
 
 
-def validation_benchmark(workdir: Path, pairs: int) -> dict[str, Any]:
+def validation_benchmark(workdir: Path, pairs: int, test_strength: bool = True) -> dict[str, Any]:
     """Validate the same `pairs` pairs with the local engine and on a local Ray instance
     (started by the Ray engine); pairs per second for each, their ratio, peak memory (the
     driver, its sandbox workers, and the Ray processes it started)."""
@@ -374,9 +379,11 @@ def validation_benchmark(workdir: Path, pairs: int) -> dict[str, Any]:
         started = time.perf_counter()
         ids = prepare_pairs(store, pairs)
         prepared = round(time.perf_counter() - started, 1)
-        results: dict[str, Any] = {"pairs": len(ids), "prepare_seconds": prepared}
+        results: dict[str, Any] = {
+            "pairs": len(ids), "test_strength": test_strength, "prepare_seconds": prepared,
+        }  # fmt: skip
         for engine in ("local", "ray"):
-            results[engine] = _validate_once(store, ids, engine, f"scale-{engine}")
+            results[engine] = _validate_once(store, ids, engine, f"scale-{engine}", test_strength)
             print(f"validation ({engine}): {results[engine]}", file=sys.stderr, flush=True)
     local, ray = results["local"]["pairs_per_second"], results["ray"]["pairs_per_second"]
     results["ray_over_local"] = round(ray / local, 2) if local else None
@@ -396,35 +403,46 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=50_000)
     parser.add_argument("--workdir", type=Path, help="where the corpus is cached")
     parser.add_argument("--skip-validation", action="store_true")
+    parser.add_argument("--skip-ingest", action="store_true")
+    parser.add_argument(
+        "--test-strength",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="validate with test strength (mutants): about ten times the work",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     options = parser.parse_args()
     workdir = options.workdir or Path(tempfile.mkdtemp(prefix="semi-scale-"))
     workdir.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"load_average_before": load_average()}
 
-    corpus = corpus_path(workdir, options.snippets)
-    if corpus.exists():
-        results["corpus"] = {"rows": pq.ParquetFile(corpus).metadata.num_rows, "cached": True}
-    else:
-        results["corpus"] = build_corpus(corpus, options.snippets)
-    if not options.json:
-        print(f"corpus: {corpus} {results['corpus']}", flush=True)
+    if not options.skip_ingest:
+        corpus = corpus_path(workdir, options.snippets)
+        if corpus.exists():
+            results["corpus"] = {"rows": pq.ParquetFile(corpus).metadata.num_rows, "cached": True}
+        else:
+            results["corpus"] = build_corpus(corpus, options.snippets)
+        if not options.json:
+            print(f"corpus: {corpus} {results['corpus']}", flush=True)
 
-    results["ingest"] = ingest_benchmark(corpus, options.snippets, workdir / "ingest.duckdb")
-    results["load_average_after_ingest"] = load_average()
-    if not options.json:
-        ingest_figures = results["ingest"]
-        print(
-            f"ingest: {ingest_figures['rows']} snippets in {ingest_figures['seconds']} s "
-            f"({ingest_figures['snippets_per_second']}/s, {ingest_figures['cpu_seconds']} CPU s), "
-            f"peak memory {ingest_figures['peak_memory_mb']} MB "
-            f"(until {ingest_figures['peak_memory_mb_until']}); "
-            f"new {ingest_figures['new']}, duplicates {ingest_figures['duplicates']}, "
-            f"load {results['load_average_after_ingest']}",
-            flush=True,
-        )
+        results["ingest"] = ingest_benchmark(corpus, options.snippets, workdir / "ingest.duckdb")
+        results["load_average_after_ingest"] = load_average()
+        if not options.json:
+            ingest_figures = results["ingest"]
+            print(
+                f"ingest: {ingest_figures['rows']} snippets in {ingest_figures['seconds']} s "
+                f"({ingest_figures['snippets_per_second']}/s, "
+                f"{ingest_figures['cpu_seconds']} CPU s), "
+                f"peak memory {ingest_figures['peak_memory_mb']} MB "
+                f"(until {ingest_figures['peak_memory_mb_until']}); "
+                f"new {ingest_figures['new']}, duplicates {ingest_figures['duplicates']}, "
+                f"load {results['load_average_after_ingest']}",
+                flush=True,
+            )
     if not options.skip_validation:
-        results["validation"] = validation_benchmark(workdir, options.pairs)
+        results["validation"] = validation_benchmark(
+            workdir, options.pairs, test_strength=options.test_strength
+        )
         if not options.json:
             figures = results["validation"]
             for engine in ("local", "ray"):
