@@ -507,8 +507,29 @@ class Store:
     # connection: an ingest keeps to its thread's cursor) of 64-bit numbers, the 16 hex
     # digits of each id: 8 bytes a snippet, spilled to disk by DuckDB when memory is short.
 
+    # DuckDB keeps every block it writes or reads cached until it reaches its memory limit
+    # (80% of the machine by default): over a long ingest the snippets table itself piles
+    # up in memory. During an ingest the limit is lowered, so those blocks are evicted
+    # (they are on disk already), and restored after. What cannot be evicted is the
+    # primary-key index, about 50 bytes a snippet (and the ledger, up to 60): the limit
+    # leaves room for them, raised as the table grows (a fixed limit would fail a large
+    # ingest out of memory). Measured: 64 MB keeps the peak flat from 50,000 to 200,000
+    # rows, where 256 MB still let it grow by 110 MB.
+    INGEST_CACHE_MB = 64
+    INGEST_INDEX_BYTES_PER_SNIPPET = 160
+
+    def _bound_ingest_memory(self, cur: duckdb.DuckDBPyConnection) -> None:
+        snippets = cur.execute("SELECT count(*) FROM snippets").fetchall()[0][0]
+        limit_mb = self.INGEST_CACHE_MB + snippets * self.INGEST_INDEX_BYTES_PER_SNIPPET // 10**6
+        cur.execute(f"SET memory_limit = '{limit_mb}MB'")
+
     def start_ingest_ledger(self) -> None:
-        self.cursor().execute("CREATE OR REPLACE TEMP TABLE ingest_ledger (id UBIGINT)")
+        cur = self.cursor()
+        self._memory_limit_before_ingest = cur.execute(
+            "SELECT current_setting('memory_limit')"
+        ).fetchall()[0][0]
+        self._bound_ingest_memory(cur)
+        cur.execute("CREATE OR REPLACE TEMP TABLE ingest_ledger (id UBIGINT)")
 
     def ingest_ledger_holds(self, ids: Sequence[str]) -> set[str]:
         """Which of `ids` the current ingest has met before."""
@@ -522,12 +543,19 @@ class Store:
         return {row[0] for row in rows.fetchall()}
 
     def add_to_ingest_ledger(self, ids: Iterable[str]) -> None:
-        self.cursor().execute(
+        cur = self.cursor()
+        cur.execute(
             "INSERT INTO ingest_ledger SELECT ('0x' || unnest(?::VARCHAR[]))::UBIGINT", [list(ids)]
         )
+        self._bound_ingest_memory(cur)  # once a batch: room for the grown index
 
     def end_ingest_ledger(self) -> None:
-        self.cursor().execute("DROP TABLE IF EXISTS ingest_ledger")
+        cur = self.cursor()
+        cur.execute("DROP TABLE IF EXISTS ingest_ledger")
+        before = getattr(self, "_memory_limit_before_ingest", None)
+        if before is not None:
+            cur.execute("SET memory_limit = ?", [before])
+            self._memory_limit_before_ingest = None
 
     def add_snippets(self, rows: Sequence[dict[str, Any]]) -> int:
         """Insert snippet rows whose id is new; return how many were inserted."""

@@ -447,3 +447,41 @@ def test_repeats_are_counted_across_batches_and_ingests(store, tmp_path, monkeyp
     second = ingest(store, [path, copy])
     assert second.new == 0 and second.already_stored == 80
     assert second.duplicates == 120
+
+
+def test_an_ingest_bounds_the_database_memory_and_restores_it_after(store, tmp_path):
+    # DuckDB caches every block up to its limit (most of the machine): an ingest lowers
+    # it so that the stored snippets do not pile up in memory, then gives it back.
+    def memory_limit_mib() -> float:
+        shown = store.cursor().execute("SELECT current_setting('memory_limit')").fetchall()
+        number, unit = shown[0][0].split()
+        return float(number) * {"MiB": 1, "GiB": 1024}[unit]
+
+    before = memory_limit_mib()
+    assert before > 1024  # DuckDB's default: most of the machine
+    during: list[float] = []
+    path = write_dataset(tmp_path / "rows.jsonl", varied_rows(50))
+    ingest(store, [path], on_rows=lambda rows: during.append(memory_limit_mib()))
+    assert during and all(60 < limit < 62 for limit in during)  # 64 MB + the index
+    assert abs(memory_limit_mib() - before) < 0.2 * 1024  # DuckDB shows it rounded
+
+    with pytest.raises(RuntimeError):  # a failed ingest gives it back too
+        ingest(store, [path], on_rows=lambda rows: (_ for _ in ()).throw(RuntimeError("stop")))
+    assert abs(memory_limit_mib() - before) < 0.2 * 1024
+
+
+def test_the_ingest_memory_limit_grows_with_the_primary_key_index(store):
+    # The index cannot be evicted: a fixed limit would fail a large ingest out of memory.
+    rows = [
+        {"id": f"{n:016x}", "source": "s", "path": "p", "line": n, "name": "f",
+         "kind": "function", "entry_point": "f", "language": "python", "flags": [],
+         "code": f"def f():\n    return {n}\n"}
+        for n in range(30_000)
+    ]  # fmt: skip
+    store.add_snippets(rows)
+    store.start_ingest_ledger()
+    try:
+        shown = store.cursor().execute("SELECT current_setting('memory_limit')").fetchall()
+        assert shown[0][0] == "64.8 MiB"  # 64 MB + 4 MB of room for 30,000 index keys
+    finally:
+        store.end_ingest_ledger()
