@@ -647,9 +647,11 @@ class Store:
 
     def count_snippets_to_generate(self, backend: str, model: str | None, prompt_hash: str) -> int:
         """How many rows `snippets_to_generate` would give (a progress total)."""
-        return self.cursor().execute(
-            f"SELECT count(*) {self._TO_GENERATE}", [backend, model, prompt_hash]
-        ).fetchone()[0]
+        return (
+            self.cursor()
+            .execute(f"SELECT count(*) {self._TO_GENERATE}", [backend, model, prompt_hash])
+            .fetchone()[0]
+        )
 
     def add_generation(self, row: dict[str, Any], inputs: Sequence[tuple[str, str]]) -> None:
         """Store one generation and its test inputs, (text, origin), in one transaction:
@@ -726,10 +728,14 @@ class Store:
 
     def count_generations_to_validate(self) -> int:
         """How many rows `generations_to_validate` would give (a progress total)."""
-        return self.cursor().execute(
-            "SELECT count(*) FROM generations g WHERE g.status = 'ok' AND NOT EXISTS "
-            "(SELECT 1 FROM verdicts v WHERE v.generation_id = g.id)"
-        ).fetchone()[0]
+        return (
+            self.cursor()
+            .execute(
+                "SELECT count(*) FROM generations g WHERE g.status = 'ok' AND NOT EXISTS "
+                "(SELECT 1 FROM verdicts v WHERE v.generation_id = g.id)"
+            )
+            .fetchone()[0]
+        )
 
     def validation_subjects(self, generation_ids: Sequence[str]) -> list[dict[str, Any]]:
         """The same rows as `generations_to_validate`, for chosen generations (revalidation)."""
@@ -1531,13 +1537,17 @@ class Store:
         columns, ~30 ms at 100,000 pairs): it changes whenever a snippet, generation,
         verdict (status, difficulty, signals, …) or review event is added or changed, so
         aggregates cached under it are never stale."""
-        row = self.cursor().execute(
-            "SELECT (SELECT (count(*), bit_xor(hash(id, rejection))) FROM snippets), "
-            "(SELECT (count(*), bit_xor(hash(id, status, error))) FROM generations), "
-            "(SELECT (count(*), bit_xor(hash(id, status, passed, usable, test_strength, "
-            "difficulty, signals, created_at))) FROM verdicts), "
-            "(SELECT (count(*), max(id)) FROM review_events)"
-        ).fetchone()
+        row = (
+            self.cursor()
+            .execute(
+                "SELECT (SELECT (count(*), bit_xor(hash(id, rejection))) FROM snippets), "
+                "(SELECT (count(*), bit_xor(hash(id, status, error))) FROM generations), "
+                "(SELECT (count(*), bit_xor(hash(id, status, passed, usable, test_strength, "
+                "difficulty, signals, created_at))) FROM verdicts), "
+                "(SELECT (count(*), max(id)) FROM review_events)"
+            )
+            .fetchone()
+        )
         assert row is not None
         return tuple(tuple(part.values()) if isinstance(part, dict) else part for part in row)
 
