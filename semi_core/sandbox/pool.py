@@ -415,15 +415,7 @@ class SandboxPool:
             if job_id != r.job_id or kind not in ("r", "d"):
                 raise ValueError("message for another job")
             self._store(r, outs, results)
-        except (
-            EOFError,
-            OSError,
-            pickle.UnpicklingError,
-            ValueError,
-            TypeError,
-            IndexError,
-            KeyError,
-        ):
+        except _UNREADABLE_MESSAGE:
             self._on_death(w, active, chunks, results)
             return
         now = time.monotonic()
@@ -476,15 +468,7 @@ class SandboxPool:
                 self._store(r, msg[2], results)
                 if msg[0] == "d":
                     break
-        except (
-            EOFError,
-            OSError,
-            pickle.UnpicklingError,
-            ValueError,
-            TypeError,
-            IndexError,
-            KeyError,
-        ):
+        except _UNREADABLE_MESSAGE:
             pass
         elapsed_ms = (time.monotonic() - r.last) * 1000.0
         queue.popleft()
@@ -518,6 +502,19 @@ class SandboxPool:
             for idx, _ in u.items:
                 if results[idx] is None:
                     results[idx] = Outcome("crashed", error=why, mode=u.mode)
+
+
+# What reading a worker's message raises when the worker died mid-send or sent something
+# that is not a well-formed result (its code runs untrusted code: never trust the bytes).
+_UNREADABLE_MESSAGE = (
+    EOFError,
+    OSError,
+    pickle.UnpicklingError,
+    ValueError,
+    TypeError,
+    IndexError,
+    KeyError,
+)
 
 
 def _close_quietly(conn: Connection) -> None:
