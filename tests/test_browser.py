@@ -240,7 +240,10 @@ def test_keyboard_review_is_in_duckdb_and_resumes_after_a_reload(studio, browser
     tab.page.reload()  # a new session: the name and the place come back from the URL
     tab.idle()
     assert tab.pair() == after
-    assert tab.page.get_by_label("Annotator", exact=True).input_value() == "ada"
+    # The box can be drawn empty for a moment before its value arrives: wait for the name.
+    tab.page.wait_for_function(
+        "() => document.querySelector(\"input[aria-label='Annotator']\")?.value === 'ada'"
+    )
     shown = tab.press("x")  # and reviewing goes on from there
     expected.append(("ada", "reject", shown))
     assert shown == after
