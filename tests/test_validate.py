@@ -361,6 +361,28 @@ def test_revalidation_after_an_edit_keeps_the_history(store, pool):
     assert len(store.verdict_history(gid)) == 3
 
 
+def test_recording_a_pair_again_in_the_same_run_replaces_its_whole_record(store):
+    gid = add_pair(store, ABS, ABS, ["-1", "2", "3"])
+    cases = store.test_cases(gid)
+
+    def record(statuses: list[str], verdict_status: str) -> None:
+        runs = [
+            {"test_case_id": case["id"], "side": "generated", "attempt": 1, "status": status}
+            for case, status in zip(cases, statuses, strict=False)
+        ]
+        verdict = {"passed": statuses.count("ok"), "usable": len(statuses),
+                   "total": len(cases), "status": verdict_status}  # fmt: skip
+        store.record_validations("same", [(gid, [], runs, verdict)])
+
+    record(["wrong", "ok", "wrong"], "mismatch")
+    record(["ok"], "too_few_tests")  # the same run id again, with fewer test runs
+
+    assert [(v["run_id"], v["status"]) for v in store.verdict_history(gid)] == [
+        ("same", "too_few_tests")
+    ]
+    assert [(r["position"], r["status"]) for r in store.test_runs("same", gid)] == [(0, "ok")]
+
+
 # --- test strength ---------------------------------------------------------------------
 
 STEP = """
