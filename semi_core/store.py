@@ -1629,6 +1629,13 @@ class Store:
         "runs",
     )  # fmt: skip
 
+    def engine_memory_mb(self) -> dict[str, float]:
+        """What DuckDB holds in memory now, by kind (its cache of table blocks, the
+        indexes of stored rows, ...), in MB: for benchmarks that report memory."""
+        sql = "SELECT tag, memory_usage_bytes FROM duckdb_memory() WHERE memory_usage_bytes > 0"
+        rows = self.cursor().execute(sql).fetchall()
+        return {tag.lower(): round(used / 1e6, 1) for tag, used in rows}
+
     def bulk_insert(self, table: str, rows: pa.Table) -> int:
         """Append an Arrow table's rows to one of `BULK_TABLES` in one statement (fixtures,
         benchmarks, imports: far faster than row-by-row inserts). Columns are matched by
