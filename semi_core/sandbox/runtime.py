@@ -115,6 +115,8 @@ class _State:
 
     armed = False
     timed_out = False
+    deadline = 0.0  # perf_counter() at which the armed test times out
+    timer_at: float | None = None  # deadline the pending interval timer was set for
     violation: str | None = None
     violation_line: int | None = None
     stdout: Any = None
@@ -1090,23 +1092,50 @@ def compile_cached(code: str) -> CompileResult:
 
 
 def _on_alarm(signum: int, frame: Any) -> None:
-    if STATE.armed:
-        STATE.timed_out = True
-        raise SandboxTimeout()
+    st = STATE
+    st.timer_at = None  # one-shot: no timer is pending now (until re-armed below)
+    if not st.armed:
+        return  # between tests: the next _arm starts a timer again
+    if not st.timed_out:
+        remaining = st.deadline - time.perf_counter()
+        if remaining > _ALARM_SLACK_S:
+            # set for an earlier test of this job: wait for this test's own deadline
+            signal.setitimer(signal.ITIMER_REAL, remaining, 0)
+            st.timer_at = st.deadline
+            return
+        st.timed_out = True
+    # After the first expiry the timer fires again every 50 ms: code that
+    # swallows the exception keeps being interrupted until the pool's hard kill.
+    signal.setitimer(signal.ITIMER_REAL, 0.05, 0.05)
+    st.timer_at = -1.0  # repeating: never "later than a deadline"
+    raise SandboxTimeout()
+
+
+_ALARM_SLACK_S = 0.001  # an alarm this close to the deadline counts as the deadline
 
 
 def _arm(timeout: float) -> None:
-    # After the first expiry the timer fires again every 50 ms: code that
-    # swallows the exception keeps being interrupted until the pool's hard kill.
-    # The timer is replaced *before* `armed` goes up, so a signal left over
-    # from the previous test is handled (and ignored) while still disarmed.
-    signal.setitimer(signal.ITIMER_REAL, timeout, 0.05)
-    STATE.timed_out = False
-    STATE.armed = True
+    """Give the current test (or compilation) `timeout` seconds of wall clock.
+
+    One interval timer serves a whole job: it is only (re)started when none is
+    pending or the pending one would fire after this deadline. An alarm that
+    fires for an earlier test's deadline re-arms itself for the current one
+    (see _on_alarm), so each test still gets exactly its own limit, without a
+    setitimer system call per test. `armed` goes up last, after the deadline
+    is set, so an alarm delivered in between is ignored, never misapplied."""
+    st = STATE
+    st.deadline = time.perf_counter() + timeout
+    st.timed_out = False
+    st.armed = True
+    pending = st.timer_at
+    if pending is None or pending > st.deadline:
+        signal.setitimer(signal.ITIMER_REAL, timeout, 0)
+        st.timer_at = st.deadline
 
 
 def _disarm() -> None:
     STATE.armed = False
+    STATE.timer_at = None
     signal.setitimer(signal.ITIMER_REAL, 0, 0)
 
 
@@ -1436,7 +1465,7 @@ def compile_for_job(code: str, timeout: float) -> tuple[CompileResult | None, di
             _arm(timeout)
             result = compile_cached(code)
         finally:
-            _disarm()
+            STATE.armed = False  # the timer itself is stopped once per job
     except SandboxTimeout:
         return None, {"status": "timeout", "error": "compilation timed out"}
     except MemoryError:
