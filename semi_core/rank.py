@@ -46,7 +46,6 @@ import ast
 import hashlib
 import io
 import tokenize
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -189,7 +188,8 @@ def difficulty_score(signals: dict[str, Any], settings: RankSettings | None = No
 
 def assign_buckets(scores: dict[str, float]) -> dict[str, str]:
     """Bucket per key: tertiles of the scores (equal scores share a bucket); fixed
-    thresholds 1/3 and 2/3 when there are fewer than three scores."""
+    thresholds 1/3 and 2/3 when there are fewer than three scores. The rule in plain
+    Python: `rank_all` has the store apply it in SQL, and the tests hold the two equal."""
     n = len(scores)
     if n < 3:
         return {k: BUCKETS[min(2, int(s * 3))] for k, s in scores.items()}
@@ -276,49 +276,47 @@ def rank_all(
     pool: SandboxPool | None = None,
     solver: Solver | None = None,
     settings: RankSettings | None = None,
+    page_size: int = 1_000,
 ) -> dict[str, Any]:
     """Compute signals, score, bucket and curriculum position for every pair whose
     current verdict is `validated`, and store them (verdict ``difficulty`` and
     ``signals["rank"]``). The solve rate is computed only with both `solver` and `pool`.
-    Returns ``{"ranked": n, "buckets": {bucket: n}, "solve_rates": n asked}``."""
+    Pairs are scored `page_size` at a time; the buckets and positions, which depend on
+    every score, are then placed by the store in one statement, so memory does not grow
+    with the number of pairs. Returns ``{"ranked": n, "buckets": {bucket: n},
+    "solve_rates": n asked}``."""
     settings = settings or RankSettings()
-    subjects = store.ranking_subjects()
-    ranks: dict[str, dict[str, Any]] = {}
-    asked = 0
-    for row in subjects:
-        signals = pair_signals(row["instruction"], row["code"], row["passed"], row["usable"])
-        signals["test_strength"] = row["test_strength"]
-        previous = (row["signals"] or {}).get("rank") or {}
-        key = _solve_key(row["instruction"], row["code"])
-        if previous.get("solve_key") == key and previous.get("solve_rate") is not None:
-            signals["solve_rate"], signals["solve_key"] = previous["solve_rate"], key
-        elif solver is not None and pool is not None:
-            rate = solve_rate(
-                row["instruction"] or "",
-                row["entry_point"],
-                row["kind"],
-                store.test_cases(row["generation_id"]),
-                pool,
-                solver,
-            )
-            asked += 1
-            if rate is not None:
-                signals["solve_rate"], signals["solve_key"] = round(rate, 4), key
-        signals["score"] = difficulty_score(signals, settings)
-        ranks[row["verdict_id"]] = signals
-    buckets = assign_buckets({vid: s["score"] for vid, s in ranks.items()})
-    by_row = {row["verdict_id"]: row for row in subjects}
-    order = sorted(ranks, key=lambda vid: (ranks[vid]["score"], by_row[vid]["generation_id"]))
-    updates = []
-    for position, vid in enumerate(order, start=1):
-        rank = {**ranks[vid], "bucket": buckets[vid], "curriculum_position": position}
-        updates.append((vid, {**by_row[vid]["signals"], "rank": rank}, rank["score"]))
-    store.set_difficulties(updates)
-    return {
-        "ranked": len(updates),
-        "buckets": {b: Counter(buckets.values()).get(b, 0) for b in BUCKETS},
-        "solve_rates": asked,
-    }
+    ranked = asked = 0
+    after = None
+    while page := store.ranking_subjects(after, page_size):
+        updates = []
+        for row in page:
+            signals = pair_signals(row["instruction"], row["code"], row["passed"], row["usable"])
+            signals["test_strength"] = row["test_strength"]
+            previous = (row["signals"] or {}).get("rank") or {}
+            key = _solve_key(row["instruction"], row["code"])
+            if previous.get("solve_key") == key and previous.get("solve_rate") is not None:
+                signals["solve_rate"], signals["solve_key"] = previous["solve_rate"], key
+            elif solver is not None and pool is not None:
+                rate = solve_rate(
+                    row["instruction"] or "",
+                    row["entry_point"],
+                    row["kind"],
+                    store.test_cases(row["generation_id"]),
+                    pool,
+                    solver,
+                )
+                asked += 1
+                if rate is not None:
+                    signals["solve_rate"], signals["solve_key"] = round(rate, 4), key
+            signals["score"] = difficulty_score(signals, settings)
+            updates.append((row["verdict_id"], {**row["signals"], "rank": signals},
+                            signals["score"]))  # fmt: skip
+        store.set_difficulties(updates)
+        ranked += len(updates)
+        after = page[-1]["generation_id"]
+    buckets = store.place_ranked(BUCKETS) if ranked else dict.fromkeys(BUCKETS, 0)
+    return {"ranked": ranked, "buckets": buckets, "solve_rates": asked}
 
 
 def curriculum(

@@ -942,30 +942,75 @@ class Store:
             )
 
     def set_difficulties(self, rows: Sequence[tuple[str, dict[str, Any], float]]) -> None:
-        """Many (verdict_id, signals, difficulty) updates in one transaction (ranking)."""
+        """Many (verdict_id, signals, difficulty) updates in one statement (ranking)."""
         if not rows:
             return
+        table = pa.table({
+            "id": pa.array([vid for vid, _, _ in rows], pa.string()),
+            "signals": pa.array([json.dumps(signals) for _, signals, _ in rows], pa.string()),
+            "difficulty": pa.array([difficulty for _, _, difficulty in rows], pa.float64()),
+        })  # fmt: skip
         with self.transaction() as cur:
-            cur.executemany(
-                "UPDATE verdicts SET signals = ?, difficulty = ? WHERE id = ?",
-                [[json.dumps(signals), difficulty, vid] for vid, signals, difficulty in rows],
-            )
+            cur.register("difficulty_rows", table)
+            try:
+                cur.execute(
+                    "UPDATE verdicts SET signals = d.signals::JSON, difficulty = d.difficulty "
+                    "FROM difficulty_rows d WHERE verdicts.id = d.id"
+                )
+            finally:
+                cur.unregister("difficulty_rows")
 
-    def ranking_subjects(self) -> list[dict[str, Any]]:
+    # The current verdict of each pair (its latest), when it is `validated`.
+    _CURRENT_VALIDATED = (
+        "(SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY generation_id ORDER BY "
+        "created_at DESC, id) AS rank_in_history FROM verdicts) "
+        "WHERE rank_in_history = 1 AND status = 'validated')"
+    )
+
+    def ranking_subjects(
+        self, after: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
         """Current verdicts that are `validated`, with their pair's instruction and code
-        and the snippet's kind: what ranking reads, in one query."""
+        and the snippet's kind: what ranking reads, in one query, in generation id order;
+        a page of at most `limit` after the generation id `after` (keyset paging)."""
         rows = self._rows(
             "SELECT v.id AS verdict_id, v.generation_id, v.run_id, v.passed, v.usable, "
             "v.total, v.test_strength, v.signals, v.difficulty, g.instruction, g.code, "
-            "g.entry_point, s.kind FROM (SELECT *, row_number() OVER (PARTITION BY "
-            "generation_id ORDER BY created_at DESC, id) AS rank_in_history FROM verdicts) v "
+            f"g.entry_point, s.kind FROM {self._CURRENT_VALIDATED} v "
             "JOIN generations g ON g.id = v.generation_id "
             "JOIN snippets s ON s.id = g.snippet_id "
-            "WHERE v.rank_in_history = 1 AND v.status = 'validated' ORDER BY v.generation_id"
+            "WHERE v.generation_id > ? ORDER BY v.generation_id"
+            + ("" if limit is None else f" LIMIT {int(limit)}"),
+            [after or ""],
         )
         for row in rows:
             row["signals"] = json.loads(row["signals"]) if row["signals"] else {}
         return rows
+
+    def place_ranked(self, buckets: Sequence[str]) -> dict[str, int]:
+        """Write the bucket and curriculum position of every current `validated` verdict
+        that has a difficulty score into its signals' "rank", in one statement: positions
+        follow the score (then the generation id); the buckets (`buckets`, easiest first)
+        are tertiles of the scores, equal scores sharing one, and fixed thirds of the
+        score under three pairs — `rank.assign_buckets`, in SQL. Returns {bucket: n}."""
+        placed = (
+            "SELECT id, row_number() OVER (ORDER BY difficulty, generation_id) AS position, "
+            "CASE WHEN count(*) OVER () < 3 THEN least(2, floor(difficulty * 3))::INTEGER "
+            "ELSE least(2, (rank() OVER (ORDER BY difficulty) - 1) * 3 // count(*) OVER ()) "
+            f"END AS bucket FROM {self._CURRENT_VALIDATED} WHERE difficulty IS NOT NULL"
+        )
+        with self.transaction() as cur:
+            cur.execute(
+                "UPDATE verdicts SET signals = json_merge_patch(signals, json_object('rank', "
+                "json_object('bucket', (?::VARCHAR[])[p.bucket + 1], 'curriculum_position', "
+                f"p.position))) FROM ({placed}) p WHERE verdicts.id = p.id",
+                [list(buckets)],
+            )
+            counts = cur.execute(
+                "SELECT signals->>'$.rank.bucket', count(*) FROM "
+                f"{self._CURRENT_VALIDATED} WHERE difficulty IS NOT NULL GROUP BY ALL"
+            ).fetchall()
+        return {bucket: dict(counts).get(bucket, 0) for bucket in buckets}
 
     def report_generations(self) -> list[dict[str, Any]]:
         """Per generation, for quality reports: kind, instruction, distinct inputs, their

@@ -132,6 +132,35 @@ def test_rank_all_orders_a_curriculum_consistent_with_the_score(store, pool):
     assert rank_all(store)["ranked"] == 3  # idempotent
 
 
+def test_ranking_in_pages_places_every_pair_as_the_plain_rule_does(store):
+    # Eleven validated pairs, some with equal scores (the same code and tests), ranked
+    # two at a time: buckets and positions depend on every score, yet match the rule.
+    codes = [EASY, MEDIUM, HARD, EASY, "def f(x):\n    return [x] * 3\n", MEDIUM]
+    ids = []
+    for n in range(11):
+        gid = add_pair(store, codes[n % len(codes)], codes[n % len(codes)], INPUTS[: 3 + n % 3],
+                       name=f"pair{n}")  # fmt: skip
+        usable = 3 + n % 3
+        verdict = {"passed": usable, "usable": usable, "total": usable, "status": "validated"}
+        store.record_validations("v1", [(gid, [], [], verdict)])
+        ids.append(gid)
+
+    counts = rank_all(store, page_size=2)
+
+    rows = {r["generation_id"]: r for r in store.current_verdicts(["validated"])}
+    scores = {gid: rows[gid]["difficulty"] for gid in ids}
+    assert len(set(scores.values())) < len(ids)  # ties, as meant
+    expected = assign_buckets(scores)
+    assert {gid: rows[gid]["signals"]["rank"]["bucket"] for gid in ids} == expected
+    assert counts["ranked"] == 11
+    assert counts["buckets"] == {b: list(expected.values()).count(b) for b in counts["buckets"]}
+    by_position = sorted(ids, key=lambda gid: rows[gid]["signals"]["rank"]["curriculum_position"])
+    assert by_position == sorted(ids, key=lambda gid: (scores[gid], gid))
+    assert [rows[g]["signals"]["rank"]["curriculum_position"] for g in by_position] == list(
+        range(1, 12)
+    )
+
+
 def test_curriculum_filters_on_test_strength(store, pool):
     branchy = (
         "def f(x):\n    if x < 0:\n        return -1\n    if x > 100:\n        return 1\n"
