@@ -323,6 +323,26 @@ def test_workers_are_recycled(pool):
         assert small.stats["workers_killed"] >= 2
 
 
+def test_recycling_pool_keeps_a_locked_down_spare_and_close_ends_it():
+    # once workers are being recycled, the next one is forked ahead of need
+    small = SandboxPool(Limits(workers=1, max_tasks_per_worker=5))
+    outs = small.run_many([fn(f"def f():\n    return {i}\n") for i in range(40)])
+    assert [o.value for o in outs] == list(range(40))
+    zygote = small._zygote.pid  # noqa: SLF001 - the test needs the real process tree
+    small._collect_spawns()  # noqa: SLF001 - read the zygote's answer: the spare's pid
+    assert len(small._spare) == 1  # noqa: SLF001
+    spare = small._spare[0]  # noqa: SLF001
+    assert spare.pid in _children(zygote)
+    info = small.probe()  # the spare is what the next spawn hands out, locked down
+    assert info["pid"] == spare.pid and info["rlimits"]["RLIMIT_NPROC"] == [0, 0]
+    small._collect_spawns()  # noqa: SLF001 - and taking it forked the next spare
+    assert len(small._spare) == 1 and small._spare[0].pid != spare.pid  # noqa: SLF001
+    assert small.run(fn("def f():\n    return 7\n")).value == 7
+    workers = _children(zygote)
+    small.close()
+    assert _gone(zygote) and all(_gone(w) for w in workers)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGSEGV, signal.SIGTERM])
 def test_worker_killed_mid_task_is_crashed_and_replaced(sig):
     with SandboxPool(Limits(workers=1, timeout_s=5.0)) as p:

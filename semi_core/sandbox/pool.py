@@ -85,6 +85,10 @@ class SandboxPool:
         self._zygote: subprocess.Popen[bytes] | None = None
         self._ctl: socket.socket | None = None
         self._idle: list[_Worker] = []
+        # A spare worker, forked ahead of need once workers start being recycled:
+        # a recycle then takes a ready worker instead of waiting for a fork.
+        self._spare: deque[_Worker] = deque()
+        self._spawns_pending = 0  # b"S" requests whose reply is still in the socket
         self._job_ids = 0
         self._generation = 0  # bumped whenever a new zygote starts
         self._closed = False
@@ -112,9 +116,11 @@ class SandboxPool:
             if self._closed:
                 return
             self._closed = True
-            for w in self._idle:
+            self._collect_spawns()
+            for w in [*self._idle, *self._spare]:
                 self._retire(w)
             self._idle.clear()
+            self._spare.clear()
             self._stop_zygote()
         _LIVE_POOLS.discard(self)
 
@@ -182,15 +188,53 @@ class SandboxPool:
         _shutdown_zygote(proc, ctl)
         # its workers die with it (parent-death signal); never signal their pids again
         self._generation += 1
-        for w in self._idle:
+        for w in [*self._idle, *self._spare]:
             _close_quietly(w.conn)
         self._idle.clear()
+        self._spare.clear()
+        self._spawns_pending = 0  # their replies went with the control socket
 
     def _spawn(self) -> _Worker:
+        """A fresh worker: the spare if one is ready (or being forked), else a new fork.
+        Once the pool has started all its workers, every later spawn is a recycle,
+        and the next one is requested right away, to fork while this one works."""
         self._ensure_zygote()
+        self._collect_spawns()
+        if self._spare:
+            w = self._spare.popleft()
+        else:
+            self._ensure_zygote()  # collecting may have found the zygote gone
+            self._request_spawn()
+            w = self._read_spawn_reply()
+        if self.stats["workers_started"] > self.limits.workers and not self._spawns_pending:
+            try:
+                self._request_spawn()
+            except SandboxStartError:
+                pass  # no spare this time; the next spawn forks on demand
+        return w
+
+    def _request_spawn(self) -> None:
         assert self._ctl is not None
         try:
             self._ctl.send(CTL_REQUEST.pack(b"S", 0))
+        except OSError as exc:
+            self._stop_zygote()
+            raise SandboxStartError(f"the sandbox zygote failed: {exc}") from exc
+        self._spawns_pending += 1
+
+    def _collect_spawns(self) -> None:
+        """Read the replies to spawn requests still in the control socket (the
+        zygote answers in order, so they come before any other reply)."""
+        while self._spawns_pending and self._ctl is not None:
+            try:
+                self._spare.append(self._read_spawn_reply())
+            except SandboxStartError:
+                pass
+
+    def _read_spawn_reply(self) -> _Worker:
+        assert self._ctl is not None
+        self._spawns_pending -= 1
+        try:
             msg, fds, _flags, _addr = socket.recv_fds(self._ctl, CTL_PID.size, 1)
         except OSError as exc:
             self._stop_zygote()
@@ -224,6 +268,9 @@ class SandboxPool:
                 self._ctl.send(CTL_REQUEST.pack(b"K", w.pid))
             except OSError:
                 self._stop_zygote()
+            return status
+        self._collect_spawns()  # replies come in order: spawn replies first
+        if self._ctl is None:
             return status
         try:
             self._ctl.send(CTL_REQUEST.pack(b"R", w.pid))
