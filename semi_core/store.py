@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import duckdb
 import pyarrow as pa
@@ -39,6 +39,22 @@ def content_id(*parts: str) -> str:
         digest.update(part.encode("utf-8"))
         digest.update(b"\x00")
     return digest.hexdigest()[:16]
+
+
+class QueueFilters(TypedDict, total=False):
+    """The review queue's filters, each optional: the current verdict's `statuses`, a
+    `difficulty` range, the snippet's `source`, a test-input `origin`, a `failure` (a
+    test-run status of the current validation — wrong, error, timeout, ... — or the
+    verdict status itself), a text `search`, and `include_decided` (pairs the annotator
+    has already accepted or rejected)."""
+
+    statuses: Sequence[str] | None
+    difficulty: tuple[float, float] | None
+    source: str | None
+    origin: str | None
+    failure: str | None
+    search: str | None
+    include_decided: bool
 
 
 class StoreError(Exception):
@@ -1088,14 +1104,14 @@ class Store:
         self,
         annotator: str,
         *,
-        statuses: Sequence[str] | None,
-        difficulty: tuple[float, float] | None,
-        source: str | None,
-        origin: str | None,
-        failure: str | None,
-        search: str | None,
-        include_decided: bool,
         limit: int,
+        statuses: Sequence[str] | None = None,
+        difficulty: tuple[float, float] | None = None,
+        source: str | None = None,
+        origin: str | None = None,
+        failure: str | None = None,
+        search: str | None = None,
+        include_decided: bool = False,
     ) -> tuple[str, list[Any]]:
         """The ordered ids of an annotator's queue (with `total`, the queue's full size) as
         SQL and its bound parameters. Only the tables a filter needs are joined, and the
@@ -1162,48 +1178,20 @@ class Store:
         return sql, params + where_params + [limit]
 
     def review_queue_ids(
-        self,
-        annotator: str,
-        *,
-        statuses: Sequence[str] | None = None,
-        difficulty: tuple[float, float] | None = None,
-        source: str | None = None,
-        origin: str | None = None,
-        failure: str | None = None,
-        search: str | None = None,
-        include_decided: bool = False,
-        limit: int = 1000,
+        self, annotator: str, *, limit: int = 1000, **filters: Unpack[QueueFilters]
     ) -> tuple[list[str], int]:
         """The first `limit` pair ids of an annotator's queue (same filters and order as
         `review_queue`) and the queue's full size: what the review screen needs, cheaply."""
-        sql, params = self._queue_sql(
-            annotator, statuses=statuses, difficulty=difficulty, source=source, origin=origin,
-            failure=failure, search=search, include_decided=include_decided, limit=limit,
-        )  # fmt: skip
+        sql, params = self._queue_sql(annotator, limit=limit, **filters)
         rows = self.cursor().execute(sql, params).fetchall()
         return [row[0] for row in rows], (rows[0][3] if rows else 0)
 
     def review_queue(
-        self,
-        annotator: str,
-        *,
-        statuses: Sequence[str] | None = None,
-        difficulty: tuple[float, float] | None = None,
-        source: str | None = None,
-        origin: str | None = None,
-        failure: str | None = None,
-        search: str | None = None,
-        include_decided: bool = False,
-        limit: int = 200,
+        self, annotator: str, *, limit: int = 200, **filters: Unpack[QueueFilters]
     ) -> list[dict[str, Any]]:
-        """Pairs for an annotator to review, filtered; undecided first, skipped later.
-
-        `failure` matches a test-run status of the current validation (wrong, error,
-        timeout, ...) or the verdict status itself."""
-        sql, params = self._queue_sql(
-            annotator, statuses=statuses, difficulty=difficulty, source=source, origin=origin,
-            failure=failure, search=search, include_decided=include_decided, limit=limit,
-        )  # fmt: skip
+        """Pairs for an annotator to review, filtered (`QueueFilters`); undecided first,
+        skipped later."""
+        sql, params = self._queue_sql(annotator, limit=limit, **filters)
         # The page of ids first, then the columns to show for those rows only.
         return self._rows(
             f"""WITH page AS MATERIALIZED ({sql}),
