@@ -2,11 +2,11 @@
 agreement and Cohen's kappa per annotator pair), and the disagreements to settle with a
 final decision that wins over every vote."""
 
+import altair as alt
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
-from pages._charts import chart_and_table
+from pages._charts import chart_and_table, native_bars
 from pages._shared import current_annotator, get_store
 from semi_core.agreement import agreement_table, disagreements, settle, votes_by_pair
 from semi_core.review import ReviewError
@@ -35,14 +35,10 @@ if not shared:
 
 table = pd.DataFrame([row.to_dict() for row in agreement_table(votes)])
 table["annotators"] = table["annotator_a"] + " · " + table["annotator_b"]
-figure = px.bar(
-    table,
-    x="annotators",
-    y="kappa",
-    hover_data=["shared_pairs", "agreed", "percent_agreement"],
-    range_y=[-1, 1],
-)
-figure.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10))
+figure = native_bars(
+    table, "annotators", "kappa", height=300,
+    tooltip=["shared_pairs", "agreed", "percent_agreement"],
+).encode(y=alt.Y("kappa:Q", scale=alt.Scale(domain=[-1, 1])))  # fmt: skip
 chart_and_table(figure, table.drop(columns="annotators"), "agreement_kappa")
 
 st.subheader("Disagreements")

@@ -3,10 +3,9 @@ reason, timeouts, exception types, mismatches, generation errors) with counts an
 examples; from a group to a pair with its failing test highlighted."""
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
-from pages._charts import chart_and_table, pairs_to_review
+from pages._charts import chart_and_table, native_bars, pairs_to_review, some_table
 from pages._shared import cached, get_store
 from semi_core import insights
 
@@ -28,24 +27,23 @@ if groups.empty:
 
 groups["group"] = groups["stage"] + " · " + groups["kind"] + " · " + groups["detail"]
 by_kind = groups.groupby(["stage", "kind"], as_index=False)["count"].sum()
-figure = px.bar(by_kind, x="kind", y="count", color="stage", text="count")
-figure.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10))
+figure = native_bars(by_kind, "kind", "count", color="stage", height=300, select="kinds")
 points = chart_and_table(figure, by_kind, "fail_kinds", selectable=True)
-picked_kinds = [p.get("x") for p in points if p.get("x")]
+picked_kinds = [p["kind"] for p in points if p.get("kind")]
 
 st.subheader("Groups")
 st.caption(f"{int(groups['count'].sum())} failures in {len(groups)} groups, largest first.")
 table = groups[["stage", "kind", "detail", "count", "examples"]].assign(
     examples=groups["examples"].map(lambda ids: ", ".join(ids))
 )
-st.dataframe(table, hide_index=True, width="stretch", key="fail_groups")
+some_table(table, "fail_groups")
 
 options = list(groups["group"])
 if picked_kinds:  # a bar clicked: offer that kind's groups first
     options.sort(key=lambda g: g.split(" · ")[1] not in picked_kinds)
 group = st.selectbox("Group", options, key="fail_group")
 stage, kind, detail = group.split(" · ", 2)
-members, total = insights.failure_members(store, stage, kind, detail, limit=LISTED)
+members, total = cached(version, insights.failure_members, store, stage, kind, detail, LISTED)
 if total > len(members):
     st.caption(f"{total} failures in this group; the first {len(members)} are listed.")
 
@@ -93,5 +91,5 @@ def _highlight(row: pd.Series) -> list[str]:
     return [colour] * len(row)
 
 
-st.dataframe(tests.style.apply(_highlight, axis=1), hide_index=True, width="stretch",
-             key="fail_tests")  # fmt: skip
+# Its failing rows marked; a pair's tests are usually few: a static table, no grid script.
+some_table(tests, "fail_tests", row_style=_highlight)

@@ -67,19 +67,12 @@ else:
         if not numbers["difficulty"]["bins"]:
             st.caption("No difficulty yet (rank the validated pairs).")
         else:
-            binned_bars(
-                numbers["difficulty"]["bins"], "difficulty", "overview_difficulty", native=True
-            )
+            binned_bars(numbers["difficulty"]["bins"], "difficulty", "overview_difficulty")
     with right:
         if not numbers["test_strength"]["bins"]:
             st.caption("No test strength measured (validation ran without mutants).")
         else:
-            binned_bars(
-                numbers["test_strength"]["bins"],
-                "test_strength",
-                "overview_strength",
-                native=True,
-            )
+            binned_bars(numbers["test_strength"]["bins"], "test_strength", "overview_strength")
 
     st.subheader("Annotator activity")
     activity = pd.DataFrame(cached(version, insights.annotator_activity, store))

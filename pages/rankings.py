@@ -5,11 +5,11 @@ from a cell, a bar or a bucket to the pairs behind it.
 Every chart is drawn from rows the store counted (bins and cells), so the page costs the
 same at 100 pairs as at 100,000."""
 
+import altair as alt
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
-from pages._charts import binned_bars, chart_and_table, pairs_to_review
+from pages._charts import binned_bars, chart_and_table, native_bars, pairs_to_review, picked
 from pages._shared import cached, get_store
 from semi_core import insights
 
@@ -22,7 +22,8 @@ st.title("Rankings")
 st.caption(
     "Difficulty is our score from the pair's tests, code size and complexity (and the "
     "solve rate when measured); the curriculum orders pairs from easy to hard in three "
-    "buckets (tertiles of the score)."
+    "buckets (tertiles of the score). Click a cell or a bar (shift-click for more) to "
+    "list the pairs behind it."
 )
 
 version = store.data_version()
@@ -31,12 +32,6 @@ if by_source.empty:
     st.info("No validated pairs yet: run the pipeline on the Run page (or `semi run`).")
     st.stop()
 buckets = pd.DataFrame(insights.bucket_counts(by_source.to_dict("records")))
-
-
-def tidy(figure, height: int = 300):
-    figure.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10))
-    return figure
-
 
 st.subheader("Difficulty distribution")
 numbers = cached(version, insights.distributions, store, {"difficulty": DIFFICULTY_BINS}, True)
@@ -47,7 +42,34 @@ unranked = int(buckets["pairs"].sum()) - difficulty["summary"]["count"]
 if unranked:
     st.caption(f"{unranked} validated pairs have no difficulty yet (`semi rank`).")
 
-# Cells: pairs counted per x value and difficulty bin; a bigger marker holds more pairs.
+
+def cells_chart(rows: pd.DataFrame, x: str) -> alt.Chart:
+    """Cells of pairs (x value, difficulty bin, bucket) as circles sized by their pairs;
+    a click picks a cell by its x value and bin."""
+    cell = alt.selection_point(name="cells", fields=["x", "bin"])
+    return (
+        alt.Chart(rows, height=300)
+        .mark_circle()
+        .encode(
+            x=alt.X("x:Q", title=x),
+            y=alt.Y("difficulty:Q", title="difficulty", scale=alt.Scale(domain=[0, 1])),
+            size=alt.Size("pairs:Q", title="pairs"),
+            color=alt.Color("bucket:N", title=None),
+            opacity=picked(cell),
+            tooltip=[
+                alt.Tooltip("x:Q", title=x),
+                "low:Q",
+                "high:Q",
+                "bucket:N",
+                "pairs:Q",
+                "mean_difficulty:Q",
+            ],
+        )  # fmt: skip
+        .add_params(cell)
+    )
+
+
+# Cells: pairs counted per x value and difficulty bin; a bigger circle holds more pairs.
 grid = cached(version, insights.cells, store, ["tests", "cyclomatic"], DIFFICULTY_BINS)
 picked_cells: list[tuple[str, object, int]] = []
 left, right = st.columns(2)
@@ -62,34 +84,29 @@ for column, (x, title) in zip(
             st.caption("Nothing ranked yet.")
             continue
         rows["difficulty"] = (rows["low"] + rows["high"]) / 2
-        figure = px.scatter(rows, x="x", y="difficulty", size="pairs", color="bucket",
-                            custom_data=["x", "bin", "pairs"], labels={"x": x},
-                            hover_data={"pairs": True, "mean_difficulty": True})  # fmt: skip
         table = rows.rename(columns={"x": x})[[x, "low", "high", "bucket", "pairs",
                                                "mean_difficulty"]]  # fmt: skip
-        points = chart_and_table(tidy(figure), table, f"rank_{x}", selectable=True)
-        for point in points:
-            data = point.get("customdata")
-            if isinstance(data, list | tuple) and len(data) >= 2:
-                picked_cells.append((x, data[0], int(data[1])))
+        points = chart_and_table(cells_chart(rows, x), table, f"rank_{x}", selectable=True)
+        picked_cells += [(x, p["x"], int(p["bin"])) for p in points if "bin" in p]
 
 st.subheader("Curriculum buckets")
 points = chart_and_table(
-    tidy(px.bar(buckets, x="bucket", y="pairs", text="pairs"), 260),
+    native_bars(buckets, "bucket", "pairs", height=260, labels=True, select="buckets"),
     buckets,
     "rank_buckets",
     selectable=True,
 )
-chosen_buckets = [p.get("x") for p in points if p.get("x")]
+chosen_buckets = [p["bucket"] for p in points if p.get("bucket")]
 
 st.subheader("Per source")
 points = chart_and_table(
-    tidy(px.bar(by_source, x="source", y="pairs", color="bucket", hover_data=["mean_difficulty"])),
+    native_bars(by_source, "source", "pairs", color="bucket", tooltip=["mean_difficulty"],
+                select="sources"),
     by_source,
     "rank_sources",
     selectable=True,
-)
-chosen_sources = [p.get("x") for p in points if p.get("x")]
+)  # fmt: skip
+chosen_sources = [p["source"] for p in points if p.get("source")]
 
 st.subheader("Pairs behind the selection")
 left, right = st.columns(2)

@@ -3,12 +3,10 @@ with pairs, and the numbers each chart shows checked against the store."""
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import shutil
 
-import numpy as np
 import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -71,15 +69,14 @@ def native_charts(app: AppTest) -> list[dict]:
     return charts
 
 
-def values(data) -> list:
-    """A figure's array as a list: Plotly writes numeric arrays as typed base64 data."""
-    if isinstance(data, dict) and "bdata" in data:
-        array = np.frombuffer(base64.b64decode(data["bdata"]), dtype=np.dtype(data["dtype"]))
-        shape = data.get("shape")
-        if shape:
-            array = array.reshape([int(n) for n in str(shape).split(",")])
-        return array.tolist()
-    return list(data)
+def selection_fields(spec: dict, name: str) -> list[str] | None:
+    """The fields of the point selection `name` in a Vega-Lite spec (or one of its
+    layers): what a click on the chart reads back."""
+    for param in spec.get("params", []) + [p for layer in spec.get("layer", [])
+                                           for p in layer.get("params", [])]:  # fmt: skip
+        if param["name"] == name:
+            return param["select"]["fields"]
+    return None
 
 
 @pytest.fixture(scope="module")
@@ -206,9 +203,12 @@ def test_rankings_numbers_and_from_a_bucket_to_review(monkeypatch, pairs_db):
     ranked = store.ranking_subjects()
     shown = tables(app)
     assert int(shown[0]["pairs"].sum()) == len(ranked)  # the histogram's bins
-    # the histogram's bars are the table's rows (the store's bins), not one bar per pair
-    bars = figures(app)[0]["data"]
-    assert sum(sum(values(trace["y"])) for trace in bars) == len(ranked)
+    # drawn natively (no Plotly chart on the page); the histogram's bars are the table's
+    # rows (the store's bins), not one bar per pair
+    assert figures(app) == []
+    charts = native_charts(app)
+    (bars,) = charts[0]["rows"]
+    assert sum(row["pairs"] for row in bars) == len(ranked)
     # difficulty against tests: cells of pairs, each cell counted as the store has it
     by_tests = shown[1]
     assert int(by_tests["pairs"].sum()) == len(ranked)
@@ -227,13 +227,15 @@ def test_rankings_numbers_and_from_a_bucket_to_review(monkeypatch, pairs_db):
         bucket = r["signals"]["rank"]["bucket"]
         stored[bucket] = stored.get(bucket, 0) + 1
     assert dict(zip(buckets["bucket"], buckets["pairs"], strict=True)) == stored
-    # the cells' markers carry (x, difficulty bin): a selection reads the pairs behind them
-    scatter = figures(app)[1]
-    cells = [c for trace in scatter["data"] for c in values(trace["customdata"])]
-    assert sum(c[2] for c in cells) == len(ranked)
-    x, bin_, count = cells[0][:3]
-    rows, total = store.validated_pairs(cells=[("tests", x, bin_)])
-    assert total == count == len(rows)
+    # a click on a cell selects it by (x, difficulty bin): the pairs behind it are read
+    (cells,) = charts[1]["rows"]
+    assert selection_fields(charts[1]["spec"], "cells") == ["x", "bin"]
+    assert sum(c["pairs"] for c in cells) == len(ranked)
+    rows, total = store.validated_pairs(cells=[("tests", cells[0]["x"], cells[0]["bin"])])
+    assert total == cells[0]["pairs"] == len(rows)
+    # and a click on a bucket's bar, or a source's, by its bucket or source
+    assert selection_fields(charts[-2]["spec"], "buckets") == ["bucket"]
+    assert selection_fields(charts[-1]["spec"], "sources") == ["source"]
     # from a bucket to its pairs, and on to Review
     bucket = buckets["bucket"][0]
     app.selectbox(key="rank_bucket").select(bucket).run()
@@ -273,6 +275,15 @@ def test_failures_groups_and_the_failing_test(monkeypatch, pairs_db):
     counts = store.counts().by_status
     rejected = sum(n for k, n in counts["snippets"].items() if k != "usable")
     assert int(by_kind[by_kind["stage"] == "ingest"]["count"].sum()) == rejected
+    # the chart draws the same rows natively; a click on a bar picks its kind
+    assert figures(app) == []
+    (chart,) = native_charts(app)
+    (rows,) = chart["rows"]
+    want: dict[tuple[str, str], int] = {}
+    for g in groups:
+        want[g["stage"], g["kind"]] = want.get((g["stage"], g["kind"]), 0) + g["count"]
+    assert {(r["stage"], r["kind"]): r["count"] for r in rows} == want
+    assert selection_fields(chart["spec"], "kinds") == ["kind"]
     validate = by_kind[by_kind["stage"] == "validate"]
     assert int(validate["count"].sum()) == 1 and list(validate["kind"]) == ["mismatch"]
     # pick the mismatch group: its pair, with the failing tests highlighted
@@ -280,7 +291,7 @@ def test_failures_groups_and_the_failing_test(monkeypatch, pairs_db):
     app.selectbox(key="fail_group").select(group).run()
     assert not app.exception
     assert app.selectbox(key="fail_show").value == pair_id
-    tests = app.dataframe[-1].value  # the test table comes last
+    tests = tables(app)[-1]  # the test table comes last
     failing = {f["position"] for f in store.latest_verdict(pair_id)["signals"]["failing"]}
     assert failing and set(tests[tests["failing"]]["test"]) == failing
     assert set(tests[tests["failing"]]["rewrite_status"]) == {"wrong"}
