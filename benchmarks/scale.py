@@ -179,9 +179,10 @@ with Store(sys.argv[2]) as store:
     report = ingest(store, [sys.argv[1]], on_rows=progress)
     seconds = time.perf_counter() - started
     stored = store.count_snippets()
+    duckdb_memory = store.engine_memory_mb()
 own, helpers = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
 print("@result", json.dumps({"report": report.to_dict() | {"problems": report.problems[:5]},
-                  "seconds": seconds, "stored": stored,
+                  "seconds": seconds, "stored": stored, "duckdb_memory_mb": duckdb_memory,
                   "cpu_seconds": own.ru_utime + own.ru_stime + helpers.ru_utime + helpers.ru_stime,
                   "main_max_rss_mb": own.ru_maxrss / 1024}, default=str), flush=True)
 """
@@ -267,6 +268,8 @@ def ingest_benchmark(corpus: Path, rows: int, db: Path) -> dict[str, Any]:
         "peak_memory_mb": round(max(kib for _, kib in samples) / 1024, 1),
         "peak_memory_mb_until": _peaks_until(samples, rows),
         "ingest_process_max_rss_mb": round(result["main_max_rss_mb"], 1),
+        # what DuckDB holds at the end: the primary-key index grows with the rows stored
+        "duckdb_memory_mb": result["duckdb_memory_mb"],
         "database_mb": round(db.stat().st_size / 1e6, 1),
     }
 
@@ -453,7 +456,8 @@ def main() -> None:
                 f"({ingest_figures['snippets_per_second']}/s, "
                 f"{ingest_figures['cpu_seconds']} CPU s), "
                 f"peak memory {ingest_figures['peak_memory_mb']} MB "
-                f"(until {ingest_figures['peak_memory_mb_until']}); "
+                f"(until {ingest_figures['peak_memory_mb_until']}; DuckDB at the end "
+                f"{ingest_figures['duckdb_memory_mb']}); "
                 f"new {ingest_figures['new']}, duplicates {ingest_figures['duplicates']}, "
                 f"load {results['load_average_after_ingest']}",
                 flush=True,
