@@ -2,7 +2,6 @@
 agreement and Cohen's kappa per annotator pair), and the disagreements to settle with a
 final decision that wins over every vote."""
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -36,9 +35,9 @@ if not shared:
 table = pd.DataFrame([row.to_dict() for row in agreement_table(votes)])
 table["annotators"] = table["annotator_a"] + " · " + table["annotator_b"]
 figure = native_bars(
-    table, "annotators", "kappa", height=300,
+    table, "annotators", "kappa", height=300, domain=(-1, 1),
     tooltip=["shared_pairs", "agreed", "percent_agreement"],
-).encode(y=alt.Y("kappa:Q", scale=alt.Scale(domain=[-1, 1])))  # fmt: skip
+)  # fmt: skip
 chart_and_table(figure, table.drop(columns="annotators"), "agreement_kappa")
 
 st.subheader("Disagreements")

@@ -5,11 +5,19 @@ from a cell, a bar or a bucket to the pairs behind it.
 Every chart is drawn from rows the store counted (bins and cells), so the page costs the
 same at 100 pairs as at 100,000."""
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
-from pages._charts import binned_bars, chart_and_table, native_bars, pairs_to_review, picked
+from pages._charts import (
+    Spec,
+    binned_bars,
+    chart,
+    chart_and_table,
+    field,
+    native_bars,
+    pairs_to_review,
+    point_selection,
+)
 from pages._shared import cached, get_store
 from semi_core import insights
 
@@ -43,30 +51,20 @@ if unranked:
     st.caption(f"{unranked} validated pairs have no difficulty yet (`semi rank`).")
 
 
-def cells_chart(rows: pd.DataFrame, x: str) -> alt.Chart:
+def cells_chart(rows: pd.DataFrame, x: str) -> Spec:
     """Cells of pairs (x value, difficulty bin, bucket) as circles sized by their pairs;
     a click picks a cell by its x value and bin."""
-    cell = alt.selection_point(name="cells", fields=["x", "bin"])
-    return (
-        alt.Chart(rows, height=300)
-        .mark_circle()
-        .encode(
-            x=alt.X("x:Q", title=x),
-            y=alt.Y("difficulty:Q", title="difficulty", scale=alt.Scale(domain=[0, 1])),
-            size=alt.Size("pairs:Q", title="pairs"),
-            color=alt.Color("bucket:N", title=None),
-            opacity=picked(cell),
-            tooltip=[
-                alt.Tooltip("x:Q", title=x),
-                "low:Q",
-                "high:Q",
-                "bucket:N",
-                "pairs:Q",
-                "mean_difficulty:Q",
-            ],
-        )  # fmt: skip
-        .add_params(cell)
-    )
+    param, opacity = point_selection("cells", ["x", "bin"])
+    encoding = {
+        "x": field("x", "Q", title=x, axis={"tickMinStep": 1, "format": "d"}),  # counts
+        "y": field("difficulty", "Q", title="difficulty", scale={"domain": [0, 1]}),
+        "size": field("pairs", "Q", title="pairs"),
+        "color": field("bucket", "N", title=None),
+        "opacity": opacity,
+        "tooltip": [field("x", "Q", title=x), field("low", "Q"), field("high", "Q"),
+                    field("bucket", "N"), field("pairs", "Q"), field("mean_difficulty", "Q")],
+    }  # fmt: skip
+    return chart(rows, 300, {"mark": {"type": "circle"}, "encoding": encoding, "params": [param]})
 
 
 # Cells: pairs counted per x value and difficulty bin; a bigger circle holds more pairs.
