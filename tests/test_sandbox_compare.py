@@ -39,6 +39,9 @@ def ok(value=None, *, output=None, args_after=None, mode="function", stdout=""):
         (10**30, 10**30),
         (b"x", b"x"),
         (None, None),
+        ([1, "a", None, True], [1, "a", None, True]),
+        ((1, 2), (1, 2)),
+        ([1, 2], [1, 2.0]),
     ],
 )
 def test_equal(a, b):
@@ -60,6 +63,9 @@ def test_equal(a, b):
         (Obj("Point", {"x": 1}), Obj("Point", {"x": 2}), "at ['x']: expected 1, got 2"),
         (0.1, 0.1001, "expected 0.1, got 0.1001"),
         ("3", 3, "expected str '3', got int 3"),
+        # Python says these lists are equal; bool vs int still differs inside them
+        ([1, True], [1, 1], "at [1]: expected True, got 1"),
+        ((0, 1), (False, 1), "at [0]: expected 0, got False"),
     ],
 )
 def test_different(a, b, reason):

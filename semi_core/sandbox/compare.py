@@ -88,8 +88,18 @@ _EXACT = frozenset({int, str, bytes, type(None), bool})
 def _first_difference(expected: Any, actual: Any, path: str) -> str | None:
     """None when equal, else a short reason naming where they differ."""
     te = type(expected)
-    if te is type(actual) and te in _EXACT:  # the common case, without the rules below
-        return None if expected == actual else _diff(expected, actual, path)
+    if te is type(actual):
+        if te in _EXACT:  # the common case, without the rules below
+            return None if expected == actual else _diff(expected, actual, path)
+        if (
+            (te is list or te is tuple)
+            and expected == actual
+            and _EXACT.issuperset(map(type, expected))
+            and list(map(type, expected)) == list(map(type, actual))
+        ):
+            # equal flat sequences with the same exact-typed items (no floats,
+            # no bool/int mix): equal under every rule below, checked in C
+            return None
     if isinstance(expected, bool) or isinstance(actual, bool):
         if type(expected) is bool and type(actual) is bool and expected == actual:
             return None
