@@ -288,6 +288,35 @@ def m010_create_settings(db: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+@migration
+def m011_test_runs_without_primary_key(db: duckdb.DuckDBPyConnection) -> None:
+    # DuckDB holds an index in memory as rows are added: the primary key on test_runs,
+    # about twenty rows a pair, cost some 45 bytes a row (64 MB at 1.4M rows) and was
+    # never looked up. Ids stay unique by construction (a hash of run, test case, side
+    # and attempt; `record_validations` drops a run's earlier record of a pair first).
+    # DuckDB cannot drop a constraint: the table is rebuilt, its rows and index kept.
+    db.execute(
+        """
+        CREATE TABLE test_runs_new (
+            id VARCHAR NOT NULL,
+            run_id VARCHAR NOT NULL,         -- the validation run
+            test_case_id VARCHAR NOT NULL,
+            side VARCHAR NOT NULL,           -- original | generated
+            attempt INTEGER NOT NULL DEFAULT 1,
+            status VARCHAR NOT NULL,         -- ok | wrong | error | timeout | memory | ...
+            output VARCHAR,
+            error VARCHAR,
+            stdout VARCHAR,
+            duration_ms DOUBLE
+        )
+        """
+    )
+    db.execute("INSERT INTO test_runs_new SELECT * FROM test_runs")
+    db.execute("DROP TABLE test_runs")
+    db.execute("ALTER TABLE test_runs_new RENAME TO test_runs")
+    db.execute("CREATE INDEX test_runs_case ON test_runs(test_case_id)")
+
+
 def _ensure_migration_table(db: duckdb.DuckDBPyConnection) -> None:
     db.execute(
         "CREATE TABLE IF NOT EXISTS _migrations ("

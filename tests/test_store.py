@@ -53,10 +53,15 @@ def test_previous_version_upgrades_in_place_and_keeps_its_data(db_path):
             "INSERT INTO review_events (generation_id, annotator, action) "
             "VALUES ('g', 'ann', 'accept')"
         )
+        db.execute(
+            "INSERT INTO test_runs (id, run_id, test_case_id, side, status, output) "
+            "VALUES ('t', 'r', 'c', 'original', 'ok', '1')"
+        )
     with Store(db_path) as store:
         assert store.migrations() == sorted(m.__name__ for m in MIGRATIONS)
         assert store.snippet("abc")["code"] == "def f():\n    return 1\n"
         assert store.counts().entities["review_events"] == 1
+        assert store.counts().entities["test_runs"] == 1
 
 
 def test_reopening_runs_no_migration_twice(db_path):
