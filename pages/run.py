@@ -170,9 +170,10 @@ def pair_card(pair: dict, expanded: bool) -> None:
         st.caption(f"pair id {pair['generation_id']}")
 
 
-@st.fragment(run_every=1.0)
-def live_progress() -> None:
+def live_progress(was_running: bool) -> None:
     status = jobs.status()
+    if was_running and not status.running:
+        st.rerun()  # the run is over: the whole page once more (recent runs), ticks stop
     if status.run_id is None:
         st.caption("No run started since the studio's server started.")
         return
@@ -207,7 +208,10 @@ def live_progress() -> None:
         st.page_link("pages/review.py", label="Review the new pairs", icon=":material/rate_review:")
 
 
-live_progress()
+# Redrawn every second while a run goes on, and only then: a page that reruns itself
+# every second with nothing to show would also race the clicks that leave it.
+running = jobs.status().running
+st.fragment(live_progress, run_every=1.0 if running else None)(running)
 
 st.subheader("Recent runs")
 show_recent_runs(store, limit=5)
