@@ -410,13 +410,17 @@ overall AS (
 """
 
 
+# What makes a verdict its pair's current one: it is the latest (a QUALIFY condition).
+_IS_CURRENT_VERDICT = (
+    "row_number() OVER (PARTITION BY generation_id ORDER BY created_at DESC, id) = 1"
+)
+
 # The pairs whose current (latest) verdict is validated, with their snippet's name,
 # source and kind: what the studio's rankings and summaries aggregate.
-_VALIDATED_PAIRS = """
+_VALIDATED_PAIRS = f"""
 WITH validated AS (
     SELECT v.*, s.name, s.source, s.kind
-    FROM (SELECT * FROM verdicts QUALIFY row_number() OVER (PARTITION BY generation_id
-          ORDER BY created_at DESC, id) = 1) v
+    FROM (SELECT * FROM verdicts QUALIFY {_IS_CURRENT_VERDICT}) v
     JOIN generations g ON g.id = v.generation_id JOIN snippets s ON s.id = g.snippet_id
     WHERE v.status = 'validated')
 """
@@ -445,9 +449,7 @@ _REFUSAL = "regexp_replace(coalesce(reason, ''), '(?s)^.*?refused the rewrite:',
 # One row per failure: ingest rejections, generation errors, and pairs whose current
 # verdict is not validated, typed by the first failing test (or the verdict's reason).
 _FAILURES = f"""
-WITH current_verdicts AS (
-    SELECT * FROM verdicts QUALIFY row_number() OVER (PARTITION BY generation_id
-        ORDER BY created_at DESC, id) = 1),
+WITH current_verdicts AS (SELECT * FROM verdicts QUALIFY {_IS_CURRENT_VERDICT}),
 checked AS (
     SELECT g.id AS pair, g.snippet_id AS snippet, s.name, v.status,
         v.signals->>'$.failing[0].status' AS first_status,
@@ -1007,9 +1009,7 @@ class Store:
 
     # The current verdict of each pair (its latest), when it is `validated`.
     _CURRENT_VALIDATED = (
-        "(SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY generation_id ORDER BY "
-        "created_at DESC, id) AS rank_in_history FROM verdicts) "
-        "WHERE rank_in_history = 1 AND status = 'validated')"
+        f"(SELECT * FROM verdicts QUALIFY {_IS_CURRENT_VERDICT} AND status = 'validated')"
     )
 
     def ranking_subjects(
@@ -1478,8 +1478,7 @@ class Store:
         cur = self.cursor().execute(
             "WITH validated AS MATERIALIZED (SELECT difficulty, test_strength, "
             "coalesce(signals->>'$.rank.bucket', 'unranked') AS bucket FROM verdicts "
-            "QUALIFY row_number() OVER (PARTITION BY generation_id ORDER BY created_at DESC, "
-            "id) = 1 AND status = 'validated') SELECT " + ", ".join(parts)
+            f"QUALIFY {_IS_CURRENT_VERDICT} AND status = 'validated') SELECT " + ", ".join(parts)
         )
         row = dict(zip([d[0] for d in cur.description], cur.fetchone() or (), strict=True))
         return {name: {"summary": row[name], "bins": row[f"{name}_bins"] or []} for name in bins}
@@ -1503,9 +1502,8 @@ class Store:
         cur = self.cursor().execute(
             "WITH validated AS MATERIALIZED (SELECT usable, difficulty, signals, "
             "coalesce(signals->>'$.rank.bucket', 'unranked') AS bucket FROM verdicts "
-            "QUALIFY row_number() OVER (PARTITION BY generation_id ORDER BY created_at DESC, "
-            "id) = 1 AND status = 'validated' AND difficulty IS NOT NULL) SELECT "
-            + ", ".join(parts)
+            f"QUALIFY {_IS_CURRENT_VERDICT} AND status = 'validated' AND difficulty IS NOT NULL"
+            ") SELECT " + ", ".join(parts)
         )
         row = cur.fetchone() or ()
         return {x: list(cells or []) for x, cells in zip(xs, row, strict=True)}
