@@ -31,6 +31,5 @@ def parse(*args: Any, **kwargs: Any) -> ast.AST:
 
 parse.__doc__ = _parse.__doc__
 
-if ast.parse is not parse and getattr(ast.parse, "__module__", "") != __name__:
-    ast.parse = parse  # type: ignore[assignment]
-    os.register_at_fork(after_in_child=_fresh_lock)
+ast.parse = parse  # type: ignore[assignment]
+os.register_at_fork(after_in_child=_fresh_lock)
