@@ -284,7 +284,9 @@ title => {
   if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
   const h = document.querySelector("[data-testid='stMain'] h1");
   if (!h || h.innerText.trim() !== title) return false;
-  if (document.querySelector("[data-testid='stMain'] [data-stale='true']")) return false;
+  // Nothing stale, and no element still loading its script (a skeleton in its place).
+  const waiting = "[data-testid='stMain'] :is([data-stale='true'], [data-testid='stSkeleton'])";
+  if (document.querySelector(waiting)) return false;
   const charts = "[data-testid='stMain'] [data-testid='stPlotlyChart']";
   for (const c of document.querySelectorAll(charts)) {
     if (c.offsetParent !== null && !c.querySelector('.main-svg')) return false;

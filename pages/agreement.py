@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from pages._charts import chart_and_table, native_bars
+from pages._code_view import code_view
 from pages._shared import current_annotator, get_store
 from semi_core.agreement import agreement_table, disagreements, settle, votes_by_pair
 from semi_core.review import ReviewError
@@ -82,7 +83,7 @@ with left:
     st.text(pair["instruction"] or "")
 with right:
     st.markdown("**Rewrite**")
-    st.code(pair["code"] or "", language="python")
+    code_view(pair["code"] or "", key="disputed_code")
 st.text_input("Note (why)", key="ag_note")
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from pages._code_view import code_view
 from pages._shared import get_store
 from semi_core.export import (
     FORMATS,
@@ -193,13 +194,13 @@ if report.contaminated:
                       for f in report.contaminated]),
         hide_index=True, width="stretch",
     )  # fmt: skip
-    for flag in report.contaminated[:SHOWN_FLAGS]:
+    for index, flag in enumerate(report.contaminated[:SHOWN_FLAGS]):
         title = f"{flag.id} · {flag.kind} · {flag.overlap.benchmark} {flag.overlap.item}"
         with st.expander(_plain(title)):
             shared = f"{flag.overlap.ngrams} shared {plan.options.ngram}-word n-grams"
             st.caption(f"Overlapping text in the {flag.overlap.field} ({shared}):")
             language = "python" if flag.overlap.field in ("code", "output") else None
-            st.code(flag.overlap.text, language=language)
+            code_view(flag.overlap.text, language, key=f"overlap_{index}")
             st.caption("Instruction:")
             st.text(flag.instruction[:500])
     if len(report.contaminated) > SHOWN_FLAGS:

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from pages._charts import chart_and_table, native_bars, pairs_to_review, some_table
+from pages._code_view import code_view
 from pages._shared import cached, get_store
 from semi_core import insights
 
@@ -74,10 +75,10 @@ st.text((verdict.get("signals") or {}).get("reason") or "")
 left, right = st.columns(2)
 with left:
     st.markdown("**Original (the oracle)**")
-    st.code(pair["original_code"] or "", language="python")
+    code_view(pair["original_code"] or "", key=f"original_{pair_id}")
 with right:
     st.markdown("**Rewrite**")
-    st.code(pair["code"] or "", language="python")
+    code_view(pair["code"] or "", key=f"rewrite_{pair_id}")
 tests = pd.DataFrame(insights.side_by_side(store.test_runs(verdict.get("run_id") or "", pair_id)))
 if tests.empty:
     st.caption("No test runs recorded for this validation.")

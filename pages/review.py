@@ -14,6 +14,7 @@ import time
 import pandas as pd
 import streamlit as st
 
+from pages._code_view import code_view
 from pages._shared import current_annotator, escape_markdown, get_store
 from semi_core.generate.base import ORIGINS
 from semi_core.review import (
@@ -229,13 +230,15 @@ def pair_view() -> None:
         st.info("Not validated yet.")
 
     st.subheader("Instruction")
-    st.code(pair["instruction"] or "", language=None, wrap_lines=True)  # LLM text: shown as text
+    code_view(pair["instruction"] or "", None, wrap=True, key=f"instruction_{pair_id}")
 
     left, right = st.columns(2)
     left.markdown("**Original (natural code)**")
-    left.code(pair["original_code"], language="python")
+    with left:
+        code_view(pair["original_code"], key=f"original_{pair_id}")
     right.markdown("**Generated code**")
-    right.code(pair["code"] or "", language="python")
+    with right:
+        code_view(pair["code"] or "", key=f"generated_{pair_id}")
     with st.expander("Diff"):
         diff = difflib.unified_diff(
             pair["original_code"].splitlines(),
@@ -244,7 +247,7 @@ def pair_view() -> None:
             "generated",
             lineterm="",
         )
-        st.code("\n".join(diff) or "(identical)", language="diff")
+        code_view("\n".join(diff) or "(identical)", "diff", key=f"diff_{pair_id}")
 
     st.subheader("Tests")
     tests = test_table(store, pair_id, verdict["run_id"] if verdict else None)

@@ -6,6 +6,7 @@ import os
 
 import streamlit as st
 
+from pages._code_view import code_view
 from pages._shared import escape_markdown, get_jobs, get_store, show_recent_runs
 from semi_core.demo import load_demo
 from semi_core.studio_settings import current, pipeline_settings
@@ -163,10 +164,11 @@ def pair_card(pair: dict, expanded: bool) -> None:
     with st.expander(f"{name} — {escape_markdown(tally)}", expanded=expanded):
         if pair.get("error"):
             st.error(escape_markdown(pair["error"]))  # the backend's words, as text
+        pair_id = pair["generation_id"]
         if pair.get("instruction"):
-            st.code(pair["instruction"], language=None, wrap_lines=True)
+            code_view(pair["instruction"], None, wrap=True, key=f"instruction_{pair_id}")
         if pair.get("code"):
-            st.code(pair["code"], language="python")
+            code_view(pair["code"], key=f"code_{pair_id}")
         st.caption(f"pair id {pair['generation_id']}")
 
 
@@ -194,7 +196,7 @@ def live_progress(was_running: bool) -> None:
         stage_bar(stage, numbers, status.running)
     for snippet, text in list(status.streams.items())[:3]:
         st.markdown(f"**Being written:** {escape_markdown(snippet)}")
-        st.code(text[-1500:], language=None, wrap_lines=True)
+        code_view(text[-1500:], None, wrap=True, key=f"stream_{snippet}")
     if status.pairs:
         st.markdown("**Newest pairs**")
         for index, pair in enumerate(status.pairs[:NEWEST_PAIRS]):

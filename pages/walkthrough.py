@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from pages._charts import get_pool
+from pages._code_view import code_view
 from pages._shared import escape_markdown, get_store
 from semi_core import insights, studio_settings
 from semi_core.pipeline import PipelineSettings
@@ -62,7 +63,7 @@ def run_step(label: str, action) -> None:  # noqa: ANN001 - a callable of no arg
 
 
 st.header("The natural code")
-st.code(snippet["code"], language="python")
+code_view(snippet["code"], key="natural_code")
 flags = ", ".join(snippet["flags"]) or "none"
 st.caption(escape_markdown(f"Flags: {flags} · kind: {snippet['kind']}"))
 
@@ -110,7 +111,7 @@ if pair["status"] != "ok":
 st.markdown("**Instruction**")
 st.text(pair["instruction"] or "")
 st.markdown("**Code**")
-st.code(pair["code"] or "", language="python")
+code_view(pair["code"] or "", key="pair_code")
 cases = store.test_cases(chosen)
 st.markdown("**Test inputs**")
 st.dataframe(pd.DataFrame(cases)[["position", "input", "origin"]] if cases else pd.DataFrame(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,3 +76,19 @@ def held_by_another_process(db_path: Path) -> Iterator[subprocess.Popen]:
     finally:
         holder.kill()
         holder.wait()
+
+
+def code_blocks(container: Any) -> list[tuple[str, str | None]]:
+    """The blocks of code shown in an AppTest app or block (pages/_code_view.py), in page
+    order: each as its text (the pieces sent to the browser, joined) and language."""
+    found = []
+    root = getattr(container, "_tree", container)  # an AppTest: its whole element tree
+    for node in getattr(root, "children", {}).values():
+        if getattr(node, "type", None) == "bidi_component" and node.proto.component_name.endswith(
+            "code_view"
+        ):
+            data = json.loads(node.proto.json)
+            found.append(("".join(text for _, text in data["tokens"]), data["language"]))
+        else:
+            found.extend(code_blocks(node))
+    return found

@@ -18,7 +18,7 @@ from semi_core.demo import load_demo
 from semi_core.pipeline import PipelineSettings, run_pipeline
 from semi_core.store import Store
 
-from .conftest import ROOT, held_by_another_process
+from .conftest import ROOT, code_blocks, held_by_another_process
 
 PAGES = ("pages/overview.py", "pages/run.py", "pages/review.py")
 FAST = dict(inputs_per_pair=5, test_strength=False)
@@ -205,7 +205,7 @@ def test_starting_a_run_makes_pairs_and_the_page_shows_them(monkeypatch, db_path
     assert any(s.value.endswith(": done") for s in app.subheader)
     cards = [e.label for e in app.expander]
     assert len([c for c in cards if "tests pass" in c]) == 3  # instruction, code, tally
-    assert any(code.language == "python" for code in app.code)
+    assert any(language == "python" for _, language in code_blocks(app))
     run = server_store(db_path).runs(limit=1)[0]
     assert run["state"] == "done" and run["params"]["limit"] == 3
 
@@ -409,7 +409,7 @@ def test_llm_text_is_shown_as_text_never_as_markup(monkeypatch, pairs_db):
     hostile = "<script>alert(1)</script> **bold** [link](http://x) :red[x]"
     store.update_generation(pair_id, hostile, store.generation(pair_id)["code"])
     app.run()
-    assert hostile in [c.value for c in app.code]  # a code block: shown verbatim
+    assert hostile in [text for text, _ in code_blocks(app)]  # a code block: shown verbatim
     assert all("<script>" not in m.value for m in app.markdown)
 
 

@@ -14,7 +14,7 @@ from semi_core.llm_server import LocalLLMServer
 from semi_core.pipeline import PipelineSettings, ProgressEvent, run_pipeline
 from semi_core.sources import ingest
 
-from .conftest import ROOT, write
+from .conftest import ROOT, code_blocks, write
 
 FUNCTIONS = {
     "double": "def double(x):\n    return 2 * x\n",
@@ -101,7 +101,7 @@ def test_the_run_page_shows_an_answer_being_written(monkeypatch, db_path):
     runner._on_token(SimpleNamespace(name="median"), '{"instruction": "<b>Return</b>')
     app.run()
     assert "Being written:" in "\n".join(m.value for m in app.markdown)
-    assert '{"instruction": "<b>Return</b>' in [c.value for c in app.code]  # as text
+    assert '{"instruction": "<b>Return</b>' in [text for text, _ in code_blocks(app)]  # as text
     with runner._lock:
         runner._status = JobStatus(running=False, run_id=None)
 

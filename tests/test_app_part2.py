@@ -17,7 +17,7 @@ from semi_core.pipeline import PipelineSettings, run_pipeline
 from semi_core.review import decide
 from semi_core.store import Store
 
-from .conftest import ROOT, held_by_another_process
+from .conftest import ROOT, code_blocks, held_by_another_process
 
 FAST = dict(inputs_per_pair=5, test_strength=False)
 
@@ -295,7 +295,7 @@ def test_failures_groups_and_the_failing_test(monkeypatch, pairs_db):
     failing = {f["position"] for f in store.latest_verdict(pair_id)["signals"]["failing"]}
     assert failing and set(tests[tests["failing"]]["test"]) == failing
     assert set(tests[tests["failing"]]["rewrite_status"]) == {"wrong"}
-    assert "return 'wrong answer'" in app.code[1].value
+    assert "return 'wrong answer'" in code_blocks(app)[1][0]
 
 
 # -- Prompt and settings ----------------------------------------------------------------

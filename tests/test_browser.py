@@ -204,6 +204,11 @@ def test_every_page_renders_in_the_browser_and_is_screenshotted(studio, browser)
     tab.no_exception()
     assert tab.page.get_by_text("Database:").count() == 1  # app.py's sidebar
     tab.caption()
+    # The pair's code is drawn by pages/_code_view.py: as text, keywords coloured.
+    keyword = tab.page.locator("pre span.keyword", has_text="def").first
+    keyword.wait_for(timeout=30_000)
+    assert keyword.evaluate("e => getComputedStyle(e).color") == "rgb(124, 58, 237)"
+    assert tab.page.locator("pre", has_text="return").count() >= 2  # original and rewrite
     # Then every page the navigation lists, as a person clicks through them.
     links = tab.page.locator("[data-testid='stSidebarNav'] a")
     titles = [links.nth(i).inner_text().split("\n")[-1].strip() for i in range(links.count())]

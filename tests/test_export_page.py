@@ -13,7 +13,7 @@ from semi_core.rank import rank_all
 from semi_core.review import decide
 from semi_core.store import Store
 
-from .conftest import ROOT
+from .conftest import ROOT, code_blocks
 from .test_export import (
     EASY,
     HARD,
@@ -86,7 +86,7 @@ def test_preview_shows_the_summary_and_flagged_pairs_with_their_text(monkeypatch
     # The flagged pair, with the overlapping text as code (never HTML).
     [expander] = [e for e in app.expander if ids["planted"] in e.label]
     assert "HumanEval/0" in expander.label
-    assert any("distance = abs(elem - elem2)" in block.value for block in expander.code)
+    assert any("distance = abs(elem - elem2)" in block for block, _ in code_blocks(expander))
     assert not any(m.proto.allow_html for m in app.markdown)
 
 
