@@ -8,7 +8,7 @@ previewed plan and the file is offered for download."""
 from __future__ import annotations
 
 import io
-import re
+import shutil
 import tempfile
 import zipfile
 from pathlib import Path
@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from pages._code_view import code_view
-from pages._shared import get_store
+from pages._shared import escape_markdown, get_store
 from semi_core.export import (
     FORMATS,
     ORDERS,
@@ -47,16 +47,13 @@ st.caption(
 )
 
 
-def _plain(text: str) -> str:
-    """Text shown in a markdown label (expander titles) without being read as markdown."""
-    return re.sub(r"([\\`*_{}\[\]<>()#+\-.!|~$])", r"\\\1", text)
-
-
 def _session_dir() -> Path:
-    """A folder of this session for uploaded files and written exports."""
+    """A folder of this session for uploaded files and written exports. It goes with the
+    session: the TemporaryDirectory's finalizer removes it when Streamlit drops the
+    session's state (a closed tab, after the server's grace period) or the server stops."""
     if "export_dir" not in st.session_state:
-        st.session_state["export_dir"] = tempfile.mkdtemp(prefix="semi-export-")
-    return Path(st.session_state["export_dir"])
+        st.session_state["export_dir"] = tempfile.TemporaryDirectory(prefix="semi-export-")
+    return Path(st.session_state["export_dir"].name)
 
 
 def _saved(upload) -> str:
@@ -196,7 +193,7 @@ if report.contaminated:
     )  # fmt: skip
     for index, flag in enumerate(report.contaminated[:SHOWN_FLAGS]):
         title = f"{flag.id} · {flag.kind} · {flag.overlap.benchmark} {flag.overlap.item}"
-        with st.expander(_plain(title)):
+        with st.expander(escape_markdown(title)):
             shared = f"{flag.overlap.ngrams} shared {plan.options.ngram}-word n-grams"
             st.caption(f"Overlapping text in the {flag.overlap.field} ({shared}):")
             language = "python" if flag.overlap.field in ("code", "output") else None
@@ -218,20 +215,25 @@ name = st.text_input("File name", value=f"semi-instruct.{plan.options.format}",
 if st.button("Write export", type="primary", disabled=report.written == 0, key="x_write"):
     folder = _session_dir() / "written"
     folder.mkdir(exist_ok=True)
-    for old in folder.iterdir():
-        old.unlink()
-    safe = Path(name).name or f"semi-instruct.{plan.options.format}"
-    written = write_plan(plan, folder / safe)
-    paths = [Path(f["path"]) for f in written.files]
-    if len(paths) == 1:
-        data, file_name = paths[0].read_bytes(), paths[0].name
-        mime = "application/jsonl" if plan.options.format == "jsonl" else "application/octet-stream"
-    else:  # one file per bucket: one zip to download
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for path in paths:
-                archive.write(path, arcname=path.name)
-        data, file_name, mime = buffer.getvalue(), Path(safe).stem + ".zip", "application/zip"
+    try:
+        safe = Path(name).name or f"semi-instruct.{plan.options.format}"
+        written = write_plan(plan, folder / safe)
+        paths = [Path(f["path"]) for f in written.files]
+        if len(paths) == 1:
+            data, file_name = paths[0].read_bytes(), paths[0].name
+            mime = (
+                "application/jsonl"
+                if plan.options.format == "jsonl"
+                else "application/octet-stream"
+            )
+        else:  # one file per bucket: one zip to download
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for path in paths:
+                    archive.write(path, arcname=path.name)
+            data, file_name, mime = buffer.getvalue(), Path(safe).stem + ".zip", "application/zip"
+    finally:
+        shutil.rmtree(folder)  # what was written is offered from memory below
     st.session_state["export_download"] = {
         "data": data, "file_name": file_name, "mime": mime,
         "files": [(Path(f["path"]).name, f["records"]) for f in written.files],
@@ -239,7 +241,9 @@ if st.button("Write export", type="primary", disabled=report.written == 0, key="
 
 download = st.session_state.get("export_download")
 if download:
-    st.success("Written: " + ", ".join(f"{_plain(n)} ({r} records)" for n, r in download["files"]))
+    files = ", ".join(f"{escape_markdown(name)} ({records} records)"
+                      for name, records in download["files"])  # fmt: skip
+    st.success(f"Written: {files}")
     st.download_button(
         f"Download {download['file_name']}", data=download["data"],
         file_name=download["file_name"], mime=download["mime"], key="x_download",

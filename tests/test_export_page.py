@@ -3,9 +3,11 @@ with their overlapping text, and the download of exactly what was previewed."""
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import zipfile
+from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
@@ -145,3 +147,16 @@ def test_an_empty_store_says_how_to_get_pairs(monkeypatch, db_path):
     assert metrics(app)["Records"] == 0
     [write] = [b for b in app.button if b.label == "Write export"]
     assert write.disabled
+
+
+def test_the_session_folder_holds_nothing_written_and_goes_with_the_session(monkeypatch, db_path):
+    make_store(db_path)
+    app = open_page(monkeypatch, db_path)
+    click(app, "Preview export")
+    click(app, "Write export")
+    folder = Path(app.session_state["export_dir"].name)
+    assert folder.is_dir() and not any(folder.rglob("*.jsonl"))  # offered from memory
+    assert app.session_state["export_download"]["data"]
+    del app  # the session's state dropped, as Streamlit does when a tab has gone
+    gc.collect()
+    assert not folder.exists()
