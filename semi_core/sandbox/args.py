@@ -81,6 +81,8 @@ def _reject_constant(name: str) -> Any:
 
 
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+# the decoder's C scanner, called directly (raw_decode is a Python wrapper around it)
+_SCAN = _DECODER.scan_once
 
 
 def _json_fast_path(text: str) -> list[Any] | None:
@@ -99,8 +101,8 @@ def _json_fast_path(text: str) -> list[Any] | None:
             return None
         text = text.replace("'", '"')
     try:
-        value, end = _DECODER.raw_decode("[" + text + "]")
-    except (ValueError, RecursionError):
+        value, end = _SCAN("[" + text + "]", 0)
+    except (ValueError, StopIteration, RecursionError):
         return None
     # raw_decode stops after the array: anything after it is not ours to accept
     return value if type(value) is list and end == len(text) + 2 else None

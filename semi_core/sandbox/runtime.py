@@ -1233,6 +1233,8 @@ def _flat_budget(value: Any, depth: int, budget: int) -> int:
         budget -= len(value)
         if budget < 0:
             return -1
+        if _FLAT_TYPES.issuperset(map(type, value)):
+            return budget  # every item a scalar: checked in C, the common case
         for item in value:
             if type(item) not in _FLAT_TYPES:
                 budget = _flat_budget(item, depth - 1, budget)
@@ -1243,6 +1245,10 @@ def _flat_budget(value: Any, depth: int, budget: int) -> int:
         budget -= 2 * len(value)
         if budget < 0:
             return -1
+        if _FLAT_TYPES.issuperset(map(type, value)) and _FLAT_TYPES.issuperset(
+            map(type, value.values())
+        ):
+            return budget
         for key, item in value.items():
             if type(key) not in _FLAT_TYPES:
                 budget = _flat_budget(key, depth - 1, budget)
@@ -1292,9 +1298,8 @@ def run_test(
     frames, and eval()/exec() put a fresh copy into dicts the code passes)."""
     timeout = limits["timeout_s"]
     st = STATE
-    out: dict[str, Any] = {"status": "ok", "mode": mode}
-    if mode == "function":
-        del out["mode"]  # the Outcome default
+    # "function" is the Outcome default mode: not sent
+    out: dict[str, Any] = {"status": "ok"} if mode == "function" else {"status": "ok", "mode": mode}
     st.violation = None
     st.violation_line = None
     cap = limits["max_output_bytes"]
