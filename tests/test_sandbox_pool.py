@@ -292,6 +292,19 @@ def test_deep_recursion_allowed_when_code_raises_the_limit(pool):
     assert pool.run(fn(code)).value == 10000
 
 
+def test_outcomes_from_workers_are_whole_dataclass_instances(pool):
+    """The pool builds Outcomes without calling their __init__ (speed): every
+    field must still be set, in field order, with the dataclass's defaults."""
+    import dataclasses
+
+    from semi_core.sandbox import Outcome
+
+    out = pool.run(fn("def f(xs):\n    xs.append(1)\n    return len(xs)\n", "[5]"))
+    assert list(vars(out)) == [f.name for f in dataclasses.fields(Outcome)]
+    expected = Outcome("ok", "2", 2, ([[5, 1]], {}), duration_ms=out.duration_ms)
+    assert out == expected and repr(out) == repr(expected)
+
+
 def test_zygote_warm_up_leaves_nothing_behind():
     """The zygote runs our own code through the harness before it forks workers
     (a warm-up); a fresh worker must start as if that had never happened."""

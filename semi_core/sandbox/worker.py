@@ -243,12 +243,12 @@ def _warm_up(limits: dict[str, Any]) -> None:
             if compiled is None:
                 break
             builtins_copy = dict(runtime.SAFE_BUILTINS)
-            results = []
+            batch = _new_batch()
             for j in range(10):
                 text = f"[{j}, {i}, 3, {j * i}, -4], k={j % 3}"
                 out = runtime.run_test(compiled, "f", "function", text, limits, builtins_copy)
-                results.append((j, _plain(out)))
-            wire.dumps(("r", i, results))
+                _add_result(batch, j, out)
+            wire.dumps(("r", i, batch))
             if i % 10 == 0:
                 program = runtime.compile_for_job(_WARM_UP_PROGRAM + f"# {i}\n", timeout)[0]
                 if program is not None:
@@ -401,23 +401,34 @@ def worker_main(sock: socket.socket, cfg: dict[str, Any], zygote_pid: int) -> No
         os._exit(0)
 
 
-def _plain(out: dict[str, Any]) -> tuple[Any, ...]:
-    """One result as the compact tuple the pool expects:
-    (status, output, value, args_after, duration_ms, other fields or None).
-    The pickled value blob becomes plain data here, so one restricted unpickle of
-    the whole message suffices in the pool (the blob holds only plain data)."""
+def _new_batch() -> tuple[Any, ...]:
+    """The results of a message, by column: test indices, statuses, outputs,
+    values, arguments after the call, durations, and {index: other fields} for
+    the few results that have more (errors, stdout ...). Columns rather than a
+    tuple per test: half the objects to pickle, unpickle and track in the pool."""
+    return ([], [], [], [], [], [], {})
+
+
+def _add_result(batch: tuple[Any, ...], idx: int, out: dict[str, Any]) -> str:
+    """Append one result (the fields run_test returned) to a batch; returns its
+    status. The pickled value blob becomes plain data here, so one restricted
+    unpickle of the whole message suffices in the pool (the blob holds only
+    plain data)."""
     blob = out.pop("value_blob", None)
     if blob is not None:
         value, args, kwargs = pickle.loads(blob)
         out["value"], out["args_after"] = value, (args, kwargs)
-    return (
-        out.pop("status"),
-        out.pop("output", ""),
-        out.pop("value", None),
-        out.pop("args_after", None),
-        out.pop("duration_ms", 0.0),
-        out or None,
-    )
+    indices, statuses, outputs, values, args_after, durations, extras = batch
+    status = out.pop("status")
+    indices.append(idx)
+    statuses.append(status)
+    outputs.append(out.pop("output", ""))
+    values.append(out.pop("value", None))
+    args_after.append(out.pop("args_after", None))
+    durations.append(out.pop("duration_ms", 0.0))
+    if out:
+        extras[idx] = out
+    return status
 
 
 def _send(conn: Connection, message: tuple[Any, ...]) -> None:
@@ -427,13 +438,16 @@ def _send(conn: Connection, message: tuple[Any, ...]) -> None:
         data = wire.dumps(message)
     except (pickle.PicklingError, RecursionError, TypeError, ValueError, MemoryError):
         # a value that cannot travel: keep statuses and texts, drop the values
-        kind, job_id, results, *rest = message
-        stripped = []
-        for idx, (status, output, _value, _args, duration, extra) in results:
-            extra = dict(extra or {})
+        kind, job_id, batch, *rest = message
+        indices, statuses, outputs, values, args_after, durations, extras = batch
+        stripped_extras = {}
+        for idx, output in zip(indices, outputs, strict=True):
+            extra = dict(extras.get(idx) or {})
             extra["comparable"] = False
             extra.setdefault("output_digest", runtime.repr_digest(output))
-            stripped.append((idx, (status, output, None, None, duration, extra)))
+            stripped_extras[idx] = extra
+        nothing = [None] * len(indices)
+        stripped = (indices, statuses, outputs, nothing, nothing, durations, stripped_extras)
         data = wire.dumps((kind, job_id, stripped, *rest))
     conn.send_bytes(data)
 
@@ -457,14 +471,16 @@ def _serve(conn: Connection, limits: dict[str, Any]) -> None:
             _send(conn, ("p", job[1], [], _probe()))
             continue
         job_id, units, single = job
-        pending: list[tuple[int, dict[str, Any]]] = []
+        pending = _new_batch()
+        outputs = pending[2]
         size = 0  # rough size of the texts waiting in `pending`
         last_flush = time.monotonic()
         stop = False
         for code, entry, mode, items in units:
             compiled, failed = runtime.compile_for_job(code, timeout)
             if compiled is None:
-                pending.extend((idx, _plain(dict(failed))) for idx, _ in items)
+                for idx, _ in items:
+                    _add_result(pending, idx, dict(failed))
                 if failed.get("status") in STOP_STATUSES:
                     stop = True
                     break
@@ -472,13 +488,10 @@ def _serve(conn: Connection, limits: dict[str, Any]) -> None:
             safe_builtins = dict(runtime.SAFE_BUILTINS)  # one copy per unit
             for idx, text in items:
                 out = runtime.run_test(compiled, entry, mode, text, limits, safe_builtins)
-                size += (
-                    len(out.get("stdout", ""))
-                    + len(out.get("stderr", ""))
-                    + len(out.get("output", ""))
-                )
-                status = out["status"]
-                pending.append((idx, _plain(out)))
+                status = _add_result(pending, idx, out)
+                size += len(outputs[-1])
+                if out:  # what _add_result left: the other fields
+                    size += len(out.get("stdout", "")) + len(out.get("stderr", ""))
                 tasks_run += 1
                 if status in STOP_STATUSES:
                     stop = True  # the worker's state is suspect: report and go
@@ -486,7 +499,8 @@ def _serve(conn: Connection, limits: dict[str, Any]) -> None:
                 now = time.monotonic()
                 if single or now - last_flush > FLUSH_S or size > FLUSH_BYTES:
                     _send(conn, ("r", job_id, pending))
-                    pending = []
+                    pending = _new_batch()
+                    outputs = pending[2]
                     last_flush = now
                     size = 0
             if stop:
