@@ -1,8 +1,8 @@
 """Code shown as highlighted text, without st.code's script.
 
 st.code's highlighter registers every Prism language when it loads: about half a
-second of the browser's time in each new tab of a page that shows code, more than the
-rest of the page together. Here Pygments splits the code into tokens on the server
+second of the browser's time in each new tab of a page that shows code, the largest
+single cost of such a page. Here Pygments splits the code into tokens on the server
 and a few lines of JavaScript put each token into the page as text (`textContent`,
 never markup), coloured by its kind: LLM output stays inert text, as with st.code.
 """
@@ -80,7 +80,8 @@ def _css_class(kind: _TokenType) -> str:
 @lru_cache(maxsize=1024)
 def code_tokens(text: str, language: str | None) -> tuple[tuple[str, str], ...]:
     """`text` as (CSS class, text) pieces, neighbours of one class merged; joined, the
-    pieces give `text` back unchanged. Unknown or no language: one plain piece."""
+    pieces give `text` back, its line endings made "\n" (as Pygments reads it). Unknown
+    or no language: one plain piece."""
     lexer = _LEXERS.get(language or "", TextLexer)(stripnl=False, stripall=False, ensurenl=False)
     pieces: list[list[str]] = []
     for kind, value in lex(text, lexer):
