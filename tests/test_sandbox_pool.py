@@ -248,6 +248,22 @@ def test_stdout_and_stderr_are_captured_in_function_mode(pool):
     assert (out.stdout, out.stderr) == ("out\n", "err\n")
 
 
+def test_output_of_one_test_never_reaches_the_next_in_a_job(pool):
+    # the sinks stay installed for a whole job and are emptied per test
+    code = (
+        "import sys\ndef f(n):\n    if n % 3 == 0:\n        print('out', n)\n"
+        "    if n % 3 == 1:\n        print('err', n, file=sys.stderr)\n    return n\n"
+    )
+    outs = pool.run_many([fn(code, str(n)) for n in range(9)])
+    for n, out in enumerate(outs):
+        assert out.value == n
+        assert out.stdout == (f"out {n}\n" if n % 3 == 0 else "")
+        assert out.stderr == (f"err {n}\n" if n % 3 == 1 else "")
+    program = Task(code="print(input())\n", mode="program", stdin="a\n")
+    quiet = Task(code="x = 1\n", mode="program", stdin="b\n")
+    assert [o.stdout for o in pool.run_many([program, quiet, program])] == ["a\n", "", "a\n"]
+
+
 def test_large_output_is_cut_but_still_compared_exactly(pool):
     out = pool.run(fn("def f():\n    return list(range(20000))\n"))
     assert out.status == "ok" and len(out.output) < 20000 and out.value == list(range(20000))

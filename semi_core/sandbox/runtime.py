@@ -128,6 +128,16 @@ class _State:
     touched_random = True  # seed before the first test
     touched_decimal = True
     max_recursion = 200_000
+    sinks_written = False  # something was written to the output sinks since their reset
+    sinks_cap = -1  # the cap the sinks were last reset with
+    real_streams: tuple[Any, Any, Any] | None = None  # sys streams while tests swap them
+
+    def reset(self) -> None:
+        """Back to the class defaults (a fresh worker's state). Attribute by attribute:
+        touching the instance `__dict__` would cost every later access its fast path."""
+        for name, value in vars(_State).items():
+            if not name.startswith("__") and not callable(value):
+                setattr(self, name, value)
 
 
 STATE = _State()
@@ -453,6 +463,8 @@ class CappedOutput(io.TextIOBase):
             if not isinstance(s, str):
                 raise TypeError(f"write() argument must be str, not {type(s).__name__}")
             s = str(s)
+        if s:
+            STATE.sinks_written = True
         self._size += len(s)
         if self._size > self._cap:
             if STATE.violation is None:
@@ -1140,11 +1152,17 @@ def _disarm() -> None:
 
 
 def stop_timer() -> None:
-    """Called by the worker after each job (tests only lower the `armed` flag)."""
+    """Called by the worker after each job (tests only lower the `armed` flag);
+    also puts back the sys streams the job's tests replaced with the sinks."""
     _disarm()
+    saved = STATE.real_streams
+    if saved is not None:
+        sys.stdin, sys.stdout, sys.stderr = saved
+        STATE.real_streams = None
 
 
 _CPU_HARD = resource.getrlimit(resource.RLIMIT_CPU)[1]
+_CPU_RECHECK_S = 0.5
 
 
 def _set_cpu_limit(timeout: float) -> None:
@@ -1155,7 +1173,7 @@ def _set_cpu_limit(timeout: float) -> None:
     # second (wall) of setting it, more than `timeout` CPU seconds remain and the
     # CPU clock (a system call) need not be read again.
     now = time.perf_counter()
-    if now - STATE.cpu_checked_at < 0.5:
+    if now - STATE.cpu_checked_at < _CPU_RECHECK_S:
         return
     STATE.cpu_checked_at = now
     soft = int(time.process_time() + timeout) + 2
@@ -1233,8 +1251,6 @@ def _flat_budget(value: Any, depth: int, budget: int) -> int:
         budget -= len(value)
         if budget < 0:
             return -1
-        if _FLAT_TYPES.issuperset(map(type, value)):
-            return budget  # every item a scalar: checked in C, the common case
         for item in value:
             if type(item) not in _FLAT_TYPES:
                 budget = _flat_budget(item, depth - 1, budget)
@@ -1245,10 +1261,6 @@ def _flat_budget(value: Any, depth: int, budget: int) -> int:
         budget -= 2 * len(value)
         if budget < 0:
             return -1
-        if _FLAT_TYPES.issuperset(map(type, value)) and _FLAT_TYPES.issuperset(
-            map(type, value.values())
-        ):
-            return budget
         for key, item in value.items():
             if type(key) not in _FLAT_TYPES:
                 budget = _flat_budget(key, depth - 1, budget)
@@ -1305,25 +1317,37 @@ def run_test(
     cap = limits["max_output_bytes"]
     # the two sinks are reused per worker (cheaper than new objects), emptied
     # only when the previous test wrote to them
-    if _STDOUT._parts or _STDOUT._cap != cap:
+    if st.sinks_written or st.sinks_cap != cap:
         _STDOUT.reset(cap)
-    if _STDERR._parts or _STDERR._cap != cap:
         _STDERR.reset(cap)
+        st.sinks_written = False
+        st.sinks_cap = cap
     st.stdout, st.stderr = _STDOUT, _STDERR
     st.stdin = SandboxStdin(text) if mode == "program" else _EMPTY_STDIN
-    ns = _fresh_namespace(mode, safe_builtins)
-    real_streams = sys.stdin, sys.stdout, sys.stderr
-    _set_cpu_limit(timeout)
+    template = _NS_TEMPLATE.get(mode)  # _fresh_namespace's common case, inline
+    if template is not None and template["__builtins__"] is safe_builtins:
+        ns = template.copy()
+    else:
+        ns = _fresh_namespace(mode, safe_builtins)
     started = time.perf_counter()
+    if started - st.cpu_checked_at >= _CPU_RECHECK_S:  # see _set_cpu_limit
+        _set_cpu_limit(timeout)
     try:
         try:
             _reset_library_state()
-            sys.stdin, sys.stdout, sys.stderr = st.stdin, st.stdout, st.stderr
+            # The sinks stay sys.stdout/stderr from a job's first test to its end
+            # (stop_timer puts the real streams back): only our harness runs
+            # between tests, and it writes nothing. stdin differs per program test.
+            if st.real_streams is None:
+                st.real_streams = sys.stdin, sys.stdout, sys.stderr
+            if sys.stdout is not _STDOUT or sys.stderr is not _STDERR:
+                sys.stdout, sys.stderr = _STDOUT, _STDERR
+            if sys.stdin is not st.stdin:
+                sys.stdin = st.stdin
             _arm(timeout)
             _execute(compiled, entry, mode, text, ns, out, limits)
         finally:
             st.armed = False  # the itimer is re-armed by the next test or stopped per job
-            sys.stdin, sys.stdout, sys.stderr = real_streams
     except SandboxTimeout:
         out["status"] = "timeout"
     except SandboxViolation as exc:
@@ -1350,11 +1374,14 @@ def run_test(
         )
         _drop_values(out)
     # empty streams are left out: the Outcome defaults are "" (smaller messages)
-    stdout = st.stdout.getvalue() if st.stdout._size else ""
-    if stdout:
-        out["stdout"] = stdout
-    if st.stderr._size:
-        out["stderr"] = st.stderr.getvalue()
+    stdout = ""
+    if st.sinks_written:
+        stdout = _STDOUT.getvalue()
+        if stdout:
+            out["stdout"] = stdout
+        stderr = _STDERR.getvalue()
+        if stderr:
+            out["stderr"] = stderr
     if mode == "program" and out["status"] == "ok":
         out["output"] = stdout
     st.stdout = st.stderr = st.stdin = None
@@ -1404,7 +1431,10 @@ def _execute(
         out.update(status="invalid", error=f"ArgumentError: {exc}", error_type="ArgumentError")
         return
     exec(compiled.code, ns)  # noqa: S102 - compiled under the policy
-    fn = _resolve_entry(ns, entry or "")
+    if entry and "." not in entry:
+        fn = ns.get(entry)  # _resolve_entry's common case, inline
+    else:
+        fn = _resolve_entry(ns, entry or "")
     if fn is None:
         out.update(
             status="error",
@@ -1441,7 +1471,7 @@ def _execute(
     # Fast path: flat plain data travels as is (the pool's restricted unpickler
     # accepts it); anything else is converted by the C pickler in encode_value.
     if (
-        _flat_budget(result, 4, 256) >= 0
+        (type(result) in _FLAT_TYPES or _flat_budget(result, 4, 256) >= 0)
         and _flat_budget(args, 5, 256) >= 0
         and (not kwargs or _flat_budget(kwargs, 5, 256) >= 0)
     ):

@@ -265,7 +265,7 @@ def _warm_up(limits: dict[str, Any]) -> None:
         except (ValueError, OSError):
             pass
         sys.setrecursionlimit(recursion)
-        runtime.STATE.__dict__.clear()  # back to the class defaults: a fresh worker's state
+        runtime.STATE.reset()  # a fresh worker's state
         runtime._CACHE.clear()  # noqa: SLF001
         runtime._NS_TEMPLATE.clear()  # noqa: SLF001
         runtime._STDOUT.reset(0)  # noqa: SLF001
@@ -414,11 +414,23 @@ def _add_result(batch: tuple[Any, ...], idx: int, out: dict[str, Any]) -> str:
     status. The pickled value blob becomes plain data here, so one restricted
     unpickle of the whole message suffices in the pool (the blob holds only
     plain data)."""
+    indices, statuses, outputs, values, args_after, durations, extras = batch
+    if len(out) == 5 and "args_after" in out:
+        # the common case, an ok call with plain data and no output streams:
+        # status, output, value, args_after, duration_ms and nothing else
+        status = out["status"]
+        indices.append(idx)
+        statuses.append(status)
+        outputs.append(out["output"])
+        values.append(out["value"])
+        args_after.append(out["args_after"])
+        durations.append(out["duration_ms"])
+        out.clear()
+        return status
     blob = out.pop("value_blob", None)
     if blob is not None:
         value, args, kwargs = pickle.loads(blob)
         out["value"], out["args_after"] = value, (args, kwargs)
-    indices, statuses, outputs, values, args_after, durations, extras = batch
     status = out.pop("status")
     indices.append(idx)
     statuses.append(status)
