@@ -21,7 +21,8 @@ Playwright) measures:
   had run (DOMContentLoaded) and when it was connected to the server (WebSocket open);
 - **Streamlit's own floor**: a one-line Streamlit app opened the same two ways, in the
   same run, and each page's new-tab time as a ratio to it (the machine's load moves
-  both);
+  both); and a page of the Run page's widgets with nothing behind them, what Streamlit
+  alone costs a page with a form;
 - **accept → next pair**: from pressing `a` on the Review page to the next pair's id
   being shown, and to the script run being over (the whole page updated).
 
@@ -275,6 +276,30 @@ SWITCH_ORDER = ("run", "review", "overview", "rankings", "failures", "walkthroug
                 "agreement", "export")  # fmt: skip
 HELLO_APP = 'import streamlit as st\nst.title("Hello")\nst.write("A page with one line.")\n'
 HELLO = ("", "Hello", "text=A page with one line.")
+# Streamlit's floor for a page with a form: the Run page's widgets, with no store and no
+# data behind them (what such a page costs before any work of ours).
+FORM_APP = """import streamlit as st
+st.set_page_config(layout="wide")
+st.sidebar.text_input("Annotator")
+st.title("Hello")
+st.caption("The Run page's widgets, nothing behind them.")
+with st.form("settings"):
+    st.radio("Source", ["stored", "path"], horizontal=True, captions=["a", "b"])
+    st.text_input("Path to ingest")
+    left, right = st.columns(2)
+    left.selectbox("Backend", ["offline", "openai"])
+    right.text_input("Model")
+    left.text_input("Endpoint")
+    right.text_input("API key", disabled=True)
+    left.number_input("Concurrency", 1, 128, 8)
+    right.number_input("Test inputs per pair", 3, 50, 10)
+    left.number_input("At most this many snippets", 0, 1_000_000, 50)
+    right.checkbox("Measure test strength", value=True)
+    left.selectbox("Validation engine", ["local", "ray"])
+    right.text_input("Ray cluster address")
+    st.form_submit_button("Start run", type="primary")
+st.write("A page with one line.")
+"""
 
 # The whole page is there: this title, the script run over, no stale element, every
 # Plotly or Vega-Lite chart that is on view drawn.
@@ -449,13 +474,13 @@ def measure_browser(
     return results
 
 
-def measure_baseline(folder: Path, renders: int) -> dict[str, Any]:
-    """A one-line Streamlit app opened like the studio's pages, in a new tab (cache warm)
-    and on a first visit (cache cold): Streamlit's own floor on this machine."""
+def measure_baseline(folder: Path, renders: int, app: str = HELLO_APP) -> dict[str, Any]:
+    """A one-line Streamlit app (or `app`) opened like the studio's pages, in a new tab
+    (cache warm) and on a first visit (cache cold): Streamlit's own floor on this machine."""
     from playwright.sync_api import sync_playwright
 
-    script = folder / "hello.py"
-    script.write_text(HELLO_APP)
+    script = folder / "floor.py"
+    script.write_text(app)
     server, url = start_studio(folder / "unused.duckdb", folder, script)
     try:
         with sync_playwright() as playwright:
@@ -519,11 +544,17 @@ def main(argv: list[str] | None = None) -> int:
             server.terminate()
             server.wait(timeout=30)
         floor = measure_baseline(folder, args.renders)
+        form = measure_baseline(folder, args.renders, FORM_APP)
         report["floor"] = {
             "new_tab_s": summary(floor["new_tab_s"]),
             "first_visit_s": summary(floor["first_visit_s"]),
             "phases_s": floor["phases_s"],
             "script_kb": floor["script_kb"],
+        }
+        report["form_floor"] = {
+            "new_tab_s": summary(form["new_tab_s"]),
+            "first_visit_s": summary(form["first_visit_s"]),
+            "script_kb": form["script_kb"],
         }
         for way in ("new_tab_s", "first_visit_s"):
             report[way] = {k: summary(v) for k, v in found[way].items()}
@@ -572,6 +603,11 @@ def print_report(report: dict[str, Any]) -> None:
           f"(best {tab['best']:.2f} s; scripts run at {phases.get('scripts', 0):.2f} s, "
           f"connected at {phases.get('connected', 0):.2f} s), first visit median "
           f"{visit['median']:.2f} s (best {visit['best']:.2f} s)")  # fmt: skip
+    form = report["form_floor"]
+    print(f"  the Run page's widgets alone, no data ({form['script_kb']} kB of JavaScript): "
+          f"new tab median {form['new_tab_s']['median']:.2f} s (best "
+          f"{form['new_tab_s']['best']:.2f} s), first visit median "
+          f"{form['first_visit_s']['median']:.2f} s")  # fmt: skip
     print(f"  first render, whole page {target}; a new tab has the browser's cache warm (an "
           "annotator coming back), a first visit has it cold:")  # fmt: skip
     for name in report["new_tab_s"]:
