@@ -1470,9 +1470,17 @@ def _execute(
     )
     # Fast path: flat plain data travels as is (the pool's restricted unpickler
     # accepts it); anything else is converted by the C pickler in encode_value.
+    # (the first level of _flat_budget(args, 5, 256), inline: `args` is our own
+    # list, only its items can have been changed by the call)
+    args_budget = 256 - len(args)
+    for arg in args:
+        if type(arg) not in _FLAT_TYPES:
+            args_budget = _flat_budget(arg, 4, args_budget)
+            if args_budget < 0:
+                break
     if (
-        (type(result) in _FLAT_TYPES or _flat_budget(result, 4, 256) >= 0)
-        and _flat_budget(args, 5, 256) >= 0
+        args_budget >= 0
+        and (type(result) in _FLAT_TYPES or _flat_budget(result, 4, 256) >= 0)
         and (not kwargs or _flat_budget(kwargs, 5, 256) >= 0)
     ):
         out["value"] = result
