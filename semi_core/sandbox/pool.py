@@ -496,7 +496,8 @@ class SandboxPool:
         recycle = bool(msg[3]) if len(msg) > 3 else True
         queue.popleft()
         w.tasks += len(r.done)
-        remaining = r.chunk.without(r.done)
+        # every test reported (the usual end of a job): nothing to look for
+        remaining = r.chunk.without(r.done) if len(r.done) < len(r.allowed) else []
         if remaining:  # the worker stopped early (timeout/violation/memory)
             chunks.appendleft(dataclasses.replace(r.chunk, units=remaining))
         if recycle or w.tasks >= self.limits.max_tasks_per_worker or self._closed:
