@@ -321,6 +321,30 @@ def test_outcomes_from_workers_are_whole_dataclass_instances(pool):
     assert out == expected and repr(out) == repr(expected)
 
 
+def test_a_message_that_cannot_be_pickled_keeps_statuses_and_texts():
+    # the worker's fallback when a value cannot travel (no sandboxed code runs here)
+    from semi_core.sandbox import wire, worker
+
+    batch = worker._new_batch()
+    unpicklable = {"status": "ok", "output": "<fn>", "value": lambda: 0, "duration_ms": 1.0}
+    worker._add_result(batch, 7, {**unpicklable, "args_after": ([], {})})
+    worker._add_result(batch, 8, {"status": "error", "error": "ValueError: x", "duration_ms": 2.0})
+    sent: list[bytes] = []
+
+    class Conn:
+        def send_bytes(self, data: bytes) -> None:
+            sent.append(data)
+
+    worker._send(Conn(), ("d", 1, batch, False))  # type: ignore[arg-type]
+    kind, job_id, columns, recycle = wire.loads_untrusted(sent[0])
+    indices, statuses, outputs, values, args_after, durations, extras = columns
+    assert (kind, job_id, recycle) == ("d", 1, False)
+    assert (indices, statuses, outputs) == ([7, 8], ["ok", "error"], ["<fn>", ""])
+    assert values == [None, None] and args_after == [None, None] and durations == [1.0, 2.0]
+    assert extras[7]["comparable"] is False and len(extras[7]["output_digest"]) == 64
+    assert extras[8]["error"] == "ValueError: x"
+
+
 def test_zygote_warm_up_leaves_nothing_behind():
     """The zygote runs our own code through the harness before it forks workers
     (a warm-up); a fresh worker must start as if that had never happened."""
