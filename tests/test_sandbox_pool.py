@@ -345,31 +345,6 @@ def test_a_message_that_cannot_be_pickled_keeps_statuses_and_texts():
     assert extras[8]["error"] == "ValueError: x"
 
 
-def test_zygote_warm_up_leaves_nothing_behind():
-    """The zygote runs our own code through the harness before it forks workers
-    (a warm-up); a fresh worker must start as if that had never happened."""
-    import random
-    import resource
-
-    with SandboxPool(Limits(workers=1)) as fresh:
-        # a worker that has run nothing has the zygote's CPU limit: the process's own
-        info = fresh.probe()
-        assert info["rlimits"]["RLIMIT_CPU"] == list(resource.getrlimit(resource.RLIMIT_CPU))
-        code = "import random, sys\ndef f():\n    return random.random(), sys.getrecursionlimit()\n"
-        first = fresh.run(fn(code))
-    assert first.status == "ok", first.error
-    assert first.value == (random.Random(0).random(), 1000)
-
-
-def test_heap_filler_reads_the_allocator_statistics():
-    from semi_core.sandbox.worker import _fill_heap_holes
-
-    before = os.fstat(2)
-    filler = _fill_heap_holes()
-    assert len(filler) > 0  # CPython's statistics were read and parsed
-    assert os.fstat(2).st_ino == before.st_ino  # stderr is back where it was
-
-
 # --- workers: lock-down, recycling, dying ---------------------------------------
 
 

@@ -132,13 +132,6 @@ class _State:
     sinks_cap = -1  # the cap the sinks were last reset with
     real_streams: tuple[Any, Any, Any] | None = None  # sys streams while tests swap them
 
-    def reset(self) -> None:
-        """Back to the class defaults (a fresh worker's state). Attribute by attribute:
-        touching the instance `__dict__` would cost every later access its fast path."""
-        for name, value in vars(_State).items():
-            if not name.startswith("__") and not callable(value):
-                setattr(self, name, value)
-
 
 STATE = _State()
 

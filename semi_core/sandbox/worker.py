@@ -117,11 +117,9 @@ def zygote_main(cfg: dict[str, Any]) -> None:
     _load_libc()
     netns = bool(cfg["limits"].get("network_namespace", True)) and _try_unshare_network()
     rofs = bool(cfg["limits"].get("read_only_filesystem", True)) and _try_read_only_mounts()
-    _warm_up(cfg["limits"])
     children: set[int] = set()
     reap_later: set[int] = set()  # killed workers nobody waits for (b"K")
     gc.collect()
-    _heap_filler = _fill_heap_holes()  # noqa: F841 - kept alive: the holes stay filled
     gc.freeze()  # keep the warm heap shared copy-on-write in the workers
     ctl.send(b"ready:" + (b"netns" if netns else b"-") + b"," + (b"rofs" if rofs else b"-"))
     try:
@@ -188,140 +186,6 @@ def zygote_main(cfg: dict[str, Any]) -> None:
             except ChildProcessError:
                 pass
         os._exit(0)
-
-
-# Code the zygote runs through the harness before it forks workers (see _warm_up):
-# loops, comprehensions, attributes, items, in-place updates, a class, an import.
-_WARM_UP_CODE = """\
-import math
-
-
-class Counter:
-    def __init__(self):
-        self.seen = {}
-
-    def add(self, key, by=1):
-        self.seen[key] = self.seen.get(key, 0) + by
-        return self
-
-
-def f(xs, k=1):
-    c = Counter()
-    for i, x in enumerate(xs):
-        c.add(x % 7, i * k)
-    total = 0
-    for key in sorted(c.seen):
-        total += c.seen[key]
-    evens = [v for v in c.seen.values() if v % 2 == 0]
-    words = " ".join(str(x) for x in xs[::-1]).split()
-    return total + math.gcd(len(xs), 6), evens[:3], {w: len(w) for w in words}, (k, -k)
-"""
-_WARM_UP_PROGRAM = "n = int(input())\nprint(sum(i * i for i in range(n)), 'done')\n"
-
-
-def _warm_up(limits: dict[str, Any]) -> None:
-    """Run the compile-test-report path a few dozen times in the zygote, on our
-    own code, before any worker exists. Every worker starts from this heap: the
-    interpreter has already specialized the harness's and the policy's bytecode
-    and filled its lazy caches, so a fresh worker does not redo that work (nor
-    copy the pages it would write doing it) after every recycle. Everything the
-    runs changed is put back; a failure here only costs the speed-up."""
-    import resource
-
-    from . import runtime
-
-    cpu_limit = resource.getrlimit(resource.RLIMIT_CPU)
-    alarm = signal.getsignal(signal.SIGALRM)
-    recursion = sys.getrecursionlimit()
-    timeout = float(limits["timeout_s"])
-    try:
-        signal.signal(signal.SIGALRM, runtime._on_alarm)  # noqa: SLF001 - the worker's own
-        for i in range(40):
-            # distinct code every time: the policy runs, not the compile cache
-            code = _WARM_UP_CODE + f"# {i}\n"
-            compiled, _failed = runtime.compile_for_job(code, timeout)
-            if compiled is None:
-                break
-            builtins_copy = dict(runtime.SAFE_BUILTINS)
-            batch = _new_batch()
-            for j in range(10):
-                text = f"[{j}, {i}, 3, {j * i}, -4], k={j % 3}"
-                out = runtime.run_test(compiled, "f", "function", text, limits, builtins_copy)
-                _add_result(batch, j, out)
-            wire.dumps(("r", i, batch))
-            if i % 10 == 0:
-                program = runtime.compile_for_job(_WARM_UP_PROGRAM + f"# {i}\n", timeout)[0]
-                if program is not None:
-                    runtime.run_test(program, None, "program", f"{i}\n", limits, builtins_copy)
-        runtime.stop_timer()
-        runtime.cleanup_after_job(timeout)
-    except BaseException:  # noqa: BLE001 - an optimization: never stop the zygote
-        pass
-    finally:
-        runtime.stop_timer()
-        signal.signal(signal.SIGALRM, alarm)
-        try:  # run_test set a CPU limit for this process: the zygote's own stays
-            resource.setrlimit(resource.RLIMIT_CPU, cpu_limit)
-        except (ValueError, OSError):
-            pass
-        sys.setrecursionlimit(recursion)
-        runtime.STATE.reset()  # a fresh worker's state
-        runtime._CACHE.clear()  # noqa: SLF001
-        runtime._NS_TEMPLATE.clear()  # noqa: SLF001
-        runtime._STDOUT.reset(0)  # noqa: SLF001
-        runtime._STDERR.reset(0)  # noqa: SLF001
-
-
-_MALLOC_CLASS = re.compile(r"^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*$", re.M)
-_MALLOC_UNUSED_POOLS = re.compile(r"^(\d+) unused pools \* (\d+) bytes", re.M)
-
-
-def _fill_heap_holes() -> list[Any]:
-    """Fill the free blocks of the zygote's small-object heap with inert objects.
-
-    After the imports and the warm-up, the allocator's pools are full of holes
-    left by freed objects. A worker would put its first allocations there,
-    writing to pages it shares with the zygote, and every such page costs a
-    copy-on-write fault (several microseconds each in a VM) in every worker,
-    after every recycle. Filled, the holes send a worker's allocations to fresh
-    pages instead, packed together. The counts come from CPython's own
-    allocator statistics; when they cannot be read, nothing is filled."""
-    read_end, write_end = os.pipe()
-    saved = os.dup(2)
-    try:
-        os.dup2(write_end, 2)
-        sys._debugmallocstats()
-    except (AttributeError, OSError):
-        return []
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(write_end)
-    chunks = []
-    while True:
-        data = os.read(read_end, 65536)
-        if not data:
-            break
-        chunks.append(data)
-    os.close(read_end)
-    text = b"".join(chunks).decode("ascii", "replace")
-    filler: list[Any] = []
-    for match in _MALLOC_CLASS.finditer(text):
-        _cls, size, _pools, _used, avail = map(int, match.groups())
-        if size < 16 or size > 512 or avail > 1_000_000:
-            continue
-        for _ in range(avail):  # objects of exactly this size class
-            if size == 16:
-                filler.append(object())
-            elif size == 32:
-                filler.append(float(len(filler)) + 0.5)
-            else:
-                filler.append(bytes(size - 33))  # a bytes object is 33 + len bytes
-    unused = _MALLOC_UNUSED_POOLS.search(text)
-    if unused:
-        pools, pool_size = int(unused.group(1)), int(unused.group(2))
-        filler.extend(bytes(512 - 33) for _ in range(min(pools * pool_size // 512, 100_000)))
-    return filler
 
 
 def _reaped(pid: int) -> bool:
