@@ -129,7 +129,6 @@ _SCALAR_FIELDS = frozenset(
     | {"is_async", "simple", "conversion", "type_comment", "kwd_attrs", "rest"}
 )
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
-_NAME = ast.Name
 
 _GUARD_NAME = re.compile(r"^_[A-Za-z0-9]+(_[A-Za-z0-9]+)*_$|^_tmp\d+$|^_print$")
 
@@ -172,12 +171,7 @@ class CompileResult:
 class SandboxPolicy(RestrictingNodeTransformer):
     """RestrictingNodeTransformer + what ordinary code needs, still routed through guards."""
 
-    # node class -> unbound visitor, or None for leaves no rule looks at
-    _dispatch_cache: dict[type, Any] = {}
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls._dispatch_cache = {}  # a subclass may define other visitors
+    _dispatch_cache: dict[type, object] = {}
 
     def __init__(
         self,
@@ -188,40 +182,27 @@ class SandboxPolicy(RestrictingNodeTransformer):
         super().__init__(errors, warnings, used_names)
         self._scopes: list[str] = ["module"]
 
-    @classmethod
-    def _visitor_for(cls, node_cls: type) -> Any:
-        """The visitor of a node class, cached per class (None: nothing to visit)."""
-        if node_cls in _INERT or not issubclass(node_cls, ast.AST):
-            method = None  # contexts, operators, constants; and None, str ... in fields
-        elif node_cls in _PASS_THROUGH:  # RestrictedPython's visitor only visits children
-            method = cls.node_contents_visit
-        else:
-            method = getattr(cls, "visit_" + node_cls.__name__, None)
-            if method is None:
-                method = cls.generic_visit  # RestrictedPython's: refuses unknown nodes
-        cls._dispatch_cache[node_cls] = method
-        return method
-
     # --- speed: RestrictedPython's generated nodes call fix_missing_locations
     # on every new node (quadratic on deep expressions). We copy the location
     # of the top node only and fix the whole tree once after the visit.
     def visit(self, node: ast.AST) -> Any:
         cls = node.__class__
-        try:
-            method = self._dispatch_cache[cls]
-        except KeyError:
-            method = self._visitor_for(cls)
+        method = self._dispatch_cache.get(cls)
         if method is None:
-            return node
-        return method(self, node)
+            if cls in _PASS_THROUGH:  # RestrictedPython's visitor only visits children
+                method = type(self).node_contents_visit
+            else:
+                method = getattr(type(self), "visit_" + cls.__name__, None)
+                if method is None:
+                    method = type(self).generic_visit
+            self._dispatch_cache[cls] = method
+        return method(self, node)  # type: ignore[operator]
 
     def node_contents_visit(self, node: Any) -> Any:
-        # ast.NodeTransformer.generic_visit, minus its generator, minus a visit()
-        # call per child (the visitor is looked up here), minus visits of leaf
-        # nodes no rule looks at (contexts, operators, constants), and with
-        # children replaced in place: the policy is pure Python, and this loop
-        # is most of its cost. Plain names, the commonest node, are checked inline.
-        dispatch = self._dispatch_cache
+        # ast.NodeTransformer.generic_visit, minus its generator and minus visits
+        # of leaf nodes that no rule looks at (contexts, operators, constants):
+        # they are most of a tree, and the policy is pure Python.
+        visit = self.visit
         fields = _CHILD_FIELDS.get(node.__class__)
         if fields is None:
             fields = _CHILD_FIELDS[node.__class__] = tuple(
@@ -229,43 +210,28 @@ class SandboxPolicy(RestrictingNodeTransformer):
             )
         for name in fields:
             value = getattr(node, name, None)
-            if value.__class__ is list:
-                odd: list[tuple[int, Any]] | None = None  # children replaced by None/lists
-                for i, item in enumerate(value):
-                    cls = item.__class__
-                    if cls is _NAME:
-                        ident = item.id
-                        if ident[0] != "_" and not ident.endswith("__roles__"):
-                            continue
-                    try:
-                        method = dispatch[cls]
-                    except KeyError:
-                        method = self._visitor_for(cls)
-                    if method is None:
-                        continue
-                    result = method(self, item)
-                    if result is not item:
-                        if isinstance(result, ast.AST):
-                            value[i] = result
-                        else:
-                            odd = odd or []
-                            odd.append((i, result))
-                if odd:
-                    for i, result in reversed(odd):
-                        value[i : i + 1] = [] if result is None else list(result)
-            else:
-                cls = value.__class__
-                if cls is _NAME:
-                    ident = value.id
-                    if ident[0] != "_" and not ident.endswith("__roles__"):
-                        continue
-                try:
-                    method = dispatch[cls]
-                except KeyError:
-                    method = self._visitor_for(cls)
-                if method is None:
+            if type(value) is list:
+                if not value:
                     continue
-                result = method(self, value)
+                new: list[ast.AST] = []
+                changed = False
+                for item in value:
+                    if isinstance(item, ast.AST) and type(item) not in _INERT:
+                        result = visit(item)
+                        if result is not item:
+                            changed = True
+                            if result is None:
+                                continue
+                            if not isinstance(result, ast.AST):
+                                new.extend(result)
+                                continue
+                        new.append(result)
+                    else:
+                        new.append(item)
+                if changed:
+                    value[:] = new
+            elif isinstance(value, ast.AST) and type(value) not in _INERT:
+                result = visit(value)
                 if result is None:
                     delattr(node, name)
                 elif result is not value:
