@@ -169,7 +169,7 @@ def pair_card(pair: dict, expanded: bool) -> None:
             code_view(pair["instruction"], None, wrap=True, key=f"instruction_{pair_id}")
         if pair.get("code"):
             code_view(pair["code"], key=f"code_{pair_id}")
-        st.caption(f"pair id {pair['generation_id']}")
+        st.caption(f"pair id {pair_id}")
 
 
 def live_progress(was_running: bool) -> None:
