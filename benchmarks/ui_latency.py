@@ -402,6 +402,14 @@ def new_tabs(browser: Any, context: Any, url: str, page_spec: tuple[str, str, st
     return seconds
 
 
+def tab_facts(found: dict[str, list]) -> tuple[int, dict[str, float]]:
+    """What `new_tabs` found, as medians: kB of JavaScript loaded, and the seconds at
+    which the scripts had run and the tab was connected."""
+    phases = {phase: round(statistics.median(found[phase]), 3)
+              for phase in ("scripts", "connected") if found.get(phase)}  # fmt: skip
+    return round(statistics.median(found["script_bytes"]) / 1024), phases
+
+
 def measure_browser(
     url: str, *, renders: int, accepts: int, pages: tuple[str, ...] = tuple(PAGES)
 ) -> dict[str, Any]:
@@ -422,11 +430,7 @@ def measure_browser(
             results["new_tab_s"][name] = new_tabs(
                 browser, context, url, PAGES[name], renders, "?annotator=bench", found=found
             )
-            results["script_kb"][name] = round(statistics.median(found["script_bytes"]) / 1024)
-            results["phases_s"][name] = {
-                phase: round(statistics.median(found[phase]), 3)
-                for phase in ("scripts", "connected") if found.get(phase)
-            }  # fmt: skip
+            results["script_kb"][name], results["phases_s"][name] = tab_facts(found)
             results["first_visit_s"][name] = new_tabs(
                 browser, context, url, PAGES[name], renders, "?annotator=bench", cold_cache=True
             )
@@ -493,11 +497,7 @@ def measure_baseline(folder: Path, renders: int, app: str = HELLO_APP) -> dict[s
                 "first_visit_s": new_tabs(browser, context, url, HELLO, renders,
                                           cold_cache=True),
             }  # fmt: skip
-            floor["phases_s"] = {
-                phase: round(statistics.median(found[phase]), 3)
-                for phase in ("scripts", "connected") if found.get(phase)
-            }  # fmt: skip
-            floor["script_kb"] = round(statistics.median(found["script_bytes"]) / 1024)
+            floor["script_kb"], floor["phases_s"] = tab_facts(found)
             browser.close()
     finally:
         server.terminate()
@@ -545,17 +545,9 @@ def main(argv: list[str] | None = None) -> int:
             server.wait(timeout=30)
         floor = measure_baseline(folder, args.renders)
         form = measure_baseline(folder, args.renders, FORM_APP)
-        report["floor"] = {
-            "new_tab_s": summary(floor["new_tab_s"]),
-            "first_visit_s": summary(floor["first_visit_s"]),
-            "phases_s": floor["phases_s"],
-            "script_kb": floor["script_kb"],
-        }
-        report["form_floor"] = {
-            "new_tab_s": summary(form["new_tab_s"]),
-            "first_visit_s": summary(form["first_visit_s"]),
-            "script_kb": form["script_kb"],
-        }
+        for key, measured in (("floor", floor), ("form_floor", form)):
+            report[key] = {**measured, "new_tab_s": summary(measured["new_tab_s"]),
+                           "first_visit_s": summary(measured["first_visit_s"])}  # fmt: skip
         for way in ("new_tab_s", "first_visit_s"):
             report[way] = {k: summary(v) for k, v in found[way].items()}
             median = report["floor"][way]["median"]
