@@ -312,28 +312,10 @@ class SandboxPool:
     def _plan(self, tasks: list[Task], results: list[Outcome | None]) -> list[_Chunk]:
         groups: dict[tuple[str, str | None, str], list[tuple[int, str]]] = {}
         # tests of one code usually come together: the last group is reused
-        # without building and hashing its key again
-        last: tuple[Any, Any, Any] = (None, None, None)
+        # without looking its key up again
+        last: tuple[str, str | None, str] | None = None
         bucket: list[tuple[int, str]] = []
         for i, t in enumerate(tasks):
-            if type(t) is Task:
-                fields = t.__dict__
-                code, entry, mode = fields["code"], fields["entry_point"], fields["mode"]
-                if (
-                    mode == "function"
-                    and type(code) is str
-                    and type(entry) is str
-                    and entry
-                    and type(fields["args"]) is str
-                ):
-                    text = fields["args"]
-                    if code is last[0] and entry is last[1] and mode is last[2]:
-                        bucket.append((i, text))
-                        continue
-                    last = (code, entry, mode)
-                    bucket = groups.setdefault(last, [])
-                    bucket.append((i, text))
-                    continue
             problem = _task_problem(t)
             if problem:
                 results[i] = Outcome(
@@ -343,8 +325,10 @@ class SandboxPool:
                     mode=getattr(t, "mode", "function"),
                 )
                 continue
-            text = t.args if t.mode == "function" else t.stdin
-            groups.setdefault((t.code, t.entry_point, t.mode), []).append((i, text or ""))
+            key = (t.code, t.entry_point, t.mode)
+            if key != last:
+                last, bucket = key, groups.setdefault(key, [])
+            bucket.append((i, (t.args if t.mode == "function" else t.stdin) or ""))
         workers = self.limits.workers
         batch = min(self.limits.max_batch, self.limits.max_tasks_per_worker)
         pieces: list[_Unit] = []
