@@ -317,6 +317,64 @@ def m011_test_runs_without_primary_key(db: duckdb.DuckDBPyConnection) -> None:
     db.execute("CREATE INDEX test_runs_case ON test_runs(test_case_id)")
 
 
+@migration
+def m012_test_runs_found_by_sequence_range(db: duckdb.DuckDBPyConnection) -> None:
+    # The index on test_runs(test_case_id) grew in memory with every row a validation
+    # stored (DuckDB cannot evict an index), so a long validation's memory grew with the
+    # store. Instead each test run gets a number from a sequence, a pair's test runs are
+    # numbered together, and its verdict records the first and last number: DuckDB's
+    # per-block minimum and maximum (zone maps) then find them without any index. Two
+    # writers reserving numbers at once can interleave them: a range narrows the search,
+    # the pair's test cases decide.
+    db.execute("DROP INDEX test_runs_case")
+    (existing,) = db.execute("SELECT count(*) FROM test_runs").fetchone()
+    db.execute(f"CREATE SEQUENCE test_run_seq START WITH {int(existing) + 1}")
+    db.execute(
+        """
+        CREATE TABLE test_runs_new (
+            id VARCHAR NOT NULL,
+            run_id VARCHAR NOT NULL,         -- the validation run
+            test_case_id VARCHAR NOT NULL,
+            side VARCHAR NOT NULL,           -- original | generated
+            attempt INTEGER NOT NULL DEFAULT 1,
+            status VARCHAR NOT NULL,         -- ok | wrong | error | timeout | memory | ...
+            output VARCHAR,
+            error VARCHAR,
+            stdout VARCHAR,
+            duration_ms DOUBLE,
+            seq BIGINT NOT NULL DEFAULT nextval('test_run_seq')  -- a pair's runs: a range
+        )
+        """
+    )
+    # Stored rows are numbered pair by pair, validation run by validation run.
+    db.execute(
+        "INSERT INTO test_runs_new SELECT t.*, row_number() OVER (ORDER BY c.generation_id, "
+        "t.run_id, c.position, t.test_case_id, t.side, t.attempt, t.id) FROM test_runs t "
+        "LEFT JOIN test_cases c ON c.id = t.test_case_id"
+    )
+    db.execute("DROP TABLE test_runs")
+    db.execute("ALTER TABLE test_runs_new RENAME TO test_runs")
+    db.execute("ALTER TABLE verdicts ADD COLUMN first_test_run BIGINT")
+    db.execute("ALTER TABLE verdicts ADD COLUMN last_test_run BIGINT")
+    link_verdicts_to_test_runs(db)
+
+
+def link_verdicts_to_test_runs(db: duckdb.DuckDBPyConnection) -> None:
+    """Record in each verdict without it the range of numbers its test runs hold (for
+    rows added other than by `Store.record_validations`, which records it itself)."""
+    db.execute(
+        """
+        UPDATE verdicts SET first_test_run = r.first_seq, last_test_run = r.last_seq
+        FROM (SELECT c.generation_id, t.run_id, min(t.seq) AS first_seq,
+                     max(t.seq) AS last_seq
+              FROM test_runs t JOIN test_cases c ON c.id = t.test_case_id
+              GROUP BY ALL) r
+        WHERE verdicts.first_test_run IS NULL
+          AND verdicts.generation_id = r.generation_id AND verdicts.run_id = r.run_id
+        """
+    )
+
+
 def _ensure_migration_table(db: duckdb.DuckDBPyConnection) -> None:
     db.execute(
         "CREATE TABLE IF NOT EXISTS _migrations ("
@@ -846,7 +904,13 @@ class Store:
             "oracle_status": pa.array([case["oracle_status"] for case in oracle_rows],
                                       pa.string()),
         })  # fmt: skip
+        # Each pair's test runs get consecutive numbers, its verdict the first and last
+        # (see m012): one statement reserves them all.
+        numbers = sorted(row[0] for row in self.cursor().execute(
+            "SELECT nextval('test_run_seq') FROM range(?)", [len(run_rows)]
+        ).fetchall())  # fmt: skip
         runs_table = pa.table({
+            "seq": pa.array(numbers, pa.int64()),
             "id": pa.array([content_id(run_id, run["test_case_id"], run["side"],
                                        str(run["attempt"])) for _, run in run_rows],
                            pa.string()),
@@ -861,7 +925,14 @@ class Store:
                                     pa.float64()),
         })  # fmt: skip
         verdicts = [(generation_id, verdict) for generation_id, _, _, verdict in validations]
+        ranges, taken = [], 0
+        for _, _, runs, _ in validations:
+            mine = numbers[taken : taken + len(runs)]
+            ranges.append((min(mine), max(mine)) if mine else (None, None))
+            taken += len(runs)
         verdicts_table = pa.table({
+            "first_test_run": pa.array([first for first, _ in ranges], pa.int64()),
+            "last_test_run": pa.array([last for _, last in ranges], pa.int64()),
             "id": pa.array([content_id(g, run_id) for g, _ in verdicts], pa.string()),
             "generation_id": pa.array([g for g, _ in verdicts], pa.string()),
             "passed": pa.array([v["passed"] for _, v in verdicts], pa.int32()),
@@ -887,17 +958,18 @@ class Store:
                 # Plain inserts: an upsert costs DuckDB about 15 times as much here, and
                 # more as the table grows; earlier rows of this run were just dropped.
                 cur.execute(
-                    "INSERT INTO test_runs (id, run_id, test_case_id, side, "
-                    "attempt, status, output, error, stdout, duration_ms) SELECT id, ?, "
+                    "INSERT INTO test_runs (seq, id, run_id, test_case_id, side, attempt, "
+                    "status, output, error, stdout, duration_ms) SELECT seq, id, ?, "
                     "test_case_id, side, attempt, status, output, error, stdout, duration_ms "
                     "FROM run_rows",
                     [run_id],
                 )
                 cur.execute(
-                    "INSERT INTO verdicts (id, generation_id, run_id, passed, "
-                    "usable, total, status, test_strength, signals, difficulty) SELECT id, "
-                    "generation_id, ?, passed, usable, total, status, test_strength, signals, "
-                    "difficulty FROM verdict_rows",
+                    "INSERT INTO verdicts (id, generation_id, run_id, passed, usable, total, "
+                    "status, test_strength, signals, difficulty, first_test_run, "
+                    "last_test_run) SELECT id, generation_id, ?, passed, usable, total, "
+                    "status, test_strength, signals, difficulty, first_test_run, "
+                    "last_test_run FROM verdict_rows",
                     [run_id],
                 )
             finally:
@@ -910,17 +982,19 @@ class Store:
         the new record replaces the old whole: its verdict and every one of its test runs.
         A pair's test runs and verdict are written in one transaction, so a pair without
         a verdict of this run has no test runs of it either: one look at the verdicts."""
-        again = [row[0] for row in cur.execute(
-            "SELECT generation_id FROM verdicts WHERE id IN (SELECT id FROM verdict_rows)"
-        ).fetchall()]  # fmt: skip
-        if not again:
-            return
-        cur.execute(
-            "DELETE FROM test_runs WHERE run_id = ? AND test_case_id IN (SELECT id FROM "
-            "test_cases WHERE generation_id IN (SELECT unnest(?::VARCHAR[])))",
-            [run_id, again],
-        )
-        cur.execute("DELETE FROM verdicts WHERE id IN (SELECT id FROM verdict_rows)")
+        again = cur.execute(
+            "SELECT generation_id, first_test_run, last_test_run FROM verdicts "
+            "WHERE id IN (SELECT id FROM verdict_rows)"
+        ).fetchall()
+        for generation_id, first, last in again:
+            if first is not None:
+                cur.execute(
+                    "DELETE FROM test_runs WHERE seq BETWEEN ? AND ? AND run_id = ? AND "
+                    "test_case_id IN (SELECT id FROM test_cases WHERE generation_id = ?)",
+                    [first, last, run_id, generation_id],
+                )
+        if again:
+            cur.execute("DELETE FROM verdicts WHERE id IN (SELECT id FROM verdict_rows)")
 
     def latest_verdict(self, generation_id: str) -> dict[str, Any] | None:
         # Materialized first so that DuckDB looks the pair up by index instead of scanning.
@@ -941,8 +1015,15 @@ class Store:
 
     def test_runs(self, run_id: str, generation_id: str) -> list[dict[str, Any]]:
         """Every test run of one validation run of a generation, with its test case."""
-        # Two index lookups joined here: DuckDB scans every test run for a join, or for
-        # `test_case_id = ANY(...)` combined with another condition.
+        # Three lookups joined here: as one statement DuckDB scans every test case, and
+        # the pair's own test runs are picked out of its range fastest in Python.
+        found = self._rows(
+            "WITH mine AS MATERIALIZED (SELECT run_id, first_test_run, last_test_run FROM "
+            "verdicts WHERE generation_id = ?) SELECT * FROM mine WHERE run_id = ?",
+            [generation_id, run_id],
+        )
+        if not found or found[0]["first_test_run"] is None:
+            return []
         cases = {
             row["id"]: row
             for row in self._rows(
@@ -951,18 +1032,16 @@ class Store:
                 [generation_id],
             )
         }
-        if not cases:
-            return []
         runs = self._rows(
-            "SELECT test_case_id, run_id, side, attempt, status, output, error, stdout, "
-            "duration_ms FROM test_runs WHERE test_case_id = ANY(?::VARCHAR[])",
-            [list(cases)],
+            "SELECT test_case_id, side, attempt, status, output, error, stdout, duration_ms "
+            "FROM test_runs WHERE seq BETWEEN ? AND ? AND run_id = ?",
+            [found[0]["first_test_run"], found[0]["last_test_run"], run_id],
         )
         rows = []
         for run in runs:
-            if run.pop("run_id") != run_id:
+            case = cases.get(run.pop("test_case_id"))
+            if case is None:  # another pair's, numbered inside this range (see m012)
                 continue
-            case = cases[run.pop("test_case_id")]
             rows.append({key: case[key] for key in ("position", "input", "origin", "expected",
                                                      "oracle_status")} | run)  # fmt: skip
         rows.sort(key=lambda row: (row["position"], row["side"], row["attempt"]))
@@ -1699,7 +1778,8 @@ class Store:
     def bulk_insert(self, table: str, rows: pa.Table) -> int:
         """Append an Arrow table's rows to one of `BULK_TABLES` in one statement (fixtures,
         benchmarks, imports: far faster than row-by-row inserts). Columns are matched by
-        name; absent ones take their defaults. Returns the number of rows inserted."""
+        name; absent ones take their defaults. Verdicts are then linked to their test
+        runs' numbers (see m012). Returns the number of rows inserted."""
         if table not in self.BULK_TABLES:
             raise StoreError(f"bulk insertion into {table!r} is not supported")
         known = {
@@ -1718,6 +1798,8 @@ class Store:
                 cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming_rows")
             finally:
                 cur.unregister("incoming_rows")
+            if table in ("test_runs", "verdicts"):
+                link_verdicts_to_test_runs(cur)
         return rows.num_rows
 
 

@@ -4,6 +4,7 @@ and the one-sentence message when another process holds the database."""
 from __future__ import annotations
 
 import duckdb
+import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -62,6 +63,84 @@ def test_previous_version_upgrades_in_place_and_keeps_its_data(db_path):
         assert store.snippet("abc")["code"] == "def f():\n    return 1\n"
         assert store.counts().entities["review_events"] == 1
         assert store.counts().entities["test_runs"] == 1
+
+
+def migrations_before(name: str) -> list:
+    return MIGRATIONS[: [m.__name__ for m in MIGRATIONS].index(name)]
+
+
+def test_test_runs_stored_before_numbering_are_found_through_their_verdicts(db_path):
+    # Two pairs, two validation runs of pair a, their test runs stored interleaved (as
+    # before m012 nothing kept a pair's runs together), then the upgrade.
+    with duckdb.connect(str(db_path)) as db:
+        migrate(db, migrations_before("m012_test_runs_found_by_sequence_range"))
+        for gid in ("a", "b"):
+            db.execute(
+                "INSERT INTO test_cases (id, generation_id, position, input, origin) "
+                "SELECT ? || range, ?, range, range::VARCHAR, 'llm' FROM range(3)",
+                [gid, gid],
+            )
+        for position in range(3):
+            for gid, run in (("a", "r1"), ("b", "r1"), ("a", "r2")):
+                db.execute(
+                    "INSERT INTO test_runs (id, run_id, test_case_id, side, status, output) "
+                    "VALUES (?, ?, ?, 'generated', ?, ?)",
+                    [f"{run}{gid}{position}", run, f"{gid}{position}",
+                     "ok" if run == "r1" else "wrong", f"{gid}{position}"],
+                )  # fmt: skip
+        for gid, run in (("a", "r1"), ("b", "r1"), ("a", "r2")):
+            db.execute(
+                "INSERT INTO verdicts (id, generation_id, run_id, passed, usable, total, "
+                "status) VALUES (?, ?, ?, 3, 3, 3, 'validated')",
+                [gid + run, gid, run],
+            )
+        db.execute("INSERT INTO verdicts (id, generation_id, run_id, passed, usable, total, "
+                   "status) VALUES ('none', 'c', 'r1', 0, 0, 0, 'unusable')")  # fmt: skip
+    with Store(db_path) as store:
+        for gid, run, status in (("a", "r1", "ok"), ("b", "r1", "ok"), ("a", "r2", "wrong")):
+            runs = store.test_runs(run, gid)
+            assert [(r["position"], r["output"], r["status"]) for r in runs] == [
+                (position, f"{gid}{position}", status) for position in range(3)
+            ]
+            [verdict] = [v for v in store.verdict_history(gid) if v["run_id"] == run]
+            # numbered together: the range holds this pair's runs and nothing else
+            assert verdict["last_test_run"] - verdict["first_test_run"] == 2
+        assert store.test_runs("r1", "c") == []
+        assert store.test_runs("r3", "a") == []
+
+        # New test runs are numbered after the old ones.
+        store.record_validations("r3", [(
+            "b", [], [{"test_case_id": "b0", "side": "generated", "attempt": 1,
+                       "status": "ok"}],
+            {"passed": 1, "usable": 1, "total": 3, "status": "too_few_tests"},
+        )])  # fmt: skip
+        latest = store.latest_verdict("b")
+        assert latest["first_test_run"] == latest["last_test_run"] == 10
+        assert [r["position"] for r in store.test_runs("r3", "b")] == [0]
+
+
+def test_a_range_holding_other_pairs_runs_yields_only_the_pairs_own(store):
+    # Two writers reserving numbers at once can interleave them: the range is a filter
+    # on the way, the pair's test cases decide.
+    for gid in ("a", "b"):
+        store.bulk_insert("test_cases", pa.table({
+            "id": [f"{gid}0", f"{gid}1"], "generation_id": [gid, gid], "position": [0, 1],
+            "input": ["0", "1"], "origin": ["llm", "llm"],
+        }))  # fmt: skip
+    store.bulk_insert("test_runs", pa.table({
+        "id": ["x1", "x2", "x3", "x4"], "run_id": ["r"] * 4,
+        "test_case_id": ["a0", "b0", "a1", "b1"], "side": ["generated"] * 4,
+        "status": ["ok", "wrong", "ok", "wrong"], "seq": [1, 2, 3, 4],
+    }))  # fmt: skip
+    store.bulk_insert("verdicts", pa.table({
+        "id": ["va", "vb"], "generation_id": ["a", "b"], "run_id": ["r", "r"],
+        "passed": [2, 0], "usable": [2, 2], "total": [2, 2],
+        "status": ["validated", "mismatch"],
+    }))  # fmt: skip
+    assert [v["first_test_run"] for v in (store.latest_verdict(g) for g in "ab")] == [1, 2]
+    assert [v["last_test_run"] for v in (store.latest_verdict(g) for g in "ab")] == [3, 4]
+    statuses = {g: [(r["position"], r["status"]) for r in store.test_runs("r", g)] for g in "ab"}
+    assert statuses == {"a": [(0, "ok"), (1, "ok")], "b": [(0, "wrong"), (1, "wrong")]}
 
 
 def test_reopening_runs_no_migration_twice(db_path):
