@@ -19,9 +19,11 @@ import streamlit as st
 from pages._shared import escape_markdown
 
 EMPTY_CHART_HINT = "Nothing to chart yet."
-# Up to this many rows a table is drawn static (st.table, no grid script to load); a
-# longer one gets the scrolling, sortable grid.
+# Up to this many rows, none of its texts longer than this, a table is drawn static
+# (st.table, no grid script to load); a longer one gets the scrolling, sortable grid, whose
+# cells also keep long texts (a test's big input or output) to one line.
 SMALL_TABLE_ROWS = 30
+SMALL_TABLE_TEXT = 400
 
 Spec = dict[str, Any]  # a Vega-Lite spec, or a part of one
 
@@ -40,11 +42,15 @@ def some_table(
     table: pd.DataFrame, key: str, *, row_style: Callable[[pd.Series], list[str]] | None = None
 ) -> None:
     """A table drawn static when small, else as the grid (many rows need its scrolling)."""
-    if len(table) <= SMALL_TABLE_ROWS:
+    if len(table) <= SMALL_TABLE_ROWS and _longest_text(table) <= SMALL_TABLE_TEXT:
         static_table(table, row_style=row_style)
         return
     shown = table.style.apply(row_style, axis=1) if row_style else table
     st.dataframe(shown, hide_index=True, width="stretch", key=key)
+
+
+def _longest_text(table: pd.DataFrame) -> int:
+    return max((len(v) for v in table.to_numpy().ravel() if isinstance(v, str)), default=0)
 
 
 def chart_and_table(
@@ -170,7 +176,7 @@ def pairs_to_review(pairs: pd.DataFrame, key: str) -> None:
     if pairs.empty:
         st.caption("Select points or bars on a chart (or pick a group) to list their pairs.")
         return
-    st.dataframe(pairs, hide_index=True, width="stretch", key=f"{key}_table")
+    some_table(pairs, f"{key}_table")
     ids = list(pairs["pair"])
     left, right = st.columns([3, 1])
     chosen = left.selectbox("Pair", ids, key=f"{key}_pair")

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from semi_core.auth import check_login
@@ -160,4 +161,6 @@ def show_recent_runs(store: Store, limit: int) -> None:
         }
         for r in runs
     ]
-    st.dataframe(rows, hide_index=True, width="stretch")
+    from pages._charts import some_table  # it imports this module
+
+    some_table(pd.DataFrame(rows), "recent_runs")

@@ -5,7 +5,7 @@ final decision that wins over every vote."""
 import pandas as pd
 import streamlit as st
 
-from pages._charts import chart_and_table, native_bars
+from pages._charts import chart_and_table, native_bars, some_table
 from pages._code_view import code_view
 from pages._shared import current_annotator, get_store
 from semi_core.agreement import agreement_table, disagreements, settle, votes_by_pair
@@ -51,20 +51,12 @@ st.caption(
     f"{len(open_rows)} to settle, {len(rows) - len(open_rows)} settled"
     + (f"; the first {LISTED} are listed." if len(rows) > LISTED else ".")
 )
-st.dataframe(
-    pd.DataFrame(
-        [
-            {
-                "pair": r["pair"],
-                "final": r["final"] or "",
-                **{f"vote: {name}": d for name, d in r["votes"].items()},
-            }
-            for r in rows[:LISTED]
-        ]  # fmt: skip
-    ),
-    hide_index=True,
-    width="stretch",
-)
+listed = [
+    {"pair": r["pair"], "final": r["final"] or "",
+     **{f"vote: {name}": d for name, d in r["votes"].items()}}
+    for r in rows[:LISTED]
+]  # fmt: skip
+some_table(pd.DataFrame(listed), "agreement_disagreements")
 
 annotator = current_annotator()
 if not annotator:

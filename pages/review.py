@@ -14,6 +14,7 @@ import time
 import pandas as pd
 import streamlit as st
 
+from pages._charts import some_table
 from pages._code_view import code_view
 from pages._shared import current_annotator, escape_markdown, get_store
 from semi_core.generate.base import ORIGINS
@@ -49,45 +50,47 @@ def review_sources(db_path: str) -> list[str]:
 
 
 # -- filters ------------------------------------------------------------------------------
-active = any(
-    st.session_state.get(k)
-    for k in ("f_status", "f_source", "f_origin", "f_failure", "f_search", "f_decided")
-)
-with st.expander("Filters" + (" (active)" if active else ""), expanded=active):
-    left, middle, right = st.columns(3)
-    statuses = left.multiselect("Verdict status", STATUSES, key="f_status")
-    difficulty = middle.slider("Difficulty", 0.0, 1.0, (0.0, 1.0), key="f_difficulty")
-    search = right.text_input(
-        "Search text", key="f_search", help="In the instruction, the code and the snippet's name."
-    )
-    source = left.selectbox(
-        "Source",
-        [""] + review_sources(store.path),
-        key="f_source",
-        format_func=lambda s: s or "any source",
-    )
-    origin = middle.selectbox(
-        "Test origin", ["", *ORIGINS], key="f_origin", format_func=lambda s: s or "any origin"
-    )
-    failure = right.selectbox(
-        "Failure kind",
-        [""] + FAILURES,
-        key="f_failure",
-        format_func=lambda s: s or "any outcome",
-        help="A test of the rewrite ended this way, or the verdict has this status.",
-    )
-    include_decided = left.checkbox("Include pairs I decided", key="f_decided")
-    if right.button("Refresh queue", key="refresh_queue"):
-        st.session_state.pop("review_queue", None)
+# The filters' widgets are drawn only while their box is open (a tracked expander): a new
+# tab then skips seven widgets and the slider's script. Their values live in session state,
+# written back each run, since Streamlit forgets the value of a widget it did not draw.
+FILTER_DEFAULTS = {"f_status": [], "f_difficulty": (0.0, 1.0), "f_search": "", "f_source": "",
+                   "f_origin": "", "f_failure": "", "f_decided": False}  # fmt: skip
+for name, default in FILTER_DEFAULTS.items():
+    st.session_state[name] = st.session_state.get(name, default)
+active = any(st.session_state[k] != v for k, v in FILTER_DEFAULTS.items())
+box = st.expander("Filters" + (" (active)" if active else ""), expanded=active, key="f_open",
+                  on_change="rerun")  # fmt: skip
+if box.open:
+    with box:
+        left, middle, right = st.columns(3)
+        left.multiselect("Verdict status", STATUSES, key="f_status")
+        middle.slider("Difficulty", 0.0, 1.0, key="f_difficulty")
+        right.text_input(
+            "Search text", key="f_search",
+            help="In the instruction, the code and the snippet's name.",
+        )  # fmt: skip
+        left.selectbox("Source", [""] + review_sources(store.path), key="f_source",
+                       format_func=lambda s: s or "any source")  # fmt: skip
+        middle.selectbox("Test origin", ["", *ORIGINS], key="f_origin",
+                         format_func=lambda s: s or "any origin")  # fmt: skip
+        right.selectbox(
+            "Failure kind", [""] + FAILURES, key="f_failure",
+            format_func=lambda s: s or "any outcome",
+            help="A test of the rewrite ended this way, or the verdict has this status.",
+        )  # fmt: skip
+        left.checkbox("Include pairs I decided", key="f_decided")
+        if right.button("Refresh queue", key="refresh_queue"):
+            st.session_state.pop("review_queue", None)
 
+difficulty = st.session_state["f_difficulty"]
 filters = {
-    "statuses": statuses or None,
+    "statuses": st.session_state["f_status"] or None,
     "difficulty": None if tuple(difficulty) == (0.0, 1.0) else tuple(difficulty),
-    "source": source or None,
-    "origin": origin or None,
-    "failure": failure or None,
-    "search": search.strip() or None,
-    "include_decided": include_decided,
+    "source": st.session_state["f_source"] or None,
+    "origin": st.session_state["f_origin"] or None,
+    "failure": st.session_state["f_failure"] or None,
+    "search": st.session_state["f_search"].strip() or None,
+    "include_decided": st.session_state["f_decided"],
 }
 
 
@@ -155,6 +158,11 @@ def revalidate(pair_id: str) -> None:
 
     run_pipeline(store, pipeline_settings(store), stages=("validate",), generation_ids=[pair_id])
     st.session_state.pop("review_queue", None)  # its verdict may leave or join the filters
+
+
+def _failing_red(row: pd.Series) -> list[str]:
+    colour = "background-color: rgba(255, 75, 75, 0.25)" if row.iloc[0] == "✗" else ""
+    return [colour] * len(row)
 
 
 # -- the queue and the current pair ------------------------------------------------------------
@@ -239,7 +247,10 @@ def pair_view() -> None:
     right.markdown("**Generated code**")
     with right:
         code_view(pair["code"] or "", key=f"generated_{pair_id}")
-    with st.expander("Diff"):
+    # The diff and the edit form are drawn only when opened (tracked expanders): a pair is
+    # shown without them, and without the two text areas holding its whole code.
+    diff_box = st.expander("Diff", key="diff_open", on_change="rerun")
+    if diff_box.open:
         diff = difflib.unified_diff(
             pair["original_code"].splitlines(),
             (pair["code"] or "").splitlines(),
@@ -247,14 +258,16 @@ def pair_view() -> None:
             "generated",
             lineterm="",
         )
-        code_view("\n".join(diff) or "(identical)", "diff", key=f"diff_{pair_id}")
+        with diff_box:
+            code_view("\n".join(diff) or "(identical)", "diff", key=f"diff_{pair_id}")
 
     st.subheader("Tests")
     tests = test_table(store, pair_id, verdict["run_id"] if verdict else None)
     if tests:
         frame = pd.DataFrame(tests)
         frame.insert(0, "", frame.pop("failing").map({True: "✗", False: "✓"}))
-        st.dataframe(frame, hide_index=True, width="stretch", key=f"tests_{pair_id}")
+        # Failing rows marked twice: ✗ in the first column and a red row.
+        some_table(frame, f"tests_{pair_id}", row_style=_failing_red)
     else:
         st.caption("No test cases.")
     if st.button("Rerun validation", key="rerun", icon=":material/refresh:"):
@@ -263,8 +276,9 @@ def pair_view() -> None:
         st.rerun()
 
     # -- edit and revalidate -------------------------------------------------------------------
-    with st.expander("Edit instruction and code"):
-        with st.form(f"edit_{pair_id}"):
+    edit_box = st.expander("Edit instruction and code", key="edit_open", on_change="rerun")
+    if edit_box.open:
+        with edit_box, st.form(f"edit_{pair_id}"):
             new_instruction = st.text_area("Instruction", pair["instruction"] or "", height=150)
             new_code = st.text_area("Code", pair["code"] or "", height=300)
             if st.form_submit_button("Save and revalidate"):
@@ -282,7 +296,7 @@ def pair_view() -> None:
     if (changes := st.session_state.pop("changed_tests", None)) is not None:
         st.markdown("**Tests changed by the edit**")
         if changes:
-            st.dataframe(pd.DataFrame(changes), hide_index=True)
+            some_table(pd.DataFrame(changes), "changed_tests")
         else:
             st.caption("No test changed its outcome.")
 
@@ -296,23 +310,17 @@ def pair_view() -> None:
             + " · ".join(f"{escape_markdown(name)}: {action}" for name, action in current.items())
         )
     if events:
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "when": e["created_at"],
-                        "annotator": e["annotator"],
-                        "action": e["action"],
-                        "note": e["note"],
-                        "undone": bool(e["undone_by"]),
-                    }
-                    for e in events
-                ]
-            ),
-            hide_index=True,
-            width="stretch",
-            key=f"history_{pair_id}",
-        )
+        rows = [
+            {
+                "when": e["created_at"],
+                "annotator": e["annotator"],
+                "action": e["action"],
+                "note": e["note"],
+                "undone": bool(e["undone_by"]),
+            }
+            for e in events
+        ]
+        some_table(pd.DataFrame(rows), f"history_{pair_id}")
     else:
         st.caption("No decisions yet.")
 

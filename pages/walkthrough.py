@@ -6,7 +6,7 @@ original's outputs as the oracle against the rewrite's (step 2), the difficulty
 import pandas as pd
 import streamlit as st
 
-from pages._charts import get_pool
+from pages._charts import get_pool, some_table
 from pages._code_view import code_view
 from pages._shared import escape_markdown, get_store
 from semi_core import insights, studio_settings
@@ -114,8 +114,8 @@ st.markdown("**Code**")
 code_view(pair["code"] or "", key="pair_code")
 cases = store.test_cases(chosen)
 st.markdown("**Test inputs**")
-st.dataframe(pd.DataFrame(cases)[["position", "input", "origin"]] if cases else pd.DataFrame(),
-             hide_index=True, width="stretch", key="wt_inputs")  # fmt: skip
+some_table(pd.DataFrame(cases)[["position", "input", "origin"]] if cases else pd.DataFrame(),
+           "wt_inputs")  # fmt: skip
 
 # -- step 2 -----------------------------------------------------------------------------
 st.header("2 · Validation")
@@ -132,7 +132,7 @@ if verdict is None:
     st.caption("Not validated yet: press Validate.")
     st.stop()
 tests = pd.DataFrame(insights.side_by_side(store.test_runs(verdict["run_id"], chosen)))
-st.dataframe(tests, hide_index=True, width="stretch", key="wt_tests")
+some_table(tests, "wt_tests")
 columns = st.columns(3)
 columns[0].metric("Verdict", verdict["status"])
 columns[1].metric("Tests passed", f"{verdict['passed']}/{verdict['usable']}")
@@ -157,9 +157,4 @@ columns = st.columns(3)
 columns[0].metric("Difficulty", f"{verdict['difficulty']:.3f}")
 columns[1].metric("Bucket", rank.get("bucket", "–"))
 columns[2].metric("Curriculum position", rank.get("curriculum_position", "–"))
-st.dataframe(
-    pd.DataFrame([{"signal": k, "value": str(v)} for k, v in rank.items()]),
-    hide_index=True,
-    width="stretch",
-    key="wt_signals",
-)
+some_table(pd.DataFrame([{"signal": k, "value": str(v)} for k, v in rank.items()]), "wt_signals")

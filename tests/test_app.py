@@ -41,9 +41,13 @@ def server_store(db_path) -> Store:
     return _open_store(str(db_path))
 
 
-def table_with(app: AppTest, column: str):
-    """The first table on the page that has this column (pages may add tables)."""
-    return next(d.value for d in app.dataframe if column in d.value.columns)
+def table_with(app: AppTest, *columns: str):
+    """The first table on the page that has these columns (pages may add tables): a grid
+    (st.dataframe), or a small static table (st.table), its texts as a reader sees them
+    (the page escapes Markdown in them)."""
+    tables = [d.value for d in app.dataframe] + [t.value for t in app.table]
+    table = next(t for t in tables if set(columns) <= set(t.columns))
+    return table.map(lambda v: re.sub(r"\\(.)", r"\1", v) if isinstance(v, str) else v)
 
 
 def metrics(app: AppTest) -> dict[str, str]:
@@ -84,6 +88,13 @@ def review(monkeypatch, db_path, annotator: str = "ada") -> AppTest:
     app.sidebar.text_input(key="annotator").input(annotator).run()
     assert not app.exception
     return app
+
+
+def open_box(app: AppTest, key: str, is_open: bool = True) -> AppTest:
+    """Open (or close) the expander `key` as a click on it does: the Review page draws a
+    box's content only while it is open."""
+    app.session_state[key] = is_open
+    return app.run()
 
 
 def shown_pair(app: AppTest) -> str:
@@ -350,6 +361,8 @@ def test_edit_and_revalidate_records_the_edit_and_shows_changed_tests(monkeypatc
     broken = before["code"] + "\n\n" + "\n".join(
         ["_original = " + before["entry_point"], f"def {before['entry_point']}(*args):",
          "    return 'changed'"])  # fmt: skip
+    assert not app.text_area  # the form is drawn when its box is opened
+    open_box(app, "edit_open")
     form_areas = [a for a in app.text_area if a.label in ("Instruction", "Code")]
     form_areas[0].input("Say what the code does.")
     form_areas[1].input(broken)
@@ -364,12 +377,18 @@ def test_edit_and_revalidate_records_the_edit_and_shows_changed_tests(monkeypatc
     assert "Tests changed by the edit" in texts(app.markdown)
     changes = table_with(app, "before")  # the changed tests
     assert set(changes["after"]) - {"ok"}
+    # the pair's test table marks exactly its failing tests
+    from semi_core.review import test_table
+
+    failing = {row["#"] for row in test_table(store, pair_id) if row["failing"]}
+    shown = table_with(app, "#", "expected")
+    assert failing and set(shown["#"][shown[""] == "✗"]) == failing
 
 
 def test_an_edit_that_does_not_parse_is_refused_with_the_reason(monkeypatch, pairs_db):
     app = review(monkeypatch, pairs_db)
     pair_id = shown_pair(app)
-    code = next(a for a in app.text_area if a.label == "Code")
+    code = next(a for a in open_box(app, "edit_open").text_area if a.label == "Code")
     code.input("def broken(:\n")
     app.button(key=f"FormSubmitter:edit_{pair_id}-Save and revalidate").click().run()
     assert "does not parse" in texts(app.error)
@@ -389,9 +408,17 @@ def test_filters_reach_the_queue(monkeypatch, pairs_db):
     store = server_store(pairs_db)
     queue = store.review_queue("ada")
     name = queue[2]["name"]
+    open_box(app, "f_open")
     app.text_input(key="f_search").input(name).run()
     assert shown_pair(app) == queue[2]["id"]
     assert "1 of 1 in your queue" in texts(app.caption)
+    # The box closed, its widgets are not drawn, and the filter still holds.
+    open_box(app, "f_open", False)
+    assert "f_search" not in [t.key for t in app.text_input] and not app.multiselect
+    assert shown_pair(app) == queue[2]["id"] and "1 of 1 in your queue" in texts(app.caption)
+    assert app.expander[0].label == "Filters (active)"
+    open_box(app, "f_open")
+    assert app.text_input(key="f_search").value == name
     app.text_input(key="f_search").input("it's a 'quoted' %_ search").run()  # bound, not spliced
     assert not app.exception and "Nothing to review" in texts(app.info)
     app.text_input(key="f_search").input("").run()

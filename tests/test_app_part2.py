@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 
+import pandas as pd
 import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -51,6 +52,14 @@ def texts(elements) -> str:
 
 def tables(app: AppTest) -> list:
     return [t.value for t in app.table]
+
+
+def table_with(app: AppTest, *columns: str) -> pd.DataFrame:
+    """The first table on the page with these columns: a grid (st.dataframe) or a small
+    static table (st.table), its texts as a reader sees them (Markdown escapes removed)."""
+    found = [d.value for d in app.dataframe] + tables(app)
+    table = next(t for t in found if set(columns) <= set(t.columns))
+    return table.map(lambda v: re.sub(r"\\(.)", r"\1", v) if isinstance(v, str) else v)
 
 
 def figures(app: AppTest) -> list[dict]:
@@ -239,7 +248,7 @@ def test_rankings_numbers_and_from_a_bucket_to_review(monkeypatch, pairs_db):
     # from a bucket to its pairs, and on to Review
     bucket = buckets["bucket"][0]
     app.selectbox(key="rank_bucket").select(bucket).run()
-    listed = app.dataframe[0].value
+    listed = table_with(app, "pair", "curriculum_position")
     assert len(listed) == stored[bucket] and set(listed["bucket"]) == {bucket}
     assert f"{stored[bucket]} pairs match" in texts(app.caption)
     pair_id = app.selectbox(key="rank_selected_pair").value
@@ -359,7 +368,7 @@ def test_walkthrough_takes_one_snippet_through_the_three_steps(monkeypatch, pair
     [generation] = store.snippet_generations(fresh)
     pair = store.pair(generation["id"])
     assert pair["instruction"] in texts(app.text)
-    inputs = app.dataframe[0].value
+    inputs = table_with(app, "position", "input", "origin")
     cases = store.test_cases(generation["id"])
     assert list(inputs["input"]) == [c["input"] for c in cases]
     assert list(inputs["origin"]) == [c["origin"] for c in cases]
@@ -369,7 +378,7 @@ def test_walkthrough_takes_one_snippet_through_the_three_steps(monkeypatch, pair
     shown = {m.label: m.value for m in app.metric}
     assert shown["Verdict"] == verdict["status"]
     assert shown["Tests passed"] == f"{verdict['passed']}/{verdict['usable']}"
-    tests = app.dataframe[1].value
+    tests = table_with(app, "test", "oracle")
     oracle = {c["position"]: c["expected"] for c in store.test_cases(generation["id"])}
     assert {t: o for t, o in zip(tests["test"], tests["oracle"], strict=True)} == oracle
     if verdict["status"] == "validated":
