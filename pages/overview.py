@@ -86,24 +86,33 @@ else:
         chart_and_table(figure, activity.astype({"last": str}), "overview_activity")
 
 st.subheader("Snippets")
-left, right = st.columns([3, 1])
-search = left.text_input("Search name, path or code", key="overview_search")
-which = right.selectbox("Show", ["all", "usable", "rejected"], key="overview_which")
-usable = {"all": None, "usable": True, "rejected": False}[which]
-rows = store.snippets(limit=500, usable=usable, search=search or None)
-if rows:
-    table = pd.DataFrame(rows)
-    st.dataframe(
-        table[["name", "kind", "flags", "rejection", "rejection_detail", "path", "line", "id"]],
-        hide_index=True,
-        width="stretch",
-    )
-    st.caption(
-        f"Showing {len(rows)} snippets (at most 500 are listed; "
-        f"{counts.entities['snippets']} in the store)."
-    )
-else:
-    st.info("No snippets match. Load some with `semi ingest PATH` or `semi demo`.")
+# The list (up to 500 rows, in the grid) is drawn when its box is opened: a new tab of the
+# dashboard skips the grid's script. The search is kept while the box is closed.
+for name, default in (("overview_search", ""), ("overview_which", "all")):
+    st.session_state[name] = st.session_state.get(name, default)
+box = st.expander(f"Browse and search the {counts.entities['snippets']} snippets",
+                  key="overview_snippets", on_change="rerun")  # fmt: skip
+if box.open:
+    with box:
+        left, right = st.columns([3, 1])
+        search = left.text_input("Search name, path or code", key="overview_search")
+        which = right.selectbox("Show", ["all", "usable", "rejected"], key="overview_which")
+        usable = {"all": None, "usable": True, "rejected": False}[which]
+        rows = store.snippets(limit=500, usable=usable, search=search or None)
+        if rows:
+            table = pd.DataFrame(rows)
+            st.dataframe(
+                table[["name", "kind", "flags", "rejection", "rejection_detail", "path", "line",
+                       "id"]],
+                hide_index=True,
+                width="stretch",
+            )  # fmt: skip
+            st.caption(
+                f"Showing {len(rows)} snippets (at most 500 are listed; "
+                f"{counts.entities['snippets']} in the store)."
+            )
+        else:
+            st.info("No snippets match. Load some with `semi ingest PATH` or `semi demo`.")
 
 st.subheader("Recent runs")
 show_recent_runs(store, limit=10)

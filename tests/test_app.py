@@ -145,7 +145,8 @@ def test_first_start_loads_the_demo_and_shows_the_real_counts(monkeypatch, db_pa
     shown = metrics(app)
     assert int(shown["Snippets"]) == counts.entities["snippets"] > 164
     assert int(shown["Usable"]) == counts.by_status["snippets"]["usable"]
-    table = table_with(app, "rejection_detail")
+    assert not app.dataframe  # the snippets are listed when their box is opened
+    table = table_with(open_box(app, "overview_snippets"), "rejection_detail")
     assert len(table) == min(500, counts.entities["snippets"])
 
 
@@ -164,10 +165,13 @@ def test_overview_shows_real_counts_and_recent_runs(monkeypatch, pairs_db):
 def test_search_filters_the_snippet_table(monkeypatch, db_path):
     with Store(db_path) as store:
         load_demo(store)
-    app = start_app(monkeypatch, db_path, load_demo_on_start=False)
+    app = open_box(start_app(monkeypatch, db_path, load_demo_on_start=False), "overview_snippets")
     app.text_input(key="overview_search").input("has_close_elements").run()
     table = table_with(app, "rejection_detail")
     assert list(table["name"]) == ["has_close_elements"]
+    # closed and opened again, the box still holds the search
+    open_box(open_box(app, "overview_snippets", False), "overview_snippets")
+    assert list(table_with(app, "rejection_detail")["name"]) == ["has_close_elements"]
     app.selectbox(key="overview_which").select("rejected").run()
     assert app.info  # no rejected snippet matches that name
 
