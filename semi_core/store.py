@@ -622,17 +622,44 @@ class Store:
     # rows, where 256 MB still let it grow by 110 MB.
     INGEST_CACHE_MB = 64
     INGEST_INDEX_BYTES_PER_SNIPPET = 160
+    # A validation run stores blocks of test runs the same way. What it cannot evict (the
+    # indexes of verdicts, the batch in flight) is measured by DuckDB as it goes.
+    VALIDATION_CACHE_MB = 64
+
+    def _lower_memory_limit(self, cur: duckdb.DuckDBPyConnection, limit_mb: int) -> None:
+        """Set DuckDB's memory limit for a long piece of work; the first call remembers
+        the limit `restore_memory_limit` puts back."""
+        if getattr(self, "_memory_limit_before", None) is None:
+            self._memory_limit_before = cur.execute(
+                "SELECT current_setting('memory_limit')"
+            ).fetchall()[0][0]
+        cur.execute(f"SET memory_limit = '{int(limit_mb)}MB'")
+
+    def restore_memory_limit(self) -> None:
+        before = getattr(self, "_memory_limit_before", None)
+        if before is not None:
+            self.cursor().execute("SET memory_limit = ?", [before])
+            self._memory_limit_before = None
 
     def _bound_ingest_memory(self, cur: duckdb.DuckDBPyConnection) -> None:
         snippets = cur.execute("SELECT count(*) FROM snippets").fetchall()[0][0]
-        limit_mb = self.INGEST_CACHE_MB + snippets * self.INGEST_INDEX_BYTES_PER_SNIPPET // 10**6
-        cur.execute(f"SET memory_limit = '{limit_mb}MB'")
+        index_mb = snippets * self.INGEST_INDEX_BYTES_PER_SNIPPET // 10**6
+        self._lower_memory_limit(cur, self.INGEST_CACHE_MB + index_mb)
+
+    def bound_validation_memory(self) -> None:
+        """Keep DuckDB's cache of table blocks near `VALIDATION_CACHE_MB` during a
+        validation run, beside twice what it holds that cannot be evicted (headroom: a
+        limit below that fails DuckDB outright). Called once a batch, as that grows;
+        `restore_memory_limit` ends it."""
+        cur = self.cursor()
+        (held,) = cur.execute(
+            "SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory() "
+            "WHERE tag <> 'BASE_TABLE'"
+        ).fetchone()
+        self._lower_memory_limit(cur, self.VALIDATION_CACHE_MB + 2 * int(held) // 10**6)
 
     def start_ingest_ledger(self) -> None:
         cur = self.cursor()
-        self._memory_limit_before_ingest = cur.execute(
-            "SELECT current_setting('memory_limit')"
-        ).fetchall()[0][0]
         self._bound_ingest_memory(cur)
         cur.execute("CREATE OR REPLACE TEMP TABLE ingest_ledger (id UBIGINT)")
 
@@ -655,12 +682,8 @@ class Store:
         self._bound_ingest_memory(cur)  # once a batch: room for the grown index
 
     def end_ingest_ledger(self) -> None:
-        cur = self.cursor()
-        cur.execute("DROP TABLE IF EXISTS ingest_ledger")
-        before = getattr(self, "_memory_limit_before_ingest", None)
-        if before is not None:
-            cur.execute("SET memory_limit = ?", [before])
-            self._memory_limit_before_ingest = None
+        self.cursor().execute("DROP TABLE IF EXISTS ingest_ledger")
+        self.restore_memory_limit()
 
     def add_snippets(self, rows: Sequence[dict[str, Any]]) -> int:
         """Insert snippet rows whose id is new; return how many were inserted."""

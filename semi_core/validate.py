@@ -518,11 +518,13 @@ def validate_stream(
                 yield [(subject, cases[subject["id"]]) for subject in chunk]
 
     results = engine.validate_batches(batches())
+    store.bound_validation_memory()  # memory that does not grow with the store
     try:
         for done in results:
             store.record_validations(
                 run_id, [(s["id"], r.oracle, r.test_runs, r.verdict) for s, r in done]
             )
+            store.bound_validation_memory()
             for subject, result in done:
                 counts[result.status] += 1
                 if on_result is not None:
@@ -534,6 +536,7 @@ def validate_stream(
         close = getattr(results, "close", None)
         if close is not None:  # a generator: let it clean up now, not when collected
             close()
+        store.restore_memory_limit()
     return {
         "validated_total": sum(counts.values()),
         "statuses": {status: counts.get(status, 0) for status in VERDICT_STATUSES},

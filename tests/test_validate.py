@@ -454,3 +454,35 @@ def test_pending_pages_never_repeat_a_pair_still_in_flight(store):
     assert sorted(seen) == sorted(ids) and len(set(seen)) == 7
     assert [len(p) for p in pending_pages(store, limit=4, page_size=3)] == [3, 1]
     assert store.count_generations_to_validate() == 7
+
+
+def test_a_validation_run_bounds_duckdbs_memory_and_gives_the_limit_back(store, pool):
+    # DuckDB caches every block it writes up to its memory limit (most of the machine by
+    # default): during a run the limit is lowered so stored test runs are not kept.
+    rewrite = "def f(x):\n    return abs(x)\n"
+    for i in range(2):
+        add_pair(store, ABS, rewrite, ["1", "-2", "3"], name=f"p{i}")
+    store.cursor().execute("SET memory_limit = '5GiB'")
+
+    def limit_mb() -> float:
+        (limit,) = store.cursor().execute("SELECT current_setting('memory_limit')").fetchone()
+        number, unit = limit.split()
+        return float(number) * {"MiB": 1.048576, "GiB": 1073.741824}[unit]
+
+    during = []
+    validate_pending(
+        store, pool, "run1", NO_MUTANTS, on_result=lambda *_: during.append(limit_mb())
+    )
+    assert len(during) == 2
+    assert all(mb <= store.VALIDATION_CACHE_MB + 200 for mb in during), during
+    assert limit_mb() == pytest.approx(5368.7, rel=0.001)
+
+    # given back too when a run ends in an error
+    add_pair(store, ABS, rewrite, ["1"], name="p2")
+
+    def fail(*_):
+        raise RuntimeError("stop here")
+
+    with pytest.raises(RuntimeError):
+        validate_pending(store, pool, "run2", NO_MUTANTS, on_result=fail)
+    assert limit_mb() == pytest.approx(5368.7, rel=0.001)
