@@ -356,10 +356,10 @@ def m012_test_runs_found_by_sequence_range(db: duckdb.DuckDBPyConnection) -> Non
     db.execute("ALTER TABLE test_runs_new RENAME TO test_runs")
     db.execute("ALTER TABLE verdicts ADD COLUMN first_test_run BIGINT")
     db.execute("ALTER TABLE verdicts ADD COLUMN last_test_run BIGINT")
-    link_verdicts_to_test_runs(db)
+    _link_verdicts_to_test_runs(db)
 
 
-def link_verdicts_to_test_runs(db: duckdb.DuckDBPyConnection) -> None:
+def _link_verdicts_to_test_runs(db: duckdb.DuckDBPyConnection) -> None:
     """Record in each verdict without it the range of numbers its test runs hold (for
     rows added other than by `Store.record_validations`, which records it itself)."""
     db.execute(
@@ -1822,7 +1822,7 @@ class Store:
             finally:
                 cur.unregister("incoming_rows")
             if table in ("test_runs", "verdicts"):
-                link_verdicts_to_test_runs(cur)
+                _link_verdicts_to_test_runs(cur)
         return rows.num_rows
 
 
