@@ -56,11 +56,15 @@ def _longest_text(table: pd.DataFrame) -> int:
 def chart_and_table(
     chart: Spec, table: pd.DataFrame, key: str, *, selectable: bool = False
 ) -> list[dict[str, Any]]:
-    """A Vega-Lite chart in one tab and its numbers as a plain table in the other. With
+    """A Vega-Lite chart in one tab and its numbers as a plain table in the other (drawn
+    when that tab is opened; `key`_view in session state says which is). With
     `selectable`, a click (shift-click for more) picks points of the chart's point
     selections: returns each picked point as {field: value} over its selection's fields
     (empty without one)."""
-    chart_tab, table_tab = st.tabs(["Chart", "Table"])
+    # The tabs track which is open (a click reruns the page): the table is drawn only once
+    # asked for, so a new tab of a dashboard draws its charts alone. The chart is drawn
+    # either way, so that its selection holds while the table is shown.
+    chart_tab, table_tab = st.tabs(["Chart", "Table"], key=f"{key}_view", on_change="rerun")
     points: list[dict[str, Any]] = []
     with chart_tab:
         if selectable:
@@ -72,8 +76,9 @@ def chart_and_table(
                     points += [p for p in picked if isinstance(p, dict)]
         else:
             st.vega_lite_chart(spec=chart, key=key, width="stretch")
-    with table_tab:
-        static_table(table)
+    if table_tab.open:
+        with table_tab:
+            static_table(table)
     return points
 
 

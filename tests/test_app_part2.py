@@ -54,6 +54,14 @@ def tables(app: AppTest) -> list:
     return [t.value for t in app.table]
 
 
+def show_tables(app: AppTest, *keys: str) -> AppTest:
+    """Open the Table tab of these charts, as a click does (a chart's table is drawn only
+    once its tab is opened), and run the page."""
+    for key in keys:
+        app.session_state[f"{key}_view"] = "Table"
+    return app.run()
+
+
 def table_with(app: AppTest, *columns: str) -> pd.DataFrame:
     """The first table on the page with these columns: a grid (st.dataframe) or a small
     static table (st.table), its texts as a reader sees them (Markdown escapes removed)."""
@@ -127,7 +135,8 @@ def test_overview_empty(monkeypatch, empty_db):
 def test_overview_funnel_matches_the_store(monkeypatch, pairs_db):
     app = open_page(monkeypatch, pairs_db, "pages/overview.py")
     counts = server_store(pairs_db).counts()
-    funnel = tables(app)[0]
+    assert not [t for t in tables(app) if "stage" in t.columns]  # drawn once asked for
+    funnel = tables(show_tables(app, "overview_funnel", "overview_activity"))[0]
     shown = dict(zip(funnel["stage"], funnel["count"], strict=True))
     assert shown == {
         "snippets": counts.entities["snippets"],
@@ -152,7 +161,8 @@ def test_overview_funnel_matches_the_store(monkeypatch, pairs_db):
 def test_overview_numbers_follow_a_new_decision_at_once(monkeypatch, pairs_db):
     # the aggregates are cached per store version: a decision changes the version, so the
     # next run shows it (no stale numbers from the cache)
-    app = open_page(monkeypatch, pairs_db, "pages/overview.py")
+    app = show_tables(open_page(monkeypatch, pairs_db, "pages/overview.py"), "overview_funnel",
+                      "overview_activity")  # fmt: skip
     store = server_store(pairs_db)
     activity = [t for t in tables(app) if "annotator" in t.columns][0]
     assert "cy" not in list(activity["annotator"])
@@ -181,7 +191,7 @@ def test_agreement_numbers_and_settling(monkeypatch, pairs_db):
     app = open_page(monkeypatch, pairs_db, "pages/agreement.py", annotator="lead")
     store = server_store(pairs_db)
     expected = [row.to_dict() for row in agreement_table(votes_by_pair(store))]
-    shown = tables(app)[0]
+    shown = tables(show_tables(app, "agreement_kappa"))[0]
     assert list(shown["kappa"]) == [e["kappa"] for e in expected]
     # ada/bob: accept-accept, accept-reject, reject-reject -> 2 of 3 agree
     assert list(shown["agreed"]) == [2] and list(shown["shared_pairs"]) == [3]
@@ -210,7 +220,8 @@ def test_rankings_numbers_and_from_a_bucket_to_review(monkeypatch, pairs_db):
     app = open_page(monkeypatch, pairs_db, "pages/rankings.py")
     store = server_store(pairs_db)
     ranked = store.ranking_subjects()
-    shown = tables(app)
+    shown = tables(show_tables(app, "rank_hist", "rank_tests", "rank_cyclomatic",
+                               "rank_buckets", "rank_sources"))  # fmt: skip
     assert int(shown[0]["pairs"].sum()) == len(ranked)  # the histogram's bins
     # drawn natively (no Plotly chart on the page); the histogram's bars are the table's
     # rows (the store's bins), not one bar per pair
@@ -276,7 +287,7 @@ def test_failures_groups_and_the_failing_test(monkeypatch, pairs_db):
         run_pipeline(store, PipelineSettings(**FAST), stages=("validate",),
                      generation_ids=[pair_id])  # fmt: skip
         assert store.latest_verdict(pair_id)["status"] != "validated"
-    app = open_page(monkeypatch, pairs_db, "pages/failures.py")
+    app = show_tables(open_page(monkeypatch, pairs_db, "pages/failures.py"), "fail_kinds")
     store = server_store(pairs_db)
     groups = insights.failure_groups(store)
     by_kind = tables(app)[0]
