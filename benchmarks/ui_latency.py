@@ -19,10 +19,10 @@ Playwright) measures:
   page on a new server is printed apart: it computes the page's aggregates, later ones
   reuse them until the data changes. Each new tab also notes when the page's scripts
   had run (DOMContentLoaded) and when it was connected to the server (WebSocket open);
-- **Streamlit's own floor**: a one-line Streamlit app opened the same two ways, in the
-  same run, and each page's new-tab time as a ratio to it (the machine's load moves
-  both); and a page of the Run page's widgets with nothing behind them, what Streamlit
-  alone costs a page with a form;
+- **Streamlit's own floor**: a one-line Streamlit app served with the studio's
+  .streamlit/config.toml and opened the same two ways, in the same run, and each page's
+  new-tab time as a ratio to it (the machine's load moves both); and a page of the Run
+  page's widgets with nothing behind them, what Streamlit alone costs a page with a form;
 - **accept → next pair**: from pressing `a` on the Review page to the next pair's id
   being shown, and to the script run being over (the whole page updated).
 
@@ -480,11 +480,16 @@ def measure_browser(
 
 def measure_baseline(folder: Path, renders: int, app: str = HELLO_APP) -> dict[str, Any]:
     """A one-line Streamlit app (or `app`) opened like the studio's pages, in a new tab
-    (cache warm) and on a first visit (cache cold): Streamlit's own floor on this machine."""
+    (cache warm) and on a first visit (cache cold), served with the studio's config:
+    Streamlit's own floor on this machine."""
     from playwright.sync_api import sync_playwright
 
     script = folder / "floor.py"
     script.write_text(app)
+    # Under the studio's own server settings (.streamlit/config.toml: no file watcher, no
+    # forced collection after a run), so that the ratio compares pages, not settings.
+    (folder / ".streamlit").mkdir(exist_ok=True)
+    shutil.copy(ROOT / ".streamlit" / "config.toml", folder / ".streamlit" / "config.toml")
     server, url = start_studio(folder / "unused.duckdb", folder, script)
     try:
         with sync_playwright() as playwright:
