@@ -57,7 +57,13 @@ FILTER_DEFAULTS = {"f_status": [], "f_difficulty": (0.0, 1.0), "f_search": "", "
                    "f_origin": "", "f_failure": "", "f_decided": False}  # fmt: skip
 for name, default in FILTER_DEFAULTS.items():
     st.session_state[name] = st.session_state.get(name, default)
-active = any(st.session_state[k] != v for k, v in FILTER_DEFAULTS.items())
+
+
+def _plain(value: object) -> object:
+    return tuple(value) if isinstance(value, list | tuple) else value  # a range: list or tuple
+
+
+active = any(_plain(st.session_state[k]) != _plain(v) for k, v in FILTER_DEFAULTS.items())
 box = st.expander("Filters" + (" (active)" if active else ""), expanded=active, key="f_open",
                   on_change="rerun")  # fmt: skip
 if box.open:
