@@ -13,7 +13,8 @@ tens of thousands of pairs with the local engine and on Ray.
 
     python benchmarks/scale.py [--snippets 1000000] [--pairs 50000] [--workdir DIR]
                                [--skip-ingest] [--skip-validation]
-                               [--test-strength | --no-test-strength] [--json]
+                               [--test-strength | --no-test-strength]
+                               [--engines local ray] [--json]
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import tempfile
 import threading
 import time
 import tokenize
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -383,14 +385,19 @@ def _peaks_until(samples: list[tuple[int, int]], total: int) -> dict[str, float]
     return {"10%": peak(0.1), "50%": peak(0.5), "100%": peak(1.0)}
 
 
-def validation_benchmark(workdir: Path, pairs: int, test_strength: bool = True) -> dict[str, Any]:
+ENGINES = ("local", "ray")
+
+
+def validation_benchmark(
+    workdir: Path, pairs: int, test_strength: bool = True, engines: Sequence[str] = ENGINES
+) -> dict[str, Any]:
     """Validate the same `pairs` pairs with the local engine and on a local Ray instance
     (started by the Ray engine); pairs per second for each, their ratio, peak memory (the
     driver, its sandbox workers, and the Ray processes it started). Each engine starts
     from its own copy of the same prepared database, so neither pays for the rows the
     other wrote."""
     prepared_db = workdir / "validation-prepared.duckdb"
-    for engine in ("prepared", "local", "ray"):
+    for engine in ("prepared", *ENGINES):
         for stale in workdir.glob(f"validation-{engine}.duckdb*"):
             stale.unlink()
     started = time.perf_counter()
@@ -401,14 +408,15 @@ def validation_benchmark(workdir: Path, pairs: int, test_strength: bool = True) 
         "test_strength": test_strength,
         "prepare_seconds": round(time.perf_counter() - started, 1),
     }
-    for engine in ("local", "ray"):
+    for engine in engines:
         db = workdir / f"validation-{engine}.duckdb"
         shutil.copyfile(prepared_db, db)  # closed above: the file holds everything
         with Store(db) as store:
             results[engine] = _validate_once(store, ids, engine, f"scale-{engine}", test_strength)
         print(f"validation ({engine}): {results[engine]}", file=sys.stderr, flush=True)
-    local, ray = results["local"]["pairs_per_second"], results["ray"]["pairs_per_second"]
-    results["ray_over_local"] = round(ray / local, 2) if local else None
+    if set(ENGINES) <= set(engines):
+        local, ray = results["local"]["pairs_per_second"], results["ray"]["pairs_per_second"]
+        results["ray_over_local"] = round(ray / local, 2) if local else None
     return results
 
 
@@ -432,6 +440,10 @@ def main() -> None:
         default=True,
         help="validate with test strength (mutants): about ten times the work",
     )
+    parser.add_argument(
+        "--engines", nargs="+", choices=ENGINES, default=list(ENGINES),
+        help="validation engines to measure (both by default, and their ratio)",
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     options = parser.parse_args()
     workdir = options.workdir or Path(tempfile.mkdtemp(prefix="semi-scale-"))
@@ -464,13 +476,14 @@ def main() -> None:
             )
     if not options.skip_validation:
         results["validation"] = validation_benchmark(
-            workdir, options.pairs, test_strength=options.test_strength
+            workdir, options.pairs, test_strength=options.test_strength, engines=options.engines
         )
         if not options.json:
             figures = results["validation"]
-            for engine in ("local", "ray"):
+            for engine in options.engines:
                 print(f"validation {engine}: {figures[engine]}")
-            print(f"ray / local: {figures['ray_over_local']}")
+            if "ray_over_local" in figures:
+                print(f"ray / local: {figures['ray_over_local']}")
     if options.json:
         print(json.dumps(results, indent=2))
 
