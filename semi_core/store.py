@@ -346,11 +346,12 @@ def m012_test_runs_found_by_sequence_range(db: duckdb.DuckDBPyConnection) -> Non
         )
         """
     )
-    # Stored rows are numbered pair by pair, validation run by validation run.
+    # Stored rows are numbered pair by pair, validation run by validation run, and written
+    # in that order: a block's minimum and maximum are then close together.
     db.execute(
         "INSERT INTO test_runs_new SELECT t.*, row_number() OVER (ORDER BY c.generation_id, "
-        "t.run_id, c.position, t.test_case_id, t.side, t.attempt, t.id) FROM test_runs t "
-        "LEFT JOIN test_cases c ON c.id = t.test_case_id"
+        "t.run_id, c.position, t.test_case_id, t.side, t.attempt, t.id) AS seq FROM "
+        "test_runs t LEFT JOIN test_cases c ON c.id = t.test_case_id ORDER BY seq"
     )
     db.execute("DROP TABLE test_runs")
     db.execute("ALTER TABLE test_runs_new RENAME TO test_runs")
