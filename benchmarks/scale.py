@@ -20,6 +20,7 @@ tens of thousands of pairs with the local engine and on Ray.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import io
 import json
 import os
@@ -205,16 +206,31 @@ def _memory_kib(pid: int) -> int:
     return 0
 
 
+_KCMP = {"x86_64": 312, "aarch64": 272}.get(os.uname().machine)  # kcmp(2)'s number
+_KCMP_VM = 1
+
+
+def _same_address_space(pid: int, other: int) -> bool:
+    """Whether two processes share one address space: a child between `vfork` (how
+    `subprocess` starts a program) and `exec` reports its parent's pages as its own, so a
+    sample taken then would count the parent twice."""
+    if _KCMP is None:
+        return False
+    return ctypes.CDLL(None, use_errno=True).syscall(_KCMP, pid, other, _KCMP_VM, 0, 0) == 0
+
+
 def _tree_memory_kib(pid: int) -> int:
     """Memory of a process and all its descendants, in KiB (Linux /proc)."""
     total = 0
-    pending = [pid]
+    pending = [(pid, None)]
     while pending:
-        current = pending.pop()
+        current, parent = pending.pop()
         try:
-            total += _memory_kib(current)
+            if parent is None or not _same_address_space(parent, current):
+                total += _memory_kib(current)
             for task in Path(f"/proc/{current}/task").iterdir():
-                pending.extend(int(child) for child in (task / "children").read_text().split())
+                children = (task / "children").read_text().split()
+                pending.extend((int(child), current) for child in children)
         except (OSError, ValueError):
             continue
     return total
