@@ -16,8 +16,9 @@ Playwright) measures:
   browser profile, its HTTP cache warm (an annotator coming back: the scripts come from
   the cache, yet are parsed and run again), and in a new browser context, its cache
   cold (a first visit: every script is downloaded too). The first new-tab load of a
-  page on a new server is printed apart: it computes the page's aggregates, later ones
-  reuse them until the data changes. Each new tab also notes when the page's scripts
+  page on a new server is measured apart, before the others: it computes the page's
+  aggregates (later ones reuse them until the data changes), and the browser meets the
+  page's element scripts for the first time. Each new tab also notes when the page's scripts
   had run (DOMContentLoaded), when it was connected to the server (WebSocket open) and
   when the page's title was shown (its first content; a second figure only, beside the
   whole page's, which the target is about);
@@ -433,13 +434,20 @@ def measure_browser(
 
     results: dict[str, Any] = {"new_tab_s": {}, "first_visit_s": {}, "switch_s": {},
                                "accept_next_s": [], "accept_idle_s": [], "script_kb": {},
-                               "phases_s": {}}  # fmt: skip
+                               "phases_s": {}, "first_tab_s": {}}  # fmt: skip
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport=VIEWPORT)
         # The server's first session pays one-time imports; the browser caches scripts.
         new_tabs(browser, context, url, PAGES["review"], 1, "?annotator=warmup")
         for name in pages:
+            # This page's first tab on this server, measured apart: its aggregates are
+            # computed, and the browser meets the page's own element scripts (Streamlit
+            # loads each element's script when the element is first drawn). After it, the
+            # cache holds them, as for an annotator coming back to the page.
+            results["first_tab_s"][name] = new_tabs(
+                browser, context, url, PAGES[name], 1, "?annotator=bench"
+            )[0]
             found: dict[str, list] = {}
             results["new_tab_s"][name] = new_tabs(
                 browser, context, url, PAGES[name], renders, "?annotator=bench", found=found
@@ -574,7 +582,7 @@ def main(argv: list[str] | None = None) -> int:
                 k: round(v["median"] / median, 2) for k, v in report[way].items()
             }
         report["new_tab_first_on_new_server_s"] = {
-            k: round(v[0], 3) for k, v in found["new_tab_s"].items()
+            k: round(v, 3) for k, v in found["first_tab_s"].items()
         }
         report["new_tab_phases_s"] = found["phases_s"]
         report["load_average"] = {"start": load_at_start, "end": os.getloadavg()}
