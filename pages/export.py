@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from pages._code_view import code_view
-from pages._shared import escape_markdown, get_store
+from pages._shared import cached, escape_markdown, get_store
 from semi_core.export import (
     FORMATS,
     ORDERS,
@@ -29,6 +29,7 @@ from semi_core.export import (
     plan_export,
     write_plan,
 )
+from semi_core.store import Store
 
 ORDER_LABELS = {"curriculum": "curriculum (easy → hard)", "reverse": "hard → easy",
                 "shuffle": "shuffled (seeded)"}  # fmt: skip
@@ -65,7 +66,7 @@ def _saved(upload) -> str:
     return str(path)
 
 
-sources = store.export_sources()
+sources = cached(store.data_version(), Store.export_sources, store)  # a new tab reuses it
 if not sources:
     st.info("No validated pairs yet. Start a run on the Run page; validated pairs can then be "
             "exported here (or with `semi export`).")  # fmt: skip

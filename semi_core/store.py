@@ -1730,9 +1730,8 @@ class Store:
                 "difficulty, signals, created_at))) FROM verdicts), "
                 "(SELECT (count(*), max(id)) FROM review_events)"
             )
-            .fetchone()
+            .fetchall()[0]  # all: `fetchone` would leave the result open on this cursor
         )
-        assert row is not None
         return tuple(tuple(part.values()) if isinstance(part, dict) else part for part in row)
 
     def annotator_decisions(self) -> list[dict[str, Any]]:
