@@ -656,7 +656,7 @@ class Store:
         (held,) = cur.execute(
             "SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory() "
             "WHERE tag <> 'BASE_TABLE'"
-        ).fetchone()
+        ).fetchall()[0]
         self._lower_memory_limit(cur, self.VALIDATION_CACHE_MB + 2 * int(held) // 10**6)
 
     def start_ingest_ledger(self) -> None:
