@@ -555,6 +555,7 @@ class Store:
             raise StoreError(f"Cannot open the database {self.path}: {error}") from None
         self._local = threading.local()
         self._write_lock = threading.RLock()
+        self._memory_limit_before: str | None = None  # while lowered for long work
         if not read_only:
             migrate(self._db)
 
@@ -630,16 +631,15 @@ class Store:
     def _lower_memory_limit(self, cur: duckdb.DuckDBPyConnection, limit_mb: int) -> None:
         """Set DuckDB's memory limit for a long piece of work; the first call remembers
         the limit `restore_memory_limit` puts back."""
-        if getattr(self, "_memory_limit_before", None) is None:
+        if self._memory_limit_before is None:
             self._memory_limit_before = cur.execute(
                 "SELECT current_setting('memory_limit')"
             ).fetchall()[0][0]
         cur.execute(f"SET memory_limit = '{int(limit_mb)}MB'")
 
     def restore_memory_limit(self) -> None:
-        before = getattr(self, "_memory_limit_before", None)
-        if before is not None:
-            self.cursor().execute("SET memory_limit = ?", [before])
+        if self._memory_limit_before is not None:
+            self.cursor().execute("SET memory_limit = ?", [self._memory_limit_before])
             self._memory_limit_before = None
 
     def _bound_ingest_memory(self, cur: duckdb.DuckDBPyConnection) -> None:
