@@ -208,6 +208,7 @@ def _memory_kib(pid: int) -> int:
 
 _KCMP = {"x86_64": 312, "aarch64": 272}.get(os.uname().machine)  # kcmp(2)'s number
 _KCMP_VM = 1
+_LIBC = ctypes.CDLL(None, use_errno=True)
 
 
 def _same_address_space(pid: int, other: int) -> bool:
@@ -216,7 +217,7 @@ def _same_address_space(pid: int, other: int) -> bool:
     sample taken then would count the parent twice."""
     if _KCMP is None:
         return False
-    return ctypes.CDLL(None, use_errno=True).syscall(_KCMP, pid, other, _KCMP_VM, 0, 0) == 0
+    return _LIBC.syscall(_KCMP, pid, other, _KCMP_VM, 0, 0) == 0
 
 
 def _tree_memory_kib(pid: int) -> int:
