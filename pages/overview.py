@@ -4,7 +4,7 @@ annotator activity, recent runs and the snippets."""
 import pandas as pd
 import streamlit as st
 
-from pages._charts import binned_bars, chart_and_table, native_bars
+from pages._charts import binned_bars, chart_and_table, native_bars, static_table
 from pages._shared import cached, get_store, show_recent_runs
 from semi_core import insights
 from semi_core.store import Store
@@ -48,7 +48,7 @@ else:
     figure = native_bars(funnel, "stage", "count", horizontal=True, height=240, labels=True)
     chart_and_table(figure, funnel, "overview_funnel")
     rates = insights.rates(store, counts)
-    st.table(
+    static_table(
         pd.DataFrame(
             [
                 {"rate": name, "value": "–" if v is None else f"{100 * v:.1f}%"}
@@ -61,7 +61,9 @@ else:
     # Counted and binned in the store: the page never holds every pair.
     bins = {"difficulty": 20, "test_strength": 10}
     numbers = cached(version, insights.distributions, store, bins)
-    st.table(pd.DataFrame([{"measure": name, **part["summary"]} for name, part in numbers.items()]))
+    static_table(
+        pd.DataFrame([{"measure": name, **part["summary"]} for name, part in numbers.items()])
+    )
     left, right = st.columns(2)
     with left:
         if not numbers["difficulty"]["bins"]:

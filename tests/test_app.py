@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 import shutil
+from html.parser import HTMLParser
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -41,13 +43,61 @@ def server_store(db_path) -> Store:
     return _open_store(str(db_path))
 
 
+class _TableReader(HTMLParser):
+    """The header and cells of the HTML tables in a page's st.html bodies."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[object]]] = []
+        self.cell: list[str] | None = None
+        self.kind = ""
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self.cell = []
+            self.kind = dict(attrs).get("class") or ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self.cell is not None:
+            text = "".join(self.cell)
+            self.tables[-1][-1].append(text if tag == "th" else _typed(text, self.kind))
+            self.cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def _typed(text: str, kind: str) -> object:
+    """A cell's text back as the value shown, by its class (its column's type)."""
+    if text == "":
+        return None
+    if kind == "num":
+        return float(text) if any(c in text for c in ".en") else int(text)
+    return {"True": True, "False": False}[text] if kind == "bool" else text
+
+
+def html_tables(app: AppTest) -> list[pd.DataFrame]:
+    """The static tables on the page (drawn as escaped HTML by `static_table`), in order,
+    as data frames of the values a reader sees."""
+    reader = _TableReader()
+    for element in app.get("html"):
+        reader.feed(element.proto.body)
+    return [
+        pd.DataFrame(rows[1:], columns=rows[0]) if rows else pd.DataFrame()
+        for rows in reader.tables
+    ]
+
+
 def table_with(app: AppTest, *columns: str):
     """The first table on the page that has these columns (pages may add tables): a grid
-    (st.dataframe), or a small static table (st.table), its texts as a reader sees them
-    (the page escapes Markdown in them)."""
-    tables = [d.value for d in app.dataframe] + [t.value for t in app.table]
-    table = next(t for t in tables if set(columns) <= set(t.columns))
-    return table.map(lambda v: re.sub(r"\\(.)", r"\1", v) if isinstance(v, str) else v)
+    (st.dataframe), or a small static table (HTML), its texts as a reader sees them."""
+    tables = [d.value for d in app.dataframe] + html_tables(app)
+    return next(t for t in tables if set(columns) <= set(t.columns))
 
 
 def metrics(app: AppTest) -> dict[str, str]:
@@ -442,6 +492,13 @@ def test_llm_text_is_shown_as_text_never_as_markup(monkeypatch, pairs_db):
     app.run()
     assert hostile in [text for text, _ in code_blocks(app)]  # a code block: shown verbatim
     assert all("<script>" not in m.value for m in app.markdown)
+    # A note is data too: the history table (HTML) shows it as typed, escaped, never markup.
+    app.text_input(key=f"note_{pair_id}").input(hostile).run()
+    app.button(key="skip").click().run()
+    app.session_state["review_pair"] = pair_id
+    app.run()
+    assert list(table_with(app, "annotator", "note")["note"]) == [hostile]
+    assert all("<script>" not in e.proto.body for e in app.get("html"))
 
 
 # -- sign in --------------------------------------------------------------------------------------

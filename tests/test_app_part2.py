@@ -19,6 +19,7 @@ from semi_core.review import decide
 from semi_core.store import Store
 
 from .conftest import ROOT, code_blocks, held_by_another_process
+from .test_app import html_tables
 
 FAST = dict(inputs_per_pair=5, test_strength=False)
 
@@ -51,7 +52,8 @@ def texts(elements) -> str:
 
 
 def tables(app: AppTest) -> list:
-    return [t.value for t in app.table]
+    """The static tables on the page (escaped HTML), as data frames."""
+    return html_tables(app)
 
 
 def show_tables(app: AppTest, *keys: str) -> AppTest:
@@ -64,10 +66,9 @@ def show_tables(app: AppTest, *keys: str) -> AppTest:
 
 def table_with(app: AppTest, *columns: str) -> pd.DataFrame:
     """The first table on the page with these columns: a grid (st.dataframe) or a small
-    static table (st.table), its texts as a reader sees them (Markdown escapes removed)."""
+    static table (HTML), its texts as a reader sees them."""
     found = [d.value for d in app.dataframe] + tables(app)
-    table = next(t for t in found if set(columns) <= set(t.columns))
-    return table.map(lambda v: re.sub(r"\\(.)", r"\1", v) if isinstance(v, str) else v)
+    return next(t for t in found if set(columns) <= set(t.columns))
 
 
 def figures(app: AppTest) -> list[dict]:
