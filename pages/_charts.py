@@ -84,10 +84,32 @@ def _cell(value: object) -> str:
 def some_table(
     table: pd.DataFrame, key: str, *, row_style: Callable[[pd.Series], list[str]] | None = None
 ) -> None:
-    """A table drawn static when small, else as the grid (many rows need its scrolling)."""
-    if len(table) <= SMALL_TABLE_ROWS and _longest_text(table) <= SMALL_TABLE_TEXT:
+    """A table drawn static when small. A longer one shows its first rows static, and the
+    whole of it in the scrolling, sortable grid once its box is opened (a tracked
+    expander): a new tab then skips the grid's script (~0.7 MB of JavaScript). With a long
+    text among the rows shown (a test's big input or output), the grid is drawn at once:
+    its cells keep such a text to one line."""
+    first = table.head(SMALL_TABLE_ROWS)
+    if _longest_text(first) > SMALL_TABLE_TEXT:
+        _grid(table, key, row_style)
+    elif len(first) == len(table):
         static_table(table, row_style=row_style)
-        return
+    else:
+        head = st.container()  # filled below, once the box says whether the grid is shown
+        box = st.expander(f"All {len(table)} rows, in a sortable grid", key=f"{key}_all",
+                          on_change="rerun")  # fmt: skip
+        if box.open:
+            with box:
+                _grid(table, key, row_style)
+        else:
+            with head:
+                st.caption(f"The first {len(first)} of {len(table)} rows:")
+                static_table(first, row_style=row_style)
+
+
+def _grid(
+    table: pd.DataFrame, key: str, row_style: Callable[[pd.Series], list[str]] | None
+) -> None:
     shown = table.style.apply(row_style, axis=1) if row_style else table
     st.dataframe(shown, hide_index=True, width="stretch", key=key)
 

@@ -440,3 +440,22 @@ def test_a_held_database_shows_one_message_on_the_new_pages(monkeypatch, empty_d
             app.switch_page(page).run()
             assert not app.exception
             assert f"is in use by PID {holder.pid}" in texts(app.error)
+
+
+def test_a_long_table_shows_its_first_rows_and_the_whole_grid_once_its_box_is_opened():
+    def page() -> None:
+        import pandas as pd
+
+        from pages._charts import some_table
+
+        rows = pd.DataFrame({"n": range(100), "text": [f"<b>{n}</b>" for n in range(100)]})
+        some_table(rows, "long")
+
+    app = AppTest.from_function(page).run()
+    assert not app.exception and not app.dataframe  # no grid in the first view
+    [first] = tables(app)
+    assert list(first["n"]) == list(range(30)) and first["text"][0] == "<b>0</b>"  # as typed
+    assert app.expander[0].label == "All 100 rows, in a sortable grid"
+    app.session_state["long_all"] = True  # opened, as a click does
+    app.run()
+    assert not tables(app) and list(app.dataframe[0].value["n"]) == list(range(100))
