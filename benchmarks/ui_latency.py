@@ -23,9 +23,11 @@ Playwright) measures:
   when the page's title was shown (its first content; a second figure only, beside the
   whole page's, which the target is about);
 - **Streamlit's own floor**: a one-line Streamlit app served with the studio's
-  .streamlit/config.toml and opened the same two ways, in the same run, and each page's
-  new-tab time as a ratio to it (the machine's load moves both); and a page of the Run
-  page's widgets with nothing behind them, what Streamlit alone costs a page with a form;
+  .streamlit/config.toml and opened the same two ways, in the same run; each page's new
+  tabs alternate with new tabs of the floor (served at the same time), and a page's
+  new-tab time is a ratio to those floor tabs (the machine's load moves both); and a page
+  of the Run page's widgets with nothing behind them, what Streamlit alone costs a page
+  with a form;
 - **accept → next pair**: from pressing `a` on the Review page to the next pair's id
   being shown, and to the script run being over (the whole page updated).
 
@@ -426,20 +428,26 @@ def tab_facts(found: dict[str, list]) -> tuple[int, dict[str, float]]:
 
 
 def measure_browser(
-    url: str, *, renders: int, accepts: int, pages: tuple[str, ...] = tuple(PAGES)
-) -> dict[str, Any]:
+    url: str, *, renders: int, accepts: int, pages: tuple[str, ...] = tuple(PAGES),
+    floor_url: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """First render of each page in `pages` (in a fresh tab, and on switching to it in the
-    studio), then accept → next pair."""
+    studio), then accept → next pair. With `floor_url` (the one-line app's server), each
+    new tab of a page is preceded by a new tab of the floor, so that each page is compared
+    with the floor measured at the same moments (another process's load moves both)."""
     from playwright.sync_api import sync_playwright
 
     results: dict[str, Any] = {"new_tab_s": {}, "first_visit_s": {}, "switch_s": {},
                                "accept_next_s": [], "accept_idle_s": [], "script_kb": {},
-                               "phases_s": {}, "first_tab_s": {}}  # fmt: skip
+                               "phases_s": {}, "first_tab_s": {},
+                               "floor_beside_s": {}}  # fmt: skip
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport=VIEWPORT)
         # The server's first session pays one-time imports; the browser caches scripts.
         new_tabs(browser, context, url, PAGES["review"], 1, "?annotator=warmup")
+        if floor_url:
+            new_tabs(browser, context, floor_url, HELLO, 1)
         for name in pages:
             # This page's first tab on this server, measured apart: its aggregates are
             # computed, and the browser meets the page's own element scripts (Streamlit
@@ -449,9 +457,14 @@ def measure_browser(
                 browser, context, url, PAGES[name], 1, "?annotator=bench"
             )[0]
             found: dict[str, list] = {}
-            results["new_tab_s"][name] = new_tabs(
-                browser, context, url, PAGES[name], renders, "?annotator=bench", found=found
-            )
+            for _ in range(renders):
+                if floor_url:
+                    results["floor_beside_s"].setdefault(name, []).extend(
+                        new_tabs(browser, context, floor_url, HELLO, 1)
+                    )
+                results["new_tab_s"].setdefault(name, []).extend(
+                    new_tabs(browser, context, url, PAGES[name], 1, "?annotator=bench", found=found)
+                )
             results["script_kb"][name], results["phases_s"][name] = tab_facts(found)
             results["first_visit_s"][name] = new_tabs(
                 browser, context, url, PAGES[name], renders, "?annotator=bench", cold_cache=True
@@ -500,19 +513,24 @@ def measure_browser(
     return results
 
 
+def start_floor(folder: Path, app: str = HELLO_APP) -> tuple[subprocess.Popen, str]:
+    """A server of the one-line app (or `app`) in `folder`, as `start_studio` returns."""
+    script = folder / ("floor.py" if app == HELLO_APP else "form_floor.py")
+    script.write_text(app)
+    # Under the studio's own server settings (.streamlit/config.toml: no file watcher, no
+    # forced collection after a run), so that the ratio compares pages, not settings.
+    (folder / ".streamlit").mkdir(exist_ok=True)
+    shutil.copy(ROOT / ".streamlit" / "config.toml", folder / ".streamlit" / "config.toml")
+    return start_studio(folder / "unused.duckdb", folder, script)
+
+
 def measure_baseline(folder: Path, renders: int, app: str = HELLO_APP) -> dict[str, Any]:
     """A one-line Streamlit app (or `app`) opened like the studio's pages, in a new tab
     (cache warm) and on a first visit (cache cold), served with the studio's config:
     Streamlit's own floor on this machine."""
     from playwright.sync_api import sync_playwright
 
-    script = folder / "floor.py"
-    script.write_text(app)
-    # Under the studio's own server settings (.streamlit/config.toml: no file watcher, no
-    # forced collection after a run), so that the ratio compares pages, not settings.
-    (folder / ".streamlit").mkdir(exist_ok=True)
-    shutil.copy(ROOT / ".streamlit" / "config.toml", folder / ".streamlit" / "config.toml")
-    server, url = start_studio(folder / "unused.duckdb", folder, script)
+    server, url = start_floor(folder, app)
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -565,11 +583,14 @@ def main(argv: list[str] | None = None) -> int:
     if not args.queries:
         load_at_start = os.getloadavg()
         server, url = start_studio(db, folder)
+        floor_server, floor_url = start_floor(folder)
         try:
-            found = measure_browser(url, renders=args.renders, accepts=args.accepts, pages=pages)
+            found = measure_browser(url, renders=args.renders, accepts=args.accepts, pages=pages,
+                                    floor_url=floor_url)  # fmt: skip
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            for running in (server, floor_server):
+                running.terminate()
+                running.wait(timeout=30)
         floor = measure_baseline(folder, args.renders)
         form = measure_baseline(folder, args.renders, FORM_APP)
         for key, measured in (("floor", floor), ("form_floor", form)):
@@ -581,6 +602,12 @@ def main(argv: list[str] | None = None) -> int:
             report[way.replace("_s", "_to_floor")] = {
                 k: round(v["median"] / median, 2) for k, v in report[way].items()
             }
+        # A page's new tabs against the floor's tabs opened between them (same moments).
+        report["floor_beside_s"] = {k: summary(v) for k, v in found["floor_beside_s"].items()}
+        report["new_tab_to_floor"] = {
+            k: round(v["median"] / report["floor_beside_s"][k]["median"], 2)
+            for k, v in report["new_tab_s"].items()
+        }
         report["new_tab_first_on_new_server_s"] = {
             k: round(v, 3) for k, v in found["first_tab_s"].items()
         }
@@ -635,7 +662,9 @@ def print_report(report: dict[str, Any]) -> None:
         visit, phases = report["first_visit_s"][name], report["new_tab_phases_s"][name]
         print(f"    {name:<12} switching to it: median {switch['median']:.2f} s, best "
               f"{switch['best']:.2f} s; new tab: median {tab['median']:.2f} s "
-              f"({report['new_tab_to_floor'][name]:.2f}× the floor), best {tab['best']:.2f} s "
+              f"({report['new_tab_to_floor'][name]:.2f}× the floor's tabs opened between "
+              f"them, median {report['floor_beside_s'][name]['median']:.2f} s), best "
+              f"{tab['best']:.2f} s "
               f"(scripts run at {phases.get('scripts', 0):.2f} s, connected at "
               f"{phases.get('connected', 0):.2f} s, title (first content) shown at "
               f"{phases.get('title', 0):.2f} s; first on a new server "
