@@ -72,6 +72,27 @@ def table_html(
             f"<tbody>{body}</tbody></table></div>{_TABLE_CSS}")  # fmt: skip
 
 
+_METRICS_CSS = (
+    "<style>.semi-metrics{display:flex;flex-wrap:wrap;gap:1rem;margin-bottom:1rem}"
+    ".semi-metric{flex:1 1 8rem;min-width:0}"
+    ".semi-metric .label{font-size:0.875rem;color:rgba(49,51,63,0.8)}"
+    ".semi-metric .value{font-size:2.25rem;line-height:1.3;white-space:nowrap;overflow:hidden;"
+    "text-overflow:ellipsis}</style>"
+)
+
+
+def metric_row(metrics: Sequence[tuple[str, object]]) -> None:
+    """Figures side by side, each a label over a big value, as one HTML element: what a
+    row of st.metric shows, without its script and its element per column (a new tab
+    draws one element instead of a block, its columns and a metric in each)."""
+    cells = "".join(
+        f'<div class="semi-metric"><div class="label">{html.escape(label)}</div>'
+        f'<div class="value">{html.escape(str(value))}</div></div>'
+        for label, value in metrics
+    )
+    st.html(f'<div class="semi-metrics">{cells}</div>{_METRICS_CSS}')
+
+
 def _cell(value: object) -> str:
     """A cell's text as a reader expects it: empty for a missing value, floats short."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

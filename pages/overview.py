@@ -4,7 +4,7 @@ annotator activity, recent runs and the snippets."""
 import pandas as pd
 import streamlit as st
 
-from pages._charts import binned_bars, chart_and_table, native_bars, static_table
+from pages._charts import binned_bars, chart_and_table, metric_row, native_bars, static_table
 from pages._shared import cached, get_store, show_recent_runs
 from semi_core import insights
 from semi_core.store import Store
@@ -25,13 +25,16 @@ st.caption(
 snippet_status = counts.by_status["snippets"]
 verdicts = counts.by_status["verdicts"]
 decisions = counts.by_status["decisions"]
-columns = st.columns(6)
-columns[0].metric("Snippets", counts.entities["snippets"])
-columns[1].metric("Usable", snippet_status.get("usable", 0))
-columns[2].metric("Generations", counts.entities["generations"])
-columns[3].metric("Validated", verdicts.get("validated", 0))
-columns[4].metric("Accepted", decisions.get("accept", 0))
-columns[5].metric("Rejected", decisions.get("reject", 0))
+metric_row(
+    [
+        ("Snippets", counts.entities["snippets"]),
+        ("Usable", snippet_status.get("usable", 0)),
+        ("Generations", counts.entities["generations"]),
+        ("Validated", verdicts.get("validated", 0)),
+        ("Accepted", decisions.get("accept", 0)),
+        ("Rejected", decisions.get("reject", 0)),
+    ]
+)
 if verdicts:
     st.caption("Verdicts: " + " · ".join(f"{k} {v}" for k, v in verdicts.items()))
 

@@ -14,7 +14,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from pages._charts import some_table
+from pages._charts import metric_row, some_table
 from pages._code_view import code_view
 from pages._shared import current_annotator, escape_markdown, get_store
 from semi_core.generate.base import ORIGINS
@@ -233,13 +233,15 @@ def pair_view() -> None:
     st.caption("Keys: A accept · X reject · S skip · U undo (when no text box has the focus)")
 
     if verdict:
-        strength = verdict["test_strength"]
-        columns = st.columns(4)
-        columns[0].metric("Verdict", verdict["status"])
-        columns[1].metric("Tests passed", f"{verdict['passed']}/{verdict['usable']}")
-        columns[2].metric("Test strength", f"{strength:.0%}" if strength is not None else "–")
-        level = verdict["difficulty"]
-        columns[3].metric("Difficulty", f"{level:.2f}" if level is not None else "–")
+        strength, level = verdict["test_strength"], verdict["difficulty"]
+        metric_row(
+            [
+                ("Verdict", verdict["status"]),
+                ("Tests passed", f"{verdict['passed']}/{verdict['usable']}"),
+                ("Test strength", f"{strength:.0%}" if strength is not None else "–"),
+                ("Difficulty", f"{level:.2f}" if level is not None else "–"),
+            ]
+        )
     else:
         st.info("Not validated yet.")
 

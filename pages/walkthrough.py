@@ -6,7 +6,7 @@ original's outputs as the oracle against the rewrite's (step 2), the difficulty
 import pandas as pd
 import streamlit as st
 
-from pages._charts import get_pool, some_table
+from pages._charts import get_pool, metric_row, some_table
 from pages._code_view import code_view
 from pages._shared import escape_markdown, get_store
 from semi_core import insights, studio_settings
@@ -133,11 +133,13 @@ if verdict is None:
     st.stop()
 tests = pd.DataFrame(insights.side_by_side(store.test_runs(verdict["run_id"], chosen)))
 some_table(tests, "wt_tests")
-columns = st.columns(3)
-columns[0].metric("Verdict", verdict["status"])
-columns[1].metric("Tests passed", f"{verdict['passed']}/{verdict['usable']}")
-columns[2].metric(
-    "Test strength", "–" if verdict["test_strength"] is None else f"{verdict['test_strength']:.2f}"
+strength = verdict["test_strength"]
+metric_row(
+    [
+        ("Verdict", verdict["status"]),
+        ("Tests passed", f"{verdict['passed']}/{verdict['usable']}"),
+        ("Test strength", "–" if strength is None else f"{strength:.2f}"),
+    ]
 )
 st.text((verdict["signals"] or {}).get("reason") or "")
 
@@ -153,8 +155,11 @@ rank = (verdict["signals"] or {}).get("rank")
 if verdict["difficulty"] is None or not rank:
     st.caption("Not ranked yet: press Rank.")
     st.stop()
-columns = st.columns(3)
-columns[0].metric("Difficulty", f"{verdict['difficulty']:.3f}")
-columns[1].metric("Bucket", rank.get("bucket", "–"))
-columns[2].metric("Curriculum position", rank.get("curriculum_position", "–"))
+metric_row(
+    [
+        ("Difficulty", f"{verdict['difficulty']:.3f}"),
+        ("Bucket", rank.get("bucket", "–")),
+        ("Curriculum position", rank.get("curriculum_position", "–")),
+    ]
+)
 some_table(pd.DataFrame([{"signal": k, "value": str(v)} for k, v in rank.items()]), "wt_signals")

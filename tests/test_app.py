@@ -7,6 +7,7 @@ database file, so each test works on its own file and reads the truth through it
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 from html.parser import HTMLParser
@@ -101,7 +102,12 @@ def table_with(app: AppTest, *columns: str):
 
 
 def metrics(app: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in app.metric}
+    """The figures of the page's metric rows (HTML: a label over a value), as shown."""
+    found = re.findall(
+        r'<div class="label">(.*?)</div><div class="value">(.*?)</div>',
+        "".join(e.proto.body for e in app.get("html")),
+    )
+    return {html.unescape(label): html.unescape(value) for label, value in found}
 
 
 def texts(elements) -> str:

@@ -19,7 +19,7 @@ from semi_core.review import decide
 from semi_core.store import Store
 
 from .conftest import ROOT, code_blocks, held_by_another_process
-from .test_app import html_tables
+from .test_app import html_tables, metrics
 
 FAST = dict(inputs_per_pair=5, test_strength=False)
 
@@ -387,7 +387,7 @@ def test_walkthrough_takes_one_snippet_through_the_three_steps(monkeypatch, pair
     app.button(key="wt_validate").click().run()
     assert not app.exception and not app.error, texts(app.error)
     verdict = store.latest_verdict(generation["id"])
-    shown = {m.label: m.value for m in app.metric}
+    shown = metrics(app)
     assert shown["Verdict"] == verdict["status"]
     assert shown["Tests passed"] == f"{verdict['passed']}/{verdict['usable']}"
     tests = table_with(app, "test", "oracle")
@@ -398,7 +398,7 @@ def test_walkthrough_takes_one_snippet_through_the_three_steps(monkeypatch, pair
         app.button(key="wt_rank").click().run()
         assert not app.exception and not app.error, texts(app.error)
         ranked = store.latest_verdict(generation["id"])
-        shown = {m.label: m.value for m in app.metric}
+        shown = metrics(app)
         assert shown["Difficulty"] == f"{ranked['difficulty']:.3f}"
         assert shown["Bucket"] == ranked["signals"]["rank"]["bucket"]
 
