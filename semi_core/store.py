@@ -32,6 +32,14 @@ def default_db_path() -> str:
     return os.environ.get("SEMI_DB") or DEFAULT_DB
 
 
+def _placeholders(values: Sequence[Any]) -> str:
+    """`(?, ?, ...)`, one per value: an IN list for the queries a long run repeats. DuckDB
+    keeps memory from each `IN (SELECT unnest(?::VARCHAR[]))` it runs, about a kilobyte a
+    query (measured: 40,000 lookups of 4 ids grew the process by 50 MB), and none from
+    an IN list of parameters."""
+    return f"({', '.join('?' * len(values))})"
+
+
 def content_id(*parts: str) -> str:
     """A stable id: the first 16 hex digits of the SHA-256 of the parts."""
     digest = hashlib.sha256()
@@ -868,12 +876,14 @@ class Store:
 
     def validation_subjects(self, generation_ids: Sequence[str]) -> list[dict[str, Any]]:
         """The same rows as `generations_to_validate`, for chosen generations (revalidation)."""
+        if not generation_ids:
+            return []
         return self._rows(
             "SELECT g.id, g.snippet_id, g.code, g.entry_point, s.code AS original_code, "
             "s.entry_point AS original_entry_point, s.kind FROM generations g "
-            "JOIN snippets s ON s.id = g.snippet_id "
-            "WHERE g.id IN (SELECT unnest(?::VARCHAR[])) ORDER BY g.created_at, g.id",
-            [list(generation_ids)],
+            f"JOIN snippets s ON s.id = g.snippet_id WHERE g.id IN {_placeholders(generation_ids)} "
+            "ORDER BY g.created_at, g.id",
+            generation_ids,
         )
 
     def test_cases(self, generation_id: str) -> list[dict[str, Any]]:
@@ -885,10 +895,12 @@ class Store:
     def test_cases_of(self, generation_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """The test cases of many generations in one query: {generation id: cases}."""
         cases: dict[str, list[dict[str, Any]]] = {gid: [] for gid in generation_ids}
+        if not generation_ids:
+            return cases
         for row in self._rows(
-            "SELECT * FROM test_cases WHERE generation_id IN (SELECT unnest(?::VARCHAR[])) "
+            f"SELECT * FROM test_cases WHERE generation_id IN {_placeholders(generation_ids)} "
             "ORDER BY generation_id, position",
-            [list(generation_ids)],
+            generation_ids,
         ):
             cases[row["generation_id"]].append(row)
         return cases

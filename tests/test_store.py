@@ -143,6 +143,24 @@ def test_a_range_holding_other_pairs_runs_yields_only_the_pairs_own(store):
     assert statuses == {"a": [(0, "ok"), (1, "ok")], "b": [(0, "wrong"), (1, "wrong")]}
 
 
+def test_batch_lookups_take_any_number_of_ids(store):
+    # The validation loop looks pairs up a batch at a time: an empty batch, ids the store
+    # does not hold and a repeated id each give what a lookup one by one would.
+    store.bulk_insert("test_cases", pa.table({
+        "id": ["a1", "a0", "b0"], "generation_id": ["a", "a", "b"], "position": [1, 0, 0],
+        "input": ["1", "0", "2"], "origin": ["llm"] * 3,
+    }))  # fmt: skip
+    assert store.test_cases_of([]) == {}
+    assert store.validation_subjects([]) == []
+    found = store.test_cases_of(["a", "missing", "b", "a"])
+    assert {g: [c["id"] for c in cases] for g, cases in found.items()} == {
+        "a": ["a0", "a1"],
+        "missing": [],
+        "b": ["b0"],
+    }
+    assert store.validation_subjects(["missing"]) == []
+
+
 def test_reopening_runs_no_migration_twice(db_path):
     Store(db_path).close()
     with duckdb.connect(str(db_path)) as db:
