@@ -191,19 +191,30 @@ print("@result", json.dumps({"report": report.to_dict() | {"problems": report.pr
 """
 
 
-def _memory_kib(pid: int) -> int:
-    """Proportional set size of one process (shared pages split between their users, so
-    the helpers forked from the ingest process are not counted twice), else its RSS."""
+# What a sample records of each process, from /proc/PID/smaps_rollup: its proportional set
+# size (shared pages split between their users, so the workers forked from one process
+# are not counted twice), and the part of it that is the processes' own heap. The rest of
+# PSS is mapped files, mostly shared libraries: their share moves with how many other
+# programs on the machine map the same library, by tens of MB, whatever this run does.
+MEMORY_FIELDS = {"Pss": "memory", "Pss_Anon": "heap"}
+Sample = tuple[int, dict[str, int]]  # (work done so far, MEMORY_FIELDS summed over the tree)
+
+
+def _memory_kib(pid: int) -> dict[str, int]:
+    """`MEMORY_FIELDS` of one process, in KiB (its RSS for both without smaps_rollup)."""
+    found = dict.fromkeys(MEMORY_FIELDS.values(), 0)
     try:
         for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
+            field, _, value = line.partition(":")
+            if field in MEMORY_FIELDS:
+                found[MEMORY_FIELDS[field]] = int(value.split()[0])
+        return found
     except OSError:
         pass
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS"):
-            return int(line.split()[1])
-    return 0
+            return dict.fromkeys(found, int(line.split()[1]))
+    return found
 
 
 _KCMP = {"x86_64": 312, "aarch64": 272}.get(os.uname().machine)  # kcmp(2)'s number
@@ -220,15 +231,16 @@ def _same_address_space(pid: int, other: int) -> bool:
     return _LIBC.syscall(_KCMP, pid, other, _KCMP_VM, 0, 0) == 0
 
 
-def _tree_memory_kib(pid: int) -> int:
-    """Memory of a process and all its descendants, in KiB (Linux /proc)."""
-    total = 0
+def _tree_memory_kib(pid: int) -> dict[str, int]:
+    """`MEMORY_FIELDS` of a process and all its descendants, summed, in KiB (Linux /proc)."""
+    total = dict.fromkeys(MEMORY_FIELDS.values(), 0)
     pending = [(pid, None)]
     while pending:
         current, parent = pending.pop()
         try:
             if parent is None or not _same_address_space(parent, current):
-                total += _memory_kib(current)
+                for name, kib in _memory_kib(current).items():
+                    total[name] += kib
             for task in Path(f"/proc/{current}/task").iterdir():
                 children = (task / "children").read_text().split()
                 pending.extend((int(child), current) for child in children)
@@ -246,7 +258,7 @@ def ingest_benchmark(corpus: Path, rows: int, db: Path) -> dict[str, Any]:
         stdout=subprocess.PIPE,
         text=True,
     )
-    samples: list[tuple[int, int]] = []  # (rows ingested so far, tree RSS KiB)
+    samples: list[Sample] = []
     progress = {"rows": 0}
     finished = threading.Event()
 
@@ -284,8 +296,7 @@ def ingest_benchmark(corpus: Path, rows: int, db: Path) -> dict[str, Any]:
         "rejections": report["rejections"],
         "stored": result["stored"],
         "cpu_seconds": round(result["cpu_seconds"], 1),
-        "peak_memory_mb": round(max(kib for _, kib in samples) / 1024, 1),
-        "peak_memory_mb_until": _peaks_until(samples, rows),
+        **_memory_figures(samples, rows),
         "ingest_process_max_rss_mb": round(result["main_max_rss_mb"], 1),
         # what DuckDB holds at the end: the primary-key index grows with the rows stored
         "duckdb_memory_mb": result["duckdb_memory_mb"],
@@ -352,7 +363,7 @@ def _validate_once(
     # What `semi run --engine ...` uses; test strength runs the tests against mutants of
     # the code too, about ten times the work of the tests alone.
     pipeline = PipelineSettings(engine=engine, test_strength=test_strength)
-    samples: list[tuple[int, int]] = []  # (pairs validated so far, tree memory KiB)
+    samples: list[Sample] = []
     done = {"pairs": 0}
     finished = threading.Event()
 
@@ -382,8 +393,7 @@ def _validate_once(
         "seconds": round(seconds, 1),
         "pairs_per_second": round(len(ids) / seconds, 2),
         "statuses": {k: v for k, v in counts["statuses"].items() if v},
-        "peak_memory_mb": round(max(kib for _, kib in samples) / 1024, 1),
-        "peak_memory_mb_until": _peaks_until(samples, len(ids)),
+        **_memory_figures(samples, len(ids)),
         # DuckDB keeps the indexes of the rows it stores in memory: the part of the
         # peak that grows with the store rather than with the work in flight.
         "duckdb_memory_mb": store.engine_memory_mb(),
@@ -391,15 +401,19 @@ def _validate_once(
     }
 
 
-def _peaks_until(samples: list[tuple[int, int]], total: int) -> dict[str, float]:
-    """The highest memory sampled until 10%, 50% and 100% of `total` was done, in MB:
-    flat when memory does not grow with the work."""
+def _memory_figures(samples: list[Sample], total: int) -> dict[str, Any]:
+    """The highest memory and heap sampled (MB), overall and until 10%, 50% and 100% of
+    `total` was done: flat when memory does not grow with the work."""
 
-    def peak(fraction: float) -> float:
-        upto = [kib for done, kib in samples if done <= fraction * total]
+    def peak(kind: str, fraction: float) -> float:
+        upto = [kib[kind] for done, kib in samples if done <= fraction * total]
         return round(max(upto or [0]) / 1024, 1)
 
-    return {"10%": peak(0.1), "50%": peak(0.5), "100%": peak(1.0)}
+    return {
+        "peak_memory_mb": peak("memory", 1.0),
+        **{f"peak_{kind}_mb_until": {f"{share:.0%}": peak(kind, share) for share in (0.1, 0.5, 1)}
+           for kind in MEMORY_FIELDS.values()},
+    }  # fmt: skip
 
 
 ENGINES = ("local", "ray")
@@ -485,7 +499,8 @@ def main() -> None:
                 f"({ingest_figures['snippets_per_second']}/s, "
                 f"{ingest_figures['cpu_seconds']} CPU s), "
                 f"peak memory {ingest_figures['peak_memory_mb']} MB "
-                f"(until {ingest_figures['peak_memory_mb_until']}; DuckDB at the end "
+                f"(until {ingest_figures['peak_memory_mb_until']}; of it heap "
+                f"{ingest_figures['peak_heap_mb_until']}; DuckDB at the end "
                 f"{ingest_figures['duckdb_memory_mb']}); "
                 f"new {ingest_figures['new']}, duplicates {ingest_figures['duplicates']}, "
                 f"load {results['load_average_after_ingest']}",
