@@ -598,10 +598,11 @@ def main(argv: list[str] | None = None) -> int:
                            "first_visit_s": summary(measured["first_visit_s"])}  # fmt: skip
         for way in ("new_tab_s", "first_visit_s"):
             report[way] = {k: summary(v) for k, v in found[way].items()}
-            median = report["floor"][way]["median"]
-            report[way.replace("_s", "_to_floor")] = {
-                k: round(v["median"] / median, 2) for k, v in report[way].items()
-            }
+        # A first visit against the floor's first visits, measured after the pages.
+        first_visit_floor = report["floor"]["first_visit_s"]["median"]
+        report["first_visit_to_floor"] = {
+            k: round(v["median"] / first_visit_floor, 2) for k, v in report["first_visit_s"].items()
+        }
         # A page's new tabs against the floor's tabs opened between them (same moments).
         report["floor_beside_s"] = {k: summary(v) for k, v in found["floor_beside_s"].items()}
         report["new_tab_to_floor"] = {
