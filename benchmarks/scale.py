@@ -7,8 +7,9 @@ tens of thousands of pairs with the local engine and on Ray.
    (definition, recursive calls, docstring) with a per-copy suffix, so the normalised code
    really differs and every row is a distinct snippet. The file is cached in `--workdir`.
 2. Ingest: `semi_core.sources.ingest` reads it into a fresh DuckDB file in a child
-   process; the parent samples the child's resident memory (its pool workers included)
-   and reports wall time, snippets per second, and the memory at 10%, 50% and 100%.
+   process; the parent samples the child's memory and heap (its pool workers included;
+   see `MEMORY_FIELDS`) and reports wall time, snippets per second, and the peaks until
+   10%, 50% and 100%.
 3. Validation: see `validation_benchmark`.
 
     python benchmarks/scale.py [--snippets 1000000] [--pairs 50000] [--workdir DIR]
