@@ -272,7 +272,7 @@ PAGES = {
     "walkthrough": ("walkthrough", "Walkthrough", "h2:has-text('2 · Validation')"),
     "rankings": ("rankings", "Rankings", "h3:has-text('Pairs behind the selection')"),
     "failures": ("failures", "Failures", "text=Original (the oracle)"),
-    "agreement": ("agreement", "Agreement", "[data-testid='stMetricLabel']"),
+    "agreement": ("agreement", "Agreement", "button:has-text('Final reject')"),
     # Export: its options form, until a preview is asked for.
     "export": ("export", "Export", "button:has-text('Preview export')"),
 }

@@ -6,7 +6,13 @@ Every chart is drawn natively, selections included: a Vega-Lite spec written her
 plain dict (the rows travel apart, as Arrow). The browser then loads Streamlit's Vega
 chunk (~0.9 MB of JavaScript) instead of Plotly's (~4.7 MB), which a fresh tab parses
 before it draws anything; and the server skips the figure objects: a Plotly figure cost
-~0.1 s to build, an Altair chart's schema checks ~0.1 s per chart on this machine."""
+~0.1 s to build, an Altair chart's schema checks ~0.1 s per chart on this machine.
+
+A chart nothing is selected on (Overview's, Agreement's, the difficulty histogram) is
+plain HTML bars instead (`html_bars`), each bar telling its numbers on hover: a new tab
+of a page whose charts are all of that kind skips Vega altogether, which cost such a
+page about 0.4 s of the browser's time, and about 0.1 s more per chart (measured on
+Overview's four charts at 100,000 pairs)."""
 
 from __future__ import annotations
 
@@ -140,20 +146,22 @@ def _longest_text(table: pd.DataFrame) -> int:
 
 
 def chart_and_table(
-    chart: Spec, table: pd.DataFrame, key: str, *, selectable: bool = False
+    chart: Spec | str, table: pd.DataFrame, key: str, *, selectable: bool = False
 ) -> list[dict[str, Any]]:
-    """A Vega-Lite chart in one tab and its numbers as a plain table in the other (drawn
-    when that tab is opened; `key`_view in session state says which is). With
-    `selectable`, a click (shift-click for more) picks points of the chart's point
-    selections: returns each picked point as {field: value} over its selection's fields
-    (empty without one)."""
+    """A chart — a Vega-Lite spec, or HTML bars from `html_bars` — in one tab and its
+    numbers as a plain table in the other (drawn when that tab is opened; `key`_view in
+    session state says which is). With `selectable` (Vega-Lite only), a click
+    (shift-click for more) picks points of the chart's point selections: returns each
+    picked point as {field: value} over its selection's fields (empty without one)."""
     # The tabs track which is open (a click reruns the page): the table is drawn only once
     # asked for, so a new tab of a dashboard draws its charts alone. The chart is drawn
     # either way, so that its selection holds while the table is shown.
     chart_tab, table_tab = st.tabs(["Chart", "Table"], key=f"{key}_view", on_change="rerun")
     points: list[dict[str, Any]] = []
     with chart_tab:
-        if selectable:
+        if isinstance(chart, str):
+            st.html(chart)
+        elif selectable:
             state = st.vega_lite_chart(spec=chart, key=key, width="stretch", on_select="rerun")
             for picked in state.selection.values():
                 # A point selection reads back as a list of {field: value}; anything else
@@ -166,6 +174,140 @@ def chart_and_table(
         with table_tab:
             static_table(table)
     return points
+
+
+# Vega-Lite's own palette (tableau10), so that HTML bars look like the Vega-Lite charts.
+PALETTE = ("#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2",
+           "#ff9da6", "#9d755d", "#bab0ac")  # fmt: skip
+_BARS_CSS = (
+    "<style>.semi-chart{font-size:0.75rem;color:rgba(49,51,63,0.8);margin-bottom:1rem}"
+    ".semi-chart .legend{display:flex;flex-wrap:wrap;gap:0.75rem;margin-bottom:0.25rem}"
+    ".semi-chart .swatch{display:inline-block;width:0.7rem;height:0.7rem;margin-right:0.25rem;"
+    "vertical-align:-0.05rem}"
+    ".semi-chart .plot{display:flex;align-items:stretch}"
+    ".semi-chart .yaxis{display:flex;flex-direction:column;justify-content:space-between;"
+    "text-align:right;padding-right:0.35rem;min-width:2.5rem;font-variant-numeric:tabular-nums}"
+    ".semi-chart .cols{flex:1;display:flex;position:relative;border-left:1px solid #c9ccd3;"
+    "border-bottom:1px solid #c9ccd3}"
+    ".semi-chart .col{flex:1;position:relative;min-width:0}"
+    ".semi-chart .seg{position:absolute;left:var(--gap);right:var(--gap)}"
+    ".semi-chart .seg:hover,.semi-chart .hseg:hover{opacity:0.75}"
+    ".semi-chart .top{position:absolute;left:0;right:0;text-align:center;"
+    "font-variant-numeric:tabular-nums}"
+    ".semi-chart .zero{position:absolute;left:0;right:0;border-top:1px solid #8c8f96}"
+    ".semi-chart .xaxis{display:flex;margin-left:2.85rem}"
+    ".semi-chart .xaxis div{flex:1;min-width:0;overflow:hidden;text-overflow:ellipsis;"
+    "white-space:nowrap;text-align:center;padding-top:0.2rem}"
+    ".semi-chart .xaxis.ticks div{overflow:visible;text-align:left}"
+    ".semi-chart .title{text-align:center;padding-top:0.1rem}"
+    ".semi-chart .rows{display:grid;grid-template-columns:minmax(4rem,max-content) 1fr;"
+    "gap:0.3rem 0.5rem;align-items:center}"
+    ".semi-chart .track{position:relative;height:1.4rem;margin-right:4rem}"
+    ".semi-chart .hseg{height:100%}"
+    ".semi-chart .hlabel{padding-left:0.3rem;font-variant-numeric:tabular-nums}</style>"
+)
+
+
+def html_bars(
+    table: pd.DataFrame, category: str, value: str, *, horizontal: bool = False,
+    color: str | None = None, height: int = 280, labels: bool = False,
+    tooltip: Sequence[str] = (), domain: Sequence[float] = (),
+    ticks: dict[Any, str] | None = None, gap: int = 4, axis_title: str | None = None,
+) -> str:  # fmt: skip
+    """Bars of `value` per `category` (stacked by `color`, in the table's order) as plain
+    HTML: what Vega-Lite would draw for a chart nothing is selected on, without Vega's
+    scripts. Hovering a bar shows its numbers (and the `tooltip` columns); `labels` writes
+    each bar's total at its end; `domain` fixes the value axis; `ticks` names only some
+    categories on the axis ({category: text}). Every text is escaped: data stays text.
+    Each bar carries its category, series and value as data attributes, for tests."""
+    order = list(dict.fromkeys(table[category]))
+    series = list(dict.fromkeys(table[color])) if color else [None]
+    colours = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(series)}
+    stacks: dict[Any, list[tuple[Any, float, pd.Series]]] = {c: [] for c in order}
+    for _, row in table.iterrows():
+        number = row[value]
+        if number is None or (isinstance(number, float) and math.isnan(number)):
+            continue
+        stacks[row[category]].append((row[color] if color else None, float(number), row))
+    ups = [sum(v for _, v, _ in parts if v > 0) for parts in stacks.values()]
+    downs = [sum(v for _, v, _ in parts if v < 0) for parts in stacks.values()]
+    low = min(domain[0] if domain else 0.0, *downs, 0.0)
+    high = max(domain[1] if domain else 0.0, *ups, 0.0)
+    span = (high - low) or 1.0
+
+    def where(number: float) -> float:  # share of the axis from its low end, in percent
+        return 100 * (number - low) / span
+
+    def bar(part: tuple[Any, float, pd.Series], start: float, css: str) -> str:
+        name, number, row = part
+        told = [f"{category}: {row[category]}", *([f"{color}: {name}"] if color else []),
+                f"{value}: {_short(number)}",
+                *(f"{extra}: {_short(row[extra])}" for extra in tooltip)]  # fmt: skip
+        size = abs(number) / span * 100
+        origin = where(min(start, start + number))
+        place = (f"left:{origin:.3f}%;width:{size:.3f}%" if horizontal
+                 else f"bottom:{origin:.3f}%;height:{size:.3f}%")  # fmt: skip
+        return (f'<div class="{css}" title="{html.escape(chr(10).join(told))}" '
+                f'data-category="{html.escape(str(row[category]))}" '
+                f'data-series="{html.escape(str(name if name is not None else ""))}" '
+                f'data-value="{number!r}" style="{place};'
+                f'background:{colours[name]}"></div>')  # fmt: skip
+
+    def stacked(parts: list, css: str) -> tuple[str, float, float]:
+        up = down = 0.0
+        drawn = []
+        for part in parts:
+            if part[1] >= 0:
+                drawn.append(bar(part, up, css))
+                up += part[1]
+            else:
+                drawn.append(bar(part, down, css))
+                down += part[1]
+        return "".join(drawn), up, down
+
+    legend = ""
+    if color:
+        legend = '<div class="legend">' + "".join(
+            f'<span><span class="swatch" style="background:{colours[name]}"></span>'
+            f"{html.escape(str(name))}</span>"
+            for name in series
+        ) + "</div>"  # fmt: skip
+    if horizontal:
+        rows = []
+        for name, parts in stacks.items():
+            drawn, up, down = stacked(parts, "hseg")
+            total = up + down
+            label = f'<span class="hlabel" style="position:absolute;left:{where(up):.3f}%">' \
+                f"{_short(total)}</span>" if labels else ""  # fmt: skip
+            track = f'<div style="position:absolute;inset:0">{drawn}</div>{label}'
+            rows.append(f'<div>{html.escape(str(name))}</div><div class="track">{track}</div>')
+        body = f'<div class="rows">{"".join(rows)}</div>'
+        return f'<div class="semi-chart">{legend}{body}</div>{_BARS_CSS}'
+    columns = []
+    for parts in stacks.values():
+        drawn, up, down = stacked(parts, "seg")
+        if labels:
+            drawn += (f'<div class="top" style="bottom:{where(up):.3f}%">'
+                      f"{_short(up + down)}</div>")  # fmt: skip
+        columns.append(f'<div class="col">{drawn}</div>')
+    zero = f'<div class="zero" style="bottom:{where(0):.3f}%"></div>' if low < 0 else ""
+    y_axis = f'<div class="yaxis"><div>{_short(high)}</div><div>{_short(low)}</div></div>'
+    names = [html.escape(ticks.get(c, "") if ticks is not None else str(c)) for c in order]
+    axis_class = "xaxis ticks" if ticks is not None else "xaxis"
+    x_axis = f'<div class="{axis_class}">' + "".join(f"<div>{n}</div>" for n in names) + "</div>"
+    title = f'<div class="title">{html.escape(axis_title)}</div>' if axis_title else ""
+    plot = (f'<div class="plot" style="height:{height}px;--gap:{gap}px">{y_axis}'
+            f'<div class="cols">{zero}{"".join(columns)}</div></div>')  # fmt: skip
+    return f'<div class="semi-chart">{legend}{plot}{x_axis}{title}</div>{_BARS_CSS}'
+
+
+def _short(number: object) -> str:
+    """A number as a chart's label shows it: integers whole, others to 3 digits."""
+    if isinstance(number, int | float) and not isinstance(number, bool):
+        if float(number).is_integer():
+            return str(int(number))
+        return format(float(number), ".3g")
+    return str(number)
 
 
 def field(name: str, kind: str, **options: Any) -> Spec:
@@ -204,22 +346,14 @@ def binned_bars(
                                                                      strict=True)])  # fmt: skip
     buckets = [b for b in dict.fromkeys(table["bucket"]) if b is not None]
     shown = [column, *(["bucket"] if buckets else []), "pairs"]
-    chart_and_table(native_bins(table, column, height, bool(buckets)), table[shown], key)
-
-
-def native_bins(table: pd.DataFrame, column: str, height: int, stacked: bool) -> Spec:
-    """Binned rows ({low, high, pairs, bucket}) as Vega-Lite bars from low to high."""
-    rows = table[["low", "high", "pairs", "bucket", column]].fillna({"bucket": ""})
-    encoding: Spec = {
-        "x": field("low", "Q", title=column),
-        "x2": {"field": "high"},
-        "y": field("pairs", "Q", title="pairs", stack="zero"),
-        "tooltip": [field(column, "N"), field("pairs", "Q")],
-    }
-    if stacked:
-        encoding["color"] = field("bucket", "N", title=None)
-        encoding["tooltip"].insert(1, field("bucket", "N"))
-    return chart(rows, height, {"mark": {"type": "bar", "binSpacing": 1}, "encoding": encoding})
+    # A bar per bin, side by side from low to high; the axis names every few bins' low end.
+    rows = table.assign(bucket=table["bucket"].fillna(""))
+    every = max(1, len(table) // 5)
+    lows = zip(table[column], table["low"], strict=True)
+    ticks = {name: f"{low:.2f}" for i, (name, low) in enumerate(lows) if i % every == 0}
+    figure = html_bars(rows, column, "pairs", color="bucket" if buckets else None,
+                       height=height, ticks=ticks, gap=1, axis_title=column)  # fmt: skip
+    chart_and_table(figure, table[shown], key)
 
 
 def native_bars(

@@ -5,7 +5,7 @@ final decision that wins over every vote."""
 import pandas as pd
 import streamlit as st
 
-from pages._charts import chart_and_table, native_bars, some_table
+from pages._charts import chart_and_table, html_bars, metric_row, some_table
 from pages._code_view import code_view
 from pages._shared import current_annotator, get_store
 from semi_core.agreement import agreement_table, disagreements, settle, votes_by_pair
@@ -28,14 +28,14 @@ if flash:
 
 votes = votes_by_pair(store)
 shared = {pair: by for pair, by in votes.items() if len(by) > 1}
-st.metric("Pairs reviewed by several annotators", len(shared))
+metric_row([("Pairs reviewed by several annotators", len(shared))])
 if not shared:
     st.info("No pair has been decided by more than one annotator yet.")
     st.stop()
 
 table = pd.DataFrame([row.to_dict() for row in agreement_table(votes)])
 table["annotators"] = table["annotator_a"] + " · " + table["annotator_b"]
-figure = native_bars(
+figure = html_bars(
     table, "annotators", "kappa", height=300, domain=(-1, 1),
     tooltip=["shared_pairs", "agreed", "percent_agreement"],
 )  # fmt: skip

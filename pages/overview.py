@@ -4,7 +4,7 @@ annotator activity, recent runs and the snippets."""
 import pandas as pd
 import streamlit as st
 
-from pages._charts import binned_bars, chart_and_table, metric_row, native_bars, static_table
+from pages._charts import binned_bars, chart_and_table, html_bars, metric_row, static_table
 from pages._shared import cached, get_store, show_recent_runs
 from semi_core import insights
 from semi_core.store import Store
@@ -46,9 +46,8 @@ if counts.entities["snippets"] == 0:
 else:
     st.subheader("Funnel")
     funnel = pd.DataFrame(insights.funnel(store, counts))
-    # Native (Vega-Lite) charts: nothing on this page is selected, and a fresh tab then
-    # skips Plotly's 4.7 MB script.
-    figure = native_bars(funnel, "stage", "count", horizontal=True, height=240, labels=True)
+    # HTML bars: nothing on this page is selected, and a new tab then skips Vega's scripts.
+    figure = html_bars(funnel, "stage", "count", horizontal=True, labels=True)
     chart_and_table(figure, funnel, "overview_funnel")
     rates = insights.rates(store, counts)
     static_table(
@@ -87,7 +86,7 @@ else:
         long = activity.melt(
             id_vars="annotator", value_vars=["accept", "reject", "skip", "undo"], var_name="action"
         )
-        figure = native_bars(long, "annotator", "value", color="action")
+        figure = html_bars(long, "annotator", "value", color="action")
         chart_and_table(figure, activity.astype({"last": str}), "overview_activity")
 
 st.subheader("Snippets")

@@ -3,6 +3,7 @@ with pairs, and the numbers each chart shows checked against the store."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -87,6 +88,19 @@ def native_charts(app: AppTest) -> list[dict]:
     return charts
 
 
+def html_charts(app: AppTest) -> list[list[dict]]:
+    """Each chart drawn as HTML bars (`html_bars`), as its bars: {category, series, value}
+    read from the bars' data attributes."""
+    charts = []
+    for element in app.get("html"):
+        for chart in element.proto.body.split('<div class="semi-chart">')[1:]:
+            bars = re.findall(r'data-category="(.*?)" data-series="(.*?)" data-value="(.*?)"',
+                              chart)  # fmt: skip
+            charts.append([{"category": html.unescape(c), "series": html.unescape(s),
+                            "value": float(v)} for c, s, v in bars])  # fmt: skip
+    return charts
+
+
 def selection_fields(spec: dict, name: str) -> list[str] | None:
     """The fields of the point selection `name` in a Vega-Lite spec (or one of its
     layers): what a click on the chart reads back."""
@@ -147,16 +161,18 @@ def test_overview_funnel_matches_the_store(monkeypatch, pairs_db):
         "accepted": counts.by_status["decisions"].get("accept", 0),
         "rejected": counts.by_status["decisions"].get("reject", 0),
     }
-    # the chart draws the very same numbers, natively (no Plotly chart on the page)
-    assert figures(app) == []
-    chart = native_charts(app)[0]
-    (rows,) = chart["rows"]
-    assert {row["stage"]: row["count"] for row in rows} == shown
-    layers = chart["spec"]["layer"]
-    assert layers[0]["mark"]["type"] == "bar" and layers[0]["encoding"]["x"]["field"] == "count"
+    # the chart draws the very same numbers, as HTML bars (no Plotly nor Vega on the page)
+    assert figures(app) == [] and native_charts(app) == []
+    bars = html_charts(app)[0]
+    assert {bar["category"]: bar["value"] for bar in bars} == shown
     activity = [t for t in tables(app) if "annotator" in t.columns][0]
     assert list(activity["annotator"]) == ["ada", "bob"]
     assert list(activity["pairs"]) == [3, 3]
+    # the activity chart stacks each annotator's decisions by action
+    drawn = {(b["category"], b["series"]): b["value"] for b in html_charts(app)[-1]}
+    for row in activity.to_dict("records"):
+        for action in ("accept", "reject", "skip", "undo"):
+            assert drawn[row["annotator"], action] == float(row[action])
 
 
 def test_overview_numbers_follow_a_new_decision_at_once(monkeypatch, pairs_db):
@@ -197,6 +213,9 @@ def test_agreement_numbers_and_settling(monkeypatch, pairs_db):
     # ada/bob: accept-accept, accept-reject, reject-reject -> 2 of 3 agree
     assert list(shown["agreed"]) == [2] and list(shown["shared_pairs"]) == [3]
     assert round(float(shown["percent_agreement"][0]), 2) == 66.67
+    (bars,) = html_charts(app)  # kappa per annotator pair, on an axis from -1 to 1
+    assert [bar["value"] for bar in bars] == [e["kappa"] for e in expected]
+    assert metrics(app)["Pairs reviewed by several annotators"] == "3"
     # one disagreement; settling it is a final decision that wins in the counts
     pair_id = app.selectbox(key="ag_pair").value
     before = store.decision_counts()
@@ -224,12 +243,12 @@ def test_rankings_numbers_and_from_a_bucket_to_review(monkeypatch, pairs_db):
     shown = tables(show_tables(app, "rank_hist", "rank_tests", "rank_cyclomatic",
                                "rank_buckets", "rank_sources"))  # fmt: skip
     assert int(shown[0]["pairs"].sum()) == len(ranked)  # the histogram's bins
-    # drawn natively (no Plotly chart on the page); the histogram's bars are the table's
-    # rows (the store's bins), not one bar per pair
+    # no Plotly chart on the page; the histogram's bars (HTML: nothing is selected on it)
+    # are the table's rows (the store's bins), not one bar per pair
     assert figures(app) == []
-    charts = native_charts(app)
-    (bars,) = charts[0]["rows"]
-    assert sum(row["pairs"] for row in bars) == len(ranked)
+    (bars,) = html_charts(app)
+    assert sum(bar["value"] for bar in bars) == len(ranked)
+    charts = native_charts(app)  # the charts a click selects on, drawn by Vega-Lite
     # difficulty against tests: cells of pairs, each cell counted as the store has it
     by_tests = shown[1]
     assert int(by_tests["pairs"].sum()) == len(ranked)
@@ -249,8 +268,8 @@ def test_rankings_numbers_and_from_a_bucket_to_review(monkeypatch, pairs_db):
         stored[bucket] = stored.get(bucket, 0) + 1
     assert dict(zip(buckets["bucket"], buckets["pairs"], strict=True)) == stored
     # a click on a cell selects it by (x, difficulty bin): the pairs behind it are read
-    (cells,) = charts[1]["rows"]
-    assert selection_fields(charts[1]["spec"], "cells") == ["x", "bin"]
+    (cells,) = charts[0]["rows"]
+    assert selection_fields(charts[0]["spec"], "cells") == ["x", "bin"]
     assert sum(c["pairs"] for c in cells) == len(ranked)
     rows, total = store.validated_pairs(cells=[("tests", cells[0]["x"], cells[0]["bin"])])
     assert total == cells[0]["pairs"] == len(rows)
