@@ -15,7 +15,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -366,6 +366,58 @@ def m012_test_runs_found_by_sequence_range(db: duckdb.DuckDBPyConnection) -> Non
     db.execute("ALTER TABLE verdicts ADD COLUMN first_test_run BIGINT")
     db.execute("ALTER TABLE verdicts ADD COLUMN last_test_run BIGINT")
     _link_verdicts_to_test_runs(db)
+
+
+@migration
+def m013_test_cases_found_by_sequence_range(db: duckdb.DuckDBPyConnection) -> None:
+    # A validation batch read its test cases by generation id and wrote the oracle's
+    # answers by test case id: DuckDB scanned the whole table for both (about 60 ms a
+    # batch each at 470,000 test cases, growing with the store) and loaded the indexes it
+    # touched into memory for good. As test runs got in m012, test cases get a number from
+    # a sequence, a generation's numbered together, and the generation records the first
+    # and last: zone maps find them without an index, and the answers are written by number.
+    (existing,) = db.execute("SELECT count(*) FROM test_cases").fetchone()
+    db.execute(f"CREATE SEQUENCE test_case_seq START WITH {int(existing) + 1}")
+    db.execute("DROP INDEX test_cases_generation")
+    db.execute(
+        """
+        CREATE TABLE test_cases_new (
+            id VARCHAR PRIMARY KEY,          -- hash of generation and input
+            generation_id VARCHAR NOT NULL,
+            position INTEGER NOT NULL,
+            input VARCHAR NOT NULL,          -- argument list text, or stdin
+            origin VARCHAR NOT NULL,         -- llm | mutation | typed | doctest | literal
+            expected VARCHAR,                -- the oracle's output (repr) or exception type
+            oracle_status VARCHAR,           -- ok | raises | flaky | unusable; NULL until run
+            seq BIGINT NOT NULL DEFAULT nextval('test_case_seq')  -- a generation's: a range
+        )
+        """
+    )
+    # Numbered in the order a validation run reads generations (oldest first).
+    db.execute(
+        "INSERT INTO test_cases_new SELECT c.*, row_number() OVER (ORDER BY g.created_at, "
+        "c.generation_id, c.position, c.id) AS seq FROM test_cases c "
+        "LEFT JOIN generations g ON g.id = c.generation_id ORDER BY seq"
+    )
+    db.execute("DROP TABLE test_cases")
+    db.execute("ALTER TABLE test_cases_new RENAME TO test_cases")
+    db.execute("CREATE INDEX test_cases_generation ON test_cases(generation_id)")
+    db.execute("ALTER TABLE generations ADD COLUMN first_test_case BIGINT")
+    db.execute("ALTER TABLE generations ADD COLUMN last_test_case BIGINT")
+    _link_generations_to_test_cases(db)
+
+
+def _link_generations_to_test_cases(db: duckdb.DuckDBPyConnection) -> None:
+    """Record in each generation without it the range of numbers its test cases hold (for
+    rows added other than by `Store.add_generation`, which records it itself)."""
+    db.execute(
+        """
+        UPDATE generations SET first_test_case = c.first_seq, last_test_case = c.last_seq
+        FROM (SELECT generation_id, min(seq) AS first_seq, max(seq) AS last_seq
+              FROM test_cases GROUP BY generation_id) c
+        WHERE generations.first_test_case IS NULL AND generations.id = c.generation_id
+        """
+    )
 
 
 def _link_verdicts_to_test_runs(db: duckdb.DuckDBPyConnection) -> None:
@@ -802,16 +854,22 @@ class Store:
             for c in columns
         ]
         with self.transaction() as cur:
+            # The test cases are numbered together, the generation keeps the range (m013).
+            numbers = sorted(number for (number,) in cur.execute(
+                "SELECT nextval('test_case_seq') FROM range(?)", [len(inputs)]
+            ).fetchall())  # fmt: skip
             cur.execute(
-                f"INSERT OR IGNORE INTO generations ({', '.join(columns)}) "
-                f"VALUES ({', '.join('?' for _ in columns)})",
-                values,
+                f"INSERT OR IGNORE INTO generations ({', '.join(columns)}, first_test_case, "
+                f"last_test_case) VALUES ({', '.join('?' for _ in columns)}, ?, ?)",
+                [*values, numbers[0] if numbers else None, numbers[-1] if numbers else None],
             )
-            for position, (text, origin) in enumerate(inputs):
+            for number, position, (text, origin) in zip(
+                numbers, range(len(inputs)), inputs, strict=True
+            ):
                 cur.execute(
-                    "INSERT OR IGNORE INTO test_cases (id, generation_id, position, input, origin)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    [content_id(row["id"], text), row["id"], position, text, origin],
+                    "INSERT OR IGNORE INTO test_cases (id, generation_id, position, input, "
+                    "origin, seq) VALUES (?, ?, ?, ?, ?, ?)",
+                    [content_id(row["id"], text), row["id"], position, text, origin, number],
                 )
 
     def generation(self, generation_id: str) -> dict[str, Any] | None:
@@ -856,7 +914,8 @@ class Store:
         after_sql = "AND (g.created_at, g.id) > (?, ?) " if after is not None else ""
         return self._rows(
             "SELECT g.id, g.snippet_id, g.code, g.entry_point, s.code AS original_code, "
-            "s.entry_point AS original_entry_point, s.kind, g.created_at FROM generations g "
+            "s.entry_point AS original_entry_point, s.kind, g.first_test_case, "
+            "g.last_test_case, g.created_at FROM generations g "
             "JOIN snippets s ON s.id = g.snippet_id WHERE g.status = 'ok' AND NOT EXISTS "
             f"(SELECT 1 FROM verdicts v WHERE v.generation_id = g.id) {after_sql}"
             "ORDER BY g.created_at, g.id LIMIT ?",
@@ -880,7 +939,8 @@ class Store:
             return []
         return self._rows(
             "SELECT g.id, g.snippet_id, g.code, g.entry_point, s.code AS original_code, "
-            "s.entry_point AS original_entry_point, s.kind FROM generations g "
+            "s.entry_point AS original_entry_point, s.kind, g.first_test_case, "
+            "g.last_test_case FROM generations g "
             f"JOIN snippets s ON s.id = g.snippet_id WHERE g.id IN {_placeholders(generation_ids)} "
             "ORDER BY g.created_at, g.id",
             generation_ids,
@@ -892,16 +952,40 @@ class Store:
             [generation_id],
         )
 
-    def test_cases_of(self, generation_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
-        """The test cases of many generations in one query: {generation id: cases}."""
-        cases: dict[str, list[dict[str, Any]]] = {gid: [] for gid in generation_ids}
-        if not generation_ids:
-            return cases
-        for row in self._rows(
-            f"SELECT * FROM test_cases WHERE generation_id IN {_placeholders(generation_ids)} "
-            "ORDER BY generation_id, position",
-            generation_ids,
-        ):
+    # Ranges of test case numbers closer than this are read as one span: reading a few
+    # rows of other generations costs less than another query.
+    TEST_CASE_GAP = 2048
+
+    def test_cases_of(
+        self, generations: Sequence[Mapping[str, Any]]
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The test cases of many generations: {generation id: cases}. Each generation is
+        a row with its `id` and the range of its test cases' numbers (`first_test_case`,
+        `last_test_case`, as `generations_to_validate` gives them; none when it has no
+        test cases; see m013). Near ranges are read as one span, which zone maps find
+        without an index."""
+        cases: dict[str, list[dict[str, Any]]] = {row["id"]: [] for row in generations}
+        ranged = sorted(
+            (row["first_test_case"], row["last_test_case"], row["id"])
+            for row in generations
+            if row.get("first_test_case") is not None
+        )
+        spans: list[list[int]] = []
+        for first, last, _ in ranged:
+            if spans and first - spans[-1][1] <= self.TEST_CASE_GAP:
+                spans[-1][1] = max(spans[-1][1], last)
+            else:
+                spans.append([first, last])
+        wanted = {generation_id for _, _, generation_id in ranged}
+        rows = [
+            row
+            for first, last in spans
+            for row in self._rows(
+                "SELECT * FROM test_cases WHERE seq BETWEEN ? AND ?", [first, last]
+            )
+            if row["generation_id"] in wanted  # a span holds other generations' too
+        ]
+        for row in sorted(rows, key=lambda row: (row["generation_id"], row["position"])):
             cases[row["generation_id"]].append(row)
         return cases
 
@@ -929,9 +1013,13 @@ class Store:
         `record_validation` takes them — in one transaction: all of them or none."""
         if not validations:
             return
-        # Set-based: three statements over Arrow tables whatever the batch size (row by row,
+        # Set-based: a few statements over Arrow tables whatever the batch size (row by row,
         # a pair with its dozens of test runs cost about a third of a second).
         oracle_rows = [case for _, oracle, _, _ in validations for case in oracle]
+        # Answers are written by test case number (m013), found by zone maps; by id (an
+        # index the update loads whole) only for rows given without one.
+        numbered = [case for case in oracle_rows if case.get("seq") is not None]
+        oracle_rows = [case for case in oracle_rows if case.get("seq") is None]
         run_rows = [(generation_id, run) for generation_id, _, runs, _ in validations
                     for run in runs]  # fmt: skip
         oracle_table = pa.table({
@@ -939,6 +1027,11 @@ class Store:
             "expected": pa.array([case["expected"] for case in oracle_rows], pa.string()),
             "oracle_status": pa.array([case["oracle_status"] for case in oracle_rows],
                                       pa.string()),
+        })  # fmt: skip
+        numbered_table = pa.table({
+            "seq": pa.array([case["seq"] for case in numbered], pa.int64()),
+            "expected": pa.array([case["expected"] for case in numbered], pa.string()),
+            "oracle_status": pa.array([case["oracle_status"] for case in numbered], pa.string()),
         })  # fmt: skip
         # Each pair's test runs get consecutive numbers, its verdict the first and last
         # (see m012): one statement reserves them all.
@@ -983,13 +1076,20 @@ class Store:
         })  # fmt: skip
         with self.transaction() as cur:
             cur.register("oracle_rows", oracle_table)
+            cur.register("numbered_oracle_rows", numbered_table)
             cur.register("run_rows", runs_table)
             cur.register("verdict_rows", verdicts_table)
             try:
-                cur.execute(
-                    "UPDATE test_cases SET expected = o.expected, oracle_status = "
-                    "o.oracle_status FROM oracle_rows o WHERE test_cases.id = o.id"
-                )
+                if numbered:
+                    cur.execute(
+                        "UPDATE test_cases SET expected = o.expected, oracle_status = "
+                        "o.oracle_status FROM numbered_oracle_rows o WHERE test_cases.seq = o.seq"
+                    )
+                if oracle_rows:
+                    cur.execute(
+                        "UPDATE test_cases SET expected = o.expected, oracle_status = "
+                        "o.oracle_status FROM oracle_rows o WHERE test_cases.id = o.id"
+                    )
                 self._drop_earlier_records_of_this_run(cur, run_id)
                 # Plain inserts: an upsert costs DuckDB about 15 times as much here, and
                 # more as the table grows; earlier rows of this run were just dropped.
@@ -1009,7 +1109,7 @@ class Store:
                     [run_id],
                 )
             finally:
-                for name in ("oracle_rows", "run_rows", "verdict_rows"):
+                for name in ("oracle_rows", "numbered_oracle_rows", "run_rows", "verdict_rows"):
                     cur.unregister(name)
 
     @staticmethod
@@ -1814,7 +1914,8 @@ class Store:
         """Append an Arrow table's rows to one of `BULK_TABLES` in one statement (fixtures,
         benchmarks, imports: far faster than row-by-row inserts). Columns are matched by
         name; absent ones take their defaults. Verdicts are then linked to their test
-        runs' numbers (see m012). Returns the number of rows inserted."""
+        runs' numbers (see m012), generations to their test cases' (m013). Returns the
+        number of rows inserted."""
         if table not in self.BULK_TABLES:
             raise StoreError(f"bulk insertion into {table!r} is not supported")
         known = {
@@ -1835,6 +1936,8 @@ class Store:
                 cur.unregister("incoming_rows")
             if table in ("test_runs", "verdicts"):
                 _link_verdicts_to_test_runs(cur)
+            if table in ("test_cases", "generations"):
+                _link_generations_to_test_cases(cur)
         return rows.num_rows
 
 

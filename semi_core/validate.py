@@ -150,7 +150,7 @@ class ValidationSettings:
 class ValidationResult:
     """Everything one validation produced, in the shapes `Store.record_validation` takes."""
 
-    oracle: list[dict[str, Any]] = field(default_factory=list)  # {id, expected, oracle_status}
+    oracle: list[dict[str, Any]] = field(default_factory=list)  # {id, seq, expected, oracle_status}
     test_runs: list[dict[str, Any]] = field(default_factory=list)
     verdict: dict[str, Any] = field(default_factory=dict)
 
@@ -297,7 +297,8 @@ def validate_generation(
     problem = _parse_problem(original)
     if problem:
         result.oracle = [
-            {"id": c["id"], "expected": None, "oracle_status": "unusable"} for c in cases
+            {"id": c["id"], "seq": c.get("seq"), "expected": None, "oracle_status": "unusable"}
+            for c in cases
         ]
         signals.update(unusable=total, flaky=0, usable=0, unusable_reasons={"syntax": total})
         return finish("original_unusable", f"the original does not parse: {problem}")
@@ -320,6 +321,7 @@ def validate_generation(
         result.oracle.append(
             {
                 "id": case["id"],
+                "seq": case.get("seq"),  # the store writes the answer by number
                 "expected": _expected_text(a1) if status in _USABLE else None,
                 "oracle_status": status,
             }
@@ -514,7 +516,7 @@ def validate_stream(
                     stopped = True
                     return
                 chunk = page[start : start + engine.batch_size]
-                cases = store.test_cases_of([subject["id"] for subject in chunk])
+                cases = store.test_cases_of(chunk)
                 yield [(subject, cases[subject["id"]]) for subject in chunk]
 
     results = engine.validate_batches(batches())

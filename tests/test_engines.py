@@ -263,10 +263,10 @@ def test_a_listening_address_passes_the_reachability_check():
 def test_the_local_engine_runs_one_pool_per_worker_and_keeps_input_order(tmp_path, corpus, pool):
     """Pairs spread over two single-worker pools come back as one pool gives them, batch
     by batch in input order; a caller's one-worker pool is used as it is."""
-    ids = build_store(tmp_path / "db.duckdb", corpus, pool)
+    build_store(tmp_path / "db.duckdb", corpus, pool)
     with Store(tmp_path / "db.duckdb") as store:
         subjects = store.generations_to_validate()
-        cases = store.test_cases_of(ids)
+        cases = store.test_cases_of(subjects)
     items = [(subject, cases[subject["id"]]) for subject in subjects]
     batches = [items[start : start + 3] for start in range(0, len(items), 3)]
     with LocalEngine(SETTINGS, LIMITS, pool) as alone:

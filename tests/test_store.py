@@ -143,22 +143,86 @@ def test_a_range_holding_other_pairs_runs_yields_only_the_pairs_own(store):
     assert statuses == {"a": [(0, "ok"), (1, "ok")], "b": [(0, "wrong"), (1, "wrong")]}
 
 
-def test_batch_lookups_take_any_number_of_ids(store):
-    # The validation loop looks pairs up a batch at a time: an empty batch, ids the store
-    # does not hold and a repeated id each give what a lookup one by one would.
-    store.bulk_insert("test_cases", pa.table({
-        "id": ["a1", "a0", "b0"], "generation_id": ["a", "a", "b"], "position": [1, 0, 0],
-        "input": ["1", "0", "2"], "origin": ["llm"] * 3,
-    }))  # fmt: skip
+def add_pair(store, gid: str, inputs: list[str]) -> None:
+    store.add_snippets([{"id": "s" + gid, "source": "tests", "path": "x.py", "line": 1,
+                         "name": "f", "kind": "function", "entry_point": "f",
+                         "language": "python", "code": "def f(x):\n    return x\n",
+                         "flags": []}])  # fmt: skip
+    store.add_generation(
+        {"id": gid, "snippet_id": "s" + gid, "backend": "test", "status": "ok",
+         "code": "def f(x):\n    return x\n", "entry_point": "f"},
+        [(text, "llm") for text in inputs],
+    )  # fmt: skip
+
+
+def test_batch_lookups_take_any_number_of_generations(store):
+    # The validation loop reads test cases a batch at a time, through the range of
+    # numbers each generation keeps (m013): an empty batch, a generation without test
+    # cases, a repeated one, and ranges with another generation's cases between them (a
+    # span read at once) each give what a lookup one by one would.
+    add_pair(store, "a", ["1", "0"])
+    add_pair(store, "between", ["5"])
+    add_pair(store, "b", ["2"])
+    add_pair(store, "none", [])
     assert store.test_cases_of([]) == {}
     assert store.validation_subjects([]) == []
-    found = store.test_cases_of(["a", "missing", "b", "a"])
-    assert {g: [c["id"] for c in cases] for g, cases in found.items()} == {
-        "a": ["a0", "a1"],
-        "missing": [],
-        "b": ["b0"],
+    subjects = {row["id"]: row for row in store.validation_subjects(["a", "b", "none"])}
+    assert subjects["a"]["last_test_case"] - subjects["a"]["first_test_case"] == 1
+    assert subjects["none"]["first_test_case"] is None
+    found = store.test_cases_of([subjects[g] for g in ("a", "none", "b", "a")])
+    assert {g: [c["input"] for c in cases] for g, cases in found.items()} == {
+        "a": ["1", "0"],
+        "none": [],
+        "b": ["2"],
     }
     assert store.validation_subjects(["missing"]) == []
+
+
+def test_oracle_answers_are_written_by_number_or_by_id(store):
+    add_pair(store, "a", ["1", "2"])
+    [subject] = store.validation_subjects(["a"])
+    first, second = store.test_cases_of([subject])["a"]
+    store.record_validations("r", [(
+        "a",
+        [{"id": first["id"], "seq": first["seq"], "expected": "1", "oracle_status": "ok"},
+         {"id": second["id"], "expected": None, "oracle_status": "flaky"}],  # no number
+        [], {"passed": 0, "usable": 1, "total": 2, "status": "too_few_tests"},
+    )])  # fmt: skip
+    answers = [(c["expected"], c["oracle_status"]) for c in store.test_cases("a")]
+    assert answers == [("1", "ok"), (None, "flaky")]
+
+
+def test_test_cases_stored_before_numbering_get_ranges_in_validation_order(db_path):
+    with duckdb.connect(str(db_path)) as db:
+        migrate(db, migrations_before("m013_test_cases_found_by_sequence_range"))
+        for gid, created in (
+            ("late", "2024-02-01"),
+            ("early", "2024-01-01"),
+            ("bare", "2024-03-01"),
+        ):
+            db.execute(
+                "INSERT INTO generations (id, snippet_id, backend, status, created_at) "
+                "VALUES (?, 's', 'test', 'ok', ?)",
+                [gid, created],
+            )
+        for gid in ("late", "early"):
+            db.execute(
+                "INSERT INTO test_cases (id, generation_id, position, input, origin) "
+                "SELECT ? || range, ?, range, range::VARCHAR, 'llm' FROM range(3)",
+                [gid, gid],
+            )
+    with Store(db_path) as store:
+        ranges = {
+            gid: (row["first_test_case"], row["last_test_case"])
+            for gid in ("early", "late", "bare")
+            for row in [store.generation(gid)]
+        }
+        assert ranges == {"early": (1, 3), "late": (4, 6), "bare": (None, None)}
+        found = store.test_cases_of([store.generation("late"), store.generation("early")])
+        assert [c["id"] for c in found["late"]] == ["late0", "late1", "late2"]
+        # New test cases are numbered after the old ones.
+        add_pair(store, "new", ["7"])
+        assert store.generation("new")["first_test_case"] == 7
 
 
 def test_reopening_runs_no_migration_twice(db_path):

@@ -306,7 +306,9 @@ def test_original_that_does_not_parse_is_unusable(pool):
     cases = [{"id": "c", "position": 0, "input": "1"}]
     result = validate_generation(subject, cases, pool, NO_MUTANTS)
     assert result.status == "original_unusable"
-    assert result.oracle == [{"id": "c", "expected": None, "oracle_status": "unusable"}]
+    assert result.oracle == [
+        {"id": "c", "seq": None, "expected": None, "oracle_status": "unusable"}
+    ]
     assert result.test_runs == []
 
 
