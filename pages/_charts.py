@@ -148,20 +148,24 @@ def _longest_text(table: pd.DataFrame) -> int:
 def chart_and_table(
     chart: Spec | str, table: pd.DataFrame, key: str, *, selectable: bool = False
 ) -> list[dict[str, Any]]:
-    """A chart — a Vega-Lite spec, or HTML bars from `html_bars` — in one tab and its
-    numbers as a plain table in the other (drawn when that tab is opened; `key`_view in
-    session state says which is). With `selectable` (Vega-Lite only), a click
-    (shift-click for more) picks points of the chart's point selections: returns each
-    picked point as {field: value} over its selection's fields (empty without one)."""
+    """A chart and its numbers as a plain table. A Vega-Lite spec is drawn in one tab and
+    the table in the other (drawn when that tab is opened; `key`_view in session state
+    says which is). HTML bars (from `html_bars`) and their table, folded under them, are
+    one HTML element: no tabs to draw, the table opens in the browser alone. With
+    `selectable` (Vega-Lite only), a click (shift-click for more) picks points of the
+    chart's point selections: returns each picked point as {field: value} over its
+    selection's fields (empty without one)."""
+    if isinstance(chart, str):
+        folded = f'<details class="semi-fold"><summary>Table</summary>{table_html(table)}</details>'
+        st.html(chart + folded + _FOLD_CSS)
+        return []
     # The tabs track which is open (a click reruns the page): the table is drawn only once
     # asked for, so a new tab of a dashboard draws its charts alone. The chart is drawn
     # either way, so that its selection holds while the table is shown.
     chart_tab, table_tab = st.tabs(["Chart", "Table"], key=f"{key}_view", on_change="rerun")
     points: list[dict[str, Any]] = []
     with chart_tab:
-        if isinstance(chart, str):
-            st.html(chart)
-        elif selectable:
+        if selectable:
             state = st.vega_lite_chart(spec=chart, key=key, width="stretch", on_select="rerun")
             for picked in state.selection.values():
                 # A point selection reads back as a list of {field: value}; anything else
@@ -205,6 +209,12 @@ _BARS_CSS = (
     ".semi-chart .track{position:relative;height:1.4rem;margin-right:4rem}"
     ".semi-chart .hseg{height:100%}"
     ".semi-chart .hlabel{padding-left:0.3rem;font-variant-numeric:tabular-nums}</style>"
+)
+
+
+_FOLD_CSS = (
+    "<style>.semi-fold{margin:-0.5rem 0 1rem 0;font-size:0.875rem}"
+    ".semi-fold summary{cursor:pointer;color:rgba(49,51,63,0.7);margin-bottom:0.5rem}</style>"
 )
 
 

@@ -150,8 +150,11 @@ def test_overview_empty(monkeypatch, empty_db):
 def test_overview_funnel_matches_the_store(monkeypatch, pairs_db):
     app = open_page(monkeypatch, pairs_db, "pages/overview.py")
     counts = server_store(pairs_db).counts()
-    assert not [t for t in tables(app) if "stage" in t.columns]  # drawn once asked for
-    funnel = tables(show_tables(app, "overview_funnel", "overview_activity"))[0]
+    # each chart's table is folded under it, in the chart's own HTML element
+    (chart,) = [e.proto.body for e in app.get("html") if "semi-chart" in e.proto.body][:1]
+    assert '<details class="semi-fold"><summary>Table</summary>' in chart
+    assert chart.index("semi-chart") < chart.index("<table>")
+    funnel = tables(app)[0]
     shown = dict(zip(funnel["stage"], funnel["count"], strict=True))
     assert shown == {
         "snippets": counts.entities["snippets"],
@@ -178,8 +181,7 @@ def test_overview_funnel_matches_the_store(monkeypatch, pairs_db):
 def test_overview_numbers_follow_a_new_decision_at_once(monkeypatch, pairs_db):
     # the aggregates are cached per store version: a decision changes the version, so the
     # next run shows it (no stale numbers from the cache)
-    app = show_tables(open_page(monkeypatch, pairs_db, "pages/overview.py"), "overview_funnel",
-                      "overview_activity")  # fmt: skip
+    app = open_page(monkeypatch, pairs_db, "pages/overview.py")
     store = server_store(pairs_db)
     activity = [t for t in tables(app) if "annotator" in t.columns][0]
     assert "cy" not in list(activity["annotator"])
@@ -208,7 +210,7 @@ def test_agreement_numbers_and_settling(monkeypatch, pairs_db):
     app = open_page(monkeypatch, pairs_db, "pages/agreement.py", annotator="lead")
     store = server_store(pairs_db)
     expected = [row.to_dict() for row in agreement_table(votes_by_pair(store))]
-    shown = tables(show_tables(app, "agreement_kappa"))[0]
+    shown = tables(app)[0]  # folded under the chart
     assert list(shown["kappa"]) == [e["kappa"] for e in expected]
     # ada/bob: accept-accept, accept-reject, reject-reject -> 2 of 3 agree
     assert list(shown["agreed"]) == [2] and list(shown["shared_pairs"]) == [3]
@@ -240,7 +242,8 @@ def test_rankings_numbers_and_from_a_bucket_to_review(monkeypatch, pairs_db):
     app = open_page(monkeypatch, pairs_db, "pages/rankings.py")
     store = server_store(pairs_db)
     ranked = store.ranking_subjects()
-    shown = tables(show_tables(app, "rank_hist", "rank_tests", "rank_cyclomatic",
+    # the histogram's table is folded under it; the Vega-Lite charts' tables are tabs
+    shown = tables(show_tables(app, "rank_tests", "rank_cyclomatic",
                                "rank_buckets", "rank_sources"))  # fmt: skip
     assert int(shown[0]["pairs"].sum()) == len(ranked)  # the histogram's bins
     # no Plotly chart on the page; the histogram's bars (HTML: nothing is selected on it)
