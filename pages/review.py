@@ -212,19 +212,21 @@ def pair_view() -> None:
         f"backend **{escape_markdown(pair['backend'])}** · snippet "
         f"**{escape_markdown(pair['name'])}** from {escape_markdown(pair['path'])}"
     )
-    bar = st.columns([1, 1, 1, 1, 4])
-    for column, (action, label) in zip(bar, ACTIONS.items(), strict=False):
-        column.button(
+    # One row of buttons and the note, in one horizontal container: a new tab draws one
+    # block instead of a row block and five columns.
+    bar = st.container(horizontal=True, vertical_alignment="center")
+    for action, label in ACTIONS.items():
+        bar.button(
             label,
             key=action,
             shortcut=SHORTCUTS[action],
             on_click=on_decide,
             args=(action, pair_id),
             type="primary" if action == "accept" else "secondary",
-            width="stretch",
+            width=90,
         )
-    bar[3].button("Undo", key="undo", shortcut="u", on_click=on_undo, width="stretch")
-    bar[4].text_input(
+    bar.button("Undo", key="undo", shortcut="u", on_click=on_undo, width=90)
+    bar.text_input(
         "Note (optional)",
         key=f"note_{pair_id}",
         label_visibility="collapsed",
