@@ -407,6 +407,38 @@ def m013_test_cases_found_by_sequence_range(db: duckdb.DuckDBPyConnection) -> No
     _link_generations_to_test_cases(db)
 
 
+@migration
+def m014_snippets_without_primary_key(db: duckdb.DuckDBPyConnection) -> None:
+    # DuckDB holds an index in memory whole once touched, and an ingest touches the
+    # primary key on snippets at random (ids are hashes): about 160 bytes a snippet, so
+    # an ingest's memory grew with the corpus (160 MB at a million). Ids stay unique by
+    # construction: `Store.add_snippets` stores only ids the table does not hold, found
+    # by a scan of the id column (milliseconds a batch, in bounded memory).
+    db.execute(
+        """
+        CREATE TABLE snippets_new (
+            id VARCHAR NOT NULL,             -- hash of the code, comments and spacing removed
+            source VARCHAR NOT NULL,         -- what was ingested: a folder, file or dataset
+            path VARCHAR NOT NULL,           -- the file the code came from
+            line INTEGER,                    -- first line (files) or row number (datasets)
+            name VARCHAR,                    -- function name, or the file stem of a program
+            kind VARCHAR NOT NULL,           -- 'function' | 'program'
+            entry_point VARCHAR,             -- function to call; NULL for programs
+            language VARCHAR NOT NULL DEFAULT 'python',
+            code VARCHAR NOT NULL,
+            flags VARCHAR[] NOT NULL DEFAULT [],
+            rejection VARCHAR,               -- NULL when usable, else the reason
+            rejection_detail VARCHAR,
+            metadata JSON,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )
+        """
+    )
+    db.execute("INSERT INTO snippets_new SELECT * FROM snippets")
+    db.execute("DROP TABLE snippets")
+    db.execute("ALTER TABLE snippets_new RENAME TO snippets")
+
+
 def _link_generations_to_test_cases(db: duckdb.DuckDBPyConnection) -> None:
     """Record in each generation without it the range of numbers its test cases hold (for
     rows added other than by `Store.add_generation`, which records it itself)."""
@@ -660,11 +692,15 @@ class Store:
 
     # -- snippets -------------------------------------------------------------------------
 
-    def existing_snippet_ids(self, ids: Iterable[str]) -> set[str]:
+    def existing_snippet_ids(
+        self, ids: Iterable[str], cur: duckdb.DuckDBPyConnection | None = None
+    ) -> set[str]:
+        """Which of `ids` the store holds (a scan of the id column: snippets have no index,
+        see m014; the ids asked for are the join's small side)."""
         ids = list(ids)
         if not ids:
             return set()
-        rows = self.cursor().execute(
+        rows = (cur or self.cursor()).execute(
             "SELECT id FROM snippets WHERE id IN (SELECT unnest(?::VARCHAR[]))", [ids]
         )
         return {row[0] for row in rows.fetchall()}
@@ -675,18 +711,14 @@ class Store:
     # digits of each id: 8 bytes a snippet, spilled to disk by DuckDB when memory is short.
 
     # DuckDB keeps every block it writes or reads cached until it reaches its memory limit
-    # (80% of the machine by default): over a long ingest the snippets table itself piles
-    # up in memory. During an ingest the limit is lowered, so those blocks are evicted
-    # (they are on disk already), and restored after. What cannot be evicted is the
-    # primary-key index, about 50 bytes a snippet (and the ledger, up to 60): the limit
-    # leaves room for them, raised as the table grows (a fixed limit would fail a large
-    # ingest out of memory). Measured: 64 MB keeps the peak flat from 50,000 to 200,000
-    # rows, where 256 MB still let it grow by 110 MB.
-    INGEST_CACHE_MB = 64
-    INGEST_INDEX_BYTES_PER_SNIPPET = 160
-    # A validation run stores blocks of test runs the same way. What it cannot evict (the
-    # indexes of verdicts, the batch in flight) is measured by DuckDB as it goes.
-    VALIDATION_CACHE_MB = 64
+    # (80% of the machine by default): over a long ingest or validation run the stored
+    # rows themselves pile up in memory. During either the limit is lowered, so those
+    # blocks are evicted (they are on disk already), and restored after. What DuckDB cannot
+    # evict (an index it has touched, the batch in flight) is measured as it goes, and the
+    # limit leaves room for twice that: a limit below it fails DuckDB outright. Measured on
+    # ingests: 64 MB keeps the peak flat from 50,000 to 200,000 rows, where 256 MB still
+    # let it grow by 110 MB.
+    WORK_CACHE_MB = 64
 
     def _lower_memory_limit(self, cur: duckdb.DuckDBPyConnection, limit_mb: int) -> None:
         """Set DuckDB's memory limit for a long piece of work; the first call remembers
@@ -702,27 +734,20 @@ class Store:
             self.cursor().execute("SET memory_limit = ?", [self._memory_limit_before])
             self._memory_limit_before = None
 
-    def _bound_ingest_memory(self, cur: duckdb.DuckDBPyConnection) -> None:
-        snippets = cur.execute("SELECT count(*) FROM snippets").fetchall()[0][0]
-        index_mb = snippets * self.INGEST_INDEX_BYTES_PER_SNIPPET // 10**6
-        self._lower_memory_limit(cur, self.INGEST_CACHE_MB + index_mb)
-
-    def bound_validation_memory(self) -> None:
-        """Keep DuckDB's cache of table blocks near `VALIDATION_CACHE_MB` during a
-        validation run, beside twice what it holds that cannot be evicted (headroom: a
-        limit below that fails DuckDB outright). Called once a batch, as that grows;
-        `restore_memory_limit` ends it."""
+    def bound_work_memory(self) -> None:
+        """Keep DuckDB's cache of table blocks near `WORK_CACHE_MB` during an ingest or a
+        validation run, beside twice what it holds that cannot be evicted. Called once a
+        batch, as that may grow; `restore_memory_limit` ends it."""
         cur = self.cursor()
         (held,) = cur.execute(
             "SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory() "
             "WHERE tag <> 'BASE_TABLE'"
         ).fetchall()[0]
-        self._lower_memory_limit(cur, self.VALIDATION_CACHE_MB + 2 * int(held) // 10**6)
+        self._lower_memory_limit(cur, self.WORK_CACHE_MB + 2 * int(held) // 10**6)
 
     def start_ingest_ledger(self) -> None:
-        cur = self.cursor()
-        self._bound_ingest_memory(cur)
-        cur.execute("CREATE OR REPLACE TEMP TABLE ingest_ledger (id UBIGINT)")
+        self.bound_work_memory()
+        self.cursor().execute("CREATE OR REPLACE TEMP TABLE ingest_ledger (id UBIGINT)")
 
     def ingest_ledger_holds(self, ids: Sequence[str]) -> set[str]:
         """Which of `ids` the current ingest has met before."""
@@ -740,38 +765,42 @@ class Store:
         cur.execute(
             "INSERT INTO ingest_ledger SELECT ('0x' || unnest(?::VARCHAR[]))::UBIGINT", [list(ids)]
         )
-        self._bound_ingest_memory(cur)  # once a batch: room for the grown index
+        self.bound_work_memory()  # once a batch: room for the grown ledger
 
     def end_ingest_ledger(self) -> None:
         self.cursor().execute("DROP TABLE IF EXISTS ingest_ledger")
         self.restore_memory_limit()
 
     def add_snippets(self, rows: Sequence[dict[str, Any]]) -> int:
-        """Insert snippet rows whose id is new; return how many were inserted."""
+        """Insert snippet rows whose id is new (the first of repeated ids in `rows`);
+        return how many were inserted."""
         if not rows:
             return 0
-        table = pa.Table.from_pylist(
-            [
-                {
-                    **{column: row.get(column) for column in SNIPPET_COLUMNS},
-                    "metadata": json.dumps(row["metadata"]) if row.get("metadata") else None,
-                }
-                for row in rows
-            ],
-            schema=_SNIPPET_SCHEMA,
-        )
+        first_of_each: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            first_of_each.setdefault(row["id"], row)
         with self.transaction() as cur:
-            before = cur.execute("SELECT count(*) FROM snippets").fetchall()[0][0]
+            held = self.existing_snippet_ids(first_of_each, cur)
+            table = pa.Table.from_pylist(
+                [
+                    {
+                        **{column: row.get(column) for column in SNIPPET_COLUMNS},
+                        "metadata": json.dumps(row["metadata"]) if row.get("metadata") else None,
+                    }
+                    for row in first_of_each.values()
+                    if row["id"] not in held
+                ],
+                schema=_SNIPPET_SCHEMA,
+            )
             cur.register("incoming_snippets", table)
             try:
                 cur.execute(
-                    f"INSERT OR IGNORE INTO snippets ({', '.join(SNIPPET_COLUMNS)}) "
+                    f"INSERT INTO snippets ({', '.join(SNIPPET_COLUMNS)}) "
                     f"SELECT {', '.join(SNIPPET_COLUMNS)} FROM incoming_snippets"
                 )
             finally:
                 cur.unregister("incoming_snippets")
-            after = cur.execute("SELECT count(*) FROM snippets").fetchall()[0][0]
-        return after - before
+        return table.num_rows
 
     def snippet(self, snippet_id: str) -> dict[str, Any] | None:
         rows = self._rows("SELECT * FROM snippets WHERE id = ?", [snippet_id])

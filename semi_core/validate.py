@@ -520,13 +520,13 @@ def validate_stream(
                 yield [(subject, cases[subject["id"]]) for subject in chunk]
 
     results = engine.validate_batches(batches())
-    store.bound_validation_memory()  # memory that does not grow with the store
+    store.bound_work_memory()  # memory that does not grow with the store
     try:
         for done in results:
             store.record_validations(
                 run_id, [(s["id"], r.oracle, r.test_runs, r.verdict) for s, r in done]
             )
-            store.bound_validation_memory()
+            store.bound_work_memory()
             for subject, result in done:
                 counts[result.status] += 1
                 if on_result is not None:

@@ -476,7 +476,7 @@ def test_a_validation_run_bounds_duckdbs_memory_and_gives_the_limit_back(store, 
         store, pool, "run1", NO_MUTANTS, on_result=lambda *_: during.append(limit_mb())
     )
     assert len(during) == 2
-    assert all(mb <= store.VALIDATION_CACHE_MB + 200 for mb in during), during
+    assert all(mb <= store.WORK_CACHE_MB + 200 for mb in during), during
     assert limit_mb() == pytest.approx(5368.7, rel=0.001)
 
     # given back too when a run ends in an error
