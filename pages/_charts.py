@@ -148,41 +148,33 @@ def _longest_text(table: pd.DataFrame) -> int:
 def chart_and_table(
     chart: Spec | str, table: pd.DataFrame, key: str, *, selectable: bool = False
 ) -> list[dict[str, Any]]:
-    """A chart and its numbers as a plain table. A Vega-Lite spec is drawn in one tab and
-    the table in the other (drawn when that tab is opened; `key`_view in session state
-    says which is). HTML bars (from `html_bars`) and their table, folded under them, are
-    one HTML element: no tabs to draw, the table opens in the browser alone. With
+    """A chart — a Vega-Lite spec, or HTML bars from `html_bars` — with its numbers as a
+    plain table folded under it (an HTML <details>: it opens in the browser, without a
+    rerun, and costs a new tab one element instead of a tab bar and two tabs). With
     `selectable` (Vega-Lite only), a click (shift-click for more) picks points of the
     chart's point selections: returns each picked point as {field: value} over its
-    selection's fields (empty without one)."""
+    selection's fields (empty without one). `key` names the chart."""
+    folded = f'<details class="semi-fold"><summary>Table</summary>{table_html(table)}</details>'
     if isinstance(chart, str):
-        folded = f'<details class="semi-fold"><summary>Table</summary>{table_html(table)}</details>'
-        st.html(chart + folded + _FOLD_CSS)
+        st.html(chart + folded + _FOLD_CSS)  # the bars and their table: one element
         return []
-    # The tabs track which is open (a click reruns the page): the table is drawn only once
-    # asked for, so a new tab of a dashboard draws its charts alone. The chart is drawn
-    # either way, so that its selection holds while the table is shown.
-    chart_tab, table_tab = st.tabs(["Chart", "Table"], key=f"{key}_view", on_change="rerun")
     points: list[dict[str, Any]] = []
-    with chart_tab:
-        if selectable:
-            state = st.vega_lite_chart(spec=chart, key=key, width="stretch", on_select="rerun")
-            for picked in state.selection.values():
-                # A point selection reads back as a list of {field: value}; anything else
-                # (an empty selection is {}) picks nothing.
-                if isinstance(picked, list):
-                    points += [p for p in picked if isinstance(p, dict)]
-        else:
-            st.vega_lite_chart(spec=chart, key=key, width="stretch")
-    if table_tab.open:
-        with table_tab:
-            static_table(table)
+    if selectable:
+        state = st.vega_lite_chart(spec=chart, key=key, width="stretch", on_select="rerun")
+        for picked in state.selection.values():
+            # A point selection reads back as a list of {field: value}; anything else
+            # (an empty selection is {}) picks nothing.
+            if isinstance(picked, list):
+                points += [p for p in picked if isinstance(p, dict)]
+    else:
+        st.vega_lite_chart(spec=chart, key=key, width="stretch")
+    st.html(folded + _FOLD_CSS)
     return points
 
 
-# Vega-Lite's own palette (tableau10), so that HTML bars look like the Vega-Lite charts.
-PALETTE = ("#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2",
-           "#ff9da6", "#9d755d", "#bab0ac")  # fmt: skip
+# The colours Streamlit gives Vega-Lite charts, so that HTML bars look like them.
+PALETTE = ("#0068c9", "#83c9ff", "#ff2b2b", "#ffabab", "#29b09d", "#7defa1", "#ff8700",
+           "#ffd16a", "#6d3fc0", "#d5dae5")  # fmt: skip
 _BARS_CSS = (
     "<style>.semi-chart{font-size:0.75rem;color:rgba(49,51,63,0.8);margin-bottom:1rem}"
     ".semi-chart .legend{display:flex;flex-wrap:wrap;gap:0.75rem;margin-bottom:0.25rem}"

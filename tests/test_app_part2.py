@@ -57,14 +57,6 @@ def tables(app: AppTest) -> list:
     return html_tables(app)
 
 
-def show_tables(app: AppTest, *keys: str) -> AppTest:
-    """Open the Table tab of these charts, as a click does (a chart's table is drawn only
-    once its tab is opened), and run the page."""
-    for key in keys:
-        app.session_state[f"{key}_view"] = "Table"
-    return app.run()
-
-
 def table_with(app: AppTest, *columns: str) -> pd.DataFrame:
     """The first table on the page with these columns: a grid (st.dataframe) or a small
     static table (HTML), its texts as a reader sees them."""
@@ -242,9 +234,7 @@ def test_rankings_numbers_and_from_a_bucket_to_review(monkeypatch, pairs_db):
     app = open_page(monkeypatch, pairs_db, "pages/rankings.py")
     store = server_store(pairs_db)
     ranked = store.ranking_subjects()
-    # the histogram's table is folded under it; the Vega-Lite charts' tables are tabs
-    shown = tables(show_tables(app, "rank_tests", "rank_cyclomatic",
-                               "rank_buckets", "rank_sources"))  # fmt: skip
+    shown = tables(app)  # each chart's table, folded under it
     assert int(shown[0]["pairs"].sum()) == len(ranked)  # the histogram's bins
     # no Plotly chart on the page; the histogram's bars (HTML: nothing is selected on it)
     # are the table's rows (the store's bins), not one bar per pair
@@ -310,7 +300,7 @@ def test_failures_groups_and_the_failing_test(monkeypatch, pairs_db):
         run_pipeline(store, PipelineSettings(**FAST), stages=("validate",),
                      generation_ids=[pair_id])  # fmt: skip
         assert store.latest_verdict(pair_id)["status"] != "validated"
-    app = show_tables(open_page(monkeypatch, pairs_db, "pages/failures.py"), "fail_kinds")
+    app = open_page(monkeypatch, pairs_db, "pages/failures.py")
     store = server_store(pairs_db)
     groups = insights.failure_groups(store)
     by_kind = tables(app)[0]
