@@ -299,7 +299,7 @@ def ingest_benchmark(corpus: Path, rows: int, db: Path) -> dict[str, Any]:
         "cpu_seconds": round(result["cpu_seconds"], 1),
         **_memory_figures(samples, rows),
         "ingest_process_max_rss_mb": round(result["main_max_rss_mb"], 1),
-        # what DuckDB holds at the end: the primary-key index grows with the rows stored
+        # what DuckDB holds at the end: an index it touched would stay, growing with the rows
         "duckdb_memory_mb": result["duckdb_memory_mb"],
         "database_mb": round(db.stat().st_size / 1e6, 1),
     }

@@ -439,6 +439,14 @@ def m014_snippets_without_primary_key(db: duckdb.DuckDBPyConnection) -> None:
     db.execute("ALTER TABLE snippets_new RENAME TO snippets")
 
 
+def _reserve_numbers(db: duckdb.DuckDBPyConnection, sequence: str, count: int) -> list[int]:
+    """`count` numbers from `sequence`, ascending, in one statement (rows numbered
+    together are found by their range: see m012 and m013)."""
+    return sorted(number for (number,) in db.execute(
+        f"SELECT nextval('{sequence}') FROM range(?)", [count]
+    ).fetchall())  # fmt: skip
+
+
 def _link_generations_to_test_cases(db: duckdb.DuckDBPyConnection) -> None:
     """Record in each generation without it the range of numbers its test cases hold (for
     rows added other than by `Store.add_generation`, which records it itself)."""
@@ -884,9 +892,7 @@ class Store:
         ]
         with self.transaction() as cur:
             # The test cases are numbered together, the generation keeps the range (m013).
-            numbers = sorted(number for (number,) in cur.execute(
-                "SELECT nextval('test_case_seq') FROM range(?)", [len(inputs)]
-            ).fetchall())  # fmt: skip
+            numbers = _reserve_numbers(cur, "test_case_seq", len(inputs))
             cur.execute(
                 f"INSERT OR IGNORE INTO generations ({', '.join(columns)}, first_test_case, "
                 f"last_test_case) VALUES ({', '.join('?' for _ in columns)}, ?, ?)",
@@ -1045,28 +1051,18 @@ class Store:
         # Set-based: a few statements over Arrow tables whatever the batch size (row by row,
         # a pair with its dozens of test runs cost about a third of a second).
         oracle_rows = [case for _, oracle, _, _ in validations for case in oracle]
-        # Answers are written by test case number (m013), found by zone maps; by id (an
-        # index the update loads whole) only for rows given without one.
-        numbered = [case for case in oracle_rows if case.get("seq") is not None]
-        oracle_rows = [case for case in oracle_rows if case.get("seq") is None]
         run_rows = [(generation_id, run) for generation_id, _, runs, _ in validations
                     for run in runs]  # fmt: skip
         oracle_table = pa.table({
             "id": pa.array([case["id"] for case in oracle_rows], pa.string()),
+            "seq": pa.array([case.get("seq") for case in oracle_rows], pa.int64()),
             "expected": pa.array([case["expected"] for case in oracle_rows], pa.string()),
             "oracle_status": pa.array([case["oracle_status"] for case in oracle_rows],
                                       pa.string()),
         })  # fmt: skip
-        numbered_table = pa.table({
-            "seq": pa.array([case["seq"] for case in numbered], pa.int64()),
-            "expected": pa.array([case["expected"] for case in numbered], pa.string()),
-            "oracle_status": pa.array([case["oracle_status"] for case in numbered], pa.string()),
-        })  # fmt: skip
         # Each pair's test runs get consecutive numbers, its verdict the first and last
-        # (see m012): one statement reserves them all.
-        numbers = sorted(row[0] for row in self.cursor().execute(
-            "SELECT nextval('test_run_seq') FROM range(?)", [len(run_rows)]
-        ).fetchall())  # fmt: skip
+        # (see m012).
+        numbers = _reserve_numbers(self.cursor(), "test_run_seq", len(run_rows))
         runs_table = pa.table({
             "seq": pa.array(numbers, pa.int64()),
             "id": pa.array([content_id(run_id, run["test_case_id"], run["side"],
@@ -1105,19 +1101,23 @@ class Store:
         })  # fmt: skip
         with self.transaction() as cur:
             cur.register("oracle_rows", oracle_table)
-            cur.register("numbered_oracle_rows", numbered_table)
             cur.register("run_rows", runs_table)
             cur.register("verdict_rows", verdicts_table)
             try:
+                # Answers are written by test case number (m013), found by zone maps; by id
+                # (an index the update loads whole) only for rows given without one.
+                numbered = sum(case.get("seq") is not None for case in oracle_rows)
                 if numbered:
                     cur.execute(
                         "UPDATE test_cases SET expected = o.expected, oracle_status = "
-                        "o.oracle_status FROM numbered_oracle_rows o WHERE test_cases.seq = o.seq"
+                        "o.oracle_status FROM oracle_rows o "
+                        "WHERE o.seq IS NOT NULL AND test_cases.seq = o.seq"
                     )
-                if oracle_rows:
+                if numbered < len(oracle_rows):
                     cur.execute(
                         "UPDATE test_cases SET expected = o.expected, oracle_status = "
-                        "o.oracle_status FROM oracle_rows o WHERE test_cases.id = o.id"
+                        "o.oracle_status FROM oracle_rows o "
+                        "WHERE o.seq IS NULL AND test_cases.id = o.id"
                     )
                 self._drop_earlier_records_of_this_run(cur, run_id)
                 # Plain inserts: an upsert costs DuckDB about 15 times as much here, and
@@ -1138,7 +1138,7 @@ class Store:
                     [run_id],
                 )
             finally:
-                for name in ("oracle_rows", "numbered_oracle_rows", "run_rows", "verdict_rows"):
+                for name in ("oracle_rows", "run_rows", "verdict_rows"):
                     cur.unregister(name)
 
     @staticmethod
