@@ -439,6 +439,37 @@ def m014_snippets_without_primary_key(db: duckdb.DuckDBPyConnection) -> None:
     db.execute("ALTER TABLE snippets_new RENAME TO snippets")
 
 
+@migration
+def m015_verdicts_without_indexes(db: duckdb.DuckDBPyConnection) -> None:
+    # A validation added every verdict to two indexes (the primary key and the one by
+    # generation), both keyed by hashes and held in memory: about 100 bytes a verdict,
+    # so a validation's memory grew with the store. A pair's verdicts are few and read
+    # one pair at a time, by a scan of the generation column (about 25 ms at a million
+    # verdicts); ids stay unique by construction, as for test runs (m011).
+    db.execute(
+        """
+        CREATE TABLE verdicts_new (
+            id VARCHAR NOT NULL,             -- hash of generation and validation run
+            generation_id VARCHAR NOT NULL,
+            run_id VARCHAR NOT NULL,
+            passed INTEGER NOT NULL,
+            usable INTEGER NOT NULL,
+            total INTEGER NOT NULL,
+            status VARCHAR NOT NULL,
+            test_strength DOUBLE,
+            signals JSON,
+            difficulty DOUBLE,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            first_test_run BIGINT,           -- the pair's test runs' numbers (m012)
+            last_test_run BIGINT
+        )
+        """
+    )
+    db.execute("INSERT INTO verdicts_new SELECT * FROM verdicts")
+    db.execute("DROP TABLE verdicts")  # and its index by generation
+    db.execute("ALTER TABLE verdicts_new RENAME TO verdicts")
+
+
 def _reserve_numbers(db: duckdb.DuckDBPyConnection, sequence: str, count: int) -> list[int]:
     """`count` numbers from `sequence`, ascending, in one statement (rows numbered
     together are found by their range: see m012 and m013)."""
@@ -1048,6 +1079,8 @@ class Store:
         `record_validation` takes them — in one transaction: all of them or none."""
         if not validations:
             return
+        if len({generation_id for generation_id, *_ in validations}) < len(validations):
+            raise StoreError("a pair is recorded twice in one batch of validations")
         # Set-based: a few statements over Arrow tables whatever the batch size (row by row,
         # a pair with its dozens of test runs cost about a third of a second).
         oracle_rows = [case for _, oracle, _, _ in validations for case in oracle]
@@ -1147,9 +1180,12 @@ class Store:
         the new record replaces the old whole: its verdict and every one of its test runs.
         A pair's test runs and verdict are written in one transaction, so a pair without
         a verdict of this run has no test runs of it either: one look at the verdicts."""
+        # The run id first: its verdicts sit in few blocks, and the id column (hashes) is
+        # compared only there (verdicts have no index: m015).
         again = cur.execute(
             "SELECT generation_id, first_test_run, last_test_run FROM verdicts "
-            "WHERE id IN (SELECT id FROM verdict_rows)"
+            "WHERE run_id = ? AND id IN (SELECT id FROM verdict_rows)",
+            [run_id],
         ).fetchall()
         for generation_id, first, last in again:
             if first is not None:
@@ -1159,13 +1195,14 @@ class Store:
                     [first, last, run_id, generation_id],
                 )
         if again:
-            cur.execute("DELETE FROM verdicts WHERE id IN (SELECT id FROM verdict_rows)")
+            cur.execute(
+                "DELETE FROM verdicts WHERE run_id = ? AND id IN (SELECT id FROM verdict_rows)",
+                [run_id],
+            )
 
     def latest_verdict(self, generation_id: str) -> dict[str, Any] | None:
-        # Materialized first so that DuckDB looks the pair up by index instead of scanning.
         rows = self._rows(
-            "WITH mine AS MATERIALIZED (SELECT * FROM verdicts WHERE generation_id = ?) "
-            "SELECT * FROM mine ORDER BY created_at DESC, id LIMIT 1",
+            "SELECT * FROM verdicts WHERE generation_id = ? ORDER BY created_at DESC, id LIMIT 1",
             [generation_id],
         )
         if rows:
@@ -1183,8 +1220,8 @@ class Store:
         # Three lookups joined here: as one statement DuckDB scans every test case, and
         # the pair's own test runs are picked out of its range fastest in Python.
         found = self._rows(
-            "WITH mine AS MATERIALIZED (SELECT run_id, first_test_run, last_test_run FROM "
-            "verdicts WHERE generation_id = ?) SELECT * FROM mine WHERE run_id = ?",
+            "SELECT first_test_run, last_test_run FROM verdicts WHERE generation_id = ? "
+            "AND run_id = ?",
             [generation_id, run_id],
         )
         if not found or found[0]["first_test_run"] is None:

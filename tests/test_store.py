@@ -13,6 +13,7 @@ from semi_core.store import (
     MIGRATIONS,
     DatabaseLockedError,
     Store,
+    StoreError,
     content_id,
     migrate,
 )
@@ -58,11 +59,17 @@ def test_previous_version_upgrades_in_place_and_keeps_its_data(db_path):
             "INSERT INTO test_runs (id, run_id, test_case_id, side, status, output) "
             "VALUES ('t', 'r', 'c', 'original', 'ok', '1')"
         )
+        db.execute(
+            "INSERT INTO verdicts (id, generation_id, run_id, passed, usable, total, status, "
+            "first_test_run, last_test_run) VALUES ('v', 'g', 'r', 1, 1, 1, 'validated', 7, 9)"
+        )
     with Store(db_path) as store:
         assert store.migrations() == sorted(m.__name__ for m in MIGRATIONS)
         assert store.snippet("abc")["code"] == "def f():\n    return 1\n"
         assert store.counts().entities["review_events"] == 1
         assert store.counts().entities["test_runs"] == 1
+        verdict = store.latest_verdict("g")
+        assert (verdict["id"], verdict["first_test_run"], verdict["last_test_run"]) == ("v", 7, 9)
 
 
 def migrations_before(name: str) -> list:
@@ -223,6 +230,26 @@ def test_test_cases_stored_before_numbering_get_ranges_in_validation_order(db_pa
         # New test cases are numbered after the old ones.
         add_pair(store, "new", ["7"])
         assert store.generation("new")["first_test_case"] == 7
+
+
+def test_verdicts_hold_no_index_in_memory_and_stay_one_per_pair_and_run(store):
+    # DuckDB keeps in memory every index entry a write adds, which grew a long validation
+    # with the store: verdicts have no index (m015), and recording keeps them unique.
+    verdict = {"passed": 1, "usable": 1, "total": 1, "status": "validated"}
+    indexes_before = store.engine_memory_mb().get("art_index", 0)
+    for batch in range(10):
+        store.record_validations("r", [(f"g{batch}-{n}", [], [], verdict) for n in range(500)])
+    assert store.engine_memory_mb().get("art_index", 0) == indexes_before
+    assert store.counts().entities["verdicts"] == 5000
+    store.record_validations("r", [("g3-7", [], [], {**verdict, "status": "mismatch"})])
+    store.record_validations("r2", [("g3-7", [], [], verdict)])
+    assert [(v["run_id"], v["status"]) for v in store.verdict_history("g3-7")] == [
+        ("r", "mismatch"),
+        ("r2", "validated"),
+    ]
+    with pytest.raises(StoreError, match="twice"):
+        store.record_validations("r3", [("g1-1", [], [], verdict)] * 2)
+    assert store.counts().entities["verdicts"] == 5001
 
 
 def test_reopening_runs_no_migration_twice(db_path):
