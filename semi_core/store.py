@@ -470,6 +470,31 @@ def m015_verdicts_without_indexes(db: duckdb.DuckDBPyConnection) -> None:
     db.execute("ALTER TABLE verdicts_new RENAME TO verdicts")
 
 
+@migration
+def m016_test_cases_without_indexes(db: duckdb.DuckDBPyConnection) -> None:
+    # The generation stage added each of a pair's ten-odd test cases to two indexes (the
+    # primary key and the one by generation), held in memory as they grew. Test cases
+    # are found by their generation's range of numbers (m013) instead, and their ids
+    # stay unique by construction (`Store.add_generation` stores a generation once).
+    db.execute(
+        """
+        CREATE TABLE test_cases_new (
+            id VARCHAR NOT NULL,             -- hash of generation and input
+            generation_id VARCHAR NOT NULL,
+            position INTEGER NOT NULL,
+            input VARCHAR NOT NULL,          -- argument list text, or stdin
+            origin VARCHAR NOT NULL,         -- llm | mutation | typed | doctest | literal
+            expected VARCHAR,                -- the oracle's output (repr) or exception type
+            oracle_status VARCHAR,           -- ok | raises | flaky | unusable; NULL until run
+            seq BIGINT NOT NULL DEFAULT nextval('test_case_seq')  -- a generation's: a range
+        )
+        """
+    )
+    db.execute("INSERT INTO test_cases_new SELECT * FROM test_cases ORDER BY seq")
+    db.execute("DROP TABLE test_cases")  # and its index by generation
+    db.execute("ALTER TABLE test_cases_new RENAME TO test_cases")
+
+
 def _reserve_numbers(db: duckdb.DuckDBPyConnection, sequence: str, count: int) -> list[int]:
     """`count` numbers from `sequence`, ascending, in one statement (rows numbered
     together are found by their range: see m012 and m013)."""
@@ -912,7 +937,8 @@ class Store:
 
     def add_generation(self, row: dict[str, Any], inputs: Sequence[tuple[str, str]]) -> None:
         """Store one generation and its test inputs, (text, origin), in one transaction:
-        a crash leaves either both or neither."""
+        a crash leaves either both or neither. A generation stored before is kept as it
+        is (its id is a hash of what made it); an input repeated is stored once."""
         columns = (
             "id", "snippet_id", "backend", "model", "prompt_hash", "instruction", "code",
             "entry_point", "raw_response", "usage", "status", "error",
@@ -921,22 +947,29 @@ class Store:
             json.dumps(row.get(c)) if c == "usage" and row.get(c) is not None else row.get(c)
             for c in columns
         ]
+        firsts: dict[str, tuple[int, str]] = {}  # input text: its first position and origin
+        for position, (text, origin) in enumerate(inputs):
+            firsts.setdefault(text, (position, origin))
         with self.transaction() as cur:
+            if cur.execute("SELECT 1 FROM generations WHERE id = ?", [row["id"]]).fetchone():
+                return
             # The test cases are numbered together, the generation keeps the range (m013).
-            numbers = _reserve_numbers(cur, "test_case_seq", len(inputs))
+            numbers = _reserve_numbers(cur, "test_case_seq", len(firsts))
             cur.execute(
-                f"INSERT OR IGNORE INTO generations ({', '.join(columns)}, first_test_case, "
+                f"INSERT INTO generations ({', '.join(columns)}, first_test_case, "
                 f"last_test_case) VALUES ({', '.join('?' for _ in columns)}, ?, ?)",
                 [*values, numbers[0] if numbers else None, numbers[-1] if numbers else None],
             )
-            for number, position, (text, origin) in zip(
-                numbers, range(len(inputs)), inputs, strict=True
-            ):
+            if firsts:  # one statement for all: each statement costs DuckDB milliseconds
                 cur.execute(
-                    "INSERT OR IGNORE INTO test_cases (id, generation_id, position, input, "
-                    "origin, seq) VALUES (?, ?, ?, ?, ?, ?)",
-                    [content_id(row["id"], text), row["id"], position, text, origin, number],
-                )
+                    "INSERT INTO test_cases (id, generation_id, position, input, origin, seq) "
+                    "VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(firsts)),
+                    [value
+                     for number, (text, (position, origin)) in zip(numbers, firsts.items(),
+                                                                  strict=True)
+                     for value in (content_id(row["id"], text), row["id"], position, text,
+                                   origin, number)],
+                )  # fmt: skip
 
     def generation(self, generation_id: str) -> dict[str, Any] | None:
         rows = self._rows("SELECT * FROM generations WHERE id = ?", [generation_id])
@@ -1013,10 +1046,12 @@ class Store:
         )
 
     def test_cases(self, generation_id: str) -> list[dict[str, Any]]:
-        return self._rows(
-            "SELECT * FROM test_cases WHERE generation_id = ? ORDER BY position",
+        """A generation's test cases in order, found by its range of numbers (m013)."""
+        subject = self._rows(
+            "SELECT id, first_test_case, last_test_case FROM generations WHERE id = ?",
             [generation_id],
         )
+        return self.test_cases_of(subject)[generation_id] if subject else []
 
     # Ranges of test case numbers closer than this are read as one span: reading a few
     # rows of other generations costs less than another query.
@@ -1174,8 +1209,9 @@ class Store:
                 for name in ("oracle_rows", "run_rows", "verdict_rows"):
                     cur.unregister(name)
 
-    @staticmethod
-    def _drop_earlier_records_of_this_run(cur: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    def _drop_earlier_records_of_this_run(
+        self, cur: duckdb.DuckDBPyConnection, run_id: str
+    ) -> None:
         """When a validation run records a pair it had recorded before (a run id reused),
         the new record replaces the old whole: its verdict and every one of its test runs.
         A pair's test runs and verdict are written in one transaction, so a pair without
@@ -1188,11 +1224,12 @@ class Store:
             [run_id],
         ).fetchall()
         for generation_id, first, last in again:
-            if first is not None:
+            cases = [case["id"] for case in self.test_cases(generation_id)]  # cur's thread
+            if first is not None and cases:
                 cur.execute(
                     "DELETE FROM test_runs WHERE seq BETWEEN ? AND ? AND run_id = ? AND "
-                    "test_case_id IN (SELECT id FROM test_cases WHERE generation_id = ?)",
-                    [first, last, run_id, generation_id],
+                    "list_contains(?, test_case_id)",
+                    [first, last, run_id, cases],
                 )
         if again:
             cur.execute(
@@ -1226,14 +1263,7 @@ class Store:
         )
         if not found or found[0]["first_test_run"] is None:
             return []
-        cases = {
-            row["id"]: row
-            for row in self._rows(
-                "SELECT id, position, input, origin, expected, oracle_status FROM test_cases "
-                "WHERE generation_id = ?",
-                [generation_id],
-            )
-        }
+        cases = {row["id"]: row for row in self.test_cases(generation_id)}
         runs = self._rows(
             "SELECT test_case_id, side, attempt, status, output, error, stdout, duration_ms "
             "FROM test_runs WHERE seq BETWEEN ? AND ? AND run_id = ?",

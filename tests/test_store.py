@@ -83,6 +83,11 @@ def test_test_runs_stored_before_numbering_are_found_through_their_verdicts(db_p
         migrate(db, migrations_before("m012_test_runs_found_by_sequence_range"))
         for gid in ("a", "b"):
             db.execute(
+                "INSERT INTO generations (id, snippet_id, backend, status) "
+                "VALUES (?, 's', 'test', 'ok')",
+                [gid],
+            )
+            db.execute(
                 "INSERT INTO test_cases (id, generation_id, position, input, origin) "
                 "SELECT ? || range, ?, range, range::VARCHAR, 'llm' FROM range(3)",
                 [gid, gid],
@@ -129,6 +134,9 @@ def test_test_runs_stored_before_numbering_are_found_through_their_verdicts(db_p
 def test_a_range_holding_other_pairs_runs_yields_only_the_pairs_own(store):
     # Two writers reserving numbers at once can interleave them: the range is a filter
     # on the way, the pair's test cases decide.
+    store.bulk_insert("generations", pa.table({
+        "id": ["a", "b"], "snippet_id": ["s", "s"], "backend": ["t", "t"], "status": ["ok"] * 2,
+    }))  # fmt: skip
     for gid in ("a", "b"):
         store.bulk_insert("test_cases", pa.table({
             "id": [f"{gid}0", f"{gid}1"], "generation_id": [gid, gid], "position": [0, 1],
@@ -183,6 +191,33 @@ def test_batch_lookups_take_any_number_of_generations(store):
         "b": ["2"],
     }
     assert store.validation_subjects(["missing"]) == []
+
+
+def test_generations_add_no_test_case_to_an_index_and_are_stored_once(store):
+    # The generation stage adds each pair's test cases with no index to grow in memory
+    # (m016): a generation is stored once, each input text once, in the order given.
+    # (What that saves shows at thousands of pairs, which `benchmarks/scale.py` measures:
+    # DuckDB gives an index memory in blocks of 256 kB.)
+    catalog = (
+        store.cursor()
+        .execute(
+            "SELECT (SELECT count(*) FROM duckdb_indexes() WHERE table_name = 'test_cases'), "
+            "(SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'test_cases' "
+            "AND constraint_type IN ('PRIMARY KEY', 'UNIQUE'))"
+        )
+        .fetchone()
+    )
+    assert catalog == (0, 0)
+    for n in range(100):
+        add_pair(store, f"g{n}", [f"{n}.{k}" for k in range(10)])
+    add_pair(store, "dup", ["1", "2", "1", "3"])
+    add_pair(store, "dup", ["9"])  # the same generation again: kept as first stored
+    assert [(c["position"], c["input"]) for c in store.test_cases("dup")] == [
+        (0, "1"), (1, "2"), (3, "3")
+    ]  # fmt: skip
+    assert store.counts().entities["test_cases"] == 1000 + 3
+    assert [c["input"] for c in store.test_cases("g7")] == [f"7.{k}" for k in range(10)]
+    assert store.test_cases("missing") == []
 
 
 def test_oracle_answers_are_written_by_number_or_by_id(store):
