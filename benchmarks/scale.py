@@ -1,5 +1,6 @@
-"""Scale benchmark: ingest of a million snippets with bounded memory, and validation of
-tens of thousands of pairs with the local engine and on Ray.
+"""Scale benchmark: ingest of a million snippets with bounded memory, the generation
+stage's writes, and validation of tens of thousands of pairs with the local engine and on
+Ray.
 
 1. Corpus: every top-level function of the standard library (with what it needs from its
    file, as `semi ingest` cuts it) is copied under new names until there are `--snippets`
@@ -10,9 +11,11 @@ tens of thousands of pairs with the local engine and on Ray.
    process; the parent samples the child's memory and heap (its pool workers included;
    see `MEMORY_FIELDS`) and reports wall time, snippets per second, and the peaks until
    10%, 50% and 100%.
-3. Validation: see `validation_benchmark`.
+3. The generation stage's writes: see `generation_writes_benchmark`.
+4. Validation: see `validation_benchmark`.
 
     python benchmarks/scale.py [--snippets 1000000] [--pairs 50000] [--workdir DIR]
+                               [--generation-writes 20000]
                                [--skip-ingest] [--skip-validation]
                                [--test-strength | --no-test-strength]
                                [--engines local ray] [--json]
@@ -33,7 +36,8 @@ import tempfile
 import threading
 import time
 import tokenize
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -250,39 +254,54 @@ def _tree_memory_kib(pid: int) -> dict[str, int]:
     return total
 
 
-def ingest_benchmark(corpus: Path, rows: int, db: Path) -> dict[str, Any]:
-    """Ingest `corpus` into a fresh database `db` in a child process, sampling memory."""
+@contextmanager
+def memory_sampled(pid: int, done: dict[str, int], every_s: float) -> Iterator[list[Sample]]:
+    """Sample the memory of process `pid` and its descendants every `every_s` seconds
+    while the block runs, each sample with the work `done["count"]` then."""
+    samples: list[Sample] = []
+    finished = threading.Event()
+
+    def sample() -> None:
+        while not finished.is_set():
+            samples.append((done["count"], _tree_memory_kib(pid)))
+            finished.wait(every_s)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield samples
+    finally:
+        finished.set()
+        sampler.join()
+
+
+def _remove_database(db: Path) -> None:
+    """A database file left by an earlier run, and its write-ahead log, removed."""
     for stale in (db, db.with_suffix(db.suffix + ".wal")):
         stale.unlink(missing_ok=True)
+
+
+def ingest_benchmark(corpus: Path, rows: int, db: Path) -> dict[str, Any]:
+    """Ingest `corpus` into a fresh database `db` in a child process, sampling memory."""
+    _remove_database(db)
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(corpus), str(db)],
         stdout=subprocess.PIPE,
         text=True,
     )
-    samples: list[Sample] = []
-    progress = {"rows": 0}
-    finished = threading.Event()
-
-    def sample() -> None:
-        while not finished.is_set():
-            samples.append((progress["rows"], _tree_memory_kib(child.pid)))
-            finished.wait(0.2)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    progress = {"count": 0}
     result: dict[str, Any] = {}
     assert child.stdout is not None
-    for line in child.stdout:  # progress and result lines; anything else is passed on
-        tag, _, payload = line.partition(" ")
-        if tag == "@progress":
-            progress["rows"] = json.loads(payload)["rows"]
-        elif tag == "@result":
-            result = json.loads(payload)
-        else:
-            print(line, end="", file=sys.stderr)
-    child.wait()
-    finished.set()
-    sampler.join()
+    with memory_sampled(child.pid, progress, 0.2) as samples:
+        for line in child.stdout:  # progress and result lines; anything else is passed on
+            tag, _, payload = line.partition(" ")
+            if tag == "@progress":
+                progress["count"] = json.loads(payload)["rows"]
+            elif tag == "@result":
+                result = json.loads(payload)
+            else:
+                print(line, end="", file=sys.stderr)
+        child.wait()
     if child.returncode != 0 or not result:
         raise SystemExit(f"ingest child failed with exit code {child.returncode}")
 
@@ -306,7 +325,7 @@ def ingest_benchmark(corpus: Path, rows: int, db: Path) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------
-# 3. Validation
+# 3. Pairs: the generation stage's writes, and their validation
 # ---------------------------------------------------------------------------------------
 
 
@@ -314,15 +333,52 @@ BASE_PAIRS = 120  # pairs the offline generator writes; the rest are copies of t
 CLONE_CHUNK = 5_000  # pairs bulk-inserted at a time
 
 
+def generated_pairs(store: Store, base: int = BASE_PAIRS) -> list[tuple[dict, list[dict]]]:
+    """The offline generator's pairs of `base` demo snippets (real code, real generated
+    test inputs), each with its test cases: the originals the benchmark copies."""
+    load_demo(store)
+    run_pipeline(store, PipelineSettings(limit=base), stages=("generate",))
+    generations = [store.generation(row["id"]) for row in store.generations_to_validate()]
+    return [(g, store.test_cases(g["id"])) for g in generations if g is not None]
+
+
+def generation_writes_benchmark(db: Path, pairs: int) -> dict[str, Any]:
+    """The generation stage's writes at scale: `pairs` pairs stored one at a time, as the
+    stage stores each as its generator answers (`Store.add_generation`: the generation
+    and its test inputs), into a fresh database `db`. They are copies of the offline
+    generator's pairs under new ids, so no generator runs: what is measured is the store.
+    Pairs per second, and the peaks of this process's memory until 10%, 50% and 100%."""
+    _remove_database(db)
+    with Store(db) as store:
+        originals = generated_pairs(store)
+        done = {"count": 0}
+        load_before = load_average()
+        started = time.perf_counter()
+        with memory_sampled(os.getpid(), done, 0.5) as samples:
+            for copy in range(pairs):
+                original, cases = originals[copy % len(originals)]
+                row = {**original, "id": content_id(original["id"], "scale-copy", str(copy))}
+                store.add_generation(row, [(case["input"], case["origin"]) for case in cases])
+                done["count"] += 1
+        seconds = time.perf_counter() - started
+        return {
+            "pairs": pairs,
+            "seconds": round(seconds, 1),
+            "pairs_per_second": round(pairs / seconds, 1),
+            **_memory_figures(samples, pairs),
+            "duckdb_memory_mb": store.engine_memory_mb(),
+            "load_average": f"{load_before} -> {load_average()}",
+        }
+
+
 def prepare_pairs(store: Store, pairs: int, base: int = BASE_PAIRS) -> list[str]:
     """`pairs` generations waiting for validation, cheaply: the offline generator rewrites
     `base` demo snippets (real code, real generated test inputs), then each pair is copied
     with its test cases under new ids (Store.bulk_insert) until there are `pairs`.
     Copies validate like their original: the same work, which is what is measured."""
-    load_demo(store)
-    run_pipeline(store, PipelineSettings(limit=base), stages=("generate",))
-    originals = [store.generation(row["id"]) for row in store.generations_to_validate()]
-    cases = {g["id"]: store.test_cases(g["id"]) for g in originals}
+    generated = generated_pairs(store, base)
+    originals = [generation for generation, _ in generated]
+    cases = {generation["id"]: its_cases for generation, its_cases in generated}
     ids = [g["id"] for g in originals]
     copy = 0
     while len(ids) < pairs:
@@ -364,30 +420,18 @@ def _validate_once(
     # What `semi run --engine ...` uses; test strength runs the tests against mutants of
     # the code too, about ten times the work of the tests alone.
     pipeline = PipelineSettings(engine=engine, test_strength=test_strength)
-    samples: list[Sample] = []
-    done = {"pairs": 0}
-    finished = threading.Event()
-
-    def sample() -> None:
-        while not finished.is_set():
-            samples.append((done["pairs"], _tree_memory_kib(os.getpid())))
-            finished.wait(0.5)
+    done = {"count": 0}
 
     def count(*_: Any) -> None:
-        done["pairs"] += 1
+        done["count"] += 1
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
     load_before = load_average()
     started = time.perf_counter()
-    try:
+    with memory_sampled(os.getpid(), done, 0.5) as samples:
         counts = revalidate(
             store, None, ids, run_id, pipeline.validation(), on_result=count, engine=engine,
             limits=pipeline.limits(),
         )  # fmt: skip
-    finally:
-        finished.set()
-        sampler.join()
     seconds = time.perf_counter() - started
     return {
         "pairs": len(ids),
@@ -464,6 +508,10 @@ def main() -> None:
     parser.add_argument("--snippets", type=int, default=1_000_000)
     parser.add_argument("--pairs", type=int, default=50_000)
     parser.add_argument("--workdir", type=Path, help="where the corpus is cached")
+    parser.add_argument(
+        "--generation-writes", type=int, default=20_000, metavar="PAIRS",
+        help="pairs the generation stage's writes are measured on (0: skip)",
+    )  # fmt: skip
     parser.add_argument("--skip-validation", action="store_true")
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument(
@@ -507,6 +555,12 @@ def main() -> None:
                 f"load {results['load_average_after_ingest']}",
                 flush=True,
             )
+    if options.generation_writes:
+        results["generation_writes"] = generation_writes_benchmark(
+            workdir / "generation-writes.duckdb", options.generation_writes
+        )
+        if not options.json:
+            print(f"generation stage's writes: {results['generation_writes']}", flush=True)
     if not options.skip_validation:
         results["validation"] = validation_benchmark(
             workdir, options.pairs, test_strength=options.test_strength, engines=options.engines
