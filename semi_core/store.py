@@ -1224,7 +1224,8 @@ class Store:
             [run_id],
         ).fetchall()
         for generation_id, first, last in again:
-            cases = [case["id"] for case in self.test_cases(generation_id)]  # cur's thread
+            # Read within this transaction: `cur` is this thread's cursor.
+            cases = [case["id"] for case in self.test_cases(generation_id)]
             if first is not None and cases:
                 cur.execute(
                     "DELETE FROM test_runs WHERE seq BETWEEN ? AND ? AND run_id = ? AND "
