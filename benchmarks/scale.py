@@ -364,11 +364,15 @@ def generation_writes_benchmark(db: Path, pairs: int) -> dict[str, Any]:
         load_before = load_average()
         started = time.perf_counter()
         with memory_sampled(os.getpid(), done, 0.5, store) as samples:
+            store.bound_work_memory()  # as the stage does, and again every 200 pairs
             for copy in range(pairs):
                 original, cases = originals[copy % len(originals)]
                 row = {**original, "id": content_id(original["id"], "scale-copy", str(copy))}
                 store.add_generation(row, [(case["input"], case["origin"]) for case in cases])
                 done["count"] += 1
+                if done["count"] % 200 == 0:
+                    store.bound_work_memory()
+            store.restore_memory_limit()
         seconds = time.perf_counter() - started
         return {
             "pairs": pairs,

@@ -229,16 +229,24 @@ def generate_stage(
             yield from (SnippetView.from_row(row) for row in page)
 
     concurrency = settings.concurrency if backend.name != "offline" else 1
-    for snippet, result in backend.generate_many(snippets(), concurrency, on_token):
-        inputs = _with_synthesized_inputs(snippet, result, pool, settings)
-        row = generation_row(backend, snippet, result)
-        store.add_generation(row, [(i.text, i.origin) for i in inputs])
-        item = {"generation_id": row["id"], "snippet": snippet.name, "status": result.status,
-                "instruction": result.instruction, "code": result.code, "inputs": len(inputs),
-                "error": result.error, "cached": result.cached}  # fmt: skip
-        progress.step(result.status == "ok", item)
-        if should_stop():
-            raise Cancelled
+    store.bound_work_memory()  # DuckDB keeps no more of what is written than a batch's worth
+    try:
+        answers = backend.generate_many(snippets(), concurrency, on_token)
+        for done, (snippet, result) in enumerate(answers, 1):
+            inputs = _with_synthesized_inputs(snippet, result, pool, settings)
+            row = generation_row(backend, snippet, result)
+            store.add_generation(row, [(i.text, i.origin) for i in inputs])
+            item = {"generation_id": row["id"], "snippet": snippet.name,
+                    "status": result.status, "instruction": result.instruction,
+                    "code": result.code, "inputs": len(inputs), "error": result.error,
+                    "cached": result.cached}  # fmt: skip
+            progress.step(result.status == "ok", item)
+            if done % 200 == 0:
+                store.bound_work_memory()
+            if should_stop():
+                raise Cancelled
+    finally:
+        store.restore_memory_limit()
     return progress.counts()
 
 

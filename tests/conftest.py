@@ -30,6 +30,13 @@ def store(db_path: Path):
         yield opened
 
 
+def memory_limit_mib(store: Store) -> float:
+    """DuckDB's memory limit now, in MiB (long work lowers it: see `bound_work_memory`)."""
+    (shown,) = store.cursor().execute("SELECT current_setting('memory_limit')").fetchone()
+    number, unit = shown.split()
+    return float(number) * {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024}[unit]
+
+
 def write(path: Path, text: str) -> Path:
     """Write dedented text to `path`, creating folders."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ from semi_core.sandbox import SandboxPool
 from semi_core.sources import ingest
 from semi_core.store import Store
 
-from .conftest import ROOT, run_semi, write
+from .conftest import ROOT, memory_limit_mib, run_semi, write
 
 FUNCTIONS = {
     "clamp": "def clamp(value, low, high):\n    return max(low, min(value, high))\n",
@@ -98,6 +98,27 @@ def test_all_stages_end_to_end_with_progress_events(store, corpus, pool):
 
     again = run_pipeline(store, PipelineSettings(**FAST), pool=pool)
     assert again.counts["generate"]["done"] == 0 and again.counts["validate"]["done"] == 0
+
+
+def test_the_generation_stage_bounds_duckdbs_memory_and_gives_the_limit_back(store, corpus, pool):
+    # As ingest and validation do: DuckDB would otherwise keep every block the stage
+    # writes, up to its default limit (most of the machine).
+    ingest(store, [str(corpus)])
+    store.cursor().execute("SET memory_limit = '5GiB'")
+    during = []
+
+    def note_limit(event) -> None:
+        if event.stage == "generate" and event.done:
+            during.append(memory_limit_mib(store))
+
+    settings = PipelineSettings(**FAST, limit=3)
+    run_pipeline(store, settings, stages=("generate",), on_event=note_limit, pool=pool)
+    assert len(during) == 3 and all(mib <= store.WORK_CACHE_MB + 200 for mib in during)
+    assert memory_limit_mib(store) == 5120
+    cancelled = run_pipeline(store, settings, stages=("generate",), pool=pool,
+                             should_stop=lambda: True)  # fmt: skip
+    assert cancelled.state == "cancelled"
+    assert memory_limit_mib(store) == 5120
 
 
 def test_a_cancelled_run_stops_and_the_next_one_finishes_the_work(store, corpus, pool):

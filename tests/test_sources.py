@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from semi_core.sources import ingest, normalized_code, snippets_from_python
 from semi_core.store import content_id
 
-from .conftest import write
+from .conftest import memory_limit_mib, write
 
 MODULE = """
     import math
@@ -452,22 +452,17 @@ def test_repeats_are_counted_across_batches_and_ingests(store, tmp_path, monkeyp
 def test_an_ingest_bounds_the_database_memory_and_restores_it_after(store, tmp_path):
     # DuckDB caches every block up to its limit (most of the machine): an ingest lowers
     # it so that the stored snippets do not pile up in memory, then gives it back.
-    def memory_limit_mib() -> float:
-        shown = store.cursor().execute("SELECT current_setting('memory_limit')").fetchall()
-        number, unit = shown[0][0].split()
-        return float(number) * {"MiB": 1, "GiB": 1024}[unit]
-
-    before = memory_limit_mib()
+    before = memory_limit_mib(store)
     assert before > 1024  # DuckDB's default: most of the machine
     during: list[float] = []
     path = write_dataset(tmp_path / "rows.jsonl", varied_rows(50))
-    ingest(store, [path], on_rows=lambda rows: during.append(memory_limit_mib()))
+    ingest(store, [path], on_rows=lambda rows: during.append(memory_limit_mib(store)))
     assert during and all(60 < limit < 70 for limit in during)  # 64 MB + what is held
-    assert abs(memory_limit_mib() - before) < 0.2 * 1024  # DuckDB shows it rounded
+    assert abs(memory_limit_mib(store) - before) < 0.2 * 1024  # DuckDB shows it rounded
 
     with pytest.raises(RuntimeError):  # a failed ingest gives it back too
         ingest(store, [path], on_rows=lambda rows: (_ for _ in ()).throw(RuntimeError("stop")))
-    assert abs(memory_limit_mib() - before) < 0.2 * 1024
+    assert abs(memory_limit_mib(store) - before) < 0.2 * 1024
 
 
 def test_snippets_hold_no_index_in_memory_and_keep_their_ids_unique(store):

@@ -19,6 +19,8 @@ from semi_core.validate import (
     validate_pending,
 )
 
+from .conftest import memory_limit_mib
+
 NO_MUTANTS = ValidationSettings(test_strength=False)
 
 
@@ -465,19 +467,14 @@ def test_a_validation_run_bounds_duckdbs_memory_and_gives_the_limit_back(store, 
     for i in range(2):
         add_pair(store, ABS, rewrite, ["1", "-2", "3"], name=f"p{i}")
     store.cursor().execute("SET memory_limit = '5GiB'")
-
-    def limit_mb() -> float:
-        (limit,) = store.cursor().execute("SELECT current_setting('memory_limit')").fetchone()
-        number, unit = limit.split()
-        return float(number) * {"MiB": 1.048576, "GiB": 1073.741824}[unit]
-
     during = []
     validate_pending(
-        store, pool, "run1", NO_MUTANTS, on_result=lambda *_: during.append(limit_mb())
-    )
+        store, pool, "run1", NO_MUTANTS,
+        on_result=lambda *_: during.append(memory_limit_mib(store)),
+    )  # fmt: skip
     assert len(during) == 2
-    assert all(mb <= store.WORK_CACHE_MB + 200 for mb in during), during
-    assert limit_mb() == pytest.approx(5368.7, rel=0.001)
+    assert all(mib <= store.WORK_CACHE_MB + 200 for mib in during), during
+    assert memory_limit_mib(store) == 5120
 
     # given back too when a run ends in an error
     add_pair(store, ABS, rewrite, ["1"], name="p2")
@@ -487,4 +484,4 @@ def test_a_validation_run_bounds_duckdbs_memory_and_gives_the_limit_back(store, 
 
     with pytest.raises(RuntimeError):
         validate_pending(store, pool, "run2", NO_MUTANTS, on_result=fail)
-    assert limit_mb() == pytest.approx(5368.7, rel=0.001)
+    assert memory_limit_mib(store) == 5120
