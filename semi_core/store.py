@@ -1047,11 +1047,15 @@ class Store:
 
     def test_cases(self, generation_id: str) -> list[dict[str, Any]]:
         """A generation's test cases in order, found by its range of numbers (m013)."""
-        subject = self._rows(
-            "SELECT id, first_test_case, last_test_case FROM generations WHERE id = ?",
-            [generation_id],
+        return self.test_cases_of(self._test_case_ranges([generation_id])).get(generation_id, [])
+
+    def _test_case_ranges(self, generation_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Each generation's id and range of test case numbers, as `test_cases_of` takes."""
+        return self._rows(
+            "SELECT id, first_test_case, last_test_case FROM generations "
+            f"WHERE id IN {_placeholders(generation_ids)}",
+            generation_ids,
         )
-        return self.test_cases_of(subject)[generation_id] if subject else []
 
     # Ranges of test case numbers closer than this are read as one span: reading a few
     # rows of other generations costs less than another query.
@@ -1173,7 +1177,8 @@ class Store:
             cur.register("verdict_rows", verdicts_table)
             try:
                 # Answers are written by test case number (m013), found by zone maps; by id
-                # (an index the update loads whole) only for rows given without one.
+                # (a scan of the table: test cases have no index, m016) only for rows
+                # given without one.
                 numbered = sum(case.get("seq") is not None for case in oracle_rows)
                 if numbered:
                     cur.execute(
@@ -1223,20 +1228,22 @@ class Store:
             "WHERE run_id = ? AND id IN (SELECT id FROM verdict_rows)",
             [run_id],
         ).fetchall()
+        if not again:
+            return
+        # Read within this transaction (`cur` is this thread's cursor), all pairs at once.
+        cases = self.test_cases_of(self._test_case_ranges([g for g, _, _ in again]))
         for generation_id, first, last in again:
-            # Read within this transaction: `cur` is this thread's cursor.
-            cases = [case["id"] for case in self.test_cases(generation_id)]
-            if first is not None and cases:
+            ids = [case["id"] for case in cases.get(generation_id, [])]
+            if first is not None and ids:
                 cur.execute(
                     "DELETE FROM test_runs WHERE seq BETWEEN ? AND ? AND run_id = ? AND "
                     "list_contains(?, test_case_id)",
-                    [first, last, run_id, cases],
+                    [first, last, run_id, ids],
                 )
-        if again:
-            cur.execute(
-                "DELETE FROM verdicts WHERE run_id = ? AND id IN (SELECT id FROM verdict_rows)",
-                [run_id],
-            )
+        cur.execute(
+            "DELETE FROM verdicts WHERE run_id = ? AND id IN (SELECT id FROM verdict_rows)",
+            [run_id],
+        )
 
     def latest_verdict(self, generation_id: str) -> dict[str, Any] | None:
         rows = self._rows(
