@@ -45,7 +45,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from semi_core.demo import load_demo
-from semi_core.pipeline import PipelineSettings, run_pipeline
+from semi_core.pipeline import BOUND_MEMORY_EVERY, PipelineSettings, run_pipeline
 from semi_core.sources import iter_source_files, normalized_code, snippets_from_python
 from semi_core.store import Store, content_id
 from semi_core.validate import revalidate
@@ -351,6 +351,11 @@ def generated_pairs(store: Store, base: int = BASE_PAIRS) -> list[tuple[dict, li
     return [(g, store.test_cases(g["id"])) for g in generations if g is not None]
 
 
+def _copy_id(original: dict[str, Any], copy: int) -> str:
+    """The id of the `copy`-th copy of a generated pair."""
+    return content_id(original["id"], "scale-copy", str(copy))
+
+
 def generation_writes_benchmark(db: Path, pairs: int) -> dict[str, Any]:
     """The generation stage's writes at scale: `pairs` pairs stored one at a time, as the
     stage stores each as its generator answers (`Store.add_generation`: the generation
@@ -364,15 +369,18 @@ def generation_writes_benchmark(db: Path, pairs: int) -> dict[str, Any]:
         load_before = load_average()
         started = time.perf_counter()
         with memory_sampled(os.getpid(), done, 0.5, store) as samples:
-            store.bound_work_memory()  # as the stage does, and again every 200 pairs
-            for copy in range(pairs):
-                original, cases = originals[copy % len(originals)]
-                row = {**original, "id": content_id(original["id"], "scale-copy", str(copy))}
-                store.add_generation(row, [(case["input"], case["origin"]) for case in cases])
-                done["count"] += 1
-                if done["count"] % 200 == 0:
-                    store.bound_work_memory()
-            store.restore_memory_limit()
+            store.bound_work_memory()  # as the stage bounds DuckDB's memory
+            try:
+                for copy in range(pairs):
+                    original, cases = originals[copy % len(originals)]
+                    row = {**original, "id": _copy_id(original, copy)}
+                    store.add_generation(row, [(case["input"], case["origin"])
+                                               for case in cases])  # fmt: skip
+                    done["count"] += 1
+                    if done["count"] % BOUND_MEMORY_EVERY == 0:
+                        store.bound_work_memory()
+            finally:
+                store.restore_memory_limit()
         seconds = time.perf_counter() - started
         return {
             "pairs": pairs,
@@ -390,21 +398,19 @@ def prepare_pairs(store: Store, pairs: int, base: int = BASE_PAIRS) -> list[str]
     with its test cases under new ids (Store.bulk_insert) until there are `pairs`.
     Copies validate like their original: the same work, which is what is measured."""
     generated = generated_pairs(store, base)
-    originals = [generation for generation, _ in generated]
-    cases = {generation["id"]: its_cases for generation, its_cases in generated}
-    ids = [g["id"] for g in originals]
+    ids = [generation["id"] for generation, _ in generated]
     copy = 0
     while len(ids) < pairs:
         generations: dict[str, list[Any]] = {name: [] for name in GENERATION_COLUMNS}
         test_cases: dict[str, list[Any]] = {name: [] for name in CASE_COLUMNS}
         while len(ids) < pairs and len(generations["id"]) < CLONE_CHUNK:
-            original = originals[copy % len(originals)]
-            clone_id = content_id(original["id"], "scale-copy", str(copy))
+            original, cases = generated[copy % len(generated)]
+            clone_id = _copy_id(original, copy)
             copy += 1
             ids.append(clone_id)
             for name in GENERATION_COLUMNS:
                 generations[name].append(clone_id if name == "id" else original[name])
-            for case in cases[original["id"]]:
+            for case in cases:
                 test_cases["id"].append(content_id(clone_id, case["id"]))
                 test_cases["generation_id"].append(clone_id)
                 for name in ("position", "input", "origin"):

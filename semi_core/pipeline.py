@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from semi_core.validate import ValidationSettings
 
 STAGES = ("ingest", "generate", "validate", "rank")
+BOUND_MEMORY_EVERY = 200  # generations between renewals of the bound on DuckDB's memory
 
 
 def _load_backends() -> None:
@@ -229,7 +230,9 @@ def generate_stage(
             yield from (SnippetView.from_row(row) for row in page)
 
     concurrency = settings.concurrency if backend.name != "offline" else 1
-    store.bound_work_memory()  # DuckDB keeps no more of what is written than a batch's worth
+    # DuckDB's cache of what the stage writes stays near Store.WORK_CACHE_MB however long
+    # it runs; the bound is renewed now and then, as what DuckDB cannot evict may grow.
+    store.bound_work_memory()
     try:
         answers = backend.generate_many(snippets(), concurrency, on_token)
         for done, (snippet, result) in enumerate(answers, 1):
@@ -241,7 +244,7 @@ def generate_stage(
                     "code": result.code, "inputs": len(inputs), "error": result.error,
                     "cached": result.cached}  # fmt: skip
             progress.step(result.status == "ok", item)
-            if done % 200 == 0:
+            if done % BOUND_MEMORY_EVERY == 0:
                 store.bound_work_memory()
             if should_stop():
                 raise Cancelled
