@@ -485,3 +485,46 @@ def test_a_validation_run_bounds_duckdbs_memory_and_gives_the_limit_back(store, 
     with pytest.raises(RuntimeError):
         validate_pending(store, pool, "run2", NO_MUTANTS, on_result=fail)
     assert memory_limit_mib(store) == 5120
+
+
+def _recorded_batches(store: Store, monkeypatch) -> list[int]:
+    """The size of every batch `store` records from here on."""
+    sizes: list[int] = []
+    record = store.record_validations
+
+    def spy(run_id, validations):
+        sizes.append(len(validations))
+        return record(run_id, validations)
+
+    monkeypatch.setattr(store, "record_validations", spy)
+    return sizes
+
+
+def test_batches_grow_while_pairs_come_back_fast_and_keep_a_size_given(store, pool, monkeypatch):
+    import semi_core.validate as validate_module
+    from semi_core.engines import make_engine
+
+    rewrite = "def f(x):\n    return abs(x)\n"
+    for i in range(80):
+        add_pair(store, ABS, rewrite, ["1", "-2", "3"], name=f"p{i}")
+    sizes = _recorded_batches(store, monkeypatch)
+    # Any pace fills a batch meant to last ten minutes: batches grow to the largest.
+    monkeypatch.setattr(validate_module, "BATCH_SECONDS", 600.0)
+    with make_engine("local", NO_MUTANTS, pool.limits) as engine:
+        counts = validate_pending(store, pool, "fast", NO_MUTANTS, limit=60, engine=engine)
+        first, largest = engine.batch_size, engine.largest_batch
+    assert counts["statuses"]["validated"] == 60 and sum(sizes) == 60
+    # the first batches are small (the first pairs show at once), later ones the largest
+    assert sizes[0] == first < largest == max(sizes), sizes
+    assert len(sizes) < 60 / first
+
+    # A pace too slow for a bigger batch, or a size given to the engine: batches keep it.
+    sizes.clear()
+    monkeypatch.setattr(validate_module, "BATCH_SECONDS", 1e-6)
+    validate_pending(store, pool, "slow", NO_MUTANTS, limit=10)
+    assert sizes == [4, 4, 2]
+    sizes.clear()
+    monkeypatch.setattr(validate_module, "BATCH_SECONDS", 600.0)
+    with make_engine("local", NO_MUTANTS, pool.limits, batch_size=3) as engine:
+        validate_pending(store, pool, "given", NO_MUTANTS, limit=10, engine=engine)
+    assert sizes == [3, 3, 3, 1]

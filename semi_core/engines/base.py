@@ -31,9 +31,11 @@ class ValidationEngine(ABC):
     """Validates batches of pairs. Use as a context manager (or call `close`)."""
 
     name: ClassVar[str]
-    # Pairs per batch: one store transaction each, and the unit sent to a remote worker
-    # (an engine may take `batch_size=` to change it).
+    # Pairs per batch: one store transaction each, and the unit sent to a remote worker.
+    # A run's first batches have `batch_size` pairs; later ones grow with the pace, up to
+    # `largest_batch` (see `validate_stream`). An engine given `batch_size=` keeps it.
     batch_size: int = 8
+    largest_batch: int = 32
 
     @classmethod
     @abstractmethod

@@ -43,8 +43,9 @@ _Done = list[tuple[dict[str, Any], ValidationResult]]
 @register
 class LocalEngine(ValidationEngine):
     name = "local"
-    # Small: the studio's live view and cancel see every few pairs. At least two pairs per
-    # pool, and two batches in flight, so no pool waits at a batch's end.
+    # A run's first batches are small, so its first pairs show at once; later ones grow
+    # with the pace (`validate_stream`). At least two pairs per pool, and two batches in
+    # flight, so no pool waits at a batch's end.
     batch_size = 4
     in_flight = 2
 
@@ -72,6 +73,7 @@ class LocalEngine(ValidationEngine):
                 self._add_slot(self._resources.enter_context(SandboxPool(single)))
         self.pools = count
         self.batch_size = batch_size or max(self.batch_size, 2 * count)
+        self.largest_batch = batch_size or max(self.largest_batch, self.batch_size)
         self._threads = (
             self._resources.enter_context(
                 ThreadPoolExecutor(max_workers=count, thread_name_prefix="validate")
