@@ -13,9 +13,10 @@ Ray.
    10%, 50% and 100%.
 3. The generation stage's writes: see `generation_writes_benchmark`.
 4. Validation: see `validation_benchmark`.
+5. What DuckDB keeps from the queries a long run makes: see `query_retention_benchmark`.
 
     python benchmarks/scale.py [--snippets 1000000] [--pairs 50000] [--workdir DIR]
-                               [--generation-writes 20000]
+                               [--generation-writes 20000] [--query-retention 100000]
                                [--skip-ingest] [--skip-validation]
                                [--test-strength | --no-test-strength]
                                [--engines local ray] [--json]
@@ -27,6 +28,7 @@ import argparse
 import ctypes
 import io
 import json
+import multiprocessing
 import os
 import shutil
 import subprocess
@@ -41,6 +43,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -516,6 +519,45 @@ def validation_benchmark(
 
 
 # ---------------------------------------------------------------------------------------
+# 5. What DuckDB keeps from a long run's queries
+# ---------------------------------------------------------------------------------------
+
+# A small query that builds a hash table, as most of a validation batch's statements do
+# (a join with the batch's rows, a grouping).
+RETENTION_QUERY = "SELECT count(*) FROM range(10) a(x) JOIN range(?, ? + 100) b(x) USING (x)"
+RETENTION_SHARES = (0.0, 0.1, 0.25, 0.5, 0.75, 1.0)
+
+
+def _retention_child(queries: int, heap_mb: Any) -> None:
+    con = duckdb.connect()  # in memory and empty: no table's rows to keep
+    marks = {int(queries * share): i for i, share in enumerate(RETENTION_SHARES)}
+    for done in range(queries + 1):
+        if done in marks:
+            heap_mb[marks[done]] = _memory_kib(os.getpid())["heap"] / 1024
+        con.execute(RETENTION_QUERY, [done % 7, done % 7]).fetchall()
+
+
+def query_retention_benchmark(queries: int) -> dict[str, Any]:
+    """The heap of a fresh process that runs `queries` small hash-join queries on an empty
+    in-memory database, at 0, 10, 25, 50, 75 and 100% of them. DuckDB keeps some memory
+    of every such query (it is not in `duckdb_memory()`, and goes with the connection):
+    it grows with the number of queries a run makes, not with the rows stored, and levels
+    off. A validation's batches run a few such statements each."""
+    spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: its heap alone
+    heap_mb = spawn.Array("d", len(RETENTION_SHARES))
+    child = spawn.Process(target=_retention_child, args=(queries, heap_mb))
+    started = time.perf_counter()
+    child.start()
+    child.join()
+    return {
+        "queries": queries,
+        "seconds": round(time.perf_counter() - started, 1),
+        "heap_mb_after": {f"{share:.0%}": round(mb, 1)
+                          for share, mb in zip(RETENTION_SHARES, heap_mb, strict=True)},
+    }  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------
 
 
 def load_average() -> str:
@@ -530,6 +572,10 @@ def main() -> None:
     parser.add_argument(
         "--generation-writes", type=int, default=20_000, metavar="PAIRS",
         help="pairs the generation stage's writes are measured on (0: skip)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--query-retention", type=int, default=100_000, metavar="QUERIES",
+        help="small join queries run to measure what DuckDB keeps of them (0: skip)",
     )  # fmt: skip
     parser.add_argument("--skip-validation", action="store_true")
     parser.add_argument("--skip-ingest", action="store_true")
@@ -590,6 +636,10 @@ def main() -> None:
                 print(f"validation {engine}: {figures[engine]}")
             if "ray_over_local" in figures:
                 print(f"ray / local: {figures['ray_over_local']}")
+    if options.query_retention:
+        results["query_retention"] = query_retention_benchmark(options.query_retention)
+        if not options.json:
+            print(f"what DuckDB keeps of small join queries: {results['query_retention']}")
     if options.json:
         print(json.dumps(results, indent=2))
 
