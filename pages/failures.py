@@ -5,7 +5,7 @@ examples; from a group to a pair with its failing test highlighted."""
 import pandas as pd
 import streamlit as st
 
-from pages._charts import chart_and_table, native_bars, pairs_to_review, some_table
+from pages._charts import chart_and_table, html_bars, pairs_to_review, some_table
 from pages._code_view import code_view
 from pages._shared import cached, get_store
 from semi_core import insights
@@ -28,9 +28,10 @@ if groups.empty:
 
 groups["group"] = groups["stage"] + " · " + groups["kind"] + " · " + groups["detail"]
 by_kind = groups.groupby(["stage", "kind"], as_index=False)["count"].sum()
-figure = native_bars(by_kind, "kind", "count", color="stage", height=300, select="kinds")
-points = chart_and_table(figure, by_kind, "fail_kinds", selectable=True)
-picked_kinds = [p["kind"] for p in points if p.get("kind")]
+# HTML bars, a kind picked below rather than by a click: a new tab of the page then loads
+# no chart script (Vega's cost it about half a second of the browser's time).
+figure = html_bars(by_kind, "kind", "count", color="stage", height=300)
+chart_and_table(figure, by_kind, "fail_kinds")
 
 st.subheader("Groups")
 st.caption(f"{int(groups['count'].sum())} failures in {len(groups)} groups, largest first.")
@@ -39,10 +40,11 @@ table = groups[["stage", "kind", "detail", "count", "examples"]].assign(
 )
 some_table(table, "fail_groups")
 
-options = list(groups["group"])
-if picked_kinds:  # a bar clicked: offer that kind's groups first
-    options.sort(key=lambda g: g.split(" · ")[1] not in picked_kinds)
-group = st.selectbox("Group", options, key="fail_group")
+left, right = st.columns([1, 3])
+kind = left.selectbox("Kind", ["(any)", *dict.fromkeys(groups["kind"])], key="fail_kind")
+options = [g for g, k in zip(groups["group"], groups["kind"], strict=True)
+           if kind in ("(any)", k)]  # fmt: skip
+group = right.selectbox("Group", options, key="fail_group")
 stage, kind, detail = group.split(" · ", 2)
 members, total = cached(version, insights.failure_members, store, stage, kind, detail, LISTED)
 if total > len(members):
