@@ -8,7 +8,7 @@ chunk (~0.9 MB of JavaScript) instead of Plotly's (~4.7 MB), which a fresh tab p
 before it draws anything; and the server skips the figure objects: a Plotly figure cost
 ~0.1 s to build, an Altair chart's schema checks ~0.1 s per chart on this machine.
 
-A chart nothing is selected on (Overview's, Agreement's, the difficulty histogram) is
+A chart nothing is selected on (Overview's, Failures', Agreement's, the histograms) is
 plain HTML bars instead (`html_bars`), each bar telling its numbers on hover: a new tab
 of a page whose charts are all of that kind skips Vega altogether, which cost such a
 page about 0.4 s of the browser's time, and about 0.1 s more per chart (measured on
