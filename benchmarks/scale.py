@@ -540,15 +540,17 @@ def _retention_child(queries: int, heap_mb: Any) -> None:
 def query_retention_benchmark(queries: int) -> dict[str, Any]:
     """The heap of a fresh process that runs `queries` small hash-join queries on an empty
     in-memory database, at 0, 10, 25, 50, 75 and 100% of them. DuckDB keeps some memory
-    of every such query (it is not in `duckdb_memory()`, and goes with the connection):
-    it grows with the number of queries a run makes, not with the rows stored, and levels
-    off. A validation's batches run a few such statements each."""
+    of every such query (it is not in `duckdb_memory()`; a new cursor keeps it, closing
+    the database frees it): it grows with the number of queries a run makes, not with the
+    rows stored, and levels off. A validation's batches run a few such statements each."""
     spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: its heap alone
     heap_mb = spawn.Array("d", len(RETENTION_SHARES))
     child = spawn.Process(target=_retention_child, args=(queries, heap_mb))
     started = time.perf_counter()
     child.start()
     child.join()
+    if child.exitcode != 0:
+        raise RuntimeError(f"the query retention process failed (exit code {child.exitcode})")
     return {
         "queries": queries,
         "seconds": round(time.perf_counter() - started, 1),
