@@ -7,6 +7,8 @@ import textwrap
 
 import pytest
 
+from semi_core import validate as validate_module
+from semi_core.engines import make_engine
 from semi_core.sandbox import Limits, SandboxPool
 from semi_core.store import Store, content_id
 from semi_core.validate import (
@@ -501,9 +503,6 @@ def _recorded_batches(store: Store, monkeypatch) -> list[int]:
 
 
 def test_batches_grow_while_pairs_come_back_fast_and_keep_a_size_given(store, pool, monkeypatch):
-    import semi_core.validate as validate_module
-    from semi_core.engines import make_engine
-
     rewrite = "def f(x):\n    return abs(x)\n"
     for i in range(80):
         add_pair(store, ABS, rewrite, ["1", "-2", "3"], name=f"p{i}")
