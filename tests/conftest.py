@@ -32,7 +32,9 @@ def store(db_path: Path):
 
 def memory_limit_mib(store: Store) -> float:
     """DuckDB's memory limit now, in MiB (long work lowers it: see `bound_work_memory`)."""
-    (shown,) = store.cursor().execute("SELECT current_setting('memory_limit')").fetchone()
+    # fetchall, not fetchone: DuckDB keeps a result not read to its end open on the
+    # cursor, and the store's next `register` on it would be refused.
+    ((shown,),) = store.cursor().execute("SELECT current_setting('memory_limit')").fetchall()
     number, unit = shown.split()
     return float(number) * {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024}[unit]
 
