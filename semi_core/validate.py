@@ -536,10 +536,10 @@ def validate_stream(
             )
             store.bound_work_memory()
             # A batch's store work (reading its test cases, recording it) costs about the
-            # same at 4 pairs as at 64 (~70 ms on a large store), and every statement
-            # leaves DuckDB's allocator a little more memory to keep: while pairs come
-            # back fast, fewer and larger batches; while slow, small ones, so that the
-            # live view and a cancel still hear back about every BATCH_SECONDS.
+            # same at 4 pairs as at 32 (~70 ms on a large store), and each of its joins
+            # leaves DuckDB a little memory that it keeps until it levels off: while pairs
+            # come back fast, fewer and larger batches; while slow, small ones, so that
+            # the live view and a cancel still hear back about every BATCH_SECONDS.
             now = time.monotonic()
             pairs_per_s = len(done) / max(now - last, 1e-3)
             size = max(engine.batch_size, min(engine.largest_batch,
