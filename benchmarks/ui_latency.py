@@ -307,7 +307,8 @@ st.write("A page with one line.")
 """
 
 # The whole page is there: this title, the script run over, no stale element, every
-# Plotly or Vega-Lite chart that is on view drawn.
+# Plotly or Vega-Lite chart that is on view drawn, and every component of ours filled in
+# by its script (code drawn in its <pre>, a chart a click picks from in its box).
 PAGE_DONE_JS = """
 title => {
   const app = document.querySelector("[data-testid='stApp']");
@@ -324,6 +325,10 @@ title => {
   const native = "[data-testid='stMain'] [data-testid='stVegaLiteChart']";
   for (const c of document.querySelectorAll(native)) {
     if (c.offsetParent !== null && !c.querySelector('canvas, svg.marks')) return false;
+  }
+  const ours = "[data-testid='stMain'] [data-testid='stBidiComponentIsolated']";
+  for (const c of document.querySelectorAll(ours)) {
+    if (!c.shadowRoot?.querySelector('pre:not(:empty), .pickable > *')) return false;
   }
   return true;
 }
