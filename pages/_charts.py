@@ -1,22 +1,18 @@
 """Chart helpers the dashboard pages share: every chart with a plain table of the same
-numbers, selections read back as the fields of the points picked, and a way from pairs to
-the Review page.
+numbers, the points a click picks read back as their fields, and a way from pairs to the
+Review page.
 
-Every chart is drawn natively, selections included: a Vega-Lite spec written here as a
-plain dict (the rows travel apart, as Arrow). The browser then loads Streamlit's Vega
-chunk (~0.9 MB of JavaScript) instead of Plotly's (~4.7 MB), which a fresh tab parses
-before it draws anything; and the server skips the figure objects: a Plotly figure cost
-~0.1 s to build, an Altair chart's schema checks ~0.1 s per chart on this machine.
-
-A chart nothing is selected on (Overview's, Failures', Agreement's, the histograms) is
-plain HTML bars instead (`html_bars`), each bar telling its numbers on hover: a new tab
-of a page whose charts are all of that kind skips Vega altogether, which cost such a
-page about 0.4 s of the browser's time, and about 0.1 s more per chart (measured on
-Overview's four charts at 100,000 pairs)."""
+Every chart is plain HTML built here (`html_bars`, `html_cells`), each mark telling its
+numbers on hover; no chart script is loaded. A new tab of a page drawn with Vega-Lite
+paid for Vega's ~0.8 MB of JavaScript and ~0.1 s per chart of the browser's time (0.56 s
+of Rankings' 2.05 s at 100,000 pairs, measured); Plotly's was ~4.7 MB. A chart a click
+picks from (Rankings') is the same HTML inside a small component that only marks and
+reports what was clicked (`chart_and_table(..., pickable=True)`)."""
 
 from __future__ import annotations
 
 import html
+import json
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -30,8 +26,6 @@ EMPTY_CHART_HINT = "Nothing to chart yet."
 # keep long texts (a test's big input or output) to one line.
 SMALL_TABLE_ROWS = 30
 SMALL_TABLE_TEXT = 400
-
-Spec = dict[str, Any]  # a Vega-Lite spec, or a part of one
 
 
 def static_table(
@@ -146,33 +140,76 @@ def _longest_text(table: pd.DataFrame) -> int:
 
 
 def chart_and_table(
-    chart: Spec | str, table: pd.DataFrame, key: str, *, selectable: bool = False
+    chart: str, table: pd.DataFrame, key: str, *, pickable: bool = False
 ) -> list[dict[str, Any]]:
-    """A chart — a Vega-Lite spec, or HTML bars from `html_bars` — with its numbers as a
-    plain table folded under it (an HTML <details>: it opens in the browser, without a
-    rerun, and costs a new tab one element instead of a tab bar and two tabs). With
-    `selectable` (Vega-Lite only), a click (shift-click for more) picks points of the
-    chart's point selections: returns each picked point as {field: value} over its
-    selection's fields (empty without one). `key` names the chart."""
+    """A chart (HTML from `html_bars` or `html_cells`) with its numbers as a plain table
+    folded under it (an HTML <details>: it opens in the browser, without a rerun, and
+    costs a new tab one element instead of a tab bar and two tabs). With `pickable`, a
+    click on a mark picks it (shift-click adds or drops one, a click beside the marks
+    clears): returns each picked mark's fields ({field: value}, as the chart was built
+    with `pick`), else nothing. `key` names the chart."""
     folded = f'<details class="semi-fold"><summary>Table</summary>{table_html(table)}</details>'
-    if isinstance(chart, str):
-        st.html(chart + folded + _FOLD_CSS)  # the bars and their table: one element
+    if not pickable:
+        st.html(chart + folded + _FOLD_CSS)  # the chart and its table: one element
         return []
-    points: list[dict[str, Any]] = []
-    if selectable:
-        state = st.vega_lite_chart(spec=chart, key=key, width="stretch", on_select="rerun")
-        for picked in state.selection.values():
-            # A point selection reads back as a list of {field: value}; anything else
-            # (an empty selection is {}) picks nothing.
-            if isinstance(picked, list):
-                points += [p for p in picked if isinstance(p, dict)]
-    else:
-        st.vega_lite_chart(spec=chart, key=key, width="stretch")
+    picked = _pickable_chart(data={"html": chart}, key=key, default={"picked": []},
+                             on_picked_change=lambda: None).picked  # fmt: skip
     st.html(folded + _FOLD_CSS)
-    return points
+    return [mark for mark in picked or [] if isinstance(mark, dict)]
 
 
-# The colours Streamlit gives Vega-Lite charts, so that HTML bars look like them.
+# The chart's own markup, every text from the data escaped on the server (as for st.html);
+# the script only marks what is picked and reports it.
+_PICK_JS = """
+export default function ({ data, parentElement, setStateValue }) {
+  const root = parentElement.querySelector(".pickable");
+  root.innerHTML = data.html;
+  // What is picked stays with the element across redraws, as the server's state does.
+  const picked = parentElement.semiPicked ?? (parentElement.semiPicked = new Set());
+  const show = () => {
+    root.classList.toggle("some", picked.size > 0);
+    for (const mark of root.querySelectorAll("[data-pick]")) {
+      mark.classList.toggle("picked", picked.has(mark.dataset.pick));
+    }
+  };
+  show();
+  root.onclick = (event) => {
+    const mark = event.target.closest("[data-pick]");
+    const before = JSON.stringify([...picked].sort());
+    if (!mark) {
+      picked.clear();
+    } else if (event.shiftKey) {
+      if (!picked.delete(mark.dataset.pick)) picked.add(mark.dataset.pick);
+    } else {
+      const again = picked.size === 1 && picked.has(mark.dataset.pick);
+      picked.clear();
+      if (!again) picked.add(mark.dataset.pick);
+    }
+    if (JSON.stringify([...picked].sort()) === before) return;
+    show();
+    setStateValue("picked", [...picked].map((text) => JSON.parse(text)));
+  };
+}
+"""
+_PICK_CSS = """
+.pickable { user-select: none; }  /* a shift-click picks; it selects no text */
+.pickable [data-pick] { cursor: pointer; }
+.pickable.some [data-pick]:not(.picked) { opacity: 0.3; }
+.pickable .picked { outline: 2px solid rgba(49, 51, 63, 0.8); outline-offset: -1px; }
+"""
+_pickable_chart = st.components.v2.component(
+    "pickable_chart", html='<div class="pickable"></div>', css=_PICK_CSS, js=_PICK_JS
+)
+
+
+def _pick_attribute(fields: dict[str, Any]) -> str:
+    """A mark's `data-pick` attribute: the fields a click on it picks, as JSON."""
+    plain = {name: value.item() if hasattr(value, "item") else value
+             for name, value in fields.items()}  # fmt: skip
+    return f' data-pick="{html.escape(json.dumps(plain))}"'
+
+
+# Streamlit's own chart colours, so that the charts look like the rest of the studio.
 PALETTE = ("#0068c9", "#83c9ff", "#ff2b2b", "#ffabab", "#29b09d", "#7defa1", "#ff8700",
            "#ffd16a", "#6d3fc0", "#d5dae5")  # fmt: skip
 _BARS_CSS = (
@@ -200,7 +237,14 @@ _BARS_CSS = (
     "gap:0.3rem 0.5rem;align-items:center}"
     ".semi-chart .track{position:relative;height:1.4rem;margin-right:4rem}"
     ".semi-chart .hseg{height:100%}"
-    ".semi-chart .hlabel{padding-left:0.3rem;font-variant-numeric:tabular-nums}</style>"
+    ".semi-chart .hlabel{padding-left:0.3rem;font-variant-numeric:tabular-nums}"
+    ".semi-chart .area{flex:1;position:relative;border-left:1px solid #c9ccd3;"
+    "border-bottom:1px solid #c9ccd3}"
+    ".semi-chart .dot{position:absolute;border-radius:50%;transform:translate(-50%,50%)}"
+    ".semi-chart .dot:hover{opacity:0.75}"
+    ".semi-chart .xnum{position:relative;height:1.2rem;margin-left:2.85rem}"
+    ".semi-chart .xnum span{position:absolute;transform:translateX(-50%);padding-top:0.2rem;"
+    "font-variant-numeric:tabular-nums}</style>"
 )
 
 
@@ -215,16 +259,17 @@ def html_bars(
     color: str | None = None, height: int = 280, labels: bool = False,
     tooltip: Sequence[str] = (), domain: Sequence[float] = (),
     ticks: dict[Any, str] | None = None, gap: int = 4, axis_title: str | None = None,
+    series: Sequence[Any] = (), pick: bool = False,
 ) -> str:  # fmt: skip
     """Bars of `value` per `category` (stacked by `color`, in the table's order) as plain
-    HTML: what Vega-Lite would draw for a chart nothing is selected on, without Vega's
-    scripts. Hovering a bar shows its numbers (and the `tooltip` columns); `labels` writes
+    HTML. Hovering a bar shows its numbers (and the `tooltip` columns); `labels` writes
     each bar's total at its end; `domain` fixes the value axis; `ticks` names only some
-    categories on the axis ({category: text}). Every text is escaped: data stays text.
-    Each bar carries its category, series and value as data attributes, for tests."""
+    categories on the axis ({category: text}); `series` gives the colours' order (else
+    the table's), so that charts side by side colour a series alike; with `pick`, a click
+    on a bar picks its category (see `chart_and_table`). Every text is escaped: data stays
+    text. Each bar carries its category, series and value as data attributes, for tests."""
     order = list(dict.fromkeys(table[category]))
-    series = list(dict.fromkeys(table[color])) if color else [None]
-    colours = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(series)}
+    colours = _colours(table[color] if color else [None], series)
     stacks: dict[Any, list[tuple[Any, float, pd.Series]]] = {c: [] for c in order}
     for _, row in table.iterrows():
         number = row[value]
@@ -252,8 +297,9 @@ def html_bars(
         return (f'<div class="{css}" title="{html.escape(chr(10).join(told))}" '
                 f'data-category="{html.escape(str(row[category]))}" '
                 f'data-series="{html.escape(str(name if name is not None else ""))}" '
-                f'data-value="{number!r}" style="{place};'
-                f'background:{colours[name]}"></div>')  # fmt: skip
+                f'data-value="{number!r}"'
+                + (_pick_attribute({category: row[category]}) if pick else "")
+                + f' style="{place};background:{colours[name]}"></div>')  # fmt: skip
 
     def stacked(parts: list, css: str) -> tuple[str, float, float]:
         up = down = 0.0
@@ -267,13 +313,7 @@ def html_bars(
                 down += part[1]
         return "".join(drawn), up, down
 
-    legend = ""
-    if color:
-        legend = '<div class="legend">' + "".join(
-            f'<span><span class="swatch" style="background:{colours[name]}"></span>'
-            f"{html.escape(str(name))}</span>"
-            for name in series
-        ) + "</div>"  # fmt: skip
+    legend = _legend(colours) if color else ""
     if horizontal:
         rows = []
         for name, parts in stacks.items():
@@ -303,6 +343,67 @@ def html_bars(
     return f'<div class="semi-chart">{legend}{plot}{x_axis}{title}</div>{_BARS_CSS}'
 
 
+def html_cells(
+    table: pd.DataFrame, x: str, y: str, size: str, color: str, *, series: Sequence[Any] = (),
+    tooltip: Sequence[str] = (), pick: Sequence[str] = (), height: int = 300,
+    x_title: str | None = None, y_title: str | None = None,
+) -> str:  # fmt: skip
+    """Cells as circles at (`x`, `y`, with `y` from 0 to 1), each circle's area in
+    proportion to its `size` and coloured by its `color` (in the order of `series`, else
+    the table's): a scatter of counted cells, as plain HTML. Hovering a circle shows its
+    numbers and the `tooltip` columns; with `pick`, a click on it picks those fields (see
+    `chart_and_table`). Every text is escaped: data stays text."""
+    table = table[table[x].notna() & table[y].notna()]  # a cell without a place is not drawn
+    colours = _colours(table[color], series)
+    low, high = (float(table[x].min()), float(table[x].max())) if len(table) else (0.0, 0.0)
+    span = (high - low) or 1.0
+    largest = float(table[size].max()) if len(table) else 1.0
+
+    def across(value: float) -> float:  # percent of the width, circles kept off the edges
+        return 4 + 92 * (float(value) - low) / span
+
+    dots = []
+    for _, row in table.iterrows():
+        told = [f"{name}: {_short(row[name])}" for name in (x, y, color, size, *tooltip)]
+        diameter = max(6.0, 30 * math.sqrt(float(row[size]) / largest))
+        dots.append(
+            f'<div class="dot" title="{html.escape(chr(10).join(told))}"'
+            + (_pick_attribute({name: row[name] for name in pick}) if pick else "")
+            + f' style="left:{across(row[x]):.3f}%;bottom:{100 * float(row[y]):.3f}%;'
+            f"width:{diameter:.1f}px;height:{diameter:.1f}px;"
+            f'background:{colours[row[color]]}"></div>'
+        )  # fmt: skip
+    ticks = sorted({low, high, round((low + high) / 2)})
+    x_axis = '<div class="xnum">' + "".join(
+        f'<span style="left:{across(t):.3f}%">{_short(t)}</span>' for t in ticks
+    ) + "</div>"  # fmt: skip
+    titles = [f'<div class="title">{html.escape(t)}</div>' for t in (x_title,) if t]
+    legend = _legend(colours)
+    if y_title:
+        legend = f"<div>{html.escape(y_title)} ↑</div>{legend}"
+    plot = (f'<div class="plot" style="height:{height}px"><div class="yaxis"><div>1</div>'
+            f'<div>0</div></div><div class="area">{"".join(dots)}</div></div>')  # fmt: skip
+    return f'<div class="semi-chart">{legend}{plot}{x_axis}{"".join(titles)}</div>{_BARS_CSS}'
+
+
+def _colours(names: Sequence[Any], order: Sequence[Any]) -> dict[Any, str]:
+    """A colour per series name present: by its place in `order`, the others after it as
+    they come (a series absent from one chart leaves its colour unused, so that charts
+    side by side colour each series alike)."""
+    present = set(names)
+    every = dict.fromkeys([*order, *names])  # each name once, in the colours' order
+    return {name: PALETTE[place % len(PALETTE)]
+            for place, name in enumerate(every) if name in present}  # fmt: skip
+
+
+def _legend(colours: dict[Any, str]) -> str:
+    return '<div class="legend">' + "".join(
+        f'<span><span class="swatch" style="background:{colour}"></span>'
+        f"{html.escape(str(name))}</span>"
+        for name, colour in colours.items()
+    ) + "</div>"  # fmt: skip
+
+
 def _short(number: object) -> str:
     """A number as a chart's label shows it: integers whole, others to 3 digits."""
     if isinstance(number, int | float) and not isinstance(number, bool):
@@ -310,27 +411,6 @@ def _short(number: object) -> str:
             return str(int(number))
         return format(float(number), ".3g")
     return str(number)
-
-
-def field(name: str, kind: str, **options: Any) -> Spec:
-    """An encoding channel: `kind` is Vega-Lite's type letter (Q, N, O, T)."""
-    types = {"Q": "quantitative", "N": "nominal", "O": "ordinal", "T": "temporal"}
-    return {"field": name, "type": types[kind], **options}
-
-
-def chart(rows: pd.DataFrame, height: int, *layers: Spec) -> Spec:
-    """Layers ({mark, encoding, params}) drawn over `rows`, which travel as a named Arrow
-    dataset instead of inlined in the spec."""
-    view = layers[0] if len(layers) == 1 else {"layer": list(layers)}
-    return {"height": height, "datasets": {"rows": rows}, "data": {"name": "rows"}, **view}
-
-
-def point_selection(name: str, fields: Sequence[str]) -> tuple[Spec, Spec]:
-    """A point selection over `fields` (click; shift-click adds) and the opacity that
-    shows what it holds: everything opaque while it is empty."""
-    param = {"name": name, "select": {"type": "point", "fields": list(fields)}}
-    opacity = {"condition": {"param": name, "empty": True, "value": 0.95}, "value": 0.3}
-    return param, opacity
 
 
 def binned_bars(
@@ -356,40 +436,6 @@ def binned_bars(
     figure = html_bars(rows, column, "pairs", color="bucket" if buckets else None,
                        height=height, ticks=ticks, gap=1, axis_title=column)  # fmt: skip
     chart_and_table(figure, table[shown], key)
-
-
-def native_bars(
-    table: pd.DataFrame, category: str, value: str, *, horizontal: bool = False,
-    color: str | None = None, height: int = 280, labels: bool = False,
-    tooltip: Sequence[str] = (), select: str | None = None, domain: Sequence[float] = (),
-) -> Spec:  # fmt: skip
-    """Counts per category (stacked by `color`) as Vega-Lite bars, in the table's order;
-    `domain` fixes the value axis. `select` names a point selection over the category:
-    a click on a bar picks it (read back by `chart_and_table(..., selectable=True)` as
-    {category: value})."""
-    order = list(dict.fromkeys(table[category]))
-    scale = {"scale": {"domain": list(domain)}} if domain else {}
-    encoding: Spec = {
-        ("x" if not horizontal else "y"): field(category, "N", sort=order, title=None),
-        ("y" if not horizontal else "x"): field(value, "Q", title=value, stack="zero", **scale),
-        "tooltip": [
-            field(name, "N" if name in (category, color) else "Q")
-            for name in (category, *([color] if color else []), value, *tooltip)
-        ],
-    }
-    if color:
-        encoding["color"] = field(color, "N")
-    bars: Spec = {"mark": {"type": "bar"}, "encoding": encoding}
-    if select:
-        param, opacity = point_selection(select, [category])
-        bars = {**bars, "encoding": {**encoding, "opacity": opacity}, "params": [param]}
-    if not labels:
-        return chart(table, height, bars)
-    text = {"type": "text", **({"align": "left", "dx": 3} if horizontal else {"dy": -6})}
-    place = {k: v for k, v in encoding.items() if k in ("x", "y")}
-    return chart(
-        table, height, bars, {"mark": text, "encoding": {**place, "text": field(value, "Q")}}
-    )
 
 
 def _open(pair_id: str) -> None:

@@ -8,18 +8,10 @@ same at 100 pairs as at 100,000."""
 import pandas as pd
 import streamlit as st
 
-from pages._charts import (
-    Spec,
-    binned_bars,
-    chart,
-    chart_and_table,
-    field,
-    native_bars,
-    pairs_to_review,
-    point_selection,
-)
+from pages._charts import binned_bars, chart_and_table, html_bars, html_cells, pairs_to_review
 from pages._shared import cached, get_store
 from semi_core import insights
+from semi_core.insights import BUCKET_ORDER
 
 DIFFICULTY_BINS = 20
 LISTED = 1000  # pairs listed behind a selection at most
@@ -51,22 +43,6 @@ if unranked:
     st.caption(f"{unranked} validated pairs have no difficulty yet (`semi rank`).")
 
 
-def cells_chart(rows: pd.DataFrame, x: str) -> Spec:
-    """Cells of pairs (x value, difficulty bin, bucket) as circles sized by their pairs;
-    a click picks a cell by its x value and bin."""
-    param, opacity = point_selection("cells", ["x", "bin"])
-    encoding = {
-        "x": field("x", "Q", title=x, axis={"tickMinStep": 1, "format": "d"}),  # counts
-        "y": field("difficulty", "Q", title="difficulty", scale={"domain": [0, 1]}),
-        "size": field("pairs", "Q", title="pairs"),
-        "color": field("bucket", "N", title=None),
-        "opacity": opacity,
-        "tooltip": [field("x", "Q", title=x), field("low", "Q"), field("high", "Q"),
-                    field("bucket", "N"), field("pairs", "Q"), field("mean_difficulty", "Q")],
-    }  # fmt: skip
-    return chart(rows, 300, {"mark": {"type": "circle"}, "encoding": encoding, "params": [param]})
-
-
 # Cells: pairs counted per x value and difficulty bin; a bigger circle holds more pairs.
 grid = cached(version, insights.cells, store, ["tests", "cyclomatic"], DIFFICULTY_BINS)
 picked_cells: list[tuple[str, object, int]] = []
@@ -81,28 +57,32 @@ for column, (x, title) in zip(
         if rows.empty:
             st.caption("Nothing ranked yet.")
             continue
+        rows = rows.rename(columns={"x": x})
         rows["difficulty"] = (rows["low"] + rows["high"]) / 2
-        table = rows.rename(columns={"x": x})[[x, "low", "high", "bucket", "pairs",
-                                               "mean_difficulty"]]  # fmt: skip
-        points = chart_and_table(cells_chart(rows, x), table, f"rank_{x}", selectable=True)
-        picked_cells += [(x, p["x"], int(p["bin"])) for p in points if "bin" in p]
+        table = rows[[x, "low", "high", "bucket", "pairs", "mean_difficulty"]]
+        # A circle per cell; a click picks the cell by its x value and difficulty bin.
+        figure = html_cells(rows, x, "difficulty", "pairs", "bucket", series=BUCKET_ORDER,
+                            tooltip=["low", "high", "mean_difficulty"], pick=[x, "bin"],
+                            x_title=x, y_title="difficulty")  # fmt: skip
+        points = chart_and_table(figure, table, f"rank_{x}", pickable=True)
+        picked_cells += [(x, p[x], int(p["bin"])) for p in points if "bin" in p]
 
 st.subheader("Curriculum buckets")
 points = chart_and_table(
-    native_bars(buckets, "bucket", "pairs", height=260, labels=True, select="buckets"),
+    html_bars(buckets, "bucket", "pairs", height=260, labels=True, pick=True),
     buckets,
     "rank_buckets",
-    selectable=True,
+    pickable=True,
 )
 chosen_buckets = [p["bucket"] for p in points if p.get("bucket")]
 
 st.subheader("Per source")
 points = chart_and_table(
-    native_bars(by_source, "source", "pairs", color="bucket", tooltip=["mean_difficulty"],
-                select="sources"),
+    html_bars(by_source, "source", "pairs", color="bucket", series=BUCKET_ORDER,
+              tooltip=["mean_difficulty"], pick=True),
     by_source,
     "rank_sources",
-    selectable=True,
+    pickable=True,
 )  # fmt: skip
 chosen_sources = [p["source"] for p in points if p.get("source")]
 

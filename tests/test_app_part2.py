@@ -9,7 +9,6 @@ import re
 import shutil
 
 import pandas as pd
-import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -64,20 +63,10 @@ def table_with(app: AppTest, *columns: str) -> pd.DataFrame:
     return next(t for t in found if set(columns) <= set(t.columns))
 
 
-def figures(app: AppTest) -> list[dict]:
-    return [json.loads(e.proto.spec) for e in app.get("plotly_chart")]
-
-
-def native_charts(app: AppTest) -> list[dict]:
-    """Each Vega-Lite chart's spec, with its datasets' rows (Streamlit sends them apart,
-    as Arrow)."""
-    charts = []
-    for element in app.get("vega_lite_chart"):
-        spec = json.loads(element.proto.spec)
-        rows = [pa.ipc.open_stream(d.data.data).read_all().to_pylist()
-                for d in element.proto.datasets]  # fmt: skip
-        charts.append({"spec": spec, "rows": rows})
-    return charts
+def chart_scripts(app: AppTest) -> list:
+    """The elements drawn by a chart library (Plotly, Vega-Lite): none on any page, whose
+    charts are HTML."""
+    return [*app.get("plotly_chart"), *app.get("vega_lite_chart")]
 
 
 def html_charts(app: AppTest) -> list[list[dict]]:
@@ -93,14 +82,17 @@ def html_charts(app: AppTest) -> list[list[dict]]:
     return charts
 
 
-def selection_fields(spec: dict, name: str) -> list[str] | None:
-    """The fields of the point selection `name` in a Vega-Lite spec (or one of its
-    layers): what a click on the chart reads back."""
-    for param in spec.get("params", []) + [p for layer in spec.get("layer", [])
-                                           for p in layer.get("params", [])]:  # fmt: skip
-        if param["name"] == name:
-            return param["select"]["fields"]
-    return None
+def pickable_charts(app: AppTest) -> dict[str, list[dict]]:
+    """Each chart a click picks from, by its key: what a click on each of its marks picks
+    (the marks' `data-pick` fields)."""
+    charts = {}
+    for element in app.get("bidi_component"):
+        if element.proto.component_name == "pickable_chart":
+            body = json.loads(element.proto.json)["html"]
+            picks = re.findall(r'data-pick="(.*?)"', body)
+            charts[element.proto.id.rsplit("-", 1)[-1]] = [json.loads(html.unescape(p))
+                                                           for p in picks]  # fmt: skip
+    return charts
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +128,7 @@ def empty_db(tmp_path):
 def test_overview_empty(monkeypatch, empty_db):
     app = open_page(monkeypatch, empty_db, "pages/overview.py")
     assert "semi ingest" in texts(app.info)
-    assert figures(app) == [] and native_charts(app) == []
+    assert chart_scripts(app) == []
 
 
 def test_overview_funnel_matches_the_store(monkeypatch, pairs_db):
@@ -156,8 +148,8 @@ def test_overview_funnel_matches_the_store(monkeypatch, pairs_db):
         "accepted": counts.by_status["decisions"].get("accept", 0),
         "rejected": counts.by_status["decisions"].get("reject", 0),
     }
-    # the chart draws the very same numbers, as HTML bars (no Plotly nor Vega on the page)
-    assert figures(app) == [] and native_charts(app) == []
+    # the chart draws the very same numbers, as HTML bars (no chart script on the page)
+    assert chart_scripts(app) == []
     bars = html_charts(app)[0]
     assert {bar["category"]: bar["value"] for bar in bars} == shown
     activity = [t for t in tables(app) if "annotator" in t.columns][0]
@@ -236,12 +228,13 @@ def test_rankings_numbers_and_from_a_bucket_to_review(monkeypatch, pairs_db):
     ranked = store.ranking_subjects()
     shown = tables(app)  # each chart's table, folded under it
     assert int(shown[0]["pairs"].sum()) == len(ranked)  # the histogram's bins
-    # no Plotly chart on the page; the histogram's bars (HTML: nothing is selected on it)
+    # no chart script on the page; the histogram's bars (HTML: nothing is picked on it)
     # are the table's rows (the store's bins), not one bar per pair
-    assert figures(app) == []
+    assert chart_scripts(app) == []
     (bars,) = html_charts(app)
     assert sum(bar["value"] for bar in bars) == len(ranked)
-    charts = native_charts(app)  # the charts a click selects on, drawn by Vega-Lite
+    picks = pickable_charts(app)  # the charts a click picks from: what each mark picks
+    assert sorted(picks) == ["rank_buckets", "rank_cyclomatic", "rank_sources", "rank_tests"]
     # difficulty against tests: cells of pairs, each cell counted as the store has it
     by_tests = shown[1]
     assert int(by_tests["pairs"].sum()) == len(ranked)
@@ -260,15 +253,24 @@ def test_rankings_numbers_and_from_a_bucket_to_review(monkeypatch, pairs_db):
         bucket = r["signals"]["rank"]["bucket"]
         stored[bucket] = stored.get(bucket, 0) + 1
     assert dict(zip(buckets["bucket"], buckets["pairs"], strict=True)) == stored
-    # a click on a cell selects it by (x, difficulty bin): the pairs behind it are read
-    (cells,) = charts[0]["rows"]
-    assert selection_fields(charts[0]["spec"], "cells") == ["x", "bin"]
-    assert sum(c["pairs"] for c in cells) == len(ranked)
-    rows, total = store.validated_pairs(cells=[("tests", cells[0]["x"], cells[0]["bin"])])
-    assert total == cells[0]["pairs"] == len(rows)
-    # and a click on a bucket's bar, or a source's, by its bucket or source
-    assert selection_fields(charts[-2]["spec"], "buckets") == ["bucket"]
-    assert selection_fields(charts[-1]["spec"], "sources") == ["source"]
+    # a circle per cell, picked by its x value and difficulty bin
+    assert len(picks["rank_tests"]) == len(by_tests)
+    assert all(sorted(p) == ["bin", "tests"] for p in picks["rank_tests"])
+    assert sorted(p["tests"] for p in picks["rank_tests"]) == sorted(by_tests["tests"])
+    # a bar per bucket, and a bar (stacked by bucket) per source, picked by it
+    assert picks["rank_buckets"] == [{"bucket": b} for b in buckets["bucket"]]
+    sources = table_with(app, "source", "mean_difficulty")
+    assert {p["source"] for p in picks["rank_sources"]} == set(sources["source"])
+    # a click on a cell, as the chart reports it, lists the pairs behind the cell
+    cell = picks["rank_tests"][0]
+    app.session_state["rank_tests"] = {"picked": [cell]}
+    app.run()
+    assert not app.exception
+    rows, total = store.validated_pairs(cells=[("tests", cell["tests"], cell["bin"])])
+    listed = table_with(app, "pair", "curriculum_position")
+    assert total > 0 and set(listed["pair"]) == {row["pair"] for row in rows}
+    assert f"{total} pairs match" in texts(app.caption)
+    app.session_state["rank_tests"] = {"picked": []}  # a click beside the circles
     # from a bucket to its pairs, and on to Review
     bucket = buckets["bucket"][0]
     app.selectbox(key="rank_bucket").select(bucket).run()
@@ -309,7 +311,7 @@ def test_failures_groups_and_the_failing_test(monkeypatch, pairs_db):
     rejected = sum(n for k, n in counts["snippets"].items() if k != "usable")
     assert int(by_kind[by_kind["stage"] == "ingest"]["count"].sum()) == rejected
     # the chart draws the same rows as HTML bars (no chart script): a bar per kind and stage
-    assert figures(app) == [] and native_charts(app) == []
+    assert chart_scripts(app) == []
     (bars,) = html_charts(app)
     want: dict[tuple[str, str], int] = {}
     for g in groups:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from semi_core.insights import bucket_counts
 from semi_core.store import Store
 
 from .conftest import ROOT, run_semi
@@ -285,3 +286,32 @@ def test_two_reviewers_at_once_lose_nothing(studio, browser):
     # The same pairs, each decided by both: one person's decision never hides a pair
     # from another's queue.
     assert {e[2] for e in found if e[0] == "ada"} == {e[2] for e in found if e[0] == "bob"}
+
+
+def test_a_click_on_a_rankings_chart_lists_the_pairs_behind_it(studio, browser, demo_database):
+    """Rankings' charts are HTML in a small component: a click on a bar picks its bucket,
+    shift-click adds another, a click beside the bars drops them; the list follows."""
+    with Store(demo_database) as store:  # the studio's copy is held by its server
+        buckets = [row["bucket"] for row in bucket_counts(store.source_breakdown())]
+        counts = [store.validated_pairs(buckets=buckets[:n])[1] for n in (1, 2)]
+    assert len(buckets) >= 2 and 0 < counts[0] < counts[1]
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    tab = Tab(context, f"{studio.url}/rankings?annotator=ada")
+    page = tab.page
+    chart = page.locator(".pickable:has([data-pick*='\"bucket\"'])")
+    bars = {b: chart.locator(f"[data-category='{b}']") for b in buckets[:2]}
+    listed = page.locator("[data-testid='stCaptionContainer']", has_text="pairs match")
+
+    bars[buckets[0]].click()
+    listed.filter(has_text=f"{counts[0]} pairs match").wait_for(timeout=30_000)
+    assert chart.locator(".picked").count() == 1
+    bars[buckets[1]].click(modifiers=["Shift"])
+    listed.filter(has_text=f"{counts[1]} pairs match").wait_for(timeout=30_000)
+    assert chart.locator(".picked").count() == 2
+    tab.idle()
+    tab.screenshot("rankings_two_buckets_picked")
+    chart.locator(".yaxis").click()  # beside the bars: nothing picked, nothing listed
+    page.get_by_text("Select points or bars on a chart").wait_for(timeout=30_000)
+    assert chart.locator(".picked").count() == 0
+    tab.no_exception()
+    context.close()
