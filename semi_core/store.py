@@ -11,6 +11,7 @@ DuckDB's Python API requires.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -698,6 +699,14 @@ failures AS (
 """
 
 
+# The stamp of the last change to each database file made by this process (a write
+# through any of its Stores, or the file's opening): `Store.data_version`. Only one
+# process can write to a file while another holds it (DuckDB locks it), so no change
+# goes unstamped while a Store of this process has it open.
+_STAMPS = itertools.count(1)
+_CHANGED: dict[str, int] = {}
+
+
 class Store:
     """One DuckDB database file, migrated to the current schema on open."""
 
@@ -714,6 +723,13 @@ class Store:
         self._memory_limit_before: str | None = None  # while lowered for long work
         if not read_only:
             migrate(self._db)
+        # Another process may have changed the file while no Store here had it open.
+        in_memory = self.path == ":memory:"  # each such Store is a database of its own
+        self._file = f":memory:{id(self)}" if in_memory else os.path.realpath(self.path)
+        self._stamp_change()
+
+    def _stamp_change(self) -> None:
+        _CHANGED[self._file] = next(_STAMPS)  # atomic under the GIL
 
     # -- connection handling ------------------------------------------------------------
 
@@ -742,6 +758,7 @@ class Store:
             try:
                 yield cur
                 cur.execute("COMMIT")
+                self._stamp_change()
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise
@@ -1932,23 +1949,14 @@ class Store:
             FROM review_events GROUP BY annotator ORDER BY annotator"""
         )
 
-    def data_version(self) -> tuple[Any, ...]:
-        """A cheap fingerprint of what the studio's aggregates read (one scan of narrow
-        columns, ~30 ms at 100,000 pairs): it changes whenever a snippet, generation,
-        verdict (status, difficulty, signals, …) or review event is added or changed, so
-        aggregates cached under it are never stale."""
-        row = (
-            self.cursor()
-            .execute(
-                "SELECT (SELECT (count(*), bit_xor(hash(id, rejection))) FROM snippets), "
-                "(SELECT (count(*), bit_xor(hash(id, status, error))) FROM generations), "
-                "(SELECT (count(*), bit_xor(hash(id, status, passed, usable, test_strength, "
-                "difficulty, signals, created_at))) FROM verdicts), "
-                "(SELECT (count(*), max(id)) FROM review_events)"
-            )
-            .fetchall()[0]  # all: `fetchone` would leave the result open on this cursor
-        )
-        return tuple(tuple(part.values()) if isinstance(part, dict) else part for part in row)
+    def data_version(self) -> tuple[str, int]:
+        """What the studio caches its aggregates under: the stamp of the last change to
+        this database file in this process (a committed write through any Store on it, or
+        a Store opening it). It changes with every snippet, generation, verdict or review
+        event added or changed, so aggregates cached under it are never stale, and it
+        costs no query (a scan of the tables' narrow columns took ~30 ms of DuckDB's two
+        threads at 100,000 pairs, on each run of a page)."""
+        return self._file, _CHANGED[self._file]
 
     def annotator_decisions(self) -> list[dict[str, Any]]:
         """Each annotator's current accept/reject per pair, final decisions left out: the

@@ -365,5 +365,14 @@ def test_data_version_changes_with_what_the_aggregates_read(ranked_store, tmp_pa
         store.set_difficulty(verdict["id"], signals, 0.123)
         third = store.data_version()
         assert third != second
-        decide(store, pair["id"], "ada", "accept")
-        assert store.data_version() != third
+        with Store(path) as other:  # another Store on the file, in this process
+            assert other.data_version() != third  # it may have been changed while closed
+            fourth = store.data_version()
+            assert other.data_version() == fourth
+            decide(other, pair["id"], "ada", "accept")  # a write through either counts
+            assert store.data_version() == other.data_version() != fourth
+        fifth = store.data_version()
+        store.pair(pair["id"])  # a read changes nothing
+        assert store.data_version() == fifth
+    with Store(tmp_path / "another.duckdb") as another:
+        assert another.data_version()[0] != fifth[0]  # each file its own version
