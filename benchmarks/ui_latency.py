@@ -28,6 +28,9 @@ Playwright) measures:
   new-tab time is a ratio to those floor tabs (the machine's load moves both); and a page
   of the Run page's widgets with nothing behind them, what Streamlit alone costs a page
   with a form;
+- **the studio's frame**: app.py itself — its navigation, its sidebar, its store opened —
+  over pages of one line, on an empty database, opened in new tabs between the same
+  pages' tabs: what every page of the studio costs before its own content;
 - **accept → next pair**: from pressing `a` on the Review page to the next pair's id
   being shown, and to the script run being over (the whole page updated).
 
@@ -44,6 +47,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -281,6 +285,8 @@ SWITCH_ORDER = ("run", "review", "overview", "rankings", "failures", "walkthroug
                 "agreement", "export")  # fmt: skip
 HELLO_APP = 'import streamlit as st\nst.title("Hello")\nst.write("A page with one line.")\n'
 HELLO = ("", "Hello", "text=A page with one line.")
+# The studio's frame over a page of one line, at a path as most pages are.
+FRAME = ("run", "Hello", "text=A page with one line.")
 # Streamlit's floor for a page with a form: the Run page's widgets, with no store and no
 # data behind them (what such a page costs before any work of ours).
 FORM_APP = """import streamlit as st
@@ -434,18 +440,19 @@ def tab_facts(found: dict[str, list]) -> tuple[int, dict[str, float]]:
 
 def measure_browser(
     url: str, *, renders: int, accepts: int, pages: tuple[str, ...] = tuple(PAGES),
-    floor_url: str | None = None,
+    floor_url: str | None = None, frame_url: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """First render of each page in `pages` (in a fresh tab, and on switching to it in the
     studio), then accept → next pair. With `floor_url` (the one-line app's server), each
     new tab of a page is preceded by a new tab of the floor, so that each page is compared
-    with the floor measured at the same moments (another process's load moves both)."""
+    with the floor measured at the same moments (another process's load moves both); with
+    `frame_url` (the studio's frame over one-line pages), by a new tab of the frame too."""
     from playwright.sync_api import sync_playwright
 
     results: dict[str, Any] = {"new_tab_s": {}, "first_visit_s": {}, "switch_s": {},
                                "accept_next_s": [], "accept_idle_s": [], "script_kb": {},
                                "phases_s": {}, "first_tab_s": {},
-                               "floor_beside_s": {}}  # fmt: skip
+                               "floor_beside_s": {}, "frame_beside_s": {}}  # fmt: skip
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport=VIEWPORT)
@@ -453,6 +460,9 @@ def measure_browser(
         new_tabs(browser, context, url, PAGES["review"], 1, "?annotator=warmup")
         if floor_url:
             new_tabs(browser, context, floor_url, HELLO, 1)
+        if frame_url:  # its root first: a deep link on a fresh server skips app.py
+            new_tabs(browser, context, frame_url, ("", *FRAME[1:]), 1)
+            new_tabs(browser, context, frame_url, FRAME, 1)
         for name in pages:
             # This page's first tab on this server, measured apart: its aggregates are
             # computed, and the browser meets the page's own element scripts (Streamlit
@@ -466,6 +476,10 @@ def measure_browser(
                 if floor_url:
                     results["floor_beside_s"].setdefault(name, []).extend(
                         new_tabs(browser, context, floor_url, HELLO, 1)
+                    )
+                if frame_url:
+                    results["frame_beside_s"].setdefault(name, []).extend(
+                        new_tabs(browser, context, frame_url, FRAME, 1)
                     )
                 results["new_tab_s"].setdefault(name, []).extend(
                     new_tabs(browser, context, url, PAGES[name], 1, "?annotator=bench", found=found)
@@ -529,6 +543,21 @@ def start_floor(folder: Path, app: str = HELLO_APP) -> tuple[subprocess.Popen, s
     return start_studio(folder / "unused.duckdb", folder, script)
 
 
+def start_frame(folder: Path) -> tuple[subprocess.Popen, str]:
+    """The studio's frame with nothing in its pages: app.py and what it draws (the
+    navigation, the annotator box, the store opened) over pages of one line, served with
+    the studio's config on an empty database; as `start_studio` returns."""
+    frame = folder / "frame"
+    (frame / "pages").mkdir(parents=True, exist_ok=True)
+    (frame / ".streamlit").mkdir(exist_ok=True)
+    shutil.copy(ROOT / ".streamlit" / "config.toml", frame / ".streamlit" / "config.toml")
+    shutil.copy(ROOT / "app.py", frame / "app.py")
+    shutil.copy(ROOT / "pages" / "_shared.py", frame / "pages" / "_shared.py")
+    for page in re.findall(r'st\.Page\("(pages/\w+\.py)"', (ROOT / "app.py").read_text()):
+        (frame / page).write_text(HELLO_APP)
+    return start_studio(frame / "frame.duckdb", frame, frame / "app.py")
+
+
 def measure_baseline(folder: Path, renders: int, app: str = HELLO_APP) -> dict[str, Any]:
     """A one-line Streamlit app (or `app`) opened like the studio's pages, in a new tab
     (cache warm) and on a first visit (cache cold), served with the studio's config:
@@ -589,11 +618,12 @@ def main(argv: list[str] | None = None) -> int:
         load_at_start = os.getloadavg()
         server, url = start_studio(db, folder)
         floor_server, floor_url = start_floor(folder)
+        frame_server, frame_url = start_frame(folder)
         try:
             found = measure_browser(url, renders=args.renders, accepts=args.accepts, pages=pages,
-                                    floor_url=floor_url)  # fmt: skip
+                                    floor_url=floor_url, frame_url=frame_url)  # fmt: skip
         finally:
-            for running in (server, floor_server):
+            for running in (server, floor_server, frame_server):
                 running.terminate()
                 running.wait(timeout=30)
         floor = measure_baseline(folder, args.renders)
@@ -610,6 +640,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         # A page's new tabs against the floor's tabs opened between them (same moments).
         report["floor_beside_s"] = {k: summary(v) for k, v in found["floor_beside_s"].items()}
+        report["frame_beside_s"] = {k: summary(v) for k, v in found["frame_beside_s"].items()}
         report["new_tab_to_floor"] = {
             k: round(v["median"] / report["floor_beside_s"][k]["median"], 2)
             for k, v in report["new_tab_s"].items()
@@ -669,7 +700,9 @@ def print_report(report: dict[str, Any]) -> None:
         print(f"    {name:<12} switching to it: median {switch['median']:.2f} s, best "
               f"{switch['best']:.2f} s; new tab: median {tab['median']:.2f} s "
               f"({report['new_tab_to_floor'][name]:.2f}× the floor's tabs opened between "
-              f"them, median {report['floor_beside_s'][name]['median']:.2f} s), best "
+              f"them, median {report['floor_beside_s'][name]['median']:.2f} s; the studio's "
+              f"frame over a one-line page between them: median "
+              f"{report['frame_beside_s'][name]['median']:.2f} s), best "
               f"{tab['best']:.2f} s "
               f"(scripts run at {phases.get('scripts', 0):.2f} s, connected at "
               f"{phases.get('connected', 0):.2f} s, title (first content) shown at "
