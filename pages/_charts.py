@@ -4,10 +4,11 @@ Review page.
 
 Every chart is plain HTML built here (`html_bars`, `html_cells`), each mark telling its
 numbers on hover; no chart script is loaded. A new tab of a page drawn with Vega-Lite
-paid for Vega's ~0.8 MB of JavaScript and ~0.1 s per chart of the browser's time (0.56 s
-of Rankings' 2.05 s at 100,000 pairs, measured); Plotly's was ~4.7 MB. A chart a click
-picks from (Rankings') is the same HTML inside a small component that only marks and
-reports what was clicked (`chart_and_table(..., pickable=True)`)."""
+paid for Vega's ~0.8 MB of JavaScript and ~0.1 s per chart of the browser's time
+(Rankings, with four, took 2.38 s in a new tab with them and 1.85 s without, at 100,000
+pairs); Plotly's script was ~4.7 MB. A chart a click picks from (Rankings') is the same
+HTML inside a small component that only marks and reports what was clicked
+(`chart_and_table(..., pickable=True)`)."""
 
 from __future__ import annotations
 
