@@ -358,7 +358,7 @@ def html_cells(
     colours = _colours(table[color], series)
     low, high = (float(table[x].min()), float(table[x].max())) if len(table) else (0.0, 0.0)
     span = (high - low) or 1.0
-    largest = float(table[size].max()) if len(table) else 1.0
+    largest = (float(table[size].max()) if len(table) else 0.0) or 1.0
 
     def across(value: float) -> float:  # percent of the width, circles kept off the edges
         return 4 + 92 * (float(value) - low) / span
