@@ -700,9 +700,9 @@ failures AS (
 
 
 # The stamp of the last change to each database file made by this process (a write
-# through any of its Stores, or the file's opening): `Store.data_version`. Only one
-# process can write to a file while another holds it (DuckDB locks it), so no change
-# goes unstamped while a Store of this process has it open.
+# through any of its Stores, or the file's opening): `Store.data_version`. While a process
+# holds a file, DuckDB lets no other process write to it, so no change goes unstamped
+# while a Store of this process has it open.
 _STAMPS = itertools.count(1)
 _CHANGED: dict[str, int] = {}
 
