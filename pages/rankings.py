@@ -65,7 +65,8 @@ for column, (x, title) in zip(
                             tooltip=["low", "high", "mean_difficulty"], pick=[x, "bin"],
                             x_title=x, y_title="difficulty")  # fmt: skip
         points = chart_and_table(figure, table, f"rank_{x}", pickable=True)
-        picked_cells += [(x, p[x], int(p["bin"])) for p in points if "bin" in p]
+        picked_cells += [(x, p[x], p["bin"]) for p in points
+                         if x in p and isinstance(p.get("bin"), int)]  # fmt: skip
 
 st.subheader("Curriculum buckets")
 points = chart_and_table(
