@@ -59,13 +59,17 @@ def table_html(
              else ' class="num"' if pd.api.types.is_numeric_dtype(t) else ""
              for t in table.dtypes]  # fmt: skip
     head = "".join(f"<th>{html.escape(str(name))}</th>" for name in table.columns)
+    # Row by row as plain tuples, each value of its column's own type; a styled row is
+    # also handed to `row_style` as a Series.
+    unstyled = [""] * len(table.columns)
+    styles = ([row_style(row) for _, row in table.iterrows()] if row_style
+              else [unstyled] * len(table))  # fmt: skip
     rows = []
-    for _, row in table.iterrows():
-        styles = row_style(row) if row_style else [""] * len(row)
+    for values, row_styles in zip(table.itertuples(index=False, name=None), styles, strict=True):
         cells = "".join(
             f"<td{kind}" + (f' style="{html.escape(style)}"' if style else "")
             + f">{_cell(value)}</td>"
-            for value, style, kind in zip(row, styles, kinds, strict=True)
+            for value, style, kind in zip(values, row_styles, kinds, strict=True)
         )  # fmt: skip
         rows.append(f"<tr>{cells}</tr>")
     body = "".join(rows)
@@ -271,8 +275,8 @@ def html_bars(
     text. Each bar carries its category, series and value as data attributes, for tests."""
     order = list(dict.fromkeys(table[category]))
     colours = _colours(table[color] if color else [None], series)
-    stacks: dict[Any, list[tuple[Any, float, pd.Series]]] = {c: [] for c in order}
-    for _, row in table.iterrows():
+    stacks: dict[Any, list[tuple[Any, float, dict[str, Any]]]] = {c: [] for c in order}
+    for row in table.to_dict("records"):
         number = row[value]
         if number is None or (isinstance(number, float) and math.isnan(number)):
             continue
@@ -286,7 +290,7 @@ def html_bars(
     def where(number: float) -> float:  # share of the axis from its low end, in percent
         return 100 * (number - low) / span
 
-    def bar(part: tuple[Any, float, pd.Series], start: float, css: str) -> str:
+    def bar(part: tuple[Any, float, dict[str, Any]], start: float, css: str) -> str:
         name, number, row = part
         told = [f"{category}: {row[category]}", *([f"{color}: {name}"] if color else []),
                 f"{value}: {_short(number)}",
@@ -364,7 +368,7 @@ def html_cells(
         return 4 + 92 * (float(value) - low) / span
 
     dots = []
-    for _, row in table.iterrows():
+    for row in table.to_dict("records"):
         told = [f"{name}: {_short(row[name])}" for name in (x, y, color, size, *tooltip)]
         diameter = max(6.0, 30 * math.sqrt(float(row[size]) / largest))
         dots.append(
