@@ -313,8 +313,10 @@ st.write("A page with one line.")
 """
 
 # The whole page is there: this title, the script run over, no stale element, every
-# Plotly or Vega-Lite chart that is on view drawn, and every component of ours filled in
-# by its script (code drawn in its <pre>, a chart a click picks from in its box).
+# Plotly or Vega-Lite chart that is on view drawn (no page of the studio has one now; kept
+# so that such a chart would be waited for), and every component of ours filled in by its
+# script (code in its <pre>, a chart a click picks from in its box: each marks itself
+# `data-drawn` once done).
 PAGE_DONE_JS = """
 title => {
   const app = document.querySelector("[data-testid='stApp']");
@@ -334,7 +336,7 @@ title => {
   }
   const ours = "[data-testid='stMain'] [data-testid='stBidiComponentIsolated']";
   for (const c of document.querySelectorAll(ours)) {
-    if (!c.shadowRoot?.querySelector('pre:not(:empty), .pickable > *')) return false;
+    if (!c.shadowRoot?.querySelector('[data-drawn]')) return false;
   }
   return true;
 }

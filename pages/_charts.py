@@ -15,13 +15,13 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-EMPTY_CHART_HINT = "Nothing to chart yet."
 # Up to this many rows, none of its texts longer than this, a table is drawn static (HTML,
 # no grid script to load); a longer one gets the scrolling, sortable grid, whose cells also
 # keep long texts (a test's big input or output) to one line.
@@ -100,7 +100,7 @@ def metric_row(metrics: Sequence[tuple[str, object]]) -> None:
 
 def _cell(value: object) -> str:
     """A cell's text as a reader expects it: empty for a missing value, floats short."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _missing(value):
         return ""
     if isinstance(value, float):
         return format(value, ".6g")
@@ -157,10 +157,24 @@ def chart_and_table(
     if not pickable:
         st.html(chart + folded + _FOLD_CSS)  # the chart and its table: one element
         return []
-    picked = _pickable_chart(data={"html": chart}, key=key, default={"picked": []},
-                             on_picked_change=lambda: None).picked  # fmt: skip
+    # What the browser reported picked (this session's state, read before the chart is
+    # drawn), kept to the marks the chart has now: a mark gone since (the data changed)
+    # or one the browser made up picks nothing. The chart is drawn with those marked.
+    state = st.session_state.get(key)
+    reported = state.get("picked") if isinstance(state, dict) else None
+    marks = _marks(chart)
+    kept = [text for text, mark in marks.items()
+            if isinstance(reported, list) and mark in reported]  # fmt: skip
+    _pickable_chart(data={"html": chart, "picked": kept}, key=key, default={"picked": []},
+                    on_picked_change=lambda: None)  # fmt: skip
     st.html(folded + _FOLD_CSS)
-    return [mark for mark in picked or [] if isinstance(mark, dict)]
+    return [marks[text] for text in kept]
+
+
+def _marks(chart: str) -> dict[str, dict[str, Any]]:
+    """A chart's marks: each `data-pick` text, and the fields it picks."""
+    texts = dict.fromkeys(html.unescape(t) for t in re.findall(r'data-pick="([^"]*)"', chart))
+    return {text: json.loads(text) for text in texts}
 
 
 # The chart's own markup, every text from the data escaped on the server (as for st.html);
@@ -169,8 +183,8 @@ _PICK_JS = """
 export default function ({ data, parentElement, setStateValue }) {
   const root = parentElement.querySelector(".pickable");
   root.innerHTML = data.html;
-  // What is picked stays with the element across redraws, as the server's state does.
-  const picked = parentElement.semiPicked ?? (parentElement.semiPicked = new Set());
+  root.dataset.drawn = "";  // drawn: for the studio's latency benchmark
+  const picked = new Set(data.picked);  // as the server has them
   const show = () => {
     root.classList.toggle("some", picked.size > 0);
     for (const mark of root.querySelectorAll("[data-pick]")) {
@@ -182,6 +196,7 @@ export default function ({ data, parentElement, setStateValue }) {
     const mark = event.target.closest("[data-pick]");
     const before = JSON.stringify([...picked].sort());
     if (!mark) {
+      if (!event.target.closest(".plot, .rows")) return;  // a legend or an axis title
       picked.clear();
     } else if (event.shiftKey) {
       if (!picked.delete(mark.dataset.pick)) picked.add(mark.dataset.pick);
@@ -201,6 +216,7 @@ _PICK_CSS = """
 .pickable [data-pick] { cursor: pointer; }
 .pickable.some [data-pick]:not(.picked) { opacity: 0.3; }
 .pickable .picked { outline: 2px solid rgba(49, 51, 63, 0.8); outline-offset: -1px; }
+.pickable .picked:is(.top, .hlabel) { outline: none; }  /* a bar's total picks the bar */
 """
 _pickable_chart = st.components.v2.component(
     "pickable_chart", html='<div class="pickable"></div>', css=_PICK_CSS, js=_PICK_JS
@@ -208,10 +224,16 @@ _pickable_chart = st.components.v2.component(
 
 
 def _pick_attribute(fields: dict[str, Any]) -> str:
-    """A mark's `data-pick` attribute: the fields a click on it picks, as JSON."""
-    plain = {name: value.item() if hasattr(value, "item") else value
-             for name, value in fields.items()}  # fmt: skip
-    return f' data-pick="{html.escape(json.dumps(plain))}"'
+    """A mark's `data-pick` attribute: the fields a click on it picks, as JSON (a missing
+    value as null, numpy numbers as plain ones, anything else as its text)."""
+    plain = {name: None if _missing(value) else value.item() if hasattr(value, "item")
+             else value for name, value in fields.items()}  # fmt: skip
+    return f' data-pick="{html.escape(json.dumps(plain, allow_nan=False, default=str))}"'
+
+
+def _missing(value: object) -> bool:
+    """None, NaN, pd.NA or NaT: a value that is not there."""
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
 
 
 # Streamlit's own chart colours, so that the charts look like the rest of the studio.
@@ -274,6 +296,7 @@ def html_bars(
     on a bar picks its category (see `chart_and_table`). Every text is escaped: data stays
     text. Each bar carries its category, series and value as data attributes, for tests."""
     order = list(dict.fromkeys(table[category]))
+    table = _present(table, color)
     colours = _colours(table[color] if color else [None], series)
     stacks: dict[Any, list[tuple[Any, float, dict[str, Any]]]] = {c: [] for c in order}
     for row in table.to_dict("records"):
@@ -290,6 +313,9 @@ def html_bars(
     def where(number: float) -> float:  # share of the axis from its low end, in percent
         return 100 * (number - low) / span
 
+    def picks(name: Any) -> str:  # a bar, or its total, picks its category
+        return _pick_attribute({category: name}) if pick else ""
+
     def bar(part: tuple[Any, float, dict[str, Any]], start: float, css: str) -> str:
         name, number, row = part
         told = [f"{category}: {row[category]}", *([f"{color}: {name}"] if color else []),
@@ -302,8 +328,7 @@ def html_bars(
         return (f'<div class="{css}" title="{html.escape(chr(10).join(told))}" '
                 f'data-category="{html.escape(str(row[category]))}" '
                 f'data-series="{html.escape(str(name if name is not None else ""))}" '
-                f'data-value="{number!r}"'
-                + (_pick_attribute({category: row[category]}) if pick else "")
+                f'data-value="{number!r}"' + picks(row[category])
                 + f' style="{place};background:{colours[name]}"></div>')  # fmt: skip
 
     def stacked(parts: list, css: str) -> tuple[str, float, float]:
@@ -324,17 +349,17 @@ def html_bars(
         for name, parts in stacks.items():
             drawn, up, down = stacked(parts, "hseg")
             total = up + down
-            label = f'<span class="hlabel" style="position:absolute;left:{where(up):.3f}%">' \
-                f"{_short(total)}</span>" if labels else ""  # fmt: skip
+            label = f'<span class="hlabel"{picks(name)} style="position:absolute;' \
+                f'left:{where(up):.3f}%">{_short(total)}</span>' if labels else ""  # fmt: skip
             track = f'<div style="position:absolute;inset:0">{drawn}</div>{label}'
             rows.append(f'<div>{html.escape(str(name))}</div><div class="track">{track}</div>')
         body = f'<div class="rows">{"".join(rows)}</div>'
         return f'<div class="semi-chart">{legend}{body}</div>{_BARS_CSS}'
     columns = []
-    for parts in stacks.values():
+    for name, parts in stacks.items():
         drawn, up, down = stacked(parts, "seg")
         if labels:
-            drawn += (f'<div class="top" style="bottom:{where(up):.3f}%">'
+            drawn += (f'<div class="top"{picks(name)} style="bottom:{where(up):.3f}%">'
                       f"{_short(up + down)}</div>")  # fmt: skip
         columns.append(f'<div class="col">{drawn}</div>')
     zero = f'<div class="zero" style="bottom:{where(0):.3f}%"></div>' if low < 0 else ""
@@ -354,11 +379,11 @@ def html_cells(
     x_title: str | None = None, y_title: str | None = None,
 ) -> str:  # fmt: skip
     """Cells as circles at (`x`, `y`, with `y` from 0 to 1), each circle's area in
-    proportion to its `size` and coloured by its `color` (in the order of `series`, else
-    the table's): a scatter of counted cells, as plain HTML. Hovering a circle shows its
-    numbers and the `tooltip` columns; with `pick`, a click on it picks those fields (see
-    `chart_and_table`). Every text is escaped: data stays text."""
-    table = table[table[x].notna() & table[y].notna()]  # a cell without a place is not drawn
+    proportion to its `size` (6 px across at the least) and coloured by its `color` (in
+    the order of `series`, else the table's): a scatter of counted cells, as plain HTML.
+    Hovering a circle shows its numbers and the `tooltip` columns; with `pick`, a click on
+    it picks those fields (see `chart_and_table`). Every text is escaped: data stays text."""
+    table = _present(table[table[x].notna() & table[y].notna()], color)  # placed cells only
     colours = _colours(table[color], series)
     low, high = (float(table[x].min()), float(table[x].max())) if len(table) else (0.0, 0.0)
     span = (high - low) or 1.0
@@ -401,10 +426,19 @@ def _colours(names: Sequence[Any], order: Sequence[Any]) -> dict[Any, str]:
             for place, name in enumerate(every) if name in present}  # fmt: skip
 
 
+def _present(table: pd.DataFrame, color: str | None) -> pd.DataFrame:
+    """`table` with a missing value of its `color` column as None: one series of its own
+    (NaN is not equal to itself, so each would be a series apart)."""
+    if not color:
+        return table
+    values = table[color].astype(object)
+    return table.assign(**{color: values.where(values.notna(), None)})
+
+
 def _legend(colours: dict[Any, str]) -> str:
     return '<div class="legend">' + "".join(
         f'<span><span class="swatch" style="background:{colour}"></span>'
-        f"{html.escape(str(name))}</span>"
+        f"{html.escape('' if name is None else str(name))}</span>"
         for name, colour in colours.items()
     ) + "</div>"  # fmt: skip
 
@@ -452,7 +486,10 @@ def _open(pair_id: str) -> None:
 def pairs_to_review(pairs: pd.DataFrame, key: str) -> None:
     """The pairs behind a selection as a table, and a button that opens one in Review."""
     if pairs.empty:
-        st.caption("Select points or bars on a chart (or pick a group) to list their pairs.")
+        st.caption(
+            "Nothing picked yet: click a chart's circles or bars, or choose from the "
+            "lists above, to list their pairs."
+        )
         return
     some_table(pairs, f"{key}_table")
     ids = list(pairs["pair"])

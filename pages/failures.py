@@ -28,8 +28,7 @@ if groups.empty:
 
 groups["group"] = groups["stage"] + " · " + groups["kind"] + " · " + groups["detail"]
 by_kind = groups.groupby(["stage", "kind"], as_index=False)["count"].sum()
-# HTML bars, a kind picked below rather than by a click: a new tab of the page then loads
-# no chart script (Vega's cost it about half a second of the browser's time).
+# The kinds as bars; a kind is picked from the list below, which narrows the groups.
 figure = html_bars(by_kind, "kind", "count", color="stage", height=300)
 chart_and_table(figure, by_kind, "fail_kinds")
 

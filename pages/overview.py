@@ -11,8 +11,7 @@ from semi_core.store import Store
 
 store = get_store()
 version = store.data_version()
-# Cached under the version: the page shows only counts it covers (snippets, generations,
-# verdicts, decisions), never the counts of test runs or runs.
+# Cached under the store's version, which every write changes.
 counts = cached(version, Store.counts, store)
 
 st.title("Overview")
@@ -46,7 +45,6 @@ if counts.entities["snippets"] == 0:
 else:
     st.subheader("Funnel")
     funnel = pd.DataFrame(insights.funnel(store, counts))
-    # HTML bars: nothing on this page is selected, and a new tab then skips Vega's scripts.
     figure = html_bars(funnel, "stage", "count", horizontal=True, labels=True)
     chart_and_table(figure, funnel, "overview_funnel")
     rates = insights.rates(store, counts)

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -703,7 +704,7 @@ failures AS (
 # through any of its Stores, or the file's opening): `Store.data_version`. While a process
 # holds a file, DuckDB lets no other process write to it, so no change goes unstamped
 # while a Store of this process has it open.
-_STAMPS = itertools.count(1)
+_STAMPS = itertools.count(time.monotonic_ns())  # above any of an earlier import's
 _CHANGED: dict[str, int] = {}
 
 

@@ -83,13 +83,13 @@ def html_charts(app: AppTest) -> list[list[dict]]:
 
 
 def pickable_charts(app: AppTest) -> dict[str, list[dict]]:
-    """Each chart a click picks from, by its key: what a click on each of its marks picks
-    (the marks' `data-pick` fields)."""
+    """Each chart a click picks from, by its key: what a click on each of its marks (a
+    circle or a bar's segment) picks, their `data-pick` fields."""
     charts = {}
     for element in app.get("bidi_component"):
         if element.proto.component_name == "pickable_chart":
             body = json.loads(element.proto.json)["html"]
-            picks = re.findall(r'data-pick="(.*?)"', body)
+            picks = re.findall(r'class="(?:dot|seg|hseg)"[^>]*?data-pick="([^"]*)"', body)
             charts[element.proto.id.rsplit("-", 1)[-1]] = [json.loads(html.unescape(p))
                                                            for p in picks]  # fmt: skip
     return charts
@@ -270,7 +270,18 @@ def test_rankings_numbers_and_from_a_bucket_to_review(monkeypatch, pairs_db):
     listed = table_with(app, "pair", "curriculum_position")
     assert total > 0 and set(listed["pair"]) == {row["pair"] for row in rows}
     assert f"{total} pairs match" in texts(app.caption)
-    app.session_state["rank_tests"] = {"picked": []}  # a click beside the circles
+    # picks the chart has no mark for (gone since, or made up) pick nothing; the chart is
+    # drawn with the marks still picked
+    app.session_state["rank_tests"] = {"picked": [{"tests": [1], "bin": "x"}, "odd"]}
+    app.run()
+    assert not app.exception and "Nothing picked yet" in texts(app.caption)
+    bucket = buckets["bucket"][0]
+    app.session_state["rank_buckets"] = {"picked": [{"bucket": bucket}, {"bucket": "gone"}]}
+    app.run()
+    (chart,) = [e for e in app.get("bidi_component") if e.proto.id.endswith("-rank_buckets")]
+    assert [json.loads(p) for p in json.loads(chart.proto.json)["picked"]] == [{"bucket": bucket}]
+    assert f"{stored[bucket]} pairs match" in texts(app.caption)
+    app.session_state["rank_buckets"] = {"picked": []}  # a click beside the bars
     # from a bucket to its pairs, and on to Review
     bucket = buckets["bucket"][0]
     app.selectbox(key="rank_bucket").select(bucket).run()

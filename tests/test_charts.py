@@ -54,3 +54,18 @@ def test_cells_are_circles_sized_by_their_count_and_picked_by_their_fields():
     assert sizes == [15.0, 30.0]  # area in proportion to the count: half the width for 1/4
     places = re.findall(r"left:([\d.]+)%;bottom:([\d.]+)%", figure)
     assert places == [("4.000", "25.000"), ("96.000", "75.000")]
+
+
+def test_missing_values_pick_null_and_colour_one_series():
+    table = pd.DataFrame({"source": ["a", "b", "c"], "bucket": ["easy", None, float("nan")],
+                          "pairs": [1, 2, 3]})  # fmt: skip
+    figure = html_bars(table, "source", "pairs", color="bucket", labels=True, pick=True)
+    # a missing bucket is one series (drawn, with one colour), not a KeyError per NaN
+    legend = re.findall(r'background:(#\w+)"></span>(\w*)</span>', figure)
+    assert [name for _, name in legend] == ["easy", ""]
+    # a bar's total label picks what its bar picks: each category twice
+    assert picks(figure) == [{"source": s} for s in "abc" for _ in range(2)]
+    missing = pd.DataFrame({"tests": [1.0], "difficulty": [0.5], "pairs": [1],
+                            "bucket": ["easy"], "bin": [pd.NA]})  # fmt: skip
+    figure = html_cells(missing, "tests", "difficulty", "pairs", "bucket", pick=["tests", "bin"])
+    assert picks(figure) == [{"tests": 1.0, "bin": None}]  # JSON, not NaN
