@@ -37,6 +37,12 @@ class ValidationEngine(ABC):
     batch_size: int = 8
     largest_batch: int = 32
 
+    def _size_batches(self, given: int | None, first: int) -> None:
+        """`given` pairs per batch, kept all run; without it `first` pairs at first,
+        growing with the pace up to `largest_batch` (raised to `first` if below it)."""
+        self.batch_size = given or first
+        self.largest_batch = given or max(self.largest_batch, self.batch_size)
+
     @classmethod
     @abstractmethod
     def create(

@@ -72,8 +72,7 @@ class LocalEngine(ValidationEngine):
             for _ in range(count):
                 self._add_slot(self._resources.enter_context(SandboxPool(single)))
         self.pools = count
-        self.batch_size = batch_size or max(self.batch_size, 2 * count)
-        self.largest_batch = batch_size or max(self.largest_batch, self.batch_size)
+        self._size_batches(batch_size, max(self.batch_size, 2 * count))
         self._threads = (
             self._resources.enter_context(
                 ThreadPoolExecutor(max_workers=count, thread_name_prefix="validate")

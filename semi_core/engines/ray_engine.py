@@ -101,8 +101,7 @@ class RayEngine(ValidationEngine):
         if address:  # before Ray starts: an unreachable address would hang ray.init
             check_reachable(address)
         ray = self._ray = _import_ray()
-        self.batch_size = batch_size or self.batch_size
-        self.largest_batch = batch_size or max(self.largest_batch, self.batch_size)
+        self._size_batches(batch_size, self.batch_size)
         self.in_flight = max(1, in_flight)
         self._started_ray = False
         if not ray.is_initialized():
