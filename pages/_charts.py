@@ -301,7 +301,7 @@ def html_bars(
     stacks: dict[Any, list[tuple[Any, float, dict[str, Any]]]] = {c: [] for c in order}
     for row in table.to_dict("records"):
         number = row[value]
-        if number is None or (isinstance(number, float) and math.isnan(number)):
+        if _missing(number):
             continue
         stacks[row[category]].append((row[color] if color else None, float(number), row))
     ups = [sum(v for _, v, _ in parts if v > 0) for parts in stacks.values()]

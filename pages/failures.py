@@ -40,9 +40,9 @@ table = groups[["stage", "kind", "detail", "count", "examples"]].assign(
 some_table(table, "fail_groups")
 
 left, right = st.columns([1, 3])
-kind = left.selectbox("Kind", ["(any)", *dict.fromkeys(groups["kind"])], key="fail_kind")
+shown_kind = left.selectbox("Kind", ["(any)", *dict.fromkeys(groups["kind"])], key="fail_kind")
 options = [g for g, k in zip(groups["group"], groups["kind"], strict=True)
-           if kind in ("(any)", k)]  # fmt: skip
+           if shown_kind in ("(any)", k)]  # fmt: skip
 group = right.selectbox("Group", options, key="fail_group")
 stage, kind, detail = group.split(" · ", 2)
 members, total = cached(version, insights.failure_members, store, stage, kind, detail, LISTED)
