@@ -10,6 +10,7 @@ from semi_core.review import decide
 from semi_core.store import Store, content_id
 
 from .conftest import code_blocks
+from .test_app import metrics
 from .test_app_part2 import html_charts, open_page, server_store, table_with, tables, texts
 from .test_export import add_pair
 
@@ -125,3 +126,10 @@ def test_settings_set_the_decision_rule(monkeypatch, db_path):
     assert not app.exception, app.exception
     assert decision_rule(server_store(db_path)) == DecisionRule("majority", 2)
     assert "Decision rule saved" in texts(app.success)
+
+
+def test_the_overview_counts_disputed_pairs_apart(monkeypatch, db_path):
+    disputed_store(db_path)
+    app = open_page(monkeypatch, db_path, "pages/overview.py")
+    shown = metrics(app)
+    assert (shown["Accepted"], shown["Rejected"], shown["Disputed"]) == ("1", "0", "2")
