@@ -10,7 +10,14 @@ import json
 
 import pytest
 
-from semi_core.agreement import DecisionRule, decision_rule, set_decision_rule, settle
+from semi_core.agreement import (
+    DecisionRule,
+    agreement_table,
+    decision_rule,
+    set_decision_rule,
+    settle,
+    votes_by_pair,
+)
 from semi_core.export import ExportOptions, export, plan_export
 from semi_core.review import decide, undo_last
 from semi_core.store import Store
@@ -53,6 +60,17 @@ def test_split_votes_make_a_dispute_not_the_latest_vote(store):
     assert store.final_decisions() == {ids["settled"]: "accept"}
     undo_last(store, "lead")  # undoing the settlement reopens the dispute
     assert store.overall_decisions()[ids["settled"]] == "disputed"
+
+
+def test_kappa_is_measured_on_votes_never_on_final_decisions(store):
+    ids = add_pairs(store, "split", "agreed")
+    vote(store, ids["split"], ada="accept", bob="reject")
+    vote(store, ids["agreed"], ada="accept", bob="accept")
+    settle(store, ids["split"], "bob", "accept")  # bob settles against his own vote
+    assert votes_by_pair(store)[ids["split"]] == {"ada": "accept", "bob": "reject"}
+    [row] = agreement_table(votes_by_pair(store))
+    assert (row.shared, row.agreed) == (2, 1)
+    assert store.overall_decisions()[ids["split"]] == "accept"
 
 
 def test_the_majority_setting_decides_with_enough_votes(store):
