@@ -51,15 +51,9 @@ class DecisionRule:
 
 
 def decision_rule(store: Store) -> DecisionRule:
-    """The rule in force: the stored settings, each one not understood read as its
-    default (as the store's SQL reads them)."""
-    rule = store.get_setting("decision_rule", DEFAULT_DECISION_RULE)
-    minimum = store.get_setting("majority_min_votes", DEFAULT_MAJORITY_MIN_VOTES)
-    if rule not in DECISION_RULES:
-        rule = DEFAULT_DECISION_RULE
-    if isinstance(minimum, bool) or not isinstance(minimum, int):
-        minimum = DEFAULT_MAJORITY_MIN_VOTES
-    return DecisionRule(rule, minimum)
+    """The rule in force, as the store's SQL reads its settings (a setting not understood
+    counts as its default)."""
+    return DecisionRule(*store.decision_rule())
 
 
 def set_decision_rule(

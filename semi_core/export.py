@@ -654,9 +654,8 @@ class ExportReport:
             lines.append(f"Dropped as {reason.replace('_', ' ')}: {', '.join(parts)}.")
         if self.disputed and self.disputed_left_out:
             lines.append(
-                f"{_count(len(self.disputed), 'pair')} in dispute left out (the annotators "
-                "disagree and nobody settled it): settle them on the Agreement page or with "
-                "`semi settle`."
+                f"{_count(len(self.disputed), 'pair')} in dispute left out (voters disagree, "
+                "not settled): settle on the Agreement page or with `semi settle`."
             )
         elif self.disputed:
             lines.append(f"Status 'all' includes {_count(len(self.disputed), 'pair')} in dispute.")

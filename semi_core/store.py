@@ -636,20 +636,31 @@ finals AS (
     WHERE (payload->>'final')::BOOLEAN GROUP BY generation_id)
 """
 
+# The decision rule's settings as the rule reads them: a value not understood (a rule
+# not named in DECISION_RULES, a minimum that is no whole number of at least 1) counts as
+# its default, so a hand-edited setting never stops a query.
+_DECISION_RULE = f"""
+rule AS (
+    SELECT coalesce(any_value(value->>'$') FILTER (WHERE key = 'decision_rule'
+            AND value->>'$' IN ({", ".join(f"'{name}'" for name in DECISION_RULES)})),
+            '{DEFAULT_DECISION_RULE}') AS rule,
+        coalesce(any_value(TRY_CAST(value->>'$' AS INTEGER)) FILTER (
+            WHERE key = 'majority_min_votes' AND json_type(value) IN ('BIGINT', 'UBIGINT')
+                AND TRY_CAST(value->>'$' AS INTEGER) >= 1),
+            {DEFAULT_MAJORITY_MIN_VOTES}) AS min_votes
+    FROM settings WHERE key IN ('decision_rule', 'majority_min_votes'))
+"""
+
 # The decision rule, stated once: a pair is accepted (or rejected) when it is settled so
 # by a final decision, or when every annotator who voted on it agrees; with the setting
 # decision_rule = 'majority', also when strictly more than half of at least
 # majority_min_votes votes agree. Any other pair with votes is 'disputed', so a dispute
-# is never exported as accepted. A setting that is not understood counts as its default.
+# is never exported as accepted.
 _OVERALL_DECISIONS = (
     _VOTES
-    + f""",
-rule AS (
-    SELECT coalesce(any_value(value->>'$') FILTER (WHERE key = 'decision_rule'),
-            '{DEFAULT_DECISION_RULE}') = 'majority' AS majority,
-        coalesce(any_value(TRY_CAST(value->>'$' AS INTEGER))
-            FILTER (WHERE key = 'majority_min_votes'), {DEFAULT_MAJORITY_MIN_VOTES}) AS min_votes
-    FROM settings WHERE key IN ('decision_rule', 'majority_min_votes')),
+    + ","
+    + _DECISION_RULE
+    + """,
 tally AS (
     SELECT generation_id, count(*) FILTER (WHERE vote = 'accept') AS accepts,
         count(*) FILTER (WHERE vote = 'reject') AS rejects
@@ -659,7 +670,7 @@ overall AS (
         CASE WHEN f.decision IS NOT NULL THEN f.decision
             WHEN t.rejects = 0 THEN 'accept'
             WHEN t.accepts = 0 THEN 'reject'
-            WHEN r.majority AND t.accepts + t.rejects >= r.min_votes
+            WHEN r.rule = 'majority' AND t.accepts + t.rejects >= r.min_votes
                 AND t.accepts <> t.rejects
                 THEN CASE WHEN t.accepts > t.rejects THEN 'accept' ELSE 'reject' END
             ELSE 'disputed' END AS decision
@@ -1644,6 +1655,13 @@ class Store:
             "SELECT decision, count(*) FROM overall GROUP BY ALL ORDER BY ALL"
         )
         return dict(rows.fetchall())
+
+    def decision_rule(self) -> tuple[str, int]:
+        """The decision rule in force and the votes a majority needs, read from the settings
+        as the rule's SQL reads them (see _DECISION_RULE)."""
+        sql = f"WITH {_DECISION_RULE} SELECT rule, min_votes FROM rule"
+        ((rule, min_votes),) = self.cursor().execute(sql).fetchall()
+        return rule, min_votes
 
     def overall_decisions(self) -> dict[str, str]:
         """Pair id -> its overall decision (accept, reject or disputed), for every pair

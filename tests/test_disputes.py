@@ -105,7 +105,12 @@ def test_a_bad_rule_is_one_clear_sentence_and_changes_nothing(store):
     with pytest.raises(ValueError, match="at least 1"):
         set_decision_rule(store, "majority", 0)
     assert decision_rule(store) == DecisionRule("unanimous", 3)
-    store.set_setting("majority_min_votes", "many")  # written by hand: the default holds
+    # written by hand, past the checks: what is not understood counts as its default
+    for minimum in ("many", 2.5, 0, True):
+        store.set_setting("majority_min_votes", minimum)
+        assert decision_rule(store).majority_min_votes == 3
+    store.set_setting("decision_rule", "loudest")
+    assert decision_rule(store).rule == "unanimous"
     store.set_setting("decision_rule", "majority")
     assert decision_rule(store) == DecisionRule("majority", 3)
     ids = add_pairs(store, "two_one")
