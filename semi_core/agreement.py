@@ -169,8 +169,9 @@ def voters(store: Store, generation_id: str) -> list[dict[str, Any]]:
     for event in events:
         if event["note"] and event not in finals:
             notes[event["annotator"]].append(event["note"])
-    rows = [{"annotator": name, "vote": vote, "notes": " · ".join(notes[name])}
-            for name, vote in store.votes(generation_id).items()]  # fmt: skip
+    rows = [{"annotator": row["annotator"], "vote": row["decision"],
+             "notes": " · ".join(notes[row["annotator"]])}
+            for row in store.annotator_decisions(generation_id)]  # fmt: skip
     if finals:
         last = finals[-1]
         rows.append({"annotator": last["annotator"], "vote": f"final {last['action']}",

@@ -2032,22 +2032,16 @@ class Store:
         threads at 100,000 pairs, on each run of a page)."""
         return self._file, _CHANGED[self._file]
 
-    def annotator_decisions(self) -> list[dict[str, Any]]:
+    def annotator_decisions(self, generation_id: str | None = None) -> list[dict[str, Any]]:
         """Each annotator's vote per pair (current accept/reject, final decisions left
-        out): the votes that agreement between annotators is measured on."""
+        out): the votes that agreement between annotators is measured on. With
+        `generation_id`, that pair's votes only."""
+        where, params = ("WHERE generation_id = ?", [generation_id]) if generation_id else ("", [])
         return self._rows(
             f"{_EFFECTIVE_DECISIONS}{_VOTES} SELECT generation_id, annotator, vote AS decision "
-            "FROM votes ORDER BY generation_id, annotator"
+            f"FROM votes {where} ORDER BY generation_id, annotator",
+            params,
         )
-
-    def votes(self, generation_id: str) -> dict[str, str]:
-        """One pair's votes: annotator -> accept or reject (final decisions left out)."""
-        rows = self.cursor().execute(
-            f"{_EFFECTIVE_DECISIONS}{_VOTES} SELECT annotator, vote FROM votes "
-            "WHERE generation_id = ? ORDER BY annotator",
-            [generation_id],
-        )
-        return dict(rows.fetchall())
 
     def final_decisions(self) -> dict[str, str]:
         """Pair id -> its settled decision (the latest final event not undone)."""

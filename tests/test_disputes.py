@@ -56,7 +56,8 @@ def test_split_votes_make_a_dispute_not_the_latest_vote(store):
         ids["skipped"]: "accept", ids["settled"]: "accept", ids["undone"]: "reject",
     }  # fmt: skip
     # the settlement is no vote: the votes stay as the annotators cast them
-    assert store.votes(ids["settled"]) == {"alice": "reject", "bob": "accept", "carol": "reject"}
+    votes = {row["annotator"]: row["decision"] for row in store.annotator_decisions(ids["settled"])}
+    assert votes == {"alice": "reject", "bob": "accept", "carol": "reject"}
     assert store.final_decisions() == {ids["settled"]: "accept"}
     undo_last(store, "lead")  # undoing the settlement reopens the dispute
     assert store.overall_decisions()[ids["settled"]] == "disputed"
