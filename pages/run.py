@@ -6,7 +6,7 @@ import os
 
 import streamlit as st
 
-from pages._code_view import code_view
+from pages._code_view import code_view, element_key
 from pages._shared import escape_markdown, get_jobs, get_store, show_recent_runs
 from semi_core.demo import load_demo
 from semi_core.studio_settings import current, pipeline_settings
@@ -196,7 +196,7 @@ def live_progress(was_running: bool) -> None:
         stage_bar(stage, numbers, status.running)
     for snippet, text in list(status.streams.items())[:3]:
         st.markdown(f"**Being written:** {escape_markdown(snippet)}")
-        code_view(text[-1500:], None, wrap=True, key=f"stream_{snippet}")
+        code_view(text[-1500:], None, wrap=True, key=element_key("stream", snippet))
     if status.pairs:
         st.markdown("**Newest pairs**")
         for index, pair in enumerate(status.pairs[:NEWEST_PAIRS]):
