@@ -1757,6 +1757,15 @@ class Store:
         by_status["decisions"] = self.decision_counts()
         return Counts(entities=totals, by_status=by_status)
 
+    def count_generated_snippets(self) -> int:
+        """Usable snippets with at least one generation that succeeded (from any backend,
+        model or prompt): the numerator of a rate over usable snippets."""
+        ((count,),) = self.cursor().execute(
+            "SELECT count(*) FROM snippets s WHERE s.rejection IS NULL AND EXISTS ("
+            "SELECT 1 FROM generations g WHERE g.snippet_id = s.id AND g.status = 'ok')"
+        ).fetchall()
+        return count
+
     def snippet_flag_counts(self) -> dict[str, int]:
         rows = self.cursor().execute(
             "SELECT flag, count(*) FROM (SELECT unnest(flags) AS flag FROM snippets) "
