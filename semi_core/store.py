@@ -1760,10 +1760,11 @@ class Store:
     def count_generated_snippets(self) -> int:
         """Usable snippets with at least one generation that succeeded (from any backend,
         model or prompt): the numerator of a rate over usable snippets."""
-        ((count,),) = self.cursor().execute(
+        sql = (
             "SELECT count(*) FROM snippets s WHERE s.rejection IS NULL AND EXISTS ("
             "SELECT 1 FROM generations g WHERE g.snippet_id = s.id AND g.status = 'ok')"
-        ).fetchall()
+        )
+        ((count,),) = self.cursor().execute(sql).fetchall()
         return count
 
     def snippet_flag_counts(self) -> dict[str, int]:
