@@ -152,14 +152,21 @@ def stage_bar(stage: str, numbers: dict, running: bool) -> None:
     st.progress(min(done / total, 1.0) if total else (1.0 if done else 0.0), text=label)
 
 
-def pair_card(pair: dict, expanded: bool) -> None:
-    """One new pair: its instruction and code (as text, never markup) and its test tally."""
+def pair_card(pair: dict, expanded: bool, run_state: str) -> None:
+    """One new pair: its instruction and code (as text, never markup) and its test tally.
+    `run_state` is its run's: "running", or how it ended."""
     if pair.get("verdict"):
         tally = f"{pair['verdict']} · {pair['passed']}/{pair['usable']} tests pass"
     elif pair.get("status") == "failed":
         tally = "generation failed"
     else:
-        tally = f"generated · {pair.get('inputs') or 0} test inputs · validating next"
+        inputs = f"generated · {pair.get('inputs') or 0} test inputs"
+        if run_state == "running":
+            tally = f"{inputs} · validating next"
+        elif run_state == "done":
+            tally = f"{inputs} · not validated in this run"
+        else:
+            tally = f"{inputs} · not validated (run {run_state})"
     name = escape_markdown(pair.get("snippet") or pair["generation_id"])
     with st.expander(f"{name} — {escape_markdown(tally)}", expanded=expanded):
         if pair.get("error"):
@@ -200,7 +207,7 @@ def live_progress(was_running: bool) -> None:
     if status.pairs:
         st.markdown("**Newest pairs**")
         for index, pair in enumerate(status.pairs[:NEWEST_PAIRS]):
-            pair_card(pair, expanded=index == 0)
+            pair_card(pair, expanded=index == 0, run_state=heading)
     elif not status.running and status.result and not status.error:
         st.caption(
             "This run made no new pairs: every snippet already has one from this "

@@ -357,6 +357,7 @@ def run_pipeline(
     counts: dict[str, Any] = {}
 
     last_saved = [0.0]
+    begun: dict[str, _Stage] = {}  # each stage once started: its counts survive a cancel
 
     def stage(name: str, total: int | None) -> _Stage:
         def emit(event: ProgressEvent) -> None:
@@ -369,7 +370,8 @@ def run_pipeline(
             if on_event:
                 on_event(event)
 
-        return _Stage(run_id, name, total, emit)
+        begun[name] = _Stage(run_id, name, total, emit)
+        return begun[name]
 
     own_pool = pool is None
     state = "done"
@@ -386,6 +388,8 @@ def run_pipeline(
             pool = SandboxPool(settings.limits())
         if "generate" in stages:
             backend = make_backend(settings, pool, store)
+            if backend.model != settings.model:  # the endpoint's first model, when none was named
+                store.update_run_params(run_id, {"model": backend.model})
             try:
                 counts["generate"] = generate_stage(
                     store, backend, pool, settings, stage, should_stop, on_token
@@ -400,6 +404,8 @@ def run_pipeline(
             counts["rank"] = rank_stage(store, stage)
     except (Cancelled, KeyboardInterrupt):
         state = "cancelled"
+        for name, progress in begun.items():  # what the stopped stage had done
+            counts.setdefault(name, progress.counts())
     except BaseException as error:
         counts["error"] = f"{type(error).__name__}: {error}"
         store.finish_run(run_id, "failed", counts)

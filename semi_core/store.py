@@ -1686,6 +1686,14 @@ class Store:
                 [state, json.dumps(counts), run_id],
             )
 
+    def update_run_params(self, run_id: str, params: dict[str, Any]) -> None:
+        """Add to or overwrite a run's recorded parameters (what was chosen at its start)."""
+        with self.transaction() as cur:
+            cur.execute(
+                "UPDATE runs SET params = json_merge_patch(params, ?) WHERE id = ?",
+                [json.dumps(params), run_id],
+            )
+
     def running_runs(self) -> list[dict[str, Any]]:
         rows = self._rows("SELECT id, pid, counts FROM runs WHERE state = 'running'")
         for row in rows:

@@ -4,6 +4,7 @@ path with broken lines and unreadable files."""
 
 from __future__ import annotations
 
+import re
 import threading
 
 from hypothesis import given
@@ -13,10 +14,11 @@ from streamlit.testing.v1 import AppTest
 
 from pages._code_view import element_key
 from semi_core.llm_server import LocalLLMServer
-from semi_core.pipeline import PipelineSettings
+from semi_core.pipeline import PipelineSettings, run_pipeline
 from semi_core.sources import ingest
 
 from .conftest import ROOT, write
+from .test_app import table_with
 
 FAST = dict(inputs_per_pair=5, test_strength=False)
 
@@ -74,3 +76,62 @@ def test_an_answer_streamed_for_an_underscore_name_is_shown_while_it_is_written(
             release.set()
             assert runner.wait(120)
     assert runner.status().result.state == "done"
+
+
+def corpus_of(tmp_path, count: int):
+    """`count` small functions, one file each."""
+    for index in range(count):
+        write(
+            tmp_path / "corpus" / f"f{index:02}.py",
+            f"def f{index:02}(x):\n    return x + {index}\n",
+        )
+    return tmp_path / "corpus"
+
+
+def test_a_cancelled_run_keeps_its_counts_and_its_cards_say_it_stopped(
+    monkeypatch, db_path, tmp_path
+):
+    from pages._shared import _job_runner, _open_store
+
+    app = run_page(monkeypatch, db_path)
+    store = _open_store(str(db_path))
+    ingest(store, [corpus_of(tmp_path, 4)])
+    runner = _job_runner(str(db_path))
+    on_event = runner._on_event
+
+    def cancel_after_the_first_pair(event):  # the user clicks Cancel once a pair is shown
+        on_event(event)
+        if event.stage == "generate" and event.item:
+            runner.cancel()
+
+    monkeypatch.setattr(runner, "_on_event", cancel_after_the_first_pair)
+    runner.start(PipelineSettings(**FAST))
+    assert runner.wait(120)
+    assert runner.status().result.state == "cancelled"
+    (run,) = store.runs(limit=1)
+    assert run["state"] == "cancelled" and run["counts"]["generate"]["done"] == 1
+    app.run()
+    assert not app.exception
+    labels = [re.sub(r"\\(.)", r"\1", e.label) for e in app.expander]  # as a reader sees them
+    assert labels and not any("validating next" in label for label in labels), labels
+    assert any("not validated (run cancelled)" in label for label in labels), labels
+    recent = table_with(app, "run", "state", "generated")
+    assert recent.loc[recent["run"] == run["id"], "generated"].tolist() == [1]
+
+
+def test_a_run_on_the_endpoints_first_model_records_that_model(monkeypatch, db_path, tmp_path):
+    from pages._shared import _open_store
+
+    app = run_page(monkeypatch, db_path)
+    store = _open_store(str(db_path))
+    ingest(store, [corpus_of(tmp_path, 2)])
+    with LocalLLMServer() as server:
+        settings = PipelineSettings(backend="openai", base_url=server.base_url, model=None,
+                                    **FAST)  # fmt: skip
+        result = run_pipeline(store, settings, stages=("generate",))
+    assert result.state == "done"
+    (run,) = store.runs(limit=1)
+    assert run["params"]["model"] == server.model
+    app.run()
+    recent = table_with(app, "run", "backend", "model")
+    assert recent.loc[recent["run"] == run["id"], "model"].tolist() == [server.model]
