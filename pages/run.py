@@ -4,6 +4,7 @@ streaming LLM backend, the answer being written."""
 
 import os
 
+import pandas as pd
 import streamlit as st
 
 from pages._code_view import code_view, element_key
@@ -179,6 +180,23 @@ def pair_card(pair: dict, expanded: bool, run_state: str) -> None:
         st.caption(f"pair id {pair_id}")
 
 
+def ingest_report(report: dict) -> None:
+    """What the run's ingest read and what it skipped, as `semi ingest` reports it: bad
+    input costs only itself, and each problem is named with its file and line."""
+    skipped = ", ".join(f"{n} {reason}" for reason, n in report.get("skipped_files", {}).items())
+    st.caption(
+        f"Ingest: {report['files']} files, {report['found']} snippets found, "
+        f"{report['new']} new" + (f"; files skipped: {skipped}" if skipped else "")
+    )
+    if report["problems"]:
+        listed = report["problem_list"]
+        more = f" (the first {len(listed)} are listed)" if len(listed) < report["problems"] else ""
+        st.warning(
+            f"{report['problems']} problems in the input were skipped{more}; the rest was read."
+        )
+        st.dataframe(pd.DataFrame(listed, columns=["where", "problem"]), hide_index=True)
+
+
 def live_progress(was_running: bool) -> None:
     status = jobs.status()
     if was_running and not status.running:
@@ -201,6 +219,8 @@ def live_progress(was_running: bool) -> None:
         )
     for stage, numbers in status.stages.items():
         stage_bar(stage, numbers, status.running)
+    if status.result and status.result.counts.get("ingest"):
+        ingest_report(status.result.counts["ingest"])
     for snippet, text in list(status.streams.items())[:3]:
         st.markdown(f"**Being written:** {escape_markdown(snippet)}")
         code_view(text[-1500:], None, wrap=True, key=element_key("stream", snippet))

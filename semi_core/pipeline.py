@@ -209,25 +209,36 @@ def generate_stage(
     stage: Callable[[str, int | None], _Stage],
     should_stop: StopCheck,
     on_token: TokenCallback | None = None,
+    first_sources: Sequence[str] = (),
 ) -> dict[str, Any]:
+    """Generate pairs for pending snippets, those ingested from `first_sources` first: a
+    run given paths works on what it just read before the limit is spent elsewhere."""
     key = (backend.name, backend.model, backend.prompt_hash)
     total = store.count_snippets_to_generate(*key)
     progress = stage("generate", total if settings.limit is None else min(total, settings.limit))
+    left = [settings.limit]
 
-    def snippets(page_size: int = 200) -> Iterator[SnippetView]:
+    def pending(page_size: int, **which: Any) -> Iterator[SnippetView]:
         """Pending snippets, a page at a time (keyset: pages stay right while earlier
         snippets are still in flight), so memory does not grow with the corpus."""
-        left, after = settings.limit, None
-        while left is None or left > 0:
-            page = store.snippets_to_generate(
-                *key, page_size if left is None else min(page_size, left), after
-            )
+        after = None
+        while left[0] is None or left[0] > 0:
+            size = page_size if left[0] is None else min(page_size, left[0])
+            page = store.snippets_to_generate(*key, size, after, **which)
             if not page:
                 return
             after = (page[-1]["path"], page[-1]["order_line"], page[-1]["id"])
-            if left is not None:
-                left -= len(page)
+            if left[0] is not None:
+                left[0] -= len(page)
             yield from (SnippetView.from_row(row) for row in page)
+
+    def snippets(page_size: int = 200) -> Iterator[SnippetView]:
+        if not first_sources:
+            yield from pending(page_size)
+            return
+        # Two disjoint passes: a snippet still in flight from the first is never read again.
+        yield from pending(page_size, sources=first_sources)
+        yield from pending(page_size, sources=first_sources, other_sources=True)
 
     concurrency = settings.concurrency if backend.name != "offline" else 1
     # DuckDB's cache of what the stage writes stays near Store.WORK_CACHE_MB however long
@@ -375,13 +386,13 @@ def run_pipeline(
 
     own_pool = pool is None
     state = "done"
+    ingested: list[str] = []  # the sources just read: the generate stage starts with them
     try:
         if "ingest" in stages and paths:
-            from semi_core.sources import ingest
+            from semi_core.sources import ingest, source_name
 
-            report = ingest(store, paths)
-            counts["ingest"] = {"new": report.new, "found": report.found,
-                                "problems": len(report.problems)}  # fmt: skip
+            counts["ingest"] = ingest(store, paths).summary()
+            ingested = [source_name(path) for path in paths]
         # a remote engine brings its own pools: validation alone needs none here
         needs_pool = "generate" in stages or ("validate" in stages and settings.engine == "local")
         if needs_pool and own_pool:
@@ -392,7 +403,7 @@ def run_pipeline(
                 store.update_run_params(run_id, {"model": backend.model})
             try:
                 counts["generate"] = generate_stage(
-                    store, backend, pool, settings, stage, should_stop, on_token
+                    store, backend, pool, settings, stage, should_stop, on_token, ingested
                 )
             finally:
                 backend.close()

@@ -931,18 +931,26 @@ class Store:
         prompt_hash: str,
         limit: int | None = None,
         after: tuple[str, int, str] | None = None,
+        sources: Sequence[str] | None = None,
+        other_sources: bool = False,
     ) -> list[dict[str, Any]]:
         """Usable snippets without a generation from this backend, model and prompt, in
         (path, line, id) order. `after` is (path, order_line, id) of the last row of the previous
-        page: keyset paging, right while earlier pages are still being generated."""
+        page: keyset paging, right while earlier pages are still being generated. `sources`
+        keeps only snippets ingested from those paths (as `sources.ingest` names them), or,
+        with `other_sources`, only the rest."""
         after_sql = "AND (s.path, coalesce(s.line, 2147483647), s.id) > (?, ?, ?) " if after else ""
+        source_sql = ""
+        if sources is not None:
+            source_sql = ("AND coalesce(list_contains(?::VARCHAR[], s.source), false) "
+                          f"{'=' if not other_sources else '<>'} true ")  # fmt: skip
         return self._rows(
             "SELECT s.id, s.name, s.kind, s.entry_point, s.code, s.flags, s.path, s.metadata, "
             "coalesce(s.line, 2147483647) AS order_line "
-            f"{self._TO_GENERATE}{after_sql}"
+            f"{self._TO_GENERATE}{source_sql}{after_sql}"
             "ORDER BY s.path, coalesce(s.line, 2147483647), s.id LIMIT ?",
-            [backend, model, prompt_hash, *(after or ()),
-             limit if limit is not None else 2**62],
+            [backend, model, prompt_hash, *([list(sources)] if sources is not None else []),
+             *(after or ()), limit if limit is not None else 2**62],
         )  # fmt: skip
 
     def count_snippets_to_generate(self, backend: str, model: str | None, prompt_hash: str) -> int:

@@ -4,6 +4,7 @@ path with broken lines and unreadable files."""
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 
@@ -135,3 +136,52 @@ def test_a_run_on_the_endpoints_first_model_records_that_model(monkeypatch, db_p
     app.run()
     recent = table_with(app, "run", "backend", "model")
     assert recent.loc[recent["run"] == run["id"], "model"].tolist() == [server.model]
+
+
+def messy_folder(tmp_path):
+    """A folder a new user might bring: good functions, a JSONL file with a broken line,
+    and a Python file that is not UTF-8."""
+    folder = tmp_path / "new_code"
+    write(folder / "good.py", "def newest(x):\n    return x * 7\n")
+    (folder / "rows.jsonl").write_text(
+        json.dumps({"code": "def from_rows(a):\n    return a - 1\n"}) + "\n{this is not json\n"
+    )
+    (folder / "latin.py").write_bytes("def cafe():\n    return 'caf\xe9'\n".encode("latin-1"))
+    return folder
+
+
+def test_a_run_given_a_path_works_on_the_snippets_just_ingested_first(store, tmp_path):
+    ingest(store, [corpus_of(tmp_path, 6)])  # stored earlier, not generated yet
+    paths = [str(messy_folder(tmp_path))]
+    settings = PipelineSettings(limit=2, **FAST)
+    result = run_pipeline(store, settings, stages=("ingest", "generate"), paths=paths)
+    assert result.state == "done"
+    generated = {s["name"] for s in store.snippets(limit=100) if store.snippet_generations(s["id"])}
+    assert generated == {"newest", "from_rows"}
+
+
+def test_the_run_page_reports_what_an_ingest_skipped(monkeypatch, db_path, tmp_path):
+    from pages._shared import _job_runner, _open_store
+
+    app = run_page(monkeypatch, db_path)
+    ingest(_open_store(str(db_path)), [corpus_of(tmp_path, 6)])
+    folder = messy_folder(tmp_path)
+    app.run()
+    app.radio(key="run_source").set_value("A file, folder or dataset to ingest first")
+    app.text_input(key="run_path").input(str(folder))
+    app.number_input(key="run_limit").set_value(2)
+    app.checkbox(key="run_strength").uncheck()
+    app.button(key="FormSubmitter:run_settings-Start run").click().run()
+    runner = _job_runner(str(db_path))
+    assert runner.wait(120)
+    assert runner.status().result.state == "done"
+    app.run()
+    assert not app.exception
+    warning = "\n".join(re.sub(r"\\(.)", r"\1", w.value) for w in app.warning)
+    assert "2 problems" in warning, warning
+    problems = table_with(app, "where", "problem")
+    assert f"{folder / 'rows.jsonl'}:2" in problems["where"].tolist()
+    assert f"{folder / 'latin.py'}:2" in problems["where"].tolist()
+    cards = [re.sub(r"\\(.)", r"\1", e.label) for e in app.expander]
+    assert sorted(label.split(" — ")[0] for label in cards if " — " in label) == [
+        "from_rows", "newest"]  # fmt: skip
