@@ -55,8 +55,9 @@ class QueueFilters(TypedDict, total=False):
     """The review queue's filters, each optional: the current verdict's `statuses`, a
     `difficulty` range, the snippet's `source`, a test-input `origin`, a `failure` (a
     test-run status of the current validation — wrong, error, timeout, ... — or the
-    verdict status itself), a text `search`, and `include_decided` (pairs the annotator
-    has already accepted or rejected)."""
+    verdict status itself), a text `search`, `include_decided` (pairs the annotator
+    has already accepted or rejected), and `constant_outputs` (only pairs whose usable
+    tests all expect one and the same result: the verdict's signal of weak tests)."""
 
     statuses: Sequence[str] | None
     difficulty: tuple[float, float] | None
@@ -65,6 +66,7 @@ class QueueFilters(TypedDict, total=False):
     failure: str | None
     search: str | None
     include_decided: bool
+    constant_outputs: bool
 
 
 class StoreError(Exception):
@@ -1486,6 +1488,7 @@ class Store:
         failure: str | None = None,
         search: str | None = None,
         include_decided: bool = False,
+        constant_outputs: bool = False,
     ) -> tuple[str, list[Any]]:
         """The ordered ids of an annotator's queue (with `total`, the queue's full size) as
         SQL and its bound parameters. Only the tables a filter needs are joined, and the
@@ -1498,9 +1501,11 @@ class Store:
         params: list[Any] = [annotator]
         joins: list[str] = []
         where = ["g.status = 'ok'"]
-        if statuses or difficulty or failure:
+        if statuses or difficulty or failure or constant_outputs:
+            signals = ", signals" if constant_outputs else ""  # read only when filtered on
             ctes.append(
-                "current AS (SELECT generation_id, status, difficulty, run_id FROM verdicts "
+                f"current AS (SELECT generation_id, status, difficulty, run_id{signals} "
+                "FROM verdicts "
                 "QUALIFY row_number() OVER (PARTITION BY generation_id "
                 "ORDER BY created_at DESC, id) = 1)"
             )
@@ -1541,6 +1546,8 @@ class Store:
         if search:
             where.append("(g.instruction ILIKE ? OR g.code ILIKE ? OR s.name ILIKE ?)")
             where_params += [f"%{search}%"] * 3
+        if constant_outputs:
+            where.append("coalesce((v.signals->>'constant_outputs')::BOOLEAN, false)")
         if not include_decided:
             where.append("coalesce(mine.action, 'skip') = 'skip'")
         sql = (
