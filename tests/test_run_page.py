@@ -11,26 +11,17 @@ import threading
 from hypothesis import given
 from hypothesis import strategies as st
 from streamlit.components.v2.bidi_component.main import _make_trigger_id
-from streamlit.testing.v1 import AppTest
 
 from pages._code_view import element_key
 from semi_core.llm_server import LocalLLMServer
 from semi_core.pipeline import PipelineSettings, run_pipeline
 from semi_core.sources import ingest
 
-from .conftest import ROOT, write
+from .conftest import write
 from .test_app import table_with
+from .test_app_jobs import run_page
 
 FAST = dict(inputs_per_pair=5, test_strength=False)
-
-
-def run_page(monkeypatch, db_path) -> AppTest:
-    monkeypatch.setenv("SEMI_DB", str(db_path))
-    monkeypatch.setenv("SEMI_LOAD_DEMO", "0")
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-    app.switch_page("pages/run.py").run()
-    return app
 
 
 @given(st.text(), st.text(min_size=1))
