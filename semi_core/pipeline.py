@@ -233,12 +233,8 @@ def generate_stage(
             yield from (SnippetView.from_row(row) for row in page)
 
     def snippets(page_size: int = 200) -> Iterator[SnippetView]:
-        if not first_sources:
-            yield from pending(page_size)
-            return
-        # Two disjoint passes: a snippet still in flight from the first is never read again.
-        yield from pending(page_size, sources=first_sources)
-        yield from pending(page_size, sources=first_sources, other_sources=True)
+        for which in store.source_passes(first_sources):
+            yield from pending(page_size, **which)
 
     concurrency = settings.concurrency if backend.name != "offline" else 1
     # DuckDB's cache of what the stage writes stays near Store.WORK_CACHE_MB however long
@@ -272,9 +268,11 @@ def validate_stage(
     stage: Callable[[str, int | None], _Stage],
     should_stop: StopCheck,
     generation_ids: Sequence[str] | None = None,
+    first_sources: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Validate pending pairs (or revalidate `generation_ids`) with the settings' engine,
-    streaming: pages of pairs are read as the engine asks for them, never all at once."""
+    streaming: pages of pairs are read as the engine asks for them, never all at once.
+    Pending pairs of snippets ingested from `first_sources` come first."""
     from semi_core.validate import revalidate, validate_pending
 
     if generation_ids is not None:
@@ -298,8 +296,9 @@ def validate_stage(
         counts = revalidate(store, pool, generation_ids, run_id, settings.validation(), **options)
     else:
         counts = validate_pending(
-            store, pool, run_id, settings.validation(), settings.limit, **options
-        )
+            store, pool, run_id, settings.validation(), settings.limit,
+            first_sources=first_sources, **options,
+        )  # fmt: skip
     if counts["stopped"]:
         raise Cancelled
     statuses = {status: n for status, n in counts["statuses"].items() if n}
@@ -409,7 +408,7 @@ def run_pipeline(
                 backend.close()
         if "validate" in stages:
             counts["validate"] = validate_stage(
-                store, pool, run_id, settings, stage, should_stop, generation_ids
+                store, pool, run_id, settings, stage, should_stop, generation_ids, ingested
             )
         if "rank" in stages:
             counts["rank"] = rank_stage(store, stage)

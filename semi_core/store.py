@@ -648,6 +648,17 @@ _SPACE = "' \t\n\r\x0b\x0c'"
 _EXCEPTION_NAME = r"'\b([A-Z][A-Za-z]*(?:Error|Exception|Exit|Interrupt))\b'"
 
 
+def _source_filter(sources: Sequence[str] | None, other_sources: bool) -> tuple[str, list[Any]]:
+    """A condition on the snippet `s`: ingested from one of `sources`, or, with
+    `other_sources`, from none of them (no condition when `sources` is None)."""
+    if sources is None:
+        return "", []
+    wanted = "<>" if other_sources else "="
+    return f"AND coalesce(list_contains(?::VARCHAR[], s.source), false) {wanted} true ", [
+        list(sources)
+    ]
+
+
 def _first_line(text: str) -> str:
     return f"left(split_part(regexp_replace(trim({text}, {_SPACE}), '\\r\\n?', chr(10), 'g'), chr(10), 1), 80)"  # noqa: E501
 
@@ -942,18 +953,25 @@ class Store:
         keeps only snippets ingested from those paths (as `sources.ingest` names them), or,
         with `other_sources`, only the rest."""
         after_sql = "AND (s.path, coalesce(s.line, 2147483647), s.id) > (?, ?, ?) " if after else ""
-        source_sql = ""
-        if sources is not None:
-            source_sql = ("AND coalesce(list_contains(?::VARCHAR[], s.source), false) "
-                          f"{'=' if not other_sources else '<>'} true ")  # fmt: skip
+        source_sql, source_params = _source_filter(sources, other_sources)
         return self._rows(
             "SELECT s.id, s.name, s.kind, s.entry_point, s.code, s.flags, s.path, s.metadata, "
             "coalesce(s.line, 2147483647) AS order_line "
             f"{self._TO_GENERATE}{source_sql}{after_sql}"
             "ORDER BY s.path, coalesce(s.line, 2147483647), s.id LIMIT ?",
-            [backend, model, prompt_hash, *([list(sources)] if sources is not None else []),
-             *(after or ()), limit if limit is not None else 2**62],
+            [backend, model, prompt_hash, *source_params, *(after or ()),
+             limit if limit is not None else 2**62],
         )  # fmt: skip
+
+    @staticmethod
+    def source_passes(first_sources: Sequence[str]) -> list[dict[str, Any]]:
+        """The `sources` / `other_sources` arguments of the reads of pending work that take
+        what was ingested from `first_sources` first: one pass over everything when there
+        are none, else a pass over those sources, then one over the rest (disjoint, so a
+        unit still in flight from the first pass is never read again)."""
+        if not first_sources:
+            return [{}]
+        return [{"sources": first_sources}, {"sources": first_sources, "other_sources": True}]
 
     def count_snippets_to_generate(self, backend: str, model: str | None, prompt_hash: str) -> int:
         """How many rows `snippets_to_generate` would give (a progress total)."""
@@ -1033,20 +1051,26 @@ class Store:
     # -- validation -------------------------------------------------------------------------
 
     def generations_to_validate(
-        self, limit: int | None = None, after: tuple[Any, str] | None = None
+        self,
+        limit: int | None = None,
+        after: tuple[Any, str] | None = None,
+        sources: Sequence[str] | None = None,
+        other_sources: bool = False,
     ) -> list[dict[str, Any]]:
         """Generations that succeeded and have no verdict yet, with their snippet's code,
         oldest first. `after` is the (created_at, id) of the last row of the previous page:
-        keyset paging, so pages stay right while earlier pages are still being validated."""
+        keyset paging, so pages stay right while earlier pages are still being validated.
+        `sources` and `other_sources` as in `snippets_to_generate`."""
         after_sql = "AND (g.created_at, g.id) > (?, ?) " if after is not None else ""
+        source_sql, source_params = _source_filter(sources, other_sources)
         return self._rows(
             "SELECT g.id, g.snippet_id, g.code, g.entry_point, s.code AS original_code, "
             "s.entry_point AS original_entry_point, s.kind, g.first_test_case, "
             "g.last_test_case, g.created_at FROM generations g "
             "JOIN snippets s ON s.id = g.snippet_id WHERE g.status = 'ok' AND NOT EXISTS "
-            f"(SELECT 1 FROM verdicts v WHERE v.generation_id = g.id) {after_sql}"
+            f"(SELECT 1 FROM verdicts v WHERE v.generation_id = g.id) {source_sql}{after_sql}"
             "ORDER BY g.created_at, g.id LIMIT ?",
-            [*(after or ()), limit if limit is not None else 2**62],
+            [*source_params, *(after or ()), limit if limit is not None else 2**62],
         )
 
     def count_generations_to_validate(self) -> int:

@@ -630,21 +630,26 @@ def validate_stream(
 
 
 def pending_pages(
-    store: Store, limit: int | None = None, page_size: int = 200
+    store: Store,
+    limit: int | None = None,
+    page_size: int = 200,
+    first_sources: Sequence[str] = (),
 ) -> Iterator[list[dict[str, Any]]]:
     """Generations without a verdict, `page_size` at a time (keyset paging: a page is
-    read while the previous ones may still be in flight), at most `limit` in all."""
-    left, after = limit, None
-    while left is None or left > 0:
-        page = store.generations_to_validate(
-            page_size if left is None else min(page_size, left), after
-        )
-        if not page:
-            return
-        after = (page[-1]["created_at"], page[-1]["id"])
-        if left is not None:
-            left -= len(page)
-        yield page
+    read while the previous ones may still be in flight), at most `limit` in all; those
+    of snippets ingested from `first_sources` first (`Store.source_passes`)."""
+    left = limit
+    for which in store.source_passes(first_sources):
+        after = None
+        while left is None or left > 0:
+            size = page_size if left is None else min(page_size, left)
+            page = store.generations_to_validate(size, after, **which)
+            if not page:
+                break
+            after = (page[-1]["created_at"], page[-1]["id"])
+            if left is not None:
+                left -= len(page)
+            yield page
 
 
 def validate_pending(
@@ -660,16 +665,18 @@ def validate_pending(
     engine: EngineChoice = "local",
     address: str | None = None,
     limits: Limits | None = None,
+    first_sources: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Validate generations that have no verdict yet, at most `limit`, recording them as
     they finish; a resumed run continues with what is still pending. `engine` is "local"
     (this machine's workers: `pool`, or a pool with `limits`), "ray" (actors on the Ray
     cluster at `address`, or a local Ray instance; `limits` for each actor's pool), or an
-    open `ValidationEngine`. Returns ``{"validated_total": n, "statuses": {status: n},
+    open `ValidationEngine`. Pairs of snippets ingested from `first_sources` come first.
+    Returns ``{"validated_total": n, "statuses": {status: n},
     "stopped": bool}``."""
     settings = settings or ValidationSettings()
     with open_engine(engine, settings, pool, limits, address) as opened:
-        pages = pending_pages(store, limit, page_size)
+        pages = pending_pages(store, limit, page_size, first_sources)
         return validate_stream(store, opened, run_id, pages, on_result, should_stop)
 
 

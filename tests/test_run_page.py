@@ -176,3 +176,19 @@ def test_the_run_page_reports_what_an_ingest_skipped(monkeypatch, db_path, tmp_p
     cards = [re.sub(r"\\(.)", r"\1", e.label) for e in app.expander]
     assert sorted(label.split(" — ")[0] for label in cards if " — " in label) == [
         "from_rows", "newest"]  # fmt: skip
+
+
+def test_a_run_given_a_path_validates_the_pairs_of_what_it_just_read_first(store, tmp_path):
+    ingest(store, [corpus_of(tmp_path, 6)])
+    run_pipeline(store, PipelineSettings(**FAST), stages=("generate",))  # left unvalidated
+    paths = [str(messy_folder(tmp_path))]
+    settings = PipelineSettings(limit=2, **FAST)
+    stages = ("ingest", "generate", "validate")
+    assert run_pipeline(store, settings, stages=stages, paths=paths).state == "done"
+    validated = {
+        s["name"]
+        for s in store.snippets(limit=100)
+        for g in store.snippet_generations(s["id"])
+        if store.latest_verdict(g["id"])
+    }
+    assert validated == {"newest", "from_rows"}
