@@ -60,11 +60,16 @@ Test runs (``side``, ``attempt``, ``status``): the original's two runs are ``ori
 ``rejected``, ``violation``, ``crashed``, ``invalid``). The rewrite's run is
 ``generated`` 1 with ``ok`` (matches the oracle, raising the expected type included),
 ``wrong`` (ran to completion but differs; ``error`` then holds how), ``error`` (raised
-where the original returned), or the sandbox's status for the rest.
+where the original returned), or the sandbox's status for the rest. A run's ``output``
+is the return value's repr, followed by the arguments after the call when the call
+changed them in place (`shown_output`, `split_output`); a test case's ``expected`` is the
+return value alone.
 
 Verdict signals (JSON): ``total``, ``usable``, ``flaky``, ``unusable``,
 ``unusable_reasons`` ({status: n}), ``raising`` (usable tests where an exception is
-expected), ``failing`` ([{position, status, reason}], the first 20), ``failures``
+expected), ``constant_outputs`` (at least two usable tests, all expecting one and the
+same result, arguments after the call included: weak tests whatever the verdict),
+``failing`` ([{position, status, reason}], the first 20), ``failures``
 ({status: n}), ``reason`` (one sentence for the status), ``min_usable_tests``,
 ``oracle_ms`` / ``generated_ms`` (summed run time), ``refused_side`` when refused, and for
 validated pairs ``test_strength``, ``weak_tests``, ``mutants_tried``, ``mutants_killed``,
@@ -218,7 +223,7 @@ def _cut(text: str | None) -> str | None:
 ARGS_AFTER_MARK = "\n⤷ arguments after the call: "
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=256)  # a pair's inputs, read for each of its runs
 def _arguments(text: str) -> tuple[list[Any], dict[str, Any]] | None:
     """A test input's arguments as the call received them (never changed: cached)."""
     try:
