@@ -9,6 +9,8 @@ never markup), coloured by its kind: LLM output stays inert text, as with st.cod
 
 from __future__ import annotations
 
+import hashlib
+import re
 from functools import lru_cache
 
 import streamlit as st
@@ -94,10 +96,27 @@ def code_tokens(text: str, language: str | None) -> tuple[tuple[str, str], ...]:
     return tuple((css_class, value) for css_class, value in pieces)
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9-]+(_[A-Za-z0-9-]+)*")
+
+
+def element_key(*parts: object) -> str:
+    """A component key made from `parts` (names, ids, any text from the data): the parts
+    joined by "_" when that is plain, else the plain prefix and a hash of them all.
+    Streamlit refuses a component key holding "__" (its own delimiter), so a key made
+    from a name like `_private_helper` must not carry the name as it is."""
+    joined = "_".join(str(part) for part in parts)
+    if _PLAIN_KEY.fullmatch(joined):
+        return joined
+    digest = hashlib.sha256(repr(tuple(map(str, parts))).encode("utf-8", "replace"))
+    prefix = re.sub(r"[^A-Za-z0-9-]+", "-", str(parts[0]) if parts else "").strip("-")
+    return f"{prefix}-{digest.hexdigest()[:16]}" if prefix else digest.hexdigest()[:16]
+
+
 def code_view(text: str, language: str | None = "python", *, key: str, wrap: bool = False) -> None:
     """Show `text` as a block of code (`language` "python", "diff" or None for plain
-    text), with a copy button; `wrap` wraps long lines. `key` names the block on the page."""
+    text), with a copy button; `wrap` wraps long lines. `key` names the block on the page
+    (any text: see `element_key`)."""
     _code_component(
         data={"tokens": code_tokens(text, language), "language": language, "wrap": wrap},
-        key=key,
+        key=element_key(key),
     )

@@ -32,6 +32,8 @@ from semi_core.validate import VERDICT_STATUSES
 
 STATUSES = list(VERDICT_STATUSES)
 FAILURES = ["wrong", "error", "timeout", "memory", "rejected", "violation", "crashed"]
+# test_table's columns for calls that change their arguments in place
+ARGS_COLUMNS = ["expected args after", "actual args after"]
 QUEUE_TTL_S = 15.0  # re-read the queue after this long: new pairs, other tabs' decisions
 ACTIONS = {"accept": "Accept", "reject": "Reject", "skip": "Skip"}
 SHORTCUTS = {"accept": "a", "reject": "x", "skip": "s"}
@@ -54,7 +56,8 @@ def review_sources(db_path: str) -> list[str]:
 # tab then skips seven widgets and the slider's script. Their values live in session state,
 # written back each run, since Streamlit forgets the value of a widget it did not draw.
 FILTER_DEFAULTS = {"f_status": [], "f_difficulty": (0.0, 1.0), "f_search": "", "f_source": "",
-                   "f_origin": "", "f_failure": "", "f_decided": False}  # fmt: skip
+                   "f_origin": "", "f_failure": "", "f_decided": False,
+                   "f_constant": False}  # fmt: skip
 for name, default in FILTER_DEFAULTS.items():
     st.session_state[name] = st.session_state.get(name, default)
 
@@ -85,6 +88,8 @@ if box.open:
             help="A test of the rewrite ended this way, or the verdict has this status.",
         )  # fmt: skip
         left.checkbox("Include pairs I decided", key="f_decided")
+        middle.checkbox("Only tests that all expect one result", key="f_constant",
+                        help="Weak tests: every usable test expects the same value.")  # fmt: skip
         if right.button("Refresh queue", key="refresh_queue"):
             st.session_state.pop("review_queue", None)
 
@@ -97,6 +102,7 @@ filters = {
     "failure": st.session_state["f_failure"] or None,
     "search": st.session_state["f_search"].strip() or None,
     "include_decided": st.session_state["f_decided"],
+    "constant_outputs": st.session_state["f_constant"],
 }
 
 
@@ -273,8 +279,15 @@ def pair_view() -> None:
 
     st.subheader("Tests")
     tests = test_table(store, pair_id, verdict["run_id"] if verdict else None)
+    if verdict and verdict["signals"].get("constant_outputs"):
+        st.warning(
+            f"All {verdict['signals']['usable']} tests expect one and the same result: they "
+            "check little of what the code does (weak tests)."
+        )
     if tests:
         frame = pd.DataFrame(tests)
+        # The arguments after the call are shown only for calls that changed them.
+        frame = frame.drop(columns=[c for c in ARGS_COLUMNS if frame[c].isna().all()])
         frame.insert(0, "", frame.pop("failing").map({True: "✗", False: "✓"}))
         # Failing rows marked twice: ✗ in the first column and a red row.
         some_table(frame, f"tests_{pair_id}", row_style=_failing_red)

@@ -4,9 +4,10 @@ streaming LLM backend, the answer being written."""
 
 import os
 
+import pandas as pd
 import streamlit as st
 
-from pages._code_view import code_view
+from pages._code_view import code_view, element_key
 from pages._shared import escape_markdown, get_jobs, get_store, show_recent_runs
 from semi_core.demo import load_demo
 from semi_core.studio_settings import current, pipeline_settings
@@ -152,14 +153,21 @@ def stage_bar(stage: str, numbers: dict, running: bool) -> None:
     st.progress(min(done / total, 1.0) if total else (1.0 if done else 0.0), text=label)
 
 
-def pair_card(pair: dict, expanded: bool) -> None:
-    """One new pair: its instruction and code (as text, never markup) and its test tally."""
+def pair_card(pair: dict, expanded: bool, run_state: str) -> None:
+    """One new pair: its instruction and code (as text, never markup) and its test tally.
+    `run_state` is its run's: "running", or how it ended."""
     if pair.get("verdict"):
         tally = f"{pair['verdict']} · {pair['passed']}/{pair['usable']} tests pass"
     elif pair.get("status") == "failed":
         tally = "generation failed"
     else:
-        tally = f"generated · {pair.get('inputs') or 0} test inputs · validating next"
+        inputs = f"generated · {pair.get('inputs') or 0} test inputs"
+        if run_state == "running":
+            tally = f"{inputs} · validating next"
+        elif run_state == "done":
+            tally = f"{inputs} · not validated in this run"
+        else:
+            tally = f"{inputs} · not validated (run {run_state})"
     name = escape_markdown(pair.get("snippet") or pair["generation_id"])
     with st.expander(f"{name} — {escape_markdown(tally)}", expanded=expanded):
         if pair.get("error"):
@@ -170,6 +178,23 @@ def pair_card(pair: dict, expanded: bool) -> None:
         if pair.get("code"):
             code_view(pair["code"], key=f"code_{pair_id}")
         st.caption(f"pair id {pair_id}")
+
+
+def ingest_report(report: dict) -> None:
+    """What the run's ingest read and what it skipped, as `semi ingest` reports it: bad
+    input costs only itself, and each problem is named with its file and line."""
+    skipped = ", ".join(f"{n} {reason}" for reason, n in report.get("skipped_files", {}).items())
+    st.caption(
+        f"Ingest: {report['files']} files, {report['found']} snippets found, "
+        f"{report['new']} new" + (f"; files skipped: {skipped}" if skipped else "")
+    )
+    if report["problems"]:
+        listed = report["problem_list"]
+        more = f" (the first {len(listed)} are listed)" if len(listed) < report["problems"] else ""
+        st.warning(
+            f"{report['problems']} problems in the input were skipped{more}; the rest was read."
+        )
+        st.dataframe(pd.DataFrame(listed, columns=["where", "problem"]), hide_index=True)
 
 
 def live_progress(was_running: bool) -> None:
@@ -194,13 +219,15 @@ def live_progress(was_running: bool) -> None:
         )
     for stage, numbers in status.stages.items():
         stage_bar(stage, numbers, status.running)
+    if status.result and status.result.counts.get("ingest"):
+        ingest_report(status.result.counts["ingest"])
     for snippet, text in list(status.streams.items())[:3]:
         st.markdown(f"**Being written:** {escape_markdown(snippet)}")
-        code_view(text[-1500:], None, wrap=True, key=f"stream_{snippet}")
+        code_view(text[-1500:], None, wrap=True, key=element_key("stream", snippet))
     if status.pairs:
         st.markdown("**Newest pairs**")
         for index, pair in enumerate(status.pairs[:NEWEST_PAIRS]):
-            pair_card(pair, expanded=index == 0)
+            pair_card(pair, expanded=index == 0, run_state=heading)
     elif not status.running and status.result and not status.error:
         st.caption(
             "This run made no new pairs: every snippet already has one from this "

@@ -325,11 +325,18 @@ def _run_stages(ctx: click.Context, stages: tuple[str, ...], paths=(), ids=None,
     for stage, counts in result.counts.items():
         if not isinstance(counts, dict):
             continue
-        details = ", ".join(f"{k}: {v}" for k, v in counts.items() if k not in ("done", "failed"))
+        details = ", ".join(f"{k}: {v}" for k, v in counts.items() if k not in _NOT_DETAILS)
         table.add_row(stage, str(counts.get("done", "")), str(counts.get("failed", "")), details)
+    for problem in (result.counts.get("ingest") or {}).get("problem_list", []):
+        console.print(f"[yellow]skipped[/] {problem['where']}: {problem['problem']}",
+                      highlight=False, soft_wrap=True)  # fmt: skip
     out.print(table)
     if result.state == "cancelled":
         sys.exit(130)
+
+
+# A stage's counts shown in its own columns, or listed apart (an ingest's problems).
+_NOT_DETAILS = ("done", "failed", "problem_list")
 
 
 @main.command("generate")
@@ -385,7 +392,7 @@ def runs_command(ctx: click.Context, limit: int, as_json: bool) -> None:
 
     def row(run: dict) -> list[str]:
         summary = ", ".join(
-            f"{k}: {v.get('done', v) if isinstance(v, dict) else v}"
+            f"{k}: {v.get('done', v.get('new', v)) if isinstance(v, dict) else v}"
             for k, v in run["counts"].items()
             if k in STAGE_NAMES or k in ("new", "found")
         )

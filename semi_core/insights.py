@@ -30,7 +30,9 @@ def funnel(store: Store, counts: Counts | None = None) -> list[dict[str, Any]]:
 
 
 def rates(store: Store, counts: Counts | None = None) -> dict[str, float | None]:
-    """Each stage as a share of the one before it (None when that one is empty)."""
+    """Each stage as a share of the one before it (None when that one is empty), each
+    counted in its denominator's unit: a snippet with pairs from several backends counts
+    once among the usable snippets generated, so no rate exceeds 1."""
     counts = counts or store.counts()
     f = {row["stage"]: row["count"] for row in funnel(store, counts)}
     validated_total = sum(counts.by_status["verdicts"].values())
@@ -40,7 +42,7 @@ def rates(store: Store, counts: Counts | None = None) -> dict[str, float | None]
 
     return {
         "usable / snippets": share(f["usable"], f["snippets"]),
-        "generated / usable": share(f["generated"], f["usable"]),
+        "generated / usable": share(store.count_generated_snippets(), f["usable"]),
         "validated / checked": share(f["validated"], validated_total),
         "accepted / decided": share(f["accepted"], f["accepted"] + f["rejected"]),
     }

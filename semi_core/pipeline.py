@@ -209,25 +209,32 @@ def generate_stage(
     stage: Callable[[str, int | None], _Stage],
     should_stop: StopCheck,
     on_token: TokenCallback | None = None,
+    first_sources: Sequence[str] = (),
 ) -> dict[str, Any]:
+    """Generate pairs for pending snippets, those ingested from `first_sources` first: a
+    run given paths works on what it just read before the limit is spent elsewhere."""
     key = (backend.name, backend.model, backend.prompt_hash)
     total = store.count_snippets_to_generate(*key)
     progress = stage("generate", total if settings.limit is None else min(total, settings.limit))
+    left = [settings.limit]
 
-    def snippets(page_size: int = 200) -> Iterator[SnippetView]:
+    def pending(page_size: int, **which: Any) -> Iterator[SnippetView]:
         """Pending snippets, a page at a time (keyset: pages stay right while earlier
         snippets are still in flight), so memory does not grow with the corpus."""
-        left, after = settings.limit, None
-        while left is None or left > 0:
-            page = store.snippets_to_generate(
-                *key, page_size if left is None else min(page_size, left), after
-            )
+        after = None
+        while left[0] is None or left[0] > 0:
+            size = page_size if left[0] is None else min(page_size, left[0])
+            page = store.snippets_to_generate(*key, size, after, **which)
             if not page:
                 return
             after = (page[-1]["path"], page[-1]["order_line"], page[-1]["id"])
-            if left is not None:
-                left -= len(page)
+            if left[0] is not None:
+                left[0] -= len(page)
             yield from (SnippetView.from_row(row) for row in page)
+
+    def snippets(page_size: int = 200) -> Iterator[SnippetView]:
+        for which in store.source_passes(first_sources):
+            yield from pending(page_size, **which)
 
     concurrency = settings.concurrency if backend.name != "offline" else 1
     # DuckDB's cache of what the stage writes stays near Store.WORK_CACHE_MB however long
@@ -261,9 +268,11 @@ def validate_stage(
     stage: Callable[[str, int | None], _Stage],
     should_stop: StopCheck,
     generation_ids: Sequence[str] | None = None,
+    first_sources: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Validate pending pairs (or revalidate `generation_ids`) with the settings' engine,
-    streaming: pages of pairs are read as the engine asks for them, never all at once."""
+    streaming: pages of pairs are read as the engine asks for them, never all at once.
+    Pending pairs of snippets ingested from `first_sources` come first."""
     from semi_core.validate import revalidate, validate_pending
 
     if generation_ids is not None:
@@ -287,8 +296,9 @@ def validate_stage(
         counts = revalidate(store, pool, generation_ids, run_id, settings.validation(), **options)
     else:
         counts = validate_pending(
-            store, pool, run_id, settings.validation(), settings.limit, **options
-        )
+            store, pool, run_id, settings.validation(), settings.limit,
+            first_sources=first_sources, **options,
+        )  # fmt: skip
     if counts["stopped"]:
         raise Cancelled
     statuses = {status: n for status, n in counts["statuses"].items() if n}
@@ -357,6 +367,7 @@ def run_pipeline(
     counts: dict[str, Any] = {}
 
     last_saved = [0.0]
+    begun: dict[str, _Stage] = {}  # each stage once started: its counts survive a cancel
 
     def stage(name: str, total: int | None) -> _Stage:
         def emit(event: ProgressEvent) -> None:
@@ -369,37 +380,42 @@ def run_pipeline(
             if on_event:
                 on_event(event)
 
-        return _Stage(run_id, name, total, emit)
+        begun[name] = _Stage(run_id, name, total, emit)
+        return begun[name]
 
     own_pool = pool is None
     state = "done"
+    ingested: list[str] = []  # the sources just read: the generate stage starts with them
     try:
         if "ingest" in stages and paths:
-            from semi_core.sources import ingest
+            from semi_core.sources import ingest, source_name
 
-            report = ingest(store, paths)
-            counts["ingest"] = {"new": report.new, "found": report.found,
-                                "problems": len(report.problems)}  # fmt: skip
+            counts["ingest"] = ingest(store, paths).summary()
+            ingested = [source_name(path) for path in paths]
         # a remote engine brings its own pools: validation alone needs none here
         needs_pool = "generate" in stages or ("validate" in stages and settings.engine == "local")
         if needs_pool and own_pool:
             pool = SandboxPool(settings.limits())
         if "generate" in stages:
             backend = make_backend(settings, pool, store)
+            if backend.model != settings.model:  # the endpoint's first model, when none was named
+                store.update_run_params(run_id, {"model": backend.model})
             try:
                 counts["generate"] = generate_stage(
-                    store, backend, pool, settings, stage, should_stop, on_token
+                    store, backend, pool, settings, stage, should_stop, on_token, ingested
                 )
             finally:
                 backend.close()
         if "validate" in stages:
             counts["validate"] = validate_stage(
-                store, pool, run_id, settings, stage, should_stop, generation_ids
+                store, pool, run_id, settings, stage, should_stop, generation_ids, ingested
             )
         if "rank" in stages:
             counts["rank"] = rank_stage(store, stage)
     except (Cancelled, KeyboardInterrupt):
         state = "cancelled"
+        for name, progress in begun.items():  # what the stopped stage had done
+            counts.setdefault(name, progress.counts())
     except BaseException as error:
         counts["error"] = f"{type(error).__name__}: {error}"
         store.finish_run(run_id, "failed", counts)

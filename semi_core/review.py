@@ -12,6 +12,7 @@ import ast
 from typing import Any
 
 from semi_core.store import Store
+from semi_core.validate import split_output
 
 DECISIONS = ("accept", "reject", "skip")
 
@@ -112,13 +113,15 @@ def current_decisions(events: list[dict[str, Any]]) -> dict[str, str]:
 def test_table(store: Store, generation_id: str, run_id: str | None = None) -> list[dict[str, Any]]:
     """One row per test case of a validation run (the current one by default): input,
     origin, the oracle's expected output, the rewrite's actual output, status, error,
-    duration, and whether the row fails."""
+    duration, and whether the row fails; for a call that changed its arguments in place,
+    the arguments after it, expected (the original's) and actual (the rewrite's)."""
     if run_id is None:
         verdict = store.latest_verdict(generation_id)
         if verdict is None:
             return [
                 {"#": case["position"], "input": case["input"], "origin": case["origin"],
-                 "expected": None, "actual": None, "status": "not validated", "error": None,
+                 "expected": None, "actual": None, "expected args after": None,
+                 "actual args after": None, "status": "not validated", "error": None,
                  "ms": None, "failing": False}
                 for case in store.test_cases(generation_id)
             ]  # fmt: skip
@@ -128,11 +131,14 @@ def test_table(store: Store, generation_id: str, run_id: str | None = None) -> l
         row = rows.setdefault(
             run["position"],
             {"#": run["position"], "input": run["input"], "origin": run["origin"],
-             "expected": run["expected"], "actual": None, "status": run["oracle_status"],
+             "expected": run["expected"], "actual": None, "expected args after": None,
+             "actual args after": None, "status": run["oracle_status"],
              "error": None, "ms": None, "failing": False},
         )  # fmt: skip
+        if run["side"] == "original" and run["attempt"] == 1:
+            row["expected args after"] = split_output(run["output"])[1]
         if run["side"] == "generated":
-            row["actual"] = run["output"]
+            row["actual"], row["actual args after"] = split_output(run["output"])
             row["status"] = run["status"]
             row["error"] = run["error"] or None
             row["ms"] = round(run["duration_ms"] or 0.0, 2)

@@ -71,6 +71,9 @@ class Problem:
         return f"{self.where}: {self.message}"
 
 
+SUMMARY_PROBLEMS = 200  # problems listed in a run's record (all are counted)
+
+
 @dataclass
 class IngestReport:
     """What an ingest did; printed by `semi ingest` and recorded with the run."""
@@ -92,6 +95,23 @@ class IngestReport:
         data = dict(self.__dict__)
         data["problems"] = [str(p) for p in self.problems]
         return data
+
+    def summary(self, max_problems: int = SUMMARY_PROBLEMS) -> dict[str, Any]:
+        """What a run records of its ingest: the counts, how many problems, and the first
+        `max_problems` of them as {where, problem} (a run's record stays small)."""
+        return {
+            "new": self.new, "found": self.found, "files": self.files,
+            "already_stored": self.already_stored, "duplicates": self.duplicates,
+            "rejections": dict(self.rejections), "skipped_files": dict(self.skipped_files),
+            "problems": len(self.problems),
+            "problem_list": [{"where": p.where, "problem": p.message}
+                             for p in self.problems[:max_problems]],
+        }  # fmt: skip
+
+
+def source_name(path: str | os.PathLike[str]) -> str:
+    """How snippets ingested from `path` name their source."""
+    return str(Path(path))
 
 
 @dataclass
@@ -939,7 +959,7 @@ def _ingest_paths(
         if not root.exists():
             report.problems.append(Problem(str(root), "no such file or folder"))
             continue
-        source = str(root)
+        source = source_name(root)
         for path in iter_source_files(root):
             report.files += 1
             suffix = table_suffix(path)

@@ -55,8 +55,9 @@ class QueueFilters(TypedDict, total=False):
     """The review queue's filters, each optional: the current verdict's `statuses`, a
     `difficulty` range, the snippet's `source`, a test-input `origin`, a `failure` (a
     test-run status of the current validation — wrong, error, timeout, ... — or the
-    verdict status itself), a text `search`, and `include_decided` (pairs the annotator
-    has already accepted or rejected)."""
+    verdict status itself), a text `search`, `include_decided` (pairs the annotator
+    has already accepted or rejected), and `constant_outputs` (only pairs whose usable
+    tests all expect one and the same result: the verdict's signal of weak tests)."""
 
     statuses: Sequence[str] | None
     difficulty: tuple[float, float] | None
@@ -65,6 +66,7 @@ class QueueFilters(TypedDict, total=False):
     failure: str | None
     search: str | None
     include_decided: bool
+    constant_outputs: bool
 
 
 class StoreError(Exception):
@@ -698,6 +700,17 @@ _SPACE = "' \t\n\r\x0b\x0c'"
 _EXCEPTION_NAME = r"'\b([A-Z][A-Za-z]*(?:Error|Exception|Exit|Interrupt))\b'"
 
 
+def _source_filter(sources: Sequence[str] | None, other_sources: bool) -> tuple[str, list[Any]]:
+    """A condition on the snippet `s`: ingested from one of `sources`, or, with
+    `other_sources`, from none of them (no condition when `sources` is None)."""
+    if sources is None:
+        return "", []
+    wanted = "<>" if other_sources else "="
+    return f"AND coalesce(list_contains(?::VARCHAR[], s.source), false) {wanted} true ", [
+        list(sources)
+    ]
+
+
 def _first_line(text: str) -> str:
     return f"left(split_part(regexp_replace(trim({text}, {_SPACE}), '\\r\\n?', chr(10), 'g'), chr(10), 1), 80)"  # noqa: E501
 
@@ -983,19 +996,34 @@ class Store:
         prompt_hash: str,
         limit: int | None = None,
         after: tuple[str, int, str] | None = None,
+        sources: Sequence[str] | None = None,
+        other_sources: bool = False,
     ) -> list[dict[str, Any]]:
         """Usable snippets without a generation from this backend, model and prompt, in
         (path, line, id) order. `after` is (path, order_line, id) of the last row of the previous
-        page: keyset paging, right while earlier pages are still being generated."""
+        page: keyset paging, right while earlier pages are still being generated. `sources`
+        keeps only snippets ingested from those paths (as `sources.ingest` names them), or,
+        with `other_sources`, only the rest."""
         after_sql = "AND (s.path, coalesce(s.line, 2147483647), s.id) > (?, ?, ?) " if after else ""
+        source_sql, source_params = _source_filter(sources, other_sources)
         return self._rows(
             "SELECT s.id, s.name, s.kind, s.entry_point, s.code, s.flags, s.path, s.metadata, "
             "coalesce(s.line, 2147483647) AS order_line "
-            f"{self._TO_GENERATE}{after_sql}"
+            f"{self._TO_GENERATE}{source_sql}{after_sql}"
             "ORDER BY s.path, coalesce(s.line, 2147483647), s.id LIMIT ?",
-            [backend, model, prompt_hash, *(after or ()),
+            [backend, model, prompt_hash, *source_params, *(after or ()),
              limit if limit is not None else 2**62],
         )  # fmt: skip
+
+    @staticmethod
+    def source_passes(first_sources: Sequence[str]) -> list[dict[str, Any]]:
+        """The `sources` / `other_sources` arguments of the reads of pending work that take
+        what was ingested from `first_sources` first: one pass over everything when there
+        are none, else a pass over those sources, then one over the rest (disjoint, so a
+        unit still in flight from the first pass is never read again)."""
+        if not first_sources:
+            return [{}]
+        return [{"sources": first_sources}, {"sources": first_sources, "other_sources": True}]
 
     def count_snippets_to_generate(self, backend: str, model: str | None, prompt_hash: str) -> int:
         """How many rows `snippets_to_generate` would give (a progress total)."""
@@ -1075,20 +1103,26 @@ class Store:
     # -- validation -------------------------------------------------------------------------
 
     def generations_to_validate(
-        self, limit: int | None = None, after: tuple[Any, str] | None = None
+        self,
+        limit: int | None = None,
+        after: tuple[Any, str] | None = None,
+        sources: Sequence[str] | None = None,
+        other_sources: bool = False,
     ) -> list[dict[str, Any]]:
         """Generations that succeeded and have no verdict yet, with their snippet's code,
         oldest first. `after` is the (created_at, id) of the last row of the previous page:
-        keyset paging, so pages stay right while earlier pages are still being validated."""
+        keyset paging, so pages stay right while earlier pages are still being validated.
+        `sources` and `other_sources` as in `snippets_to_generate`."""
         after_sql = "AND (g.created_at, g.id) > (?, ?) " if after is not None else ""
+        source_sql, source_params = _source_filter(sources, other_sources)
         return self._rows(
             "SELECT g.id, g.snippet_id, g.code, g.entry_point, s.code AS original_code, "
             "s.entry_point AS original_entry_point, s.kind, g.first_test_case, "
             "g.last_test_case, g.created_at FROM generations g "
             "JOIN snippets s ON s.id = g.snippet_id WHERE g.status = 'ok' AND NOT EXISTS "
-            f"(SELECT 1 FROM verdicts v WHERE v.generation_id = g.id) {after_sql}"
+            f"(SELECT 1 FROM verdicts v WHERE v.generation_id = g.id) {source_sql}{after_sql}"
             "ORDER BY g.created_at, g.id LIMIT ?",
-            [*(after or ()), limit if limit is not None else 2**62],
+            [*source_params, *(after or ()), limit if limit is not None else 2**62],
         )
 
     def count_generations_to_validate(self) -> int:
@@ -1530,6 +1564,7 @@ class Store:
         failure: str | None = None,
         search: str | None = None,
         include_decided: bool = False,
+        constant_outputs: bool = False,
     ) -> tuple[str, list[Any]]:
         """The ordered ids of an annotator's queue (with `total`, the queue's full size) as
         SQL and its bound parameters. Only the tables a filter needs are joined, and the
@@ -1542,9 +1577,11 @@ class Store:
         params: list[Any] = [annotator]
         joins: list[str] = []
         where = ["g.status = 'ok'"]
-        if statuses or difficulty or failure:
+        if statuses or difficulty or failure or constant_outputs:
+            signals = ", signals" if constant_outputs else ""  # read only when filtered on
             ctes.append(
-                "current AS (SELECT generation_id, status, difficulty, run_id FROM verdicts "
+                f"current AS (SELECT generation_id, status, difficulty, run_id{signals} "
+                "FROM verdicts "
                 "QUALIFY row_number() OVER (PARTITION BY generation_id "
                 "ORDER BY created_at DESC, id) = 1)"
             )
@@ -1585,6 +1622,8 @@ class Store:
         if search:
             where.append("(g.instruction ILIKE ? OR g.code ILIKE ? OR s.name ILIKE ?)")
             where_params += [f"%{search}%"] * 3
+        if constant_outputs:
+            where.append("coalesce((v.signals->>'constant_outputs')::BOOLEAN, false)")
         if not include_decided:
             where.append("coalesce(mine.action, 'skip') = 'skip'")
         sql = (
@@ -1759,6 +1798,14 @@ class Store:
                 [state, json.dumps(counts), run_id],
             )
 
+    def update_run_params(self, run_id: str, params: dict[str, Any]) -> None:
+        """Add to or overwrite a run's recorded parameters (what was chosen at its start)."""
+        with self.transaction() as cur:
+            cur.execute(
+                "UPDATE runs SET params = json_merge_patch(params, ?) WHERE id = ?",
+                [json.dumps(params), run_id],
+            )
+
     def running_runs(self) -> list[dict[str, Any]]:
         rows = self._rows("SELECT id, pid, counts FROM runs WHERE state = 'running'")
         for row in rows:
@@ -1829,6 +1876,16 @@ class Store:
         }
         by_status["decisions"] = self.decision_counts()
         return Counts(entities=totals, by_status=by_status)
+
+    def count_generated_snippets(self) -> int:
+        """Usable snippets with at least one generation that succeeded (from any backend,
+        model or prompt): the numerator of a rate over usable snippets."""
+        sql = (
+            "SELECT count(*) FROM snippets s WHERE s.rejection IS NULL AND EXISTS ("
+            "SELECT 1 FROM generations g WHERE g.snippet_id = s.id AND g.status = 'ok')"
+        )
+        ((count,),) = self.cursor().execute(sql).fetchall()
+        return count
 
     def snippet_flag_counts(self) -> dict[str, int]:
         rows = self.cursor().execute(

@@ -60,11 +60,16 @@ Test runs (``side``, ``attempt``, ``status``): the original's two runs are ``ori
 ``rejected``, ``violation``, ``crashed``, ``invalid``). The rewrite's run is
 ``generated`` 1 with ``ok`` (matches the oracle, raising the expected type included),
 ``wrong`` (ran to completion but differs; ``error`` then holds how), ``error`` (raised
-where the original returned), or the sandbox's status for the rest.
+where the original returned), or the sandbox's status for the rest. A run's ``output``
+is the return value's repr, followed by the arguments after the call when the call
+changed them in place (`shown_output`, `split_output`); a test case's ``expected`` is the
+return value alone.
 
 Verdict signals (JSON): ``total``, ``usable``, ``flaky``, ``unusable``,
 ``unusable_reasons`` ({status: n}), ``raising`` (usable tests where an exception is
-expected), ``failing`` ([{position, status, reason}], the first 20), ``failures``
+expected), ``constant_outputs`` (at least two usable tests, all expecting one and the
+same result, arguments after the call included: weak tests whatever the verdict),
+``failing`` ([{position, status, reason}], the first 20), ``failures``
 ({status: n}), ``reason`` (one sentence for the status), ``min_usable_tests``,
 ``oracle_ms`` / ``generated_ms`` (summed run time), ``refused_side`` when refused, and for
 validated pairs ``test_strength``, ``weak_tests``, ``mutants_tried``, ``mutants_killed``,
@@ -82,6 +87,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import time
 import uuid
 from collections import Counter
@@ -91,7 +97,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
 
 from semi_core.mutants import generate_mutants, measure_strength
-from semi_core.sandbox import Limits, Outcome, SandboxPool, Task, compare_outcomes
+from semi_core.sandbox import (
+    ArgumentError,
+    Limits,
+    Outcome,
+    SandboxPool,
+    Task,
+    compare_outcomes,
+    compare_values,
+    parse_call_args,
+)
 from semi_core.store import Store
 
 if TYPE_CHECKING:
@@ -202,15 +217,63 @@ def _cut(text: str | None) -> str | None:
     return text[:_MAX_STORED_CHARS] + f"… [{len(text) - _MAX_STORED_CHARS} more characters]"
 
 
+# A function's recorded output is its return value's repr, followed, when the call changed
+# its arguments in place, by this mark and the arguments after the call: a function that
+# returns None and sorts its list shows what it did (see `split_output`).
+ARGS_AFTER_MARK = "\n⤷ arguments after the call: "
+
+
+@functools.lru_cache(maxsize=256)  # a pair's inputs, read for each of its runs
+def _arguments(text: str) -> tuple[list[Any], dict[str, Any]] | None:
+    """A test input's arguments as the call received them (never changed: cached)."""
+    try:
+        return parse_call_args(text)
+    except ArgumentError:
+        return None
+
+
+def _arguments_text(args: Sequence[Any], kwargs: dict[str, Any]) -> str:
+    return ", ".join([*map(repr, args), *(f"{name}={value!r}" for name, value in kwargs.items())])
+
+
+def shown_output(outcome: Outcome, input_text: str) -> str:
+    """What a run returned, as recorded: the return value's repr (function) or standard
+    output (program), and the arguments after the call when the call changed them."""
+    after = outcome.args_after
+    if outcome.mode != "function" or after is None:
+        return outcome.output
+    before = _arguments(input_text)
+    args, kwargs = after
+    if before is not None and (
+        (list(args), kwargs) == (before[0], before[1])
+        or compare_values((list(before[0]), before[1]), (list(args), kwargs))[0]
+    ):
+        return outcome.output
+    return outcome.output + ARGS_AFTER_MARK + _arguments_text(args, kwargs)
+
+
+def split_output(text: str | None) -> tuple[str | None, str | None]:
+    """A recorded output as (return value, arguments after the call or None)."""
+    if text is None or ARGS_AFTER_MARK not in text:
+        return text, None
+    value, _, arguments = text.rpartition(ARGS_AFTER_MARK)
+    return value, arguments
+
+
 def _run_row(
-    case_id: str, side: str, attempt: int, status: str, outcome: Outcome, error: str | None = None
+    case: dict[str, Any],
+    side: str,
+    attempt: int,
+    status: str,
+    outcome: Outcome,
+    error: str | None = None,
 ) -> dict[str, Any]:
     return {
-        "test_case_id": case_id,
+        "test_case_id": case["id"],
         "side": side,
         "attempt": attempt,
         "status": status,
-        "output": _cut(outcome.output) if outcome.status == "ok" else None,
+        "output": _cut(shown_output(outcome, case["input"])) if outcome.status == "ok" else None,
         "error": _cut(error if error is not None else outcome.error) or None,
         "stdout": _cut(outcome.stdout) or None,
         "duration_ms": round(outcome.duration_ms, 3),
@@ -234,6 +297,11 @@ def _expected_text(outcome: Outcome) -> str:
     if outcome.ok:
         return _cut(outcome.output) or ""
     return f"raises: {outcome.error_type}"
+
+
+def _observed(outcome: Outcome, input_text: str) -> str:
+    """What one usable oracle run shows: its recorded output, or the exception raised."""
+    return shown_output(outcome, input_text) if outcome.ok else _expected_text(outcome)
 
 
 def _generated_status(expected: Outcome, actual: Outcome) -> tuple[str, str]:
@@ -329,8 +397,8 @@ def validate_generation(
                 "oracle_status": status,
             }
         )
-        result.test_runs.append(_run_row(case["id"], "original", 1, a1.status, a1))
-        result.test_runs.append(_run_row(case["id"], "original", 2, a2.status, a2))
+        result.test_runs.append(_run_row(case, "original", 1, a1.status, a1))
+        result.test_runs.append(_run_row(case, "original", 2, a2.status, a2))
     usable = [i for i, s in enumerate(oracle_status) if s in _USABLE]
     raising = sum(1 for s in oracle_status if s == "raises")
     signals.update(
@@ -339,6 +407,10 @@ def validate_generation(
         unusable=oracle_status.count("unusable"),
         unusable_reasons=dict(unusable_reasons),
         raising=raising,
+        # Tests that all expect one result (arguments after the call included) check
+        # little of what the code does: a weak set, whatever the verdict.
+        constant_outputs=len(usable) >= 2
+        and len({_observed(first[i], cases[i]["input"]) for i in usable}) == 1,
     )
     if any(o.status == "rejected" for o in runs) or (unusable_reasons.get("violation", 0) == total):
         signals["refused_side"] = "original"
@@ -369,9 +441,7 @@ def validate_generation(
     for i, outcome in zip(usable, outcomes, strict=True):
         status, reason = _generated_status(first[i], outcome)
         row_error = reason if status == "wrong" else None
-        result.test_runs.append(
-            _run_row(cases[i]["id"], "generated", 1, status, outcome, row_error)
-        )
+        result.test_runs.append(_run_row(cases[i], "generated", 1, status, outcome, row_error))
         if status == "ok":
             passed += 1
             continue
@@ -565,21 +635,26 @@ def validate_stream(
 
 
 def pending_pages(
-    store: Store, limit: int | None = None, page_size: int = 200
+    store: Store,
+    limit: int | None = None,
+    page_size: int = 200,
+    first_sources: Sequence[str] = (),
 ) -> Iterator[list[dict[str, Any]]]:
     """Generations without a verdict, `page_size` at a time (keyset paging: a page is
-    read while the previous ones may still be in flight), at most `limit` in all."""
-    left, after = limit, None
-    while left is None or left > 0:
-        page = store.generations_to_validate(
-            page_size if left is None else min(page_size, left), after
-        )
-        if not page:
-            return
-        after = (page[-1]["created_at"], page[-1]["id"])
-        if left is not None:
-            left -= len(page)
-        yield page
+    read while the previous ones may still be in flight), at most `limit` in all; those
+    of snippets ingested from `first_sources` first (`Store.source_passes`)."""
+    left = limit
+    for which in store.source_passes(first_sources):
+        after = None
+        while left is None or left > 0:
+            size = page_size if left is None else min(page_size, left)
+            page = store.generations_to_validate(size, after, **which)
+            if not page:
+                break
+            after = (page[-1]["created_at"], page[-1]["id"])
+            if left is not None:
+                left -= len(page)
+            yield page
 
 
 def validate_pending(
@@ -595,16 +670,18 @@ def validate_pending(
     engine: EngineChoice = "local",
     address: str | None = None,
     limits: Limits | None = None,
+    first_sources: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Validate generations that have no verdict yet, at most `limit`, recording them as
     they finish; a resumed run continues with what is still pending. `engine` is "local"
     (this machine's workers: `pool`, or a pool with `limits`), "ray" (actors on the Ray
     cluster at `address`, or a local Ray instance; `limits` for each actor's pool), or an
-    open `ValidationEngine`. Returns ``{"validated_total": n, "statuses": {status: n},
+    open `ValidationEngine`. Pairs of snippets ingested from `first_sources` come first.
+    Returns ``{"validated_total": n, "statuses": {status: n},
     "stopped": bool}``."""
     settings = settings or ValidationSettings()
     with open_engine(engine, settings, pool, limits, address) as opened:
-        pages = pending_pages(store, limit, page_size)
+        pages = pending_pages(store, limit, page_size, first_sources)
         return validate_stream(store, opened, run_id, pages, on_result, should_stop)
 
 
