@@ -94,9 +94,7 @@ class Accounts:
         passwords = {str(name): str(stored) for name, stored in
                      dict(secrets_.get("annotators") or {}).items()}  # fmt: skip
         named = dict(secrets_.get("roles") or {})
-        roles = {
-            name: named[name] if named.get(name) in ROLES else ANNOTATOR for name in passwords
-        }
+        roles = {name: named[name] if named.get(name) in ROLES else ANNOTATOR for name in passwords}
         return cls(passwords, roles)
 
     @property
