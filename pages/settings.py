@@ -7,8 +7,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pages._shared import get_store
+from pages._shared import get_store, require_role
 from semi_core import studio_settings
+from semi_core.auth import ADMIN
 from semi_core.generate.openai_backend import TemplateError
 
 store = get_store()
@@ -18,6 +19,7 @@ st.caption(
     "Kept in the database's settings table. Runs started afterwards use them; every "
     "generation records the hash of the prompt it was made with."
 )
+require_role(ADMIN, "change the prompt, the endpoint and the limits")
 
 flash = st.session_state.pop("settings_flash", None)
 if flash:
