@@ -44,11 +44,8 @@ def signin_studio(demo_database, tmp_path):
 
 
 def heading(tab: Tab, title: str) -> None:
-    tab.page.wait_for_function(
-        "t => { const h = document.querySelector(\"[data-testid='stMain'] h1\");"
-        " return h && h.innerText.trim() === t; }",
-        arg=title, timeout=60_000,
-    )  # fmt: skip
+    """Wait for the page titled `title` to be drawn in full, with no exception."""
+    tab.page.locator("[data-testid='stMain'] h1", has_text=title).first.wait_for(timeout=60_000)
     tab.idle()
     tab.no_exception()
 
