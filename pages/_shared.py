@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from semi_core.auth import ANNOTATOR, Accounts, SignInError, sign_in
+from semi_core.auth import ANNOTATOR, Accounts, AccountsError, SignInError, sign_in
 from semi_core.demo import load_demo
 from semi_core.jobs import JobRunner
 from semi_core.store import Store, StoreError, default_db_path
@@ -88,11 +88,25 @@ def get_jobs() -> JobRunner:
 SIGNED_IN = "logged_in_as"  # session state: the account this session signed in to
 
 
-def _accounts() -> Accounts:
+def _read_accounts() -> Accounts:
+    """The accounts in the secrets; none (sign-in off) when there is no secrets file.
+    Raises AccountsError for a file that is there but cannot be read: read as no
+    accounts, it would open the studio to everyone."""
     try:
         return Accounts.from_secrets(st.secrets)
-    except Exception:  # no secrets file (Streamlit raises its own error): sign-in is off
-        return Accounts()
+    except FileNotFoundError as error:  # Streamlit's own error: no file, or one not TOML
+        if not any(os.path.exists(path) for path in st.get_option("secrets.files")):
+            return Accounts()
+        raise AccountsError(str(error)) from None
+
+
+def _accounts() -> Accounts:
+    """The accounts; secrets that cannot be read stop the page with one sentence."""
+    try:
+        return _read_accounts()
+    except AccountsError as error:
+        st.error(escape_markdown(f"Nobody can sign in until the secrets are fixed: {error}"))
+        st.stop()
 
 
 def signed_in_as() -> str | None:
@@ -103,13 +117,19 @@ def signed_in_as() -> str | None:
 
 def sign_in_required() -> bool:
     """Whether this visitor must sign in before anything is shown: accounts are
-    configured and the session has not signed in."""
-    return _accounts().sign_in_required and signed_in_as() is None
+    configured and the session has not signed in, or the secrets cannot be read (the
+    sign-in then says why). Draws nothing: app.py asks before declaring its pages."""
+    try:
+        accounts = _read_accounts()
+    except AccountsError:
+        return True
+    return accounts.sign_in_required and st.session_state.get(SIGNED_IN) not in accounts.passwords
 
 
 def sign_in_form() -> None:
     """The sign-in, alone on the page. Failures are counted by the server process
     (semi_core.auth), per name and per session: a new tab does not start a name afresh."""
+    accounts = _accounts()
     box = st.columns([2, 3])[0]  # as wide as a name and a password, not as the page
     with box:
         st.title("Sign in")
@@ -122,7 +142,7 @@ def sign_in_form() -> None:
         return
     session = st.session_state.setdefault("sign_in_session", secrets.token_hex(16))
     try:
-        st.session_state[SIGNED_IN] = sign_in(_accounts(), name, password, session)
+        st.session_state[SIGNED_IN] = sign_in(accounts, name, password, session)
     except SignInError as error:
         box.error(str(error))
     else:

@@ -80,6 +80,19 @@ def has_role(held: str | None, needed: str) -> bool:
     return held in ROLES and ROLES.index(held) >= ROLES.index(needed)
 
 
+class AccountsError(ValueError):
+    """The accounts in the secrets cannot be read; the message says where."""
+
+
+def _table(secrets_: Mapping[str, Any], name: str) -> dict[str, str]:
+    table = secrets_.get(name) or {}
+    if not isinstance(table, Mapping) or not all(
+        isinstance(value, str) for value in table.values()
+    ):
+        raise AccountsError(f'[{name}] in secrets.toml must be a table of name = "text" lines')
+    return {str(key): value for key, value in table.items()}
+
+
 @dataclass(frozen=True)
 class Accounts:
     """The studio's accounts: each name's password hash and role."""
@@ -90,10 +103,11 @@ class Accounts:
     @classmethod
     def from_secrets(cls, secrets_: Mapping[str, Any]) -> Accounts:
         """From secrets.toml's `[annotators]` (name = hash) and `[roles]` (name = role).
-        A role that is not one of ROLES counts as annotator: a typo grants nothing."""
-        passwords = {str(name): str(stored) for name, stored in
-                     dict(secrets_.get("annotators") or {}).items()}  # fmt: skip
-        named = dict(secrets_.get("roles") or {})
+        A role that is not one of ROLES counts as annotator: a typo grants nothing.
+        Raises AccountsError when a table is not shaped so, since a studio that reads no
+        accounts from a broken file would open to everyone."""
+        passwords = _table(secrets_, "annotators")
+        named = _table(secrets_, "roles")
         roles = {name: named[name] if named.get(name) in ROLES else ANNOTATOR for name in passwords}
         return cls(passwords, roles)
 

@@ -171,3 +171,16 @@ def test_failed_sign_ins_are_slowed_down_by_the_server_not_the_session(monkeypat
     sign_in(fresh, "lin", "lin's password")  # another account is not locked out
     assert not fresh.error
     assert fresh.title[0].value == "Overview"
+
+
+def test_accounts_that_cannot_be_read_keep_every_page_closed(monkeypatch, disputed_db):
+    monkeypatch.setenv("SEMI_DB", str(disputed_db))
+    monkeypatch.setenv("SEMI_LOAD_DEMO", "0")
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.secrets["annotators"] = ["ada", "lin"]  # a list, not a table of name = hash
+    app.run()
+    for page in PAGES:
+        app.switch_page(page).run()
+        assert not app.exception
+        assert "Nobody can sign in until the secrets are fixed" in texts(app.error)
+        assert not app.title and not app.button, page

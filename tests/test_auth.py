@@ -9,6 +9,7 @@ from semi_core.auth import (
     ADMIN,
     ANNOTATOR,
     Accounts,
+    AccountsError,
     SignInError,
     SignInThrottle,
     has_role,
@@ -117,3 +118,16 @@ def test_made_up_names_cannot_fill_the_memory():
     for number in range(100):
         throttle.attempt(f"name-{number}", "s")
     assert len(throttle._failures) <= 10
+
+
+@pytest.mark.parametrize(
+    "secrets_",
+    [
+        {"annotators": "ada"},
+        {"annotators": {"ada": 5}},
+        {"annotators": {"ada": ADA}, "roles": ["ada"]},
+    ],
+)
+def test_accounts_in_a_shape_that_cannot_be_read_are_an_error_not_an_open_studio(secrets_):
+    with pytest.raises(AccountsError, match=r"secrets\.toml must be a table"):
+        Accounts.from_secrets(secrets_)

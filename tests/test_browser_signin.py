@@ -22,23 +22,28 @@ PATHS = ("", "run", "review", "walkthrough", "rankings", "failures", "agreement"
 ADMIN_BUTTONS = ("Start run", "Save settings", "Preview export")
 
 
-@pytest.fixture
-def signin_studio(demo_database, tmp_path):
-    """A studio started in a folder of its own, whose secrets list ada (an annotator)
-    and lin (an admin)."""
-    folder = tmp_path / "studio"
+SECRETS = (
+    "[annotators]\n"
+    f'ada = "{hash_password("ada password")}"\n'
+    f'lin = "{hash_password("lin password")}"\n'
+    "\n[roles]\n"
+    'lin = "admin"\n'
+)
+
+
+def studio_with_secrets(demo_database, folder, secrets_toml: str) -> Studio:
+    """A studio started in a folder of its own, with its own `.streamlit/secrets.toml`."""
     (folder / ".streamlit").mkdir(parents=True)
-    (folder / ".streamlit" / "secrets.toml").write_text(
-        "[annotators]\n"
-        f'ada = "{hash_password("ada password")}"\n'
-        f'lin = "{hash_password("lin password")}"\n'
-        "\n[roles]\n"
-        'lin = "admin"\n',
-        encoding="utf-8",
-    )
+    (folder / ".streamlit" / "secrets.toml").write_text(secrets_toml, encoding="utf-8")
     db = folder / "studio.duckdb"
     shutil.copy(demo_database, db)
-    running = Studio(db, folder)
+    return Studio(db, folder)
+
+
+@pytest.fixture
+def signin_studio(demo_database, tmp_path):
+    """A studio whose secrets list ada (an annotator) and lin (an admin)."""
+    running = studio_with_secrets(demo_database, tmp_path / "studio", SECRETS)
     yield running
     running.stop()
 
@@ -115,3 +120,23 @@ def test_an_annotator_reviews_but_cannot_change_settings_and_an_admin_does_both(
                                       ("lin", "accept", accepted_by_lin)]  # fmt: skip
     with Store(signin_studio.db) as store:
         assert store.settings()["min_usable_tests"] == 6
+
+
+def test_a_secrets_file_that_does_not_parse_opens_no_page(demo_database, tmp_path, browser):
+    broken = SECRETS.replace('lin = "admin"', "lin = admin")  # not TOML: a bare word
+    studio = studio_with_secrets(demo_database, tmp_path / "broken", broken)
+    try:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        tab = context.new_page()
+        for path in ("settings", ""):
+            tab.goto(f"{studio.url}/{path}")
+            tab.get_by_text("Nobody can sign in until the secrets are fixed").wait_for(
+                timeout=60_000
+            )
+            tab.wait_for_selector(shared.IDLE, timeout=60_000)
+            assert tab.get_by_role("button").filter(has_text="Save settings").count() == 0
+            assert tab.locator("[data-testid='stMain'] h1").count() == 0
+            assert tab.locator("[data-testid='stSidebarNav'] a").count() == 0
+        context.close()
+    finally:
+        studio.stop()
