@@ -62,7 +62,8 @@ with st.form("settings_form"):
     base_url = st.text_input("Endpoint (OpenAI-compatible base URL)",
                              values["base_url"] or "", key="settings_base_url")  # fmt: skip
     model = st.text_input("Model", values["model"] or "", key="settings_model")
-    st.caption("The API key is read from OPENAI_API_KEY on the server; it is never stored.")
+    st.caption("The API key is read from OPENAI_API_KEY on the server and never stored. It "
+               "is sent only to OPENAI_BASE_URL or to the endpoint saved here.")  # fmt: skip
     st.subheader("Sandbox")
     cols = st.columns(3)
     timeout_s = cols[0].number_input("Time per test (s)", 0.1, 60.0, float(values["timeout_s"]),
