@@ -17,7 +17,7 @@ from semi_core.review import decide
 from semi_core.store import Store
 
 from .conftest import ROOT
-from .test_app import events, server_store, shown_pair, texts
+from .test_app import events, server_store, shown_pair, start_run, texts, wait_for_run
 
 ACCOUNTS = {"ada": hash_password("ada's password"), "lin": hash_password("lin's password")}
 ROLES = {"lin": "admin"}
@@ -145,6 +145,22 @@ def test_an_admin_changes_settings_and_has_every_action(monkeypatch, disputed_db
     pair = shown_pair(app)
     app.button(key="accept").click().run()
     assert ("lin", "accept", pair) in events(disputed_db)
+
+
+def test_while_an_admin_s_run_goes_on_an_annotator_finds_no_cancel(monkeypatch, disputed_db):
+    admin = open_studio(monkeypatch, disputed_db)
+    sign_in(admin, "lin", "lin's password")
+    admin.switch_page("pages/run.py").run()
+    start_run(admin, limit=0, strength=True)  # every snippet, with mutants: long enough
+    assert "Cancel run" in buttons(admin)
+    annotator = open_studio(monkeypatch, disputed_db)  # another session of the same server
+    sign_in(annotator, "ada", "ada's password")
+    annotator.switch_page("pages/run.py").run()
+    assert not {"Cancel run", "Start run"} & buttons(annotator)
+    assert server_store(disputed_db).runs(limit=1)[0]["state"] == "running"
+    admin.button(key="cancel_run").click().run()
+    wait_for_run(disputed_db)
+    assert server_store(disputed_db).runs(limit=1)[0]["state"] == "cancelled"
 
 
 def test_signing_out_leaves_only_the_sign_in(monkeypatch, disputed_db):
