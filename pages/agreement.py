@@ -1,6 +1,8 @@
-"""Agreement: how often annotators agree on the pairs several of them reviewed (percent
-agreement and Cohen's kappa per annotator pair), and the disagreements to settle with a
-final decision that wins over every vote."""
+"""Agreement: how often annotators agree on the pairs several of them voted on (percent
+agreement and Cohen's kappa per annotator pair, on their own votes only), and the pairs in
+dispute to settle with a final decision. The one who settles sees everything the pair's
+review holds: the original code beside the rewrite, its tests, and every vote with its
+note."""
 
 import pandas as pd
 import streamlit as st
@@ -8,19 +10,30 @@ import streamlit as st
 from pages._charts import chart_and_table, html_bars, metric_row, some_table
 from pages._code_view import code_view
 from pages._shared import current_annotator, get_store, require_role
-from semi_core.agreement import agreement_table, disagreements, settle, votes_by_pair
+from semi_core.agreement import (
+    DISPUTED,
+    agreement_table,
+    decision_rule,
+    disagreements,
+    settle,
+    voters,
+    votes_by_pair,
+)
 from semi_core.auth import ADMIN
-from semi_core.review import ReviewError
+from semi_core.review import ReviewError, test_table
 
 LISTED = 1000  # disagreements listed at most
 
 store = get_store()
+rule = decision_rule(store)
 
 st.title("Agreement")
 st.caption(
-    "On pairs decided by more than one annotator: percent agreement and Cohen's kappa "
-    "(agreement corrected for chance: 1 is perfect, 0 is what chance gives). Final "
-    "decisions settle a disagreement and are not counted as votes."
+    "On pairs voted on by more than one annotator: percent agreement and Cohen's kappa "
+    "(agreement corrected for chance: 1 is perfect, 0 is what chance gives), measured on "
+    "the annotators' own votes; final decisions settle a dispute and are not votes. A pair "
+    f"is {rule.describe()}; any other pair with votes is in dispute and never exported as "
+    "accepted (the rule is set on the Prompt and settings page)."
 )
 
 flash = st.session_state.pop("agreement_flash", None)
@@ -29,13 +42,19 @@ if flash:
 
 votes = votes_by_pair(store)
 shared = {pair: by for pair, by in votes.items() if len(by) > 1}
-metric_row([("Pairs reviewed by several annotators", len(shared))])
+rows = disagreements(store)
+open_rows = [row for row in rows if row["decision"] == DISPUTED]
+metric_row([("Pairs reviewed by several annotators", len(shared)), ("In dispute", len(open_rows))])
 if not shared:
     st.info("No pair has been decided by more than one annotator yet.")
     st.stop()
 
 table = pd.DataFrame([row.to_dict() for row in agreement_table(votes)])
-table["annotators"] = table["annotator_a"] + " · " + table["annotator_b"]
+# Each bar names how many pairs its kappa rests on: a kappa of 3 pairs says little.
+table["annotators"] = (
+    table["annotator_a"] + " · " + table["annotator_b"]
+    + " (n=" + table["shared_pairs"].astype(str) + ")"
+)  # fmt: skip
 figure = html_bars(
     table, "annotators", "kappa", height=300, domain=(-1, 1),
     tooltip=["shared_pairs", "agreed", "percent_agreement"],
@@ -43,17 +62,18 @@ figure = html_bars(
 chart_and_table(figure, table.drop(columns="annotators"), "agreement_kappa")
 
 st.subheader("Disagreements")
-rows = disagreements(store)
 if not rows:
-    st.success("Every pair reviewed by several annotators has the same decision from all.")
+    st.success("Every pair voted on by several annotators has the same vote from all.")
     st.stop()
-open_rows = [row for row in rows if row["final"] is None]
+settled = sum(1 for row in rows if row["final"] is not None)
+by_majority = len(rows) - len(open_rows) - settled
 st.caption(
-    f"{len(open_rows)} to settle, {len(rows) - len(open_rows)} settled"
+    f"{len(open_rows)} to settle, {settled} settled"
+    + (f", {by_majority} decided by the majority rule" if by_majority else "")
     + (f"; the first {LISTED} are listed." if len(rows) > LISTED else ".")
 )
 listed = [
-    {"pair": r["pair"], "final": r["final"] or "",
+    {"pair": r["pair"], "decision": r["decision"], "final": r["final"] or "",
      **{f"vote: {name}": d for name, d in r["votes"].items()}}
     for r in rows[:LISTED]
 ]  # fmt: skip
@@ -71,29 +91,44 @@ pair_id = st.selectbox(
 pair = store.pair(pair_id) if pair_id else None
 if pair is None:
     st.stop()
+st.markdown("**Instruction**")
+st.text(pair["instruction"] or "")
 left, right = st.columns(2)
 with left:
-    st.markdown("**Instruction**")
-    st.text(pair["instruction"] or "")
+    st.markdown("**Original (natural code)**")
+    code_view(pair["original_code"] or "", key="disputed_original")
 with right:
     st.markdown("**Rewrite**")
     code_view(pair["code"] or "", key="disputed_code")
-st.text_input("Note (why)", key="ag_note")
+st.markdown("**Votes**")
+some_table(pd.DataFrame(voters(store, pair_id)), f"disputed_votes_{pair_id}")
+st.markdown("**Tests** (the current validation run)")
+tests = test_table(store, pair_id)
+if tests:
+    some_table(pd.DataFrame(tests), f"disputed_tests_{pair_id}")
+else:
+    st.caption("No test cases.")
+# One note box per pair, emptied once the pair is settled: a note never carries over.
+note_key = f"ag_note_{pair_id}"
+st.text_input("Note (why)", key=note_key)
 
 
-def on_settle(decision: str, generation_id: str) -> None:
+def on_settle(decision: str, generation_id: str, note_key: str) -> None:
     try:
-        note = (st.session_state.get("ag_note") or "").strip()
+        note = (st.session_state.get(note_key) or "").strip()
         settle(store, generation_id, annotator, decision, note=note or None)
     except ReviewError as error:
         st.session_state["agreement_error"] = str(error)
         return
+    st.session_state[note_key] = ""
     st.session_state["agreement_flash"] = f"final {decision} recorded for {generation_id}"
 
 
 buttons = st.columns(2)
-buttons[0].button("Final accept", key="ag_accept", on_click=on_settle, args=("accept", pair_id))
-buttons[1].button("Final reject", key="ag_reject", on_click=on_settle, args=("reject", pair_id))
+buttons[0].button("Final accept", key="ag_accept", on_click=on_settle,
+                  args=("accept", pair_id, note_key))  # fmt: skip
+buttons[1].button("Final reject", key="ag_reject", on_click=on_settle,
+                  args=("reject", pair_id, note_key))  # fmt: skip
 error = st.session_state.pop("agreement_error", None)
 if error:
     st.error(error)

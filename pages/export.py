@@ -171,6 +171,23 @@ if report.buckets:
     st.caption("Pairs per difficulty bucket: "
                + " · ".join(f"{b} {n}" for b, n in report.buckets.items()))  # fmt: skip
 
+if report.disputed and report.disputed_left_out:
+    count = len(report.disputed)
+    st.warning(
+        f"{count} {'pair in dispute was' if count == 1 else 'pairs in dispute were'} left "
+        "out: their annotators disagree and nobody settled them. A pair is exported as "
+        "accepted only when it is settled so or its voters agree."
+    )
+    st.page_link("pages/agreement.py", label="Settle them on the Agreement page",
+                 icon=":material/handshake:")  # fmt: skip
+    with st.expander("Pairs in dispute, with each annotator's vote"):
+        st.dataframe(
+            pd.DataFrame([{"id": pair["id"], **{f"vote: {name}": vote for name, vote in
+                                                  pair["votes"].items()}}
+                          for pair in report.disputed]),
+            hide_index=True, width="stretch",
+        )  # fmt: skip
+
 if dropped:
     st.markdown("**Left out, by reason**")
     st.dataframe(

@@ -32,6 +32,7 @@ metric_row(
         ("Validated", verdicts.get("validated", 0)),
         ("Accepted", decisions.get("accept", 0)),
         ("Rejected", decisions.get("reject", 0)),
+        ("Disputed", decisions.get("disputed", 0)),
     ]
 )
 if verdicts:

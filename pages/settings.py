@@ -1,6 +1,7 @@
 """Prompt and settings: the generation prompt template (view, edit, save as a new
-version), the LLM endpoint and model, sandbox limits and the minimum number of tests —
-kept in the store, so runs started later read them."""
+version), the LLM endpoint and model, sandbox limits, the minimum number of tests and the
+rule that turns review votes into a pair's decision — kept in the store, so runs, the
+studio and `semi` commands started later read them."""
 
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import streamlit as st
 
 from pages._shared import get_store, require_role
 from semi_core import studio_settings
+from semi_core.agreement import DECISION_RULES, decision_rule, set_decision_rule
 from semi_core.auth import ADMIN
 from semi_core.generate.openai_backend import TemplateError
 
@@ -19,7 +21,7 @@ st.caption(
     "Kept in the database's settings table. Runs started afterwards use them; every "
     "generation records the hash of the prompt it was made with."
 )
-require_role(ADMIN, "change the prompt, the endpoint and the limits")
+require_role(ADMIN, "change the prompt and the settings")
 
 flash = st.session_state.pop("settings_flash", None)
 if flash:
@@ -53,6 +55,35 @@ if template is not None:
 versions = studio_settings.template_versions(store)
 if versions:
     st.dataframe(pd.DataFrame(versions), hide_index=True, width="stretch")
+
+st.subheader("Review decisions")
+rule = decision_rule(store)
+st.caption(
+    "A pair is accepted (or rejected) when it is settled so on the Agreement page (or with "
+    "`semi settle`), or when every annotator who voted on it agrees. With the majority "
+    "rule, a split vote is decided by strictly more than half of at least the votes set "
+    "here. Any other pair with votes is in dispute and never exported as accepted."
+)
+with st.form("decision_rule_form"):
+    cols = st.columns(2)
+    chosen_rule = cols[0].selectbox(
+        "Decision rule", DECISION_RULES, index=DECISION_RULES.index(rule.rule),
+        key="settings_decision_rule",
+    )  # fmt: skip
+    min_votes = cols[1].number_input(
+        "Votes a majority needs (majority rule)", 1, 1000, rule.majority_min_votes,
+        key="settings_majority_min_votes",
+    )  # fmt: skip
+    if st.form_submit_button("Save the decision rule"):
+        try:
+            saved_rule = set_decision_rule(store, chosen_rule, int(min_votes))
+        except ValueError as error:
+            st.error(str(error))
+        else:
+            st.session_state["settings_flash"] = (
+                f"Decision rule saved: a pair is {saved_rule.describe()}."
+            )
+            st.rerun()
 
 with st.form("settings_form"):
     st.subheader("LLM")

@@ -1,9 +1,17 @@
 """Agreement between annotators: percent agreement and Cohen's kappa per annotator pair,
-and the disagreements left to settle with a final decision.
+the rule that turns votes into a pair's decision, and the disputes left to settle with a
+final decision.
 
 Votes are each annotator's current accept/reject on a pair (`Store.annotator_decisions`,
-final decisions left out); a final decision is a review event with payload
-``{"final": true}`` and wins over every vote (`Store.decision_counts`)."""
+final decisions left out): kappa is measured on these independent votes only. A final
+decision is a review event with payload ``{"final": true}`` and wins over every vote.
+
+The decision rule (stated once, in the store's SQL: `Store.decision_counts`,
+`Store.overall_decisions`, `Store.export_rows`): a pair is accepted (or rejected) when it
+is settled so, or when every annotator who voted on it agrees. With the ``majority``
+rule (settings ``decision_rule`` and ``majority_min_votes``) a split vote is decided by
+strictly more than half of at least that many votes. Any other pair with votes is
+*disputed*: never exported as accepted, listed here to settle."""
 
 from __future__ import annotations
 
@@ -13,8 +21,61 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
-from semi_core.review import decide
-from semi_core.store import Store
+from semi_core.review import decide, history
+from semi_core.store import (
+    DECISION_RULES,
+    DEFAULT_DECISION_RULE,
+    DEFAULT_MAJORITY_MIN_VOTES,
+    Store,
+)
+
+DISPUTED = "disputed"
+
+
+@dataclass(frozen=True)
+class DecisionRule:
+    """How votes decide a pair (see the module docstring)."""
+
+    rule: str = DEFAULT_DECISION_RULE
+    majority_min_votes: int = DEFAULT_MAJORITY_MIN_VOTES
+
+    def describe(self) -> str:
+        """The rule in a phrase, for reports."""
+        majority = f", or by a majority of at least {self.majority_min_votes} votes"
+        return "decided when settled, or when all voters agree" + (
+            majority if self.rule == "majority" else ""
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "majority_min_votes": self.majority_min_votes}
+
+
+def decision_rule(store: Store) -> DecisionRule:
+    """The rule in force, as the store's SQL reads its settings (a setting not understood
+    counts as its default)."""
+    return DecisionRule(*store.decision_rule())
+
+
+def set_decision_rule(
+    store: Store, rule: str, majority_min_votes: int | None = None
+) -> DecisionRule:
+    """Store the decision rule (and the votes a majority needs, when given); returns the
+    rule now in force. Raises ValueError, with one sentence, for a rule or number that
+    makes no sense."""
+    if rule not in DECISION_RULES:
+        raise ValueError(f"unknown decision rule {rule!r}; choose from {', '.join(DECISION_RULES)}")
+    if majority_min_votes is not None and (
+        isinstance(majority_min_votes, bool)
+        or not isinstance(majority_min_votes, int)
+        or majority_min_votes < 1
+    ):
+        raise ValueError(
+            f"a majority needs at least 1 vote; {majority_min_votes!r} is not a number of votes"
+        )
+    store.set_setting("decision_rule", rule)
+    if majority_min_votes is not None:
+        store.set_setting("majority_min_votes", majority_min_votes)
+    return decision_rule(store)
 
 
 def cohen_kappa(first: Sequence[str], second: Sequence[str]) -> float | None:
@@ -85,20 +146,42 @@ def agreement_table(votes: dict[str, dict[str, str]]) -> list[PairAgreement]:
 
 
 def disagreements(store: Store) -> list[dict[str, Any]]:
-    """Pairs reviewed by several annotators who decided differently, with the final
-    decision when one was recorded (settled) — unsettled ones first."""
+    """Pairs whose voters decided differently, each with its overall decision (`decision`:
+    accept, reject or disputed) and its final decision when one was recorded (`final`) —
+    the disputed ones, left to settle, first."""
     finals = store.final_decisions()
+    overall = store.overall_decisions()
     rows = []
     for pair_id, by in sorted(votes_by_pair(store).items()):
-        if len(by) > 1 and len(set(by.values())) > 1:
+        if len(set(by.values())) > 1:
             rows.append({"pair": pair_id, "votes": dict(sorted(by.items())),
-                         "final": finals.get(pair_id)})  # fmt: skip
-    rows.sort(key=lambda row: row["final"] is not None)
+                         "decision": overall[pair_id], "final": finals.get(pair_id)})  # fmt: skip
+    rows.sort(key=lambda row: row["decision"] != DISPUTED)
+    return rows
+
+
+def voters(store: Store, generation_id: str) -> list[dict[str, Any]]:
+    """What the one who settles a pair sees of its review: each voter's vote with their
+    notes (on the vote, and notes added apart), then any final decision with its note."""
+    events = [event for event in history(store, generation_id) if not event["undone_by"]]
+    finals = [event for event in events if (event["payload"] or {}).get("final")]
+    notes: dict[str, list[str]] = defaultdict(list)
+    for event in events:
+        if event["note"] and event not in finals:
+            notes[event["annotator"]].append(event["note"])
+    rows = [{"annotator": row["annotator"], "vote": row["decision"],
+             "notes": " · ".join(notes[row["annotator"]])}
+            for row in store.annotator_decisions(generation_id)]  # fmt: skip
+    if finals:
+        last = finals[-1]
+        rows.append({"annotator": last["annotator"], "vote": f"final {last['action']}",
+                     "notes": last["note"] or ""})  # fmt: skip
     return rows
 
 
 def settle(
     store: Store, generation_id: str, annotator: str, decision: str, note: str | None = None
 ) -> int:
-    """Record a final decision on a pair (it wins over every annotator's vote)."""
+    """Record a final decision on a pair (it wins over every annotator's vote and ends a
+    dispute)."""
     return decide(store, generation_id, annotator, decision, note, final=True)

@@ -140,8 +140,11 @@ def demo_command(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def stats_command(ctx: click.Context, as_json: bool) -> None:
     """Counts per entity and per status."""
+    from semi_core.agreement import decision_rule
+
     with open_store(ctx) as store:
         counts = store.counts()
+        rule = decision_rule(store)
     if as_json:
         out.print_json(json.dumps(counts.to_dict()))
         return
@@ -155,6 +158,8 @@ def stats_command(ctx: click.Context, as_json: bool) -> None:
     kinds = counts.by_status.get("snippet_kinds", {})
     if kinds:
         table.add_row("  snippet kinds", "", ", ".join(f"{k}: {v}" for k, v in kinds.items()))
+    decisions = ", ".join(f"{k}: {v}" for k, v in counts.by_status["decisions"].items())
+    table.add_row("  pair decisions", "", f"{decisions or 'none'} ({rule.describe()})")
     out.print(table)
 
 
@@ -483,6 +488,12 @@ def export_command(
         console.print(f"[yellow]… and {len(report.contaminated) - 20} more flagged records[/]")
     for line in report.summary():
         out.print(line, highlight=False, soft_wrap=True)
+    for pair in report.disputed[:SHOWN_DISPUTED]:
+        votes = ", ".join(f"{name} {vote}" for name, vote in pair["votes"].items())
+        out.print(f"disputed {pair['id']}: {votes}", highlight=False, soft_wrap=True)
+    if len(report.disputed) > SHOWN_DISPUTED:
+        hidden = len(report.disputed) - SHOWN_DISPUTED
+        out.print(f"… and {hidden} more disputed pairs (--json lists them all)")
     table = Table(title="Dry run: nothing written" if dry_run else "Files written")
     for column in ("file", "bucket", "records", "bytes"):
         table.add_column(column, justify="right" if column in ("records", "bytes") else "left")
@@ -494,6 +505,7 @@ def export_command(
 
 
 STAGE_NAMES = ("ingest", "generate", "validate", "rank")
+SHOWN_DISPUTED = 50  # disputed pairs an export's text report lists (--json lists all)
 
 
 @main.command("hash-password")
@@ -558,6 +570,34 @@ def review_command(ctx: click.Context, **decision: str) -> None:
 def settle_command(ctx: click.Context, **decision: str) -> None:
     """Settle a disagreement with a final decision (it wins over every annotator's vote)."""
     _record_decision(ctx, **decision, final=True)
+
+
+@main.command("decision-rule")
+@click.argument("rule", required=False, type=click.Choice(["unanimous", "majority"]))
+@click.option("--min-votes", type=int, help="Votes a majority needs (majority rule).")
+@click.option("--json", "as_json", is_flag=True, help="Print the rule as JSON.")
+@click.pass_context
+def decision_rule_command(
+    ctx: click.Context, rule: str | None, min_votes: int | None, as_json: bool
+) -> None:
+    """Show or set how votes decide a pair. unanimous: accepted (or rejected) when settled
+    so or when every voter agrees; majority: also when strictly more than half of at least
+    --min-votes votes agree. Any other pair with votes is disputed, never exported as
+    accepted."""
+    from semi_core.agreement import decision_rule, set_decision_rule
+
+    if rule is None and min_votes is not None:
+        raise click.UsageError("--min-votes goes with a RULE (majority)")
+    with open_store(ctx) as store:
+        try:
+            current = decision_rule(store) if rule is None else set_decision_rule(
+                store, rule, min_votes)  # fmt: skip
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(current.to_dict()))
+        return
+    out.print(f"decision rule: {current.rule} ({current.describe()})", highlight=False)
 
 
 @main.command("undo")

@@ -5,12 +5,16 @@ whose `report` is the summary shown before anything is written; `write_plan(plan
 writes it; `export(store, out, options)` does both. The CLI (`semi export`) and the
 studio's Export page call these.
 
-**Selection** (`status`): ``accepted`` — the pair's current decision (latest effective
-accept or reject) is accept; ``validated`` — current verdict validated and no decision yet;
-``all`` — current verdict validated, whatever the review said. Then an optional difficulty
-range (unranked pairs fall outside any range) and sources. Only usable test cases (the
-oracle returned or raised) are written; a case whose expected output was cut when stored
-is left out, as it would not compare.
+**Selection** (`status`): ``accepted`` — the pair's overall decision is accept: it was
+settled so, or every annotator who voted on it accepted (or, with the majority rule, a
+majority of enough votes did; see `semi_core.agreement`); ``validated`` — current verdict
+validated and nobody voted yet; ``all`` — current verdict validated, whatever the review
+said. Then an optional difficulty range (unranked pairs fall outside any range) and
+sources. A pair in dispute (its voters disagree and nobody settled it) is never exported
+as accepted: the report counts and lists the disputed pairs the selection leaves out, with
+each annotator's vote. Only usable test cases (the oracle returned or raised) are
+written; a case whose expected output was cut when stored is left out, as it would not
+compare.
 
 **Decontamination** runs first: a pair (instruction or code) or mixed-in record
 (instruction, input or output) that shares a word n-gram with HumanEval (on by default) or
@@ -41,8 +45,9 @@ records, which have no difficulty, are spread evenly through them.
   ``expected``: the repr of the original's value, its output, or ``raises: Type``; and
   ``origin``), difficulty (score, bucket, curriculum position, signals) and provenance
   (source, path, line, snippet id, name, backend, model, prompt template hash, validation
-  run, verdict, review: the current ``decision`` and each annotator's, as
-  ``"ada: accept; bob: reject"``; for a mixed-in record its file and row).
+  run, verdict, review: the overall ``decision`` — accept, reject or disputed — and
+  each annotator's vote, as ``"ada: accept; bob: reject"``; for a mixed-in record its
+  file and row).
 
 Why empty strings rather than nulls or empty lists in places: `datasets` infers the types
 of a JSON Lines file from its first 10 MB, and a field that is null (or an empty list)
@@ -74,6 +79,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from semi_core.agreement import DISPUTED, decision_rule
 from semi_core.dedup import (
     DEFAULT_NGRAM,
     DEFAULT_THRESHOLD,
@@ -597,6 +603,9 @@ class ExportReport:
     test_cases: int = 0
     test_cases_cut: int = 0  # usable cases left out: expected output was cut when stored
     problems: list[str] = field(default_factory=list)  # unreadable rows of other files
+    # pairs in dispute that the selection's filters let through: {id, votes}
+    disputed: list[dict[str, Any]] = field(default_factory=list)
+    rule: str = ""  # the decision rule in force (see semi_core.agreement)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     wrote: bool = False  # the files were written (False: a plan, the summary before writing)
@@ -604,6 +613,11 @@ class ExportReport:
     @property
     def written(self) -> int:
         return self.pairs + self.mixed
+
+    @property
+    def disputed_left_out(self) -> bool:
+        """Whether the disputed pairs are left out: only `all` takes them."""
+        return self.options["status"] != "all"
 
     def dropped(self) -> dict[str, dict[str, int]]:
         """{reason: {"pair": n, "mixed": n}} for the reasons that occurred."""
@@ -638,6 +652,13 @@ class ExportReport:
             parts = [_count(n, "pair" if kind == "pair" else "mixed-in record")
                      for kind, n in kinds.items() if n]  # fmt: skip
             lines.append(f"Dropped as {reason.replace('_', ' ')}: {', '.join(parts)}.")
+        if self.disputed and self.disputed_left_out:
+            lines.append(
+                f"{_count(len(self.disputed), 'pair')} in dispute left out (voters disagree, "
+                "not settled): settle on the Agreement page or with `semi settle`."
+            )
+        elif self.disputed:
+            lines.append(f"Status 'all' includes {_count(len(self.disputed), 'pair')} in dispute.")
         if self.benchmarks:
             checked = ", ".join(f"{name} ({n} items)" for name, n in self.benchmarks.items())
             kept = " (kept: contaminated records are included)" if self.options.get(
@@ -667,6 +688,12 @@ class ExportReport:
             "test_cases": self.test_cases,
             "test_cases_cut": self.test_cases_cut,
             "problems": self.problems,
+            "disputed": {
+                "count": len(self.disputed),
+                "left_out": self.disputed_left_out,
+                "rule": self.rule,
+                "pairs": self.disputed,
+            },
             "notes": self.notes,
             "summary": self.summary(),
             "wrote": self.wrote,
@@ -760,8 +787,16 @@ def plan_export(
     rng = random.Random(options.seed)
 
     progress("select", 0, 1)
+    report.rule = decision_rule(store).rule
     rows = store.export_rows(options.status, difficulty=options.difficulty,
-                             sources=list(options.sources) or None)  # fmt: skip
+                             sources=list(options.sources) or None,
+                             with_disputed=True)  # fmt: skip
+    report.disputed = [
+        {"id": row["id"], "votes": {d["annotator"]: d["decision"] for d in row["decisions"]}}
+        for row in rows if row["decision"] == DISPUTED
+    ]  # fmt: skip
+    if report.disputed_left_out:
+        rows = [row for row in rows if row["decision"] != DISPUTED]
     items: list[Item] = []
     for row in rows:
         item, cut = _pair_item(row)
@@ -930,7 +965,8 @@ def _add_notes(options: ExportOptions, report: ExportReport, rows: list[dict]) -
         rejected = sum(1 for row in rows if row["decision"] == "reject")
         if rejected:
             report.notes.append(
-                f"Status 'all' includes {rejected} validated pairs that a reviewer rejected."
+                f"Status 'all' includes {_count(rejected, 'validated pair')} that reviewers "
+                "rejected."
             )
     if report.test_cases_cut:
         report.notes.append(

@@ -616,15 +616,67 @@ WITH effective AS (
         WHERE u.action = 'undo' AND (u.payload->>'undoes')::BIGINT = e.id))
 """
 
-# The overall decision on a pair: a final decision (payload {"final": true}, settling a
-# disagreement between annotators) wins; otherwise the latest accept or reject.
-_OVERALL_DECISIONS = """,
-overall AS (
-    SELECT generation_id,
-        coalesce(arg_max(action, id) FILTER (WHERE (payload->>'final')::BOOLEAN),
-                 arg_max(action, id)) AS decision
-    FROM effective WHERE action <> 'skip' GROUP BY generation_id)
+# The decision rule's settings (kept in the settings table, read by the SQL below): how
+# votes decide a pair, and how many votes a majority needs.
+DECISION_RULES = ("unanimous", "majority")
+DEFAULT_DECISION_RULE = "unanimous"
+DEFAULT_MAJORITY_MIN_VOTES = 3
+
+# Each annotator's vote on a pair: their latest accept or reject not undone. Skips are no
+# votes, and neither are final decisions (they settle a pair, agreement is measured on
+# votes). `finals`: each pair's settled decision, the latest final event not undone.
+_VOTES = """,
+votes AS (
+    SELECT generation_id, annotator, arg_max(action, id) AS vote FROM effective
+    WHERE action IN ('accept', 'reject')
+        AND NOT coalesce((payload->>'final')::BOOLEAN, false)
+    GROUP BY generation_id, annotator),
+finals AS (
+    SELECT generation_id, arg_max(action, id) AS decision FROM effective
+    WHERE (payload->>'final')::BOOLEAN GROUP BY generation_id)
 """
+
+# The decision rule's settings as the rule reads them: a value not understood (a rule
+# not named in DECISION_RULES, a minimum that is no whole number of at least 1) counts as
+# its default, so a hand-edited setting never stops a query.
+_DECISION_RULE = f"""
+rule AS (
+    SELECT coalesce(any_value(value->>'$') FILTER (WHERE key = 'decision_rule'
+            AND value->>'$' IN ({", ".join(f"'{name}'" for name in DECISION_RULES)})),
+            '{DEFAULT_DECISION_RULE}') AS rule,
+        coalesce(any_value(TRY_CAST(value->>'$' AS INTEGER)) FILTER (
+            WHERE key = 'majority_min_votes' AND json_type(value) IN ('BIGINT', 'UBIGINT')
+                AND TRY_CAST(value->>'$' AS INTEGER) >= 1),
+            {DEFAULT_MAJORITY_MIN_VOTES}) AS min_votes
+    FROM settings WHERE key IN ('decision_rule', 'majority_min_votes'))
+"""
+
+# The decision rule, stated once: a pair is accepted (or rejected) when it is settled so
+# by a final decision, or when every annotator who voted on it agrees; with the setting
+# decision_rule = 'majority', also when strictly more than half of at least
+# majority_min_votes votes agree. Any other pair with votes is 'disputed', so a dispute
+# is never exported as accepted.
+_OVERALL_DECISIONS = (
+    _VOTES
+    + ","
+    + _DECISION_RULE
+    + """,
+tally AS (
+    SELECT generation_id, count(*) FILTER (WHERE vote = 'accept') AS accepts,
+        count(*) FILTER (WHERE vote = 'reject') AS rejects
+    FROM votes GROUP BY generation_id),
+overall AS (
+    SELECT coalesce(f.generation_id, t.generation_id) AS generation_id,
+        CASE WHEN f.decision IS NOT NULL THEN f.decision
+            WHEN t.rejects = 0 THEN 'accept'
+            WHEN t.accepts = 0 THEN 'reject'
+            WHEN r.rule = 'majority' AND t.accepts + t.rejects >= r.min_votes
+                AND t.accepts <> t.rejects
+                THEN CASE WHEN t.accepts > t.rejects THEN 'accept' ELSE 'reject' END
+            ELSE 'disputed' END AS decision
+    FROM tally t FULL JOIN finals f ON f.generation_id = t.generation_id CROSS JOIN rule r)
+"""
+)
 
 
 # What makes a verdict its pair's current one: it is the latest (a QUALIFY condition).
@@ -1596,21 +1648,38 @@ class Store:
         return [row[0] for row in rows.fetchall()]
 
     def decision_counts(self) -> dict[str, int]:
-        """Pairs by their overall decision: the latest effective accept or reject."""
+        """Pairs by their overall decision (see _OVERALL_DECISIONS): accept, reject, or
+        disputed when the votes do not decide and no final decision settled it."""
         rows = self.cursor().execute(
-            # A final decision (payload {"final": true}, settling a disagreement) wins.
             f"{_EFFECTIVE_DECISIONS}{_OVERALL_DECISIONS} "
             "SELECT decision, count(*) FROM overall GROUP BY ALL ORDER BY ALL"
         )
         return dict(rows.fetchall())
 
+    def decision_rule(self) -> tuple[str, int]:
+        """The decision rule in force and the votes a majority needs, read from the settings
+        as the rule's SQL reads them (see _DECISION_RULE)."""
+        sql = f"WITH {_DECISION_RULE} SELECT rule, min_votes FROM rule"
+        ((rule, min_votes),) = self.cursor().execute(sql).fetchall()
+        return rule, min_votes
+
+    def overall_decisions(self) -> dict[str, str]:
+        """Pair id -> its overall decision (accept, reject or disputed), for every pair
+        with a vote or a final decision."""
+        rows = self.cursor().execute(
+            f"{_EFFECTIVE_DECISIONS}{_OVERALL_DECISIONS} "
+            "SELECT generation_id, decision FROM overall ORDER BY generation_id"
+        )
+        return dict(rows.fetchall())
+
     # -- export -------------------------------------------------------------------------------
 
-    # Which pairs an export selects, by review status (see semi_core.export).
+    # Which pairs an export selects, by review status (see semi_core.export): the verdict
+    # they need and the overall decision they have (NULL: nobody voted yet).
     EXPORT_STATUSES = {
-        "accepted": "d.decision = 'accept'",
-        "validated": "v.status = 'validated' AND d.decision IS NULL",
-        "all": "v.status = 'validated'",
+        "accepted": ("TRUE", "d.decision = 'accept'"),
+        "validated": ("v.status = 'validated'", "d.decision IS NULL"),
+        "all": ("v.status = 'validated'", "TRUE"),
     }
 
     def export_rows(
@@ -1619,11 +1688,17 @@ class Store:
         *,
         difficulty: tuple[float, float] | None = None,
         sources: Sequence[str] | None = None,
+        with_disputed: bool = False,
     ) -> list[dict[str, Any]]:
         """Everything an export writes about the selected pairs, in one query: the pair, its
-        snippet, current verdict, overall decision, each annotator's decision, and its usable
-        test cases (oracle ok/raises, by position). `status`: a key of EXPORT_STATUSES."""
-        where = ["g.status = 'ok'", self.EXPORT_STATUSES[status]]
+        snippet, current verdict, overall decision, each annotator's vote, and its usable
+        test cases (oracle ok/raises, by position). `status`: a key of EXPORT_STATUSES;
+        `with_disputed`: the disputed pairs with the status's verdict too (an export lists
+        them as left out)."""
+        verdict, decision = self.EXPORT_STATUSES[status]
+        if with_disputed:
+            decision = f"{decision} OR d.decision = 'disputed'"
+        where = ["g.status = 'ok'", verdict, f"({decision})"]
         params: list[Any] = []
         if difficulty:
             where.append("v.difficulty BETWEEN ? AND ?")
@@ -1636,11 +1711,9 @@ class Store:
         sql = f"""{_EFFECTIVE_DECISIONS}{_OVERALL_DECISIONS}, current AS (
                 SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY generation_id
                 ORDER BY created_at DESC, id) AS n FROM verdicts) WHERE n = 1),
-            decided AS (SELECT generation_id, annotator, arg_max(action, id) AS decision,
-                max(id) AS last_id FROM effective WHERE action <> 'skip' GROUP BY ALL),
             d AS (SELECT o.generation_id, o.decision, x.decisions FROM overall o
                 LEFT JOIN (SELECT generation_id, list({{'annotator': annotator,
-                'decision': decision}} ORDER BY annotator) AS decisions FROM decided
+                'decision': vote}} ORDER BY annotator) AS decisions FROM votes
                 GROUP BY generation_id) x ON x.generation_id = o.generation_id),
             t AS (SELECT generation_id, list({{'input': input, 'origin': origin,
                 'expected': expected, 'oracle_status': oracle_status}} ORDER BY position)
@@ -1959,21 +2032,21 @@ class Store:
         threads at 100,000 pairs, on each run of a page)."""
         return self._file, _CHANGED[self._file]
 
-    def annotator_decisions(self) -> list[dict[str, Any]]:
-        """Each annotator's current accept/reject per pair, final decisions left out: the
-        votes that agreement between annotators is measured on."""
+    def annotator_decisions(self, generation_id: str | None = None) -> list[dict[str, Any]]:
+        """Each annotator's vote per pair (current accept/reject, final decisions left
+        out): the votes that agreement between annotators is measured on. With
+        `generation_id`, that pair's votes only."""
+        where, params = ("WHERE generation_id = ?", [generation_id]) if generation_id else ("", [])
         return self._rows(
-            f"{_EFFECTIVE_DECISIONS} SELECT generation_id, annotator, arg_max(action, id) "
-            "AS decision FROM effective WHERE action <> 'skip' AND "
-            "coalesce((payload->>'final')::BOOLEAN, false) = false "
-            "GROUP BY ALL ORDER BY generation_id, annotator"
+            f"{_EFFECTIVE_DECISIONS}{_VOTES} SELECT generation_id, annotator, vote AS decision "
+            f"FROM votes {where} ORDER BY generation_id, annotator",
+            params,
         )
 
     def final_decisions(self) -> dict[str, str]:
         """Pair id -> its settled decision (the latest final event not undone)."""
         rows = self.cursor().execute(
-            f"{_EFFECTIVE_DECISIONS} SELECT generation_id, arg_max(action, id) FROM effective "
-            "WHERE (payload->>'final')::BOOLEAN GROUP BY ALL"
+            f"{_EFFECTIVE_DECISIONS}{_VOTES} SELECT generation_id, decision FROM finals"
         )
         return dict(rows.fetchall())
 

@@ -69,11 +69,13 @@ def test_votes_disagreements_and_final_decision(pair_ids, tmp_path):
         assert votes_by_pair(store) == {p1: {"ada": "accept", "bob": "reject"},
                                         p2: {"ada": "accept", "bob": "accept"}}  # fmt: skip
         assert [d["pair"] for d in disagreements(store)] == [p1]
-        # bob decided last on p1: without a final decision reject wins
-        assert store.decision_counts() == {"accept": 1, "reject": 1}
+        # ada and bob disagree on p1: a dispute, whoever decided last
+        assert store.decision_counts() == {"accept": 1, "disputed": 1}
+        assert disagreements(store)[0]["decision"] == "disputed"
         settle(store, p1, "lead", "accept", "clear spec")
         assert store.decision_counts() == {"accept": 2}
         assert disagreements(store)[0]["final"] == "accept"
+        assert disagreements(store)[0]["decision"] == "accept"
         # the final event is no vote: agreement is measured on ada and bob only
         assert votes_by_pair(store)[p1] == {"ada": "accept", "bob": "reject"}
         # a later ordinary decision does not override the final one
@@ -82,7 +84,7 @@ def test_votes_disagreements_and_final_decision(pair_ids, tmp_path):
         # the final decision can be undone like any other
         undo_last(store, "lead")
         assert store.final_decisions() == {}
-        assert store.decision_counts() == {"accept": 1, "reject": 1}
+        assert store.decision_counts() == {"accept": 1, "disputed": 1}
         with pytest.raises(ReviewError):
             settle(store, p1, "lead", "skip")
         with pytest.raises(ReviewError):

@@ -30,7 +30,7 @@ PAGES = {
 # page -> the buttons only an admin is given there
 ADMIN_ACTIONS = {
     "pages/run.py": {"Start run"},
-    "pages/settings.py": {"Save settings", "Save as new version"},
+    "pages/settings.py": {"Save settings", "Save as new version", "Save the decision rule"},
     "pages/export.py": {"Preview export"},
     "pages/walkthrough.py": {"Generate"},
     "pages/agreement.py": {"Final accept", "Final reject"},

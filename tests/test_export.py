@@ -350,7 +350,7 @@ def test_selection_by_review_status(store, tmp_path):
     undo_last(store, "ada")
     decide(store, ids["fresh"], "bob", "skip")  # a skip is not a decision
     decide(store, ids["disputed"], "ada", "accept")
-    decide(store, ids["disputed"], "bob", "reject")  # the latest decision counts
+    decide(store, ids["disputed"], "bob", "reject")  # a dispute, not the latest vote
 
     def selected(status: str) -> set[str]:
         plan = plan_export(store, ExportOptions(status=status, humaneval=False, dedup=False))
@@ -362,7 +362,8 @@ def test_selection_by_review_status(store, tmp_path):
     assert selected("all") == {ids[n] for n in ("accepted", "rejected", "fresh", "undone",
                                                 "disputed")}  # fmt: skip
     report = plan_export(store, ExportOptions(status="all", humaneval=False)).report
-    assert any("2 validated pairs that a reviewer rejected" in note for note in report.notes)
+    assert any("1 validated pair that reviewers rejected" in note for note in report.notes)
+    assert any("includes 1 pair in dispute" in line for line in report.summary())
 
     out = tmp_path / "accepted.jsonl"
     export(store, out, ExportOptions(status="accepted", schema="full", humaneval=False))
@@ -370,7 +371,7 @@ def test_selection_by_review_status(store, tmp_path):
     assert record["provenance"]["review"] == {"decision": "accept", "decisions": "ada: accept"}
     disputed = plan_export(store, ExportOptions(status="all", schema="full", humaneval=False))
     [item] = [i for i in disputed.groups[None] if i.id == ids["disputed"]]
-    assert item.provenance["review"] == {"decision": "reject",
+    assert item.provenance["review"] == {"decision": "disputed",
                                          "decisions": "ada: accept; bob: reject"}  # fmt: skip
 
 
