@@ -264,7 +264,7 @@ class OpenAIBackend(Backend):
             raise ValueError(
                 f"the server's OPENAI_API_KEY is sent only to the endpoint in OPENAI_BASE_URL "
                 f"or the one saved in Prompt and settings, and {self.base_url} is neither: "
-                "an admin may save it there first"
+                "save it there (an admin may) or set OPENAI_BASE_URL to it"
             )
         raise ValueError(
             "no API key: set OPENAI_API_KEY (a local server at OPENAI_BASE_URL, "
