@@ -15,6 +15,8 @@ from semi_core.generate.openai_backend import (
 from semi_core.llm_server import LocalLLMServer
 from semi_core.pipeline import PipelineSettings
 
+from .conftest import run_semi, write
+
 SERVER_KEY = "sk-the-server-s-own-key"
 
 
@@ -92,3 +94,16 @@ def test_the_rule_as_a_function(monkeypatch):
     assert may_receive_server_key(None)  # OpenAI's own endpoint, the client's default
     assert may_receive_server_key("https://api.openai.com/v1")
     assert not may_receive_server_key("https://api.openai.com.evil.example/v1")
+
+
+def test_the_command_line_refuses_a_remote_endpoint_with_the_sentence(monkeypatch, tmp_path):
+    monkeypatch.setenv("OPENAI_API_KEY", SERVER_KEY)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    db = tmp_path / "cli.duckdb"
+    source = write(tmp_path / "code" / "add.py", "def add(a, b):\n    return a + b\n")
+    assert run_semi("ingest", str(source), db=db).returncode == 0
+    refused = run_semi("generate", "--backend", "openai", "--model", "m",
+                       "--base-url", "https://collector.example/v1", db=db)  # fmt: skip
+    assert refused.returncode != 0
+    assert "OPENAI_API_KEY is sent only to the endpoint in OPENAI_BASE_URL" in refused.stderr
+    assert "Traceback" not in refused.stderr and SERVER_KEY not in refused.stderr
