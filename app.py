@@ -2,10 +2,13 @@
 
 import streamlit as st
 
-from pages._shared import annotator_sidebar, get_store
+from pages._shared import annotator_sidebar, get_store, sign_in_form, sign_in_required
 
 st.set_page_config(page_title="Semi-Instruct Studio", page_icon=":material/science:", layout="wide")
 
+# With accounts configured, a visitor who has not signed in gets the sign-in alone: no
+# navigation, sidebar or page (a deep link's page is shown once they are signed in).
+signing_in = sign_in_required()
 # Declared first: from here on Streamlit no longer treats pages/ as an old-style
 # multipage folder (see pages/_shared.py), so the pages below run inside this script.
 navigation = st.navigation(
@@ -19,8 +22,12 @@ navigation = st.navigation(
         st.Page("pages/agreement.py", title="Agreement", icon=":material/handshake:"),
         st.Page("pages/export.py", title="Export", icon=":material/download:"),
         st.Page("pages/settings.py", title="Prompt and settings", icon=":material/tune:"),
-    ]
+    ],
+    position="hidden" if signing_in else "sidebar",
 )
+if signing_in:
+    sign_in_form()
+    st.stop()
 store = get_store()
 annotator_sidebar()
 with st.sidebar:

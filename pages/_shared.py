@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import runpy
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from semi_core.auth import check_login
+from semi_core.auth import ANNOTATOR, Accounts, AccountsError, SignInError, sign_in
 from semi_core.demo import load_demo
 from semi_core.jobs import JobRunner
 from semi_core.store import Store, StoreError, default_db_path
@@ -84,18 +85,92 @@ def get_jobs() -> JobRunner:
     return _job_runner(default_db_path())
 
 
-def _accounts() -> dict[str, str]:
+SIGNED_IN = "logged_in_as"  # session state: the account this session signed in to
+
+
+def _read_accounts() -> Accounts:
+    """The accounts in the secrets; none (sign-in off) when there is no secrets file.
+    Raises AccountsError for a file that is there but cannot be read: read as no
+    accounts, it would open the studio to everyone."""
     try:
-        return dict(st.secrets.get("annotators", {}))
-    except Exception:  # no secrets file (Streamlit raises its own error): login is off
-        return {}
+        return Accounts.from_secrets(st.secrets)
+    except FileNotFoundError as error:  # Streamlit's own error: no file, or one not TOML
+        if not any(os.path.exists(path) for path in st.get_option("secrets.files")):
+            return Accounts()
+        raise AccountsError(str(error)) from None
+
+
+def _accounts() -> Accounts:
+    """The accounts; secrets that cannot be read stop the page with one sentence."""
+    try:
+        return _read_accounts()
+    except AccountsError as error:
+        st.error(escape_markdown(f"Nobody can sign in until the secrets are fixed: {error}"))
+        st.stop()
+
+
+def signed_in_as() -> str | None:
+    """The account this session signed in to, while it is still an account."""
+    name = st.session_state.get(SIGNED_IN)
+    return name if name in _accounts().passwords else None
+
+
+def sign_in_required() -> bool:
+    """Whether this visitor must sign in before anything is shown: accounts are
+    configured and the session has not signed in, or the secrets cannot be read (the
+    sign-in then says why). Draws nothing: app.py asks before declaring its pages."""
+    try:
+        accounts = _read_accounts()
+    except AccountsError:
+        return True
+    return accounts.sign_in_required and st.session_state.get(SIGNED_IN) not in accounts.passwords
+
+
+def sign_in_form() -> None:
+    """The sign-in, alone on the page. Failures are counted by the server process
+    (semi_core.auth), per name and per session: a new tab does not start a name afresh."""
+    accounts = _accounts()
+    box = st.columns([2, 3])[0]  # as wide as a name and a password, not as the page
+    with box:
+        st.title("Sign in")
+        st.caption("This studio is shared: sign in with the account you were given.")
+        with st.form("sign_in"):
+            name = st.text_input("Name", key="sign_in_name")
+            password = st.text_input("Password", type="password", key="sign_in_password")
+            submitted = st.form_submit_button("Sign in", type="primary")
+    if not submitted:
+        return
+    session = st.session_state.setdefault("sign_in_session", secrets.token_hex(16))
+    try:
+        st.session_state[SIGNED_IN] = sign_in(accounts, name, password, session)
+    except SignInError as error:
+        box.error(str(error))
+    else:
+        st.rerun()
+
+
+def may(role: str) -> bool:
+    """Whether this visitor may act as `role` (everyone may, with sign-in off)."""
+    return _accounts().may(signed_in_as(), role)
+
+
+def require_role(role: str, doing: str, *, stop: bool = True) -> bool:
+    """Whether this visitor may act as `role`. If not, one sentence says who may
+    `doing`, and the page stops there, or with `stop=False` goes on without the action
+    widgets it shows only when this returns True."""
+    if may(role):
+        return True
+    st.info(f"Only an {role} may {doing}.")
+    if stop:
+        st.stop()
+    return False
 
 
 def annotator_sidebar() -> None:
-    """The sidebar's annotator box: a name per session, or a login when accounts exist."""
+    """The sidebar's annotator box: a name per session, or the account signed in to."""
     accounts = _accounts()
     with st.sidebar:
-        if not accounts:
+        if not accounts.sign_in_required:
             # The name also lives in the URL (?annotator=), so a reload keeps it.
             if "annotator" not in st.session_state and st.query_params.get("annotator"):
                 st.session_state["annotator"] = st.query_params["annotator"]
@@ -107,20 +182,12 @@ def annotator_sidebar() -> None:
             elif not name and "annotator" in st.query_params:
                 del st.query_params["annotator"]
             return
-        if st.session_state.get("logged_in_as"):
-            st.caption(f"Signed in as **{st.session_state['logged_in_as']}**")
-            if st.button("Sign out"):
-                del st.session_state["logged_in_as"]
-                st.rerun()
-            return
-        with st.form("login"):
-            name = st.text_input("Annotator")
-            password = st.text_input("Password", type="password")
-            if st.form_submit_button("Sign in"):
-                if check_login(accounts, name, password):
-                    st.session_state["logged_in_as"] = name.strip()
-                    st.rerun()
-                st.error("Unknown name or wrong password.")
+        name = signed_in_as()
+        role = accounts.role_of(name) or ANNOTATOR
+        st.caption(f"Signed in as **{escape_markdown(name)}** · {role}")
+        if st.button("Sign out", key="sign_out"):
+            del st.session_state[SIGNED_IN]
+            st.rerun()
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
@@ -133,9 +200,9 @@ def escape_markdown(text: object) -> str:
 
 
 def current_annotator() -> str | None:
-    """Who is reviewing: the logged-in account, or the name typed for this session."""
-    if _accounts():
-        return st.session_state.get("logged_in_as")
+    """Who is reviewing: the signed-in account, or the name typed for this session."""
+    if _accounts().sign_in_required:
+        return signed_in_as()
     name = (st.session_state.get("annotator") or "").strip()
     return name or None
 

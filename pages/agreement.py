@@ -9,7 +9,7 @@ import streamlit as st
 
 from pages._charts import chart_and_table, html_bars, metric_row, some_table
 from pages._code_view import code_view
-from pages._shared import current_annotator, get_store
+from pages._shared import current_annotator, get_store, require_role
 from semi_core.agreement import (
     DISPUTED,
     agreement_table,
@@ -19,6 +19,7 @@ from semi_core.agreement import (
     voters,
     votes_by_pair,
 )
+from semi_core.auth import ADMIN
 from semi_core.review import ReviewError, test_table
 
 LISTED = 1000  # disagreements listed at most
@@ -78,6 +79,7 @@ listed = [
 ]  # fmt: skip
 some_table(pd.DataFrame(listed), "agreement_disagreements")
 
+require_role(ADMIN, "settle a disagreement")
 annotator = current_annotator()
 if not annotator:
     st.warning("Enter your annotator name in the sidebar (or sign in) to settle a pair.")

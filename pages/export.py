@@ -17,7 +17,8 @@ import pandas as pd
 import streamlit as st
 
 from pages._code_view import code_view
-from pages._shared import cached, escape_markdown, get_store
+from pages._shared import cached, escape_markdown, get_store, require_role
+from semi_core.auth import ADMIN
 from semi_core.export import (
     FORMATS,
     ORDERS,
@@ -46,6 +47,7 @@ st.caption(
     "instruction dataset, drop duplicates and benchmark overlap — and see what the file "
     "will hold before it is written."
 )
+require_role(ADMIN, "export training data")
 
 
 def _session_dir() -> Path:

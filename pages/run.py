@@ -8,7 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from pages._code_view import code_view, element_key
-from pages._shared import escape_markdown, get_jobs, get_store, show_recent_runs
+from pages._shared import escape_markdown, get_jobs, get_store, require_role, show_recent_runs
+from semi_core.auth import ADMIN
 from semi_core.demo import load_demo
 from semi_core.studio_settings import current, pipeline_settings
 
@@ -24,6 +25,7 @@ st.caption(
     "original code as the oracle, and rank them by difficulty. The run goes on in the "
     "studio's server: you may leave this page, and cancel it from here."
 )
+require_role(ADMIN, "start and cancel runs")
 
 snippets = store.count_snippets()
 if snippets == 0:

@@ -8,9 +8,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pages._shared import get_store
+from pages._shared import get_store, require_role
 from semi_core import studio_settings
 from semi_core.agreement import DECISION_RULES, decision_rule, set_decision_rule
+from semi_core.auth import ADMIN
 from semi_core.generate.openai_backend import TemplateError
 
 store = get_store()
@@ -20,6 +21,7 @@ st.caption(
     "Kept in the database's settings table. Runs started afterwards use them; every "
     "generation records the hash of the prompt it was made with."
 )
+require_role(ADMIN, "change the prompt and the settings")
 
 flash = st.session_state.pop("settings_flash", None)
 if flash:
@@ -91,7 +93,8 @@ with st.form("settings_form"):
     base_url = st.text_input("Endpoint (OpenAI-compatible base URL)",
                              values["base_url"] or "", key="settings_base_url")  # fmt: skip
     model = st.text_input("Model", values["model"] or "", key="settings_model")
-    st.caption("The API key is read from OPENAI_API_KEY on the server; it is never stored.")
+    st.caption("The API key is read from OPENAI_API_KEY on the server and never stored. It "
+               "is sent only to OPENAI_BASE_URL or to the endpoint saved here.")  # fmt: skip
     st.subheader("Sandbox")
     cols = st.columns(3)
     timeout_s = cols[0].number_input("Time per test (s)", 0.1, 60.0, float(values["timeout_s"]),

@@ -8,8 +8,9 @@ import streamlit as st
 
 from pages._charts import get_pool, metric_row, some_table
 from pages._code_view import code_view
-from pages._shared import escape_markdown, get_store
+from pages._shared import escape_markdown, get_store, require_role
 from semi_core import insights, studio_settings
+from semi_core.auth import ADMIN
 from semi_core.pipeline import PipelineSettings
 from semi_core.walkthrough import generate_one, prompt_for, rank_one, validate_one
 
@@ -20,6 +21,7 @@ st.caption(
     "Semi-Instruct in three steps for one snippet: generate a pair from natural code, "
     "validate it by running the original as the oracle, rank it by difficulty."
 )
+runs_steps = require_role(ADMIN, "run the steps here", stop=False)  # others see what was run
 
 snippets = store.snippets(limit=1000, usable=True)
 if not snippets:
@@ -84,7 +86,7 @@ else:
         except Exception as problem:  # noqa: BLE001 - a broken template is a message
             st.error(f"The prompt cannot be built: {problem}")
 
-if st.button("Generate", key="wt_generate"):
+if runs_steps and st.button("Generate", key="wt_generate"):
     pool = get_pool(settings.timeout_s, settings.memory_mb, settings.workers)
     run_step("Generation", lambda: st.session_state.__setitem__(
         "wt_generation", generate_one(store, snippet_id, settings, pool)))  # fmt: skip
@@ -123,7 +125,7 @@ st.caption(
     "The original code runs on every input: its outputs are the expected ones (the "
     "oracle). The rewrite runs on the same inputs and must match."
 )
-if st.button("Validate", key="wt_validate"):
+if runs_steps and st.button("Validate", key="wt_validate"):
     pool = get_pool(settings.timeout_s, settings.memory_mb, settings.workers)
     run_step("Validation", lambda: validate_one(store, chosen, settings, pool))
     st.rerun()
@@ -148,7 +150,7 @@ st.header("3 · Ranking")
 if verdict["status"] != "validated":
     st.caption("Only validated pairs are ranked.")
     st.stop()
-if st.button("Rank", key="wt_rank"):
+if runs_steps and st.button("Rank", key="wt_rank"):
     run_step("Ranking", lambda: rank_one(store, chosen))
     st.rerun()
 rank = (verdict["signals"] or {}).get("rank")

@@ -518,7 +518,18 @@ SHOWN_DISPUTED = 50  # disputed pairs an export's text report lists (--json list
 @main.command("hash-password")
 @click.password_option(help="The password (asked twice when not given).")
 def hash_password_command(password: str) -> None:
-    """Print a password hash for an annotator account in .streamlit/secrets.toml."""
+    """Print a password hash for a studio account in .streamlit/secrets.toml.
+
+    \b
+    Accounts turn the studio's sign-in on; [roles] makes an account an admin:
+      [annotators]
+      ada = "<the printed hash>"
+      lin = "<another hash>"
+      [roles]
+      lin = "admin"
+    An annotator reviews; an admin also changes settings, starts and cancels runs,
+    exports and settles disagreements. An account not in [roles] is an annotator.
+    """
     from semi_core.auth import hash_password
 
     click.echo(hash_password(password))

@@ -426,6 +426,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "model": request.get("model"),
                 "response_format": response_format.get("type"),
                 "prompt": prompt,
+                "authorization": self.headers.get("Authorization"),
             }
         )
         if fault in ("429", "500", "503", "400"):

@@ -517,16 +517,16 @@ def test_with_accounts_a_reviewer_signs_in_and_decisions_carry_the_account(monke
     app.secrets["annotators"] = {"ada": hash_password("correct horse")}
     app.run()
     app.switch_page("pages/review.py").run()
-    assert "sign in" in texts(app.warning)
-    name, password = app.sidebar.text_input
+    assert [title.value for title in app.title] == ["Sign in"]  # and nothing of Review
+    name, password = app.text_input
     name.input("ada")
     password.input("wrong")
-    app.sidebar.button[0].click().run()
-    assert "wrong password" in texts(app.sidebar.error)
-    name, password = app.sidebar.text_input
+    app.button[0].click().run()
+    assert "wrong password" in texts(app.error)
+    name, password = app.text_input
     name.input("ada")
     password.input("correct horse")
-    app.sidebar.button[0].click().run()
+    app.button[0].click().run()
     assert not app.exception
     assert "Signed in as **ada**" in texts(app.sidebar.caption)
     pair = shown_pair(app)

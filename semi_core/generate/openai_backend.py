@@ -8,6 +8,10 @@
 - Endpoint, key and model come from the arguments, else `OPENAI_BASE_URL`,
   `OPENAI_API_KEY` and `SEMI_MODEL`. A local server needs no key (a placeholder is sent);
   with no model named, a self-hosted server's first listed model is used.
+- The server's own key (`OPENAI_API_KEY`) is sent only to the endpoint the environment
+  names (`OPENAI_BASE_URL`, else OpenAI's) or to the one saved in the studio's settings:
+  a run that names another endpoint gets no key, or is refused when that endpoint is
+  remote (see `may_receive_server_key`).
 - The prompt is a versioned template file (`semi_core/prompts/generate_v1.md`, or
   `template_path` / `SEMI_PROMPT_TEMPLATE`); `prompt_hash` covers its text and the
   sampling settings, so an edited prompt makes new generations.
@@ -54,6 +58,7 @@ TEMPLATE_ENV = "SEMI_PROMPT_TEMPLATE"
 MODEL_ENV = "SEMI_MODEL"
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
 PLACEHOLDER_API_KEY = "sk-local-no-key-needed"  # local servers don't check the key
+OPENAI_BASE_URL = "https://api.openai.com/v1"  # the client's endpoint when none is named
 RETRYABLE_STATUS = {408, 409, 429}  # and every 5xx
 TokenCallback = Callable[[str], None]
 
@@ -148,6 +153,22 @@ def is_local_url(base_url: str | None) -> bool:
     return bool(base_url) and (urlsplit(base_url).hostname or "") in LOCAL_HOSTS
 
 
+def _endpoint(base_url: str) -> tuple[str, str, int | None, str]:
+    parts = urlsplit(base_url.strip())
+    return parts.scheme.lower(), (parts.hostname or ""), parts.port, parts.path.rstrip("/")
+
+
+def may_receive_server_key(base_url: str | None, saved_base_url: str | None = None) -> bool:
+    """Whether the server's OPENAI_API_KEY may go to `base_url` (None: the environment's
+    endpoint). Only the endpoint the server's environment names (`OPENAI_BASE_URL`, else
+    OpenAI's own) and the one saved in the studio's settings are trusted with it: a run
+    may name any endpoint, and whoever listens there must not learn the key."""
+    if not base_url:
+        return True
+    trusted = [os.environ.get("OPENAI_BASE_URL") or OPENAI_BASE_URL, saved_base_url]
+    return any(_endpoint(base_url) == _endpoint(url) for url in trusted if url)
+
+
 @dataclass
 class _Reply:
     content: str
@@ -210,17 +231,10 @@ class OpenAIBackend(Backend):
         backoff_s: float = 0.5,
         backoff_max_s: float = 8.0,
         retry_after_max_s: float = 60.0,
+        saved_base_url: str | None = None,
     ):
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
-        key = api_key or os.environ.get("OPENAI_API_KEY")
-        if not key:
-            if not is_local_url(self.base_url):
-                raise ValueError(
-                    "no API key: set OPENAI_API_KEY (a local server at OPENAI_BASE_URL, "
-                    "e.g. http://127.0.0.1:8000/v1, needs none)"
-                )
-            key = PLACEHOLDER_API_KEY
-        self._api_key = key
+        self._api_key = api_key or self._server_key(saved_base_url)
         self.timeout_s = timeout_s
         self.max_retries = max_retries
         self.cache = cache
@@ -238,9 +252,30 @@ class OpenAIBackend(Backend):
         self._client = self._make_client(self._pool_size)
         self.model = model or os.environ.get(MODEL_ENV) or self._first_served_model()
 
+    def _server_key(self, saved_base_url: str | None) -> str:
+        """The key to send when the caller gave none: the server's OPENAI_API_KEY where
+        `may_receive_server_key` allows it, else a placeholder for a local server."""
+        key = os.environ.get("OPENAI_API_KEY")
+        if key and may_receive_server_key(self.base_url, saved_base_url):
+            return key
+        if is_local_url(self.base_url):
+            return PLACEHOLDER_API_KEY
+        if key:
+            raise ValueError(
+                f"the server's OPENAI_API_KEY is sent only to the endpoint in OPENAI_BASE_URL "
+                f"or the one saved in Prompt and settings, and {self.base_url} is neither: "
+                "save it there (an admin may) or set OPENAI_BASE_URL to it"
+            )
+        raise ValueError(
+            "no API key: set OPENAI_API_KEY (a local server at OPENAI_BASE_URL, "
+            "e.g. http://127.0.0.1:8000/v1, needs none)"
+        )
+
     @classmethod
     def from_settings(cls, settings: Any, *, pool: Any = None, store: Any = None) -> OpenAIBackend:
-        """From the pipeline's settings; the store is the response cache."""
+        """From the pipeline's settings; the store is the response cache, and its saved
+        endpoint is trusted with the server's key."""
+        saved = store.get_setting("base_url") if hasattr(store, "get_setting") else None
         return cls(
             model=getattr(settings, "model", None),
             base_url=getattr(settings, "base_url", None),
@@ -251,6 +286,7 @@ class OpenAIBackend(Backend):
             template_path=getattr(settings, "prompt_template", None),
             temperature=getattr(settings, "temperature", 0.2),
             concurrency=getattr(settings, "concurrency", 8),
+            saved_base_url=saved,
         )
 
     # -- client -------------------------------------------------------------------------
