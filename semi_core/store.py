@@ -55,8 +55,8 @@ class QueueFilters(TypedDict, total=False):
     """The review queue's filters, each optional: the current verdict's `statuses`, a
     `difficulty` range, the snippet's `source`, a test-input `origin`, a `failure` (a
     test-run status of the current validation — wrong, error, timeout, ... — or the
-    verdict status itself), a text `search`, and `include_decided` (pairs the annotator
-    has already accepted or rejected)."""
+    verdict status itself), a text `search` (or a pair id or its prefix), and
+    `include_decided` (pairs the annotator has already accepted or rejected)."""
 
     statuses: Sequence[str] | None
     difficulty: tuple[float, float] | None
@@ -1543,8 +1543,12 @@ class Store:
             where.append("g.id IN (SELECT generation_id FROM test_cases WHERE origin = ?)")
             where_params.append(origin)
         if search:
-            where.append("(g.instruction ILIKE ? OR g.code ILIKE ? OR s.name ILIKE ?)")
-            where_params += [f"%{search}%"] * 3
+            # Text in the pair, or the pair's id (whole or its first characters).
+            where.append(
+                "(g.instruction ILIKE ? OR g.code ILIKE ? OR s.name ILIKE ? "
+                "OR starts_with(g.id, ?))"
+            )
+            where_params += [f"%{search}%"] * 3 + [search.strip().lower()]
         if not include_decided:
             where.append("coalesce(mine.action, 'skip') = 'skip'")
         sql = (

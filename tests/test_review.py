@@ -272,3 +272,11 @@ def test_revalidation_gives_up_on_a_looping_rewrite_at_its_first_timeout(store, 
     rows = test_table(store, pairs[0])
     assert [row["status"] for row in rows] == ["timeout", "not_run", "not_run"]
     assert [row["failing"] for row in rows] == [True, None, None]
+
+
+def test_the_queue_search_finds_a_pair_by_its_id_or_an_id_prefix(store, pairs):
+    store.update_generation(pairs[1], "Double it.", ORIGINAL.replace("2", "7"))
+    assert store.review_queue_ids("ada", search=pairs[1]) == ([pairs[1]], 1)
+    prefix = store.review_queue_ids("ada", search="g")[0]
+    assert prefix == pairs  # "g" begins every id here
+    assert store.review_queue_ids("ada", search=pairs[2].upper())[0] == [pairs[2]]
