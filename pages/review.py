@@ -68,12 +68,15 @@ def _plain(value: object) -> object:
 
 
 active = any(_plain(st.session_state[k]) != _plain(v) for k, v in FILTER_DEFAULTS.items())
-box = st.expander("Filters" + (" (active)" if active else ""), expanded=active, key="f_open",
-                  on_change="rerun")  # fmt: skip
+# The box's label says whether a filter is on, and a new label makes a new widget: it is
+# drawn as open as it was, so setting a filter or clearing one never folds it away.
+box = st.expander("Filters" + (" (active)" if active else ""), key="f_open", on_change="rerun",
+                  expanded=bool(st.session_state.get("f_open", False)))  # fmt: skip
 if box.open:
     with box:
+        # Every status is a pill, chosen or not, on a row of its own: none is ever cut off.
+        st.pills("Verdict status", STATUSES, selection_mode="multi", key="f_status")
         left, middle, right = st.columns(3)
-        left.multiselect("Verdict status", STATUSES, key="f_status")
         middle.slider("Difficulty", 0.0, 1.0, key="f_difficulty")
         right.text_input(
             "Search text", key="f_search",

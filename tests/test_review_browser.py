@@ -38,3 +38,42 @@ def test_open_in_review_from_rankings_keeps_the_annotator_and_shows_the_pair(stu
     assert tab.pair() == wanted
     assert "annotator=ada" in tab.page.url and f"pair={wanted}" in tab.page.url
     context.close()
+
+
+def test_the_filters_box_stays_open_while_used_and_shows_every_status(studio, browser):
+    from semi_core.validate import VERDICT_STATUSES
+
+    context = browser.new_context(viewport={"width": 1200, "height": 1000})
+    tab = Tab(context, f"{studio.url}/review?annotator=ada")
+    tab.caption()
+    page = tab.page
+    box = page.locator("[data-testid='stExpander']", has_text="Filters").first
+    box.locator("summary").click()
+    tab.idle()
+    search = page.get_by_role("textbox", name="Search text")
+    search.fill("no pair has this text")
+    search.press("Enter")
+    page.get_by_text("Nothing to review").wait_for(timeout=30_000)
+    tab.idle()
+    assert search.is_visible()
+    search.fill("")  # back to its default: the box stays open
+    search.press("Enter")
+    tab.caption()
+    tab.idle()
+    assert search.is_visible() and box.locator("summary").inner_text().strip().endswith("Filters")
+    # Every status chosen at once: each one shown whole inside the box.
+    edge = box.bounding_box()
+    for status in VERDICT_STATUSES:
+        box.get_by_role("button", name=status, exact=True).click()
+        tab.idle()
+    for status in VERDICT_STATUSES:
+        pill = box.get_by_role("button", name=status, exact=True)
+        assert pill.is_visible() and pill.get_attribute("aria-pressed") in ("true", None)
+        place = pill.bounding_box()
+        assert edge["x"] <= place["x"] and place["x"] + place["width"] <= edge["x"] + edge["width"]
+    for status in VERDICT_STATUSES:  # and all cleared again, one by one
+        box.get_by_role("button", name=status, exact=True).click()
+        tab.idle()
+    assert search.is_visible()
+    tab.no_exception()
+    context.close()
