@@ -19,8 +19,7 @@ from semi_core.review import (
 ORIGINAL = "def double(value):\n    return value * 2\n"
 
 
-@pytest.fixture
-def pairs(store):
+def make_pairs(store) -> list[str]:
     """Three pairs, each with a validated verdict."""
     ids = []
     for number in range(3):
@@ -39,6 +38,11 @@ def pairs(store):
                                                          "status": "validated"})  # fmt: skip
         ids.append(pair_id)
     return ids
+
+
+@pytest.fixture
+def pairs(store):
+    return make_pairs(store)
 
 
 def test_decisions_are_events_and_the_queue_moves_on(store, pairs):
@@ -280,3 +284,23 @@ def test_the_queue_search_finds_a_pair_by_its_id_or_an_id_prefix(store, pairs):
     prefix = store.review_queue_ids("ada", search="g")[0]
     assert prefix == pairs  # "g" begins every id here
     assert store.review_queue_ids("ada", search=pairs[2].upper())[0] == [pairs[2]]
+
+
+def test_the_review_command_records_the_verdict_and_undo_names_the_pair(db_path):
+    from semi_core.store import Store
+
+    from .conftest import run_semi
+
+    with Store(db_path) as store:  # closed before the commands open the file
+        pair_id = make_pairs(store)[0]
+        verdict_id = store.latest_verdict(pair_id)["id"]
+    stale = run_semi("review", pair_id, "accept", "--annotator", "ada", "--verdict", "old",
+                     db=db_path)  # fmt: skip
+    assert stale.returncode == 1 and "validated again since" in stale.stderr
+    accepted = run_semi("review", pair_id, "accept", "--annotator", "ada", "--verdict",
+                        verdict_id, db=db_path)  # fmt: skip
+    assert accepted.returncode == 0, accepted.stderr
+    undone = run_semi("undo", "--annotator", "ada", db=db_path)
+    assert f"undid accept on double0 ({pair_id})" in undone.stdout
+    with Store(db_path) as store:
+        assert store.review_events(pair_id)[0]["payload"]["verdict_id"] == verdict_id
