@@ -132,6 +132,7 @@ def on_decide(action: str, pair_id: str, seen: PairState) -> None:
     except ReviewError as error:
         st.session_state["review_error"] = str(error)
         st.session_state.pop("review_queue", None)  # the pair changed: read it again
+        st.session_state["review_link"] = pair_id  # and shown again as it is now
         return
     queue = st.session_state.get("review_queue") or {"ids": [], "total": 0}
     ids = list(queue["ids"])

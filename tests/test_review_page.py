@@ -96,6 +96,7 @@ def test_one_annotator_in_two_tabs_cannot_decide_a_pair_twice_unseen(monkeypatch
     second_tab.button(key="reject").click().run()
     first_tab.button(key="accept").click().run()
     assert "already decided this pair elsewhere" in texts(first_tab.error)
+    assert shown_pair(first_tab) == pair_id and "ada: reject" in texts(first_tab.caption)
     assert server_store(pairs_db).decisions(pair_id) == {"ada": "reject"}
 
 
