@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from semi_core.store import Store
+from semi_core.validate import NOT_RUN
 
 DECISIONS = ("accept", "reject", "skip")
 
@@ -180,9 +181,6 @@ def current_decisions(events: list[dict[str, Any]]) -> dict[str, str]:
             if event["annotator"] not in latest or event["id"] > latest[event["annotator"]][0]:
                 latest[event["annotator"]] = (event["id"], event["action"])
     return {name: latest[name][1] for name in sorted(latest)}
-
-
-NOT_RUN = "not_run"  # a test of the rewrite that was never run (see `validate`)
 
 
 def test_table(store: Store, generation_id: str, run_id: str | None = None) -> list[dict[str, Any]]:

@@ -108,6 +108,7 @@ VERDICT_STATUSES = (
     "refused",
 )
 ORACLE_STATUSES = ("ok", "raises", "flaky", "unusable")
+NOT_RUN = "not_run"  # a test of the rewrite not run: a revalidation gave up at a timeout
 GENERATED_RUN_STATUSES = (
     "ok",
     "wrong",
@@ -118,7 +119,7 @@ GENERATED_RUN_STATUSES = (
     "violation",
     "crashed",
     "invalid",
-    "not_run",
+    NOT_RUN,
 )
 
 _USABLE = ("ok", "raises")
@@ -225,7 +226,7 @@ def _run_row(
 
 
 def _not_run_row(case_id: str) -> dict[str, Any]:
-    return {"test_case_id": case_id, "side": "generated", "attempt": 1, "status": "not_run",
+    return {"test_case_id": case_id, "side": "generated", "attempt": 1, "status": NOT_RUN,
             "output": None, "error": "not run: the rewrite timed out on an earlier test",
             "stdout": None, "duration_ms": 0.0}  # fmt: skip
 
