@@ -2,10 +2,12 @@
 and a decision written at once to the review log with the annotator's name.
 
 The reviewer's place is a pair id (in the URL as `?pair=`, so a reload resumes there),
-never a row position. Decisions go to DuckDB in the button's callback, before the page
-is drawn again, so one script run shows the next pair. The queue's ids are kept for the
-session (a derived view, re-read after a few seconds or when a filter changes): the
-truth is always the review log.
+never a row position; a link to a pair opens it, decided or not. A decision is made on the
+pair as it was drawn (its verdict, the reviewer's own last decision) and refused when that
+changed since; the others' votes show once the reviewer has voted. Decisions go to
+DuckDB in the button's callback, before the page is drawn again, so one script run shows
+the next pair. The queue's ids are kept for the session (a derived view, re-read after a
+few seconds or when a filter changes): the truth is always the review log.
 """
 
 import difflib
@@ -80,7 +82,8 @@ if box.open:
         middle.slider("Difficulty", 0.0, 1.0, key="f_difficulty")
         right.text_input(
             "Search text", key="f_search",
-            help="In the instruction, the code and the snippet's name.",
+            help="In the instruction, the code and the snippet's name, or a pair id "
+            "(whole or its first characters).",
         )  # fmt: skip
         left.selectbox("Source", [""] + review_sources(store.path), key="f_source",
                        format_func=lambda s: s or "any source")  # fmt: skip
