@@ -478,8 +478,8 @@ def binned_bars(
 
 
 def _open(pair_id: str) -> None:
-    # The Review page reads the pair from session state first, then from `?pair=`.
-    st.session_state["review_pair"] = pair_id
+    # The Review page shows a linked pair (`review_link`) decided or not.
+    st.session_state["review_pair"] = st.session_state["review_link"] = pair_id
     st.query_params["pair"] = pair_id
 
 

@@ -171,12 +171,15 @@ def annotator_sidebar() -> None:
     accounts = _accounts()
     with st.sidebar:
         if not accounts.sign_in_required:
-            # The name also lives in the URL (?annotator=), so a reload keeps it.
-            if "annotator" not in st.session_state and st.query_params.get("annotator"):
-                st.session_state["annotator"] = st.query_params["annotator"]
+            # The name also lives in the URL (?annotator=), so a reload keeps it, and under
+            # a plain key: st.switch_page drops every widget's value and the URL's query.
+            kept = st.session_state.get("annotator_kept") or st.query_params.get("annotator")
+            if "annotator" not in st.session_state and kept:
+                st.session_state["annotator"] = kept
             st.text_input("Annotator", key="annotator", placeholder="your name",
                           help="Kept with every decision you make.")  # fmt: skip
             name = (st.session_state.get("annotator") or "").strip()
+            st.session_state["annotator_kept"] = name
             if name and st.query_params.get("annotator") != name:
                 st.query_params["annotator"] = name
             elif not name and "annotator" in st.query_params:

@@ -2,10 +2,12 @@
 and a decision written at once to the review log with the annotator's name.
 
 The reviewer's place is a pair id (in the URL as `?pair=`, so a reload resumes there),
-never a row position. Decisions go to DuckDB in the button's callback, before the page
-is drawn again, so one script run shows the next pair. The queue's ids are kept for the
-session (a derived view, re-read after a few seconds or when a filter changes): the
-truth is always the review log.
+never a row position; a link to a pair opens it, decided or not. A decision is made on the
+pair as it was drawn (its verdict, the reviewer's own last decision) and refused when that
+changed since; the others' votes show once the reviewer has voted. Decisions go to
+DuckDB in the button's callback, before the page is drawn again, so one script run shows
+the next pair. The queue's ids are kept for the session (a derived view, re-read after a
+few seconds or when a filter changes): the truth is always the review log.
 """
 
 import difflib
@@ -19,12 +21,16 @@ from pages._code_view import code_view
 from pages._shared import current_annotator, escape_markdown, get_store
 from semi_core.generate.base import ORIGINS
 from semi_core.review import (
+    PairState,
     ReviewError,
     changed_tests,
     current_decisions,
     decide,
     edit_pair,
     history,
+    may_see_votes,
+    pair_label,
+    seen_state,
     test_table,
     undo_last,
 )
@@ -67,16 +73,20 @@ def _plain(value: object) -> object:
 
 
 active = any(_plain(st.session_state[k]) != _plain(v) for k, v in FILTER_DEFAULTS.items())
-box = st.expander("Filters" + (" (active)" if active else ""), expanded=active, key="f_open",
-                  on_change="rerun")  # fmt: skip
+# The box's label says whether a filter is on, and a new label makes a new widget: it is
+# drawn as open as it was, so setting a filter or clearing one never folds it away.
+box = st.expander("Filters" + (" (active)" if active else ""), key="f_open", on_change="rerun",
+                  expanded=bool(st.session_state.get("f_open", False)))  # fmt: skip
 if box.open:
     with box:
+        # Every status is a pill, chosen or not, on a row of its own: none is ever cut off.
+        st.pills("Verdict status", STATUSES, selection_mode="multi", key="f_status")
         left, middle, right = st.columns(3)
-        left.multiselect("Verdict status", STATUSES, key="f_status")
         middle.slider("Difficulty", 0.0, 1.0, key="f_difficulty")
         right.text_input(
             "Search text", key="f_search",
-            help="In the instruction, the code and the snippet's name.",
+            help="In the instruction, the code and the snippet's name, or a pair id "
+            "(whole or its first characters).",
         )  # fmt: skip
         left.selectbox("Source", [""] + review_sources(store.path), key="f_source",
                        format_func=lambda s: s or "any source")  # fmt: skip
@@ -113,6 +123,8 @@ def load_queue() -> dict:
     fresh = cached and cached["key"] == key and time.monotonic() - cached["at"] < QUEUE_TTL_S
     if fresh and cached["ids"]:
         return cached
+    if cached and cached["key"] != key:
+        st.session_state.pop("review_link", None)  # new filters: back to the queue
     ids, total = store.review_queue_ids(annotator, **filters)
     cached = {"key": key, "ids": ids, "total": total, "at": time.monotonic()}
     st.session_state["review_queue"] = cached
@@ -122,12 +134,14 @@ def load_queue() -> dict:
 # -- actions (callbacks: they run before the page is drawn again) ------------------------------
 
 
-def on_decide(action: str, pair_id: str) -> None:
+def on_decide(action: str, pair_id: str, seen: PairState) -> None:
     note = (st.session_state.get(f"note_{pair_id}") or "").strip()
     try:
-        decide(store, pair_id, annotator, action, note or None)
+        decide(store, pair_id, annotator, action, note or None, seen=seen)
     except ReviewError as error:
         st.session_state["review_error"] = str(error)
+        st.session_state.pop("review_queue", None)  # the pair changed: read it again
+        st.session_state["review_link"] = pair_id  # and shown again as it is now
         return
     queue = st.session_state.get("review_queue") or {"ids": [], "total": 0}
     ids = list(queue["ids"])
@@ -144,6 +158,7 @@ def on_decide(action: str, pair_id: str) -> None:
         queue["ids"] = ids
     following = [i for i in following if i != pair_id] or ([pair_id] if action == "skip" else [])
     st.session_state["review_pair"] = following[0] if following else None
+    st.session_state.pop("review_link", None)
     st.session_state["review_flash"] = f"{action} recorded for {pair_id}"
 
 
@@ -157,12 +172,31 @@ def on_undo() -> None:
     if undone is None:
         st.session_state["review_flash"] = "Nothing to undo."
         return
-    st.session_state["review_pair"] = undone["generation_id"]
-    st.session_state["review_flash"] = f"Undid {undone['action']} on {undone['generation_id']}"
+    st.session_state["review_pair"] = st.session_state["review_link"] = undone["generation_id"]
+    label = pair_label(store, undone["generation_id"])
+    st.session_state["review_flash"] = f"Undid {undone['action']} on {label}"
 
 
-def revalidate(pair_id: str) -> None:
-    """Validate one pair again, here and now (a new validation run in its history)."""
+def on_revalidate(pair_id: str) -> None:
+    st.session_state["revalidating"] = {"pair": pair_id, "before": None}
+
+
+def on_edit(pair_id: str) -> None:
+    """Save an edit; the page then revalidates the pair at its top, showing progress."""
+    before = test_table(store, pair_id)
+    instruction = st.session_state[f"edit_instruction_{pair_id}"]
+    code = st.session_state[f"edit_code_{pair_id}"]
+    try:
+        edit_pair(store, pair_id, annotator, instruction, code)
+    except ReviewError as error:
+        st.session_state["review_error"] = str(error)
+        return
+    st.session_state["revalidating"] = {"pair": pair_id, "before": before}
+
+
+def revalidate(pair_id: str) -> dict | None:
+    """Validate one pair again, here and now (a new validation run in its history, ranked
+    at once); returns its new verdict."""
     # Imported here: the settings bring the OpenAI client (~1-2 s to import), which the
     # first visit of the Review page would otherwise wait for before showing a pair.
     from semi_core.pipeline import run_pipeline
@@ -170,11 +204,58 @@ def revalidate(pair_id: str) -> None:
 
     run_pipeline(store, pipeline_settings(store), stages=("validate",), generation_ids=[pair_id])
     st.session_state.pop("review_queue", None)  # its verdict may leave or join the filters
+    # Kept on screen even when its new verdict leaves the queue's filters.
+    st.session_state["review_pair"] = st.session_state["review_link"] = pair_id
+    return store.latest_verdict(pair_id)
+
+
+def revalidation_at_top(pair_id: str, name: str) -> bool:
+    """Run the revalidation the last click asked for, if any, at the top of the pair with
+    its progress there; True when it ran (the pair is then read again)."""
+    job = st.session_state.get("revalidating")
+    if not job or job["pair"] != pair_id:
+        return False
+    del st.session_state["revalidating"]
+    label = f"Validating {escape_markdown(name)} in the sandbox (stops at the first timeout)…"
+    with st.status(label, expanded=False) as status:
+        verdict = revalidate(pair_id)
+        if verdict is None:
+            status.update(label="Not validated: the pair has no verdict.", state="error")
+            return True
+        signals = verdict["signals"] or {}
+        summary = f"Validated again: {verdict['status']}, {verdict['passed']}/{verdict['usable']}"
+        summary += " tests passed"
+        if signals.get("not_run"):
+            summary += f", {signals['not_run']} not run after a timeout"
+        st.write(escape_markdown(signals.get("reason") or ""))
+        status.update(label=summary, state="complete" if verdict["status"] == "validated"
+                      else "error")  # fmt: skip
+    if job["before"] is not None:
+        st.session_state["changed_tests"] = changed_tests(job["before"], test_table(store, pair_id))
+    return True
 
 
 def _failing_red(row: pd.Series) -> list[str]:
     colour = "background-color: rgba(255, 75, 75, 0.25)" if row.iloc[0] == "✗" else ""
     return [colour] * len(row)
+
+
+def _mark(failing: bool | None) -> str:
+    """A test's mark: ✗ failed, ✓ passed, – the rewrite did not run on it."""
+    return "–" if failing is None else ("✗" if failing else "✓")
+
+
+def current_pair_id(ids: list[str]) -> str | None:
+    """The pair to show: one opened by a link (`?pair=`, another page, an undo), decided
+    or not, while it exists; else the session's place in the queue; else the first."""
+    if "review_pair" not in st.session_state and st.query_params.get("pair"):
+        st.session_state["review_link"] = st.query_params["pair"]  # a new session's link
+    link = st.session_state.get("review_link")
+    if link and store.generation(link) is not None:
+        return link
+    st.session_state.pop("review_link", None)
+    wanted = st.session_state.get("review_pair")
+    return wanted if wanted in ids else (ids[0] if ids else None)
 
 
 # -- the queue and the current pair ------------------------------------------------------------
@@ -185,12 +266,15 @@ def pair_view() -> None:
     next pair quick."""
     # Messages from the last action's callback (callbacks run before the script).
     if flash := st.session_state.pop("review_flash", None):
-        st.toast(flash)
+        st.toast(escape_markdown(flash))
     if problem := st.session_state.pop("review_error", None):
         st.error(escape_markdown(problem))
     queue = load_queue()
     ids = queue["ids"]
-    if not ids:
+    pair_id = current_pair_id(ids)
+    if pair_id is None:
+        if "pair" in st.query_params:
+            del st.query_params["pair"]
         if not store.review_queue_ids(annotator, include_decided=True, limit=1)[0]:
             st.info("No pairs yet. Start a run on the Run page to generate and validate pairs.")
             st.page_link("pages/run.py", label="Go to the Run page", icon=":material/play_arrow:")
@@ -202,8 +286,6 @@ def pair_view() -> None:
         st.button("Undo my last decision", key="undo_empty", on_click=on_undo)
         return
 
-    wanted = st.session_state.get("review_pair") or st.query_params.get("pair")
-    pair_id = wanted if wanted in ids else ids[0]
     st.session_state["review_pair"] = pair_id
     if st.query_params.get("pair") != pair_id:
         st.query_params["pair"] = pair_id
@@ -211,11 +293,19 @@ def pair_view() -> None:
     if pair is None:  # gone from the store since the queue was read
         st.session_state.pop("review_queue", None)
         st.rerun()
+    place = (
+        f"Pair {ids.index(pair_id) + 1} of {queue['total']} in your queue"
+        if pair_id in ids
+        else f"Opened by a link: not in your queue of {queue['total']} (decided, or filtered out)"
+    )
+    if revalidation_at_top(pair_id, pair["name"]):
+        pair = store.pair(pair_id)
     verdict = pair["verdict"]
+    events = history(store, pair_id)
+    seen = seen_state(verdict, events, annotator)  # what the buttons decide on
 
     st.caption(
-        f"Pair {ids.index(pair_id) + 1} of {queue['total']} in your queue · id `{pair_id}` · "
-        f"backend **{escape_markdown(pair['backend'])}** · snippet "
+        f"{place} · id `{pair_id}` · backend **{escape_markdown(pair['backend'])}** · snippet "
         f"**{escape_markdown(pair['name'])}** from {escape_markdown(pair['path'])}"
     )
     # One row of buttons and the note, in one horizontal container: a new tab draws one
@@ -227,9 +317,13 @@ def pair_view() -> None:
             key=action,
             shortcut=SHORTCUTS[action],
             on_click=on_decide,
-            args=(action, pair_id),
+            args=(action, pair_id, seen),
             type="primary" if action == "accept" else "secondary",
             width=90,
+            disabled=action == "accept" and verdict is None,
+            help="A pair is accepted on its verdict: validate it first."
+            if action == "accept" and verdict is None
+            else None,
         )
     bar.button("Undo", key="undo", shortcut="u", on_click=on_undo, width=90)
     bar.text_input(
@@ -288,34 +382,23 @@ def pair_view() -> None:
         frame = pd.DataFrame(tests)
         # The arguments after the call are shown only for calls that changed them.
         frame = frame.drop(columns=[c for c in ARGS_COLUMNS if frame[c].isna().all()])
-        frame.insert(0, "", frame.pop("failing").map({True: "✗", False: "✓"}))
+        frame.insert(0, "", frame.pop("failing").map(_mark))
         # Failing rows marked twice: ✗ in the first column and a red row.
         some_table(frame, f"tests_{pair_id}", row_style=_failing_red)
     else:
         st.caption("No test cases.")
-    if st.button("Rerun validation", key="rerun", icon=":material/refresh:"):
-        with st.spinner("Validating in the sandbox…"):
-            revalidate(pair_id)
-        st.rerun()
+    st.button("Rerun validation", key="rerun", icon=":material/refresh:",
+              on_click=on_revalidate, args=(pair_id,),
+              help="Progress shows at the top of the pair.")  # fmt: skip
 
     # -- edit and revalidate -------------------------------------------------------------------
     edit_box = st.expander("Edit instruction and code", key="edit_open", on_change="rerun")
     if edit_box.open:
         with edit_box, st.form(f"edit_{pair_id}"):
-            new_instruction = st.text_area("Instruction", pair["instruction"] or "", height=150)
-            new_code = st.text_area("Code", pair["code"] or "", height=300)
-            if st.form_submit_button("Save and revalidate"):
-                try:
-                    edit_pair(store, pair_id, annotator, new_instruction, new_code)
-                except ReviewError as error:
-                    st.error(escape_markdown(error))
-                else:
-                    with st.spinner("Revalidating…"):
-                        revalidate(pair_id)
-                    st.session_state["changed_tests"] = changed_tests(
-                        tests, test_table(store, pair_id)
-                    )
-                    st.rerun()
+            st.text_area("Instruction", pair["instruction"] or "", height=150,
+                         key=f"edit_instruction_{pair_id}")  # fmt: skip
+            st.text_area("Code", pair["code"] or "", height=300, key=f"edit_code_{pair_id}")
+            st.form_submit_button("Save and revalidate", on_click=on_edit, args=(pair_id,))
     if (changes := st.session_state.pop("changed_tests", None)) is not None:
         st.markdown("**Tests changed by the edit**")
         if changes:
@@ -325,9 +408,15 @@ def pair_view() -> None:
 
     # -- who decided what ----------------------------------------------------------------------
     st.subheader("Decision history")
-    events = history(store, pair_id)
-    current = current_decisions(events)  # from the events read anyway: one query less
-    if current:
+    if not may_see_votes(events, annotator):
+        # Votes are independent: the others' decisions and notes wait for this one.
+        events = [e for e in events if e["annotator"] == annotator]
+        st.caption(
+            "Other annotators' decisions and notes show once you have accepted or "
+            "rejected this pair."
+        )
+    else:
+        current = current_decisions(events)  # from the events read anyway: one query less
         st.caption(
             "Current decisions: "
             + " · ".join(f"{escape_markdown(name)}: {action}" for name, action in current.items())

@@ -544,13 +544,14 @@ annotator_option = click.option(
 
 def _record_decision(
     ctx: click.Context, pair_id: str, decision: str, note: str | None, annotator: str,
-    *, final: bool = False,
+    *, final: bool = False, verdict: str | None = None,
 ) -> None:  # fmt: skip
     from semi_core.review import ReviewError, decide
 
     with open_store(ctx) as store:
         try:
-            event = decide(store, pair_id, annotator, decision, note, final=final)
+            event = decide(store, pair_id, annotator, decision, note, final=final,
+                           verdict_id=verdict)  # fmt: skip
         except ReviewError as error:
             raise click.ClickException(str(error)) from None
     kind = f"final {decision}" if final else decision
@@ -561,10 +562,13 @@ def _record_decision(
 @click.argument("pair_id")
 @click.argument("decision", type=click.Choice(["accept", "reject", "skip"]))
 @click.option("--note", help="Why.")
+@click.option("--verdict", help="The verdict id you decided on (refused if it is no longer "
+              "current); by default the pair's current verdict.")  # fmt: skip
 @annotator_option
 @click.pass_context
 def review_command(ctx: click.Context, **decision: str) -> None:
-    """Record a decision on a pair: accept, reject or skip."""
+    """Record a decision on a pair: accept, reject or skip. The decision records the
+    verdict it was made on."""
     _record_decision(ctx, **decision)
 
 
@@ -612,13 +616,13 @@ def decision_rule_command(
 @click.pass_context
 def undo_command(ctx: click.Context, annotator: str) -> None:
     """Undo your latest decision."""
-    from semi_core.review import undo_last
+    from semi_core.review import pair_label, undo_last
 
     with open_store(ctx) as store:
         undone = undo_last(store, annotator)
-    if undone is None:
-        raise click.ClickException(f"{annotator} has no decision to undo")
-    out.print(f"undid {undone['action']} on {undone['generation_id']}")
+        if undone is None:
+            raise click.ClickException(f"{annotator} has no decision to undo")
+        out.print(f"undid {undone['action']} on {pair_label(store, undone['generation_id'])}")
 
 
 @main.command("queue")

@@ -305,11 +305,15 @@ def validate_stage(
     return {**progress.counts(), "statuses": statuses}
 
 
-def rank_stage(store: Store, stage: Callable[[str, int | None], _Stage]) -> dict[str, Any]:
+def rank_stage(
+    store: Store,
+    stage: Callable[[str, int | None], _Stage],
+    generation_ids: Sequence[str] | None = None,
+) -> dict[str, Any]:
     from semi_core.rank import rank_all
 
-    progress = stage("rank", None)
-    ranked = rank_all(store)
+    progress = stage("rank", None if generation_ids is None else len(generation_ids))
+    ranked = rank_all(store, generation_ids=generation_ids)
     progress.done = ranked.get("ranked", 0) if isinstance(ranked, dict) else int(ranked)
     progress.emit()
     return {**progress.counts(), **(ranked if isinstance(ranked, dict) else {})}
@@ -352,7 +356,8 @@ def run_pipeline(
     on_token: TokenCallback | None = None,
 ) -> RunResult:
     """Run the chosen stages; see the module docstring. `generation_ids` limits the
-    validate stage to those pairs and revalidates them (a new validation run)."""
+    validate stage to those pairs and revalidates them (a new validation run), then
+    ranks them (every pair, with "rank" among the stages)."""
     settings = settings or PipelineSettings()
     should_stop = should_stop or (lambda: False)
     unknown = set(stages) - set(STAGES)
@@ -412,6 +417,10 @@ def run_pipeline(
             )
         if "rank" in stages:
             counts["rank"] = rank_stage(store, stage)
+        elif "validate" in stages and generation_ids is not None:
+            # A revalidated pair gets a new verdict: ranked at once, it keeps its difficulty
+            # and its place in the curriculum (a pair without one drops out of both).
+            counts["rank"] = rank_stage(store, stage, generation_ids)
     except (Cancelled, KeyboardInterrupt):
         state = "cancelled"
         for name, progress in begun.items():  # what the stopped stage had done

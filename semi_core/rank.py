@@ -277,18 +277,20 @@ def rank_all(
     solver: Solver | None = None,
     settings: RankSettings | None = None,
     page_size: int = 1_000,
+    generation_ids: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Compute signals, score, bucket and curriculum position for every pair whose
     current verdict is `validated`, and store them (verdict ``difficulty`` and
-    ``signals["rank"]``). The solve rate is computed only with both `solver` and `pool`.
-    Pairs are scored `page_size` at a time; the buckets and positions, which depend on
-    every score, are then placed by the store in one statement, so memory does not grow
-    with the number of pairs. Returns ``{"ranked": n, "buckets": {bucket: n},
-    "solve_rates": n asked}``."""
+    ``signals["rank"]``); with `generation_ids`, score those pairs only (after their
+    revalidation) and place them among the ranked ones. The solve rate is computed only
+    with both `solver` and `pool`. Pairs are scored `page_size` at a time; the buckets
+    and positions, which depend on every score, are then placed by the store in one
+    statement, so memory does not grow with the number of pairs. Returns
+    ``{"ranked": n, "buckets": {bucket: n}, "solve_rates": n asked}``."""
     settings = settings or RankSettings()
     ranked = asked = 0
     after = None
-    while page := store.ranking_subjects(after, page_size):
+    while page := store.ranking_subjects(after, page_size, generation_ids):
         updates = []
         for row in page:
             signals = pair_signals(row["instruction"], row["code"], row["passed"], row["usable"])
@@ -315,6 +317,7 @@ def rank_all(
         store.set_difficulties(updates)
         ranked += len(updates)
         after = page[-1]["generation_id"]
+    # Buckets and positions depend on every score: placed again over all ranked pairs.
     buckets = store.place_ranked(BUCKETS) if ranked else dict.fromkeys(BUCKETS, 0)
     return {"ranked": ranked, "buckets": buckets, "solve_rates": asked}
 

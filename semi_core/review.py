@@ -9,10 +9,11 @@ the `semi review` commands call.
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 from typing import Any
 
 from semi_core.store import Store
-from semi_core.validate import split_output
+from semi_core.validate import NOT_RUN, split_output
 
 DECISIONS = ("accept", "reject", "skip")
 
@@ -33,6 +34,37 @@ def _require_annotator(annotator: str) -> str:
     return name
 
 
+@dataclass(frozen=True)
+class PairState:
+    """What a reviewer was shown of a pair: its current verdict (None: not validated) and
+    their own latest decision on it that counts (None: none). A decision made on a view
+    that no longer holds is refused (`decide`)."""
+
+    verdict_id: str | None
+    my_event_id: int | None
+
+
+def _my_latest_decision(events: list[dict[str, Any]], annotator: str) -> dict[str, Any] | None:
+    mine = [e for e in events if e["annotator"] == annotator and e["action"] in DECISIONS
+            and not e["undone_by"]]  # fmt: skip
+    return max(mine, key=lambda e: e["id"]) if mine else None
+
+
+def seen_state(
+    verdict: dict[str, Any] | None, events: list[dict[str, Any]], annotator: str
+) -> PairState:
+    """The `PairState` of a pair from its current verdict and its events (`history`), as
+    a page that has read both draws it."""
+    mine = _my_latest_decision(events, annotator)
+    return PairState(verdict["id"] if verdict else None, mine["id"] if mine else None)
+
+
+def pair_state(store: Store, generation_id: str, annotator: str) -> PairState:
+    """The pair as it stands now for this annotator (see `PairState`)."""
+    return seen_state(store.latest_verdict(generation_id), history(store, generation_id),
+                      annotator)  # fmt: skip
+
+
 def decide(
     store: Store,
     generation_id: str,
@@ -41,18 +73,53 @@ def decide(
     note: str | None = None,
     *,
     final: bool = False,
+    seen: PairState | None = None,
+    verdict_id: str | None = None,
 ) -> int:
-    """Record accept, reject or skip; returns the event id. A `final` accept or reject
-    settles a disagreement: it wins over every annotator's vote."""
+    """Record accept, reject or skip; returns the event id. The event records the verdict
+    it was made on (payload "verdict_id"). A `final` accept or reject settles a
+    disagreement: it wins over every annotator's vote.
+
+    `seen` is what the reviewer was shown (`pair_state` when the page was drawn), or
+    `verdict_id` the verdict they decided on: when the pair was validated again since,
+    or (with `seen`) the annotator decided it meanwhile elsewhere, the decision is refused
+    with the reason. Without either, the current verdict is the one decided on. A pair
+    with no verdict cannot be accepted."""
     allowed = ("accept", "reject") if final else DECISIONS
     if action not in allowed:
         raise ReviewError(f"unknown decision {action!r}; choose from {', '.join(allowed)}")
     annotator = _require_annotator(annotator)
     _require_pair(store, generation_id)
-    payload = {"final": True} if final else None
-    return store.add_review_event(
-        generation_id, annotator, action, note=note or None, payload=payload
-    )
+    verdict = store.latest_verdict(generation_id)
+    now = seen_state(verdict, history(store, generation_id) if seen else [], annotator)
+    shown = seen.verdict_id if seen is not None else verdict_id
+    if (seen is not None or verdict_id is not None) and shown != now.verdict_id:
+        status = verdict["status"] if verdict else "none"
+        raise ReviewError(
+            f"the pair was validated again since it was shown (its verdict is now {status}), "
+            "so look at it again before deciding"
+        )
+    if seen is not None and seen.my_event_id != now.my_event_id:
+        raise ReviewError(
+            "you already decided this pair elsewhere (another tab or window) since it was "
+            "shown here, so nothing was recorded"
+        )
+    if action == "accept" and verdict is None:
+        raise ReviewError(
+            "the pair has not been validated yet, so it cannot be accepted before its "
+            "tests have run"
+        )
+    payload: dict[str, Any] = {"verdict_id": now.verdict_id}
+    if final:
+        payload["final"] = True
+    return store.add_review_event(generation_id, annotator, action, note=note or None,
+                                  payload=payload)  # fmt: skip
+
+
+def may_see_votes(events: list[dict[str, Any]], annotator: str) -> bool:
+    """Votes are independent: an annotator sees the others' decisions and notes on a pair
+    only once they have accepted or rejected it themselves."""
+    return annotator in current_decisions(events)
 
 
 def undo_last(store: Store, annotator: str) -> dict[str, Any] | None:
@@ -63,6 +130,12 @@ def undo_last(store: Store, annotator: str) -> dict[str, Any] | None:
         return None
     store.add_review_event(last["generation_id"], annotator, "undo", payload={"undoes": last["id"]})
     return last
+
+
+def pair_label(store: Store, generation_id: str) -> str:
+    """A pair as people name it: its snippet's name and the pair id."""
+    pair = store.pair(generation_id)
+    return f"{pair['name']} ({generation_id})" if pair else generation_id
 
 
 def add_note(store: Store, generation_id: str, annotator: str, note: str) -> int:
@@ -113,8 +186,10 @@ def current_decisions(events: list[dict[str, Any]]) -> dict[str, str]:
 def test_table(store: Store, generation_id: str, run_id: str | None = None) -> list[dict[str, Any]]:
     """One row per test case of a validation run (the current one by default): input,
     origin, the oracle's expected output, the rewrite's actual output, status, error,
-    duration, and whether the row fails; for a call that changed its arguments in place,
-    the arguments after it, expected (the original's) and actual (the rewrite's)."""
+    duration, and whether the row fails: True or False where the rewrite ran on it, None
+    where it did not (not validated yet, an unusable oracle, a test not run); for a call
+    that changed its arguments in place, the arguments after it, expected (the
+    original's) and actual (the rewrite's)."""
     if run_id is None:
         verdict = store.latest_verdict(generation_id)
         if verdict is None:
@@ -122,7 +197,7 @@ def test_table(store: Store, generation_id: str, run_id: str | None = None) -> l
                 {"#": case["position"], "input": case["input"], "origin": case["origin"],
                  "expected": None, "actual": None, "expected args after": None,
                  "actual args after": None, "status": "not validated", "error": None,
-                 "ms": None, "failing": False}
+                 "ms": None, "failing": None}
                 for case in store.test_cases(generation_id)
             ]  # fmt: skip
         run_id = verdict["run_id"]
@@ -133,7 +208,7 @@ def test_table(store: Store, generation_id: str, run_id: str | None = None) -> l
             {"#": run["position"], "input": run["input"], "origin": run["origin"],
              "expected": run["expected"], "actual": None, "expected args after": None,
              "actual args after": None, "status": run["oracle_status"],
-             "error": None, "ms": None, "failing": False},
+             "error": None, "ms": None, "failing": None},
         )  # fmt: skip
         if run["side"] == "original" and run["attempt"] == 1:
             row["expected args after"] = split_output(run["output"])[1]
@@ -142,7 +217,7 @@ def test_table(store: Store, generation_id: str, run_id: str | None = None) -> l
             row["status"] = run["status"]
             row["error"] = run["error"] or None
             row["ms"] = round(run["duration_ms"] or 0.0, 2)
-            row["failing"] = run["status"] != "ok"
+            row["failing"] = None if run["status"] == NOT_RUN else run["status"] != "ok"
         elif row["expected"] is None and run["status"] != "ok":
             row["error"] = run["error"] or None
     return [rows[position] for position in sorted(rows)]

@@ -55,9 +55,10 @@ class QueueFilters(TypedDict, total=False):
     """The review queue's filters, each optional: the current verdict's `statuses`, a
     `difficulty` range, the snippet's `source`, a test-input `origin`, a `failure` (a
     test-run status of the current validation — wrong, error, timeout, ... — or the
-    verdict status itself), a text `search`, `include_decided` (pairs the annotator
-    has already accepted or rejected), and `constant_outputs` (only pairs whose usable
-    tests all expect one and the same result: the verdict's signal of weak tests)."""
+    verdict status itself), a text `search` (or a pair id or its prefix),
+    `include_decided` (pairs the annotator has already accepted or rejected), and
+    `constant_outputs` (only pairs whose usable tests all expect one and the same result:
+    the verdict's signal of weak tests)."""
 
     statuses: Sequence[str] | None
     difficulty: tuple[float, float] | None
@@ -1436,20 +1437,32 @@ class Store:
     )
 
     def ranking_subjects(
-        self, after: str | None = None, limit: int | None = None
+        self,
+        after: str | None = None,
+        limit: int | None = None,
+        generation_ids: Sequence[str] | None = None,
     ) -> list[dict[str, Any]]:
         """Current verdicts that are `validated`, with their pair's instruction and code
         and the snippet's kind: what ranking reads, in one query, in generation id order;
-        a page of at most `limit` after the generation id `after` (keyset paging)."""
+        a page of at most `limit` after the generation id `after` (keyset paging); only
+        the pairs `generation_ids` when given."""
+        current, params = self._CURRENT_VALIDATED, [after or ""]
+        if generation_ids is not None:
+            # The pairs' own verdicts first: the current one is picked among a few rows.
+            current = (
+                f"(SELECT * FROM verdicts WHERE generation_id IN {_placeholders(generation_ids)} "
+                f"QUALIFY {_IS_CURRENT_VERDICT} AND status = 'validated')"
+            )
+            params = [*generation_ids, after or ""]
         rows = self._rows(
             "SELECT v.id AS verdict_id, v.generation_id, v.run_id, v.passed, v.usable, "
             "v.total, v.test_strength, v.signals, v.difficulty, g.instruction, g.code, "
-            f"g.entry_point, s.kind FROM {self._CURRENT_VALIDATED} v "
+            f"g.entry_point, s.kind FROM {current} v "
             "JOIN generations g ON g.id = v.generation_id "
             "JOIN snippets s ON s.id = g.snippet_id "
             "WHERE v.generation_id > ? ORDER BY v.generation_id"
             + ("" if limit is None else f" LIMIT {int(limit)}"),
-            [after or ""],
+            params,
         )
         for row in rows:
             row["signals"] = json.loads(row["signals"]) if row["signals"] else {}
@@ -1620,8 +1633,12 @@ class Store:
             where.append("g.id IN (SELECT generation_id FROM test_cases WHERE origin = ?)")
             where_params.append(origin)
         if search:
-            where.append("(g.instruction ILIKE ? OR g.code ILIKE ? OR s.name ILIKE ?)")
-            where_params += [f"%{search}%"] * 3
+            # Text in the pair, or the pair's id (whole or its first characters).
+            where.append(
+                "(g.instruction ILIKE ? OR g.code ILIKE ? OR s.name ILIKE ? "
+                "OR starts_with(g.id, ?))"
+            )
+            where_params += [f"%{search}%"] * 3 + [search.strip().lower()]
         if constant_outputs:
             where.append("coalesce((v.signals->>'constant_outputs')::BOOLEAN, false)")
         if not include_decided:

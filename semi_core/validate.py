@@ -60,10 +60,11 @@ Test runs (``side``, ``attempt``, ``status``): the original's two runs are ``ori
 ``rejected``, ``violation``, ``crashed``, ``invalid``). The rewrite's run is
 ``generated`` 1 with ``ok`` (matches the oracle, raising the expected type included),
 ``wrong`` (ran to completion but differs; ``error`` then holds how), ``error`` (raised
-where the original returned), or the sandbox's status for the rest. A run's ``output``
-is the return value's repr, followed by the arguments after the call when the call
-changed them in place (`shown_output`, `split_output`); a test case's ``expected`` is the
-return value alone.
+where the original returned), ``not_run`` (a revalidation stopped running the rewrite
+after its first timeout; the verdict's ``not_run`` counts them), or the sandbox's status
+for the rest. A run's ``output`` is the return value's repr, followed by the arguments
+after the call when the call changed them in place (`shown_output`, `split_output`); a
+test case's ``expected`` is the return value alone.
 
 Verdict signals (JSON): ``total``, ``usable``, ``flaky``, ``unusable``,
 ``unusable_reasons`` ({status: n}), ``raising`` (usable tests where an exception is
@@ -121,6 +122,7 @@ VERDICT_STATUSES = (
     "refused",
 )
 ORACLE_STATUSES = ("ok", "raises", "flaky", "unusable")
+NOT_RUN = "not_run"  # a test of the rewrite not run: a revalidation gave up at a timeout
 GENERATED_RUN_STATUSES = (
     "ok",
     "wrong",
@@ -131,6 +133,7 @@ GENERATED_RUN_STATUSES = (
     "violation",
     "crashed",
     "invalid",
+    NOT_RUN,
 )
 
 _USABLE = ("ok", "raises")
@@ -152,6 +155,9 @@ class ValidationSettings:
     # Mutants often loop forever (`i += 1` → `i -= 1`); the store loops run them in a
     # second pool with this shorter per-test timeout (None: in the main pool).
     mutant_timeout_s: float | None = 0.25
+    # Revalidating one pair while a person waits: the rewrite's tests after its first
+    # timeout are not run (a loop would otherwise cost a timeout per test).
+    stop_at_first_timeout: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -161,6 +167,7 @@ class ValidationSettings:
             "weak_tests_threshold": self.weak_tests_threshold,
             "mutant_seed": self.mutant_seed,
             "mutant_timeout_s": self.mutant_timeout_s,
+            "stop_at_first_timeout": self.stop_at_first_timeout,
         }
 
 
@@ -278,6 +285,27 @@ def _run_row(
         "stdout": _cut(outcome.stdout) or None,
         "duration_ms": round(outcome.duration_ms, 3),
     }
+
+
+def _not_run_row(case_id: str) -> dict[str, Any]:
+    return {"test_case_id": case_id, "side": "generated", "attempt": 1, "status": NOT_RUN,
+            "output": None, "error": "not run: the rewrite timed out on an earlier test",
+            "stdout": None, "duration_ms": 0.0}  # fmt: skip
+
+
+def _run_rewrite(pool: SandboxPool, tasks: list[Task], stop_at_timeout: bool) -> list[Outcome]:
+    """The rewrite's outcomes, in task order. With `stop_at_timeout` the tasks run a
+    worker's share at a time and stop after the first timeout: the list is then shorter
+    than `tasks`, the rest not run."""
+    if not stop_at_timeout:
+        return pool.run_many(tasks)
+    outcomes: list[Outcome] = []
+    step = max(1, pool.limits.workers)
+    for start in range(0, len(tasks), step):
+        outcomes += pool.run_many(tasks[start : start + step])
+        if any(o.status == "timeout" for o in outcomes[start:]):
+            break
+    return outcomes
 
 
 def _classify_oracle(first: Outcome, second: Outcome) -> tuple[str, str]:
@@ -431,14 +459,16 @@ def validate_generation(
     if problem:
         return finish("generated_error", f"the rewrite cannot run: {problem}", 0, len(usable))
     assert generated is not None
-    outcomes = pool.run_many(
-        _task(generated, generated_entry, mode, cases[i]["input"]) for i in usable
-    )
+    tasks = [_task(generated, generated_entry, mode, cases[i]["input"]) for i in usable]
+    outcomes = _run_rewrite(pool, tasks, settings.stop_at_first_timeout)
     signals["generated_ms"] = round(sum(o.duration_ms for o in outcomes), 3)
+    signals["not_run"] = len(usable) - len(outcomes)
+    for i in usable[len(outcomes) :]:
+        result.test_runs.append(_not_run_row(cases[i]["id"]))
     failing: list[dict[str, Any]] = []
     failures: Counter[str] = Counter()
     passed = 0
-    for i, outcome in zip(usable, outcomes, strict=True):
+    for i, outcome in zip(usable, outcomes, strict=False):
         status, reason = _generated_status(first[i], outcome)
         row_error = reason if status == "wrong" else None
         result.test_runs.append(_run_row(cases[i], "generated", 1, status, outcome, row_error))
@@ -470,9 +500,10 @@ def validate_generation(
             return finish(
                 "mismatch", f"{_count_text(failures)}; first at {where}", passed, len(usable)
             )
+        skipped = f"; {signals['not_run']} tests not run after it" if signals["not_run"] else ""
         return finish(
             "generated_error",
-            f"the rewrite fails: {_count_text(failures)}; first at {where}",
+            f"the rewrite fails: {_count_text(failures)}; first at {where}{skipped}",
             passed,
             len(usable),
         )
@@ -701,10 +732,11 @@ def revalidate(
 ) -> dict[str, Any]:
     """Validate chosen generations again as a new validation run (`run_id`, a fresh one
     when None): their earlier verdicts and test runs stay in the history, and the new
-    verdict becomes current. Reusing an earlier run id replaces that run's verdict.
-    `engine`, `address` and `limits` as for `validate_pending`."""
+    verdict becomes current. Reusing an earlier run id replaces that run's verdict. The
+    rewrite's tests after its first timeout are not run (status "not_run"). `engine`,
+    `address` and `limits` as for `validate_pending`."""
     run_id = run_id or uuid.uuid4().hex[:16]
-    settings = settings or ValidationSettings()
+    settings = dataclasses.replace(settings or ValidationSettings(), stop_at_first_timeout=True)
     ids = list(generation_ids)
     pages = (
         store.validation_subjects(ids[start : start + page_size])

@@ -48,7 +48,9 @@ def pair_ids(tmp_path_factory):
     path = tmp_path_factory.mktemp("agree") / "a.duckdb"
     with Store(path) as store:
         load_demo(store)
-        run_pipeline(store, PipelineSettings(limit=3, inputs_per_pair=3), stages=("generate",))
+        # Validated: a pair without a verdict cannot be accepted.
+        settings = PipelineSettings(limit=3, inputs_per_pair=3, test_strength=False)
+        run_pipeline(store, settings, stages=("generate", "validate"))
         ids = [row["id"] for row in store.pair_overview()]
     assert len(ids) == 3
     return path, ids

@@ -382,35 +382,56 @@ def test_the_place_is_kept_by_pair_id_across_a_new_session(monkeypatch, pairs_db
     assert shown_pair(again) == place
 
 
-def test_a_pair_in_the_url_that_left_the_queue_gives_way_to_the_first(monkeypatch, pairs_db):
+def test_a_link_to_a_pair_already_decided_opens_that_pair(monkeypatch, pairs_db):
     store = server_store(pairs_db)
-    first, second = [row["id"] for row in store.review_queue("ada")][:2]
+    first = store.review_queue("ada")[0]["id"]
     from semi_core.review import decide
 
-    decide(store, first, "ada", "accept")  # decided in another tab
+    decide(store, first, "ada", "accept")  # decided in another tab: out of ada's queue
     monkeypatch.setenv("SEMI_DB", str(pairs_db))
     monkeypatch.setenv("SEMI_LOAD_DEMO", "0")
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     app.query_params.update({"annotator": "ada", "pair": first})
     app.run()
     app.switch_page("pages/review.py").run()
-    assert shown_pair(app) == second
+    assert shown_pair(app) == first
+    assert "not in your queue" in texts(app.caption)
+    # A filter changed: back to the queue, which has every pair but the decided one.
+    open_box(app, "f_open")
+    app.checkbox(key="f_decided").check().run()
+    app.checkbox(key="f_decided").uncheck().run()
+    assert shown_pair(app) != first and "in your queue" in texts(app.caption)
 
 
-def test_two_annotators_decide_the_same_pair_and_the_history_shows_both(monkeypatch, pairs_db):
+def test_votes_are_independent_until_this_annotator_decides(monkeypatch, pairs_db):
     ada = review(monkeypatch, pairs_db, "ada")
     pair = shown_pair(ada)
+    ada.text_input(key=f"note_{pair}").input("looks right").run()
     ada.button(key="accept").click().run()
     bob = review(monkeypatch, pairs_db, "bob")
     assert shown_pair(bob) == pair  # ada's decision does not take it from bob's queue
     bob.button(key="reject").click().run()
     assert server_store(pairs_db).decisions(pair) == {"ada": "accept", "bob": "reject"}
-    cy = review(monkeypatch, pairs_db, "cy")  # a third reviewer sees both decisions
+    cy = review(monkeypatch, pairs_db, "cy")  # a third reviewer: the others' votes hidden
     assert shown_pair(cy) == pair
+    assert "No decisions yet." in texts(cy.caption)
+    assert "ada" not in texts(cy.caption) and "looks right" not in html_text(cy)
+    cy.button(key="skip").click().run()  # a skip is no vote: still hidden
+    cy.session_state["review_pair"] = pair
+    cy.run()
+    assert "ada" not in texts(cy.caption) and "looks right" not in html_text(cy)
+    cy.button(key="accept").click().run()
+    cy.session_state["review_pair"] = cy.session_state["review_link"] = pair
+    cy.run()
     history = table_with(cy, "annotator")
     assert list(zip(history["annotator"], history["action"], strict=True)) == [
-        ("ada", "accept"), ("bob", "reject")]  # fmt: skip
-    assert "ada: accept · bob: reject" in texts(cy.caption)
+        ("ada", "accept"), ("bob", "reject"), ("cy", "skip"), ("cy", "accept")]  # fmt: skip
+    assert "ada: accept · bob: reject · cy: accept" in texts(cy.caption)
+    assert "looks right" in html_text(cy)
+
+
+def html_text(app: AppTest) -> str:
+    return "".join(e.proto.body for e in app.get("html"))
 
 
 def test_edit_and_revalidate_records_the_edit_and_shows_changed_tests(monkeypatch, pairs_db):
@@ -474,7 +495,7 @@ def test_filters_reach_the_queue(monkeypatch, pairs_db):
     assert "1 of 1 in your queue" in texts(app.caption)
     # The box closed, its widgets are not drawn, and the filter still holds.
     open_box(app, "f_open", False)
-    assert "f_search" not in [t.key for t in app.text_input] and not app.multiselect
+    assert "f_search" not in [t.key for t in app.text_input] and not app.button_group
     assert shown_pair(app) == queue[2]["id"] and "1 of 1 in your queue" in texts(app.caption)
     assert app.expander[0].label == "Filters (active)"
     open_box(app, "f_open")
@@ -485,7 +506,7 @@ def test_filters_reach_the_queue(monkeypatch, pairs_db):
     source = queue[0]["source"]
     app.selectbox(key="f_source").select(source).run()
     assert "in your queue" in texts(app.caption)
-    app.multiselect(key="f_status").select("refused").run()
+    app.button_group(key="f_status").select("refused").run()
     assert "Nothing to review" in texts(app.info)
 
 

@@ -19,8 +19,7 @@ from semi_core.review import (
 ORIGINAL = "def double(value):\n    return value * 2\n"
 
 
-@pytest.fixture
-def pairs(store):
+def make_pairs(store) -> list[str]:
     """Three pairs, each with a validated verdict."""
     ids = []
     for number in range(3):
@@ -39,6 +38,11 @@ def pairs(store):
                                                          "status": "validated"})  # fmt: skip
         ids.append(pair_id)
     return ids
+
+
+@pytest.fixture
+def pairs(store):
+    return make_pairs(store)
 
 
 def test_decisions_are_events_and_the_queue_moves_on(store, pairs):
@@ -142,3 +146,161 @@ def test_current_decisions_from_the_events_match_the_store(store, pairs):
     assert current_decisions(history(store, pair)) == store.decisions(pair)
     assert store.decisions(pair)["ada"] == "accept"
     assert current_decisions(history(store, pairs[1])) == {} == store.decisions(pairs[1])
+
+
+# -- revalidation and decisions on what was seen ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def validated_template(tmp_path_factory):
+    """The demo snippets with three pairs validated and ranked, made once."""
+    from semi_core.demo import load_demo
+    from semi_core.pipeline import PipelineSettings, run_pipeline
+    from semi_core.store import Store
+
+    path = tmp_path_factory.mktemp("template") / "ranked.duckdb"
+    with Store(path) as store:
+        load_demo(store)
+        run_pipeline(store, PipelineSettings(limit=3, inputs_per_pair=5, test_strength=False))
+    return path
+
+
+@pytest.fixture
+def validated(validated_template, tmp_path):
+    import shutil
+
+    from semi_core.store import Store
+
+    path = tmp_path / "ranked.duckdb"
+    shutil.copy(validated_template, path)
+    with Store(path) as store:
+        yield store
+
+
+def test_a_revalidated_pair_stays_ranked_and_in_the_curriculum(validated):
+    from semi_core.pipeline import PipelineSettings, run_pipeline
+    from semi_core.rank import curriculum
+
+    store = validated
+    ranked = [row["generation_id"] for row in curriculum(store)]
+    assert ranked
+    pair_id = ranked[0]
+    before = store.latest_verdict(pair_id)
+    settings = PipelineSettings(inputs_per_pair=5, test_strength=False)
+    run_pipeline(store, settings, stages=("validate",), generation_ids=[pair_id])
+    after = store.latest_verdict(pair_id)
+    assert after["id"] != before["id"] and after["status"] == "validated"
+    assert after["difficulty"] == before["difficulty"]
+    place = after["signals"]["rank"]
+    assert place["bucket"] in ("easy", "medium", "hard") and place["curriculum_position"] >= 1
+    assert pair_id in [row["generation_id"] for row in curriculum(store)]
+    assert len(curriculum(store)) == len(ranked)
+
+
+def test_a_decision_records_its_verdict_and_is_refused_once_the_verdict_changed(store, pairs):
+    from semi_core.review import pair_state
+
+    seen = pair_state(store, pairs[0], "ada")
+    assert seen.verdict_id == store.latest_verdict(pairs[0])["id"]
+    event = decide(store, pairs[0], "ada", "accept", seen=seen)
+    assert history(store, pairs[0])[-1]["id"] == event
+    assert history(store, pairs[0])[-1]["payload"]["verdict_id"] == seen.verdict_id
+    # Without what was seen (the command line): the current verdict is recorded.
+    decide(store, pairs[1], "ada", "reject")
+    assert history(store, pairs[1])[-1]["payload"]["verdict_id"] == seen_verdict(store, pairs[1])
+
+    stale = pair_state(store, pairs[2], "ada")
+    store.record_validation("run2", pairs[2], [], [], {"passed": 1, "usable": 3, "total": 3,
+                                                      "status": "mismatch"})  # fmt: skip
+    with pytest.raises(ReviewError, match="validated again since") as refused:
+        decide(store, pairs[2], "ada", "accept", seen=stale)
+    assert "\n" not in str(refused.value) and str(refused.value).count(". ") == 0
+    assert store.decisions(pairs[2]) == {}
+    with pytest.raises(ReviewError, match="validated again since"):
+        decide(store, pairs[2], "ada", "accept", verdict_id="an-old-verdict")
+
+
+def seen_verdict(store, pair_id: str) -> str:
+    return store.latest_verdict(pair_id)["id"]
+
+
+def test_a_decision_made_in_another_tab_meanwhile_refuses_this_one(store, pairs):
+    from semi_core.review import pair_state
+
+    first_tab = pair_state(store, pairs[0], "ada")
+    second_tab = pair_state(store, pairs[0], "ada")
+    decide(store, pairs[0], "ada", "accept", seen=second_tab)
+    with pytest.raises(ReviewError, match="already decided"):
+        decide(store, pairs[0], "ada", "reject", seen=first_tab)
+    assert store.decisions(pairs[0]) == {"ada": "accept"}
+    # Another annotator's decision meanwhile changes nothing for ada: votes are separate.
+    ada = pair_state(store, pairs[1], "ada")
+    decide(store, pairs[1], "bob", "reject")
+    decide(store, pairs[1], "ada", "accept", seen=ada)
+    assert store.decisions(pairs[1]) == {"ada": "accept", "bob": "reject"}
+
+
+def test_a_pair_not_validated_yet_cannot_be_accepted_and_shows_no_tick(store, pairs):
+    from semi_core.review import test_table
+
+    store.add_snippets([{"id": "s9", "source": "src", "path": "m.py", "line": 1,
+                         "name": "fresh", "kind": "function", "entry_point": "double",
+                         "language": "python", "code": ORIGINAL, "flags": [],
+                         "rejection": None, "rejection_detail": None,
+                         "metadata": None}])  # fmt: skip
+    store.add_generation({"id": "g9", "snippet_id": "s9", "backend": "offline", "model": "m",
+                          "prompt_hash": "p", "instruction": "Double it.", "code": ORIGINAL,
+                          "entry_point": "double", "status": "ok"},
+                         [("1", "typed"), ("2", "typed")])  # fmt: skip
+    with pytest.raises(ReviewError, match="not been validated"):
+        decide(store, "g9", "ada", "accept")
+    assert store.decisions("g9") == {}
+    decide(store, "g9", "ada", "reject")  # a rejection needs no verdict
+    rows = test_table(store, "g9")
+    assert [row["failing"] for row in rows] == [None, None]
+    assert {row["status"] for row in rows} == {"not validated"}
+
+
+def test_revalidation_gives_up_on_a_looping_rewrite_at_its_first_timeout(store, pairs):
+    from semi_core.review import test_table
+    from semi_core.sandbox import Limits
+    from semi_core.validate import ValidationSettings, revalidate
+
+    looping = "def double(value):\n    while True:\n        pass\n"
+    edit_pair(store, pairs[0], "ada", "Double it.", looping)
+    revalidate(store, None, [pairs[0]], settings=ValidationSettings(test_strength=False),
+               limits=Limits(timeout_s=0.5, workers=1))  # fmt: skip
+    verdict = store.latest_verdict(pairs[0])
+    assert verdict["status"] == "generated_error"
+    assert verdict["signals"]["not_run"] == 2 and "2 tests not run" in verdict["signals"]["reason"]
+    rows = test_table(store, pairs[0])
+    assert [row["status"] for row in rows] == ["timeout", "not_run", "not_run"]
+    assert [row["failing"] for row in rows] == [True, None, None]
+
+
+def test_the_queue_search_finds_a_pair_by_its_id_or_an_id_prefix(store, pairs):
+    store.update_generation(pairs[1], "Double it.", ORIGINAL.replace("2", "7"))
+    assert store.review_queue_ids("ada", search=pairs[1]) == ([pairs[1]], 1)
+    prefix = store.review_queue_ids("ada", search="g")[0]
+    assert prefix == pairs  # "g" begins every id here
+    assert store.review_queue_ids("ada", search=pairs[2].upper())[0] == [pairs[2]]
+
+
+def test_the_review_command_records_the_verdict_and_undo_names_the_pair(db_path):
+    from semi_core.store import Store
+
+    from .conftest import run_semi
+
+    with Store(db_path) as store:  # closed before the commands open the file
+        pair_id = make_pairs(store)[0]
+        verdict_id = store.latest_verdict(pair_id)["id"]
+    stale = run_semi("review", pair_id, "accept", "--annotator", "ada", "--verdict", "old",
+                     db=db_path)  # fmt: skip
+    assert stale.returncode == 1 and "validated again since" in stale.stderr
+    accepted = run_semi("review", pair_id, "accept", "--annotator", "ada", "--verdict",
+                        verdict_id, db=db_path)  # fmt: skip
+    assert accepted.returncode == 0, accepted.stderr
+    undone = run_semi("undo", "--annotator", "ada", db=db_path)
+    assert f"undid accept on double0 ({pair_id})" in undone.stdout
+    with Store(db_path) as store:
+        assert store.review_events(pair_id)[0]["payload"]["verdict_id"] == verdict_id
