@@ -35,7 +35,7 @@ from semi_core.validate import NOT_RUN, split_output
 
 SIGNATURES = ("wrong value", "wrong type", "unexpected exception", "missing exception")
 RAISES = "raises: "  # how the oracle's expected exception is recorded (validate.py)
-CONTEXT = 30  # characters shown on each side of a marked difference
+CONTEXT = 60  # characters shown on each side of a marked difference
 SHORT = 60  # a value quoted in a sentence is cut to this many characters
 MISSING = object()  # the side of a path that has no element there
 _GOT_TYPE = re.compile(r"got ([A-Za-z_][A-Za-z0-9_.]*)\s*$")
@@ -368,10 +368,9 @@ def mismatches(store: Store) -> list[dict[str, Any]]:
     return found
 
 
-def mismatch_groups(store: Store, examples: int = 3) -> list[dict[str, Any]]:
-    """Mismatches counted by signature (`SIGNATURES` order, empty ones left out), each
+def group_by_signature(found: list[dict[str, Any]], examples: int = 3) -> list[dict[str, Any]]:
+    """`mismatches` counted by signature (`SIGNATURES` order, empty ones left out), each
     with its first `examples` pair ids."""
-    found = mismatches(store)
     groups = []
     for signature in SIGNATURES:
         members = [m["pair"] for m in found if m["signature"] == signature]

@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from semi_core import review
+from semi_core import review as review_actions
 from semi_core.annotator_tests import AddTestError, add_test
 from semi_core.pipeline import PipelineSettings, run_pipeline
 from semi_core.sources import ingest
@@ -19,6 +19,7 @@ from semi_core.store import Store
 from semi_core.studio_settings import update
 
 from .conftest import run_semi, write
+from .test_app import metrics, open_box, review, server_store, shown_pair, table_with, texts
 
 SETTINGS = PipelineSettings(inputs_per_pair=5, test_strength=False, timeout_s=1.0)
 FUNCTION = """
@@ -62,7 +63,7 @@ def template(tmp_path_factory):
         pair_id = pair_of(store, "function")
         pair = store.generation(pair_id)
         assert str(HIDDEN) not in [case["input"] for case in store.test_cases(pair_id)]
-        review.edit_pair(store, pair_id, "ada", pair["instruction"],
+        review_actions.edit_pair(store, pair_id, "ada", pair["instruction"],
                   WRONG.format(name=pair["entry_point"]))  # fmt: skip
         run_pipeline(store, SETTINGS, stages=("validate",), generation_ids=[pair_id])
         assert store.latest_verdict(pair_id)["status"] == "validated"  # the tests miss it
@@ -98,7 +99,9 @@ def test_an_annotator_test_that_exposes_a_wrong_rewrite_makes_it_a_mismatch(pair
         history = store.verdict_history(pair_id)
         assert [v["status"] for v in history] == ["validated", "validated", "mismatch"]
         assert history[1]["id"] == before["id"]  # the earlier verdict is kept
-        row = next(r for r in review.test_table(store, pair_id) if r["input"] == str(HIDDEN))
+        row = next(
+            r for r in review_actions.test_table(store, pair_id) if r["input"] == str(HIDDEN)
+        )
         assert (row["origin"], row["expected"], row["actual"], row["failing"]) == (
             "annotator", str(HIDDEN + 1), "0", True)  # fmt: skip
         (event,) = [e for e in store.review_events(pair_id) if e["action"] == "add-test"]
@@ -181,3 +184,55 @@ def test_semi_add_test_refuses_bad_input_with_one_line_and_stores_nothing(pairs)
     assert line.startswith("Error: the original raises TypeError")
     with Store(pairs) as store:
         assert footprint(store, pair_id) == before
+
+
+# -- in the studio ---------------------------------------------------------------------------
+
+
+def open_pair(monkeypatch, db_path, pair_id: str):
+    app = review(monkeypatch, db_path)
+    open_box(app, "f_open")
+    app.text_input(key="f_search").input(pair_id).run()
+    open_box(app, "f_open", False)
+    assert shown_pair(app) == pair_id
+    return open_box(app, "add_test_open")
+
+
+def submit(app, pair_id: str, text: str):
+    app.text_input(key=f"add_test_{pair_id}").input(text)
+    return app.button(key=f"FormSubmitter:add_test_form_{pair_id}-Add the test and revalidate")
+
+
+def test_review_adds_a_test_that_turns_the_verdict_into_a_mismatch(monkeypatch, pairs):
+    store = Store(pairs)
+    pair_id = pair_of(store, "function")
+    store.close()
+    app = open_pair(monkeypatch, pairs, pair_id)
+    assert metrics(app)["Verdict"] == "validated"
+    submit(app, pair_id, str(HIDDEN)).click().run()
+    assert not app.exception
+    assert metrics(app)["Verdict"] == "mismatch" and shown_pair(app) == pair_id
+    assert "verdict mismatch (was validated)" in texts(app.success)
+    tests = table_with(app, "#", "origin")
+    added = tests[tests["input"] == str(HIDDEN)]
+    assert list(added["origin"]) == ["annotator"] and list(added[""]) == ["✗"]
+    assert list(added["expected"]) == [str(HIDDEN + 1)] and list(added["actual"]) == ["0"]
+    body = "".join(element.proto.body for element in app.get("html"))
+    assert f"first at <code>add_one({HIDDEN})</code>" in body
+    history = server_store(pairs).verdict_history(pair_id)
+    assert [v["status"] for v in history] == ["validated", "validated", "mismatch"]
+    (event,) = [e for e in server_store(pairs).review_events(pair_id) if e["action"] == "add-test"]
+    assert event["annotator"] == "ada"
+
+
+def test_review_refuses_a_bad_test_input_with_one_sentence(monkeypatch, pairs):
+    store = Store(pairs)
+    pair_id = pair_of(store, "function")
+    before = footprint(store, pair_id)
+    store.close()
+    app = open_pair(monkeypatch, pairs, pair_id)
+    submit(app, pair_id, "'text'").click().run()
+    assert not app.exception
+    assert "the original raises TypeError" in texts(app.error)
+    assert metrics(app)["Verdict"] == "validated"
+    assert footprint(server_store(pairs), pair_id) == before
