@@ -90,16 +90,23 @@ class Difference:
 # -- values ------------------------------------------------------------------------------
 
 
-def parse_literal(text: str | None) -> Any:
-    """A repr parsed back into its value when it is a literal, else `MISSING` (parsing
-    walks the syntax tree and accepts literals only: nothing runs)."""
+def _call_arguments(text: str | None) -> tuple[list[Any], dict[str, Any]] | None:
+    """An argument text parsed into (args, kwargs) when it holds literals only, else None
+    (parsing walks the syntax tree: nothing runs)."""
     if text is None:
-        return MISSING
+        return None
     try:
-        args, kwargs = parse_call_args(text)
+        return parse_call_args(text)
     except (ArgumentError, RecursionError, MemoryError):
+        return None
+
+
+def parse_literal(text: str | None) -> Any:
+    """A repr parsed back into its value when it is a literal, else `MISSING`."""
+    parsed = _call_arguments(text)
+    if parsed is None or len(parsed[0]) != 1 or parsed[1]:
         return MISSING
-    return args[0] if len(args) == 1 and not kwargs else MISSING
+    return parsed[0][0]
 
 
 def _equal(expected: Any, actual: Any) -> bool:
@@ -238,13 +245,8 @@ def _compared(
 
 def _arguments(text: str | None) -> Any:
     """The arguments after a call as one value to walk: {"args": [...], "kwargs": {...}}."""
-    if text is None:
-        return MISSING
-    try:
-        args, kwargs = parse_call_args(text)
-    except (ArgumentError, RecursionError, MemoryError):
-        return MISSING
-    return {"args": list(args), "kwargs": kwargs}
+    parsed = _call_arguments(text)
+    return MISSING if parsed is None else {"args": list(parsed[0]), "kwargs": parsed[1]}
 
 
 def _arguments_path(path: str) -> str:

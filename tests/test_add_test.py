@@ -190,12 +190,17 @@ def test_semi_add_test_refuses_bad_input_with_one_line_and_stores_nothing(pairs)
 
 
 def open_pair(monkeypatch, db_path, pair_id: str):
+    """The Review page showing this pair (found by its id in the search box)."""
     app = review(monkeypatch, db_path)
     open_box(app, "f_open")
     app.text_input(key="f_search").input(pair_id).run()
     open_box(app, "f_open", False)
     assert shown_pair(app) == pair_id
-    return open_box(app, "add_test_open")
+    return app
+
+
+def open_add_box(monkeypatch, db_path, pair_id: str):
+    return open_box(open_pair(monkeypatch, db_path, pair_id), "add_test_open")
 
 
 def submit(app, pair_id: str, text: str):
@@ -207,7 +212,7 @@ def test_review_adds_a_test_that_turns_the_verdict_into_a_mismatch(monkeypatch, 
     store = Store(pairs)
     pair_id = pair_of(store, "function")
     store.close()
-    app = open_pair(monkeypatch, pairs, pair_id)
+    app = open_add_box(monkeypatch, pairs, pair_id)
     assert metrics(app)["Verdict"] == "validated"
     submit(app, pair_id, str(HIDDEN)).click().run()
     assert not app.exception
@@ -230,7 +235,7 @@ def test_review_refuses_a_bad_test_input_with_one_sentence(monkeypatch, pairs):
     pair_id = pair_of(store, "function")
     before = footprint(store, pair_id)
     store.close()
-    app = open_pair(monkeypatch, pairs, pair_id)
+    app = open_add_box(monkeypatch, pairs, pair_id)
     submit(app, pair_id, "'text'").click().run()
     assert not app.exception
     assert "the original raises TypeError" in texts(app.error)

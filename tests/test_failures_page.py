@@ -6,15 +6,15 @@ from Review."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from semi_core.mismatch import group_by_signature, mismatches
 from semi_core.pipeline import PipelineSettings, run_pipeline
 from semi_core.store import Store
 
-from .test_app import html_tables, open_box, review, server_store, shown_pair, start_app
+from . import test_add_test
+from .test_add_test import open_pair
+from .test_app import html_tables, server_store, shown_pair, start_app
 
 ORIGINAL = """
 def tally(value):
@@ -33,6 +33,7 @@ REWRITES = {
 SIGNATURE_OF = {"wrong-value": "wrong value", "wrong-type": "wrong type",
                 "unexpected": "unexpected exception", "missing": "missing exception"}  # fmt: skip
 SETTINGS = PipelineSettings(test_strength=False, timeout_s=1.0)
+pairs = test_add_test.pairs  # a copy of this module's `template` for each test
 
 
 @pytest.fixture(scope="module")
@@ -57,13 +58,6 @@ def template(tmp_path_factory):
     return path
 
 
-@pytest.fixture
-def pairs(template, tmp_path):
-    path = tmp_path / "pairs.duckdb"
-    shutil.copy(template, path)
-    return path
-
-
 def test_mismatches_are_classified_by_signature_from_the_store(pairs):
     with Store(pairs) as store:
         found = {m["pair"]: m for m in mismatches(store)}
@@ -77,15 +71,6 @@ def test_mismatches_are_classified_by_signature_from_the_store(pairs):
     assert [(g["signature"], g["count"]) for g in groups] == [
         ("wrong value", 1), ("wrong type", 1), ("unexpected exception", 1),
         ("missing exception", 1)]  # fmt: skip
-
-
-def open_pair(monkeypatch, db_path, pair_id: str):
-    app = review(monkeypatch, db_path)
-    open_box(app, "f_open")
-    app.text_input(key="f_search").input(pair_id).run()
-    open_box(app, "f_open", False)
-    assert shown_pair(app) == pair_id
-    return app
 
 
 def html_bodies(app) -> str:
