@@ -59,12 +59,15 @@ class AddedTest:
 
     def sentence(self) -> str:
         """The result in one line, as the page and the command print it."""
-        before = f" (was {self.verdict_before})" if self.verdict_before != self.verdict else ""
+        before = ""
+        if self.verdict_before != self.verdict:
+            before = f" (was {self.verdict_before or 'not validated'})"
         rewrite = {"ok": "agrees", None: "was not run"}.get(
             self.rewrite_status, f"differs ({self.rewrite_status})"
         )
+        expected = (self.expected or "").rstrip("\n").replace("\n", "⏎")
         return (
-            f"Test {self.position} added: the original gives {self.expected!s}, the rewrite "
+            f"Test {self.position} added: the original gives {expected}, the rewrite "
             f"{rewrite}; verdict {self.verdict}{before}, {self.passed}/{self.usable} tests "
             "passed."
         )

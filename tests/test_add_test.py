@@ -144,6 +144,7 @@ def test_semi_add_test_turns_the_verdict_into_a_mismatch_and_prints_it(pairs):
 BAD_INPUTS = [
     ("function", {"args": "__import__('os').system('true')"}, "not a literal argument list"),
     ("function", {"args": "[1, 2"}, "not a literal argument list"),
+    ("function", {"args": "  "}, "give the function's arguments"),
     ("function", {"args": "'text'"}, "the original raises TypeError"),
     ("function", {"args": "987654"}, "does not finish on this input within the time limit"),
     ("function", {"stdin": "3\n"}, "this pair is a function"),
