@@ -242,3 +242,50 @@ def test_review_refuses_a_bad_test_input_with_one_sentence(monkeypatch, pairs):
     assert "the original raises TypeError" in texts(app.error)
     assert metrics(app)["Verdict"] == "validated"
     assert footprint(server_store(pairs), pair_id) == before
+
+
+# -- in a real browser -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def studio_on_pairs(pairs, tmp_path):
+    """A real studio server on a copy of the template, and the function pair's id (read
+    before the server takes the file)."""
+    from .test_browser import Studio
+
+    with Store(pairs) as store:
+        pair_id = pair_of(store, "function")
+    running = Studio(pairs, tmp_path)
+    yield running, pair_id
+    running.stop()
+
+
+def test_in_the_browser_an_added_test_shows_its_mismatch_marked(studio_on_pairs):
+    from playwright.sync_api import sync_playwright
+
+    from .test_browser import CHROMIUM, CHROMIUM_ARGS, Tab
+
+    studio, pair_id = studio_on_pairs
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        tab = Tab(browser.new_context(viewport={"width": 1400, "height": 1000}),
+                  f"{studio.url}/review?annotator=ada&pair={pair_id}")  # fmt: skip
+        assert tab.pair() == pair_id
+        page = tab.page
+        page.locator("[data-testid='stExpander']", has_text="Add a test input").locator(
+            "summary").click()  # fmt: skip
+        tab.idle()
+        page.get_by_role("textbox", name="Arguments").fill(str(HIDDEN))
+        page.get_by_role("button", name="Add the test and revalidate").click()
+        page.get_by_text("verdict mismatch (was validated)").wait_for(timeout=60_000)
+        tab.idle()
+        tab.no_exception()
+        assert page.get_by_text(f"1 of 6 tests differ; first at add_one({HIDDEN})").count() == 1
+        marks = page.locator(".semi-mismatch mark")  # expected 123458, got 0: from the start
+        assert [marks.nth(i).inner_text() for i in range(marks.count())] == ["1", "0"]
+        assert page.locator("td", has_text="annotator").count() == 1
+        browser.close()
+    studio.stop()  # the server owns the file until then
+    with Store(studio.db) as store:
+        assert [v["status"] for v in store.verdict_history(pair_id)][-1] == "mismatch"
+        assert store.test_cases(pair_id)[-1]["origin"] == "annotator"
