@@ -1076,17 +1076,24 @@ class Store:
         so all of them are numbered again, together, and the range recorded: one pair's
         new input never makes its range span the test cases stored since."""
         with self.transaction() as cur:
-            cases = cur.execute(
-                "SELECT id, position FROM test_cases WHERE generation_id = ? ORDER BY position",
+            first, last = cur.execute(
+                "SELECT first_test_case, last_test_case FROM generations WHERE id = ?",
                 [generation_id],
-            ).fetchall()
+            ).fetchone() or (None, None)
+            cases = [] if first is None else cur.execute(
+                "SELECT id, position FROM test_cases WHERE seq BETWEEN ? AND ? "
+                "AND generation_id = ? ORDER BY position",
+                [first, last, generation_id],
+            ).fetchall()  # fmt: skip
             numbers = _reserve_numbers(cur, "test_case_seq", len(cases) + 1)
-            position = max((p for _, p in cases), default=-1) + 1
-            for (case_id, _), number in zip(cases, numbers, strict=False):
+            if cases:  # one statement, the old range found by zone maps (no index: m016)
                 cur.execute(
-                    "UPDATE test_cases SET seq = ? WHERE generation_id = ? AND id = ?",
-                    [number, generation_id, case_id],
+                    "UPDATE test_cases SET seq = n.seq FROM (SELECT unnest(?::VARCHAR[]) AS id, "
+                    "unnest(?::BIGINT[]) AS seq) n WHERE test_cases.seq BETWEEN ? AND ? "
+                    "AND test_cases.generation_id = ? AND test_cases.id = n.id",
+                    [[case_id for case_id, _ in cases], numbers[:-1], first, last, generation_id],
                 )
+            position = max((p for _, p in cases), default=-1) + 1
             case = {"id": content_id(generation_id, text), "generation_id": generation_id,
                     "position": position, "input": text, "origin": origin,
                     "seq": numbers[-1]}  # fmt: skip
