@@ -8,6 +8,10 @@ changed since; the others' votes show once the reviewer has voted. Decisions go 
 DuckDB in the button's callback, before the page is drawn again, so one script run shows
 the next pair. The queue's ids are kept for the session (a derived view, re-read after a
 few seconds or when a filter changes): the truth is always the review log.
+
+Failing tests show the original's and the rewrite's output side by side, the first
+difference marked (`semi_core.mismatch`); an annotator's own test input is added and the
+pair validated again by `semi_core.annotator_tests`.
 """
 
 import difflib
@@ -261,7 +265,7 @@ def on_add_test(pair_id: str, kind: str) -> None:
     try:
         added = add_test(store, pair_id, annotator, settings=settings, pool=pool, **given)
     except AddTestError as error:
-        st.session_state["review_error"] = str(error)
+        st.session_state["add_test_error"] = str(error)  # shown under the box
         return
     st.session_state.pop("review_queue", None)  # its verdict may leave or join the filters
     # Kept on screen even when its new verdict leaves the queue's filters.
@@ -285,6 +289,8 @@ def add_test_box(pair_id: str, kind: str) -> None:
                 )  # fmt: skip
             st.form_submit_button("Add the test and revalidate", on_click=on_add_test,
                                   args=(pair_id, kind))  # fmt: skip
+    if problem := st.session_state.pop("add_test_error", None):
+        st.error(escape_markdown(problem))
     if added := st.session_state.pop("added_test", None):
         st.success(escape_markdown(added))
 

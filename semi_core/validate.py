@@ -324,8 +324,8 @@ def _classify_oracle(first: Outcome, second: Outcome) -> tuple[str, str]:
 def oracle_on(subject: dict[str, Any], text: str, pool: SandboxPool) -> tuple[str, str]:
     """What the original of `subject` (a `validation_subjects` row) does on one input,
     run twice in the sandbox as the oracle runs it: ("ok", "") when it answers the same
-    both times; ("raises", exception type), ("flaky", how the runs differ), or the
-    sandbox's status for a run that did not finish ("timeout", "memory", ...) with its
+    both times; ("raises", the exception as raised), ("flaky", how the runs differ), or
+    the sandbox's status for a run that did not answer ("timeout", "memory", ...) with its
     error otherwise."""
     task = _task(subject.get("original_code") or "", subject.get("original_entry_point"),
                  _mode(subject), text)  # fmt: skip
