@@ -1,6 +1,8 @@
 """Failures: why snippets and pairs fail, grouped by stage and kind (policy refusals by
 reason, timeouts, exception types, mismatches, generation errors) with counts and
-examples; from a group to a pair with its failing test highlighted."""
+examples; mismatches also by signature (wrong value, wrong type, unexpected or missing
+exception), each pair one click from Review; from a group to a pair with its failing test
+highlighted."""
 
 import pandas as pd
 import streamlit as st
@@ -8,7 +10,7 @@ import streamlit as st
 from pages._charts import chart_and_table, html_bars, pairs_to_review, some_table
 from pages._code_view import code_view
 from pages._shared import cached, get_store
-from semi_core import insights
+from semi_core import insights, mismatch
 
 LISTED = 1000  # failures of a group listed at most
 
@@ -31,6 +33,23 @@ by_kind = groups.groupby(["stage", "kind"], as_index=False)["count"].sum()
 # The kinds as bars; a kind is picked from the list below, which narrows the groups.
 figure = html_bars(by_kind, "kind", "count", color="stage", height=300)
 chart_and_table(figure, by_kind, "fail_kinds")
+
+# -- mismatches by signature: how a rewrite's first failing test differs -------------------
+found = cached(version, mismatch.mismatches, store)
+if found:
+    st.subheader("Mismatches by signature")
+    st.caption(
+        "Pairs whose rewrite answers otherwise than the original, by how their first "
+        "failing test differs: a wrong value, a wrong type, an exception the original does "
+        "not raise, or a missing one."
+    )
+    by_signature = pd.DataFrame(mismatch.group_by_signature(found))
+    some_table(by_signature.assign(examples=by_signature["examples"].map(", ".join)),
+               "mismatch_signatures")  # fmt: skip
+    signature = st.selectbox("Signature", list(by_signature["signature"]),
+                             key="mismatch_signature")  # fmt: skip
+    members = pd.DataFrame([m for m in found if m["signature"] == signature])
+    pairs_to_review(members[["pair", "name", "test", "call", "difference"]], "mismatch_pairs")
 
 st.subheader("Groups")
 st.caption(f"{int(groups['count'].sum())} failures in {len(groups)} groups, largest first.")

@@ -8,18 +8,26 @@ changed since; the others' votes show once the reviewer has voted. Decisions go 
 DuckDB in the button's callback, before the page is drawn again, so one script run shows
 the next pair. The queue's ids are kept for the session (a derived view, re-read after a
 few seconds or when a filter changes): the truth is always the review log.
+
+Failing tests show the original's and the rewrite's output side by side, the first
+difference marked (`semi_core.mismatch`); an annotator's own test input is added and the
+pair validated again by `semi_core.annotator_tests`.
 """
 
 import difflib
+import html
+import re
 import time
 
 import pandas as pd
 import streamlit as st
 
-from pages._charts import metric_row, some_table
+from pages._charts import get_pool, metric_row, some_table
 from pages._code_view import code_view
 from pages._shared import current_annotator, escape_markdown, get_store
+from semi_core.annotator_tests import AddTestError, add_test
 from semi_core.generate.base import ORIGINS
+from semi_core.mismatch import Marked, call_text, differences, summary
 from semi_core.review import (
     PairState,
     ReviewError,
@@ -40,6 +48,16 @@ STATUSES = list(VERDICT_STATUSES)
 FAILURES = ["wrong", "error", "timeout", "memory", "rejected", "violation", "crashed"]
 # test_table's columns for calls that change their arguments in place
 ARGS_COLUMNS = ["expected args after", "actual args after"]
+DETAILS_SHOWN = 5  # failing tests shown side by side above the table
+DETAIL_CHARS = 400  # an unmarked output is cut to this many characters
+_MISMATCH_CSS = (
+    "<style>.semi-mismatch .case{margin-bottom:0.75rem}"
+    ".semi-mismatch .sides{display:grid;grid-template-columns:1fr 1fr;gap:0.5rem}"
+    ".semi-mismatch pre{margin:0.25rem 0 0 0;padding:0.5rem;border-radius:0.4rem;"
+    "white-space:pre-wrap;overflow-wrap:anywhere;background:rgba(49,51,63,0.05)}"
+    ".semi-mismatch mark{background:rgba(255,75,75,0.45);padding:0 1px}"
+    ".semi-mismatch .label{font-size:0.8rem;color:rgba(49,51,63,0.7)}</style>"
+)
 QUEUE_TTL_S = 15.0  # re-read the queue after this long: new pairs, other tabs' decisions
 ACTIONS = {"accept": "Accept", "reject": "Reject", "skip": "Skip"}
 SHORTCUTS = {"accept": "a", "reject": "x", "skip": "s"}
@@ -235,6 +253,84 @@ def revalidation_at_top(pair_id: str, name: str) -> bool:
     return True
 
 
+def on_add_test(pair_id: str, kind: str) -> None:
+    """Add the typed input as an annotator's test: the original answers it in the
+    sandbox, then the pair is validated again (a new run in its history)."""
+    from semi_core.studio_settings import pipeline_settings
+
+    text = st.session_state.get(f"add_test_{pair_id}") or ""
+    given = {"stdin": text} if kind == "program" else {"args": text}
+    settings = pipeline_settings(store)
+    pool = get_pool(settings.timeout_s, settings.memory_mb, settings.workers)
+    try:
+        added = add_test(store, pair_id, annotator, settings=settings, pool=pool, **given)
+    except AddTestError as error:
+        st.session_state["add_test_error"] = str(error)  # shown under the box
+        return
+    st.session_state.pop("review_queue", None)  # its verdict may leave or join the filters
+    # Kept on screen even when its new verdict leaves the queue's filters.
+    st.session_state["review_pair"] = st.session_state["review_link"] = pair_id
+    st.session_state["added_test"] = added.sentence()
+
+
+def add_test_box(pair_id: str, kind: str) -> None:
+    """An annotator's own test input: arguments for a function, stdin for a program."""
+    box = st.expander("Add a test input", key="add_test_open", on_change="rerun")
+    if box.open:
+        with box, st.form(f"add_test_form_{pair_id}"):
+            if kind == "program":
+                st.text_area("Standard input", key=f"add_test_{pair_id}", height=100)
+            else:
+                st.text_input(
+                    "Arguments", key=f"add_test_{pair_id}", placeholder="[1, 2], 3  or  xs=[1]",
+                    help="A Python literal argument list, as inside the call's parentheses: "
+                    "literals only, nothing is run here. The original gives the expected "
+                    "output in the sandbox.",
+                )  # fmt: skip
+            st.form_submit_button("Add the test and revalidate", on_click=on_add_test,
+                                  args=(pair_id, kind))  # fmt: skip
+    if problem := st.session_state.pop("add_test_error", None):
+        st.error(escape_markdown(problem))
+    if added := st.session_state.pop("added_test", None):
+        st.success(escape_markdown(added))
+
+
+def _inline_code(text: str) -> str:
+    """A sentence with `code` spans as escaped HTML: data in it stays text."""
+    spans = re.sub(r"`([^`]*)`", r"<code>\1</code>", html.escape(text))
+    return f'<div class="line">{spans}</div>'
+
+
+def _marked_html(text: str, marked: Marked | None) -> str:
+    """One side of a difference: its window with the first differing character marked."""
+    if marked is None:
+        return html.escape(text if len(text) <= DETAIL_CHARS else text[: DETAIL_CHARS - 1] + "…")
+    return (("…" if marked.cut_before else "") + html.escape(marked.before)
+            + f"<mark>{html.escape(marked.marked or ' ')}</mark>" + html.escape(marked.after)
+            + ("…" if marked.cut_after else ""))  # fmt: skip
+
+
+def _side(label: str, text: str, marked: Marked | None) -> str:
+    return f'<div><div class="label">{label}</div><pre>{_marked_html(text, marked)}</pre></div>'
+
+
+def mismatch_details(failing: list, entry_point: str | None, mode: str) -> None:
+    """Each failing test's expected and actual output side by side, the first difference
+    marked (the first few; the table has them all)."""
+    blocks = []
+    for row, difference in failing[:DETAILS_SHOWN]:
+        call = call_text(entry_point, row["input"], mode)
+        kind = difference.signature or row["status"]
+        head = _inline_code(f"Test {row['#']} · `{call}` · {kind} — {difference.sentence}")
+        sides = _side("expected (the original)", difference.expected, difference.expected_mark)
+        sides += _side("actual (the rewrite)", difference.actual, difference.actual_mark)
+        blocks.append(f'<div class="case">{head}<div class="sides">{sides}</div></div>')
+    more = len(failing) - DETAILS_SHOWN
+    if more > 0:
+        blocks.append(f'<div class="label">{more} more failing tests in the table below.</div>')
+    st.html(f'<div class="semi-mismatch">{"".join(blocks)}</div>{_MISMATCH_CSS}')
+
+
 def _failing_red(row: pd.Series) -> list[str]:
     colour = "background-color: rgba(255, 75, 75, 0.25)" if row.iloc[0] == "✗" else ""
     return [colour] * len(row)
@@ -379,6 +475,11 @@ def pair_view() -> None:
             "check little of what the code does (weak tests)."
         )
     if tests:
+        mode = "program" if pair["kind"] == "program" else "function"
+        failing = differences(tests, mode)
+        if failing:
+            st.html(_inline_code(summary(tests, pair["entry_point"], mode)))
+            mismatch_details(failing, pair["entry_point"], mode)
         frame = pd.DataFrame(tests)
         # The arguments after the call are shown only for calls that changed them.
         frame = frame.drop(columns=[c for c in ARGS_COLUMNS if frame[c].isna().all()])
@@ -390,6 +491,8 @@ def pair_view() -> None:
     st.button("Rerun validation", key="rerun", icon=":material/refresh:",
               on_click=on_revalidate, args=(pair_id,),
               help="Progress shows at the top of the pair.")  # fmt: skip
+
+    add_test_box(pair_id, pair["kind"])
 
     # -- edit and revalidate -------------------------------------------------------------------
     edit_box = st.expander("Edit instruction and code", key="edit_open", on_change="rerun")

@@ -650,6 +650,33 @@ def queue_command(
     _print_rows(rows, ("id", "name", "status", "passed", "difficulty", "mine"), cells, as_json)
 
 
+@main.command("add-test")
+@click.argument("pair_id")
+@click.option("--args", "args", help="The function's arguments, a Python literal list: "
+              "'[1, 2], 3' or 'xs=[1]'.")  # fmt: skip
+@click.option("--stdin", help="The program's standard input.")
+@annotator_option
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def add_test_command(
+    ctx: click.Context, pair_id: str, args: str | None, stdin: str | None, annotator: str,
+    as_json: bool,
+) -> None:  # fmt: skip
+    """Add a test input to a pair: the original gives the expected output (in the
+    sandbox), the pair is validated again as a new run, and the new verdict is printed."""
+    from semi_core.annotator_tests import AddTestError, add_test
+
+    with open_store(ctx) as store:
+        try:
+            added = add_test(store, pair_id, annotator, args=args, stdin=stdin)
+        except AddTestError as error:
+            raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(added.to_dict()))
+        return
+    out.print(added.sentence(), highlight=False, soft_wrap=True)
+
+
 @main.command("history")
 @click.argument("pair_id")
 @click.pass_context

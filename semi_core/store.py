@@ -1070,6 +1070,44 @@ class Store:
                                    origin, number)],
                 )  # fmt: skip
 
+    def add_test_case(self, generation_id: str, text: str, origin: str) -> dict[str, Any]:
+        """Add one test input to a stored generation, after its others; returns the new
+        test case. A generation's test cases are found by their range of numbers (m013),
+        so all of them are numbered again, together, and the range recorded: one pair's
+        new input never makes its range span the test cases stored since."""
+        with self.transaction() as cur:
+            first, last = cur.execute(
+                "SELECT first_test_case, last_test_case FROM generations WHERE id = ?",
+                [generation_id],
+            ).fetchone() or (None, None)
+            cases = [] if first is None else cur.execute(
+                "SELECT id, position FROM test_cases WHERE seq BETWEEN ? AND ? "
+                "AND generation_id = ? ORDER BY position",
+                [first, last, generation_id],
+            ).fetchall()  # fmt: skip
+            numbers = _reserve_numbers(cur, "test_case_seq", len(cases) + 1)
+            if cases:  # one statement, the old range found by zone maps (no index: m016)
+                cur.execute(
+                    "UPDATE test_cases SET seq = n.seq FROM (SELECT unnest(?::VARCHAR[]) AS id, "
+                    "unnest(?::BIGINT[]) AS seq) n WHERE test_cases.seq BETWEEN ? AND ? "
+                    "AND test_cases.generation_id = ? AND test_cases.id = n.id",
+                    [[case_id for case_id, _ in cases], numbers[:-1], first, last, generation_id],
+                )
+            position = max((p for _, p in cases), default=-1) + 1
+            case = {"id": content_id(generation_id, text), "generation_id": generation_id,
+                    "position": position, "input": text, "origin": origin,
+                    "seq": numbers[-1]}  # fmt: skip
+            cur.execute(
+                "INSERT INTO test_cases (id, generation_id, position, input, origin, seq) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [case["id"], generation_id, position, text, origin, case["seq"]],
+            )
+            cur.execute(
+                "UPDATE generations SET first_test_case = ?, last_test_case = ? WHERE id = ?",
+                [numbers[0], numbers[-1], generation_id],
+            )
+        return case
+
     def generation(self, generation_id: str) -> dict[str, Any] | None:
         rows = self._rows("SELECT * FROM generations WHERE id = ?", [generation_id])
         if rows and rows[0]["usage"]:
@@ -2082,6 +2120,38 @@ class Store:
         for row in rows:
             del row["total"]
         return rows, total
+
+    def first_failing_tests(self) -> list[dict[str, Any]]:
+        """For each pair whose current verdict is a mismatch or a rewrite's error, its first
+        failing test (the verdict's `failing[0]`): the pair, its snippet's name, kind and
+        entry points, the test's position, input and expected text, and the rewrite's and
+        the original's first runs on it (status, output, error). By pair id."""
+        return self._rows(
+            f"""
+            WITH current_verdicts AS (
+                SELECT generation_id, run_id, status, signals FROM verdicts
+                QUALIFY {_IS_CURRENT_VERDICT}),
+            picked AS (
+                SELECT generation_id, run_id,
+                    (signals->>'$.failing[0].position')::INT AS position
+                FROM current_verdicts
+                WHERE status IN ('mismatch', 'generated_error') AND position IS NOT NULL),
+            cases AS MATERIALIZED (
+                SELECT c.id, c.generation_id, c.position, c.input, c.expected, p.run_id
+                FROM test_cases c JOIN picked p
+                  ON p.generation_id = c.generation_id AND p.position = c.position)
+            SELECT c.generation_id AS pair, s.name, s.kind, g.entry_point,
+                s.entry_point AS original_entry_point, c.position, c.input, c.expected,
+                r.status, r.output, r.error, o.output AS original_output
+            FROM cases c
+            JOIN generations g ON g.id = c.generation_id JOIN snippets s ON s.id = g.snippet_id
+            JOIN test_runs r ON r.test_case_id = c.id AND r.run_id = c.run_id
+                AND r.side = 'generated' AND r.attempt = 1
+            LEFT JOIN test_runs o ON o.test_case_id = c.id AND o.run_id = c.run_id
+                AND o.side = 'original' AND o.attempt = 1
+            ORDER BY c.generation_id
+            """
+        )
 
     def annotator_activity(self) -> list[dict[str, Any]]:
         """Per annotator: review events by action, pairs touched, the latest event's time."""

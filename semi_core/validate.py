@@ -321,6 +321,24 @@ def _classify_oracle(first: Outcome, second: Outcome) -> tuple[str, str]:
     return ("ok" if first.ok else "raises"), ""
 
 
+def oracle_on(subject: dict[str, Any], text: str, pool: SandboxPool) -> tuple[str, str]:
+    """What the original of `subject` (a `validation_subjects` row) does on one input,
+    run twice in the sandbox as the oracle runs it: ("ok", "") when it answers the same
+    both times; ("raises", the exception as raised), ("flaky", how the runs differ), or
+    the sandbox's status for a run that did not answer ("timeout", "memory", ...) with its
+    error otherwise."""
+    task = _task(subject.get("original_code") or "", subject.get("original_entry_point"),
+                 _mode(subject), text)  # fmt: skip
+    first, second = pool.run_many([task, task])
+    status, reason = _classify_oracle(first, second)
+    if status == "unusable":
+        failed = next(o for o in (first, second) if o.status != "ok" or _missing_entry(o))
+        return failed.status, failed.error or reason
+    if status == "raises":
+        return status, first.error or first.error_type or ""
+    return status, reason
+
+
 def _expected_text(outcome: Outcome) -> str:
     if outcome.ok:
         return _cut(outcome.output) or ""

@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any, ClassVar
 
 # Where a test input came from.
-ORIGINS = ("llm", "mutation", "typed", "doctest", "literal", "probe", "example")
+ORIGINS = ("llm", "mutation", "typed", "doctest", "literal", "probe", "example", "annotator")
 
 
 @dataclass(frozen=True)
