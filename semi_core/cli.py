@@ -193,10 +193,14 @@ def _print_scoreboard(simulated: dict) -> None:
     """The simulated mistakes against what validation and review made of them."""
     from semi_core.scoreboard import OUTCOMES
 
+    headings = {"injected": "made", "equivalent": "equiv.", "caught_by_validation": "caught",
+                "slipped": "slipped", "caught_by_review": "rev. rejected",
+                "missed_by_review": "rev. accepted", "excluded_otherwise": "other",
+                "pending": "pending"}  # fmt: skip
     table = Table(title="Simulated mistakes: what validation and review caught")
     table.add_column("kind")
     for outcome in OUTCOMES:
-        table.add_column(outcome.replace("_", " "), justify="right")
+        table.add_column(headings[outcome], justify="right")
     table.add_column("catch rate", justify="right")
 
     def rate(value: float | None) -> str:

@@ -1690,14 +1690,13 @@ class Store:
         """Each generation carrying a known mistake, with the mistake (parsed), its current
         verdict's status (None before validation) and its overall decision (None before
         any vote): what the scoreboard scores."""
-        rows = self.cursor().execute(
-            f"""{_EFFECTIVE_DECISIONS}{_OVERALL_DECISIONS},
+        sql = f"""{_EFFECTIVE_DECISIONS}{_OVERALL_DECISIONS},
             current AS (SELECT generation_id, status FROM verdicts QUALIFY {_IS_CURRENT_VERDICT})
             SELECT g.id, g.mistake, c.status, o.decision FROM generations g
             LEFT JOIN current c ON c.generation_id = g.id
             LEFT JOIN overall o ON o.generation_id = g.id
             WHERE g.mistake IS NOT NULL ORDER BY g.created_at, g.id"""
-        ).fetchall()
+        rows = self.cursor().execute(sql).fetchall()
         return [
             {"id": id_, "mistake": json.loads(mistake), "status": status, "decision": decision}
             for id_, mistake, status, decision in rows

@@ -34,7 +34,9 @@ FUNCTIONS = {
         "        return 0.0\n"
         "    return sum(values) / len(values)\n"
     ),
-    "swapped_operands": "def gap(high, low):\n    # distance from low up to high\n    return high - low\n",
+    "swapped_operands": (
+        "def gap(high, low):\n    # distance from low up to high\n    return high - low\n"
+    ),
     "return_type": "def pair(a, b):\n    return [a, b]\n",
     "exception_behaviour": (
         "def ratio(a, b):\n"
