@@ -382,7 +382,8 @@ def _return_type(source: _Source, node: ast.AST, params: set[str]) -> Iterator[E
 def _returns_numbers(function: ast.FunctionDef | None) -> bool:
     if function is None:
         return False
-    if function.returns is not None and source_name(function.returns) in ("int", "float"):
+    returns = function.returns
+    if isinstance(returns, ast.Name) and returns.id in ("int", "float"):
         return True
     return any(
         isinstance(n, ast.Return) and isinstance(n.value, ast.Constant)
@@ -391,20 +392,20 @@ def _returns_numbers(function: ast.FunctionDef | None) -> bool:
     )  # fmt: skip
 
 
-def source_name(node: ast.expr) -> str:
-    return node.id if isinstance(node, ast.Name) else ""
-
-
 def _exception_behaviour(
-    source: _Source, node: ast.AST, parent: ast.AST | None, function: ast.FunctionDef | None
+    source: _Source,
+    node: ast.AST,
+    parent: ast.AST | None,
+    function: ast.FunctionDef | None,
+    in_handler: Callable[[ast.AST], bool],
 ) -> Iterator[Edit]:
     lines = source.statement_lines(node) if isinstance(node, ast.stmt) else None
     if lines is None or function is None:
         return
     indent = source.indent(node)
     if isinstance(node, ast.Raise) and node.exc is not None:
-        if any(isinstance(p, ast.ExceptHandler) for p in _ancestors(parent)):
-            return
+        if in_handler(node):
+            return  # a re-raise of a caught error: turning it into a return hides a bug
         value = "-1" if _returns_numbers(function) else "None"
         text = f"{indent}return {value}\n"
         yield Edit("exception_behaviour", *lines, text,
@@ -422,12 +423,6 @@ def _exception_behaviour(
         text = f'{indent}raise ValueError("invalid input")\n'
         yield Edit("exception_behaviour", *lines, text,
                    f"raises ValueError where it should `{source.text(node)}`")  # fmt: skip
-
-
-def _ancestors(node: ast.AST | None) -> Iterator[ast.AST]:
-    while node is not None:
-        yield node
-        node = getattr(node, "_simulated_parent", None)
 
 
 def _lost_ordering(source: _Source, node: ast.AST) -> Iterator[Edit]:
@@ -503,7 +498,7 @@ def _body_nodes(scope: ast.AST) -> Iterator[tuple[ast.AST, ast.AST | None, list[
     def visit(
         node: ast.AST, body: list[ast.stmt]
     ) -> Iterator[tuple[ast.AST, ast.AST | None, list]]:
-        for field_name, value in ast.iter_fields(node):
+        for _, value in ast.iter_fields(node):
             children = value if isinstance(value, list) else [value]
             block = (
                 value
@@ -521,10 +516,8 @@ def _body_nodes(scope: ast.AST) -> Iterator[tuple[ast.AST, ast.AST | None, list[
                     continue  # a docstring or a bare string: never edited
                 if isinstance(child, ast.expr_context | ast.operator | ast.cmpop | ast.unaryop):
                     continue
-                child._simulated_parent = node  # type: ignore[attr-defined]
                 yield child, node, block
                 yield from visit(child, block)
-            del field_name
 
     yield from visit(scope, getattr(scope, "body", []))
 
@@ -541,17 +534,27 @@ def mistake_sites(code: str, entry_point: str | None) -> dict[str, list[Edit]]:
         n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name != entry_point
     }
     sites: dict[str, list[Edit]] = {}
+    parents: dict[int, ast.AST] = {}  # id(node) -> its parent, filled as nodes are visited
+
+    def in_handler(node: ast.AST) -> bool:
+        while id(node) in parents:
+            node = parents[id(node)]
+            if isinstance(node, ast.ExceptHandler):
+                return True
+        return False
+
     finders: list[Callable[[ast.AST, ast.AST | None, list[ast.stmt]], Iterable[Edit]]] = [
         lambda n, p, b: _off_by_one(source, n),
         lambda n, p, b: _dropped_edge_case(source, n, b),
         lambda n, p, b: _swapped_operands(source, n, helpers),
         lambda n, p, b: _return_type(source, n, params),
-        lambda n, p, b: _exception_behaviour(source, n, p, function),
+        lambda n, p, b: _exception_behaviour(source, n, p, function, in_handler),
         lambda n, p, b: _lost_ordering(source, n),
         lambda n, p, b: _division(source, n),
         lambda n, p, b: _string_handling(source, n),
     ]
     for node, parent, body in _body_nodes(scope):
+        parents[id(node)] = parent
         if isinstance(node, ast.FunctionDef | ast.Lambda | ast.ClassDef) and node is not scope:
             continue  # nested definitions are still visited below: their bodies count
         for finder in finders:
