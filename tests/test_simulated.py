@@ -164,8 +164,11 @@ def test_reruns_give_the_same_mistakes(store, tmp_path):
     with SandboxPool(Limits(workers=2)) as pool:
         backend = SimulatedBackend(pool, inputs_per_pair=6, mistake_rate=0.5, seed=3)
         views = [SnippetView.from_row(s) for s in store.snippets()]
-        first = [backend.generate(v).mistake for v in views]
-        second = [backend.generate(v).mistake for v in views]
+        try:
+            first = [backend.generate(v).mistake for v in views]
+            second = [backend.generate(v).mistake for v in views]
+        finally:
+            backend.close()
     assert first == second
 
 

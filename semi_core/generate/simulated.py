@@ -32,13 +32,17 @@ The ground truth goes with the generation (`Generation.mistake`, stored in
 `generations.mistake`): kind, line, before → after, and whether the mistake is
 `equivalent`. That is decided here, where the sandbox pool is at hand and the pair's own
 inputs are known: the original and the mistaken code run in the sandbox on the pair's
-inputs plus `EQUIVALENCE_INPUTS` more synthesized ones; a mistake under which they never
-differ changes nothing observable. Code is only parsed in this process, never run.
+inputs plus `EQUIVALENCE_INPUTS` more synthesized ones, in a second pool with a short
+timeout (`EQUIVALENCE_TIMEOUT_S`: a mistake that loops forever costs little); a mistake
+under which they never differ changes nothing observable. The one cost: a mistake that
+only makes the code slower past that timeout counts as not equivalent. Code is only
+parsed in this process, never run.
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import difflib
 import hashlib
 import random
@@ -65,6 +69,9 @@ KINDS = (
 )
 DEFAULT_MISTAKE_RATE = 0.3
 EQUIVALENCE_INPUTS = 150  # synthesized inputs on which original and mistake are compared
+# Seconds per test when telling equivalents apart: a mistake that makes code loop forever
+# then costs a fraction of the run's timeout per input, not the whole of it.
+EQUIVALENCE_TIMEOUT_S = 0.5
 GUESSED_INPUTS_SHARE = 0.5  # of the snippets no synthesized input runs on (see below)
 
 _SYMBOLS = {
@@ -670,6 +677,24 @@ class SimulatedBackend(OfflineBackend):
             raise ValueError(f"the mistake rate must be between 0 and 1, not {mistake_rate}")
         self.mistake_rate = mistake_rate
         self.model = f"simulated-r{mistake_rate:g}-s{seed}"
+        self._equivalence_pool: SandboxPool | None = None
+
+    @property
+    def equivalence_pool(self) -> SandboxPool:
+        """A second pool like the run's, with a short timeout (it starts on first use)."""
+        if self._equivalence_pool is None:
+            limits = dataclasses.replace(
+                self.pool.limits,
+                timeout_s=min(EQUIVALENCE_TIMEOUT_S, self.pool.limits.timeout_s),
+                kill_grace_s=min(self.pool.limits.kill_grace_s, 0.2),
+            )
+            self._equivalence_pool = SandboxPool(limits)
+        return self._equivalence_pool
+
+    def close(self) -> None:
+        if self._equivalence_pool is not None:
+            self._equivalence_pool.close()
+            self._equivalence_pool = None
 
     @classmethod
     def from_settings(cls, settings, *, pool: SandboxPool, store=None) -> SimulatedBackend:
@@ -718,11 +743,16 @@ class SimulatedBackend(OfflineBackend):
         mistaken, mistake = made
         inputs = [i.text for i in result.inputs]
         extra = synthesize_inputs(snippet.code, snippet.entry_point, snippet.kind,
-                                  pool=self.pool, limit=EQUIVALENCE_INPUTS,
+                                  pool=self.equivalence_pool, limit=EQUIVALENCE_INPUTS,
                                   seed=self.seed + 1)  # fmt: skip
         inputs += [i.text for i in extra if i.text not in set(inputs)]
         equivalent = equivalent_on_inputs(
-            snippet.code, mistaken, snippet.entry_point, snippet.kind, inputs, self.pool
+            snippet.code,
+            mistaken,
+            snippet.entry_point,
+            snippet.kind,
+            inputs,
+            self.equivalence_pool,
         )
         result.code = mistaken
         result.mistake = {**mistake.to_dict(), "equivalent": equivalent}
