@@ -128,6 +128,8 @@ def _example_lines(call: str, examples: list[tuple[str, str]], program: bool) ->
 # What a returned expression gives, by its shape (None: cannot tell from the code).
 _NUMBER_CALLS = ("len", "sum", "int", "float", "abs", "round", "min", "max", "pow", "ord")
 _STRING_METHODS = ("join", "format", "upper", "lower", "strip", "replace", "title")
+_NAMED_CALLS = {"sorted": "a list", "list": "a list", "str": "a string", "bool": "True or False",
+                "tuple": "a tuple", "dict": "a dictionary", "set": "a set"}  # fmt: skip
 
 
 def _shape(value: ast.expr | None) -> str | None:
@@ -150,16 +152,7 @@ def _shape(value: ast.expr | None) -> str | None:
     if isinstance(value, ast.Call):
         func = value.func
         if isinstance(func, ast.Name):
-            named = {
-                "sorted": "a list",
-                "list": "a list",
-                "str": "a string",
-                "bool": "True or False",
-                "tuple": "a tuple",
-                "dict": "a dictionary",
-                "set": "a set",
-            }
-            return "a number" if func.id in _NUMBER_CALLS else named.get(func.id)  # fmt: skip
+            return "a number" if func.id in _NUMBER_CALLS else _NAMED_CALLS.get(func.id)
         if isinstance(func, ast.Attribute) and func.attr in _STRING_METHODS:
             return "a string"
     return None
@@ -201,13 +194,10 @@ def _returns(function: ast.FunctionDef, examples: list[tuple[str, str]]) -> str:
 _PREDICATE = re.compile(r"^(is|has|can|should|are|contains)_?(?=[a-zA-Z])")
 
 
-def _task_sentence(
-    function: ast.FunctionDef, params: list[str], examples: list[tuple[str, str]]
-) -> str:
+def _task_sentence(function: ast.FunctionDef, params: list[str], returns: str) -> str:
     """The instruction's opening: the function to write, what it takes and gives."""
     named = name_words(function.name)
     taking = f" that takes {_and_list(f'`{p}`' for p in params)} and" if params else " that"
-    returns = _returns(function, examples)
     purpose = ""
     if returns == "returns True or False" and params and _PREDICATE.match(function.name):
         returns = f"returns True when `{params[0]}` {named}, else False"
@@ -229,15 +219,15 @@ def function_instruction(
     prose = _docstring_prose(docstring) if docstring else ""
     params = [a.arg for a in function.args.args + function.args.kwonlyargs if a.arg != "self"]
     signature = _signature(function)
+    returns = _returns(function, examples)
     if prose:
         lines = [f"Write a Python function `{signature}`.", "", prose]
     else:
-        lines = [_task_sentence(function, params, examples)]
+        lines = [_task_sentence(function, params, returns)]
         if examples:
             lines += ["", "It should behave as these examples show."]
     if examples:
         lines += ["", "Examples:"] + _example_lines(function.name, examples, program=False)
-    returns = _returns(function, examples)
     summary = f"{name_words(function.name).capitalize()}."
     if returns not in ("returns the result", "returns nothing"):
         summary = f"{summary[:-1]}: {returns.replace('returns', 'return', 1)}."
