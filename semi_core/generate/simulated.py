@@ -30,8 +30,9 @@ by the snippet id; a snippet where none applies keeps its correct rewrite.
 
 The ground truth goes with the generation (`Generation.mistake`, stored in
 `generations.mistake`): kind, line, before → after, and whether the mistake is
-`equivalent`. That is decided here, where the sandbox pool is at hand and the pair's own
-inputs are known: the original and the mistaken code run in the sandbox on the pair's
+`equivalent`. That is decided here, where it costs least: the backend holds a warm pool
+and the pair's own inputs, and the answer is stored with the generation, so it is paid
+once per mistake and never again by a revalidation or a rerun. The original and the mistaken code run in the sandbox on the pair's
 inputs plus `EQUIVALENCE_INPUTS` more synthesized ones, in a second pool with a short
 timeout (`EQUIVALENCE_TIMEOUT_S`: a mistake that loops forever costs little); a mistake
 under which they never differ changes nothing observable. The one cost: a mistake that
@@ -722,7 +723,7 @@ class SimulatedBackend(OfflineBackend):
             limit=self.inputs_per_pair,
             seed=self.seed,
         )
-        return [TestInput(i.text, "llm") for i in guessed]  # fmt: skip
+        return [TestInput(i.text, "llm") for i in guessed]
 
     def generate_many(self, snippets, concurrency: int = 1, on_token=None):
         # One sandbox pool serves every snippet: one at a time, as the offline backend.
@@ -745,7 +746,8 @@ class SimulatedBackend(OfflineBackend):
         extra = synthesize_inputs(snippet.code, snippet.entry_point, snippet.kind,
                                   pool=self.equivalence_pool, limit=EQUIVALENCE_INPUTS,
                                   seed=self.seed + 1)  # fmt: skip
-        inputs += [i.text for i in extra if i.text not in set(inputs)]
+        known = set(inputs)
+        inputs += [i.text for i in extra if i.text not in known]
         equivalent = equivalent_on_inputs(
             snippet.code,
             mistaken,
@@ -755,5 +757,5 @@ class SimulatedBackend(OfflineBackend):
             self.equivalence_pool,
         )
         result.code = mistaken
-        result.mistake = {**mistake.to_dict(), "equivalent": equivalent}
+        result.mistake = dataclasses.replace(mistake, equivalent=equivalent).to_dict()
         return result
