@@ -200,7 +200,8 @@ def test_demo_run_on_a_subset_shows_a_mismatch(db_path):
     assert data["by_status"]["verdicts"].get("mismatch", 0) >= 1
     assert data["simulated"]["injected"] >= 1
     runs = json.loads(run_semi("runs", "--json", db=db_path).stdout)
-    assert runs[0]["params"]["backend"] == "simulated"
+    (params,) = [run["params"] for run in runs if run["kind"] == "pipeline"]
+    assert params["backend"] == "simulated"
 
 
 def test_offline_instruction_reads_like_a_task(store):
@@ -212,3 +213,17 @@ def test_offline_instruction_reads_like_a_task(store):
     assert first == "Write a Python function `add3(x)` that takes `x` and returns a number."
     assert "The function should" not in instruction
     assert "Examples:" in instruction
+
+
+def test_semi_run_takes_the_simulated_backend_and_its_rate(tmp_path, db_path):
+    path = write(tmp_path / "code" / "small.py", SNIPPETS)
+    result = run_semi("run", str(path), "--backend", "simulated", "--mistake-rate", "1",
+                      "--no-test-strength", db=db_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    runs = json.loads(run_semi("runs", "--json", db=db_path).stdout)
+    (params,) = [run["params"] for run in runs if run["kind"] == "pipeline"]
+    assert (params["backend"], params["mistake_rate"]) == ("simulated", 1)
+    board = json.loads(run_semi("stats", "--json", db=db_path).stdout)["simulated"]
+    assert board["injected"] == 4 and board["pending"] == 0
+    refused = run_semi("run", "--backend", "simulated", "--mistake-rate", "2", db=db_path)
+    assert refused.returncode == 2 and "mistake-rate" in refused.stderr
