@@ -32,10 +32,11 @@ The ground truth goes with the generation (`Generation.mistake`, stored in
 `generations.mistake`): kind, line, before → after, and whether the mistake is
 `equivalent`. That is decided here, where it costs least: the backend holds a warm pool
 and the pair's own inputs, and the answer is stored with the generation, so it is paid
-once per mistake and never again by a revalidation or a rerun. The original and the mistaken code run in the sandbox on the pair's
-inputs plus `EQUIVALENCE_INPUTS` more synthesized ones, in a second pool with a short
-timeout (`EQUIVALENCE_TIMEOUT_S`: a mistake that loops forever costs little); a mistake
-under which they never differ changes nothing observable. The one cost: a mistake that
+once per mistake and never again by a revalidation or a rerun. The original and the
+mistaken code run in the sandbox on the pair's inputs plus `EQUIVALENCE_INPUTS` more
+synthesized ones, in a second pool with a short timeout (`EQUIVALENCE_TIMEOUT_S`: a
+mistake that loops forever costs little); a mistake under which they never differ
+changes nothing observable. The one cost: a mistake that
 only makes the code slower past that timeout counts as not equivalent. Code is only
 parsed in this process, never run.
 """
