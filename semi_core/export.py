@@ -89,6 +89,8 @@ from semi_core.dedup import (
 )
 from semi_core.store import Store, table_suffix
 
+SIMULATED_BACKEND = "simulated"  # its pairs are left out unless asked for
+
 FORMATS = ("jsonl", "parquet")
 SCHEMAS = ("alpaca", "chat", "full")
 STATUSES = ("accepted", "validated", "all")
@@ -144,6 +146,7 @@ class ExportOptions:
     dedup: bool = True
     near_dup_threshold: float = DEFAULT_THRESHOLD
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
+    include_simulated: bool = False  # pairs of the simulated backend carry known mistakes
 
     def check(self) -> None:
         """Raise ExportError for choices that make no sense."""
@@ -606,6 +609,7 @@ class ExportReport:
     # pairs in dispute that the selection's filters let through: {id, votes}
     disputed: list[dict[str, Any]] = field(default_factory=list)
     rule: str = ""  # the decision rule in force (see semi_core.agreement)
+    simulated_left_out: int = 0  # pairs of the simulated backend the selection dropped
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     wrote: bool = False  # the files were written (False: a plan, the summary before writing)
@@ -665,6 +669,11 @@ class ExportReport:
                 "include_contaminated") else ""  # fmt: skip
             flagged = _count(len(self.contaminated), "record")
             lines.append(f"Decontamination against {checked}: {flagged} flagged{kept}.")
+        if self.simulated_left_out:
+            lines.append(
+                f"{_count(self.simulated_left_out, 'simulated pair')} left out (made with known "
+                "mistakes for demonstrations; --include-simulated keeps them)."
+            )
         lines.extend(self.notes)
         if self.problems:
             lines.append(f"{len(self.problems)} rows of other files could not be read.")
@@ -694,6 +703,7 @@ class ExportReport:
                 "rule": self.rule,
                 "pairs": self.disputed,
             },
+            "simulated_left_out": self.simulated_left_out,
             "notes": self.notes,
             "summary": self.summary(),
             "wrote": self.wrote,
@@ -797,6 +807,10 @@ def plan_export(
     ]  # fmt: skip
     if report.disputed_left_out:
         rows = [row for row in rows if row["decision"] != DISPUTED]
+    if not options.include_simulated:
+        kept = [row for row in rows if row["backend"] != SIMULATED_BACKEND]
+        report.simulated_left_out = len(rows) - len(kept)
+        rows = kept
     items: list[Item] = []
     for row in rows:
         item, cut = _pair_item(row)

@@ -38,6 +38,7 @@ BOUND_MEMORY_EVERY = 200  # generations between renewals of the bound on DuckDB'
 def _load_backends() -> None:
     """Import the backend modules so that they register themselves."""
     import semi_core.generate.offline  # noqa: F401
+    import semi_core.generate.simulated  # noqa: F401
 
     try:
         import semi_core.generate.openai_backend  # noqa: F401
@@ -66,6 +67,7 @@ class PipelineSettings:
     memory_mb: int = 512
     workers: int = 2  # sandbox workers (per Ray actor with the ray engine)
     seed: int = 0
+    mistake_rate: float = 0.3  # share of snippets the simulated backend puts a mistake in
     engine: str = "local"  # where validation runs: "local" workers or "ray" actors
     ray_address: str | None = None  # a Ray cluster (None: start a local Ray instance)
 
@@ -177,6 +179,7 @@ def generation_row(backend: Backend, snippet: SnippetView, result: Generation) -
         "usage": result.usage,
         "status": result.status,
         "error": result.error,
+        "mistake": result.mistake,
     }
 
 

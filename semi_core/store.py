@@ -500,6 +500,14 @@ def m016_test_cases_without_indexes(db: duckdb.DuckDBPyConnection) -> None:
     db.execute("ALTER TABLE test_cases_new RENAME TO test_cases")
 
 
+@migration
+def m017_generations_mistake(db: duckdb.DuckDBPyConnection) -> None:
+    # The mistake a simulated backend put in a generation on purpose, as JSON (kind, line,
+    # before, after, description, equivalent): the ground truth of the scoreboard. A
+    # column, not the payload of another table, because every pair view reads it.
+    db.execute("ALTER TABLE generations ADD COLUMN mistake JSON")
+
+
 def _reserve_numbers(db: duckdb.DuckDBPyConnection, sequence: str, count: int) -> list[int]:
     """`count` numbers from `sequence`, ascending, in one statement (rows numbered
     together are found by their range: see m012 and m013)."""
@@ -764,6 +772,13 @@ failures AS (
         pair, snippet, name, CASE WHEN first_status IS NULL THEN NULL ELSE test END
     FROM checked)
 """
+
+
+def _parse_generation_json(row: dict[str, Any]) -> dict[str, Any]:
+    """A generations row with its JSON columns (usage, mistake) as Python values."""
+    for column in ("usage", "mistake"):
+        row[column] = json.loads(row[column]) if row.get(column) else None
+    return row
 
 
 # The stamp of the last change to each database file made by this process (a write
@@ -1040,10 +1055,12 @@ class Store:
         is (its id is a hash of what made it); an input repeated is stored once."""
         columns = (
             "id", "snippet_id", "backend", "model", "prompt_hash", "instruction", "code",
-            "entry_point", "raw_response", "usage", "status", "error",
+            "entry_point", "raw_response", "usage", "status", "error", "mistake",
         )  # fmt: skip
         values = [
-            json.dumps(row.get(c)) if c == "usage" and row.get(c) is not None else row.get(c)
+            json.dumps(row.get(c))
+            if c in ("usage", "mistake") and row.get(c) is not None
+            else row.get(c)
             for c in columns
         ]
         firsts: dict[str, tuple[int, str]] = {}  # input text: its first position and origin
@@ -1110,9 +1127,7 @@ class Store:
 
     def generation(self, generation_id: str) -> dict[str, Any] | None:
         rows = self._rows("SELECT * FROM generations WHERE id = ?", [generation_id])
-        if rows and rows[0]["usage"]:
-            rows[0]["usage"] = json.loads(rows[0]["usage"])
-        return rows[0] if rows else None
+        return _parse_generation_json(rows[0]) if rows else None
 
     def update_generation(self, generation_id: str, instruction: str, code: str) -> None:
         """An annotator's edit of a pair's instruction and code."""
@@ -1728,8 +1743,7 @@ class Store:
         )
         if not rows:
             return None
-        pair = rows[0]
-        pair["usage"] = json.loads(pair["usage"]) if pair["usage"] else None
+        pair = _parse_generation_json(rows[0])
         pair["verdict"] = self.latest_verdict(generation_id)
         return pair
 
@@ -1765,6 +1779,22 @@ class Store:
             "SELECT generation_id, decision FROM overall ORDER BY generation_id"
         )
         return dict(rows.fetchall())
+
+    def simulated_outcomes(self) -> list[dict[str, Any]]:
+        """Each generation carrying a known mistake, with the mistake (parsed), its current
+        verdict's status (None before validation) and its overall decision (None before
+        any vote): what the scoreboard scores."""
+        sql = f"""{_EFFECTIVE_DECISIONS}{_OVERALL_DECISIONS},
+            current AS (SELECT generation_id, status FROM verdicts QUALIFY {_IS_CURRENT_VERDICT})
+            SELECT g.id, g.mistake, c.status, o.decision FROM generations g
+            LEFT JOIN current c ON c.generation_id = g.id
+            LEFT JOIN overall o ON o.generation_id = g.id
+            WHERE g.mistake IS NOT NULL ORDER BY g.created_at, g.id"""
+        rows = self.cursor().execute(sql).fetchall()
+        return [
+            {"id": id_, "mistake": json.loads(mistake), "status": status, "decision": decision}
+            for id_, mistake, status, decision in rows
+        ]
 
     # -- export -------------------------------------------------------------------------------
 

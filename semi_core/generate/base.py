@@ -64,6 +64,9 @@ class Generation:
     status: str = "ok"
     error: str | None = None
     cached: bool = False  # answered from the response cache, no request sent
+    # The mistake a simulated backend put in the code on purpose (see simulated.py): the
+    # ground truth validation and review are scored against. None: no known mistake.
+    mistake: dict[str, Any] | None = None
 
     @classmethod
     def failed(cls, error: str, raw_response: str = "", usage: dict | None = None) -> Generation:

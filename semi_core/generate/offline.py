@@ -125,6 +125,92 @@ def _example_lines(call: str, examples: list[tuple[str, str]], program: bool) ->
     return [f"- `{call}({args})` returns `{out}`" for args, out in examples]
 
 
+# What a returned expression gives, by its shape (None: cannot tell from the code).
+_NUMBER_CALLS = ("len", "sum", "int", "float", "abs", "round", "min", "max", "pow", "ord")
+_STRING_METHODS = ("join", "format", "upper", "lower", "strip", "replace", "title")
+_NAMED_CALLS = {"sorted": "a list", "list": "a list", "str": "a string", "bool": "True or False",
+                "tuple": "a tuple", "dict": "a dictionary", "set": "a set"}  # fmt: skip
+
+
+def _shape(value: ast.expr | None) -> str | None:
+    if value is None:
+        return "nothing"
+    if isinstance(value, ast.Compare | ast.BoolOp) or (
+        isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.Not)
+    ):
+        return "True or False"
+    if isinstance(value, ast.Constant):
+        return {bool: "True or False", int: "a number", float: "a number", str: "a string",
+                type(None): "nothing"}.get(type(value.value))  # fmt: skip
+    shapes = {ast.List: "a list", ast.ListComp: "a list", ast.Tuple: "a tuple",
+              ast.Dict: "a dictionary", ast.DictComp: "a dictionary", ast.Set: "a set",
+              ast.SetComp: "a set", ast.JoinedStr: "a string"}  # fmt: skip
+    if type(value) in shapes:
+        return shapes[type(value)]
+    if isinstance(value, ast.BinOp) and not isinstance(value.op, ast.Add | ast.Mod | ast.Mult):
+        return "a number"
+    if isinstance(value, ast.Call):
+        func = value.func
+        if isinstance(func, ast.Name):
+            return "a number" if func.id in _NUMBER_CALLS else _NAMED_CALLS.get(func.id)
+        if isinstance(func, ast.Attribute) and func.attr in _STRING_METHODS:
+            return "a string"
+    return None
+
+
+def _example_shape(examples: list[tuple[str, str]]) -> str | None:
+    """What every example output is, when they agree (None: they do not, or are unknown)."""
+    shapes = set()
+    for _, output in examples:
+        try:
+            shapes.add(_shape(ast.parse(output, mode="eval").body))
+        except (SyntaxError, ValueError, RecursionError):
+            return None
+    return shapes.pop() if len(shapes) == 1 else None
+
+
+def _returns(function: ast.FunctionDef, examples: list[tuple[str, str]]) -> str:
+    """What the function returns, in words: from the shapes of its return statements, else
+    from its example outputs."""
+
+    def own_returns(node: ast.AST) -> list[ast.Return]:
+        found = []
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.Return):
+                found.append(child)
+            if not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                found += own_returns(child)
+        return found
+
+    shapes = {_shape(r.value) for r in own_returns(function)} - {"nothing"}
+    if not shapes:
+        return "returns nothing"
+    if len(shapes) == 1 and None not in shapes:
+        return f"returns {shapes.pop()}"
+    shown = _example_shape(examples)
+    return f"returns {shown}" if shown and shown != "nothing" else "returns the result"
+
+
+_PREDICATE = re.compile(r"^(is|has|can|should|are|contains)_?(?=[a-zA-Z])")
+
+
+def _task_sentence(function: ast.FunctionDef, params: list[str], returns: str) -> str:
+    """The instruction's opening: the function to write, what it takes and gives."""
+    named = name_words(function.name)
+    taking = f" that takes {_and_list(f'`{p}`' for p in params)} and" if params else " that"
+    purpose = ""
+    if returns == "returns True or False" and params and _PREDICATE.match(function.name):
+        returns = f"returns True when `{params[0]}` {named}, else False"
+    elif named.replace(" ", "") != function.name.lower():
+        purpose = f" In short, it should {named}."
+    return f"Write a Python function `{_signature(function)}`{taking} {returns}.{purpose}"
+
+
+def _and_list(items) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def function_instruction(
     function: ast.FunctionDef, examples: list[tuple[str, str]]
 ) -> tuple[str, str]:
@@ -133,16 +219,19 @@ def function_instruction(
     prose = _docstring_prose(docstring) if docstring else ""
     params = [a.arg for a in function.args.args + function.args.kwonlyargs if a.arg != "self"]
     signature = _signature(function)
-    lines = [f"Write a Python function `{signature}`."]
+    returns = _returns(function, examples)
     if prose:
-        lines += ["", prose]
+        lines = [f"Write a Python function `{signature}`.", "", prose]
     else:
-        taking = f"takes {', '.join(f'`{p}`' for p in params)} and " if params else ""
-        lines += ["", f"The function should {name_words(function.name)}: it {taking}returns the"
-                  " result, behaving as the examples below show."]  # fmt: skip
+        lines = [_task_sentence(function, params, returns)]
+        if examples:
+            lines += ["", "It should behave as these examples show."]
     if examples:
         lines += ["", "Examples:"] + _example_lines(function.name, examples, program=False)
-    new_docstring = prose or f"{name_words(function.name).capitalize()}."
+    summary = f"{name_words(function.name).capitalize()}."
+    if returns not in ("returns the result", "returns nothing"):
+        summary = f"{summary[:-1]}: {returns.replace('returns', 'return', 1)}."
+    new_docstring = prose or summary
     if examples and not docstring:
         args, out = examples[0]
         new_docstring += f"\n\nExample: {function.name}({args}) returns {out}."
