@@ -113,10 +113,11 @@ note_key = f"ag_note_{pair_id}"
 st.text_input("Note (why)", key=note_key)
 
 
-def on_settle(decision: str, generation_id: str, note_key: str) -> None:
+def on_settle(decision: str, generation_id: str, note_key: str, verdict_id: str | None) -> None:
     try:
         note = (st.session_state.get(note_key) or "").strip()
-        settle(store, generation_id, annotator, decision, note=note or None)
+        settle(store, generation_id, annotator, decision, note=note or None,
+               verdict_id=verdict_id)  # fmt: skip
     except ReviewError as error:
         st.session_state["agreement_error"] = str(error)
         return
@@ -124,11 +125,13 @@ def on_settle(decision: str, generation_id: str, note_key: str) -> None:
     st.session_state["agreement_flash"] = f"final {decision} recorded for {generation_id}"
 
 
+# A final decision is made on the verdict shown above: refused if it changed meanwhile.
+shown_verdict = pair["verdict"]["id"] if pair["verdict"] else None
 buttons = st.columns(2)
 buttons[0].button("Final accept", key="ag_accept", on_click=on_settle,
-                  args=("accept", pair_id, note_key))  # fmt: skip
+                  args=("accept", pair_id, note_key, shown_verdict))  # fmt: skip
 buttons[1].button("Final reject", key="ag_reject", on_click=on_settle,
-                  args=("reject", pair_id, note_key))  # fmt: skip
+                  args=("reject", pair_id, note_key, shown_verdict))  # fmt: skip
 error = st.session_state.pop("agreement_error", None)
 if error:
     st.error(error)

@@ -180,8 +180,16 @@ def voters(store: Store, generation_id: str) -> list[dict[str, Any]]:
 
 
 def settle(
-    store: Store, generation_id: str, annotator: str, decision: str, note: str | None = None
+    store: Store,
+    generation_id: str,
+    annotator: str,
+    decision: str,
+    note: str | None = None,
+    *,
+    verdict_id: str | None = None,
 ) -> int:
     """Record a final decision on a pair (it wins over every annotator's vote and ends a
-    dispute)."""
-    return decide(store, generation_id, annotator, decision, note, final=True)
+    dispute). `verdict_id` is the verdict the one who settles was shown: a pair validated
+    again since is refused, as any decision is (`decide`)."""
+    return decide(store, generation_id, annotator, decision, note, final=True,
+                  verdict_id=verdict_id)  # fmt: skip

@@ -542,6 +542,13 @@ annotator_option = click.option(
 )
 
 
+verdict_option = click.option(
+    "--verdict",
+    help="The verdict id you decided on (refused if it is no longer current); by default "
+    "the pair's current verdict.",
+)
+
+
 def _record_decision(
     ctx: click.Context, pair_id: str, decision: str, note: str | None, annotator: str,
     *, final: bool = False, verdict: str | None = None,
@@ -562,8 +569,7 @@ def _record_decision(
 @click.argument("pair_id")
 @click.argument("decision", type=click.Choice(["accept", "reject", "skip"]))
 @click.option("--note", help="Why.")
-@click.option("--verdict", help="The verdict id you decided on (refused if it is no longer "
-              "current); by default the pair's current verdict.")  # fmt: skip
+@verdict_option
 @annotator_option
 @click.pass_context
 def review_command(ctx: click.Context, **decision: str) -> None:
@@ -576,6 +582,7 @@ def review_command(ctx: click.Context, **decision: str) -> None:
 @click.argument("pair_id")
 @click.argument("decision", type=click.Choice(["accept", "reject"]))
 @click.option("--note", help="Why.")
+@verdict_option
 @annotator_option
 @click.pass_context
 def settle_command(ctx: click.Context, **decision: str) -> None:

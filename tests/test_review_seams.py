@@ -1,0 +1,48 @@
+"""Where independent votes, disputes and sign-in meet (Streamlit's AppTest, through
+app.py): settling on Agreement is a decision on the pair as it was drawn, so a verdict
+that changed meanwhile refuses it; an annotator who may not settle sees the others' votes
+on a disputed pair only once they have voted on it themselves."""
+
+from __future__ import annotations
+
+from semi_core.store import Store, content_id
+
+from .conftest import run_semi
+from .test_app_part2 import open_page, server_store, texts
+from .test_disputes_pages import INPUTS, disputed_store
+
+
+def validate_again(db_path, pair_id: str) -> None:
+    """A new validation of the pair (another tab, `semi validate`): its verdict changes."""
+    runs = [{"test_case_id": content_id(pair_id, text), "side": "generated", "attempt": 1,
+             "status": "wrong", "output": "0", "duration_ms": 1.0}
+            for text, _ in INPUTS]  # fmt: skip
+    verdict = {"passed": 0, "usable": 3, "total": 3, "status": "mismatch"}
+    server_store(db_path).record_validation("run3", pair_id, [], runs, verdict)
+
+
+def test_settling_a_pair_validated_again_since_it_was_shown_is_refused(monkeypatch, db_path):
+    first, _, _ = disputed_store(db_path)
+    app = open_page(monkeypatch, db_path, "pages/agreement.py", annotator="lead")
+    assert app.selectbox(key="ag_pair").value == first
+    validate_again(db_path, first)
+    app.button(key="ag_accept").click().run()
+    assert not app.exception, app.exception
+    assert "validated again since it was shown" in texts(app.error)
+    assert first not in server_store(db_path).final_decisions()
+    app.button(key="ag_accept").click().run()  # drawn again: settled on what it shows now
+    assert server_store(db_path).final_decisions() == {first: "accept"}
+
+
+def test_semi_settle_refuses_a_verdict_that_is_no_longer_current(db_path):
+    first, _, _ = disputed_store(db_path)
+    with Store(db_path) as store:  # closed before the commands open the file
+        verdict_id = store.latest_verdict(first)["id"]
+    stale = run_semi("settle", first, "accept", "--annotator", "lead", "--verdict", "old",
+                     db=db_path)  # fmt: skip
+    assert stale.returncode == 1 and "validated again since" in stale.stderr
+    settled = run_semi("settle", first, "accept", "--annotator", "lead", "--verdict",
+                       verdict_id, db=db_path)  # fmt: skip
+    assert settled.returncode == 0, settled.stderr
+    with Store(db_path) as store:
+        assert store.final_decisions() == {first: "accept"}
