@@ -8,7 +8,8 @@ from __future__ import annotations
 from semi_core.store import Store, content_id
 
 from .conftest import run_semi
-from .test_app_part2 import open_page, server_store, texts
+from .test_app_part2 import open_page, server_store, table_with, texts
+from .test_app_signin import open_studio, sign_in
 from .test_disputes_pages import INPUTS, disputed_store
 
 
@@ -32,6 +33,23 @@ def test_settling_a_pair_validated_again_since_it_was_shown_is_refused(monkeypat
     assert first not in server_store(db_path).final_decisions()
     app.button(key="ag_accept").click().run()  # drawn again: settled on what it shows now
     assert server_store(db_path).final_decisions() == {first: "accept"}
+
+
+def test_an_annotator_sees_no_votes_on_a_dispute_they_have_not_voted_on(monkeypatch, db_path):
+    first, second, _ = disputed_store(db_path)  # alice and bob disagree on both
+    server_store(db_path).add_review_event(second, "ada", "reject")
+    app = open_studio(monkeypatch, db_path)
+    sign_in(app, "ada", "ada's password")
+    app.switch_page("pages/agreement.py").run()
+    assert not app.exception, app.exception
+    listed = table_with(app, "pair", "decision")
+    assert list(listed["pair"]) == [second]  # the one ada voted on, with every vote
+    assert listed.iloc[0]["vote: alice"] == "reject" and listed.iloc[0]["vote: ada"] == "reject"
+    assert "1 more disagreement is not listed" in texts(app.caption)
+    admin = open_studio(monkeypatch, db_path)
+    sign_in(admin, "lin", "lin's password")  # who settles sees every dispute
+    admin.switch_page("pages/agreement.py").run()
+    assert sorted(table_with(admin, "pair", "decision")["pair"]) == sorted([first, second])
 
 
 def test_semi_settle_refuses_a_verdict_that_is_no_longer_current(db_path):
