@@ -223,15 +223,19 @@ def test_table(store: Store, generation_id: str, run_id: str | None = None) -> l
     return [rows[position] for position in sorted(rows)]
 
 
+def _outcome(row: dict[str, Any]) -> tuple[Any, ...]:
+    """What a test table's row says the rewrite did."""
+    return row["status"], row["actual"], row["actual args after"]
+
+
 def changed_tests(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[dict]:
-    """Tests whose status or output differs between two test tables (after an edit)."""
+    """Tests whose status or output (the arguments after the call included) differs
+    between two test tables (after an edit)."""
     old = {row["input"]: row for row in before}
     changes = []
     for row in after:
         previous = old.get(row["input"])
-        if previous is None or (previous["status"], previous["actual"]) != (
-            row["status"], row["actual"]
-        ):  # fmt: skip
+        if previous is None or _outcome(previous) != _outcome(row):
             changes.append({"input": row["input"],
                             "before": previous["status"] if previous else "new",
                             "after": row["status"]})  # fmt: skip
