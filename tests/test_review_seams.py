@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from semi_core.store import Store, content_id
 
-from .conftest import run_semi
 from .test_app_part2 import open_page, server_store, table_with, texts
 from .test_app_signin import open_studio, sign_in
 from .test_disputes_pages import INPUTS, disputed_store
+from .test_review import accept_on_a_stale_then_the_current_verdict
 
 
 def validate_again(db_path, pair_id: str) -> None:
@@ -56,11 +56,6 @@ def test_semi_settle_refuses_a_verdict_that_is_no_longer_current(db_path):
     first, _, _ = disputed_store(db_path)
     with Store(db_path) as store:  # closed before the commands open the file
         verdict_id = store.latest_verdict(first)["id"]
-    stale = run_semi("settle", first, "accept", "--annotator", "lead", "--verdict", "old",
-                     db=db_path)  # fmt: skip
-    assert stale.returncode == 1 and "validated again since" in stale.stderr
-    settled = run_semi("settle", first, "accept", "--annotator", "lead", "--verdict",
-                       verdict_id, db=db_path)  # fmt: skip
-    assert settled.returncode == 0, settled.stderr
+    accept_on_a_stale_then_the_current_verdict("settle", first, verdict_id, db_path)
     with Store(db_path) as store:
         assert store.final_decisions() == {first: "accept"}
