@@ -23,6 +23,7 @@ from semi_core.generate.base import ORIGINS
 from semi_core.review import (
     PairState,
     ReviewError,
+    action_label,
     changed_tests,
     current_decisions,
     decide,
@@ -416,7 +417,8 @@ def pair_view() -> None:
             "rejected this pair."
         )
     else:
-        current = current_decisions(events)  # from the events read anyway: one query less
+        # From the events read anyway (one query less); a settlement is named apart.
+        current = current_decisions(events, name_finals=True)
         st.caption(
             "Current decisions: "
             + " · ".join(f"{escape_markdown(name)}: {action}" for name, action in current.items())
@@ -426,7 +428,7 @@ def pair_view() -> None:
             {
                 "when": e["created_at"],
                 "annotator": e["annotator"],
-                "action": e["action"],
+                "action": action_label(e),
                 "note": e["note"],
                 "undone": bool(e["undone_by"]),
             }

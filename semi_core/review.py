@@ -172,15 +172,24 @@ def history(store: Store, generation_id: str) -> list[dict[str, Any]]:
     return store.review_events(generation_id)
 
 
-def current_decisions(events: list[dict[str, Any]]) -> dict[str, str]:
+def action_label(event: dict[str, Any]) -> str:
+    """A review event's action as people read it: a final decision is named so ("final
+    accept"), since it settles the pair and is no annotator's vote."""
+    return f"final {event['action']}" if (event["payload"] or {}).get("final") else event["action"]
+
+
+def current_decisions(events: list[dict[str, Any]], *, name_finals: bool = False) -> dict[str, str]:
     """Each annotator's current decision from a pair's events (`history`): the latest
-    accept or reject not undone — what `Store.decisions` reads, without a second query."""
-    latest: dict[str, tuple[int, str]] = {}
+    accept or reject not undone — what `Store.decisions` reads, without a second query.
+    With `name_finals`, a final decision reads "final accept" or "final reject"."""
+    latest: dict[str, dict[str, Any]] = {}
     for event in events:
         if event["action"] in ("accept", "reject") and not event["undone_by"]:
-            if event["annotator"] not in latest or event["id"] > latest[event["annotator"]][0]:
-                latest[event["annotator"]] = (event["id"], event["action"])
-    return {name: latest[name][1] for name in sorted(latest)}
+            name = event["annotator"]
+            if name not in latest or event["id"] > latest[name]["id"]:
+                latest[name] = event
+    return {name: action_label(latest[name]) if name_finals else latest[name]["action"]
+            for name in sorted(latest)}  # fmt: skip
 
 
 def test_table(store: Store, generation_id: str, run_id: str | None = None) -> list[dict[str, Any]]:

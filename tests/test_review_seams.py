@@ -1,16 +1,24 @@
 """Where independent votes, disputes and sign-in meet (Streamlit's AppTest, through
 app.py): settling on Agreement is a decision on the pair as it was drawn, so a verdict
 that changed meanwhile refuses it; an annotator who may not settle sees the others' votes
-on a disputed pair only once they have voted on it themselves."""
+on a disputed pair only once they have voted on it themselves; Review names a final
+decision apart from the votes."""
 
 from __future__ import annotations
 
+from semi_core.agreement import settle
+from semi_core.review import decide
 from semi_core.store import Store, content_id
 
+from . import test_app
+from .test_app import review, shown_pair
 from .test_app_part2 import open_page, server_store, table_with, texts
 from .test_app_signin import open_studio, sign_in
 from .test_disputes_pages import INPUTS, disputed_store
 from .test_review import accept_on_a_stale_then_the_current_verdict
+
+pairs_template = test_app.pairs_template
+pairs_db = test_app.pairs_db
 
 
 def validate_again(db_path, pair_id: str) -> None:
@@ -59,3 +67,20 @@ def test_semi_settle_refuses_a_verdict_that_is_no_longer_current(db_path):
     accept_on_a_stale_then_the_current_verdict("settle", first, verdict_id, db_path)
     with Store(db_path) as store:
         assert store.final_decisions() == {first: "accept"}
+
+
+def test_review_names_a_final_decision_apart_from_the_votes(monkeypatch, pairs_db):
+    app = review(monkeypatch, pairs_db)
+    pair_id = shown_pair(app)
+    store = server_store(pairs_db)
+    decide(store, pair_id, "ada", "reject")
+    decide(store, pair_id, "bob", "accept")
+    settle(store, pair_id, "lead", "accept")
+    app.session_state["review_link"] = pair_id  # opened by a link: ada decided it
+    app.run()
+    assert not app.exception, app.exception
+    assert shown_pair(app) == pair_id
+    # Two votes and a settlement, not two accepts against one reject.
+    assert "ada: reject · bob: accept · lead: final accept" in texts(app.caption)
+    history = table_with(app, "annotator", "action")
+    assert list(history["action"]) == ["reject", "accept", "final accept"]
