@@ -662,14 +662,14 @@ def queue_command(
 @click.pass_context
 def history_command(ctx: click.Context, pair_id: str) -> None:
     """Every review event of a pair."""
-    from semi_core.review import history
+    from semi_core.review import action_label, history
 
     with open_store(ctx) as store:
         events = history(store, pair_id)
     for event in events:
         undone = f" (undone by {event['undone_by']})" if event["undone_by"] else ""
         note = f": {event['note']}" if event["note"] else ""
-        out.print(f"{str(event['created_at'])[:19]} {event['annotator']} {event['action']}"
+        out.print(f"{str(event['created_at'])[:19]} {event['annotator']} {action_label(event)}"
                   f"{undone}{note}", highlight=False)  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from semi_core.review import decide
 from semi_core.store import Store, content_id
 
 from . import test_app
+from .conftest import run_semi
 from .test_app import review, shown_pair
 from .test_app_part2 import open_page, server_store, table_with, texts
 from .test_app_signin import open_studio, sign_in
@@ -84,3 +85,13 @@ def test_review_names_a_final_decision_apart_from_the_votes(monkeypatch, pairs_d
     assert "ada: reject · bob: accept · lead: final accept" in texts(app.caption)
     history = table_with(app, "annotator", "action")
     assert list(history["action"]) == ["reject", "accept", "final accept"]
+
+
+def test_semi_history_names_a_final_decision(db_path):
+    first, _, _ = disputed_store(db_path)
+    with Store(db_path) as store:  # closed before the command opens the file
+        settle(store, first, "lead", "accept")
+    lines = run_semi("history", first, db=db_path).stdout.splitlines()
+    assert [line.split(" ", 2)[2] for line in lines] == [
+        "alice reject: wrong for negatives", "bob accept: matches every test", "lead final accept"
+    ]  # fmt: skip
