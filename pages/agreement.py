@@ -9,13 +9,14 @@ import streamlit as st
 
 from pages._charts import chart_and_table, html_bars, metric_row, some_table
 from pages._code_view import code_view
-from pages._shared import current_annotator, get_store, require_role
+from pages._shared import current_annotator, get_store, may, require_role
 from semi_core.agreement import (
     DISPUTED,
     agreement_table,
     decision_rule,
     disagreements,
     settle,
+    voted_on_by,
     voters,
     votes_by_pair,
 )
@@ -72,12 +73,22 @@ st.caption(
     + (f", {by_majority} decided by the majority rule" if by_majority else "")
     + (f"; the first {LISTED} are listed." if len(rows) > LISTED else ".")
 )
+# Who settles sees every vote; an annotator only the votes on pairs they voted on.
+shown = rows if may(ADMIN) else voted_on_by(rows, current_annotator())
+if len(shown) < len(rows):
+    hidden = len(rows) - len(shown)
+    st.caption(
+        f"{hidden} more {'disagreement is' if hidden == 1 else 'disagreements are'} not "
+        "listed: votes are independent, so the others' votes on a pair show once you have "
+        "voted on it."
+    )
 listed = [
     {"pair": r["pair"], "decision": r["decision"], "final": r["final"] or "",
      **{f"vote: {name}": d for name, d in r["votes"].items()}}
-    for r in rows[:LISTED]
+    for r in shown[:LISTED]
 ]  # fmt: skip
-some_table(pd.DataFrame(listed), "agreement_disagreements")
+if listed:
+    some_table(pd.DataFrame(listed), "agreement_disagreements")
 
 require_role(ADMIN, "settle a disagreement")
 annotator = current_annotator()
@@ -113,10 +124,11 @@ note_key = f"ag_note_{pair_id}"
 st.text_input("Note (why)", key=note_key)
 
 
-def on_settle(decision: str, generation_id: str, note_key: str) -> None:
+def on_settle(decision: str, generation_id: str, note_key: str, verdict_id: str | None) -> None:
     try:
         note = (st.session_state.get(note_key) or "").strip()
-        settle(store, generation_id, annotator, decision, note=note or None)
+        settle(store, generation_id, annotator, decision, note=note or None,
+               verdict_id=verdict_id)  # fmt: skip
     except ReviewError as error:
         st.session_state["agreement_error"] = str(error)
         return
@@ -124,11 +136,13 @@ def on_settle(decision: str, generation_id: str, note_key: str) -> None:
     st.session_state["agreement_flash"] = f"final {decision} recorded for {generation_id}"
 
 
+# A final decision is made on the verdict shown above: refused if it changed meanwhile.
+shown_verdict = pair["verdict"]["id"] if pair["verdict"] else None
 buttons = st.columns(2)
 buttons[0].button("Final accept", key="ag_accept", on_click=on_settle,
-                  args=("accept", pair_id, note_key))  # fmt: skip
+                  args=("accept", pair_id, note_key, shown_verdict))  # fmt: skip
 buttons[1].button("Final reject", key="ag_reject", on_click=on_settle,
-                  args=("reject", pair_id, note_key))  # fmt: skip
+                  args=("reject", pair_id, note_key, shown_verdict))  # fmt: skip
 error = st.session_state.pop("agreement_error", None)
 if error:
     st.error(error)

@@ -31,6 +31,7 @@ from semi_core.mismatch import Marked, call_text, differences, summary
 from semi_core.review import (
     PairState,
     ReviewError,
+    action_label,
     changed_tests,
     current_decisions,
     decide,
@@ -519,7 +520,8 @@ def pair_view() -> None:
             "rejected this pair."
         )
     else:
-        current = current_decisions(events)  # from the events read anyway: one query less
+        # From the events read anyway (one query less); a settlement is named apart.
+        current = current_decisions(events, name_finals=True)
         st.caption(
             "Current decisions: "
             + " · ".join(f"{escape_markdown(name)}: {action}" for name, action in current.items())
@@ -529,7 +531,7 @@ def pair_view() -> None:
             {
                 "when": e["created_at"],
                 "annotator": e["annotator"],
-                "action": e["action"],
+                "action": action_label(e),
                 "note": e["note"],
                 "undone": bool(e["undone_by"]),
             }

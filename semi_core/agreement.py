@@ -160,6 +160,12 @@ def disagreements(store: Store) -> list[dict[str, Any]]:
     return rows
 
 
+def voted_on_by(rows: list[dict[str, Any]], voter: str | None) -> list[dict[str, Any]]:
+    """The `disagreements` rows that `voter` voted on. Votes are independent: one who does
+    not settle sees the others' votes on a pair only once they voted on it themselves."""
+    return [row for row in rows if voter is not None and voter in row["votes"]]
+
+
 def voters(store: Store, generation_id: str) -> list[dict[str, Any]]:
     """What the one who settles a pair sees of its review: each voter's vote with their
     notes (on the vote, and notes added apart), then any final decision with its note."""
@@ -180,8 +186,16 @@ def voters(store: Store, generation_id: str) -> list[dict[str, Any]]:
 
 
 def settle(
-    store: Store, generation_id: str, annotator: str, decision: str, note: str | None = None
+    store: Store,
+    generation_id: str,
+    annotator: str,
+    decision: str,
+    note: str | None = None,
+    *,
+    verdict_id: str | None = None,
 ) -> int:
     """Record a final decision on a pair (it wins over every annotator's vote and ends a
-    dispute)."""
-    return decide(store, generation_id, annotator, decision, note, final=True)
+    dispute). `verdict_id` is the verdict the one who settles was shown: a pair validated
+    again since is refused, as any decision is (`decide`)."""
+    return decide(store, generation_id, annotator, decision, note, final=True,
+                  verdict_id=verdict_id)  # fmt: skip

@@ -606,6 +606,13 @@ annotator_option = click.option(
 )
 
 
+verdict_option = click.option(
+    "--verdict",
+    help="The verdict id you decided on (refused if it is no longer current); by default "
+    "the pair's current verdict.",
+)
+
+
 def _record_decision(
     ctx: click.Context, pair_id: str, decision: str, note: str | None, annotator: str,
     *, final: bool = False, verdict: str | None = None,
@@ -626,8 +633,7 @@ def _record_decision(
 @click.argument("pair_id")
 @click.argument("decision", type=click.Choice(["accept", "reject", "skip"]))
 @click.option("--note", help="Why.")
-@click.option("--verdict", help="The verdict id you decided on (refused if it is no longer "
-              "current); by default the pair's current verdict.")  # fmt: skip
+@verdict_option
 @annotator_option
 @click.pass_context
 def review_command(ctx: click.Context, **decision: str) -> None:
@@ -640,6 +646,7 @@ def review_command(ctx: click.Context, **decision: str) -> None:
 @click.argument("pair_id")
 @click.argument("decision", type=click.Choice(["accept", "reject"]))
 @click.option("--note", help="Why.")
+@verdict_option
 @annotator_option
 @click.pass_context
 def settle_command(ctx: click.Context, **decision: str) -> None:
@@ -746,14 +753,14 @@ def add_test_command(
 @click.pass_context
 def history_command(ctx: click.Context, pair_id: str) -> None:
     """Every review event of a pair."""
-    from semi_core.review import history
+    from semi_core.review import action_label, history
 
     with open_store(ctx) as store:
         events = history(store, pair_id)
     for event in events:
         undone = f" (undone by {event['undone_by']})" if event["undone_by"] else ""
         note = f": {event['note']}" if event["note"] else ""
-        out.print(f"{str(event['created_at'])[:19]} {event['annotator']} {event['action']}"
+        out.print(f"{str(event['created_at'])[:19]} {event['annotator']} {action_label(event)}"
                   f"{undone}{note}", highlight=False)  # fmt: skip
 
 

@@ -125,9 +125,9 @@ class JobRunner:
             self._pairs.popitem(last=False)
 
     def _pair_text(self, generation_id: str) -> dict[str, Any]:
-        row = self.store.generation(generation_id) or {}
-        return {"instruction": row.get("instruction"), "code": row.get("code"),
-                "status": row.get("status")}  # fmt: skip
+        row = self.store.pair(generation_id) or {}
+        return {"snippet": row.get("name"), "instruction": row.get("instruction"),
+                "code": row.get("code"), "status": row.get("status")}  # fmt: skip
 
     def _on_token(self, snippet: Any, piece: str) -> None:
         """A piece of an answer being streamed (the pipeline's `on_token` hook)."""

@@ -172,15 +172,24 @@ def history(store: Store, generation_id: str) -> list[dict[str, Any]]:
     return store.review_events(generation_id)
 
 
-def current_decisions(events: list[dict[str, Any]]) -> dict[str, str]:
+def action_label(event: dict[str, Any]) -> str:
+    """A review event's action as people read it: a final decision is named so ("final
+    accept"), since it settles the pair and is no annotator's vote."""
+    return f"final {event['action']}" if (event["payload"] or {}).get("final") else event["action"]
+
+
+def current_decisions(events: list[dict[str, Any]], *, name_finals: bool = False) -> dict[str, str]:
     """Each annotator's current decision from a pair's events (`history`): the latest
-    accept or reject not undone — what `Store.decisions` reads, without a second query."""
-    latest: dict[str, tuple[int, str]] = {}
+    accept or reject not undone — what `Store.decisions` reads, without a second query.
+    With `name_finals`, a final decision reads "final accept" or "final reject"."""
+    latest: dict[str, dict[str, Any]] = {}
     for event in events:
         if event["action"] in ("accept", "reject") and not event["undone_by"]:
-            if event["annotator"] not in latest or event["id"] > latest[event["annotator"]][0]:
-                latest[event["annotator"]] = (event["id"], event["action"])
-    return {name: latest[name][1] for name in sorted(latest)}
+            name = event["annotator"]
+            if name not in latest or event["id"] > latest[name]["id"]:
+                latest[name] = event
+    return {name: action_label(latest[name]) if name_finals else latest[name]["action"]
+            for name in sorted(latest)}  # fmt: skip
 
 
 def test_table(store: Store, generation_id: str, run_id: str | None = None) -> list[dict[str, Any]]:
@@ -223,15 +232,19 @@ def test_table(store: Store, generation_id: str, run_id: str | None = None) -> l
     return [rows[position] for position in sorted(rows)]
 
 
+def _outcome(row: dict[str, Any]) -> tuple[Any, ...]:
+    """What a test table's row says the rewrite did."""
+    return row["status"], row["actual"], row["actual args after"]
+
+
 def changed_tests(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[dict]:
-    """Tests whose status or output differs between two test tables (after an edit)."""
+    """Tests whose status or output (the arguments after the call included) differs
+    between two test tables (after an edit)."""
     old = {row["input"]: row for row in before}
     changes = []
     for row in after:
         previous = old.get(row["input"])
-        if previous is None or (previous["status"], previous["actual"]) != (
-            row["status"], row["actual"]
-        ):  # fmt: skip
+        if previous is None or _outcome(previous) != _outcome(row):
             changes.append({"input": row["input"],
                             "before": previous["status"] if previous else "new",
                             "after": row["status"]})  # fmt: skip

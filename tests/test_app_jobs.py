@@ -60,6 +60,19 @@ def test_a_pair_generated_before_the_window_is_read_from_the_store(store, corpus
     assert all(p["instruction"] and p["code"] and p["verdict"] for p in pairs)
 
 
+def test_the_run_page_names_the_snippet_of_a_pair_generated_before_its_window(store, tmp_path):
+    """A run of more pairs than the Run page keeps: a pair whose generation left the
+    window comes back with its validation, read from the store, and still has its name."""
+    for name in ("double", "triple", "quadruple"):
+        write(tmp_path / "corpus" / f"{name}.py", f"def {name}(x):\n    return x * 2\n")
+    ingest(store, [tmp_path / "corpus"])
+    runner = JobRunner(store, recent_items=1)
+    runner.start(PipelineSettings(inputs_per_pair=5, test_strength=False))
+    assert runner.wait(120)
+    [pair] = runner.status().pairs
+    assert pair["verdict"] and pair["snippet"] in ("double", "triple", "quadruple")
+
+
 def test_streamed_pieces_gather_per_snippet_until_its_pair_is_done(store):
     runner = JobRunner(store)
     snippet = SimpleNamespace(id="s1", name="median")

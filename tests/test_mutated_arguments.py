@@ -103,3 +103,14 @@ def test_review_shows_the_arguments_after_the_call_and_flags_constant_tests(
     assert shown_pair(app) == constant
     assert "3 tests expect one and the same result" in texts(app.warning)
     assert "expected args after" not in table_with(app, "expected", "actual").columns
+
+
+def test_an_edit_that_changes_only_what_the_call_does_to_its_argument_lists_the_test(store, pool):
+    pair = add_pair(store, INSORT, APPENDS_ONLY, INPUTS)
+    assert validate_one(store, pool, pair)["status"] == "mismatch"
+    before = review.test_table(store, pair)
+    review.edit_pair(store, pair, "ada", "Insert x.", "def f(items, x):\n    items.insert(0, x)\n")
+    assert validate_one(store, pool, pair, run_id="run2")["status"] == "mismatch"
+    changed = review.changed_tests(before, review.test_table(store, pair))
+    # Each test stays "wrong" and returns None, but the list is left otherwise than before.
+    assert {row["input"] for row in changed} == {"[1, 3, 5], 4", "[9], 0"}

@@ -286,6 +286,20 @@ def test_the_queue_search_finds_a_pair_by_its_id_or_an_id_prefix(store, pairs):
     assert store.review_queue_ids("ada", search=pairs[2].upper())[0] == [pairs[2]]
 
 
+def accept_on_a_stale_then_the_current_verdict(
+    command: str, pair_id: str, verdict_id: str, db_path
+) -> None:
+    """`semi review` or `semi settle` with --verdict: refused on a verdict that is no longer
+    current, recorded on the current one."""
+    from .conftest import run_semi
+
+    for verdict, code in (("old", 1), (verdict_id, 0)):
+        result = run_semi(command, pair_id, "accept", "--annotator", "ada", "--verdict",
+                          verdict, db=db_path)  # fmt: skip
+        assert result.returncode == code, result.stderr
+        assert ("validated again since" in result.stderr) == (code == 1)
+
+
 def test_the_review_command_records_the_verdict_and_undo_names_the_pair(db_path):
     from semi_core.store import Store
 
@@ -294,12 +308,7 @@ def test_the_review_command_records_the_verdict_and_undo_names_the_pair(db_path)
     with Store(db_path) as store:  # closed before the commands open the file
         pair_id = make_pairs(store)[0]
         verdict_id = store.latest_verdict(pair_id)["id"]
-    stale = run_semi("review", pair_id, "accept", "--annotator", "ada", "--verdict", "old",
-                     db=db_path)  # fmt: skip
-    assert stale.returncode == 1 and "validated again since" in stale.stderr
-    accepted = run_semi("review", pair_id, "accept", "--annotator", "ada", "--verdict",
-                        verdict_id, db=db_path)  # fmt: skip
-    assert accepted.returncode == 0, accepted.stderr
+    accept_on_a_stale_then_the_current_verdict("review", pair_id, verdict_id, db_path)
     undone = run_semi("undo", "--annotator", "ada", db=db_path)
     assert f"undid accept on double0 ({pair_id})" in undone.stdout
     with Store(db_path) as store:
