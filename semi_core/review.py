@@ -180,11 +180,17 @@ def action_label(event: dict[str, Any]) -> str:
 
 def current_decisions(events: list[dict[str, Any]], *, name_finals: bool = False) -> dict[str, str]:
     """Each annotator's current decision from a pair's events (`history`): the latest
-    accept or reject not undone — what `Store.decisions` reads, without a second query.
+    accept or reject not undone nor voided by a later edit — what `Store.decisions` reads,
+    without a second query.
     With `name_finals`, a final decision reads "final accept" or "final reject"."""
     latest: dict[str, dict[str, Any]] = {}
+    last_edit = max((e["id"] for e in events if e["action"] == "edit"), default=-1)
     for event in events:
-        if event["action"] in ("accept", "reject") and not event["undone_by"]:
+        if (
+            event["action"] in ("accept", "reject")
+            and not event["undone_by"]
+            and event["id"] > last_edit
+        ):
             name = event["annotator"]
             if name not in latest or event["id"] > latest[name]["id"]:
                 latest[name] = event

@@ -618,13 +618,17 @@ class Counts:
 
 
 # Decisions that still count: accept, reject, skip and final events that no undo event
-# has undone. The current decision of a pair is derived from the review log this way.
+# has undone and no later edit of the pair has voided (a decision is on the code it saw).
+# The current decision of a pair is derived from the review log this way.
 _EFFECTIVE_DECISIONS = """
 WITH effective AS (
     SELECT * FROM review_events e
     WHERE e.action IN ('accept', 'reject', 'skip') AND NOT EXISTS (
         SELECT 1 FROM review_events u
-        WHERE u.action = 'undo' AND (u.payload->>'undoes')::BIGINT = e.id))
+        WHERE u.action = 'undo' AND (u.payload->>'undoes')::BIGINT = e.id)
+    AND NOT EXISTS (
+        SELECT 1 FROM review_events x
+        WHERE x.action = 'edit' AND x.generation_id = e.generation_id AND x.id > e.id))
 """
 
 # The decision rule's settings (kept in the settings table, read by the SQL below): how

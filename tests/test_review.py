@@ -313,3 +313,21 @@ def test_the_review_command_records_the_verdict_and_undo_names_the_pair(db_path)
     assert f"undid accept on double0 ({pair_id})" in undone.stdout
     with Store(db_path) as store:
         assert store.review_events(pair_id)[0]["payload"]["verdict_id"] == verdict_id
+
+
+def test_an_edit_voids_the_decisions_made_on_the_code_before_it(store, pairs):
+    decide(store, pairs[0], "ada", "accept")
+    decide(store, pairs[0], "bob", "accept")
+    decide(store, pairs[1], "ada", "accept")
+    edit_pair(
+        store, pairs[0], "cy", "Double it.", "def double(value):\n    while True:\n        pass\n"
+    )
+    # The accepts were made on the code that the edit replaced: they no longer count, and
+    # the pair is back in every queue until it is decided again.
+    assert store.decisions(pairs[0]) == {}
+    assert current_decisions(history(store, pairs[0])) == {}
+    assert store.decision_counts() == {"accept": 1}
+    assert pairs[0] in store.review_queue_ids("ada")[0]
+    assert [row["id"] for row in store.export_rows("accepted")] == [pairs[1]]
+    decide(store, pairs[0], "ada", "reject")
+    assert store.decisions(pairs[0]) == {"ada": "reject"}
