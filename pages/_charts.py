@@ -133,6 +133,30 @@ def some_table(
                 static_table(first, row_style=row_style)
 
 
+# test_table's columns for calls that change their arguments in place
+ARGS_COLUMNS = ["expected args after", "actual args after"]
+
+
+def _test_mark(failing: bool | None) -> str:
+    """A test's mark: ✗ failed, ✓ passed, – the rewrite did not run on it."""
+    return "–" if failing is None else ("✗" if failing else "✓")
+
+
+def _failing_red(row: pd.Series) -> list[str]:
+    colour = "background-color: rgba(255, 75, 75, 0.25)" if row.iloc[0] == "✗" else ""
+    return [colour] * len(row)
+
+
+def tests_table(tests: list[dict[str, Any]], key: str) -> None:
+    """A pair's test table (`semi_core.review.test_table`): failing rows marked twice, ✗ in
+    the first column and a red row; the arguments after the call shown only for calls
+    that changed them."""
+    frame = pd.DataFrame(tests)
+    frame = frame.drop(columns=[c for c in ARGS_COLUMNS if frame[c].isna().all()])
+    frame.insert(0, "", frame.pop("failing").map(_test_mark))
+    some_table(frame, key, row_style=_failing_red)
+
+
 def _grid(
     table: pd.DataFrame, key: str, row_style: Callable[[pd.Series], list[str]] | None
 ) -> None:

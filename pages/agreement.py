@@ -7,7 +7,7 @@ note."""
 import pandas as pd
 import streamlit as st
 
-from pages._charts import chart_and_table, html_bars, metric_row, some_table
+from pages._charts import chart_and_table, html_bars, metric_row, some_table, tests_table
 from pages._code_view import code_view
 from pages._shared import current_annotator, get_store, may, require_role
 from semi_core.agreement import (
@@ -116,7 +116,7 @@ some_table(pd.DataFrame(voters(store, pair_id)), f"disputed_votes_{pair_id}")
 st.markdown("**Tests** (the current validation run)")
 tests = test_table(store, pair_id)
 if tests:
-    some_table(pd.DataFrame(tests), f"disputed_tests_{pair_id}")
+    tests_table(tests, f"disputed_tests_{pair_id}")
 else:
     st.caption("No test cases.")
 # One note box per pair, emptied once the pair is settled: a note never carries over.

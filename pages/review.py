@@ -22,7 +22,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from pages._charts import get_pool, metric_row, some_table
+from pages._charts import get_pool, metric_row, some_table, tests_table
 from pages._code_view import code_view
 from pages._shared import current_annotator, escape_markdown, get_store
 from semi_core.annotator_tests import AddTestError, add_test
@@ -47,8 +47,6 @@ from semi_core.validate import VERDICT_STATUSES
 
 STATUSES = list(VERDICT_STATUSES)
 FAILURES = ["wrong", "error", "timeout", "memory", "rejected", "violation", "crashed"]
-# test_table's columns for calls that change their arguments in place
-ARGS_COLUMNS = ["expected args after", "actual args after"]
 DETAILS_SHOWN = 5  # failing tests shown side by side above the table
 DETAIL_CHARS = 400  # an unmarked output is cut to this many characters
 _MISMATCH_CSS = (
@@ -332,16 +330,6 @@ def mismatch_details(failing: list, entry_point: str | None, mode: str) -> None:
     st.html(f'<div class="semi-mismatch">{"".join(blocks)}</div>{_MISMATCH_CSS}')
 
 
-def _failing_red(row: pd.Series) -> list[str]:
-    colour = "background-color: rgba(255, 75, 75, 0.25)" if row.iloc[0] == "✗" else ""
-    return [colour] * len(row)
-
-
-def _mark(failing: bool | None) -> str:
-    """A test's mark: ✗ failed, ✓ passed, – the rewrite did not run on it."""
-    return "–" if failing is None else ("✗" if failing else "✓")
-
-
 def current_pair_id(ids: list[str]) -> str | None:
     """The pair to show: one opened by a link (`?pair=`, another page, an undo), decided
     or not, while it exists; else the session's place in the queue; else the first."""
@@ -481,12 +469,7 @@ def pair_view() -> None:
         if failing:
             st.html(_inline_code(summary(tests, pair["entry_point"], mode)))
             mismatch_details(failing, pair["entry_point"], mode)
-        frame = pd.DataFrame(tests)
-        # The arguments after the call are shown only for calls that changed them.
-        frame = frame.drop(columns=[c for c in ARGS_COLUMNS if frame[c].isna().all()])
-        frame.insert(0, "", frame.pop("failing").map(_mark))
-        # Failing rows marked twice: ✗ in the first column and a red row.
-        some_table(frame, f"tests_{pair_id}", row_style=_failing_red)
+        tests_table(tests, f"tests_{pair_id}")
     else:
         st.caption("No test cases.")
     st.button("Rerun validation", key="rerun", icon=":material/refresh:",

@@ -84,6 +84,9 @@ def test_the_settle_view_shows_the_original_the_tests_and_each_vote_with_its_not
     assert list(tests["input"]) == ["1", "2", "-4"]
     assert list(tests["expected"]) == ["1", "3", "-9"] == list(tests["actual"])
     assert set(tests["status"]) == {"ok"}
+    # Marked as in Review, and no empty columns for arguments no call changed.
+    assert list(tests[""]) == ["✓", "✓", "✓"] and "failing" not in tests.columns
+    assert "expected args after" not in tests.columns
     assert "2 to settle, 0 settled" in texts(app.caption)
 
 
