@@ -1,7 +1,8 @@
 """Simulated pairs in a real studio and Chromium: Review keeps a pair's injected mistake
 hidden until the annotator has decided, then reveals it; the scoreboard's list of
 slipped pairs opens one in Review. Fixtures and the `Tab` driver are those of
-tests/test_browser.py; the pairs are made by the real `semi` command."""
+tests/test_browser.py, the pairs those of tests/test_simulated_pages.py (made by the real
+`semi` command)."""
 
 from __future__ import annotations
 
@@ -13,28 +14,18 @@ from semi_core.scoreboard import scoreboard
 from semi_core.store import Store
 
 from . import test_browser as browser_suite
-from .conftest import run_semi
+from . import test_simulated_pages as pages_suite
 from .test_browser import Studio, Tab
 
 browser = browser_suite.browser
+simulated_template = pages_suite.simulated_template  # the pairs, made once
 VIEWPORT = {"width": 1400, "height": 1000}
 
 
-@pytest.fixture(scope="module")
-def simulated_database(tmp_path_factory):
-    """Demo snippets and twelve simulated pairs, every one given a mistake where it can."""
-    db = tmp_path_factory.mktemp("simulated") / "simulated.duckdb"
-    assert run_semi("demo", db=db).returncode == 0
-    made = run_semi("run", "--backend", "simulated", "--mistake-rate", "1", "--limit", "12",
-                    "--no-test-strength", "--inputs-per-pair", "5", db=db)  # fmt: skip
-    assert made.returncode == 0, made.stderr
-    return db
-
-
 @pytest.fixture
-def studio(simulated_database, tmp_path):
+def studio(simulated_template, tmp_path):
     db = tmp_path / "studio.duckdb"
-    shutil.copy(simulated_database, db)
+    shutil.copy(simulated_template, db)
     with Store(db) as store:  # read before the studio holds the file
         outcomes = store.simulated_outcomes()
         slipped = scoreboard(store).slipped_ids
