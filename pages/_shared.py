@@ -22,7 +22,7 @@ from semi_core.store import Store, StoreError, default_db_path
 APP_SCRIPT = Path(__file__).resolve().parent.parent / "app.py"
 
 
-def _demo_limit() -> int | None:
+def demo_limit() -> int | None:
     """SEMI_DEMO_LIMIT: at most this many demo snippets on a first start (all if unset)."""
     limit = os.environ.get("SEMI_DEMO_LIMIT", "").strip()
     return int(limit) if limit.isdigit() and int(limit) > 0 else None
@@ -36,7 +36,7 @@ def _job_runner(path: str) -> JobRunner:
     verdict among them, without starting anything. A store with snippets is left as is."""
     jobs = JobRunner(Store(path))
     if jobs.store.count_snippets() == 0 and os.environ.get("SEMI_LOAD_DEMO", "1") != "0":
-        start_demo(jobs.store, jobs, limit=_demo_limit())
+        start_demo(jobs.store, jobs, limit=demo_limit())
     return jobs
 
 

@@ -9,6 +9,7 @@ import streamlit as st
 
 from pages._code_view import code_view, element_key
 from pages._shared import (
+    demo_limit,
     escape_markdown,
     get_jobs,
     get_store,
@@ -18,7 +19,7 @@ from pages._shared import (
 )
 from pages._simulated import PRACTICE_LABEL, SIMULATED
 from semi_core.auth import ADMIN
-from semi_core.demo import load_demo
+from semi_core.demo import load_demo, start_demo
 from semi_core.pipeline import PipelineSettings, backend_names
 from semi_core.studio_settings import current, pipeline_settings
 
@@ -42,10 +43,22 @@ if snippets == 0:
         "The database has no snippets yet. Load the demo data (HumanEval and a few "
         "standard-library modules), or choose a file, folder or dataset to ingest below."
     )
-    if st.button("Load the demo data", key="load_demo"):
+    buttons = st.container(horizontal=True)
+    if buttons.button("Load the demo data", key="load_demo"):
         with st.spinner("Loading the demo data…"):
             load_demo(store)
         st.rerun()
+    if buttons.button(
+        "Load the demo and run it", key="run_demo", type="primary",
+        help="Through the simulated backend, in the background: some rewrites carry a "
+        "known mistake, for validation and reviewers to catch (demonstrations, practice).",
+    ):  # fmt: skip
+        try:
+            start_demo(store, jobs, limit=demo_limit())
+        except RuntimeError as error:
+            st.error(str(error))
+        else:
+            st.rerun()
 
 status = jobs.status()
 saved = current(store)  # the saved settings are each field's starting value

@@ -240,3 +240,16 @@ def test_no_scoreboard_without_simulated_pairs(monkeypatch, pairs_db, page):  # 
     assert not app.exception
     assert not [h for h in app.subheader if "Scoreboard" in h.value]
     assert "Simulated pairs" not in metrics(app)
+
+
+def test_an_empty_run_page_loads_the_demo_and_runs_it(monkeypatch, db_path):
+    monkeypatch.setenv("SEMI_DEMO_LIMIT", "3")
+    app = start_app(monkeypatch, db_path)  # SEMI_LOAD_DEMO=0: the studio starts empty
+    assert runner(db_path).status().run_id is None
+    app.switch_page("pages/run.py").run()
+    app.button(key="run_demo").click().run()
+    assert not app.exception
+    jobs = runner(db_path)
+    assert jobs.status().title == demo.DEMO_TITLE
+    assert jobs.wait(180)
+    assert jobs.store.counts().by_status["backends"] == {"simulated": 3}
