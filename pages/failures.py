@@ -11,7 +11,7 @@ import streamlit as st
 from pages._charts import chart_and_table, html_bars, pairs_to_review, some_table
 from pages._code_view import code_view
 from pages._shared import cached, get_store
-from pages._simulated import scoreboard_section
+from pages._simulated import SIMULATED, practice_badge, scoreboard_section
 from semi_core import insights, mismatch
 
 LISTED = 1000  # failures of a group listed at most
@@ -94,6 +94,8 @@ if pair["status"] != "ok":
     st.error("Generation failed.")
     st.text(pair["error"] or "(no error text)")
     st.stop()
+if pair["backend"] == SIMULATED:
+    practice_badge()
 verdict = pair["verdict"] or {}
 st.markdown(f"**Verdict:** `{verdict.get('status')}` — {verdict.get('passed')}/"
             f"{verdict.get('usable')} usable tests passed")  # fmt: skip
