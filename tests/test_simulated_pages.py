@@ -94,6 +94,11 @@ def test_a_first_start_runs_the_demo_in_the_background_and_overview_shows_it(mon
     assert generations == {"simulated": 5}
     runs = [r for r in reversed(store.runs(limit=10)) if r["kind"] == "pipeline"]
     assert [r["counts"]["generate"]["done"] for r in runs] == [2, 3]  # two passes
+    progress = jobs.status().stages  # the live view adds the passes up
+    assert [(progress[s]["done"], progress[s]["total"]) for s in ("generate", "validate")] == [
+        (5, 5),
+        (5, 5),
+    ]
     assert all(r["params"]["backend"] == "simulated" for r in runs)
     app.run()
     assert not app.get("progress")
