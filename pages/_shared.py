@@ -15,20 +15,33 @@ import pandas as pd
 import streamlit as st
 
 from semi_core.auth import ANNOTATOR, Accounts, AccountsError, SignInError, sign_in
-from semi_core.demo import load_demo
+from semi_core.demo import start_demo
 from semi_core.jobs import JobRunner
 from semi_core.store import Store, StoreError, default_db_path
 
 APP_SCRIPT = Path(__file__).resolve().parent.parent / "app.py"
 
 
+def demo_limit() -> int | None:
+    """SEMI_DEMO_LIMIT: at most this many demo snippets on a first start (all if unset)."""
+    limit = os.environ.get("SEMI_DEMO_LIMIT", "").strip()
+    return int(limit) if limit.isdigit() and int(limit) > 0 else None
+
+
 @st.cache_resource(show_spinner=False)
+def _job_runner(path: str) -> JobRunner:
+    """The server's store and its one background runner, opened together. On a first
+    start (no snippets; SEMI_LOAD_DEMO=0 turns it off) the demo is loaded and run through
+    the simulated backend in the background: a newcomer sees pairs, every kind of
+    verdict among them, without starting anything. A store with snippets is left as is."""
+    jobs = JobRunner(Store(path))
+    if jobs.store.count_snippets() == 0 and os.environ.get("SEMI_LOAD_DEMO", "1") != "0":
+        start_demo(jobs.store, jobs, limit=demo_limit())
+    return jobs
+
+
 def _open_store(path: str) -> Store:
-    store = Store(path)
-    # First start: give a newcomer something to look at (SEMI_LOAD_DEMO=0 turns it off).
-    if store.count_snippets() == 0 and os.environ.get("SEMI_LOAD_DEMO", "1") != "0":
-        load_demo(store)
-    return store
+    return _job_runner(path).store
 
 
 def _through_app() -> None:
@@ -72,11 +85,6 @@ def cached(version: tuple, fn: Callable[..., Any], store: Store, *args: Any) -> 
     it in a new tab, reuses the aggregates until the data they read changes. The version
     is read before `fn` runs, so a write in between only makes the next run recompute."""
     return _computed(f"{fn.__module__}.{fn.__qualname__}", store.path, version, args, fn, store)
-
-
-@st.cache_resource(show_spinner=False)
-def _job_runner(path: str) -> JobRunner:
-    return JobRunner(_open_store(path))
 
 
 def get_jobs() -> JobRunner:
@@ -210,6 +218,24 @@ def current_annotator() -> str | None:
     return name or None
 
 
+def stage_bar(stage: str, numbers: dict, running: bool) -> None:
+    """One stage of a run going on (or just over): a bar with its counts, rate, time left."""
+    total, done = numbers["total"], numbers["done"]
+    label = f"{stage}: {done}" + (f" of {total}" if total else "")
+    label += f" · {numbers['failed']} failed · {numbers['rate']:.1f}/s"
+    if numbers["eta_s"] is not None and running:
+        label += f" · {numbers['eta_s']:.0f}s left"
+    st.progress(min(done / total, 1.0) if total else (1.0 if done else 0.0), text=label)
+
+
+def backend_label(params: dict) -> str | None:
+    """A run's backend as the runs list names it: the simulated one with its mistake rate."""
+    backend = params.get("backend")
+    if backend == "simulated" and params.get("mistake_rate") is not None:
+        return f"simulated (mistake rate {params['mistake_rate']:g})"
+    return backend
+
+
 def show_recent_runs(store: Store, limit: int) -> None:
     """The latest runs as a table: what ran, with which backend, and what it did."""
     runs = store.runs(limit=limit)
@@ -221,7 +247,7 @@ def show_recent_runs(store: Store, limit: int) -> None:
             "run": r["id"],
             "kind": r["kind"],
             "state": r["state"],
-            "backend": r["params"].get("backend"),
+            "backend": backend_label(r["params"]),
             "model": r["params"].get("model"),
             "started": r["started_at"],
             "ended": r["ended_at"],

@@ -1,7 +1,8 @@
 """Failures: why snippets and pairs fail, grouped by stage and kind (policy refusals by
 reason, timeouts, exception types, mismatches, generation errors) with counts and
 examples; mismatches also by signature (wrong value, wrong type, unexpected or missing
-exception), each pair one click from Review; from a group to a pair with its failing test
+exception), each pair one click from Review; the scoreboard of simulated mistakes, each
+slipped pair one click from Review; from a group to a pair with its failing test
 highlighted."""
 
 import pandas as pd
@@ -10,6 +11,7 @@ import streamlit as st
 from pages._charts import chart_and_table, html_bars, pairs_to_review, some_table
 from pages._code_view import code_view
 from pages._shared import cached, get_store
+from pages._simulated import SIMULATED, practice_badge, scoreboard_section
 from semi_core import insights, mismatch
 
 LISTED = 1000  # failures of a group listed at most
@@ -26,6 +28,7 @@ version = store.data_version()
 groups = pd.DataFrame(cached(version, insights.failure_groups, store))
 if groups.empty:
     st.info("No failures recorded: nothing was rejected, and every checked pair validated.")
+    scoreboard_section(store, version, "failures_slipped")  # what slipped is no failure
     st.stop()
 
 groups["group"] = groups["stage"] + " · " + groups["kind"] + " · " + groups["detail"]
@@ -50,6 +53,9 @@ if found:
                              key="mismatch_signature")  # fmt: skip
     members = pd.DataFrame([m for m in found if m["signature"] == signature])
     pairs_to_review(members[["pair", "name", "test", "call", "difference"]], "mismatch_pairs")
+
+# -- the simulated mistakes: what validation caught and what slipped -----------------------
+scoreboard_section(store, version, "failures_slipped")
 
 st.subheader("Groups")
 st.caption(f"{int(groups['count'].sum())} failures in {len(groups)} groups, largest first.")
@@ -88,6 +94,8 @@ if pair["status"] != "ok":
     st.error("Generation failed.")
     st.text(pair["error"] or "(no error text)")
     st.stop()
+if pair["backend"] == SIMULATED:
+    practice_badge()
 verdict = pair["verdict"] or {}
 st.markdown(f"**Verdict:** `{verdict.get('status')}` — {verdict.get('passed')}/"
             f"{verdict.get('usable')} usable tests passed")  # fmt: skip

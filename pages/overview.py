@@ -1,15 +1,18 @@
-"""Overview: where the store stands — the funnel, rates, difficulty and test strength,
-annotator activity, recent runs and the snippets."""
+"""Overview: where the store stands — a run going on, the funnel, rates, the scoreboard
+of simulated mistakes, difficulty and test strength, annotator activity, recent runs and
+the snippets."""
 
 import pandas as pd
 import streamlit as st
 
 from pages._charts import binned_bars, chart_and_table, html_bars, metric_row, static_table
-from pages._shared import cached, get_store, show_recent_runs
+from pages._shared import cached, get_jobs, get_store, show_recent_runs, stage_bar
+from pages._simulated import SIMULATED, scoreboard_section
 from semi_core import insights
 from semi_core.store import Store
 
 store = get_store()
+jobs = get_jobs()
 version = store.data_version()
 # Cached under the store's version, which every write changes.
 counts = cached(version, Store.counts, store)
@@ -21,20 +24,45 @@ st.caption(
     "cases rank the pairs by difficulty."
 )
 
+
+def run_going_on(was_running: bool) -> None:
+    """The background run's progress while it goes on (the demo's, on a first start),
+    with links to follow it and to review its first pairs."""
+    status = jobs.status()
+    if was_running and not status.running:
+        st.rerun()  # the run is over: the whole page once more, with its pairs counted
+    if not status.running:
+        return
+    what = status.title or f"a run with the {status.backend} backend"
+    st.info(f"Running {what}: its pairs reach Review as they are validated, the first ones "
+            "within seconds.")  # fmt: skip
+    for stage, numbers in status.stages.items():
+        stage_bar(stage, numbers, running=True)
+    links = st.container(horizontal=True)
+    links.page_link("pages/run.py", label="Follow the run", icon=":material/play_arrow:")
+    links.page_link("pages/review.py", label="Review its pairs", icon=":material/rate_review:")
+
+
+# Redrawn every second while a run goes on, and only then.
+if jobs.status().running:
+    st.fragment(run_going_on, run_every=1.0)(True)
+
 snippet_status = counts.by_status["snippets"]
 verdicts = counts.by_status["verdicts"]
 decisions = counts.by_status["decisions"]
-metric_row(
-    [
-        ("Snippets", counts.entities["snippets"]),
-        ("Usable", snippet_status.get("usable", 0)),
-        ("Generations", counts.entities["generations"]),
-        ("Validated", verdicts.get("validated", 0)),
-        ("Accepted", decisions.get("accept", 0)),
-        ("Rejected", decisions.get("reject", 0)),
-        ("Disputed", decisions.get("disputed", 0)),
-    ]
-)
+figures = [
+    ("Snippets", counts.entities["snippets"]),
+    ("Usable", snippet_status.get("usable", 0)),
+    ("Generations", counts.entities["generations"]),
+    ("Validated", verdicts.get("validated", 0)),
+    ("Accepted", decisions.get("accept", 0)),
+    ("Rejected", decisions.get("reject", 0)),
+    ("Disputed", decisions.get("disputed", 0)),
+]
+# Simulated pairs carry known mistakes: they are for demonstrations and practice.
+if simulated := counts.by_status["backends"].get(SIMULATED):
+    figures.append(("Simulated pairs", simulated))
+metric_row(figures)
 if verdicts:
     st.caption("Verdicts: " + " · ".join(f"{k} {v}" for k, v in verdicts.items()))
 
@@ -57,6 +85,8 @@ else:
             ]  # fmt: skip
         )
     )
+
+    scoreboard_section(store, version, "overview_slipped")
 
     st.subheader("Difficulty and test strength")
     # Counted and binned in the store: the page never holds every pair.

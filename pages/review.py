@@ -25,6 +25,7 @@ import streamlit as st
 from pages._charts import get_pool, metric_row, some_table, tests_table
 from pages._code_view import code_view
 from pages._shared import current_annotator, escape_markdown, get_store
+from pages._simulated import SIMULATED, practice_badge, show_mistake
 from semi_core.annotator_tests import AddTestError, add_test
 from semi_core.generate.base import ORIGINS
 from semi_core.mismatch import Marked, call_text, differences, summary
@@ -330,6 +331,20 @@ def mismatch_details(failing: list, entry_point: str | None, mode: str) -> None:
     st.html(f'<div class="semi-mismatch">{"".join(blocks)}</div>{_MISMATCH_CSS}')
 
 
+def mistake_box(pair: dict, events: list) -> None:
+    """A simulated pair's ground truth, hidden until this annotator has accepted or
+    rejected the pair (practice: the flaw is found first, then checked)."""
+    if not may_see_votes(events, annotator):
+        st.caption("Practice: once you have accepted or rejected this pair, you can check "
+                   "whether it carries an injected mistake.")  # fmt: skip
+        return
+    box = st.expander("Reveal the injected mistake", key="reveal_mistake", on_change="rerun")
+    if box.open:
+        with box:
+            status = pair["verdict"]["status"] if pair["verdict"] else None
+            show_mistake(pair["mistake"], status, pair["id"])
+
+
 def current_pair_id(ids: list[str]) -> str | None:
     """The pair to show: one opened by a link (`?pair=`, another page, an undo), decided
     or not, while it exists; else the session's place in the queue; else the first."""
@@ -393,6 +408,8 @@ def pair_view() -> None:
         f"{place} · id `{pair_id}` · backend **{escape_markdown(pair['backend'])}** · snippet "
         f"**{escape_markdown(pair['name'])}** from {escape_markdown(pair['path'])}"
     )
+    if pair["backend"] == SIMULATED:
+        practice_badge()
     # One row of buttons and the note, in one horizontal container: a new tab draws one
     # block instead of a row block and five columns.
     bar = st.container(horizontal=True, vertical_alignment="center")
@@ -431,6 +448,8 @@ def pair_view() -> None:
         )
     else:
         st.info("Not validated yet.")
+    if pair["backend"] == SIMULATED:
+        mistake_box(pair, events)
 
     st.subheader("Instruction")
     code_view(pair["instruction"] or "", None, wrap=True, key=f"instruction_{pair_id}")

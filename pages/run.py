@@ -8,9 +8,19 @@ import pandas as pd
 import streamlit as st
 
 from pages._code_view import code_view, element_key
-from pages._shared import escape_markdown, get_jobs, get_store, require_role, show_recent_runs
+from pages._shared import (
+    demo_limit,
+    escape_markdown,
+    get_jobs,
+    get_store,
+    require_role,
+    show_recent_runs,
+    stage_bar,
+)
+from pages._simulated import PRACTICE_LABEL, SIMULATED
 from semi_core.auth import ADMIN
-from semi_core.demo import load_demo
+from semi_core.demo import load_demo, start_demo
+from semi_core.pipeline import PipelineSettings, backend_names
 from semi_core.studio_settings import current, pipeline_settings
 
 STORED, PATH = "The snippets already stored", "A file, folder or dataset to ingest first"
@@ -33,10 +43,22 @@ if snippets == 0:
         "The database has no snippets yet. Load the demo data (HumanEval and a few "
         "standard-library modules), or choose a file, folder or dataset to ingest below."
     )
-    if st.button("Load the demo data", key="load_demo"):
+    buttons = st.container(horizontal=True)
+    if buttons.button("Load the demo data", key="load_demo"):
         with st.spinner("Loading the demo data…"):
             load_demo(store)
         st.rerun()
+    if buttons.button(
+        "Load the demo and run it", key="run_demo", type="primary",
+        help="Through the simulated backend, in the background: some rewrites carry a "
+        "known mistake, for validation and reviewers to catch (demonstrations, practice).",
+    ):  # fmt: skip
+        try:
+            start_demo(store, jobs, limit=demo_limit())
+        except RuntimeError as error:
+            st.error(str(error))
+        else:
+            st.rerun()
 
 status = jobs.status()
 saved = current(store)  # the saved settings are each field's starting value
@@ -58,14 +80,16 @@ with st.form("run_settings"):
         help="Used when the source is a path: read on the server.",
     )
     left, right = st.columns(2)
-    backends = ["offline", "openai"]
+    backends = backend_names()
     backend = left.selectbox(
         "Backend",
         backends,
         index=backends.index(saved["backend"]) if saved["backend"] in backends else 0,
         key="run_backend",
-        help="offline: rule-based, no network. openai: any "
-        "OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp).",
+        help="offline: rule-based, no network. simulated: the offline pairs with a known "
+        "rewrite mistake in a share of them, for demonstrations and practice (never "
+        "exported unless asked). openai: any OpenAI-compatible endpoint (OpenAI, vLLM, "
+        "Ollama, llama.cpp).",
     )
     model = right.text_input(
         "Model (openai)",
@@ -97,6 +121,11 @@ with st.form("run_settings"):
     strength = right.checkbox(
         "Measure test strength (mutants; slower)", value=True, key="run_strength"
     )
+    mistake_rate = left.number_input(
+        "Mistake rate (simulated)", 0.0, 1.0, PipelineSettings.mistake_rate, step=0.1,
+        key="run_mistake_rate",
+        help="The share of snippets the simulated backend writes a known mistake into.",
+    )  # fmt: skip
     engines = ["local", "ray"]
     engine = left.selectbox(
         "Validation engine",
@@ -137,6 +166,7 @@ if start:
             test_strength=bool(strength),
             engine=engine,
             ray_address=ray_address.strip() or None,
+            mistake_rate=float(mistake_rate),
         )
         stages = ("generate", "validate", "rank")
         paths = [path.strip()] if source == PATH else []
@@ -146,18 +176,9 @@ if start:
             st.error(str(error))
 
 
-def stage_bar(stage: str, numbers: dict, running: bool) -> None:
-    total, done = numbers["total"], numbers["done"]
-    label = f"{stage}: {done}" + (f" of {total}" if total else "")
-    label += f" · {numbers['failed']} failed · {numbers['rate']:.1f}/s"
-    if numbers["eta_s"] is not None and running:
-        label += f" · {numbers['eta_s']:.0f}s left"
-    st.progress(min(done / total, 1.0) if total else (1.0 if done else 0.0), text=label)
-
-
-def pair_card(pair: dict, expanded: bool, run_state: str) -> None:
+def pair_card(pair: dict, expanded: bool, run_state: str, backend: str | None) -> None:
     """One new pair: its instruction and code (as text, never markup) and its test tally.
-    `run_state` is its run's: "running", or how it ended."""
+    `run_state` is its run's: "running", or how it ended; `backend` the run's."""
     if pair.get("verdict"):
         tally = f"{pair['verdict']} · {pair['passed']}/{pair['usable']} tests pass"
     elif pair.get("status") == "failed":
@@ -171,7 +192,9 @@ def pair_card(pair: dict, expanded: bool, run_state: str) -> None:
         else:
             tally = f"{inputs} · not validated (run {run_state})"
     name = escape_markdown(pair.get("snippet") or pair["generation_id"])
-    with st.expander(f"{name} — {escape_markdown(tally)}", expanded=expanded):
+    label = f"{name} — {escape_markdown(tally)}"
+    with st.expander(label + (f" · {PRACTICE_LABEL}" if backend == SIMULATED else ""),
+                     expanded=expanded):  # fmt: skip
         if pair.get("error"):
             st.error(escape_markdown(pair["error"]))  # the backend's words, as text
         pair_id = pair["generation_id"]
@@ -211,6 +234,8 @@ def live_progress(was_running: bool) -> None:
     else:
         heading = status.result.state if status.result else "failed"
     st.subheader(f"Run {status.run_id}: {heading}")
+    if status.title:
+        st.caption(f"This run is {status.title}.")
     if status.running:
         st.button("Cancel run", key="cancel_run", on_click=jobs.cancel, icon=":material/stop:")
     if status.error:
@@ -229,7 +254,7 @@ def live_progress(was_running: bool) -> None:
     if status.pairs:
         st.markdown("**Newest pairs**")
         for index, pair in enumerate(status.pairs[:NEWEST_PAIRS]):
-            pair_card(pair, expanded=index == 0, run_state=heading)
+            pair_card(pair, expanded=index == 0, run_state=heading, backend=status.backend)
     elif not status.running and status.result and not status.error:
         st.caption(
             "This run made no new pairs: every snippet already has one from this "

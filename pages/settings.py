@@ -13,6 +13,7 @@ from semi_core import studio_settings
 from semi_core.agreement import DECISION_RULES, decision_rule, set_decision_rule
 from semi_core.auth import ADMIN
 from semi_core.generate.openai_backend import TemplateError
+from semi_core.pipeline import backend_names
 
 store = get_store()
 
@@ -87,7 +88,7 @@ with st.form("decision_rule_form"):
 
 with st.form("settings_form"):
     st.subheader("LLM")
-    backends = ["offline", "openai"]
+    backends = backend_names()
     chosen = backends.index(values["backend"]) if values["backend"] in backends else 0
     backend = st.selectbox("Backend", backends, index=chosen, key="settings_backend")
     base_url = st.text_input("Endpoint (OpenAI-compatible base URL)",

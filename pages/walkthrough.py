@@ -1,7 +1,8 @@
 """Walkthrough: one snippet taken through Semi-Instruct's three steps on screen — the
 natural code, the prompt, the generated pair and its test inputs (step 1), the
 original's outputs as the oracle against the rewrite's (step 2), the difficulty
-(step 3) — each step run live with a button."""
+(step 3) — each step run live with a button. A simulated pair's injected mistake is shown
+with it: here the method is demonstrated, not practised."""
 
 import pandas as pd
 import streamlit as st
@@ -9,9 +10,10 @@ import streamlit as st
 from pages._charts import get_pool, metric_row, some_table
 from pages._code_view import code_view
 from pages._shared import escape_markdown, get_store, require_role
+from pages._simulated import SIMULATED, practice_badge, show_mistake
 from semi_core import insights, studio_settings
 from semi_core.auth import ADMIN
-from semi_core.pipeline import PipelineSettings
+from semi_core.pipeline import PipelineSettings, backend_names
 from semi_core.walkthrough import generate_one, prompt_for, rank_one, validate_one
 
 store = get_store()
@@ -45,8 +47,10 @@ if snippet is None:
     st.stop()
 
 values = studio_settings.current(store)
-backend = st.radio("Backend", ["offline", "openai"], horizontal=True, key="wt_backend",
-                   index=1 if values["backend"] == "openai" else 0)  # fmt: skip
+backends = backend_names()
+backend = st.radio("Backend", backends, horizontal=True, key="wt_backend",
+                   index=backends.index(values["backend"]) if values["backend"] in backends
+                   else 0)  # fmt: skip
 settings = PipelineSettings(
     **{**studio_settings.pipeline_overrides(store), "backend": backend},
     inputs_per_pair=8,
@@ -75,8 +79,8 @@ if error:
 
 # -- step 1 -----------------------------------------------------------------------------
 st.header("1 · Generation")
-if backend == "offline":
-    st.caption("The offline backend is rule-based: it sends no prompt to a model.")
+if backend != "openai":
+    st.caption(f"The {backend} backend is rule-based: it sends no prompt to a model.")
 else:
     with st.expander("The prompt sent to the model"):
         try:
@@ -114,6 +118,11 @@ st.markdown("**Instruction**")
 st.text(pair["instruction"] or "")
 st.markdown("**Code**")
 code_view(pair["code"] or "", key="pair_code")
+if pair["backend"] == SIMULATED:
+    practice_badge()
+    st.markdown("**The injected mistake** (the ground truth validation is scored against)")
+    verdict = store.latest_verdict(chosen)
+    show_mistake(pair["mistake"], verdict["status"] if verdict else None, chosen)
 cases = store.test_cases(chosen)
 st.markdown("**Test inputs**")
 some_table(pd.DataFrame(cases)[["position", "input", "origin"]] if cases else pd.DataFrame(),

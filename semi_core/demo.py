@@ -13,6 +13,7 @@ import json
 import sysconfig
 from pathlib import Path
 
+from semi_core.jobs import JobRunner
 from semi_core.pipeline import EventCallback, PipelineSettings, RunResult, StopCheck, run_pipeline
 from semi_core.sources import IngestReport, ingest
 from semi_core.store import Store
@@ -59,6 +60,10 @@ def human_eval_problems() -> list[dict]:
 # backend's default so that mismatches make a visible share of the pairs.
 DEMO_MISTAKE_RATE = 0.5
 DEMO_STAGES = ("generate", "validate", "rank")
+# The demo job's first pass: this many snippets are generated, validated and ranked before
+# the rest, so that a newcomer has pairs to review within seconds.
+DEMO_FIRST_SLICE = 16
+DEMO_TITLE = "the demo, through the simulated backend"
 
 
 def demo_settings(
@@ -90,3 +95,12 @@ def run_demo(
         should_stop=should_stop,
         run_id=run_id,
     )
+
+
+def start_demo(store: Store, jobs: JobRunner, *, limit: int | None = None) -> str:
+    """Load the demo data and start running it through the simulated backend as a
+    background job of `jobs`, its first slice of snippets first; returns the run id.
+    Raises RuntimeError, as `JobRunner.start` does, when a run is already going."""
+    load_demo(store)
+    return jobs.start(demo_settings(store, limit=limit), stages=DEMO_STAGES,
+                      first_slice=DEMO_FIRST_SLICE, title=DEMO_TITLE)  # fmt: skip

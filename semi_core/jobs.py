@@ -14,7 +14,7 @@ import time
 import uuid
 from collections import OrderedDict, deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from semi_core.pipeline import PipelineSettings, ProgressEvent, RunResult, run_pipeline
@@ -37,6 +37,8 @@ class JobStatus:
     pairs: list[dict[str, Any]] = field(default_factory=list)
     # Answers being written right now by a streaming backend: snippet name → text so far.
     streams: dict[str, str] = field(default_factory=dict)
+    title: str | None = None  # what the run is, when it was started as something named
+    backend: str | None = None
 
 
 STREAM_CHARS = 4000  # keep the tail of a streamed answer: enough to follow, bounded memory
@@ -63,14 +65,23 @@ class JobRunner:
         self._pairs: OrderedDict[str, dict[str, Any]] = OrderedDict()  # newest last
         self._pair_limit = recent_items
         self._streams: dict[str, str] = {}
+        self._earlier: dict[str, dict[str, Any]] = {}  # each stage's counts in earlier passes
 
     def start(
         self,
         settings: PipelineSettings,
         stages: Sequence[str] = ("generate", "validate", "rank"),
         paths: Sequence[str] = (),
+        *,
+        first_slice: int | None = None,
+        title: str | None = None,
     ) -> str:
-        """Start a run; raises RuntimeError when one is already going."""
+        """Start a run; raises RuntimeError when one is already going.
+
+        With `first_slice`, the run goes in two passes, each a run of its own in the
+        store: the first `first_slice` snippets through every stage, then the rest. The
+        first pairs are then validated within seconds instead of after the whole
+        generation; the stages' progress counts both passes."""
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 raise RuntimeError("a run is already in progress; cancel it or wait for it")
@@ -79,22 +90,42 @@ class JobRunner:
             self._recent.clear()
             self._pairs.clear()
             self._streams.clear()
-            self._status = JobStatus(running=True, run_id=run_id, started_at=time.time())
+            self._status = JobStatus(running=True, run_id=run_id, started_at=time.time(),
+                                     title=title, backend=settings.backend)  # fmt: skip
+            self._earlier = {}
             self._thread = threading.Thread(
                 target=self._run,
-                args=(settings, tuple(stages), tuple(paths), run_id),
+                args=(self._passes(settings, tuple(stages), first_slice), tuple(paths), run_id),
                 name=f"semi-run-{run_id}",
                 daemon=True,
             )
             self._thread.start()
             return run_id
 
+    @staticmethod
+    def _passes(
+        settings: PipelineSettings, stages: tuple[str, ...], first_slice: int | None
+    ) -> list[tuple[PipelineSettings, tuple[str, ...]]]:
+        """The settings and stages of each pass: one, or a first slice and the rest (read
+        from the paths once, in the first)."""
+        if first_slice is None or (settings.limit is not None and settings.limit <= first_slice):
+            return [(settings, stages)]
+        rest = None if settings.limit is None else settings.limit - first_slice
+        later = tuple(stage for stage in stages if stage != "ingest")
+        first = replace(settings, limit=first_slice)
+        return [(first, stages), (replace(settings, limit=rest), later)]
+
     def _on_event(self, event: ProgressEvent) -> None:
         with self._lock:
+            # A counted stage adds up its passes; an uncounted one (rank) covers every pair.
+            earlier = self._earlier.get(event.stage, {}) if event.total is not None else {}
+            total = event.total
+            if total is not None and earlier.get("total") is not None:
+                total += earlier["total"]
             self._status.stages[event.stage] = {
-                "done": event.done,
-                "failed": event.failed,
-                "total": event.total,
+                "done": event.done + earlier.get("done", 0),
+                "failed": event.failed + earlier.get("failed", 0),
+                "total": total,
                 "rate": event.rate,
                 "eta_s": event.eta_s,
             }
@@ -136,19 +167,27 @@ class JobRunner:
             text = self._streams.get(name, "") + piece
             self._streams[name] = text[-STREAM_CHARS:]
 
-    def _run(self, settings: PipelineSettings, stages, paths, run_id: str) -> None:
+    def _run(self, passes, paths, run_id: str) -> None:
         result, error = None, None
         try:
-            result = run_pipeline(
-                self.store,
-                settings,
-                stages=stages,
-                paths=paths,
-                on_event=self._on_event,
-                should_stop=self._stop.is_set,
-                run_id=run_id,
-                on_token=self._on_token,  # LLM answers followed as they stream
-            )
+            for number, (settings, stages) in enumerate(passes):
+                if number:  # a later pass: a run of its own, its counts added to the last's
+                    run_id = uuid.uuid4().hex[:16]
+                    with self._lock:
+                        self._status.run_id = run_id
+                        self._earlier = {k: dict(v) for k, v in self._status.stages.items()}
+                result = run_pipeline(
+                    self.store,
+                    settings,
+                    stages=stages,
+                    paths=paths if "ingest" in stages else (),
+                    on_event=self._on_event,
+                    should_stop=self._stop.is_set,
+                    run_id=run_id,
+                    on_token=self._on_token,  # LLM answers followed as they stream
+                )
+                if result.state != "done":
+                    break
         except Exception as exc:  # reported in the status; the server must live on
             error = describe_failure(exc)
         with self._lock:
@@ -186,4 +225,6 @@ class JobRunner:
                 started_at=self._status.started_at,
                 pairs=[dict(pair) for pair in reversed(self._pairs.values())],
                 streams=dict(self._streams),
+                title=self._status.title,
+                backend=self._status.backend,
             )

@@ -46,6 +46,13 @@ def _load_backends() -> None:
         pass
 
 
+def backend_names() -> list[str]:
+    """The registered backends, in the order they register (offline first): what a user
+    may choose from."""
+    _load_backends()
+    return list(BACKENDS)
+
+
 @dataclass
 class PipelineSettings:
     """Everything a run needs; recorded with the run."""

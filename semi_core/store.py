@@ -1951,6 +1951,11 @@ class Store:
                     "SELECT status, count(*) FROM generations GROUP BY ALL ORDER BY ALL"
                 ).fetchall()
             ),
+            "backends": dict(
+                cur.execute(
+                    "SELECT backend, count(*) FROM generations GROUP BY ALL ORDER BY ALL"
+                ).fetchall()
+            ),
             "runs": dict(
                 cur.execute("SELECT state, count(*) FROM runs GROUP BY ALL ORDER BY ALL").fetchall()
             ),

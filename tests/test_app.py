@@ -195,7 +195,9 @@ def test_empty_database_shows_zero_counts_and_a_hint(monkeypatch, db_path):
 
 
 def test_first_start_loads_the_demo_and_shows_the_real_counts(monkeypatch, db_path):
+    monkeypatch.setenv("SEMI_DEMO_LIMIT", "2")  # the demo's run, started too, kept short
     app = start_app(monkeypatch, db_path, load_demo_on_start=True)
+    wait_for_run(db_path)
     assert not app.exception
     counts = server_store(db_path).counts()
     shown = metrics(app)
