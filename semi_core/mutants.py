@@ -466,7 +466,7 @@ def _task(code: str, entry_point: str | None, mode: str, text: str) -> Task:
     return Task(code=code, entry_point=entry_point, mode="function", args=text)
 
 
-def _rounds(n: int) -> list[range]:
+def input_rounds(n: int) -> list[range]:
     """Slices of the inputs tried in turn: 1, 1, 2, 4, 8 … (most mutants die on the first
     inputs; survivors need the rest)."""
     slices, start, size = [], 0, 1
@@ -476,6 +476,9 @@ def _rounds(n: int) -> list[range]:
         if len(slices) > 1:
             size *= 2
     return slices
+
+
+_rounds = input_rounds
 
 
 def measure_strength(
@@ -493,7 +496,7 @@ def measure_strength(
     results = [MutantResult(m, killed=False) for m in mutants]
     executions = 0
     alive = list(range(len(results)))
-    for slice_ in _rounds(len(inputs)):
+    for slice_ in input_rounds(len(inputs)):
         if not alive:
             break
         pairs = [(m, i) for m in alive for i in slice_]
