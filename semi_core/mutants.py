@@ -4,8 +4,10 @@ A *first-order mutant* is the original code with exactly one small change. The o
 (one variant per site, so the count stays proportional to the code's size):
 
 * ``arith`` — arithmetic operator swapped, in expressions and augmented assignments:
-  ``+ ↔ -``, ``* → /``, ``/ → *``, ``// → /``, ``% → //``, ``** → *``, ``<< ↔ >>``,
-  ``& ↔ |``, ``^ → &``; unary ``-x → x`` and ``~x → x``.
+  ``+ ↔ -``, ``* → /`` and ``* → //``, ``/ → *``, ``// → /`` and ``// → *``,
+  ``% → //``, ``** → *``, ``<< ↔ >>``, ``& ↔ |``, ``^ → &``; unary ``-x → x`` and
+  ``~x → x``; unary minus added to a name on the right of an arithmetic operator
+  (``a - b → a - -b``).
 * ``compare`` — comparison boundary or sense flipped: ``< ↔ <=``, ``> ↔ >=``,
   ``== ↔ !=``, ``is ↔ is not``, ``in ↔ not in``.
 * ``bool`` — ``and ↔ or``; ``not x → x``.
@@ -13,6 +15,14 @@ A *first-order mutant* is the original code with exactly one small change. The o
   Strings are left alone (docstrings, messages, formats: mostly noise).
 * ``negate`` — a condition negated: ``if``, ``while``, conditional expressions and
   comprehension filters get ``not (...)``.
+* ``return`` — a returned value changed: ``return x → return None``; where the function's
+  return annotation names the type, also ``-x`` (``int``, ``float``), ``not x``
+  (``bool``) or the empty value (``''``, ``[]``, ``{}``, ``set()``, ``()``).
+* ``statement`` — a simple statement (assignment, call, ``raise``, ``assert``, ``del``)
+  replaced by ``pass``; an augmented assignment made plain (``x += y → x = y``).
+* ``loop`` — ``break ↔ continue``.
+* ``slice`` — a slice bound shifted by one either way (``xs[i:j] → xs[i + 1:j]``,
+  ``xs[i - 1:j]``, ``xs[i:j + 1]``, ``xs[i:j - 1]``).
 
 Skipped sites: the ``__name__ == "__main__"`` guard (negating it only silences a program,
 which any test notices), annotations and decorators.
@@ -46,22 +56,30 @@ from typing import Any
 
 from semi_core.sandbox import Outcome, SandboxPool, Task, compare_outcomes
 
-OPERATOR_CLASSES = ("arith", "compare", "bool", "const", "negate")
+OPERATOR_CLASSES = (
+    "arith", "compare", "bool", "const", "negate", "return", "statement", "loop", "slice",
+)  # fmt: skip
 
-_ARITH: dict[type[ast.operator], type[ast.operator]] = {
-    ast.Add: ast.Sub,
-    ast.Sub: ast.Add,
-    ast.Mult: ast.Div,
-    ast.Div: ast.Mult,
-    ast.FloorDiv: ast.Div,
-    ast.Mod: ast.FloorDiv,
-    ast.Pow: ast.Mult,
-    ast.LShift: ast.RShift,
-    ast.RShift: ast.LShift,
-    ast.BitAnd: ast.BitOr,
-    ast.BitOr: ast.BitAnd,
-    ast.BitXor: ast.BitAnd,
+_ARITH: dict[type[ast.operator], tuple[type[ast.operator], ...]] = {
+    ast.Add: (ast.Sub,),
+    ast.Sub: (ast.Add,),
+    ast.Mult: (ast.Div, ast.FloorDiv),
+    ast.Div: (ast.Mult,),
+    ast.FloorDiv: (ast.Div, ast.Mult),
+    ast.Mod: (ast.FloorDiv,),
+    ast.Pow: (ast.Mult,),
+    ast.LShift: (ast.RShift,),
+    ast.RShift: (ast.LShift,),
+    ast.BitAnd: (ast.BitOr,),
+    ast.BitOr: (ast.BitAnd,),
+    ast.BitXor: (ast.BitAnd,),
 }
+# Operators whose right operand may get a unary minus (numbers, not strings or sets).
+_SIGNED = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod)
+# The value a typed return is changed to, by the return annotation's name.
+_EMPTY_RETURN = {"str": "''", "list": "[]", "dict": "{}", "set": "set()", "tuple": "()"}
+# Simple statements that may be replaced by pass (removing them keeps the code valid).
+_REMOVABLE = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Raise, ast.Assert, ast.Delete)
 _COMPARE: dict[type[ast.cmpop], type[ast.cmpop]] = {
     ast.Lt: ast.LtE,
     ast.LtE: ast.Lt,
@@ -137,7 +155,7 @@ def _negated(test: ast.expr) -> ast.expr:
     return ast.UnaryOp(op=ast.Not(), operand=test)
 
 
-def _sites_of(index: int, node: ast.AST) -> list[_Site]:
+def _sites_of(index: int, node: ast.AST, returns: dict[int, str]) -> list[_Site]:
     """The mutation sites a node offers (at most a few)."""
     line, col = getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
     sites: list[_Site] = []
@@ -146,13 +164,26 @@ def _sites_of(index: int, node: ast.AST) -> list[_Site]:
         sites.append(_Site(index, operator, line, col, f"line {line}: {description}", apply))
 
     if isinstance(node, (ast.BinOp, ast.AugAssign)) and type(node.op) in _ARITH:
-        old, new = type(node.op), _ARITH[type(node.op)]
-
-        def swap_op(n: ast.AST, new: type[ast.operator] = new) -> None:
-            n.op = new()  # type: ignore[attr-defined]
-
+        old = type(node.op)
         suffix = "=" if isinstance(node, ast.AugAssign) else ""
-        add("arith", f"{_SYMBOL[old]}{suffix} → {_SYMBOL[new]}{suffix}", swap_op)
+        for new in _ARITH[old]:
+
+            def swap_op(n: ast.AST, new: type[ast.operator] = new) -> None:
+                n.op = new()  # type: ignore[attr-defined]
+
+            add("arith", f"{_SYMBOL[old]}{suffix} → {_SYMBOL[new]}{suffix}", swap_op)
+        if isinstance(node, ast.BinOp) and old in _SIGNED and isinstance(node.right, ast.Name):
+
+            def minus_right(n: ast.AST) -> None:
+                n.right = ast.UnaryOp(op=ast.USub(), operand=n.right)  # type: ignore[attr-defined]
+
+            add("arith", f"{node.right.id} → -{node.right.id}", minus_right)
+        if isinstance(node, ast.AugAssign):
+
+            def plain(n: ast.AST) -> ast.AST:
+                return ast.Assign(targets=[n.target], value=n.value)  # type: ignore[attr-defined]
+
+            add("statement", f"{_SYMBOL[old]}= → =", plain)
     elif isinstance(node, ast.UnaryOp):
         if isinstance(node.op, (ast.USub, ast.Invert)):
             symbol = "-" if isinstance(node.op, ast.USub) else "~"
@@ -207,15 +238,94 @@ def _sites_of(index: int, node: ast.AST) -> list[_Site]:
 
             line = getattr(node.ifs[k], "lineno", line)
             add("negate", "comprehension filter negated", negate_filter)
+    elif isinstance(node, ast.Return):
+        sites.extend(_return_sites(index, node, line, col, returns))
+    elif isinstance(node, (ast.Break, ast.Continue)):
+        swapped = ast.Continue if isinstance(node, ast.Break) else ast.Break
+        old_word, new_word = type(node).__name__.lower(), swapped.__name__.lower()
+        add("loop", f"{old_word} → {new_word}", lambda n, new=swapped: new())
+    elif isinstance(node, ast.Slice):
+        for bound in ("lower", "upper"):
+            if getattr(node, bound) is None:
+                continue
+            for sign, op in (("+", ast.Add), ("-", ast.Sub)):
+
+                def shift_bound(n: ast.AST, bound: str = bound, op: type = op) -> None:
+                    value = ast.BinOp(left=getattr(n, bound), op=op(), right=ast.Constant(1))
+                    setattr(n, bound, value)
+
+                add("slice", f"slice {bound} bound {sign} 1", shift_bound)
+    if isinstance(node, _REMOVABLE) and not _is_docstring(node):
+        add("statement", f"{type(node).__name__.lower()} statement → pass", lambda n: ast.Pass())
     return sites
+
+
+def _is_docstring(node: ast.AST) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+
+
+def _return_sites(
+    index: int, node: ast.Return, line: int, col: int, returns: dict[int, str]
+) -> list[_Site]:
+    """``return x → return None``, and a typed change where the annotation names the type."""
+    if node.value is None or (isinstance(node.value, ast.Constant) and node.value.value is None):
+        return []
+    sites = [_Site(index, "return", line, col, f"line {line}: return x → return None",
+                   lambda n: ast.Return(value=ast.Constant(None)))]  # fmt: skip
+    typed = returns.get(id(node), "")
+    if typed in ("int", "float"):
+        change, replace = "return -x", lambda v: ast.UnaryOp(op=ast.USub(), operand=v)
+    elif typed == "bool":
+        change, replace = "return not x", _negated
+    elif typed in _EMPTY_RETURN:
+        empty = _EMPTY_RETURN[typed]
+        change, replace = f"return {empty}", lambda v, e=empty: ast.parse(e, mode="eval").body
+    else:
+        return sites
+
+    def typed_return(n: ast.AST) -> ast.AST:
+        return ast.Return(value=replace(n.value))  # type: ignore[attr-defined]
+
+    sites.append(_Site(index, "return", line, col, f"line {line}: return x → {change}",
+                       typed_return))  # fmt: skip
+    return sites
+
+
+def _return_types(tree: ast.AST) -> dict[int, str]:
+    """id of each return statement → the name of its function's return annotation
+    (``list[int]`` → ``list``); nested functions have their own."""
+    types: dict[int, str] = {}
+    for function in ast.walk(tree):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        annotation = function.returns
+        if isinstance(annotation, ast.Subscript):
+            annotation = annotation.value
+        name = annotation.id if isinstance(annotation, ast.Name) else ""
+        for node in _own_nodes(function):
+            if isinstance(node, ast.Return):
+                types[id(node)] = name.lower()
+    return types
+
+
+def _own_nodes(function: ast.AST) -> list[ast.AST]:
+    """The nodes of a function's body, without those of functions defined inside it."""
+    nodes, stack = [], list(ast.iter_child_nodes(function))
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
+    return nodes
 
 
 def _all_sites(tree: ast.AST) -> list[_Site]:
     skip = _skipped_nodes(tree)
+    returns = _return_types(tree)
     sites: list[_Site] = []
     for index, node in enumerate(ast.walk(tree)):
         if id(node) not in skip:
-            sites.extend(_sites_of(index, node))
+            sites.extend(_sites_of(index, node, returns))
     return sites
 
 
@@ -356,7 +466,7 @@ def _task(code: str, entry_point: str | None, mode: str, text: str) -> Task:
     return Task(code=code, entry_point=entry_point, mode="function", args=text)
 
 
-def _rounds(n: int) -> list[range]:
+def input_rounds(n: int) -> list[range]:
     """Slices of the inputs tried in turn: 1, 1, 2, 4, 8 … (most mutants die on the first
     inputs; survivors need the rest)."""
     slices, start, size = [], 0, 1
@@ -366,6 +476,9 @@ def _rounds(n: int) -> list[range]:
         if len(slices) > 1:
             size *= 2
     return slices
+
+
+_rounds = input_rounds
 
 
 def measure_strength(
@@ -383,7 +496,7 @@ def measure_strength(
     results = [MutantResult(m, killed=False) for m in mutants]
     executions = 0
     alive = list(range(len(results)))
-    for slice_ in _rounds(len(inputs)):
+    for slice_ in input_rounds(len(inputs)):
         if not alive:
             break
         pairs = [(m, i) for m in alive for i in slice_]

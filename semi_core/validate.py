@@ -74,7 +74,8 @@ same result, arguments after the call included: weak tests whatever the verdict)
 ({status: n}), ``reason`` (one sentence for the status), ``min_usable_tests``,
 ``oracle_ms`` / ``generated_ms`` (summed run time), ``refused_side`` when refused, and for
 validated pairs ``test_strength``, ``weak_tests``, ``mutants_tried``, ``mutants_killed``,
-``mutant_executions`` and ``mutants`` (each change, survivors first).
+``mutant_executions``, ``mutants`` (each change, survivors first) and ``kills_by_input``
+(per test position, the mutants it killed first: which inputs did the killing).
 
 Store loops (one, `validate_stream`): subjects are read in bounded pages, validated in
 batches by an engine (`semi_core.engines`: "local" worker processes, or "ray" actors on
@@ -97,7 +98,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
 
-from semi_core.mutants import generate_mutants, measure_strength
+from semi_core.mutants import StrengthResult, generate_mutants, measure_strength
 from semi_core.sandbox import (
     ArgumentError,
     Limits,
@@ -556,8 +557,19 @@ def validate_generation(
             mutants_killed=strength.killed,
             mutant_executions=strength.executions,
             mutants=strength.summary(),
+            kills_by_input=_kills_by_input(strength, [cases[i]["position"] for i in usable]),
         )
     return finish("validated", f"all {len(usable)} usable tests passed", passed, len(usable))
+
+
+def _kills_by_input(strength: StrengthResult, positions: list[int]) -> list[dict[str, int]]:
+    """Which tests did the killing: per test position, the mutants it killed first, for
+    the tests that killed any, most first."""
+    kills = Counter(positions[r.killed_by] for r in strength.results if r.killed_by is not None)
+    return [
+        {"position": p, "killed": n}
+        for p, n in sorted(kills.items(), key=lambda pn: (-pn[1], pn[0]))
+    ]
 
 
 # ---------------------------------------------------------------------------------------

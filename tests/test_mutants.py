@@ -22,6 +22,11 @@ CODE = textwrap.dedent(
             total -= 1
         flag = True if total else not xs
         return [y for y in xs if y < 0], -total, flag
+    def h(xs: list[int]) -> list[int]:
+        for x in xs:
+            if x:
+                break
+        return xs[1:]
     '''
 )
 
@@ -39,6 +44,10 @@ def test_every_operator_class_is_represented():
         "line 7: += → -=", "line 7: * → /", "line 7: 3 → 4", "line 6: if condition negated",
         "line 8: while condition negated", "line 10: True → False", "line 10: not x → x",
         "line 11: -x → x", "line 11: comprehension filter negated", "line 11: < → <=",
+        "line 7: * → //", "line 7: += → =", "line 11: return x → return None",
+        "line 11: return x → return -x", "line 4: assign statement → pass",
+        "line 15: break → continue", "line 16: slice lower bound + 1",
+        "line 16: return x → return []",
     ]:  # fmt: skip
         assert expected in described
 
@@ -64,23 +73,64 @@ def test_annotations_defaults_and_main_guard():
             print(g(int(sys.stdin.read())))
         """
     )
-    assert changes(code) == ["line 3: 4 → 5"]  # the default, not the annotations or guard
+    assert changes(code) == [  # the default, the return and the print, not the annotations
+        "line 3: 4 → 5",  # or the guard
+        "line 4: return x → return -x",
+        "line 4: return x → return None",
+        "line 6: expr statement → pass",
+    ]
 
 
 def test_budget_is_deterministic_and_spread_over_classes():
-    first = generate_mutants(CODE, budget=5)
-    assert len(first) == 5
-    assert first == generate_mutants(CODE, budget=5)
+    budget = len(OPERATOR_CLASSES)
+    first = generate_mutants(CODE, budget=budget)
+    assert len(first) == budget
+    assert first == generate_mutants(CODE, budget=budget)
     assert {m.operator for m in first} == set(OPERATOR_CLASSES)
     assert [m.line for m in first] == sorted(m.line for m in first)
-    assert generate_mutants(CODE, budget=5, seed=1) != first
+    assert generate_mutants(CODE, budget=budget, seed=1) != first
     assert len(generate_mutants(CODE, budget=1000)) == len(generate_mutants(CODE))
 
 
 def test_code_without_sites_or_that_does_not_parse():
-    assert generate_mutants("def f(x):\n    return x\n") == []
+    assert generate_mutants("def f(x):\n    pass\n") == []
     assert generate_mutants("def f(x)\n    return x\n") == []
     assert generate_mutants("") == []
+
+
+@pytest.mark.parametrize(
+    ("code", "change", "mutated"),
+    [
+        ("def f(a, b):\n    return a * b\n", "line 2: * → //", "return a // b"),
+        ("def f(a, b):\n    return a // b\n", "line 2: // → *", "return a * b"),
+        ("def f(a, b):\n    return a - b\n", "line 2: b → -b", "return a - -b"),
+        ("def f(a):\n    return a\n", "line 2: return x → return None", "return None"),
+        ("def f(a) -> int:\n    return a\n", "line 2: return x → return -x", "return -a"),
+        ("def f(a) -> bool:\n    return a\n", "line 2: return x → return not x", "return not a"),
+        ("def f(a) -> str:\n    return a\n", "line 2: return x → return ''", "return ''"),
+        (
+            "def f(a) -> dict[str, int]:\n    return a\n",
+            "line 2: return x → return {}",
+            "return {}",
+        ),
+        ("def f(a):\n    a.append(1)\n    return a\n", "line 2: expr statement → pass", "pass"),
+        ("def f(a):\n    b = a\n    return b\n", "line 2: assign statement → pass", "pass"),
+        ("def f(a):\n    a *= 3\n    return a\n", "line 2: *= → =", "a = 3"),
+        ("def f(a):\n    a -= 3\n    return a\n", "line 2: -= → +=", "a += 3"),
+        ("def f(a):\n    for x in a:\n        break\n", "line 3: break → continue", "continue"),
+        ("def f(a):\n    for x in a:\n        continue\n", "line 3: continue → break", "break"),
+        ("def f(a, i):\n    return a[i:]\n", "line 2: slice lower bound + 1", "a[i + 1:]"),
+        ("def f(a, i):\n    return a[i:]\n", "line 2: slice lower bound - 1", "a[i - 1:]"),
+        ("def f(a, j):\n    return a[:j]\n", "line 2: slice upper bound + 1", "a[:j + 1]"),
+        ("def f(a, j):\n    return a[:j]\n", "line 2: slice upper bound - 1", "a[:j - 1]"),
+    ],
+)
+def test_each_operator_makes_the_documented_change(code, change, mutated):
+    by_change = {m.description: m for m in generate_mutants(code)}
+    assert change in by_change
+    mutant = by_change[change].code
+    assert mutated in mutant and mutant != ast.unparse(ast.parse(code))
+    ast.parse(mutant)
 
 
 def test_rounds_grow_geometrically():

@@ -17,6 +17,7 @@ Generations made here are labelled with backend "offline" in the store and the s
 from __future__ import annotations
 
 import ast
+import dataclasses
 import hashlib
 import re
 from pathlib import Path
@@ -24,11 +25,16 @@ from pathlib import Path
 import black
 
 from semi_core.generate.base import Backend, Generation, SnippetView, TestInput, register
-from semi_core.inputs import examples_for_instruction, synthesize_inputs
+from semi_core.input_selection import choose_inputs
+from semi_core.inputs import examples_for_instruction
 from semi_core.sandbox import SandboxPool
 
 VERSION = "offline-v1"  # bump when the rules change: new rules make new generations
 EXAMPLES_IN_INSTRUCTION = 3
+# Candidate inputs are scored by the mutants they kill; many mutants loop forever, and a
+# short timeout is what kills them cheaply (candidates are kept only where the original
+# takes at most a fifth of it).
+MUTANT_TIMEOUT_S = 0.1
 
 
 # ---------------------------------------------------------------------------------------
@@ -269,6 +275,37 @@ class OfflineBackend(Backend):
         self.inputs_per_pair = inputs_per_pair
         self.seed = seed
         self.model = VERSION
+        self._short_pools: dict[float, SandboxPool] = {}
+
+    def short_pool(self, timeout_s: float) -> SandboxPool:
+        """A second pool like the run's with a shorter timeout, for code that may loop
+        (mutants, mistakes); it starts on first use and lives as long as the backend."""
+        timeout_s = min(timeout_s, self.pool.limits.timeout_s)
+        if timeout_s not in self._short_pools:
+            limits = dataclasses.replace(
+                self.pool.limits,
+                timeout_s=timeout_s,
+                kill_grace_s=min(self.pool.limits.kill_grace_s, 0.2, timeout_s),
+            )
+            self._short_pools[timeout_s] = SandboxPool(limits)
+        return self._short_pools[timeout_s]
+
+    def close(self) -> None:
+        for short_pool in self._short_pools.values():
+            short_pool.close()
+        self._short_pools.clear()
+
+    def test_inputs(self, code: str, entry_point: str | None, kind: str) -> list[TestInput]:
+        """The pair's test inputs: synthesized, then chosen by the mutants they kill."""
+        return choose_inputs(
+            code,
+            entry_point,
+            kind,
+            pool=self.pool,
+            short_pool=self.short_pool(MUTANT_TIMEOUT_S),
+            limit=self.inputs_per_pair,
+            seed=self.seed,
+        )
 
     @classmethod
     def from_settings(cls, settings, *, pool: SandboxPool, store=None) -> OfflineBackend:
@@ -285,14 +322,7 @@ class OfflineBackend(Backend):
             tree = ast.parse(snippet.code)
         except SyntaxError as error:
             return Generation.failed(f"the original does not parse: {error}")
-        inputs = synthesize_inputs(
-            snippet.code,
-            snippet.entry_point,
-            snippet.kind,
-            pool=self.pool,
-            limit=self.inputs_per_pair,
-            seed=self.seed,
-        )
+        inputs = self.test_inputs(snippet.code, snippet.entry_point, snippet.kind)
         examples = examples_for_instruction(
             snippet.code, snippet.entry_point, self.pool, inputs, k=EXAMPLES_IN_INSTRUCTION
         )

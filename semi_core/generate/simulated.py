@@ -679,24 +679,11 @@ class SimulatedBackend(OfflineBackend):
             raise ValueError(f"the mistake rate must be between 0 and 1, not {mistake_rate}")
         self.mistake_rate = mistake_rate
         self.model = f"simulated-r{mistake_rate:g}-s{seed}"
-        self._equivalence_pool: SandboxPool | None = None
 
     @property
     def equivalence_pool(self) -> SandboxPool:
         """A second pool like the run's, with a short timeout (it starts on first use)."""
-        if self._equivalence_pool is None:
-            limits = dataclasses.replace(
-                self.pool.limits,
-                timeout_s=min(EQUIVALENCE_TIMEOUT_S, self.pool.limits.timeout_s),
-                kill_grace_s=min(self.pool.limits.kill_grace_s, 0.2),
-            )
-            self._equivalence_pool = SandboxPool(limits)
-        return self._equivalence_pool
-
-    def close(self) -> None:
-        if self._equivalence_pool is not None:
-            self._equivalence_pool.close()
-            self._equivalence_pool = None
+        return self.short_pool(EQUIVALENCE_TIMEOUT_S)
 
     @classmethod
     def from_settings(cls, settings, *, pool: SandboxPool, store=None) -> SimulatedBackend:
