@@ -133,8 +133,9 @@ def some_table(
                 static_table(first, row_style=row_style)
 
 
-# test_table's columns for calls that change their arguments in place
-ARGS_COLUMNS = ["expected args after", "actual args after"]
+# test_table's columns that only some pairs fill: arguments a call changed in place, and
+# the mutants each input killed where test strength was measured
+OPTIONAL_COLUMNS = ["expected args after", "actual args after", "mutants killed"]
 
 
 def _test_mark(failing: bool | None) -> str:
@@ -149,10 +150,9 @@ def _failing_red(row: pd.Series) -> list[str]:
 
 def tests_table(tests: list[dict[str, Any]], key: str) -> None:
     """A pair's test table (`semi_core.review.test_table`): failing rows marked twice, ✗ in
-    the first column and a red row; the arguments after the call shown only for calls
-    that changed them."""
+    the first column and a red row; the optional columns shown only where filled."""
     frame = pd.DataFrame(tests)
-    frame = frame.drop(columns=[c for c in ARGS_COLUMNS if frame[c].isna().all()])
+    frame = frame.drop(columns=[c for c in OPTIONAL_COLUMNS if frame[c].isna().all()])
     frame.insert(0, "", frame.pop("failing").map(_test_mark))
     some_table(frame, key, row_style=_failing_red)
 

@@ -198,24 +198,35 @@ def current_decisions(events: list[dict[str, Any]], *, name_finals: bool = False
             for name in sorted(latest)}  # fmt: skip
 
 
+def _kills_by_position(verdict: dict[str, Any] | None) -> dict[int, int] | None:
+    """The mutants each test's input killed first, by position; None where the run
+    measured no test strength."""
+    signals = (verdict or {}).get("signals") or {}
+    if "kills_by_input" not in signals:
+        return None
+    return {k["position"]: k["killed"] for k in signals["kills_by_input"]}
+
+
 def test_table(store: Store, generation_id: str, run_id: str | None = None) -> list[dict[str, Any]]:
     """One row per test case of a validation run (the current one by default): input,
     origin, the oracle's expected output, the rewrite's actual output, status, error,
     duration, and whether the row fails: True or False where the rewrite ran on it, None
     where it did not (not validated yet, an unusable oracle, a test not run); for a call
     that changed its arguments in place, the arguments after it, expected (the
-    original's) and actual (the rewrite's)."""
+    original's) and actual (the rewrite's); and how many mutants each input killed first
+    where the run measured test strength."""
+    verdict = store.latest_verdict(generation_id)
     if run_id is None:
-        verdict = store.latest_verdict(generation_id)
         if verdict is None:
             return [
                 {"#": case["position"], "input": case["input"], "origin": case["origin"],
                  "expected": None, "actual": None, "expected args after": None,
                  "actual args after": None, "status": "not validated", "error": None,
-                 "ms": None, "failing": None}
+                 "ms": None, "mutants killed": None, "failing": None}
                 for case in store.test_cases(generation_id)
             ]  # fmt: skip
         run_id = verdict["run_id"]
+    kills = _kills_by_position(verdict if verdict and verdict["run_id"] == run_id else None)
     rows: dict[int, dict[str, Any]] = {}
     for run in store.test_runs(run_id, generation_id):
         row = rows.setdefault(
@@ -223,8 +234,10 @@ def test_table(store: Store, generation_id: str, run_id: str | None = None) -> l
             {"#": run["position"], "input": run["input"], "origin": run["origin"],
              "expected": run["expected"], "actual": None, "expected args after": None,
              "actual args after": None, "status": run["oracle_status"],
-             "error": None, "ms": None, "failing": None},
+             "error": None, "ms": None, "mutants killed": None, "failing": None},
         )  # fmt: skip
+        if kills is not None:
+            row["mutants killed"] = kills.get(run["position"], 0)
         if run["side"] == "original" and run["attempt"] == 1:
             row["expected args after"] = split_output(run["output"])[1]
         if run["side"] == "generated":

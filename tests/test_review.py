@@ -331,3 +331,21 @@ def test_an_edit_voids_the_decisions_made_on_the_code_before_it(store, pairs):
     assert [row["id"] for row in store.export_rows("accepted")] == [pairs[1]]
     decide(store, pairs[0], "ada", "reject")
     assert store.decisions(pairs[0]) == {"ada": "reject"}
+
+
+def test_each_test_row_says_how_many_mutants_its_input_killed(validated):
+    from semi_core.pipeline import PipelineSettings, run_pipeline
+    from semi_core.review import test_table
+
+    store = validated
+    pair_id = store.current_verdicts(["validated"])[0]["generation_id"]
+    assert {row["mutants killed"] for row in test_table(store, pair_id)} == {None}
+    run_pipeline(store, PipelineSettings(inputs_per_pair=5, test_strength=True),
+                 stages=("validate",), generation_ids=[pair_id])  # fmt: skip
+    verdict = store.latest_verdict(pair_id)
+    rows = test_table(store, pair_id, verdict["run_id"])
+    killed = verdict["signals"]["mutants_killed"]
+    assert killed > 0
+    assert sum(row["mutants killed"] for row in rows) == killed
+    by_input = {k["position"]: k["killed"] for k in verdict["signals"]["kills_by_input"]}
+    assert all(row["mutants killed"] == by_input.get(row["#"], 0) for row in rows)
