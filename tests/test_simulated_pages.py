@@ -162,6 +162,19 @@ def test_review_hides_the_mistake_until_the_annotator_decides_then_reveals_it(
     assert "caught by validation" in shown
 
 
+def test_after_a_decision_on_a_simulated_pair_review_offers_to_check_it(monkeypatch, simulated_db):
+    """A decision moves on to the next pair: the one just decided is one click away, its
+    mistake then revealed on demand."""
+    pair_id, mistake = caught_pair(simulated_db)
+    app = open_pair(monkeypatch, simulated_db, pair_id)
+    app.button(key="accept").click().run()  # the search finds no other pair to go on to
+    assert not app.exception and not any("in your queue" in c.value for c in app.caption)
+    app.button(key="check_decided").click().run()
+    assert shown_pair(app) == pair_id
+    app = open_box(app, "reveal_mistake")
+    assert mistake["description"] in texts(app.markdown)
+
+
 def test_overview_counts_simulated_pairs_and_runs_list_the_backend(monkeypatch, simulated_db):
     app = start_app(monkeypatch, simulated_db)
     assert not app.exception
