@@ -390,8 +390,8 @@ def pair_view() -> None:
     queue = load_queue()
     ids = queue["ids"]
     pair_id = current_pair_id(ids)
-    if pair_id == st.session_state.get("review_decided_practice"):
-        st.session_state.pop("review_decided_practice")
+    if pair_id is not None and pair_id == st.session_state.get("review_decided_practice"):
+        del st.session_state["review_decided_practice"]  # back on it: nothing to offer
     check_decided_button()
     if pair_id is None:
         if "pair" in st.query_params:
