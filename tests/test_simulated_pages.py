@@ -12,10 +12,11 @@ import time
 import pytest
 
 from semi_core import demo
+from semi_core.jobs import JobRunner
 from semi_core.scoreboard import scoreboard
 from semi_core.store import Store
 
-from .conftest import run_semi
+from .conftest import run_semi, write
 from .test_add_test import open_pair
 from .test_app import (
     metrics,
@@ -121,6 +122,30 @@ def test_overview_shows_each_stage_of_a_run_going_on(monkeypatch, simulated_db):
         assert any(p.proto.text.startswith("generate: ") for p in app.get("progress"))
         with pytest.raises(RuntimeError, match="already in progress"):
             jobs.start(demo.demo_settings(jobs.store, limit=1))
+    finally:
+        jobs.cancel()
+        assert jobs.wait(120)
+
+
+def test_the_demo_is_not_loaded_while_another_run_is_going(store, tmp_path):
+    """Starting the demo while a run is going is refused, as any start is, and loads
+    nothing: the demo data would land in the store without the run that shows it."""
+    for number in range(40):
+        write(
+            tmp_path / "own" / f"step_{number}.py",
+            f"def step_{number}(x):\n    return x + {number}\n",
+        )
+    jobs = JobRunner(store)
+    jobs.start(
+        demo.demo_settings(store), stages=("ingest", "generate"), paths=[str(tmp_path / "own")]
+    )
+    try:
+        while "generate" not in jobs.status().stages:  # the run has begun generating
+            assert jobs.status().running
+            time.sleep(0.05)
+        with pytest.raises(RuntimeError, match="already in progress"):
+            demo.start_demo(store, jobs)
+        assert store.count_snippets() == 40
     finally:
         jobs.cancel()
         assert jobs.wait(120)
