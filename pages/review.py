@@ -152,7 +152,9 @@ def load_queue() -> dict:
 # -- actions (callbacks: they run before the page is drawn again) ------------------------------
 
 
-def on_decide(action: str, pair_id: str, seen: PairState) -> None:
+def on_decide(action: str, pair_id: str, seen: PairState, practice: bool = False) -> None:
+    """Record the decision and go on to the next pair. A practice pair's mistake is
+    revealed only once decided, so the pair just decided stays one click away."""
     note = (st.session_state.get(f"note_{pair_id}") or "").strip()
     try:
         decide(store, pair_id, annotator, action, note or None, seen=seen)
@@ -178,6 +180,22 @@ def on_decide(action: str, pair_id: str, seen: PairState) -> None:
     st.session_state["review_pair"] = following[0] if following else None
     st.session_state.pop("review_link", None)
     st.session_state["review_flash"] = f"{action} recorded for {pair_id}"
+    if practice and action in ("accept", "reject"):
+        st.session_state["review_decided_practice"] = pair_id
+
+
+def on_check_decided(pair_id: str) -> None:
+    st.session_state["review_pair"] = st.session_state["review_link"] = pair_id
+    st.session_state.pop("review_decided_practice", None)
+
+
+def check_decided_button() -> None:
+    """Back to the practice pair just decided, where its mistake can be revealed."""
+    decided = st.session_state.get("review_decided_practice")
+    if decided:
+        st.button(f"Check the practice pair you just decided ({decided}): did it carry a "
+                  "mistake?", key="check_decided", icon=":material/school:",
+                  on_click=on_check_decided, args=(decided,))  # fmt: skip
 
 
 def on_undo() -> None:
@@ -372,6 +390,9 @@ def pair_view() -> None:
     queue = load_queue()
     ids = queue["ids"]
     pair_id = current_pair_id(ids)
+    if pair_id is not None and pair_id == st.session_state.get("review_decided_practice"):
+        del st.session_state["review_decided_practice"]  # back on it: nothing to offer
+    check_decided_button()
     if pair_id is None:
         if "pair" in st.query_params:
             del st.query_params["pair"]
@@ -419,7 +440,7 @@ def pair_view() -> None:
             key=action,
             shortcut=SHORTCUTS[action],
             on_click=on_decide,
-            args=(action, pair_id, seen),
+            args=(action, pair_id, seen, pair["backend"] == SIMULATED),
             type="primary" if action == "accept" else "secondary",
             width=90,
             disabled=action == "accept" and verdict is None,

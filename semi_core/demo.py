@@ -100,7 +100,9 @@ def run_demo(
 def start_demo(store: Store, jobs: JobRunner, *, limit: int | None = None) -> str:
     """Load the demo data and start running it through the simulated backend as a
     background job of `jobs`, its first slice of snippets first; returns the run id.
-    Raises RuntimeError, as `JobRunner.start` does, when a run is already going."""
+    Raises RuntimeError, as `JobRunner.start` does, when a run is already going, before
+    anything is loaded."""
+    jobs.require_idle()
     load_demo(store)
     return jobs.start(demo_settings(store, limit=limit), stages=DEMO_STAGES,
                       first_slice=DEMO_FIRST_SLICE, title=DEMO_TITLE)  # fmt: skip

@@ -4,7 +4,7 @@ that tell the original from its mutants.
 `synthesize_inputs` (in `semi_core.inputs`) ranks candidates by where they come from and
 how varied they are. `choose_inputs` keeps that as the starting point and then:
 
-1. **A broad pool.** Today's choice first, then the rest of a synthesis three times as
+1. **A broad pool.** The plain synthesis first, then the rest of one three times as
    large (in the short-timeout pool), then, for functions, variants of each argument of
    those inputs, one argument at a time: for numbers zero, a negative, a large value and
    c − 1, c, c + 1 of the integer constants in the code (the boundaries of its
@@ -17,14 +17,14 @@ how varied they are. `choose_inputs` keeps that as the starting point and then:
 3. **Greedy set cover**, as EvalPlus reduces its suites: the candidate that kills the
    most mutants not yet killed, ties to the earlier candidate, until `limit` inputs are
    chosen or no candidate kills another mutant (at most `MAX_RAISING` inputs on which the
-   original raises); the remaining places go to today's choice in its order, then to the
-   other candidates on which the original returns.
+   original raises); the remaining places go to the plain synthesis in its order, then
+   to the other candidates on which the original returns.
 
 Budget per pair: at most `MAX_MUTANT_EXECUTIONS` mutant runs (the pool is cut to fit),
 `MAX_CANDIDATES` candidates and about `MAX_STOPPED_RUNS` runs that time out or crash.
-Code on which no candidate is kept, or without mutants, keeps today's choice. The same
-code, limit and seed give the same inputs, except where a run's time is near the short
-timeout (then the load of the machine decides whether a candidate is kept).
+Code on which no candidate is kept, or without mutants, keeps the plain synthesis. The
+same code, limit and seed give the same inputs, except where a run's time is near the
+short timeout (then the load of the machine decides whether a candidate is kept).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from semi_core.sandbox.args import ArgumentError
 MUTANT_BUDGET = 24  # mutants that candidates are scored against
 MAX_CANDIDATES = 48  # candidates kept after the original ran on them
 MAX_MUTANT_EXECUTIONS = 1200  # mutant runs per pair; the pool is cut to fit
-POOL_FACTOR = 3  # today's synthesis, this many times the inputs wanted
+POOL_FACTOR = 3  # the broad synthesis: this many times the inputs wanted
 MAX_STOPPED_RUNS = 4  # runs that time out or crash, per pair, before the scoring stops
 MAX_RAISING = 2  # chosen inputs on which the original raises, at most
 LARGE = 10**6
@@ -67,29 +67,29 @@ def choose_inputs(
     """At most `limit` test inputs for the snippet, chosen by the mutants they kill (see
     the module docstring). `short_pool` runs candidates and mutants: a pool like `pool`
     with a short timeout, so that looping mutants are cheap."""
-    today = synthesize_inputs(code, entry_point, kind, pool=pool, limit=limit, seed=seed)
+    synthesized = synthesize_inputs(code, entry_point, kind, pool=pool, limit=limit, seed=seed)
     mutants = [m.code for m in generate_mutants(code, MUTANT_BUDGET, seed)]
     if limit <= 0 or not mutants:
-        return today
+        return synthesized
     # In the short pool: candidates the original loops on cost a short timeout each, and
     # slow ones would be dropped below anyway.
     broad = synthesize_inputs(code, entry_point, kind, pool=short_pool,
                               limit=limit * POOL_FACTOR, seed=seed)  # fmt: skip
-    candidates = _unique([*today, *broad])
+    candidates = _unique([*synthesized, *broad])
     if kind == "function":
         candidates = _unique([*candidates, *argument_variants(candidates, code)])
     candidates, expected = _kept_candidates(code, entry_point, kind, candidates, short_pool)
     if not candidates:
-        return today
+        return synthesized
     candidates = candidates[: max(1, MAX_MUTANT_EXECUTIONS // len(mutants))]
     expected = expected[: len(candidates)]
     kills = kill_sets(mutants, entry_point, kind, candidates, expected, short_pool)
     raising = {i for i, outcome in enumerate(expected) if outcome.status != "ok"}
     chosen = [candidates[i] for i in greedy_cover(kills, limit, raising)]
-    # Today's choice fills the remaining places (including the inputs too slow to score
-    # here), then the other candidates that return.
+    # The plain synthesis fills the remaining places (including the inputs too slow to
+    # score here), then the other candidates that return.
     returning = [c for i, c in enumerate(candidates) if i not in raising]
-    for test_input in _unique([*chosen, *today, *returning])[len(chosen) :]:
+    for test_input in _unique([*chosen, *synthesized, *returning])[len(chosen) :]:
         if len(chosen) >= limit:
             break
         chosen.append(test_input)

@@ -67,6 +67,16 @@ class JobRunner:
         self._streams: dict[str, str] = {}
         self._earlier: dict[str, dict[str, Any]] = {}  # each stage's counts in earlier passes
 
+    def _require_idle(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            raise RuntimeError("a run is already in progress; cancel it or wait for it")
+
+    def require_idle(self) -> None:
+        """Raise RuntimeError, as `start` would, when a run is going: for work that
+        prepares a run and must not be done when it cannot start."""
+        with self._lock:
+            self._require_idle()
+
     def start(
         self,
         settings: PipelineSettings,
@@ -83,8 +93,7 @@ class JobRunner:
         first pairs are then validated within seconds instead of after the whole
         generation; the stages' progress counts both passes."""
         with self._lock:
-            if self._thread is not None and self._thread.is_alive():
-                raise RuntimeError("a run is already in progress; cancel it or wait for it")
+            self._require_idle()
             run_id = uuid.uuid4().hex[:16]
             self._stop.clear()
             self._recent.clear()

@@ -4,7 +4,8 @@ Every generation of the simulated backend that carries a mistake (its ground tru
 `semi_core.generate.simulated`) falls in one outcome:
 
 * ``equivalent`` — the mistake changes nothing observable: the original and the mistaken
-  code never differ on a large sample of inputs, so no test could catch it;
+  code never differ on a large sample of inputs, so no test could catch it (unless one
+  does: then it is caught);
 * ``caught_by_validation`` — its current verdict is ``mismatch`` or ``generated_error``:
   a test showed the rewrite behaving differently;
 * ``slipped`` — validated despite a mistake that is not equivalent: the tests were too
@@ -40,13 +41,15 @@ OUTCOMES = (
 
 
 def outcome_of(status: str | None, equivalent: bool | None) -> str:
-    """The outcome of one mistake (see the module docstring), review aside."""
+    """The outcome of one mistake (see the module docstring), review aside. A test that
+    shows a difference outweighs the sample that showed none: the sample can miss the one
+    input that tells the codes apart (an annotator's test may find it)."""
+    if status in CAUGHT_STATUSES:
+        return "caught_by_validation"
     if equivalent:
         return "equivalent"
     if status is None:
         return "pending"
-    if status in CAUGHT_STATUSES:
-        return "caught_by_validation"
     if status == "validated":
         return "slipped"
     return "excluded_otherwise"

@@ -508,6 +508,11 @@ def m017_generations_mistake(db: duckdb.DuckDBPyConnection) -> None:
     db.execute("ALTER TABLE generations ADD COLUMN mistake JSON")
 
 
+# One pair's validation as the store records it: generation id, the oracle's answer per
+# test case, the test runs, the verdict.
+Validation = tuple[str, Sequence[dict[str, Any]], Sequence[dict[str, Any]], dict[str, Any]]
+
+
 def _reserve_numbers(db: duckdb.DuckDBPyConnection, sequence: str, count: int) -> list[int]:
     """`count` numbers from `sequence`, ascending, in one statement (rows numbered
     together are found by their range: see m012 and m013)."""
@@ -1272,16 +1277,43 @@ class Store:
     def record_validations(
         self,
         run_id: str,
-        validations: Sequence[
-            tuple[str, Sequence[dict[str, Any]], Sequence[dict[str, Any]], dict[str, Any]]
-        ],
+        validations: Sequence[Validation],
     ) -> None:
         """Store many validations — (generation id, oracle, test runs, verdict) each, as
-        `record_validation` takes them — in one transaction: all of them or none."""
-        if not validations:
-            return
+        `record_validation` takes them — in one transaction: all of them or none. A
+        validation made on test cases read before a test was added to its pair is left
+        out (see `_on_current_test_cases`)."""
         if len({generation_id for generation_id, *_ in validations}) < len(validations):
             raise StoreError("a pair is recorded twice in one batch of validations")
+        with self._write_lock:  # no test is added between the check and the write
+            self._record_validations(run_id, self._on_current_test_cases(validations))
+
+    def _on_current_test_cases(
+        self,
+        validations: Sequence[Validation],
+    ) -> list[Validation]:
+        """The validations whose oracle answered the pair's test cases as numbered now.
+        Adding a test numbers a pair's test cases again: a validation that read them
+        before (a run in flight) misses the added test, and its verdict, recorded last,
+        would become current and drop it. Its oracle names the numbers it read."""
+        read: dict[str, tuple[int, int]] = {}
+        for generation_id, oracle, _, _ in validations:
+            numbers = [case.get("seq") for case in oracle]
+            if numbers and None not in numbers:  # rows without numbers cannot be compared
+                read[generation_id] = (min(numbers), max(numbers))
+        if not read:
+            return list(validations)
+        now = {row["id"]: (row["first_test_case"], row["last_test_case"])
+               for row in self._test_case_ranges(list(read))}  # fmt: skip
+        return [v for v in validations if v[0] not in read or now.get(v[0]) == read[v[0]]]
+
+    def _record_validations(
+        self,
+        run_id: str,
+        validations: Sequence[Validation],
+    ) -> None:
+        if not validations:
+            return
         # Set-based: a few statements over Arrow tables whatever the batch size (row by row,
         # a pair with its dozens of test runs cost about a third of a second).
         oracle_rows = [case for _, oracle, _, _ in validations for case in oracle]

@@ -14,9 +14,11 @@ import pytest
 from semi_core import review as review_actions
 from semi_core.annotator_tests import AddTestError, add_test
 from semi_core.pipeline import PipelineSettings, run_pipeline
+from semi_core.sandbox import SandboxPool
 from semi_core.sources import ingest
 from semi_core.store import Store
 from semi_core.studio_settings import update
+from semi_core.validate import validate_generation
 
 from .conftest import run_semi, write
 from .test_app import metrics, open_box, review, server_store, shown_pair, table_with, texts
@@ -110,6 +112,24 @@ def test_an_annotator_test_that_exposes_a_wrong_rewrite_makes_it_a_mismatch(pair
         # the pair's test cases are still found by one tight range of numbers
         numbers = [case["seq"] for case in store.test_cases(pair_id)]
         assert max(numbers) - min(numbers) == len(numbers) - 1
+
+
+def test_a_validation_read_before_a_test_was_added_does_not_replace_its_verdict(pairs):
+    """A validation of the pair in flight while an annotator adds a test (a run, a rerun,
+    another annotator's test) read the test cases before they were numbered again: its
+    verdict, recorded last, must not become current and drop the annotator's test."""
+    with Store(pairs) as store:
+        pair_id = pair_of(store, "function")
+        subjects = store.validation_subjects([pair_id])
+        read_before = store.test_cases_of(subjects)[pair_id]
+        added = add_test(store, pair_id, "ada", args=str(HIDDEN), settings=SETTINGS)
+        with SandboxPool(SETTINGS.limits()) as pool:
+            stale = validate_generation(subjects[0], read_before, pool, SETTINGS.validation())
+        store.record_validations(
+            "in-flight", [(pair_id, stale.oracle, stale.test_runs, stale.verdict)]
+        )
+        current = store.latest_verdict(pair_id)
+        assert (current["run_id"], current["status"]) == (added.run_id, "mismatch")
 
 
 def test_an_annotator_test_that_agrees_keeps_the_verdict_and_a_program_takes_stdin(pairs):

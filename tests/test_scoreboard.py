@@ -7,7 +7,9 @@ import json
 
 import pytest
 
+from semi_core.annotator_tests import add_test
 from semi_core.generate.simulated import Mistake, equivalent_on_inputs
+from semi_core.pipeline import PipelineSettings, run_pipeline
 from semi_core.sandbox import Limits, SandboxPool
 from semi_core.scoreboard import scoreboard
 from semi_core.sources import ingest
@@ -116,3 +118,28 @@ def test_stats_without_simulated_pairs_has_an_empty_scoreboard(db_path):
     board = json.loads(result.stdout)["simulated"]
     assert board["injected"] == 0 and board["by_kind"] == {} and board["slipped_ids"] == []
     assert board["catch_rate"] is None
+
+
+def test_a_mistake_a_test_exposes_is_caught_though_the_sample_missed_it(store, tmp_path):
+    """The equivalence sample can miss the one input that tells the codes apart; once a
+    test shows it (here an annotator's), the mistake is caught, not equivalent."""
+    ingest(store, [str(write(tmp_path / "code" / "three.py", ORIGINALS))])
+    snippet = next(s for s in store.snippets() if s["name"] == "unlucky")
+    code, kind, line, before, after, inputs = MISTAKES["unlucky"]
+    with SandboxPool(Limits(workers=2)) as pool:  # a sample without 13: it sees no difference
+        equivalent = equivalent_on_inputs(snippet["code"], code, "unlucky", "function",
+                                          inputs, pool)  # fmt: skip
+    assert equivalent is True
+    mistake = Mistake(kind, line, before, after, "a dropped edge case", equivalent)
+    row = {"id": "unlucky-sim", "snippet_id": snippet["id"], "backend": "simulated",
+           "model": "simulated-r1-s0", "prompt_hash": "h", "instruction": "Write `unlucky`.",
+           "code": code, "entry_point": "unlucky", "status": "ok",
+           "mistake": mistake.to_dict()}  # fmt: skip
+    store.add_generation(row, [(text, "typed") for text in inputs])
+    settings = PipelineSettings(test_strength=False)
+    run_pipeline(store, settings, stages=("validate",))
+    assert add_test(store, "unlucky-sim", "ann", args="13", settings=settings).verdict == (
+        "mismatch"
+    )
+    counts = scoreboard(store).by_kind["dropped_edge_case"]
+    assert (counts["equivalent"], counts["caught_by_validation"]) == (0, 1)

@@ -12,10 +12,11 @@ import time
 import pytest
 
 from semi_core import demo
+from semi_core.jobs import JobRunner
 from semi_core.scoreboard import scoreboard
 from semi_core.store import Store
 
-from .conftest import run_semi
+from .conftest import run_semi, write
 from .test_add_test import open_pair
 from .test_app import (
     metrics,
@@ -126,6 +127,30 @@ def test_overview_shows_each_stage_of_a_run_going_on(monkeypatch, simulated_db):
         assert jobs.wait(120)
 
 
+def test_the_demo_is_not_loaded_while_another_run_is_going(store, tmp_path):
+    """Starting the demo while a run is going is refused, as any start is, and loads
+    nothing: the demo data would land in the store without the run that shows it."""
+    for number in range(40):
+        write(
+            tmp_path / "own" / f"step_{number}.py",
+            f"def step_{number}(x):\n    return x + {number}\n",
+        )
+    jobs = JobRunner(store)
+    jobs.start(
+        demo.demo_settings(store), stages=("ingest", "generate"), paths=[str(tmp_path / "own")]
+    )
+    try:
+        while "generate" not in jobs.status().stages:  # the run has begun generating
+            assert jobs.status().running
+            time.sleep(0.05)
+        with pytest.raises(RuntimeError, match="already in progress"):
+            demo.start_demo(store, jobs)
+        assert store.count_snippets() == 40
+    finally:
+        jobs.cancel()
+        assert jobs.wait(120)
+
+
 def test_a_database_with_snippets_is_left_as_it_is(monkeypatch, pairs_db):  # noqa: F811
     with Store(pairs_db) as store:
         generations = store.counts().entities["generations"]
@@ -160,6 +185,19 @@ def test_review_hides_the_mistake_until_the_annotator_decides_then_reveals_it(
     assert mistake["kind"] in shown and f"line {mistake['line']}" in shown
     assert mistake["description"] in shown
     assert "caught by validation" in shown
+
+
+def test_after_a_decision_on_a_simulated_pair_review_offers_to_check_it(monkeypatch, simulated_db):
+    """A decision moves on to the next pair: the one just decided is one click away, its
+    mistake then revealed on demand."""
+    pair_id, mistake = caught_pair(simulated_db)
+    app = open_pair(monkeypatch, simulated_db, pair_id)
+    app.button(key="accept").click().run()  # the search finds no other pair to go on to
+    assert not app.exception and not any("in your queue" in c.value for c in app.caption)
+    app.button(key="check_decided").click().run()
+    assert shown_pair(app) == pair_id
+    app = open_box(app, "reveal_mistake")
+    assert mistake["description"] in texts(app.markdown)
 
 
 def test_overview_counts_simulated_pairs_and_runs_list_the_backend(monkeypatch, simulated_db):
