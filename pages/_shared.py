@@ -16,6 +16,7 @@ import streamlit as st
 
 from semi_core.auth import ANNOTATOR, Accounts, AccountsError, SignInError, sign_in
 from semi_core.demo import start_demo
+from semi_core.generate.base import SIMULATED_BACKEND
 from semi_core.jobs import JobRunner
 from semi_core.store import Store, StoreError, default_db_path
 
@@ -231,8 +232,8 @@ def stage_bar(stage: str, numbers: dict, running: bool) -> None:
 def backend_label(params: dict) -> str | None:
     """A run's backend as the runs list names it: the simulated one with its mistake rate."""
     backend = params.get("backend")
-    if backend == "simulated" and params.get("mistake_rate") is not None:
-        return f"simulated (mistake rate {params['mistake_rate']:g})"
+    if backend == SIMULATED_BACKEND and params.get("mistake_rate") is not None:
+        return f"{backend} (mistake rate {params['mistake_rate']:g})"
     return backend
 
 

@@ -9,10 +9,11 @@ import streamlit as st
 from pages._charts import pairs_to_review
 from pages._code_view import code_view
 from pages._shared import cached, escape_markdown
+from semi_core.generate.base import SIMULATED_BACKEND
 from semi_core.scoreboard import outcome_of, scoreboard
 from semi_core.store import Store
 
-SIMULATED = "simulated"
+SIMULATED = SIMULATED_BACKEND
 PRACTICE_LABEL = "simulated pair (practice)"
 SCOREBOARD_COLUMNS = ("injected", "caught_by_validation", "equivalent", "slipped",
                       "caught_by_review", "missed_by_review")  # fmt: skip

@@ -83,6 +83,11 @@ with st.form("export_options"):
     seed = middle.number_input("Seed (shuffle, mixing)", 0, 2**31 - 1, 0, key="x_seed")
     buckets = right.checkbox("One file per difficulty bucket", key="x_buckets")
     difficulty = left.slider("Difficulty", 0.0, 1.0, (0.0, 1.0), key="x_difficulty")
+    simulated = middle.checkbox(
+        "Include simulated pairs", key="x_simulated",
+        help="Pairs of the simulated backend carry known mistakes, for demonstrations and "
+        "practice: left out of training data unless asked for.",
+    )  # fmt: skip
     chosen_sources = st.multiselect(
         "Sources (none chosen: all)", list(sources), key="x_sources",
         format_func=lambda s: f"{s} ({sources.get(s, 0)} validated)",
@@ -134,6 +139,7 @@ if preview:
         decontaminate=tuple(benchmarks),
         humaneval=humaneval,
         include_contaminated=include_contaminated,
+        include_simulated=simulated,
         ngram=int(ngram),
         dedup=dedup,
         near_dup_threshold=float(threshold),

@@ -13,6 +13,7 @@ import json
 import sysconfig
 from pathlib import Path
 
+from semi_core.generate.base import SIMULATED_BACKEND
 from semi_core.jobs import JobRunner
 from semi_core.pipeline import EventCallback, PipelineSettings, RunResult, StopCheck, run_pipeline
 from semi_core.sources import IngestReport, ingest
@@ -73,7 +74,9 @@ def demo_settings(
     with the simulated backend and its mistake rate over them."""
     from semi_core.studio_settings import pipeline_settings
 
-    return pipeline_settings(store, backend="simulated", mistake_rate=mistake_rate, limit=limit)
+    return pipeline_settings(
+        store, backend=SIMULATED_BACKEND, mistake_rate=mistake_rate, limit=limit
+    )
 
 
 def run_demo(

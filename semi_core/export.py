@@ -87,9 +87,8 @@ from semi_core.dedup import (
     Deduplicator,
     Overlap,
 )
+from semi_core.generate.base import SIMULATED_BACKEND
 from semi_core.store import Store, table_suffix
-
-SIMULATED_BACKEND = "simulated"  # its pairs are left out unless asked for
 
 FORMATS = ("jsonl", "parquet")
 SCHEMAS = ("alpaca", "chat", "full")
@@ -672,7 +671,8 @@ class ExportReport:
         if self.simulated_left_out:
             lines.append(
                 f"{_count(self.simulated_left_out, 'simulated pair')} left out (made with known "
-                "mistakes for demonstrations; --include-simulated keeps them)."
+                "mistakes for demonstrations; include them with --include-simulated, or on the "
+                "Export page)."
             )
         lines.extend(self.notes)
         if self.problems:

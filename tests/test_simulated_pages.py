@@ -23,6 +23,7 @@ from .test_app import (
     open_box,
     pairs_db,  # noqa: F401 - a fixture: offline pairs only
     pairs_template,  # noqa: F401 - the fixture pairs_db is made from
+    server_store,
     shown_pair,
     start_app,
     table_with,
@@ -296,3 +297,21 @@ def test_an_empty_run_page_loads_the_demo_and_runs_it(monkeypatch, db_path):
     assert jobs.status().title == demo.DEMO_TITLE
     assert jobs.wait(180)
     assert jobs.store.counts().by_status["backends"] == {"simulated": 3}
+
+
+def test_the_export_page_leaves_simulated_pairs_out_unless_asked(monkeypatch, simulated_db):
+    app = start_app(monkeypatch, simulated_db)
+    app.switch_page("pages/export.py").run()
+    app.selectbox(key="x_status").set_value("all")
+
+    def previewed_pairs() -> int:
+        [button] = [b for b in app.button if b.label == "Preview export"]
+        button.click().run()
+        assert not app.exception, app.exception
+        return int({m.label: m.value for m in app.metric}["Pairs"])
+
+    assert previewed_pairs() == 0
+    assert "simulated pairs left out" in texts(app.text)
+    app.checkbox(key="x_simulated").check()
+    validated = len(server_store(simulated_db).current_verdicts(["validated"]))
+    assert validated and previewed_pairs() == validated

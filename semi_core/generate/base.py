@@ -15,6 +15,10 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, ClassVar
 
+# The backend whose pairs carry known mistakes: labelled as practice wherever a pair is
+# shown, and left out of exports unless asked for.
+SIMULATED_BACKEND = "simulated"
+
 # Where a test input came from.
 ORIGINS = ("llm", "mutation", "typed", "doctest", "literal", "probe", "example", "annotator")
 

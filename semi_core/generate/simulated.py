@@ -54,7 +54,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from semi_core.generate.base import Generation, SnippetView, TestInput, register
+from semi_core.generate.base import (
+    SIMULATED_BACKEND,
+    Generation,
+    SnippetView,
+    TestInput,
+    register,
+)
 from semi_core.generate.offline import OfflineBackend
 from semi_core.inputs import synthesize_inputs
 from semi_core.sandbox import SandboxPool
@@ -665,7 +671,7 @@ def equivalent_on_inputs(
 class SimulatedBackend(OfflineBackend):
     """The offline pair with a known mistake in a share of the snippets (see above)."""
 
-    name = "simulated"
+    name = SIMULATED_BACKEND
 
     def __init__(
         self,
