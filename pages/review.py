@@ -497,7 +497,7 @@ def pair_view() -> None:
             code_view("\n".join(diff) or "(identical)", "diff", key=f"diff_{pair_id}")
 
     st.subheader("Tests")
-    tests = test_table(store, pair_id, verdict["run_id"] if verdict else None)
+    tests = test_table(store, pair_id, verdict=verdict)
     if verdict and verdict["signals"].get("constant_outputs"):
         st.warning(
             f"All {verdict['signals']['usable']} tests expect one and the same result: they "

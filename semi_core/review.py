@@ -207,28 +207,28 @@ def _kills_by_position(verdict: dict[str, Any] | None) -> dict[int, int] | None:
     return {k["position"]: k["killed"] for k in signals["kills_by_input"]}
 
 
-def test_table(store: Store, generation_id: str, run_id: str | None = None) -> list[dict[str, Any]]:
-    """One row per test case of a validation run (the current one by default): input,
-    origin, the oracle's expected output, the rewrite's actual output, status, error,
-    duration, and whether the row fails: True or False where the rewrite ran on it, None
-    where it did not (not validated yet, an unusable oracle, a test not run); for a call
-    that changed its arguments in place, the arguments after it, expected (the
-    original's) and actual (the rewrite's); and how many mutants each input killed first
-    where the run measured test strength."""
-    verdict = store.latest_verdict(generation_id)
-    if run_id is None:
-        if verdict is None:
-            return [
-                {"#": case["position"], "input": case["input"], "origin": case["origin"],
-                 "expected": None, "actual": None, "expected args after": None,
-                 "actual args after": None, "status": "not validated", "error": None,
-                 "ms": None, "mutants killed": None, "failing": None}
-                for case in store.test_cases(generation_id)
-            ]  # fmt: skip
-        run_id = verdict["run_id"]
-    kills = _kills_by_position(verdict if verdict and verdict["run_id"] == run_id else None)
+def test_table(
+    store: Store, generation_id: str, *, verdict: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """One row per test case of the pair's current validation run (`verdict`, read here
+    unless the caller has it already): input, origin, the oracle's expected output, the
+    rewrite's actual output, status, error, duration, and whether the row fails: True or
+    False where the rewrite ran on it, None where it did not (not validated yet, an
+    unusable oracle, a test not run); for a call that changed its arguments in place, the
+    arguments after it, expected (the original's) and actual (the rewrite's); and how many
+    mutants each input killed first where the run measured test strength."""
+    verdict = verdict or store.latest_verdict(generation_id)
+    if verdict is None:
+        return [
+            {"#": case["position"], "input": case["input"], "origin": case["origin"],
+             "expected": None, "actual": None, "expected args after": None,
+             "actual args after": None, "status": "not validated", "error": None,
+             "ms": None, "mutants killed": None, "failing": None}
+            for case in store.test_cases(generation_id)
+        ]  # fmt: skip
+    kills = _kills_by_position(verdict)
     rows: dict[int, dict[str, Any]] = {}
-    for run in store.test_runs(run_id, generation_id):
+    for run in store.test_runs(verdict["run_id"], generation_id):
         row = rows.setdefault(
             run["position"],
             {"#": run["position"], "input": run["input"], "origin": run["origin"],

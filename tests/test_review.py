@@ -343,7 +343,7 @@ def test_each_test_row_says_how_many_mutants_its_input_killed(validated):
     run_pipeline(store, PipelineSettings(inputs_per_pair=5, test_strength=True),
                  stages=("validate",), generation_ids=[pair_id])  # fmt: skip
     verdict = store.latest_verdict(pair_id)
-    rows = test_table(store, pair_id, verdict["run_id"])
+    rows = test_table(store, pair_id, verdict=verdict)
     killed = verdict["signals"]["mutants_killed"]
     assert killed > 0
     assert sum(row["mutants killed"] for row in rows) == killed
