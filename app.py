@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._shared import annotator_sidebar, get_store, sign_in_form, sign_in_required
+from studio.shared import annotator_sidebar, get_store, sign_in_form, sign_in_required
 
 st.set_page_config(page_title="Semi-Instruct Studio", page_icon=":material/science:", layout="wide")
 
@@ -10,7 +10,7 @@ st.set_page_config(page_title="Semi-Instruct Studio", page_icon=":material/scien
 # navigation, sidebar or page (a deep link's page is shown once they are signed in).
 signing_in = sign_in_required()
 # Declared first: from here on Streamlit no longer treats pages/ as an old-style
-# multipage folder (see pages/_shared.py), so the pages below run inside this script.
+# multipage folder (see studio/shared.py), so the pages below run inside this script.
 navigation = st.navigation(
     [
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),

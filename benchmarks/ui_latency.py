@@ -554,7 +554,7 @@ def start_frame(folder: Path) -> tuple[subprocess.Popen, str]:
     (frame / ".streamlit").mkdir(exist_ok=True)
     shutil.copy(ROOT / ".streamlit" / "config.toml", frame / ".streamlit" / "config.toml")
     shutil.copy(ROOT / "app.py", frame / "app.py")
-    shutil.copy(ROOT / "pages" / "_shared.py", frame / "pages" / "_shared.py")
+    shutil.copytree(ROOT / "studio", frame / "studio", dirs_exist_ok=True)
     for page in re.findall(r'st\.Page\("(pages/\w+\.py)"', (ROOT / "app.py").read_text()):
         (frame / page).write_text(HELLO_APP)
     return start_studio(frame / "frame.duckdb", frame, frame / "app.py")

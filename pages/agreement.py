@@ -7,9 +7,6 @@ note."""
 import pandas as pd
 import streamlit as st
 
-from pages._charts import chart_and_table, html_bars, metric_row, some_table, tests_table
-from pages._code_view import code_view
-from pages._shared import current_annotator, get_store, may, require_role
 from semi_core.agreement import (
     DISPUTED,
     agreement_table,
@@ -22,6 +19,9 @@ from semi_core.agreement import (
 )
 from semi_core.auth import ADMIN
 from semi_core.review import ReviewError, test_table
+from studio.charts import chart_and_table, html_bars, metric_row, some_table, tests_table
+from studio.code_view import code_view
+from studio.shared import current_annotator, get_store, may, require_role
 
 LISTED = 1000  # disagreements listed at most
 

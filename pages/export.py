@@ -16,8 +16,6 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pages._code_view import code_view
-from pages._shared import cached, escape_markdown, get_store, require_role
 from semi_core.auth import ADMIN
 from semi_core.export import (
     FORMATS,
@@ -31,6 +29,8 @@ from semi_core.export import (
     write_plan,
 )
 from semi_core.store import Store
+from studio.code_view import code_view
+from studio.shared import cached, escape_markdown, get_store, require_role
 
 ORDER_LABELS = {"curriculum": "curriculum (easy → hard)", "reverse": "hard → easy",
                 "shuffle": "shuffled (seeded)"}  # fmt: skip

@@ -8,11 +8,11 @@ highlighted."""
 import pandas as pd
 import streamlit as st
 
-from pages._charts import chart_and_table, html_bars, pairs_to_review, some_table
-from pages._code_view import code_view
-from pages._shared import cached, get_store
-from pages._simulated import SIMULATED, practice_badge, scoreboard_section
 from semi_core import insights, mismatch
+from studio.charts import chart_and_table, html_bars, pairs_to_review, some_table
+from studio.code_view import code_view
+from studio.shared import cached, get_store
+from studio.simulated import SIMULATED, practice_badge, scoreboard_section
 
 LISTED = 1000  # failures of a group listed at most
 

@@ -5,11 +5,11 @@ the snippets."""
 import pandas as pd
 import streamlit as st
 
-from pages._charts import binned_bars, chart_and_table, html_bars, metric_row, static_table
-from pages._shared import cached, get_jobs, get_store, show_recent_runs, stage_bar
-from pages._simulated import SIMULATED, scoreboard_section
 from semi_core import insights
 from semi_core.store import Store
+from studio.charts import binned_bars, chart_and_table, html_bars, metric_row, static_table
+from studio.shared import cached, get_jobs, get_store, show_recent_runs, stage_bar
+from studio.simulated import SIMULATED, scoreboard_section
 
 store = get_store()
 jobs = get_jobs()

@@ -8,10 +8,10 @@ same at 100 pairs as at 100,000."""
 import pandas as pd
 import streamlit as st
 
-from pages._charts import binned_bars, chart_and_table, html_bars, html_cells, pairs_to_review
-from pages._shared import cached, get_store
 from semi_core import insights
 from semi_core.insights import BUCKET_ORDER
+from studio.charts import binned_bars, chart_and_table, html_bars, html_cells, pairs_to_review
+from studio.shared import cached, get_store
 
 DIFFICULTY_BINS = 20
 LISTED = 1000  # pairs listed behind a selection at most

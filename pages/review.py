@@ -22,10 +22,6 @@ import time
 import pandas as pd
 import streamlit as st
 
-from pages._charts import get_pool, metric_row, some_table, tests_table
-from pages._code_view import code_view
-from pages._shared import current_annotator, escape_markdown, get_store
-from pages._simulated import SIMULATED, practice_badge, show_mistake
 from semi_core.annotator_tests import AddTestError, add_test
 from semi_core.generate.base import ORIGINS
 from semi_core.mismatch import Marked, call_text, differences, summary
@@ -45,6 +41,10 @@ from semi_core.review import (
     undo_last,
 )
 from semi_core.validate import VERDICT_STATUSES
+from studio.charts import get_pool, metric_row, some_table, tests_table
+from studio.code_view import code_view
+from studio.shared import current_annotator, escape_markdown, get_store
+from studio.simulated import SIMULATED, practice_badge, show_mistake
 
 STATUSES = list(VERDICT_STATUSES)
 FAILURES = ["wrong", "error", "timeout", "memory", "rejected", "violation", "crashed"]

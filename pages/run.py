@@ -7,8 +7,12 @@ import os
 import pandas as pd
 import streamlit as st
 
-from pages._code_view import code_view, element_key
-from pages._shared import (
+from semi_core.auth import ADMIN
+from semi_core.demo import load_demo, start_demo
+from semi_core.pipeline import PipelineSettings, backend_names
+from semi_core.studio_settings import current, pipeline_settings
+from studio.code_view import code_view, element_key
+from studio.shared import (
     demo_limit,
     escape_markdown,
     get_jobs,
@@ -17,11 +21,7 @@ from pages._shared import (
     show_recent_runs,
     stage_bar,
 )
-from pages._simulated import PRACTICE_LABEL, SIMULATED
-from semi_core.auth import ADMIN
-from semi_core.demo import load_demo, start_demo
-from semi_core.pipeline import PipelineSettings, backend_names
-from semi_core.studio_settings import current, pipeline_settings
+from studio.simulated import PRACTICE_LABEL, SIMULATED
 
 STORED, PATH = "The snippets already stored", "A file, folder or dataset to ingest first"
 NEWEST_PAIRS = 8

@@ -7,14 +7,14 @@ with it: here the method is demonstrated, not practised."""
 import pandas as pd
 import streamlit as st
 
-from pages._charts import get_pool, metric_row, some_table
-from pages._code_view import code_view
-from pages._shared import escape_markdown, get_store, require_role
-from pages._simulated import SIMULATED, practice_badge, show_mistake
 from semi_core import insights, studio_settings
 from semi_core.auth import ADMIN
 from semi_core.pipeline import PipelineSettings, backend_names
 from semi_core.walkthrough import generate_one, prompt_for, rank_one, validate_one
+from studio.charts import get_pool, metric_row, some_table
+from studio.code_view import code_view
+from studio.shared import escape_markdown, get_store, require_role
+from studio.simulated import SIMULATED, practice_badge, show_mistake
 
 store = get_store()
 

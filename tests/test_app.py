@@ -2,7 +2,7 @@
 every action — start a run, accept, reject, skip, undo, note, edit and revalidate, rerun
 validation, filters, sign in — checked against the store after each.
 
-AppTest runs the app in this process: the store is the one `pages/_shared.py` caches per
+AppTest runs the app in this process: the store is the one `studio/shared.py` caches per
 database file, so each test works on its own file and reads the truth through it."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def start_app(monkeypatch, db_path, load_demo_on_start: bool = False) -> AppTest
 
 def server_store(db_path) -> Store:
     """The store the app's server process holds (AppTest runs in this process)."""
-    from pages._shared import _open_store
+    from studio.shared import _open_store
 
     return _open_store(str(db_path))
 
@@ -247,7 +247,7 @@ def test_a_held_database_shows_one_message_not_a_traceback(monkeypatch, db_path)
 
 
 def wait_for_run(db_path, timeout: float = 180) -> None:
-    from pages._shared import _job_runner
+    from studio.shared import _job_runner
 
     assert _job_runner(str(db_path)).wait(timeout)
 
@@ -562,6 +562,6 @@ def test_the_run_page_refuses_to_start_without_snippets(monkeypatch, db_path):
     app.switch_page("pages/run.py").run()
     start_run(app)
     assert "no snippets to work on" in texts(app.error)
-    from pages._shared import _job_runner
+    from studio.shared import _job_runner
 
     assert _job_runner(str(db_path)).status().run_id is None

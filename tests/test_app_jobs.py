@@ -105,7 +105,7 @@ def run_page(monkeypatch, db_path) -> AppTest:
 
 
 def test_the_run_page_shows_an_answer_being_written(monkeypatch, db_path):
-    from pages._shared import _job_runner
+    from studio.shared import _job_runner
 
     app = run_page(monkeypatch, db_path)
     runner = _job_runner(str(db_path))
@@ -120,7 +120,7 @@ def test_the_run_page_shows_an_answer_being_written(monkeypatch, db_path):
 
 
 def test_a_run_against_a_local_openai_endpoint_chosen_on_the_page(monkeypatch, db_path, corpus):
-    from pages._shared import _job_runner, _open_store
+    from studio.shared import _job_runner, _open_store
 
     app = run_page(monkeypatch, db_path)
     store = _open_store(str(db_path))

@@ -42,7 +42,7 @@ def open_page(monkeypatch, db_path, page: str, annotator: str | None = None) -> 
 
 
 def server_store(db_path) -> Store:
-    from pages._shared import _open_store
+    from studio.shared import _open_store
 
     return _open_store(str(db_path))
 
@@ -474,7 +474,7 @@ def test_a_long_table_shows_its_first_rows_and_the_whole_grid_once_its_box_is_op
     def page() -> None:
         import pandas as pd
 
-        from pages._charts import some_table
+        from studio.charts import some_table
 
         rows = pd.DataFrame({"n": range(100), "text": [f"<b>{n}</b>" for n in range(100)]})
         some_table(rows, "long")

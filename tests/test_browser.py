@@ -200,12 +200,12 @@ class Tab:
 def test_every_page_renders_in_the_browser_and_is_screenshotted(studio, browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     # A deep link first, on a fresh server: the page must still come with app.py's sidebar
-    # and layout (Streamlit's pages/ folder handling, see pages/_shared.py).
+    # and layout (Streamlit's pages/ folder handling, see studio/shared.py).
     tab = Tab(context, f"{studio.url}/review?annotator=ada")
     tab.no_exception()
     assert tab.page.get_by_text("Database:").count() == 1  # app.py's sidebar
     tab.caption()
-    # The pair's code is drawn by pages/_code_view.py: as text, keywords coloured.
+    # The pair's code is drawn by studio/code_view.py: as text, keywords coloured.
     keyword = tab.page.locator("pre span.keyword", has_text="def").first
     keyword.wait_for(timeout=30_000)
     assert keyword.evaluate("e => getComputedStyle(e).color") == "rgb(124, 58, 237)"

@@ -1,4 +1,4 @@
-"""The HTML that pages/_charts.py draws: tables show each value as its column's type,
+"""The HTML that studio/charts.py draws: tables show each value as its column's type,
 styled rows and escaped text; bars and circles carry what a click on them picks."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import re
 
 import pandas as pd
 
-from pages._charts import PALETTE, html_bars, html_cells, table_html
+from studio.charts import PALETTE, html_bars, html_cells, table_html
 
 
 def cells(table: str) -> list[list[str]]:

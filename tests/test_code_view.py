@@ -1,4 +1,4 @@
-"""Code shown by pages/_code_view.py: Pygments' pieces give the text back whole, each
+"""Code shown by studio/code_view.py: Pygments' pieces give the text back whole, each
 with the class that colours it, and markup in the text stays text."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pages._code_view import code_tokens
+from studio.code_view import code_tokens
 
 CODE = """@cache
 def add(a, b=1):  # sum

@@ -12,10 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from streamlit.components.v2.bidi_component.main import _make_trigger_id
 
-from pages._code_view import element_key
 from semi_core.llm_server import LocalLLMServer
 from semi_core.pipeline import PipelineSettings, run_pipeline
 from semi_core.sources import ingest
+from studio.code_view import element_key
 
 from .conftest import write
 from .test_app import table_with
@@ -37,7 +37,7 @@ def test_an_element_key_made_from_any_text_passes_streamlits_own_check(prefix, n
 def test_an_answer_streamed_for_an_underscore_name_is_shown_while_it_is_written(
     monkeypatch, db_path, tmp_path
 ):
-    from pages._shared import _job_runner, _open_store
+    from studio.shared import _job_runner, _open_store
 
     write(tmp_path / "corpus" / "helpers.py", "def _private_helper(x):\n    return x + 1\n")
     app = run_page(monkeypatch, db_path)
@@ -83,7 +83,7 @@ def corpus_of(tmp_path, count: int):
 def test_a_cancelled_run_keeps_its_counts_and_its_cards_say_it_stopped(
     monkeypatch, db_path, tmp_path
 ):
-    from pages._shared import _job_runner, _open_store
+    from studio.shared import _job_runner, _open_store
 
     app = run_page(monkeypatch, db_path)
     store = _open_store(str(db_path))
@@ -112,7 +112,7 @@ def test_a_cancelled_run_keeps_its_counts_and_its_cards_say_it_stopped(
 
 
 def test_a_run_on_the_endpoints_first_model_records_that_model(monkeypatch, db_path, tmp_path):
-    from pages._shared import _open_store
+    from studio.shared import _open_store
 
     app = run_page(monkeypatch, db_path)
     store = _open_store(str(db_path))
@@ -152,7 +152,7 @@ def test_a_run_given_a_path_works_on_the_snippets_just_ingested_first(store, tmp
 
 
 def test_the_run_page_reports_what_an_ingest_skipped(monkeypatch, db_path, tmp_path):
-    from pages._shared import _job_runner, _open_store
+    from studio.shared import _job_runner, _open_store
 
     app = run_page(monkeypatch, db_path)
     ingest(_open_store(str(db_path)), [corpus_of(tmp_path, 6)])

@@ -54,7 +54,7 @@ def simulated_db(simulated_template, tmp_path):
 
 
 def runner(db_path):
-    from pages._shared import _job_runner
+    from studio.shared import _job_runner
 
     return _job_runner(str(db_path))
 

@@ -258,6 +258,6 @@ def show_recent_runs(store: Store, limit: int) -> None:
         }
         for r in runs
     ]
-    from pages._charts import some_table  # it imports this module
+    from studio.charts import some_table  # it imports this module
 
     some_table(pd.DataFrame(rows), "recent_runs")

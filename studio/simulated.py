@@ -6,12 +6,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages._charts import pairs_to_review
-from pages._code_view import code_view
-from pages._shared import cached, escape_markdown
 from semi_core.generate.base import SIMULATED_BACKEND
 from semi_core.scoreboard import outcome_of, scoreboard
 from semi_core.store import Store
+from studio.charts import pairs_to_review
+from studio.code_view import code_view
+from studio.shared import cached, escape_markdown
 
 SIMULATED = SIMULATED_BACKEND
 PRACTICE_LABEL = "simulated pair (practice)"
