@@ -1,35 +1,152 @@
-"""Semi-Instruct Studio: the Streamlit entry point (`streamlit run app.py`)."""
+"""Semi-Instruct Studio: the Streamlit entry point (`streamlit run app.py`) and its first
+page, Overview: where the store stands — a run going on, the funnel, rates, the scoreboard
+of simulated mistakes, difficulty and test strength, annotator activity, recent runs and
+the snippets. The other pages are the scripts in pages/."""
 
+import pandas as pd
 import streamlit as st
 
-from studio.shared import annotator_sidebar, get_store, sign_in_form, sign_in_required
+from semi_core import insights
+from semi_core.store import Store
+from studio.charts import binned_bars, chart_and_table, html_bars, metric_row, static_table
+from studio.shared import cached, get_jobs, get_store, show_recent_runs, stage_bar
+from studio.simulated import SIMULATED, scoreboard_section
 
-st.set_page_config(page_title="Semi-Instruct Studio", page_icon=":material/science:", layout="wide")
-
-# With accounts configured, a visitor who has not signed in gets the sign-in alone: no
-# navigation, sidebar or page (a deep link's page is shown once they are signed in).
-signing_in = sign_in_required()
-# Declared first: from here on Streamlit no longer treats pages/ as an old-style
-# multipage folder (see studio/shared.py), so the pages below run inside this script.
-navigation = st.navigation(
-    [
-        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-        st.Page("pages/run.py", title="Run", icon=":material/play_arrow:"),
-        st.Page("pages/review.py", title="Review", icon=":material/rate_review:"),
-        st.Page("pages/walkthrough.py", title="Walkthrough", icon=":material/route:"),
-        st.Page("pages/rankings.py", title="Rankings", icon=":material/leaderboard:"),
-        st.Page("pages/failures.py", title="Failures", icon=":material/error:"),
-        st.Page("pages/agreement.py", title="Agreement", icon=":material/handshake:"),
-        st.Page("pages/export.py", title="Export", icon=":material/download:"),
-        st.Page("pages/settings.py", title="Prompt and settings", icon=":material/tune:"),
-    ],
-    position="hidden" if signing_in else "sidebar",
-)
-if signing_in:
-    sign_in_form()
-    st.stop()
 store = get_store()
-annotator_sidebar()
-with st.sidebar:
-    st.caption(f"Database: `{store.path}`")
-navigation.run()
+jobs = get_jobs()
+version = store.data_version()
+# Cached under the store's version, which every write changes.
+counts = cached(version, Store.counts, store)
+
+st.title("Overview")
+st.caption(
+    "Semi-Instruct turns natural code into instruction-code pairs: an LLM rewrites each "
+    "snippet, the original code is run as the oracle to validate the rewrite, and test "
+    "cases rank the pairs by difficulty."
+)
+
+
+def run_going_on(was_running: bool) -> None:
+    """The background run's progress while it goes on (the demo's, on a first start),
+    with links to follow it and to review its first pairs."""
+    status = jobs.status()
+    if was_running and not status.running:
+        st.rerun()  # the run is over: the whole page once more, with its pairs counted
+    if not status.running:
+        return
+    what = status.title or f"a run with the {status.backend} backend"
+    st.info(f"Running {what}: its pairs reach Review as they are validated, the first ones "
+            "within seconds.")  # fmt: skip
+    for stage, numbers in status.stages.items():
+        stage_bar(stage, numbers, running=True)
+    links = st.container(horizontal=True)
+    links.page_link("pages/run.py", label="Follow the run", icon=":material/play_arrow:")
+    links.page_link("pages/review.py", label="Review its pairs", icon=":material/rate_review:")
+
+
+# Redrawn every second while a run goes on, and only then.
+if jobs.status().running:
+    st.fragment(run_going_on, run_every=1.0)(True)
+
+snippet_status = counts.by_status["snippets"]
+verdicts = counts.by_status["verdicts"]
+decisions = counts.by_status["decisions"]
+figures = [
+    ("Snippets", counts.entities["snippets"]),
+    ("Usable", snippet_status.get("usable", 0)),
+    ("Generations", counts.entities["generations"]),
+    ("Validated", verdicts.get("validated", 0)),
+    ("Accepted", decisions.get("accept", 0)),
+    ("Rejected", decisions.get("reject", 0)),
+    ("Disputed", decisions.get("disputed", 0)),
+]
+# Simulated pairs carry known mistakes: they are for demonstrations and practice.
+if simulated := counts.by_status["backends"].get(SIMULATED):
+    figures.append(("Simulated pairs", simulated))
+metric_row(figures)
+if verdicts:
+    st.caption("Verdicts: " + " · ".join(f"{k} {v}" for k, v in verdicts.items()))
+
+if counts.entities["snippets"] == 0:
+    st.info(
+        "The database is empty. Load the demo data from the Run page (or `semi demo`), or "
+        "read your own code with `semi ingest PATH`."
+    )
+else:
+    st.subheader("Funnel")
+    funnel = pd.DataFrame(insights.funnel(store, counts))
+    figure = html_bars(funnel, "stage", "count", horizontal=True, labels=True)
+    chart_and_table(figure, funnel, "overview_funnel")
+    rates = insights.rates(store, counts)
+    static_table(
+        pd.DataFrame(
+            [
+                {"rate": name, "value": "–" if v is None else f"{100 * v:.1f}%"}
+                for name, v in rates.items()
+            ]  # fmt: skip
+        )
+    )
+
+    scoreboard_section(store, version, "overview_slipped")
+
+    st.subheader("Difficulty and test strength")
+    # Counted and binned in the store: the page never holds every pair.
+    bins = {"difficulty": 20, "test_strength": 10}
+    numbers = cached(version, insights.distributions, store, bins)
+    static_table(
+        pd.DataFrame([{"measure": name, **part["summary"]} for name, part in numbers.items()])
+    )
+    left, right = st.columns(2)
+    with left:
+        if not numbers["difficulty"]["bins"]:
+            st.caption("No difficulty yet (rank the validated pairs).")
+        else:
+            binned_bars(numbers["difficulty"]["bins"], "difficulty", "overview_difficulty")
+    with right:
+        if not numbers["test_strength"]["bins"]:
+            st.caption("No test strength measured (validation ran without mutants).")
+        else:
+            binned_bars(numbers["test_strength"]["bins"], "test_strength", "overview_strength")
+
+    st.subheader("Annotator activity")
+    activity = pd.DataFrame(cached(version, insights.annotator_activity, store))
+    if activity.empty:
+        st.caption("No review decisions yet.")
+    else:
+        long = activity.melt(
+            id_vars="annotator", value_vars=["accept", "reject", "skip", "undo"], var_name="action"
+        )
+        figure = html_bars(long, "annotator", "value", color="action")
+        chart_and_table(figure, activity.astype({"last": str}), "overview_activity")
+
+st.subheader("Snippets")
+# The list (up to 500 rows, in the grid) is drawn when its box is opened: a new tab of the
+# dashboard skips the grid's script. The search is kept while the box is closed.
+for name, default in (("overview_search", ""), ("overview_which", "all")):
+    st.session_state[name] = st.session_state.get(name, default)
+box = st.expander(f"Browse and search the {counts.entities['snippets']} snippets",
+                  key="overview_snippets", on_change="rerun")  # fmt: skip
+if box.open:
+    with box:
+        left, right = st.columns([3, 1])
+        search = left.text_input("Search name, path or code", key="overview_search")
+        which = right.selectbox("Show", ["all", "usable", "rejected"], key="overview_which")
+        usable = {"all": None, "usable": True, "rejected": False}[which]
+        rows = store.snippets(limit=500, usable=usable, search=search or None)
+        if rows:
+            table = pd.DataFrame(rows)
+            st.dataframe(
+                table[["name", "kind", "flags", "rejection", "rejection_detail", "path", "line",
+                       "id"]],
+                hide_index=True,
+                width="stretch",
+            )  # fmt: skip
+            st.caption(
+                f"Showing {len(rows)} snippets (at most 500 are listed; "
+                f"{counts.entities['snippets']} in the store)."
+            )
+        else:
+            st.info("No snippets match. Load some with `semi ingest PATH` or `semi demo`.")
+
+st.subheader("Recent runs")
+show_recent_runs(store, limit=10)

@@ -47,7 +47,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import socket
 import statistics
@@ -497,7 +496,9 @@ def measure_browser(
         for _ in range(renders):
             for name in [n for n in SWITCH_ORDER if n in pages]:
                 _path, title, last = PAGES[name]
-                link = page.locator("[data-testid='stSidebarNav'] a", has_text=title)
+                link = page.locator(
+                    "[data-testid='stSidebar'] [data-testid='stPageLink-NavLink']", has_text=title
+                )
                 started = time.perf_counter()
                 link.click()
                 wait_rendered(page, title, last)
@@ -546,17 +547,17 @@ def start_floor(folder: Path, app: str = HELLO_APP) -> tuple[subprocess.Popen, s
 
 
 def start_frame(folder: Path) -> tuple[subprocess.Popen, str]:
-    """The studio's frame with nothing in its pages: app.py and what it draws (the
-    navigation, the annotator box, the store opened) over pages of one line, served with
-    the studio's config on an empty database; as `start_studio` returns."""
+    """The studio's frame with nothing in its pages: what every page draws first (the
+    menu, the annotator box, the store opened, see studio/shared.py) over one line, served
+    with the studio's config on an empty database; as `start_studio` returns."""
     frame = folder / "frame"
     (frame / "pages").mkdir(parents=True, exist_ok=True)
     (frame / ".streamlit").mkdir(exist_ok=True)
     shutil.copy(ROOT / ".streamlit" / "config.toml", frame / ".streamlit" / "config.toml")
-    shutil.copy(ROOT / "app.py", frame / "app.py")
     shutil.copytree(ROOT / "studio", frame / "studio", dirs_exist_ok=True)
-    for page in re.findall(r'st\.Page\("(pages/\w+\.py)"', (ROOT / "app.py").read_text()):
-        (frame / page).write_text(HELLO_APP)
+    page = "from studio.shared import get_store\nget_store()\n" + HELLO_APP
+    for path in [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]:
+        (frame / path.relative_to(ROOT)).write_text(page)
     return start_studio(frame / "frame.duckdb", frame, frame / "app.py")
 
 

@@ -72,7 +72,7 @@ if annotator is None:
 
 @st.cache_data(ttl=30, show_spinner=False)
 def review_sources(db_path: str) -> list[str]:
-    return get_store().review_sources()
+    return store.review_sources()
 
 
 # -- filters ------------------------------------------------------------------------------

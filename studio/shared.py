@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import runpy
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +19,7 @@ from semi_core.generate.base import SIMULATED_BACKEND
 from semi_core.jobs import JobRunner
 from semi_core.store import Store, StoreError, default_db_path
 
-APP_SCRIPT = Path(__file__).resolve().parent.parent / "app.py"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def demo_limit() -> int | None:
@@ -45,33 +44,62 @@ def _open_store(path: str) -> Store:
     return _job_runner(path).store
 
 
-def _through_app() -> None:
-    """Run this page inside app.py when Streamlit started it on its own.
-
-    Streamlit treats a `pages/` folder next to app.py as an old-style multipage app until
-    app.py has called st.navigation: the first visitor of a fresh server who opens a deep
-    link (/review), and every AppTest run after `switch_page`, get the bare page without
-    app.py's layout and sidebar. Then run app.py here, in this same script run (widget
-    clicks and form submissions of this run stay valid; a rerun would drop them): its
-    st.navigation picks this page again by its URL, and the outer, bare run stops."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if not PagesManager.uses_pages_directory:
-        return
-    PagesManager.uses_pages_directory = False
-    runpy.run_path(str(APP_SCRIPT), run_name="__main__")
-    st.stop()
+# The pages are Streamlit's own pages/ scripts, each drawing this frame first, with the
+# automatic page list turned off (client.showSidebarNavigation) and the menu below drawn
+# instead: Streamlit's documented custom navigation, so no st.navigation competes with pages/.
+PAGES = (
+    ("app.py", "Overview", ":material/dashboard:"),
+    ("pages/run.py", "Run", ":material/play_arrow:"),
+    ("pages/review.py", "Review", ":material/rate_review:"),
+    ("pages/walkthrough.py", "Walkthrough", ":material/route:"),
+    ("pages/rankings.py", "Rankings", ":material/leaderboard:"),
+    ("pages/failures.py", "Failures", ":material/error:"),
+    ("pages/agreement.py", "Agreement", ":material/handshake:"),
+    ("pages/export.py", "Export", ":material/download:"),
+    ("pages/settings.py", "Prompt and settings", ":material/tune:"),
+)
 
 
-def get_store() -> Store:
-    """The server's store; stops the page with one clear message when it cannot open."""
-    _through_app()
+def _page_title() -> str:
+    """The title of the page this script run draws, as the menu names it."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    page = ctx.pages_manager.get_pages().get(ctx.page_script_hash) if ctx else None
+    script = Path(page["script_path"]).resolve() if page else None
+    for path, title, _icon in PAGES:
+        if script == ROOT / path:
+            return f"{title} · Semi-Instruct Studio"
+    return "Semi-Instruct Studio"
+
+
+def _store_or_stop() -> Store:
     try:
         return _open_store(default_db_path())
     except StoreError as error:
         st.error(escape_markdown(error))
         st.stop()
         raise  # unreachable: st.stop() ends the script run
+
+
+def get_store() -> Store:
+    """Draw the studio's frame for this page, then return the server's store. With
+    accounts configured, a visitor who has not signed in gets the sign-in alone: no menu,
+    sidebar or page (a deep link's page is shown once they are signed in). A store that
+    cannot open stops the page with one clear message."""
+    st.set_page_config(page_title=_page_title(), page_icon=":material/science:",
+                       layout="wide")  # fmt: skip
+    if sign_in_required():
+        sign_in_form()
+        st.stop()
+    store = _store_or_stop()
+    with st.sidebar:
+        for path, title, icon in PAGES:
+            st.page_link(path, label=title, icon=icon)
+    annotator_sidebar()
+    with st.sidebar:
+        st.caption(f"Database: `{store.path}`")
+    return store
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -90,7 +118,7 @@ def cached(version: tuple, fn: Callable[..., Any], store: Store, *args: Any) -> 
 
 def get_jobs() -> JobRunner:
     """The server's one background runner (runs are threads of this process)."""
-    get_store()
+    _store_or_stop()
     return _job_runner(default_db_path())
 
 
@@ -127,7 +155,7 @@ def signed_in_as() -> str | None:
 def sign_in_required() -> bool:
     """Whether this visitor must sign in before anything is shown: accounts are
     configured and the session has not signed in, or the secrets cannot be read (the
-    sign-in then says why). Draws nothing: app.py asks before declaring its pages."""
+    sign-in then says why). Draws nothing: the frame asks before drawing anything."""
     try:
         accounts = _read_accounts()
     except AccountsError:
@@ -175,20 +203,26 @@ def require_role(role: str, doing: str, *, stop: bool = True) -> bool:
     return False
 
 
+def _keep_annotator() -> None:
+    st.session_state["annotator_kept"] = (st.session_state.get("annotator") or "").strip()
+
+
 def annotator_sidebar() -> None:
     """The sidebar's annotator box: a name per session, or the account signed in to."""
     accounts = _accounts()
     with st.sidebar:
         if not accounts.sign_in_required:
             # The name also lives in the URL (?annotator=), so a reload keeps it, and under
-            # a plain key: st.switch_page drops every widget's value and the URL's query.
-            kept = st.session_state.get("annotator_kept") or st.query_params.get("annotator")
-            if "annotator" not in st.session_state and kept:
-                st.session_state["annotator"] = kept
+            # a plain key: each page has its own widgets, and a page switch drops the URL's
+            # query, so the box is filled from that key on every page.
+            kept = st.session_state.get("annotator_kept")
+            if kept is None:
+                kept = (st.query_params.get("annotator") or "").strip()
+            st.session_state["annotator_kept"] = st.session_state["annotator"] = kept
             st.text_input("Annotator", key="annotator", placeholder="your name",
-                          help="Kept with every decision you make.")  # fmt: skip
-            name = (st.session_state.get("annotator") or "").strip()
-            st.session_state["annotator_kept"] = name
+                          help="Kept with every decision you make.",
+                          on_change=_keep_annotator)  # fmt: skip
+            name = kept
             if name and st.query_params.get("annotator") != name:
                 st.query_params["annotator"] = name
             elif not name and "annotator" in st.query_params:

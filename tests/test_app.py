@@ -23,7 +23,7 @@ from semi_core.store import Store
 
 from .conftest import ROOT, code_blocks, held_by_another_process
 
-PAGES = ("pages/overview.py", "pages/run.py", "pages/review.py")
+PAGES = ("app.py", "pages/run.py", "pages/review.py")
 FAST = dict(inputs_per_pair=5, test_strength=False)
 
 
@@ -171,7 +171,7 @@ def test_every_page_renders_on_an_empty_database_with_a_hint(monkeypatch, db_pat
         app.sidebar.text_input(key="annotator").input("ada").run()
     assert not app.exception
     hints = texts(app.info)
-    expected = {"pages/overview.py": "semi ingest", "pages/run.py": "Load the demo data",
+    expected = {"app.py": "semi ingest", "pages/run.py": "Load the demo data",
                 "pages/review.py": "No pairs yet"}[page]  # fmt: skip
     assert expected in hints
 
@@ -182,7 +182,7 @@ def test_every_page_renders_with_the_demo_data_and_pairs(monkeypatch, pairs_db, 
     app.switch_page(page).run()
     app.sidebar.text_input(key="annotator").input("ada").run()
     assert not app.exception
-    assert app.title[0].value == {"pages/overview.py": "Overview", "pages/run.py": "Run",
+    assert app.title[0].value == {"app.py": "Overview", "pages/run.py": "Run",
                                   "pages/review.py": "Review"}[page]  # fmt: skip
     assert f"`{pairs_db}`" in texts(app.sidebar.caption)  # app.py's sidebar is there
 

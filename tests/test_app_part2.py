@@ -126,13 +126,13 @@ def empty_db(tmp_path):
 
 
 def test_overview_empty(monkeypatch, empty_db):
-    app = open_page(monkeypatch, empty_db, "pages/overview.py")
+    app = open_page(monkeypatch, empty_db, "app.py")
     assert "semi ingest" in texts(app.info)
     assert chart_scripts(app) == []
 
 
 def test_overview_funnel_matches_the_store(monkeypatch, pairs_db):
-    app = open_page(monkeypatch, pairs_db, "pages/overview.py")
+    app = open_page(monkeypatch, pairs_db, "app.py")
     counts = server_store(pairs_db).counts()
     # each chart's table is folded under it, in the chart's own HTML element
     (chart,) = [e.proto.body for e in app.get("html") if "semi-chart" in e.proto.body][:1]
@@ -165,7 +165,7 @@ def test_overview_funnel_matches_the_store(monkeypatch, pairs_db):
 def test_overview_numbers_follow_a_new_decision_at_once(monkeypatch, pairs_db):
     # the aggregates are cached per store version: a decision changes the version, so the
     # next run shows it (no stale numbers from the cache)
-    app = open_page(monkeypatch, pairs_db, "pages/overview.py")
+    app = open_page(monkeypatch, pairs_db, "app.py")
     store = server_store(pairs_db)
     activity = [t for t in tables(app) if "annotator" in t.columns][0]
     assert "cy" not in list(activity["annotator"])

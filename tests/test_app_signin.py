@@ -22,7 +22,7 @@ from .test_app import events, server_store, shown_pair, start_run, texts, wait_f
 ACCOUNTS = {"ada": hash_password("ada's password"), "lin": hash_password("lin's password")}
 ROLES = {"lin": "admin"}
 PAGES = {
-    "pages/overview.py": "Overview", "pages/run.py": "Run", "pages/review.py": "Review",
+    "app.py": "Overview", "pages/run.py": "Run", "pages/review.py": "Review",
     "pages/walkthrough.py": "Walkthrough", "pages/rankings.py": "Rankings",
     "pages/failures.py": "Failures", "pages/agreement.py": "Agreement",
     "pages/export.py": "Export", "pages/settings.py": "Prompt and settings",

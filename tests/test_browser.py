@@ -29,6 +29,9 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
+# The studio's menu: the page links in its sidebar.
+NAV_LINKS = "[data-testid='stSidebar'] [data-testid='stPageLink-NavLink']"
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -199,11 +202,11 @@ class Tab:
 
 def test_every_page_renders_in_the_browser_and_is_screenshotted(studio, browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    # A deep link first, on a fresh server: the page must still come with app.py's sidebar
-    # and layout (Streamlit's pages/ folder handling, see studio/shared.py).
+    # A deep link first, on a fresh server: the page must still come with the studio's sidebar
+    # and layout (each page draws the frame, see studio/shared.py).
     tab = Tab(context, f"{studio.url}/review?annotator=ada")
     tab.no_exception()
-    assert tab.page.get_by_text("Database:").count() == 1  # app.py's sidebar
+    assert tab.page.get_by_text("Database:").count() == 1  # the studio's sidebar
     tab.caption()
     # The pair's code is drawn by studio/code_view.py: as text, keywords coloured.
     keyword = tab.page.locator("pre span.keyword", has_text="def").first
@@ -211,7 +214,7 @@ def test_every_page_renders_in_the_browser_and_is_screenshotted(studio, browser)
     assert keyword.evaluate("e => getComputedStyle(e).color") == "rgb(124, 58, 237)"
     assert tab.page.locator("pre", has_text="return").count() >= 2  # original and rewrite
     # Then every page the navigation lists, as a person clicks through them.
-    links = tab.page.locator("[data-testid='stSidebarNav'] a")
+    links = tab.page.locator(NAV_LINKS)
     titles = [links.nth(i).inner_text().split("\n")[-1].strip() for i in range(links.count())]
     assert titles == [
         "Overview", "Run", "Review", "Walkthrough", "Rankings", "Failures", "Agreement",

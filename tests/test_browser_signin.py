@@ -21,6 +21,9 @@ PATHS = ("", "run", "review", "walkthrough", "rankings", "failures", "agreement"
          "settings")  # fmt: skip
 ADMIN_BUTTONS = ("Start run", "Save settings", "Preview export")
 
+# The studio's menu: the page links in its sidebar.
+NAV_LINKS = "[data-testid='stSidebar'] [data-testid='stPageLink-NavLink']"
+
 
 SECRETS = (
     "[annotators]\n"
@@ -65,7 +68,7 @@ def sign_in(tab: Tab, name: str, password: str, lands_on: str) -> None:
 
 def go_to(tab: Tab, title: str) -> None:
     """Through the navigation, as a person does (a new URL would be a new session)."""
-    tab.page.locator("[data-testid='stSidebarNav'] a").filter(has_text=title).first.click()
+    tab.page.locator(NAV_LINKS).filter(has_text=title).first.click()
     heading(tab, title)
 
 
@@ -83,7 +86,7 @@ def test_a_visitor_who_has_not_signed_in_finds_no_action_on_any_page(signin_stud
         for label in ADMIN_BUTTONS:
             assert button_count(tab, label) == 0, (path, label)
         heading(tab, "Sign in")
-        assert tab.page.locator("[data-testid='stSidebarNav'] a").count() == 0, path
+        assert tab.page.locator(NAV_LINKS).count() == 0, path
         assert tab.page.get_by_text("Database:").count() == 0, path
         assert button_count(tab, "Sign in") == 1
     tab.screenshot("sign_in")
@@ -136,7 +139,7 @@ def test_a_secrets_file_that_does_not_parse_opens_no_page(demo_database, tmp_pat
             tab.wait_for_selector(shared.IDLE, timeout=60_000)
             assert tab.get_by_role("button").filter(has_text="Save settings").count() == 0
             assert tab.locator("[data-testid='stMain'] h1").count() == 0
-            assert tab.locator("[data-testid='stSidebarNav'] a").count() == 0
+            assert tab.locator(NAV_LINKS).count() == 0
         context.close()
     finally:
         studio.stop()

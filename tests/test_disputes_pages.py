@@ -111,12 +111,12 @@ def test_export_warns_about_disputed_pairs_and_links_to_agreement(monkeypatch, d
     assert {m.label: int(m.value) for m in app.metric}["Pairs"] == 1
     [warning] = [w.value for w in app.warning if "dispute" in w.value]
     assert warning.startswith("2 pairs in dispute were left out")
-    [link] = app.page_link
+    [link] = app.main.page_link
     assert link.proto.page == "agreement" and "Agreement" in link.proto.label
     # all validated pairs: they are in the file, no warning and no link
     app.selectbox(key="x_status").select("all")
     preview(app)
-    assert not [w for w in app.warning if "dispute" in w.value] and not app.page_link
+    assert not [w for w in app.warning if "dispute" in w.value] and not app.main.page_link
 
 
 def test_settings_set_the_decision_rule(monkeypatch, db_path):
@@ -133,6 +133,6 @@ def test_settings_set_the_decision_rule(monkeypatch, db_path):
 
 def test_the_overview_counts_disputed_pairs_apart(monkeypatch, db_path):
     disputed_store(db_path)
-    app = open_page(monkeypatch, db_path, "pages/overview.py")
+    app = open_page(monkeypatch, db_path, "app.py")
     shown = metrics(app)
     assert (shown["Accepted"], shown["Rejected"], shown["Disputed"]) == ("1", "0", "2")

@@ -47,15 +47,11 @@ def make_store(db_path) -> dict[str, str]:
 
 
 def open_page(monkeypatch, db_path) -> AppTest:
-    """The page as the studio shows it: through app.py once its navigation lists the page,
-    on its own until then."""
+    """The page as the studio shows it: through app.py, then switched to."""
     monkeypatch.setenv("SEMI_DB", str(db_path))
     monkeypatch.setenv("SEMI_LOAD_DEMO", "0")
-    if "pages/export.py" in (ROOT / "app.py").read_text(encoding="utf-8"):
-        app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-        app.switch_page("pages/export.py")
-    else:
-        app = AppTest.from_file(str(ROOT / "pages" / "export.py"), default_timeout=120)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    app.switch_page("pages/export.py")
     app.run()
     assert not app.exception
     return app

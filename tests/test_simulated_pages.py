@@ -252,7 +252,7 @@ def test_walkthrough_shows_a_simulated_pairs_mistake(monkeypatch, simulated_db):
 # -- the scoreboard ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("page, key", [("pages/overview.py", "overview_slipped"),
+@pytest.mark.parametrize("page, key", [("app.py", "overview_slipped"),
                                        ("pages/failures.py", "failures_slipped")])  # fmt: skip
 def test_the_scoreboard_counts_by_kind_and_opens_a_slipped_pair_in_review(
     monkeypatch, simulated_db, page, key
@@ -277,7 +277,7 @@ def test_the_scoreboard_counts_by_kind_and_opens_a_slipped_pair_in_review(
     assert app.title[0].value == "Review" and shown_pair(app) == chosen
 
 
-@pytest.mark.parametrize("page", ["pages/overview.py", "pages/failures.py"])
+@pytest.mark.parametrize("page", ["app.py", "pages/failures.py"])
 def test_no_scoreboard_without_simulated_pairs(monkeypatch, pairs_db, page):  # noqa: F811
     app = start_app(monkeypatch, pairs_db)
     app.switch_page(page).run()
