@@ -114,8 +114,8 @@ def repair_pairs(
         nonlocal stopped
         if not ids:
             return
-        result = validate_stream(store, engine, validation_run,
-                                 [store.validation_subjects(list(ids))], should_stop=stop)  # fmt: skip
+        pages = [store.validation_subjects(list(ids))]
+        result = validate_stream(store, engine, validation_run, pages, should_stop=stop)
         for status, n in result["statuses"].items():
             statuses[status] += n
         counts["repaired"] += result["statuses"].get("validated", 0)
@@ -192,4 +192,3 @@ def attempt_diffs(rows: Sequence[dict[str, Any]]) -> list[str]:
         if row["status"] == "ok":
             previous = row
     return diffs
-
