@@ -183,6 +183,14 @@ class _Stage:
         return {"done": self.done, "failed": self.failed, "seconds": seconds}
 
 
+def repair_rounds(settings: PipelineSettings) -> int:
+    """The repair attempts a run that generates makes with these settings; ValueError
+    when they ask a backend that does not repair for some."""
+    _load_backends()
+    backend = BACKENDS.get(settings.backend)
+    return 0 if backend is None else settings.repair_rounds(backend)
+
+
 def make_backend(settings: PipelineSettings, pool: SandboxPool, store: Store) -> Backend:
     _load_backends()
     try:
@@ -430,11 +438,7 @@ def run_pipeline(
     unknown = set(stages) - set(STAGES)
     if unknown:
         raise ValueError(f"unknown stages {sorted(unknown)}; choose from {', '.join(STAGES)}")
-    _load_backends()
-    if "generate" in stages and settings.backend in BACKENDS:
-        rounds = settings.repair_rounds(BACKENDS[settings.backend])  # bad input: refused now
-    else:
-        rounds = 0
+    rounds = repair_rounds(settings) if "generate" in stages else 0  # refused now, not later
     run_id = run_id or uuid.uuid4().hex[:16]
     mark_interrupted_runs(store)
     kind = stages[0] if len(stages) == 1 else "pipeline"
