@@ -168,3 +168,33 @@ def test_generate_repairs_the_pairs_already_found_failing(tmp_path, corpus):
         assert sum(s == "validated" for s in statuses(store).values()) >= 0.8 * len(FUNCTIONS)
         ranked = [v for v in store.current_verdicts(["validated"]) if v["difficulty"] is None]
         assert not ranked  # the repaired pairs are ranked
+
+
+def test_the_run_page_maps_repair_attempts_and_reports_the_yield(monkeypatch, db_path, corpus):
+    from pages._shared import _job_runner, _open_store
+
+    from .test_app_jobs import run_page
+
+    app = run_page(monkeypatch, db_path)
+    ingest(_open_store(str(db_path)), [corpus])
+    runner = _job_runner(str(db_path))
+    start = "FormSubmitter:run_settings-Start run"
+    app.number_input(key="run_repair_attempts").set_value(1)
+    app.button(key=start).click().run()  # the offline backend: refused, nothing started
+    assert "the offline backend does not repair pairs" in " ".join(e.value for e in app.error)
+    assert runner.status().run_id is None
+    with LocalLLMServer(rules={EVERY_SNIPPET: "wrong_first"}) as server:
+        app.selectbox(key="run_backend").select("openai")
+        app.text_input(key="run_endpoint").input(server.base_url)
+        app.text_input(key="run_model").input(server.model)
+        app.checkbox(key="run_strength").uncheck()
+        app.button(key=start).click().run()
+        assert not app.error
+        assert runner.wait(120)
+    result = runner.status().result
+    assert result.state == "done" and result.counts["repair"]["requests"] >= 1
+    found = result.counts["yield"]
+    assert found["after_repair"] >= 0.8 * len(FUNCTIONS) and found["first_attempt"] == 0
+    app.run()
+    caption = f"{found['first_attempt']} at the first attempt, {found['after_repair']} after repair"
+    assert any(caption in str(c.value) for c in app.caption)
