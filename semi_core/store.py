@@ -1429,13 +1429,14 @@ class Store:
                     "FROM run_rows",
                     [run_id],
                 )
-                # A repaired pair's latest attempt keeps its first verdict (m018).
+                # A repaired pair's latest attempt keeps its first verdict (m018): the one
+                # usable attempt without a verdict, as a pair is repaired only once its
+                # latest attempt has one. The small table alone, no join on generations.
                 cur.execute(
                     "UPDATE generation_attempts SET verdict_id = v.id FROM verdict_rows v "
-                    "JOIN generations g ON g.id = v.generation_id "
                     "WHERE generation_attempts.generation_id = v.generation_id "
-                    "AND generation_attempts.attempt = g.attempt "
-                    "AND generation_attempts.verdict_id IS NULL"
+                    "AND generation_attempts.verdict_id IS NULL "
+                    "AND generation_attempts.status = 'ok'"
                 )
                 cur.execute(
                     "INSERT INTO verdicts (id, generation_id, run_id, passed, usable, total, "

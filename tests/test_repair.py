@@ -198,3 +198,34 @@ def test_the_run_page_maps_repair_attempts_and_reports_the_yield(monkeypatch, db
     app.run()
     caption = f"{found['first_attempt']} at the first attempt, {found['after_repair']} after repair"
     assert any(caption in str(c.value) for c in app.caption)
+
+
+def test_a_run_stopped_after_storing_a_repair_validates_it_first_next_time(store, corpus, pool):
+    ingest(store, [corpus])
+    with LocalLLMServer(rules={EVERY_SNIPPET: "wrong_first"}) as server:
+        settings = PipelineSettings(backend="openai", base_url=server.base_url,
+                                    model=server.model, repair_attempts=0, **FAST)  # fmt: skip
+        run_pipeline(store, settings, pool=pool)
+        answered = []
+        settings.repair_attempts = 1
+        stopped = run_pipeline(
+            store, settings, pool=pool,
+            on_event=lambda e: answered.append(e.done) if e.stage == "repair" else None,
+            should_stop=lambda: bool(answered and answered[-1] >= 1),
+        )  # fmt: skip
+        assert stopped.state == "cancelled" and stopped.counts["repair"]["done"] == 1
+        [waiting] = store.unvalidated_attempts("openai", server.model)
+        assert store.pair(waiting)["attempt"] == 2
+        assert store.latest_verdict(waiting)["status"] == "mismatch"  # attempt 1's
+        requests = server.request_count
+        resumed = run_pipeline(store, settings, pool=pool)
+    assert resumed.state == "done"
+    assert not store.unvalidated_attempts("openai", server.model)
+    assert [r["verdict_status"] for r in attempts(store, waiting)] == ["mismatch", "validated"]
+    # The stored repair is validated, not asked for again; the others, asked for by the
+    # stopped run while in flight, come from the response cache: no new request.
+    assert resumed.counts["repair"]["requests"] == len(FUNCTIONS) - 1
+    assert server.request_count == requests
+    assert waiting not in {row["id"] for row in store.repair_candidates(
+        "openai", server.model, 1, REPAIRABLE)}  # fmt: skip
+    assert resumed.counts["yield"]["after_repair"] >= 0.8 * len(FUNCTIONS) - 1
