@@ -355,15 +355,18 @@ def repair_stage(
 ) -> dict[str, Any]:
     """Send failing pairs back to the model (`semi_core.repair.repair_pairs`) and validate
     the answers with the settings' engine, one progress step per answer."""
-    from semi_core.repair import repair_pairs
+    from semi_core.repair import has_work, repair_pairs
     from semi_core.validate import open_engine
 
     progress = stage("repair", None)
+    rounds = settings.repair_rounds(backend)
+    if not has_work(store, backend, rounds):
+        return {**progress.counts(), "requests": 0, "repaired": 0, "ids": []}
     validation = settings.validation()
     with open_engine(settings.engine, validation, pool, settings.limits(),
                      settings.ray_address) as engine:  # fmt: skip
         counts = repair_pairs(
-            store, backend, engine, run_id, settings.repair_rounds(backend),
+            store, backend, engine, run_id, rounds,
             concurrency=settings.concurrency, limit=settings.limit,
             on_answer=progress.step, should_stop=should_stop,
         )  # fmt: skip

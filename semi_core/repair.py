@@ -82,6 +82,15 @@ def _attempt_row(backend: Backend, answer: Generation) -> dict[str, Any]:
     }
 
 
+def has_work(store: Store, backend: Backend, attempts: int) -> bool:
+    """Whether `repair_pairs` would find anything to do: a repair to validate, or a pair
+    to repair (so that no validation engine is started for nothing)."""
+    return bool(store.unvalidated_attempts(backend.name, backend.model)) or any(
+        store.repair_candidates(backend.name, backend.model, number, REPAIRABLE, 1)
+        for number in range(1, attempts + 1)
+    )
+
+
 def repair_pairs(
     store: Store,
     backend: Backend,

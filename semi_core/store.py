@@ -1654,7 +1654,7 @@ class Store:
         WHERE g.backend = ? AND g.model IS NOT DISTINCT FROM ? AND g.status = 'ok'
           AND coalesce(g.attempt, 1) = ? AND list_contains(?::VARCHAR[], v.status)
           AND NOT EXISTS (SELECT 1 FROM generation_attempts a WHERE a.generation_id = g.id
-                          AND a.attempt = g.attempt AND a.verdict_id IS NULL)
+                          AND a.status = 'ok' AND a.verdict_id IS NULL)
           AND NOT EXISTS (SELECT 1 FROM review_events e WHERE e.generation_id = g.id
                           AND e.action = 'edit')
     """
@@ -1688,9 +1688,8 @@ class Store:
         not validated (a run stopped in between): validated before any is repaired again."""
         rows = self.cursor().execute(
             "SELECT g.id FROM generations g JOIN generation_attempts a "
-            "ON a.generation_id = g.id AND a.attempt = g.attempt "
-            "WHERE g.backend = ? AND g.model IS NOT DISTINCT FROM ? AND a.status = 'ok' "
-            "AND a.verdict_id IS NULL ORDER BY g.created_at, g.id",
+            "ON a.generation_id = g.id WHERE g.backend = ? AND g.model IS NOT DISTINCT FROM ? "
+            "AND a.status = 'ok' AND a.verdict_id IS NULL ORDER BY g.created_at, g.id",
             [backend, model],
         )
         return [generation_id for (generation_id,) in rows.fetchall()]

@@ -229,3 +229,28 @@ def test_a_run_stopped_after_storing_a_repair_validates_it_first_next_time(store
     assert waiting not in {row["id"] for row in store.repair_candidates(
         "openai", server.model, 1, REPAIRABLE)}  # fmt: skip
     assert resumed.counts["yield"]["after_repair"] >= 0.8 * len(FUNCTIONS) - 1
+
+
+def test_an_unusable_repair_answer_is_kept_and_the_next_round_asks_again(store, corpus, pool):
+    ingest(store, [corpus])
+    with LocalLLMServer(rules={"def gcd": "wrong_code"}) as server:
+        settings = PipelineSettings(backend="openai", base_url=server.base_url,
+                                    model=server.model, repair_attempts=0, **FAST)  # fmt: skip
+        run_pipeline(store, settings, pool=pool)
+        server.clear_faults()  # gcd's first repair answer is broken JSON, the second right
+        server.add_rule("def gcd", ["malformed"])
+        settings.repair_attempts = 2
+        result = run_pipeline(store, settings, pool=pool)
+    assert result.counts["repair"]["rounds"] == 2
+    assert result.counts["repair"]["failed"] == 1 and result.counts["repair"]["repaired"] == 1
+    gcd = next(g for g in statuses(store) if store.pair(g)["name"] == "gcd")
+    rows = attempts(store, gcd)
+    assert [(r["attempt"], r["status"], r["verdict_status"]) for r in rows] == [
+        (1, "ok", "mismatch"),
+        (2, "failed", None),
+        (3, "ok", "validated"),
+    ]
+    assert rows[1]["error"].startswith("unusable answer")
+    assert statuses(store)[gcd] == "validated"
+    diffs = attempt_diffs(rows)
+    assert diffs[1] == "" and diffs[2].startswith("--- attempt 1\n+++ attempt 3\n")
