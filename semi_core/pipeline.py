@@ -312,7 +312,7 @@ def validate_stage(
     """Validate pending pairs (or revalidate `generation_ids`) with the settings' engine,
     streaming: pages of pairs are read as the engine asks for them, never all at once.
     Pending pairs of snippets ingested from `first_sources` come first."""
-    from semi_core.validate import revalidate, validate_pending
+    from semi_core.validate import revalidate, validate_pending, verdict_item
 
     if generation_ids is not None:
         total = len(generation_ids)
@@ -322,10 +322,7 @@ def validate_stage(
     progress = stage("validate", total)
 
     def on_result(subject: dict[str, Any], result: Any) -> None:
-        verdict = result.verdict
-        item = {"generation_id": subject["id"], "status": verdict["status"],
-                "passed": verdict["passed"], "usable": verdict["usable"]}  # fmt: skip
-        progress.step(verdict["status"] == "validated", item)
+        progress.step(result.verdict["status"] == "validated", verdict_item(subject, result))
 
     options: dict[str, Any] = dict(
         on_result=on_result, should_stop=should_stop, engine=settings.engine,
@@ -368,7 +365,7 @@ def repair_stage(
         counts = repair_pairs(
             store, backend, engine, run_id, rounds,
             concurrency=settings.concurrency, limit=settings.limit,
-            on_answer=progress.step, should_stop=should_stop,
+            on_answer=progress.step, on_validated=progress.emit, should_stop=should_stop,
         )  # fmt: skip
     if counts.pop("stopped"):
         raise Cancelled

@@ -101,15 +101,17 @@ def repair_pairs(
     concurrency: int = 1,
     limit: int | None = None,
     on_answer: Callable[[bool, dict[str, Any]], None] | None = None,
+    on_validated: Callable[[dict[str, Any]], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> dict[str, Any]:
     """Up to `attempts` rounds of repair (see the module docstring), each round's answers
     validated with `engine` as validation run `<run_id>-repair<round>`; at most `limit`
-    pairs a round. `on_answer(ok, item)` hears of each answer as it is stored. Returns
+    pairs a round. `on_answer(ok, item)` hears of each answer as it is stored, and
+    `on_validated(item)` of each new verdict (as the validate stage's items). Returns
     ``{"requests", "failed", "repaired", "rounds", "statuses", "stopped", "ids"}``:
     `repaired` the pairs a repair turned validated, `statuses` the new verdicts, `ids`
     the pairs validated again."""
-    from semi_core.validate import validate_stream
+    from semi_core.validate import validate_stream, verdict_item
 
     if attempts > 0 and not backend.repairs:
         raise ValueError(f"the {backend.name} backend does not repair pairs")
@@ -123,8 +125,13 @@ def repair_pairs(
         nonlocal stopped
         if not ids:
             return
+
+        def on_result(subject: dict[str, Any], result: Any) -> None:
+            if on_validated is not None:
+                on_validated(verdict_item(subject, result))
+
         pages = [store.validation_subjects(list(ids))]
-        result = validate_stream(store, engine, validation_run, pages, should_stop=stop)
+        result = validate_stream(store, engine, validation_run, pages, on_result, stop)
         for status, n in result["statuses"].items():
             statuses[status] += n
         counts["repaired"] += result["statuses"].get("validated", 0)

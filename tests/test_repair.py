@@ -195,6 +195,10 @@ def test_the_run_page_maps_repair_attempts_and_reports_the_yield(monkeypatch, db
     assert result.state == "done" and result.counts["repair"]["requests"] >= 1
     found = result.counts["yield"]
     assert found["after_repair"] >= 0.8 * len(FUNCTIONS) and found["first_attempt"] == 0
+    # The newest pairs show their repaired code and its verdict.
+    cards = runner.status().pairs
+    assert {card["verdict"] for card in cards} == {"validated"}
+    assert not any("_original_" in card["code"] for card in cards)  # not the wrong code
     app.run()
     caption = f"{found['first_attempt']} at the first attempt, {found['after_repair']} after repair"
     assert any(caption in str(c.value) for c in app.caption)
