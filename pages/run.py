@@ -20,7 +20,7 @@ from pages._shared import (
 from pages._simulated import PRACTICE_LABEL, SIMULATED
 from semi_core.auth import ADMIN
 from semi_core.demo import load_demo, start_demo
-from semi_core.pipeline import PipelineSettings, backend_names, repair_rounds
+from semi_core.pipeline import PipelineSettings, backend_names
 from semi_core.studio_settings import current, pipeline_settings
 
 STORED, PATH = "The snippets already stored", "A file, folder or dataset to ingest first"
@@ -173,6 +173,8 @@ if start:
         mistake_rate=float(mistake_rate),
         repair_attempts=None if repair_attempts is None else int(repair_attempts),
     )
+    from semi_core.pipeline import repair_rounds
+
     try:
         repair_rounds(settings)
     except ValueError as error:

@@ -17,7 +17,8 @@ from semi_core.store import Store
 
 from . import test_pipeline
 from .conftest import run_semi
-from .test_app import open_box, review
+from .test_app import open_box, review, server_store, wait_for_run
+from .test_app_jobs import run_page
 from .test_pipeline import FAST, FUNCTIONS
 
 corpus = test_pipeline.corpus
@@ -171,18 +172,14 @@ def test_generate_repairs_the_pairs_already_found_failing(tmp_path, corpus):
 
 
 def test_the_run_page_maps_repair_attempts_and_reports_the_yield(monkeypatch, db_path, corpus):
-    from pages._shared import _job_runner, _open_store
-
-    from .test_app_jobs import run_page
-
     app = run_page(monkeypatch, db_path)
-    ingest(_open_store(str(db_path)), [corpus])
-    runner = _job_runner(str(db_path))
+    store = server_store(db_path)
+    ingest(store, [corpus])
     start = "FormSubmitter:run_settings-Start run"
     app.number_input(key="run_repair_attempts").set_value(1)
     app.button(key=start).click().run()  # the offline backend: refused, nothing started
     assert "the offline backend does not repair pairs" in " ".join(e.value for e in app.error)
-    assert runner.status().run_id is None
+    assert not [r for r in store.runs() if r["kind"] == "pipeline"]
     with LocalLLMServer(rules={EVERY_SNIPPET: "wrong_first"}) as server:
         app.selectbox(key="run_backend").select("openai")
         app.text_input(key="run_endpoint").input(server.base_url)
@@ -190,18 +187,17 @@ def test_the_run_page_maps_repair_attempts_and_reports_the_yield(monkeypatch, db
         app.checkbox(key="run_strength").uncheck()
         app.button(key=start).click().run()
         assert not app.error
-        assert runner.wait(120)
-    result = runner.status().result
-    assert result.state == "done" and result.counts["repair"]["requests"] >= 1
-    found = result.counts["yield"]
+        wait_for_run(db_path, 120)
+    [run] = [r for r in store.runs() if r["kind"] == "pipeline"]
+    assert run["state"] == "done" and run["counts"]["repair"]["requests"] >= 1
+    found = run["counts"]["yield"]
     assert found["after_repair"] >= 0.8 * len(FUNCTIONS) and found["first_attempt"] == 0
-    # The newest pairs show their repaired code and its verdict.
-    cards = runner.status().pairs
-    assert {card["verdict"] for card in cards} == {"validated"}
-    assert not any("_original_" in card["code"] for card in cards)  # not the wrong code
     app.run()
     caption = f"{found['first_attempt']} at the first attempt, {found['after_repair']} after repair"
     assert any(caption in str(c.value) for c in app.caption)
+    # The newest pairs show their repaired code's verdict.
+    cards = [e.label for e in app.expander if " — " in e.label]
+    assert cards and all("— validated" in label for label in cards)
 
 
 def test_a_run_stopped_after_storing_a_repair_validates_it_first_next_time(store, corpus, pool):
