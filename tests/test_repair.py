@@ -11,7 +11,7 @@ from semi_core.generate.openai_backend import OpenAIBackend
 from semi_core.llm_server import LocalLLMServer
 from semi_core.pipeline import PipelineSettings, run_pipeline
 from semi_core.repair import REPAIRABLE, attempt_diffs, attempts, repair_task
-from semi_core.review import decide
+from semi_core.review import current_decisions, decide, edit_pair, history
 from semi_core.sources import ingest
 from semi_core.store import Store
 
@@ -76,6 +76,7 @@ def test_one_repair_validates_the_pairs_a_model_wrong_at_first_left_as_mismatche
             assert store.generation(generation_id)["code"] == rows[1]["code"]
             assert attempt_diffs(rows)[1].startswith("--- attempt 1\n+++ attempt 2\n")
         assert store.decisions(mismatches[0]) == {}  # the rejection was on earlier code
+        assert current_decisions(history(store, mismatches[0])) == {}
         run = store.runs(limit=1)[0]
         assert run["counts"]["yield"] == {"first_attempt": 0, "repaired": len(validated),
                                           "after_repair": len(validated)}  # fmt: skip
@@ -254,3 +255,19 @@ def test_an_unusable_repair_answer_is_kept_and_the_next_round_asks_again(store, 
     assert statuses(store)[gcd] == "validated"
     diffs = attempt_diffs(rows)
     assert diffs[1] == "" and diffs[2].startswith("--- attempt 1\n+++ attempt 3\n")
+
+
+def test_a_pair_an_annotator_edited_is_not_repaired(store, corpus, pool):
+    ingest(store, [corpus])
+    with LocalLLMServer(rules={EVERY_SNIPPET: "wrong_first"}) as server:
+        settings = PipelineSettings(backend="openai", base_url=server.base_url,
+                                    model=server.model, repair_attempts=0, **FAST)  # fmt: skip
+        run_pipeline(store, settings, pool=pool)
+        edited = next(g for g, s in statuses(store).items() if s == "mismatch")
+        pair = store.generation(edited)
+        edit_pair(store, edited, "ada", pair["instruction"], pair["code"] + "\n# mine\n")
+        settings.repair_attempts = 1
+        result = run_pipeline(store, settings, pool=pool)
+    assert result.counts["repair"]["requests"] == len(FUNCTIONS) - 1
+    assert store.generation(edited)["code"].endswith("# mine\n")
+    assert [r["attempt"] for r in attempts(store, edited)] == [1]
