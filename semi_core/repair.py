@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from semi_core.engines import ValidationEngine
 
 REPAIRABLE = ("mismatch", "generated_error")  # the verdicts a repair may turn around
-PAGE_SIZE = 50  # pairs repaired, then validated, together
+PAGE_SIZE = 200  # pairs repaired, then validated, together (as other stages page)
 
 
 def failing_tests(store: Store, row: dict[str, Any]) -> tuple[FailingTest, ...]:
