@@ -35,6 +35,19 @@ def semi_run(db, server: LocalLLMServer, *args: str):
     return result
 
 
+def openai_settings(server: LocalLLMServer, repair_attempts: int) -> PipelineSettings:
+    return PipelineSettings(backend="openai", base_url=server.base_url, model=server.model,
+                            repair_attempts=repair_attempts, **FAST)  # fmt: skip
+
+
+def run_without_repair(store: Store, corpus, pool, server: LocalLLMServer) -> PipelineSettings:
+    """Ingest the corpus and run it once without repair; returns the run's settings."""
+    ingest(store, [corpus])
+    settings = openai_settings(server, repair_attempts=0)
+    run_pipeline(store, settings, pool=pool)
+    return settings
+
+
 def statuses(store: Store) -> dict[str, str]:
     return {v["generation_id"]: v["status"] for v in store.current_verdicts()}
 
@@ -106,8 +119,7 @@ def test_one_repair_validates_the_pairs_a_model_wrong_at_first_left_as_mismatche
 def test_a_model_wrong_twice_leaves_a_mismatch_with_both_attempts_kept(store, corpus, pool):
     ingest(store, [corpus])
     with LocalLLMServer(rules={"def gcd": "wrong_code"}) as server:
-        settings = PipelineSettings(backend="openai", base_url=server.base_url,
-                                    model=server.model, repair_attempts=1, **FAST)  # fmt: skip
+        settings = openai_settings(server, repair_attempts=1)
         result = run_pipeline(store, settings, pool=pool)
         assert result.state == "done"
         assert server.request_count == len(FUNCTIONS) + 1  # gcd's one repair request
@@ -125,11 +137,8 @@ def test_a_model_wrong_twice_leaves_a_mismatch_with_both_attempts_kept(store, co
 
 
 def test_repair_requests_hit_the_response_cache_and_are_retried(store, corpus, pool):
-    ingest(store, [corpus])
     with LocalLLMServer(rules={EVERY_SNIPPET: "wrong_first"}) as server:
-        settings = PipelineSettings(backend="openai", base_url=server.base_url,
-                                    model=server.model, repair_attempts=0, **FAST)  # fmt: skip
-        run_pipeline(store, settings, pool=pool)
+        run_without_repair(store, corpus, pool, server)
         candidates = store.repair_candidates("openai", server.model, 1, REPAIRABLE)
         tasks: list[RepairTask] = [repair_task(store, row) for row in candidates[:2]]
         backend = OpenAIBackend(base_url=server.base_url, model=server.model, cache=store,
@@ -202,11 +211,8 @@ def test_the_run_page_maps_repair_attempts_and_reports_the_yield(monkeypatch, db
 
 
 def test_a_run_stopped_after_storing_a_repair_validates_it_first_next_time(store, corpus, pool):
-    ingest(store, [corpus])
     with LocalLLMServer(rules={EVERY_SNIPPET: "wrong_first"}) as server:
-        settings = PipelineSettings(backend="openai", base_url=server.base_url,
-                                    model=server.model, repair_attempts=0, **FAST)  # fmt: skip
-        run_pipeline(store, settings, pool=pool)
+        settings = run_without_repair(store, corpus, pool, server)
         answered = []
         settings.repair_attempts = 1
         stopped = run_pipeline(
@@ -233,11 +239,8 @@ def test_a_run_stopped_after_storing_a_repair_validates_it_first_next_time(store
 
 
 def test_an_unusable_repair_answer_is_kept_and_the_next_round_asks_again(store, corpus, pool):
-    ingest(store, [corpus])
     with LocalLLMServer(rules={"def gcd": "wrong_code"}) as server:
-        settings = PipelineSettings(backend="openai", base_url=server.base_url,
-                                    model=server.model, repair_attempts=0, **FAST)  # fmt: skip
-        run_pipeline(store, settings, pool=pool)
+        settings = run_without_repair(store, corpus, pool, server)
         server.clear_faults()  # gcd's first repair answer is broken JSON, the second right
         server.add_rule("def gcd", ["malformed"])
         settings.repair_attempts = 2
@@ -258,11 +261,8 @@ def test_an_unusable_repair_answer_is_kept_and_the_next_round_asks_again(store, 
 
 
 def test_a_pair_an_annotator_edited_is_not_repaired(store, corpus, pool):
-    ingest(store, [corpus])
     with LocalLLMServer(rules={EVERY_SNIPPET: "wrong_first"}) as server:
-        settings = PipelineSettings(backend="openai", base_url=server.base_url,
-                                    model=server.model, repair_attempts=0, **FAST)  # fmt: skip
-        run_pipeline(store, settings, pool=pool)
+        settings = run_without_repair(store, corpus, pool, server)
         edited = next(g for g, s in statuses(store).items() if s == "mismatch")
         pair = store.generation(edited)
         edit_pair(store, edited, "ada", pair["instruction"], pair["code"] + "\n# mine\n")
