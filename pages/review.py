@@ -25,6 +25,7 @@ import streamlit as st
 from semi_core.annotator_tests import AddTestError, add_test
 from semi_core.generate.base import ORIGINS
 from semi_core.mismatch import Marked, call_text, differences, summary
+from semi_core.repair import attempt_diffs, attempts
 from semi_core.review import (
     PairState,
     ReviewError,
@@ -363,6 +364,30 @@ def mistake_box(pair: dict, events: list) -> None:
             show_mistake(pair["mistake"], status, pair["id"])
 
 
+def attempts_box(pair: dict) -> None:
+    """A repaired pair's attempts (each answer of the model, the later ones shown the
+    failing tests), each with its verdict and its diff from the attempt before; read only
+    when opened."""
+    if (pair.get("attempt") or 1) < 2:
+        return
+    box = st.expander(f"Attempts ({pair['attempt']}): repaired by the model", key="attempts_open",
+                      on_change="rerun")  # fmt: skip
+    if not box.open:
+        return
+    rows = attempts(store, pair["id"])
+    with box:
+        for row, diff in zip(rows, attempt_diffs(rows), strict=True):
+            if row["status"] != "ok":
+                outcome = f"no usable answer: {row['error']}"
+            elif row["verdict_status"]:
+                outcome = f"{row['verdict_status']} · {row['passed']}/{row['usable']} tests pass"
+            else:
+                outcome = "not validated yet"
+            st.markdown(f"**Attempt {row['attempt']}** — {escape_markdown(outcome)}")
+            if diff:
+                st.code(diff, language="diff")
+
+
 def current_pair_id(ids: list[str]) -> str | None:
     """The pair to show: one opened by a link (`?pair=`, another page, an undo), decided
     or not, while it exists; else the session's place in the queue; else the first."""
@@ -495,6 +520,8 @@ def pair_view() -> None:
         )
         with diff_box:
             code_view("\n".join(diff) or "(identical)", "diff", key=f"diff_{pair_id}")
+
+    attempts_box(pair)
 
     st.subheader("Tests")
     tests = test_table(store, pair_id, verdict=verdict)

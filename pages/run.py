@@ -126,6 +126,13 @@ with st.form("run_settings"):
         key="run_mistake_rate",
         help="The share of snippets the simulated backend writes a known mistake into.",
     )  # fmt: skip
+    repair_attempts = right.number_input(
+        "Repair attempts", 0, 10, None, key="run_repair_attempts",
+        placeholder="the backend's default: 1 with openai, else 0",
+        help="Times a pair whose rewrite fails its tests (mismatch, generated_error) goes "
+        "back to the model with the failing tests; the answer is validated again. Only an "
+        "LLM backend (openai) repairs.",
+    )  # fmt: skip
     engines = ["local", "ray"]
     engine = left.selectbox(
         "Validation engine",
@@ -152,22 +159,29 @@ if start:
         problem = f"No such file or folder on the server: {path.strip()}"
     elif source == STORED and snippets == 0:
         problem = "There are no snippets to work on: load the demo data or ingest a path."
+    settings = pipeline_settings(
+        store,
+        backend=backend,
+        model=model.strip() or None,
+        base_url=base_url.strip() or None,
+        concurrency=int(concurrency),
+        inputs_per_pair=int(inputs_per_pair),
+        limit=int(limit) or None,
+        test_strength=bool(strength),
+        engine=engine,
+        ray_address=ray_address.strip() or None,
+        mistake_rate=float(mistake_rate),
+        repair_attempts=None if repair_attempts is None else int(repair_attempts),
+    )
+    from semi_core.pipeline import repair_rounds
+
+    try:
+        repair_rounds(settings)
+    except ValueError as error:
+        problem = problem or f"{error}."
     if problem:
         st.error(escape_markdown(problem))
     else:
-        settings = pipeline_settings(
-            store,
-            backend=backend,
-            model=model.strip() or None,
-            base_url=base_url.strip() or None,
-            concurrency=int(concurrency),
-            inputs_per_pair=int(inputs_per_pair),
-            limit=int(limit) or None,
-            test_strength=bool(strength),
-            engine=engine,
-            ray_address=ray_address.strip() or None,
-            mistake_rate=float(mistake_rate),
-        )
         stages = ("generate", "validate", "rank")
         paths = [path.strip()] if source == PATH else []
         try:
@@ -246,6 +260,11 @@ def live_progress(was_running: bool) -> None:
         )
     for stage, numbers in status.stages.items():
         stage_bar(stage, numbers, status.running)
+    if status.result and (found := status.result.counts.get("yield")):
+        st.caption(
+            f"Validated pairs: {found['first_attempt']} at the first attempt, "
+            f"{found['after_repair']} after repair ({found['repaired']} repaired)."
+        )
     if status.result and status.result.counts.get("ingest"):
         ingest_report(status.result.counts["ingest"])
     for snippet, text in list(status.streams.items())[:3]:

@@ -291,6 +291,12 @@ def generation_options(command):
                      help="Requests in flight (openai backend)."),
         click.option("--inputs-per-pair", default=10, show_default=True,
                      help="Test inputs per pair."),
+        click.option("--repair-attempts", type=click.IntRange(0, 10),
+                     help="Times a pair whose verdict is mismatch or generated_error goes "
+                          "back to the model with its failing tests, the answer validated "
+                          "again (default: 1 with the openai backend, 0 with the others, "
+                          "which cannot repair). semi generate, which validates nothing "
+                          "new, repairs the pairs already found failing."),
     ]  # fmt: skip
     for option in reversed(options):
         command = option(command)
@@ -340,6 +346,7 @@ def _settings(ctx: click.Context, store: Store, **options: object):
         "concurrency": "concurrency", "inputs_per_pair": "inputs_per_pair", "limit": "limit",
         "workers": "workers", "timeout": "timeout_s", "min_tests": "min_usable_tests",
         "engine": "engine", "address": "ray_address", "mistake_rate": "mistake_rate",
+        "repair_attempts": "repair_attempts",
     }  # fmt: skip
     values = pipeline_overrides(store)
     for name, value in options.items():
@@ -404,7 +411,9 @@ _NOT_DETAILS = ("done", "failed", "problem_list")
 @sandbox_options
 @click.pass_context
 def generate_command(ctx: click.Context, **options: object) -> None:
-    """Write instruction, code and test inputs for snippets that have none yet."""
+    """Write instruction, code and test inputs for snippets that have none yet; with a
+    backend that repairs, send pairs already found failing back to the model (see
+    --repair-attempts)."""
     _run_stages(ctx, ("generate",), **options)
 
 
@@ -434,8 +443,9 @@ def rank_command(ctx: click.Context) -> None:
 @engine_options
 @click.pass_context
 def run_command(ctx: click.Context, paths: tuple[str, ...], **options: object) -> None:
-    """Every stage: ingest PATHS (if given), generate, validate, rank. Resumable: run it
-    again after an interruption and it continues where it stopped."""
+    """Every stage: ingest PATHS (if given), generate, validate, repair (a backend that
+    repairs: see --repair-attempts), rank. Resumable: run it again after an interruption
+    and it continues where it stopped."""
     stages = ("ingest", "generate", "validate", "rank") if paths else (
         "generate", "validate", "rank")  # fmt: skip
     _run_stages(ctx, stages, paths=paths, **options)
@@ -446,7 +456,8 @@ def run_command(ctx: click.Context, paths: tuple[str, ...], **options: object) -
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def runs_command(ctx: click.Context, limit: int, as_json: bool) -> None:
-    """Past runs: kind, state, parameters and counts."""
+    """Past runs: kind, state, parameters and counts; for a run that repaired, its yield
+    of validated pairs at the first attempt and after repair."""
     with open_store(ctx) as store:
         runs = store.runs(limit=limit)
 
@@ -456,6 +467,10 @@ def runs_command(ctx: click.Context, limit: int, as_json: bool) -> None:
             for k, v in run["counts"].items()
             if k in STAGE_NAMES or k in ("new", "found")
         )
+        if run["counts"].get("yield"):
+            found = run["counts"]["yield"]
+            summary += (f"; validated: {found['first_attempt']} at the first attempt, "
+                        f"{found['after_repair']} after repair")  # fmt: skip
         return [run["id"], run["kind"], run["state"], str(run["started_at"])[:19],
                 str(run["ended_at"] or "")[:19], summary]  # fmt: skip
 
@@ -575,7 +590,7 @@ def export_command(
         out.print(table)
 
 
-STAGE_NAMES = ("ingest", "generate", "validate", "rank")
+STAGE_NAMES = ("ingest", "generate", "validate", "repair", "rank")
 SHOWN_DISPUTED = 50  # disputed pairs an export's text report lists (--json lists all)
 
 

@@ -145,12 +145,14 @@ class JobRunner:
     def _remember_pair(self, stage: str, item: dict[str, Any]) -> None:
         """Fold a finished unit into the newest-pairs view (called with the lock held)."""
         generation_id = item.get("generation_id")
-        if not generation_id or stage not in ("generate", "validate"):
+        # A repair's items: an answer stored (no "passed"), or the verdict of its new code.
+        repaired = stage == "repair" and "passed" in item
+        if not generation_id or (stage not in ("generate", "validate") and not repaired):
             return
         pair = self._pairs.pop(generation_id, None)
-        if pair is None:
-            pair = {"generation_id": generation_id}
-            if stage == "validate":  # generated before this run's window: read it once
+        if pair is None or repaired:
+            pair = pair or {"generation_id": generation_id}
+            if stage != "generate":  # generated before this run's window, or repaired: read
                 pair.update(self._pair_text(generation_id))
         if stage == "generate":
             self._streams.pop(item.get("snippet") or "", None)

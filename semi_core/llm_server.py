@@ -23,6 +23,11 @@ message (`rules={needle: fault}`, `add_rule`): a string applies to every matchin
 request, a list is consumed one per matching request, then answers are normal again.
 `None` in a queue or list means one normal answer.
 
+A repair request (semi's repair prompt: its last user message holds two code blocks, the
+original and then the rewrite to fix) is answered from the original, so that a rule of
+`wrong_code` makes the model wrong every time and one of `wrong_first` wrong only until it
+is shown its failing tests.
+
 From a shell: `python -m semi_core.llm_server --port 8000 --latency-ms 200`.
 """
 
@@ -56,6 +61,7 @@ FAULTS: dict[str, str] = {
     "fenced": "the JSON answer inside a ```json fenced block",
     "empty": "empty message content",
     "wrong_code": "a well-formed pair whose code gives wrong results",
+    "wrong_first": "wrong code on a first request, the original on a repair request",
 }
 
 DEFAULT_MODEL = "semi-local"
@@ -129,9 +135,16 @@ def _first_paragraph(docstring: str | None) -> str | None:
     return paragraph.strip() or None
 
 
+def is_repair(prompt: str) -> bool:
+    """Whether the last user message asks to fix a rewrite: it shows two code blocks."""
+    return len(_FENCE.findall(prompt)) >= 2
+
+
 def _locate_snippet(prompt: str) -> tuple[str, str, str | None, ast.Module | None]:
     blocks = _FENCE.findall(prompt)
-    code = (blocks[-1] if blocks else prompt).strip("\n") + "\n"
+    # A repair shows the original first, then the rewrite; a first request, the original.
+    chosen = blocks[0] if len(blocks) >= 2 else blocks[-1] if blocks else prompt
+    code = chosen.strip("\n") + "\n"
     named = _ENTRY_POINT.search(prompt)
     try:
         tree = ast.parse(code)
@@ -453,7 +466,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(400, message, "invalid_request_error")
             return
         pair = default_pair(prompt)
-        if fault == "wrong_code":
+        if fault == "wrong_code" or (fault == "wrong_first" and not is_repair(prompt)):
             pair["code"] = wrong_code(pair["code"], pair["entry_point"])
         content, finish_reason = _answer_text(pair, fault)
         usage = {

@@ -1,4 +1,5 @@
-"""Runs the stages of Semi-Instruct over the store: ingest → generate → validate → rank.
+"""Runs the stages of Semi-Instruct over the store: ingest → generate → validate →
+repair → rank.
 
 - **Resumable.** Every unit of work (one generation with its inputs, one validation with
   its test runs and verdict) is committed in one transaction, and each stage asks the
@@ -13,6 +14,10 @@
 - **Observable.** `on_event(ProgressEvent)` is called after each unit with the stage's
   counts, rate and time left; the CLI draws a progress bar from it, the studio a live
   panel. Each run is recorded in the store with its parameters, progress and counts.
+- **Repair.** With a backend that repairs (`Backend.repairs`), a run that generates sends
+  pairs whose verdict is `mismatch` or `generated_error` back to the model, up to
+  `repair_attempts` times each (see `semi_core.repair`), after validation; its counts
+  then hold the yield with and without repair (`yield`).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from semi_core.store import Store, content_id
 if TYPE_CHECKING:
     from semi_core.validate import ValidationSettings
 
-STAGES = ("ingest", "generate", "validate", "rank")
+STAGES = ("ingest", "generate", "validate", "rank")  # repair follows validate: not chosen
 BOUND_MEMORY_EVERY = 200  # generations between renewals of the bound on DuckDB's memory
 
 
@@ -77,6 +82,22 @@ class PipelineSettings:
     mistake_rate: float = 0.3  # share of snippets the simulated backend puts a mistake in
     engine: str = "local"  # where validation runs: "local" workers or "ray" actors
     ray_address: str | None = None  # a Ray cluster (None: start a local Ray instance)
+    # Times a failing pair may go back to the model. None: the backend's default, 1 for
+    # a backend that repairs (an LLM), else 0.
+    repair_attempts: int | None = None
+
+    def repair_rounds(self, backend: type[Backend] | Backend) -> int:
+        """The repair attempts this run makes with `backend` (see `repair_attempts`)."""
+        if self.repair_attempts is None:
+            return 1 if backend.repairs else 0
+        if self.repair_attempts < 0:
+            raise ValueError(f"repair attempts must be 0 or more, not {self.repair_attempts}")
+        if self.repair_attempts and not backend.repairs:
+            raise ValueError(
+                f"the {backend.name} backend does not repair pairs: repair attempts need "
+                "an LLM backend (openai), or 0"
+            )
+        return self.repair_attempts
 
     def limits(self) -> Limits:
         return Limits(timeout_s=self.timeout_s, memory_mb=self.memory_mb, workers=self.workers)
@@ -160,6 +181,14 @@ class _Stage:
     def counts(self) -> dict[str, Any]:
         seconds = round(time.perf_counter() - self.started, 3)
         return {"done": self.done, "failed": self.failed, "seconds": seconds}
+
+
+def repair_rounds(settings: PipelineSettings) -> int:
+    """The repair attempts a run that generates makes with these settings; ValueError
+    when they ask a backend that does not repair for some."""
+    _load_backends()
+    backend = BACKENDS.get(settings.backend)
+    return 0 if backend is None else settings.repair_rounds(backend)
 
 
 def make_backend(settings: PipelineSettings, pool: SandboxPool, store: Store) -> Backend:
@@ -283,7 +312,7 @@ def validate_stage(
     """Validate pending pairs (or revalidate `generation_ids`) with the settings' engine,
     streaming: pages of pairs are read as the engine asks for them, never all at once.
     Pending pairs of snippets ingested from `first_sources` come first."""
-    from semi_core.validate import revalidate, validate_pending
+    from semi_core.validate import revalidate, validate_pending, verdict_item
 
     if generation_ids is not None:
         total = len(generation_ids)
@@ -293,10 +322,7 @@ def validate_stage(
     progress = stage("validate", total)
 
     def on_result(subject: dict[str, Any], result: Any) -> None:
-        verdict = result.verdict
-        item = {"generation_id": subject["id"], "status": verdict["status"],
-                "passed": verdict["passed"], "usable": verdict["usable"]}  # fmt: skip
-        progress.step(verdict["status"] == "validated", item)
+        progress.step(result.verdict["status"] == "validated", verdict_item(subject, result))
 
     options: dict[str, Any] = dict(
         on_result=on_result, should_stop=should_stop, engine=settings.engine,
@@ -313,6 +339,45 @@ def validate_stage(
         raise Cancelled
     statuses = {status: n for status, n in counts["statuses"].items() if n}
     return {**progress.counts(), "statuses": statuses}
+
+
+def repair_stage(
+    store: Store,
+    backend: Backend,
+    pool: SandboxPool | None,
+    run_id: str,
+    settings: PipelineSettings,
+    stage: Callable[[str, int | None], _Stage],
+    should_stop: StopCheck,
+) -> dict[str, Any]:
+    """Send failing pairs back to the model (`semi_core.repair.repair_pairs`) and validate
+    the answers with the settings' engine, one progress step per answer."""
+    from semi_core.repair import has_work, repair_pairs
+    from semi_core.validate import open_engine
+
+    progress = stage("repair", None)
+    rounds = settings.repair_rounds(backend)
+    if not has_work(store, backend, rounds):
+        return {**progress.counts(), "requests": 0, "repaired": 0, "ids": []}
+    validation = settings.validation()
+    with open_engine(settings.engine, validation, pool, settings.limits(),
+                     settings.ray_address) as engine:  # fmt: skip
+        counts = repair_pairs(
+            store, backend, engine, run_id, rounds,
+            concurrency=settings.concurrency, limit=settings.limit,
+            on_answer=progress.step, on_validated=progress.emit, should_stop=should_stop,
+        )  # fmt: skip
+    if counts.pop("stopped"):
+        raise Cancelled
+    return {**progress.counts(), **counts}
+
+
+def run_yield(counts: dict[str, Any]) -> dict[str, int]:
+    """A run's yield: pairs validated at their first attempt (this run's validation),
+    pairs a repair turned validated, and the two together."""
+    first = ((counts.get("validate") or {}).get("statuses") or {}).get("validated", 0)
+    repaired = (counts.get("repair") or {}).get("repaired", 0)
+    return {"first_attempt": first, "repaired": repaired, "after_repair": first + repaired}
 
 
 def rank_stage(
@@ -373,6 +438,7 @@ def run_pipeline(
     unknown = set(stages) - set(STAGES)
     if unknown:
         raise ValueError(f"unknown stages {sorted(unknown)}; choose from {', '.join(STAGES)}")
+    rounds = repair_rounds(settings) if "generate" in stages else 0  # refused now, not later
     run_id = run_id or uuid.uuid4().hex[:16]
     mark_interrupted_runs(store)
     kind = stages[0] if len(stages) == 1 else "pipeline"
@@ -399,6 +465,7 @@ def run_pipeline(
         return begun[name]
 
     own_pool = pool is None
+    backend: Backend | None = None
     state = "done"
     ingested: list[str] = []  # the sources just read: the generate stage starts with them
     try:
@@ -415,22 +482,27 @@ def run_pipeline(
             backend = make_backend(settings, pool, store)
             if backend.model != settings.model:  # the endpoint's first model, when none was named
                 store.update_run_params(run_id, {"model": backend.model})
-            try:
-                counts["generate"] = generate_stage(
-                    store, backend, pool, settings, stage, should_stop, on_token, ingested
-                )
-            finally:
-                backend.close()
+            counts["generate"] = generate_stage(
+                store, backend, pool, settings, stage, should_stop, on_token, ingested
+            )
         if "validate" in stages:
             counts["validate"] = validate_stage(
                 store, pool, run_id, settings, stage, should_stop, generation_ids, ingested
             )
+        repaired: list[str] = []
+        if backend is not None and rounds:
+            counts["repair"] = repair_stage(store, backend, pool, run_id, settings, stage,
+                                            should_stop)  # fmt: skip
+            repaired = counts["repair"].pop("ids")
+            counts["yield"] = run_yield(counts)
         if "rank" in stages:
             counts["rank"] = rank_stage(store, stage)
         elif "validate" in stages and generation_ids is not None:
             # A revalidated pair gets a new verdict: ranked at once, it keeps its difficulty
             # and its place in the curriculum (a pair without one drops out of both).
             counts["rank"] = rank_stage(store, stage, generation_ids)
+        elif repaired:  # the same for pairs a repair validated again
+            counts["rank"] = rank_stage(store, stage, repaired)
     except (Cancelled, KeyboardInterrupt):
         state = "cancelled"
         for name, progress in begun.items():  # what the stopped stage had done
@@ -440,6 +512,8 @@ def run_pipeline(
         store.finish_run(run_id, "failed", counts)
         raise
     finally:
+        if backend is not None:
+            backend.close()
         if own_pool and pool is not None:
             pool.close()
     store.finish_run(run_id, state, counts)

@@ -16,6 +16,9 @@ from semi_core.store import Store
 from semi_core.validate import NOT_RUN, split_output
 
 DECISIONS = ("accept", "reject", "skip")
+# Events that change a pair's code, voiding the decisions made before them: an
+# annotator's edit, and a repair by the model (`Store.add_attempt`).
+CHANGES = ("edit", "repair")
 
 
 class ReviewError(ValueError):
@@ -180,11 +183,11 @@ def action_label(event: dict[str, Any]) -> str:
 
 def current_decisions(events: list[dict[str, Any]], *, name_finals: bool = False) -> dict[str, str]:
     """Each annotator's current decision from a pair's events (`history`): the latest
-    accept or reject not undone nor voided by a later edit — what `Store.decisions` reads,
-    without a second query.
+    accept or reject not undone nor voided by a later edit or repair — what
+    `Store.decisions` reads, without a second query.
     With `name_finals`, a final decision reads "final accept" or "final reject"."""
     latest: dict[str, dict[str, Any]] = {}
-    last_edit = max((e["id"] for e in events if e["action"] == "edit"), default=-1)
+    last_edit = max((e["id"] for e in events if e["action"] in CHANGES), default=-1)
     for event in events:
         if (
             event["action"] in ("accept", "reject")

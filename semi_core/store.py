@@ -508,6 +508,33 @@ def m017_generations_mistake(db: duckdb.DuckDBPyConnection) -> None:
     db.execute("ALTER TABLE generations ADD COLUMN mistake JSON")
 
 
+@migration
+def m018_generation_attempts(db: duckdb.DuckDBPyConnection) -> None:
+    # A pair whose rewrite failed its tests can go back to the model (a repair): each of
+    # its answers is kept here, the first one copied in when the first repair is stored,
+    # so a pair never repaired costs nothing. The generations row keeps the pair's
+    # identity and its current content, that of its latest usable attempt.
+    db.execute(
+        """
+        CREATE TABLE generation_attempts (
+            generation_id VARCHAR NOT NULL,
+            attempt INTEGER NOT NULL,        -- 1: the first answer; later ones saw failures
+            prompt_hash VARCHAR,             -- of the template asked (generation or repair)
+            instruction VARCHAR,
+            code VARCHAR,
+            entry_point VARCHAR,
+            raw_response VARCHAR,
+            usage JSON,
+            status VARCHAR NOT NULL,         -- 'ok' | 'failed' (a failed answer changes nothing)
+            error VARCHAR,
+            verdict_id VARCHAR,              -- its first validation; NULL until validated
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )
+        """
+    )
+    db.execute("ALTER TABLE generations ADD COLUMN attempt INTEGER DEFAULT 1")
+
+
 # One pair's validation as the store records it: generation id, the oracle's answer per
 # test case, the test runs, the verdict.
 Validation = tuple[str, Sequence[dict[str, Any]], Sequence[dict[str, Any]], dict[str, Any]]
@@ -622,8 +649,13 @@ class Counts:
         return {"entities": self.entities, "by_status": self.by_status}
 
 
+# Who a repair's event in the review log names: the model, not a person, so no
+# annotator's activity counts it.
+REPAIR_ANNOTATOR = "(repair)"
+
 # Decisions that still count: accept, reject, skip and final events that no undo event
-# has undone and no later edit of the pair has voided (a decision is on the code it saw).
+# has undone and no later edit or repair of the pair has voided (a decision is on the
+# code it saw).
 # The current decision of a pair is derived from the review log this way.
 _EFFECTIVE_DECISIONS = """
 WITH effective AS (
@@ -633,7 +665,8 @@ WITH effective AS (
         WHERE u.action = 'undo' AND (u.payload->>'undoes')::BIGINT = e.id)
     AND NOT EXISTS (
         SELECT 1 FROM review_events x
-        WHERE x.action = 'edit' AND x.generation_id = e.generation_id AND x.id > e.id))
+        WHERE x.action IN ('edit', 'repair') AND x.generation_id = e.generation_id
+            AND x.id > e.id))
 """
 
 # The decision rule's settings (kept in the settings table, read by the SQL below): how
@@ -1396,6 +1429,15 @@ class Store:
                     "FROM run_rows",
                     [run_id],
                 )
+                # A repaired pair's latest attempt keeps its first verdict (m018): the one
+                # usable attempt without a verdict, as a pair is repaired only once its
+                # latest attempt has one. The small table alone, no join on generations.
+                cur.execute(
+                    "UPDATE generation_attempts SET verdict_id = v.id FROM verdict_rows v "
+                    "WHERE generation_attempts.generation_id = v.generation_id "
+                    "AND generation_attempts.verdict_id IS NULL "
+                    "AND generation_attempts.status = 'ok'"
+                )
                 cur.execute(
                     "INSERT INTO verdicts (id, generation_id, run_id, passed, usable, total, "
                     "status, test_strength, signals, difficulty, first_test_run, "
@@ -1601,6 +1643,133 @@ class Store:
             ORDER BY g.id
             """
         )
+
+    # -- repair -------------------------------------------------------------------------------
+
+    # A pair may go back to the model: its current verdict failed, its latest answer has
+    # been validated, and no annotator edited it (an edit is theirs to keep).
+    _REPAIRABLE = f"""
+        FROM (SELECT * FROM verdicts QUALIFY {_IS_CURRENT_VERDICT}) v
+        JOIN generations g ON g.id = v.generation_id JOIN snippets s ON s.id = g.snippet_id
+        WHERE g.backend = ? AND g.model IS NOT DISTINCT FROM ? AND g.status = 'ok'
+          AND coalesce(g.attempt, 1) = ? AND list_contains(?::VARCHAR[], v.status)
+          AND NOT EXISTS (SELECT 1 FROM generation_attempts a WHERE a.generation_id = g.id
+                          AND a.status = 'ok' AND a.verdict_id IS NULL)
+          AND NOT EXISTS (SELECT 1 FROM review_events e WHERE e.generation_id = g.id
+                          AND e.action = 'edit')
+    """
+
+    def repair_candidates(
+        self,
+        backend: str,
+        model: str | None,
+        attempt: int,
+        statuses: Sequence[str],
+        limit: int | None = None,
+        after: tuple[Any, str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Pairs of `backend` and `model` at attempt number `attempt` that may be repaired
+        (`_REPAIRABLE`) and whose current verdict's status is one of `statuses`, oldest
+        first, keyset-paged by (created_at, id) as `generations_to_validate` is: each with
+        its snippet's code and its verdict's id, run and reason."""
+        after_sql = "AND (g.created_at, g.id) > (?, ?) " if after is not None else ""
+        return self._rows(
+            "SELECT g.id, g.snippet_id, g.instruction, g.code, g.entry_point, g.raw_response, "
+            "g.created_at, s.code AS original_code, s.kind, s.entry_point AS original_entry_point, "
+            "s.name, s.flags, v.id AS verdict_id, v.run_id, v.status AS verdict_status, "
+            f"v.signals->>'$.reason' AS reason {self._REPAIRABLE} {after_sql}"
+            "ORDER BY g.created_at, g.id LIMIT ?",
+            [backend, model, attempt, list(statuses), *(after or ()),
+             limit if limit is not None else 2**62],
+        )  # fmt: skip
+
+    def unvalidated_attempts(self, backend: str, model: str | None) -> list[str]:
+        """Pairs of `backend` and `model` whose latest attempt, a repair, was stored but
+        not validated (a run stopped in between): validated before any is repaired again."""
+        rows = self.cursor().execute(
+            "SELECT g.id FROM generations g JOIN generation_attempts a "
+            "ON a.generation_id = g.id WHERE g.backend = ? AND g.model IS NOT DISTINCT FROM ? "
+            "AND a.status = 'ok' AND a.verdict_id IS NULL ORDER BY g.created_at, g.id",
+            [backend, model],
+        )
+        return [generation_id for (generation_id,) in rows.fetchall()]
+
+    def add_attempt(
+        self, generation_id: str, row: dict[str, Any], previous_verdict_id: str | None
+    ) -> int:
+        """Store a repair's answer as the pair's next attempt, in one transaction; returns
+        its number. The first answer is copied in as attempt 1 at the first repair, with
+        `previous_verdict_id`, the verdict the repair was shown. A usable answer becomes
+        the pair's content and voids the decisions made before it (a 'repair' event in
+        the review log, as an edit does); a failed one is kept and changes nothing else.
+        The pair keeps its test cases: they come from the original."""
+        columns = ("instruction", "code", "entry_point", "raw_response", "usage", "status",
+                   "error")  # fmt: skip
+        with self.transaction() as cur:
+            (current,) = cur.execute(
+                "SELECT coalesce(attempt, 1) FROM generations WHERE id = ?", [generation_id]
+            ).fetchone()
+            kept = cur.execute(
+                "SELECT count(*) FROM generation_attempts WHERE generation_id = ?",
+                [generation_id],
+            ).fetchone()[0]
+            if not kept:
+                cur.execute(
+                    f"INSERT INTO generation_attempts (generation_id, attempt, prompt_hash, "
+                    f"{', '.join(columns)}, verdict_id, created_at) SELECT id, 1, prompt_hash, "
+                    f"{', '.join(columns)}, ?, created_at FROM generations WHERE id = ?",
+                    [previous_verdict_id, generation_id],
+                )
+            number = current + 1
+            values = [json.dumps(row.get(c)) if c == "usage" and row.get(c) is not None
+                      else row.get(c) for c in columns]  # fmt: skip
+            cur.execute(
+                f"INSERT INTO generation_attempts (generation_id, attempt, prompt_hash, "
+                f"{', '.join(columns)}) VALUES (?, ?, ?, {', '.join('?' for _ in columns)})",
+                [generation_id, number, row.get("prompt_hash"), *values],
+            )
+            if row.get("status") != "ok":
+                cur.execute("UPDATE generations SET attempt = ? WHERE id = ?",
+                            [number, generation_id])  # fmt: skip
+                return number
+            content = columns[:5]
+            cur.execute(
+                f"UPDATE generations SET {', '.join(f'{c} = ?' for c in content)}, attempt = ? "
+                "WHERE id = ?",
+                [*values[:5], number, generation_id],
+            )
+            cur.execute(
+                "INSERT INTO review_events (generation_id, annotator, action, payload) "
+                "VALUES (?, ?, 'repair', ?)",
+                [generation_id, REPAIR_ANNOTATOR, json.dumps({"attempt": number})],
+            )
+        return number
+
+    def attempts(self, generation_id: str) -> list[dict[str, Any]]:
+        """Every attempt of a pair, first to last, with its verdict's status and tally
+        (none when not validated); a pair never repaired has one, its generation."""
+        rows = self._rows(
+            "SELECT a.*, v.status AS verdict_status, v.passed, v.usable, v.run_id "
+            "FROM generation_attempts a LEFT JOIN verdicts v ON v.id = a.verdict_id "
+            "AND v.generation_id = a.generation_id WHERE a.generation_id = ? ORDER BY a.attempt",
+            [generation_id],
+        )
+        if not rows:
+            pair = self.generation(generation_id)
+            if pair is None:
+                return []
+            verdict = self.latest_verdict(generation_id) or {}
+            rows = [{**{k: pair[k] for k in ("instruction", "code", "entry_point",
+                                              "raw_response", "usage", "status", "error",
+                                              "prompt_hash", "created_at")},
+                     "generation_id": generation_id, "attempt": 1,
+                     "verdict_id": verdict.get("id"), "verdict_status": verdict.get("status"),
+                     "passed": verdict.get("passed"), "usable": verdict.get("usable"),
+                     "run_id": verdict.get("run_id")}]  # fmt: skip
+            return rows
+        for row in rows:
+            row["usage"] = json.loads(row["usage"]) if isinstance(row["usage"], str) else None
+        return rows
 
     # -- review -------------------------------------------------------------------------------
 
@@ -2235,7 +2404,8 @@ class Store:
                    count(*) FILTER (WHERE action NOT IN ('accept', 'reject', 'skip', 'undo'))
                        AS other,
                    count(DISTINCT generation_id) AS pairs, arg_max(created_at, id) AS last
-            FROM review_events GROUP BY annotator ORDER BY annotator"""
+            FROM review_events WHERE action <> 'repair'
+            GROUP BY annotator ORDER BY annotator"""
         )
 
     def data_version(self) -> tuple[str, int]:

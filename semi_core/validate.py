@@ -695,6 +695,13 @@ def validate_stream(
     }
 
 
+def verdict_item(subject: dict[str, Any], result: ValidationResult) -> dict[str, Any]:
+    """One validated pair as progress events carry it to live views."""
+    verdict = result.verdict
+    return {"generation_id": subject["id"], "status": verdict["status"],
+            "passed": verdict["passed"], "usable": verdict["usable"]}  # fmt: skip
+
+
 def pending_pages(
     store: Store,
     limit: int | None = None,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 # The backend whose pairs carry known mistakes: labelled as practice wherever a pair is
 # shown, and left out of exports unless asked for.
@@ -77,12 +77,40 @@ class Generation:
         return cls(None, None, None, [], raw_response, usage, "failed", error)
 
 
+@dataclass(frozen=True)
+class FailingTest:
+    """One test a rewrite failed, as a repair request shows it: the input, the original's
+    output (the expected one) and what the rewrite printed, returned or raised."""
+
+    input: str
+    expected: str | None
+    actual: str | None
+    status: str  # wrong | error | timeout | ...
+
+
+@dataclass(frozen=True)
+class RepairTask:
+    """What a repair request shows the model: the snippet, the pair's previous answer,
+    up to a few failing tests, and the verdict's reason (all there is when no test ran).
+    `generation_id` names the pair the answer becomes a new attempt of."""
+
+    generation_id: str
+    snippet: SnippetView
+    previous: Generation
+    failures: tuple[FailingTest, ...]
+    reason: str = ""
+
+
+Item = TypeVar("Item")
+
+
 class Backend(ABC):
     """Turns snippets into pairs. Implementations must be safe to call from threads."""
 
     name: ClassVar[str]
     model: str | None = None
     streams: ClassVar[bool] = False  # generate() takes on_token and streams the answer
+    repairs: ClassVar[bool] = False  # repair() answers a pair's failing tests
 
     @property
     def prompt_hash(self) -> str:
@@ -108,21 +136,43 @@ class Backend(ABC):
         exception becomes a failed generation. With `on_token`, a streaming backend passes
         each piece of an answer on as it arrives."""
 
-        def safe(snippet: SnippetView) -> tuple[SnippetView, Generation]:
+        def one(snippet: SnippetView) -> Generation:
+            if on_token is not None and self.streams:
+                return self.generate(snippet, on_token=partial(on_token, snippet))
+            return self.generate(snippet)
+
+        return self._many(snippets, one, concurrency)
+
+    def repair(self, task: RepairTask) -> Generation:
+        """A new answer for a pair whose rewrite failed its tests (backends with
+        `repairs`): the same snippet, shown its previous answer and the failing tests."""
+        raise NotImplementedError(f"the {self.name} backend does not repair pairs")
+
+    def repair_many(
+        self, tasks: Iterable[RepairTask], concurrency: int = 1
+    ) -> Iterator[tuple[RepairTask, Generation]]:
+        """`repair` for many tasks, in flight and safe as `generate_many` is."""
+        return self._many(tasks, self.repair, concurrency)
+
+    def _many(
+        self, items: Iterable[Item], call: Callable[[Item], Generation], concurrency: int
+    ) -> Iterator[tuple[Item, Generation]]:
+        """`call` on each item with at most `concurrency` in flight, yielding (item,
+        answer) as each completes; an exception becomes a failed answer."""
+
+        def safe(item: Item) -> tuple[Item, Generation]:
             try:
-                if on_token is not None and self.streams:
-                    return snippet, self.generate(snippet, on_token=partial(on_token, snippet))
-                return snippet, self.generate(snippet)
-            except Exception as error:  # a backend bug must cost one snippet, not the run
-                return snippet, Generation.failed(f"{type(error).__name__}: {error}")
+                return item, call(item)
+            except Exception as error:  # a backend bug must cost one item, not the run
+                return item, Generation.failed(f"{type(error).__name__}: {error}")
 
         if concurrency <= 1:
-            yield from map(safe, snippets)
+            yield from map(safe, items)
             return
         with ThreadPoolExecutor(max_workers=concurrency) as executor:
             pending = set()
-            for snippet in snippets:
-                pending.add(executor.submit(safe, snippet))
+            for item in items:
+                pending.add(executor.submit(safe, item))
                 if len(pending) >= concurrency * 2:  # bounded queue: stream, don't hoard
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)
                     yield from (future.result() for future in done)

@@ -15,6 +15,10 @@
 - The prompt is a versioned template file (`semi_core/prompts/generate_v1.md`, or
   `template_path` / `SEMI_PROMPT_TEMPLATE`); `prompt_hash` covers its text and the
   sampling settings, so an edited prompt makes new generations.
+- A pair whose rewrite failed its tests can be repaired (`repair`): the versioned repair
+  template beside it (`repair_v1.md`, or `SEMI_REPAIR_TEMPLATE`) shows the model the
+  original, its rewrite and up to three failing tests, each field cut to a bounded size.
+  A repair request takes the same path as a first one: cache, retries, concurrency.
 - The answer is asked for as JSON under a JSON schema (`response_format`); a server that
   refuses the schema is asked again without it (once, then never for this backend), and
   the tolerant parser in `parsing.py` reads JSON in prose or fences.
@@ -48,13 +52,26 @@ from urllib.parse import urlsplit
 import httpx2
 import openai
 
-from semi_core.generate.base import Backend, Generation, SnippetView, TestInput, register
+from semi_core.generate.base import (
+    Backend,
+    FailingTest,
+    Generation,
+    Item,
+    RepairTask,
+    SnippetView,
+    TestInput,
+    register,
+)
 from semi_core.generate.parsing import PAIR_SCHEMA, AnswerError, parse_pair
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TEMPLATE = "generate_v1.md"
 TEMPLATE_ENV = "SEMI_PROMPT_TEMPLATE"
+DEFAULT_REPAIR_TEMPLATE = "repair_v1.md"
+REPAIR_TEMPLATE_ENV = "SEMI_REPAIR_TEMPLATE"
+REPAIR_TESTS_SHOWN = 3  # failing tests a repair request shows
+REPAIR_FIELD_CHARS = 600  # each shown input, output and reason is cut to this length
 MODEL_ENV = "SEMI_MODEL"
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
 PLACEHOLDER_API_KEY = "sk-local-no-key-needed"  # local servers don't check the key
@@ -86,9 +103,10 @@ class PromptTemplate:
     def hash(self) -> str:
         return hashlib.sha256(self.text.encode()).hexdigest()[:16]
 
-    def render(self, snippet: SnippetView) -> list[dict[str, str]]:
-        """The chat messages for one snippet."""
+    def render(self, snippet: SnippetView, **more: str) -> list[dict[str, str]]:
+        """The chat messages for one snippet (`more`: a repair template's other values)."""
         values = {
+            **more,
             "kind": snippet.kind,
             "entry_point": snippet.entry_point
             if snippet.kind == "function" and snippet.entry_point
@@ -119,19 +137,58 @@ def parse_template(text: str, path: str = "<text>") -> PromptTemplate:
     return PromptTemplate(text=text, path=path, messages=tuple(messages))
 
 
-def default_template_path() -> Path:
-    return Path(str(resources.files("semi_core").joinpath("prompts", DEFAULT_TEMPLATE)))
+def default_template_path(name: str = DEFAULT_TEMPLATE) -> Path:
+    return Path(str(resources.files("semi_core").joinpath("prompts", name)))
 
 
-def load_template(path: str | os.PathLike[str] | None = None) -> PromptTemplate:
+def load_template(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    env: str = TEMPLATE_ENV,
+    default: str = DEFAULT_TEMPLATE,
+) -> PromptTemplate:
     """The prompt template at `path`, else `$SEMI_PROMPT_TEMPLATE`, else the packaged one.
     `.text` and `.hash` are what a settings page shows and saves."""
-    chosen = Path(path or os.environ.get(TEMPLATE_ENV) or default_template_path())
+    chosen = Path(path or os.environ.get(env) or default_template_path(default))
     try:
         text = chosen.read_text(encoding="utf-8")
     except OSError as error:
         raise TemplateError(f"cannot read the prompt template {chosen}: {error}") from None
     return parse_template(text, str(chosen))
+
+
+def load_repair_template(path: str | os.PathLike[str] | None = None) -> PromptTemplate:
+    """The repair template at `path`, else `$SEMI_REPAIR_TEMPLATE`, else the packaged one."""
+    return load_template(path, env=REPAIR_TEMPLATE_ENV, default=DEFAULT_REPAIR_TEMPLATE)
+
+
+def _bounded(text: str | None, limit: int = REPAIR_FIELD_CHARS) -> str:
+    text = "(nothing)" if text is None or text == "" else str(text)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit} more characters)"
+
+
+def repair_values(task: RepairTask) -> dict[str, str]:
+    """A repair template's values beyond the snippet's: the rewrite, the reason, and the
+    first `REPAIR_TESTS_SHOWN` failing tests, each field cut to `REPAIR_FIELD_CHARS`."""
+    program = task.snippet.kind == "program"
+
+    def shown(test: FailingTest, number: int) -> str:
+        given = repr(test.input) if program else f"({test.input})"
+        return (
+            f"Test {number}\n"
+            f"  input ({'standard input' if program else 'arguments'}): {_bounded(given)}\n"
+            f"  expected (the original's output): {_bounded(test.expected)}\n"
+            f"  the rewrite gave ({test.status}): {_bounded(test.actual)}"
+        )
+
+    tests = task.failures[:REPAIR_TESTS_SHOWN]
+    failures = "\n\n".join(shown(test, n) for n, test in enumerate(tests, 1))
+    return {
+        "instruction": (task.previous.instruction or "").strip() or "(none)",
+        "rewrite": (task.previous.code or "").strip("\n"),
+        "reason": _bounded(task.reason),
+        "failures": failures or "(no test ran: see the validation above)",
+    }
 
 
 def save_template(text: str, folder: str | os.PathLike[str]) -> PromptTemplate:
@@ -213,6 +270,7 @@ class OpenAIBackend(Backend):
 
     name = "openai"
     streams = True
+    repairs = True
 
     def __init__(
         self,
@@ -225,6 +283,7 @@ class OpenAIBackend(Backend):
         template_path: str | os.PathLike[str] | None = None,
         temperature: float = 0.2,
         *,
+        repair_template_path: str | os.PathLike[str] | None = None,
         max_tokens: int = 2048,
         concurrency: int = 8,
         structured_output: bool = True,
@@ -239,6 +298,7 @@ class OpenAIBackend(Backend):
         self.max_retries = max_retries
         self.cache = cache
         self.template = load_template(template_path)
+        self.repair_template = load_repair_template(repair_template_path)
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.structured_output = structured_output
@@ -357,19 +417,38 @@ class OpenAIBackend(Backend):
 
     # -- generation -----------------------------------------------------------------------
 
-    def generate_many(
-        self,
-        snippets: Iterable[SnippetView],
-        concurrency: int = 1,
-        on_token: Callable[[SnippetView, str], None] | None = None,
-    ) -> Iterator[tuple[SnippetView, Generation]]:
+    @property
+    def repair_hash(self) -> str:
+        """The repair template's text, the model and the sampling settings."""
+        identity = {"template": self.repair_template.text, "model": self.model,
+                    **self._parameters()}  # fmt: skip
+        return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
+
+    def _many(
+        self, items: Iterable[Item], call: Callable[[Item], Generation], concurrency: int
+    ) -> Iterator[tuple[Item, Generation]]:
         self._ensure_pool(concurrency)
-        return super().generate_many(snippets, concurrency, on_token)
+        return super()._many(items, call, concurrency)
 
     def generate(self, snippet: SnippetView, on_token: TokenCallback | None = None) -> Generation:
         """One pair for `snippet`. With `on_token`, the answer is streamed and each piece of
         text is passed to it as it arrives (a cached answer arrives as one piece)."""
-        messages = self.template.render(snippet)
+        return self._answer(snippet, self.template.render(snippet), self.prompt_hash, on_token)
+
+    def repair(self, task: RepairTask) -> Generation:
+        """A corrected pair for `task` (see the repair template), asked, cached and retried
+        as a first answer is."""
+        messages = self.repair_template.render(task.snippet, **repair_values(task))
+        return self._answer(task.snippet, messages, self.repair_hash, None)
+
+    def _answer(
+        self,
+        snippet: SnippetView,
+        messages: list[dict[str, str]],
+        prompt_hash: str,
+        on_token: TokenCallback | None,
+    ) -> Generation:
+        """The one request path: the response cache, then the request with retries."""
         key = self.cache_key(messages) if self.cache is not None else ""
         if self.cache is not None:
             hit = self.cache.cached_response(key)
@@ -394,7 +473,7 @@ class OpenAIBackend(Backend):
         if result.status == "ok" and self.cache is not None:
             request = {
                 "model": self.model,
-                "prompt_hash": self.prompt_hash,
+                "prompt_hash": prompt_hash,
                 **self._parameters(),
                 "snippet_message": messages[-1]["content"],
             }
