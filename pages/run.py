@@ -9,7 +9,7 @@ import streamlit as st
 
 from semi_core.auth import ADMIN
 from semi_core.demo import load_demo, start_demo
-from semi_core.pipeline import PipelineSettings, backend_names
+from semi_core.pipeline import PipelineSettings, backend_names, repair_rounds
 from semi_core.studio_settings import current, pipeline_settings
 from studio.code_view import code_view, element_key
 from studio.shared import (
@@ -173,7 +173,6 @@ if start:
         mistake_rate=float(mistake_rate),
         repair_attempts=None if repair_attempts is None else int(repair_attempts),
     )
-    from semi_core.pipeline import repair_rounds
 
     try:
         repair_rounds(settings)
