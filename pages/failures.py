@@ -9,7 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from semi_core import insights, mismatch
-from studio.charts import chart_and_table, html_bars, pairs_to_review, some_table
+from studio import plots
+from studio.charts import chart, numbers_table, pairs_to_review, selectable_chart, some_table
 from studio.code_view import code_view
 from studio.shared import cached, get_store
 from studio.simulated import SIMULATED, practice_badge, scoreboard_section
@@ -32,10 +33,32 @@ if groups.empty:
     st.stop()
 
 groups["group"] = groups["stage"] + " · " + groups["kind"] + " · " + groups["detail"]
-by_kind = groups.groupby(["stage", "kind"], as_index=False)["count"].sum()
-# The kinds as bars; a kind is picked from the list below, which narrows the groups.
-figure = html_bars(by_kind, "kind", "count", color="stage", height=300)
-chart_and_table(figure, by_kind, "fail_kinds")
+by_kind = groups.groupby(["stage", "kind"], as_index=False, sort=False)["count"].sum()
+# The kinds as bars: a click (or a box) on a kind's bar lists its failures.
+kinds = selectable_chart(plots.failure_kinds(by_kind.to_dict("records")), "fail_kinds",
+                         plots.FIELDS["failure_kinds"])  # fmt: skip
+numbers_table(by_kind)
+if kinds:
+    found = [cached(version, insights.failure_members, store, k["stage"], k["kind"], None,
+                    LISTED) for k in kinds]  # fmt: skip
+    members = pd.DataFrame([m for rows, _ in found for m in rows])
+    total = sum(n for _, n in found)
+    more = f"; the first {len(members)} are listed" if total > len(members) else ""
+    st.caption(f"{total} failures of the kinds selected{more}.")
+    pairs = members[members["pair"].notna()] if "pair" in members else members.iloc[0:0]
+    if len(pairs):
+        pairs_to_review(pairs[["pair", "name", "kind", "detail", "test"]], "fail_kind_pairs")
+    snippets = members[members["pair"].isna()] if "pair" in members else members
+    if len(snippets):
+        st.caption("Rejected at ingest: these snippets never became pairs.")
+        st.dataframe(snippets[["snippet", "name", "kind", "detail"]], hide_index=True,
+                     width="stretch")  # fmt: skip
+else:
+    st.caption("Click a kind's bar (or draw a box round bars) to list its failures.")
+
+st.subheader("Failures by source")
+chart(plots.failures_by_source(cached(version, insights.failure_kinds_by_source, store)),
+      key="fail_sources")  # fmt: skip
 
 # -- mismatches by signature: how a rewrite's first failing test differs -------------------
 found = cached(version, mismatch.mismatches, store)
