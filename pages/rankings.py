@@ -88,9 +88,9 @@ unranked = int(buckets["pairs"].sum()) - difficulty["summary"]["count"]
 if unranked:
     st.caption(f"{unranked} validated pairs have no difficulty yet (`semi rank`).")
 
-st.subheader("Difficulty against test strength")
 points, total = cached(version, insights.pair_points, store, POINTS)
 if points:
+    st.subheader("Difficulty against test strength")
     selectable_chart(plots.pair_points(points, total), chart_key("points"), CHARTS["points"],
                      mode=("points", "box", "lasso"))  # fmt: skip
     sample = f"a repeatable sample of {len(points)} of the {total}" if total > len(points) else ""
