@@ -535,18 +535,18 @@ def measure_browser(
     return results
 
 
-# Rankings' curriculum bars (under whatever key round the page has drawn them).
-BUCKET_BARS = "[class*='st-key-rank_buckets_'] .point"
+# The bars of Rankings' difficulty histogram (under whatever key round the page drew them).
+HISTOGRAM_BARS = "[class*='st-key-rank_hist_'] .point"
 
 
 def measure_selection(context: Any, url: str, times: int) -> list[float]:
-    """A selection in a Plotly chart -> its pairs listed: on Rankings, a click on a bucket's
-    bar (the first two in turn) until the list's first pair is another one and the
+    """A selection in a Plotly chart -> its pairs listed: on Rankings, a click on a bar of
+    the difficulty histogram (the first two in turn) until the list's first pair is another one and the
     script run is over (the whole page updated)."""
     page = context.new_page()
     page.goto(f"{url}/rankings?annotator=bench")
     wait_rendered(page, "Rankings", PAGES["rankings"][2])
-    bars = page.locator(BUCKET_BARS)
+    bars = page.locator(HISTOGRAM_BARS)
     pair = page.get_by_role("combobox", name="Pair")
     seconds = []
     for i in range(times):

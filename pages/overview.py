@@ -95,21 +95,18 @@ else:
     static_table(
         pd.DataFrame([{"measure": name, **part["summary"]} for name, part in numbers.items()])
     )
-    left, right = st.columns(2)
-    with left:
-        if not numbers["difficulty"]["bins"]:
-            st.caption("No difficulty yet (rank the validated pairs).")
-        else:
-            bins = numbers["difficulty"]["bins"]
-            chart(plots.histogram(bins, "difficulty"), pd.DataFrame(bins),
-                  key="overview_difficulty")  # fmt: skip
-    with right:
-        if not numbers["test_strength"]["bins"]:
-            st.caption("No test strength measured (validation ran without mutants).")
-        else:
-            bins = numbers["test_strength"]["bins"]
-            chart(plots.histogram(bins, "test_strength"), pd.DataFrame(bins),
-                  key="overview_strength")  # fmt: skip
+    empty = {
+        "difficulty": "No difficulty yet (rank the validated pairs).",
+        "test_strength": "No test strength measured (validation ran without mutants).",
+    }
+    for column, (name, key) in zip(st.columns(2), [("difficulty", "overview_difficulty"),
+                                                   ("test_strength", "overview_strength")],
+                                   strict=True):  # fmt: skip
+        with column:
+            if bins := numbers[name]["bins"]:
+                chart(plots.histogram(bins, name), pd.DataFrame(bins), key=key)
+            else:
+                st.caption(empty[name])
 
     st.subheader("Annotator activity")
     activity = pd.DataFrame(cached(version, insights.annotator_activity, store))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 
 from semi_core.insights import BUCKET_ORDER
@@ -185,11 +186,13 @@ def pair_points(points: Sequence[dict[str, Any]], total: int) -> go.Figure:
     kind = go.Scattergl if len(points) > SVG_POINTS else go.Scatter
     for bucket in [b for b in BUCKET_ORDER if any(p["bucket"] == b for p in points)]:
         part = [p for p in points if p["bucket"] == bucket]
+        # numpy arrays: Plotly checks a list item by item (ten times slower at 5,000 points)
         figure.add_trace(kind(
             name=bucket, mode="markers",
-            x=[p["test_strength"] for p in part], y=[p["difficulty"] for p in part],
-            customdata=[[p["pair"], _short_text(p.get("instruction") or ""), p["name"]]
-                        for p in part],
+            x=np.array([p["test_strength"] for p in part], dtype=float),
+            y=np.array([p["difficulty"] for p in part], dtype=float),
+            customdata=np.array([[p["pair"], _short_text(p.get("instruction") or ""), p["name"]]
+                                 for p in part], dtype=object),
             marker=dict(color=BUCKET_COLOURS[bucket], size=7, opacity=0.8),
             hovertemplate="%{customdata[2]} · %{customdata[0]}<br>%{customdata[1]}<br>"
             "test strength %{x:.3f} · difficulty %{y:.4f}<extra>" + bucket + "</extra>",
