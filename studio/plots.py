@@ -97,7 +97,7 @@ def histogram(bins: Sequence[dict[str, Any]], column: str) -> go.Figure:
     for bucket in groups:
         part = [r for r in rows if r["bucket"] == bucket]
         figure.add_bar(
-            name=bucket or column, showlegend=bucket is not None,
+            name=bucket or "pairs", showlegend=True,
             x=[(r["low"] + r["high"]) / 2 for r in part], y=[r["pairs"] for r in part],
             width=[r["high"] - r["low"] for r in part],
             customdata=[[r["bin"], r["low"], r["high"]] for r in part],

@@ -54,7 +54,7 @@ def test_stacks_run_easy_medium_hard_as_the_legend_reads():
 def test_a_histogram_without_buckets_is_one_series():
     rows = [{"bin": 0, "low": 0.0, "high": 0.5, "bucket": None, "pairs": 4}]
     (trace,) = plots.histogram(rows, "test_strength").data
-    assert list(trace.y) == [4] and trace.showlegend is False
+    assert list(trace.y) == [4] and trace.name == "pairs" and trace.showlegend is True
 
 
 def test_source_labels_show_the_part_that_tells_them_apart():
@@ -154,6 +154,36 @@ def test_every_chart_has_a_legend_and_hover():
         plots.bucket_bars([{"bucket": "easy", "pairs": 3}, {"bucket": "hard", "pairs": 1}]),
         plots.funnel_bars([{"stage": "snippets", "count": 5}, {"stage": "usable", "count": 4}]),
         plots.failure_kinds([{"stage": "validate", "kind": "mismatch", "count": 2}]),
+        plots.histogram([{"bin": 0, "low": 0.0, "high": 1.0, "bucket": None, "pairs": 2}], "x"),
+        plots.kappa_bars(
+            [
+                {
+                    "annotator_a": "a",
+                    "annotator_b": "b",
+                    "kappa": 0.5,
+                    "shared_pairs": 4,
+                    "agreed": 3,
+                    "percent_agreement": 75.0,
+                }
+            ]
+        ),
+        plots.verdict_timeline([{"at": at, "status": "validated", "verdicts": 2}]),
+        plots.failures_by_source(
+            [{"source": "s", "stage": "validate", "kind": "mismatch", "count": 2}]
+        ),
+        plots.pair_points(
+            [
+                {
+                    "pair": "p",
+                    "name": "n",
+                    "difficulty": 0.2,
+                    "test_strength": 0.4,
+                    "bucket": "easy",
+                    "instruction": "Add.",
+                }
+            ],
+            1,
+        ),
         plots.throughput(
             [
                 {"annotator": "ada", "at": at, "action": "accept", "events": 3},
