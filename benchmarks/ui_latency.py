@@ -541,8 +541,8 @@ HISTOGRAM_BARS = "[class*='st-key-rank_hist_'] .point"
 
 def measure_selection(context: Any, url: str, times: int) -> list[float]:
     """A selection in a Plotly chart -> its pairs listed: on Rankings, a click on a bar of
-    the difficulty histogram (the first two in turn) until the list's first pair is another one and the
-    script run is over (the whole page updated)."""
+    the difficulty histogram (the first two in turn) until the list's first pair is
+    another one and the script run is over (the whole page updated)."""
     page = context.new_page()
     page.goto(f"{url}/rankings?annotator=bench")
     wait_rendered(page, "Rankings", PAGES["rankings"][2])
