@@ -10,7 +10,7 @@ import streamlit as st
 
 from semi_core import insights, mismatch
 from studio import plots
-from studio.charts import chart, numbers_table, pairs_to_review, selectable_chart, some_table
+from studio.charts import OnePick, numbers_table, pairs_to_review, some_table
 from studio.code_view import code_view
 from studio.shared import cached, get_store
 from studio.simulated import SIMULATED, practice_badge, scoreboard_section
@@ -34,17 +34,22 @@ if groups.empty:
 
 groups["group"] = groups["stage"] + " · " + groups["kind"] + " · " + groups["detail"]
 by_kind = groups.groupby(["stage", "kind"], as_index=False, sort=False)["count"].sum()
-# The kinds as bars: a click (or a box) on a kind's bar lists its failures.
-kinds = selectable_chart(plots.failure_kinds(by_kind.to_dict("records")), "fail_kinds",
-                         plots.FIELDS["failure_kinds"])  # fmt: skip
+# The kinds as bars, and by source: a click (or a box) on a bar lists its failures; the
+# latest pick decides.
+picks = OnePick("fail", {"kinds": plots.FIELDS["failure_kinds"],
+                         "sources": plots.FIELDS["failure_sources"]})  # fmt: skip
+picks.chart("kinds", plots.failure_kinds(by_kind.to_dict("records")))
 numbers_table(by_kind)
-if kinds:
+st.subheader("Failures by source")
+picks.chart("sources", plots.failures_by_source(
+    cached(version, insights.failure_kinds_by_source, store)))  # fmt: skip
+if picks.chosen:
     found = [cached(version, insights.failure_members, store, k["stage"], k["kind"], None,
-                    LISTED) for k in kinds]  # fmt: skip
+                    LISTED, k.get("source")) for k in picks.chosen]  # fmt: skip
     members = pd.DataFrame([m for rows, _ in found for m in rows])
     total = sum(n for _, n in found)
     more = f"; the first {len(members)} are listed" if total > len(members) else ""
-    st.caption(f"{total} failures of the kinds selected{more}.")
+    st.caption(f"{total} failures of the bars selected{more}.")
     pairs = members[members["pair"].notna()] if "pair" in members else members.iloc[0:0]
     if len(pairs):
         pairs_to_review(pairs[["pair", "name", "kind", "detail", "test"]], "fail_kind_pairs")
@@ -54,11 +59,8 @@ if kinds:
         st.dataframe(snippets[["snippet", "name", "kind", "detail"]], hide_index=True,
                      width="stretch")  # fmt: skip
 else:
-    st.caption("Click a kind's bar (or draw a box round bars) to list its failures.")
-
-st.subheader("Failures by source")
-chart(plots.failures_by_source(cached(version, insights.failure_kinds_by_source, store)),
-      key="fail_sources")  # fmt: skip
+    st.caption("Click a bar of either chart (or draw a box round bars) to list its failures; "
+               "the latest pick decides.")  # fmt: skip
 
 # -- mismatches by signature: how a rewrite's first failing test differs -------------------
 found = cached(version, mismatch.mismatches, store)

@@ -1,6 +1,6 @@
 """Rankings: how hard the validated pairs are — the difficulty distribution, difficulty
-against test count and complexity, the curriculum buckets and each source's share — and
-from a cell, a bar or a bucket to the pairs behind it.
+against test strength, test count and complexity, the curriculum buckets and each
+source's share — and from a bar, a cell or points to the pairs behind them.
 
 Every chart is drawn from rows the store counted (bins and cells), so the page costs the
 same at 100 pairs as at 100,000."""
@@ -10,13 +10,7 @@ import streamlit as st
 
 from semi_core import insights
 from studio import plots
-from studio.charts import (
-    latest_pick,
-    numbers_table,
-    pairs_to_review,
-    selectable_chart,
-    selection_points,
-)
+from studio.charts import ANY, OnePick, numbers_table, pairs_to_review
 from studio.shared import cached, get_store
 
 DIFFICULTY_BINS = 20
@@ -51,38 +45,14 @@ TITLES = {"hist": "the difficulty distribution", "points": "difficulty against t
           "buckets": "the curriculum buckets", "sources": "per source",
           "bucket_list": "the Bucket list", "source_list": "the Source list"}  # fmt: skip
 LISTS = {"bucket_list": "rank_bucket", "source_list": "rank_source"}
-ANY = "(any)"
-picks = st.session_state.setdefault("rank_picks", {"seen": {}, "latest": None, "round": {}})
-
-
-def chart_key(name: str) -> str:
-    """A chart's widget key; a new round (a pick elsewhere) draws it afresh, unselected."""
-    return f"rank_{name}_{picks['round'].get(name, 0)}"
-
-
-# What each picker holds now (a chart's selection as Streamlit has it before the chart is
-# drawn again), which one counts, and the others cleared.
-now = {name: plots.picked(selection_points(st.session_state.get(chart_key(name))), fields)
-       for name, fields in CHARTS.items()}  # fmt: skip
-now |= {name: [] if st.session_state.get(key, ANY) == ANY else [st.session_state[key]]
-        for name, key in LISTS.items()}  # fmt: skip
-latest = latest_pick(picks["seen"], now, picks["latest"])
-for name, pick in now.items():
-    if pick and name != latest:
-        if name in CHARTS:
-            picks["round"][name] = picks["round"].get(name, 0) + 1
-        else:
-            st.session_state[LISTS[name]] = ANY
-        now[name] = []
-picks["seen"], picks["latest"] = now, latest
-chosen = now[latest] if latest else []
+picks = OnePick("rank", CHARTS, LISTS)
+latest, chosen = picks.latest, picks.chosen
 
 st.subheader("Difficulty distribution")
 numbers = cached(version, insights.distributions, store, {"difficulty": DIFFICULTY_BINS}, True)
 difficulty = numbers["difficulty"]
 if difficulty["bins"]:
-    selectable_chart(plots.histogram(difficulty["bins"], "difficulty"), chart_key("hist"),
-                     CHARTS["hist"])  # fmt: skip
+    picks.chart("hist", plots.histogram(difficulty["bins"], "difficulty"))
     numbers_table(pd.DataFrame(difficulty["bins"]))
 unranked = int(buckets["pairs"].sum()) - difficulty["summary"]["count"]
 if unranked:
@@ -91,8 +61,7 @@ if unranked:
 points, total = cached(version, insights.pair_points, store, POINTS)
 if points:
     st.subheader("Difficulty against test strength")
-    selectable_chart(plots.pair_points(points, total), chart_key("points"), CHARTS["points"],
-                     mode=("points", "box", "lasso"))  # fmt: skip
+    picks.chart("points", plots.pair_points(points, total), mode=("points", "box", "lasso"))
     sample = f"a repeatable sample of {len(points)} of the {total}" if total > len(points) else ""
     st.caption(
         "A point per ranked pair" + (f" ({sample}: a selection lists the pairs drawn)"
@@ -114,18 +83,16 @@ for column, (x, title) in zip(
         if not rows:
             st.caption("Nothing ranked yet.")
             continue
-        selectable_chart(plots.cells(rows, x), chart_key(x), CHARTS[x])
+        picks.chart(x, plots.cells(rows, x))
         numbers_table(pd.DataFrame(rows).rename(columns={"x": x})[
             [x, "low", "high", "bucket", "pairs", "mean_difficulty"]])  # fmt: skip
 
 st.subheader("Curriculum buckets")
-selectable_chart(plots.bucket_bars(buckets.to_dict("records")), chart_key("buckets"),
-                 CHARTS["buckets"])  # fmt: skip
+picks.chart("buckets", plots.bucket_bars(buckets.to_dict("records")))
 numbers_table(buckets)
 
 st.subheader("Per source")
-selectable_chart(plots.source_bars(by_source.to_dict("records")), chart_key("sources"),
-                 CHARTS["sources"])  # fmt: skip
+picks.chart("sources", plots.source_bars(by_source.to_dict("records")))
 numbers_table(by_source)
 
 st.subheader("Pairs behind the selection")

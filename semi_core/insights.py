@@ -141,11 +141,13 @@ def failure_groups(store: Store) -> list[dict[str, Any]]:
 
 
 def failure_members(
-    store: Store, stage: str, kind: str, detail: str | None, limit: int = 1000
-) -> tuple[list[dict[str, Any]], int]:
+    store: Store, stage: str, kind: str, detail: str | None, limit: int = 1000,
+    source: str | None = None,
+) -> tuple[list[dict[str, Any]], int]:  # fmt: skip
     """One group's failures (pair, snippet, name, failing test), or every group's of a
-    kind when `detail` is None, at most `limit`, and how many there are in all."""
-    return store.failure_members(stage, kind, detail, limit)
+    kind when `detail` is None, from one source when given, at most `limit`, and how many
+    there are in all."""
+    return store.failure_members(stage, kind, detail, limit, source)
 
 
 def side_by_side(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:

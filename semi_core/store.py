@@ -2187,16 +2187,21 @@ class Store:
         )
 
     def failure_members(
-        self, stage: str, kind: str, detail: str | None, limit: int = 1000
-    ) -> tuple[list[dict[str, Any]], int]:
+        self, stage: str, kind: str, detail: str | None, limit: int = 1000,
+        source: str | None = None,
+    ) -> tuple[list[dict[str, Any]], int]:  # fmt: skip
         """The failures of one group (see `failure_groups`), or of every group of a kind
-        when `detail` is None, by id, at most `limit`, and how many there are in all."""
+        when `detail` is None, of snippets from `source` when given, by id, at most
+        `limit`, and how many there are in all."""
         rows = self._rows(
             f"""{_FAILURES}
-            SELECT *, count(*) OVER () AS total FROM failures
+            SELECT *, count(*) OVER () AS total FROM failures f
             WHERE stage = ? AND kind = ? AND (?::VARCHAR IS NULL OR detail = ?)
+              AND (?::VARCHAR IS NULL OR coalesce(f.snippet, (SELECT g.snippet_id FROM
+                   generations g WHERE g.id = f.pair)) IN (SELECT id FROM snippets
+                   WHERE source = ?))
             ORDER BY coalesce(pair, snippet) LIMIT ?""",
-            [stage, kind, detail, detail, limit],
+            [stage, kind, detail, detail, source, source, limit],
         )
         total = rows[0]["total"] if rows else 0
         for row in rows:

@@ -210,6 +210,48 @@ def latest_pick(seen: dict[str, Any], now: dict[str, Any], latest: str | None) -
     return latest if latest is not None and now.get(latest) else None
 
 
+ANY = "(any)"
+
+
+class OnePick:
+    """A page's pickers, its charts (`charts`: name -> the fields its marks pick) and its
+    lists (`lists`: name -> the selectbox's key, `ANY` for no pick), of which one pick
+    counts at a time (`latest_pick`): the others are cleared, a chart by drawing it afresh
+    under a new key (`key`), a list by setting it back to `ANY`. Built before any of them
+    is drawn in the run."""
+
+    def __init__(self, prefix: str, charts: dict[str, Sequence[str]],
+                 lists: dict[str, str] | None = None) -> None:  # fmt: skip
+        self.prefix, self.charts, self.lists = prefix, charts, lists or {}
+        state = st.session_state.setdefault(f"{prefix}_picks",
+                                            {"seen": {}, "latest": None, "round": {}})  # fmt: skip
+        self._round = state["round"]
+        # Each chart's selection as Streamlit holds it before the chart is drawn again.
+        now = {name: picked(selection_points(st.session_state.get(self.key(name))), fields)
+               for name, fields in charts.items()}  # fmt: skip
+        now |= {name: [] if st.session_state.get(key, ANY) == ANY else [st.session_state[key]]
+                for name, key in self.lists.items()}  # fmt: skip
+        self.latest = latest_pick(state["seen"], now, state["latest"])
+        for name, pick in now.items():
+            if pick and name != self.latest:
+                if name in charts:
+                    self._round[name] = self._round.get(name, 0) + 1
+                else:
+                    st.session_state[self.lists[name]] = ANY
+                now[name] = []
+        state["seen"], state["latest"] = now, self.latest
+        self.chosen: list[Any] = now[self.latest] if self.latest else []
+
+    def key(self, name: str) -> str:
+        """A chart's widget key now; a new round draws it afresh, unselected."""
+        return f"{self.prefix}_{name}_{self._round.get(name, 0)}"
+
+    def chart(self, name: str, figure: go.Figure, mode: str | Sequence[str] = ("points", "box")
+              ) -> None:  # fmt: skip
+        """Draw the chart `name` (its selection is read in `__init__`)."""
+        selectable_chart(figure, self.key(name), self.charts[name], mode=mode)
+
+
 def _missing(value: object) -> bool:
     """None, NaN, pd.NA or NaT: a value that is not there."""
     return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))

@@ -43,6 +43,7 @@ FIELDS = {
     "sources": ("source", "bucket"),
     "points": ("pair",),
     "failure_kinds": ("stage", "kind"),
+    "failure_sources": ("source", "stage", "kind"),
 }
 # Points in a scatter drawn with SVG at most; WebGL above.
 SVG_POINTS = 1000
@@ -296,7 +297,8 @@ def failures_by_source(rows: Sequence[dict[str, Any]]) -> go.Figure:
         part = [r for r in rows if r["kind"] == kind]
         figure.add_bar(
             name=kind, orientation="h", y=[labels[r["source"]] for r in part],
-            x=[r["count"] for r in part], customdata=[[r["source"], r["stage"]] for r in part],
+            x=[r["count"] for r in part],
+            customdata=[[r["source"], r["stage"], kind] for r in part],
             marker_color=colour_of_kind(kind, place),
             hovertemplate="%{customdata[0]}<br>%{customdata[1]} · " + kind
             + ": %{x}<extra></extra>",

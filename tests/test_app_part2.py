@@ -361,20 +361,32 @@ def test_failures_groups_and_the_failing_test(monkeypatch, pairs_db):
     want: dict[tuple[str, str], int] = {}
     for g in groups:
         want[g["stage"], g["kind"]] = want.get((g["stage"], g["kind"]), 0) + g["count"]
-    drawn = {(trace["name"], kind): value for trace in charts["fail_kinds"]["data"]
+    drawn = {(trace["name"], kind): value for trace in charts["fail_kinds_0"]["data"]
              for kind, value in zip(trace["x"], trace["y"], strict=True)}  # fmt: skip
     assert drawn == want
     # and by source: the same failures in all
-    assert sum(sum(t["x"]) for t in charts["fail_sources"]["data"]) == sum(want.values())
+    assert sum(sum(t["x"]) for t in charts["fail_sources_0"]["data"]) == sum(want.values())
     # a click on the mismatch bar lists its pairs, each one click from Review
-    bar = next(m for m in marks(charts["fail_kinds"]) if m["customdata"] == ["validate",
-                                                                         "mismatch"])  # fmt: skip
-    select(app, "fail_kinds", [bar])
+    bar = next(m for m in marks(charts["fail_kinds_0"])
+               if m["customdata"] == ["validate", "mismatch"])  # fmt: skip
+    select(app, "fail_kinds_0", [bar])
     assert not app.exception
-    assert "1 failures of the kinds selected." in texts(app.caption)
+    assert "1 failures of the bars selected." in texts(app.caption)
     listed = table_with(app, "pair", "kind", "detail", "test")
     assert list(listed["pair"]) == [pair_id]
     assert app.selectbox(key="fail_kind_pairs_pair").value == pair_id
+    # a bar of one source's ingest rejections, picked after: it decides, and the kinds'
+    # chart is drawn afresh, its selection cleared
+    segment = next(m for m in marks(plotly_charts(app)["fail_sources_0"])
+                   if m["customdata"][1] == "ingest")  # fmt: skip
+    source, _, kind = segment["customdata"]
+    select(app, "fail_sources_0", [segment])
+    assert not app.exception and "fail_kinds_1" in plotly_charts(app)
+    rejected = table_with(app, "snippet", "name", "kind", "detail")
+    snippets = {s["id"]: s for s in store.snippets(limit=10_000)}
+    assert len(rejected) and set(rejected["kind"]) == {kind}
+    assert {snippets[i]["source"] for i in rejected["snippet"]} == {source}
+    assert f"{len(rejected)} failures of the bars selected." in texts(app.caption)
     validate = by_kind[by_kind["stage"] == "validate"]
     assert int(validate["count"].sum()) == 1 and list(validate["kind"]) == ["mismatch"]
     # a kind picked: only its groups are offered

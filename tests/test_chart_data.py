@@ -97,6 +97,11 @@ def test_a_kinds_failures_are_every_group_of_that_kind(run_store):
         assert total == sum(g["count"] for g in groups if (g["stage"], g["kind"]) == (stage, kind))
         assert len(members) == total and {m["kind"] for m in members} == {kind}
         assert insights.failure_members(store, stage, kind, None, limit=1)[1] == total
+        # one source's share of the kind: as failures by source counts it
+        for row in insights.failure_kinds_by_source(store):
+            if (row["stage"], row["kind"]) == (stage, kind):
+                found, n = insights.failure_members(store, stage, kind, None, 1000, row["source"])
+                assert n == len(found) == row["count"]
 
 
 def test_the_pairs_behind_a_histogram_bar_are_those_the_bar_counts(run_store):

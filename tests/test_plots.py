@@ -88,8 +88,13 @@ def test_one_colour_scheme_for_verdicts_and_decisions():
     assert drawn == {"validated": plots.GREEN, "mismatch": plots.RED, "odd": plots.GREY}
     failures = [{"source": "s", "stage": "validate", "kind": "mismatch", "count": 2},
                 {"source": "s", "stage": "validate", "kind": "timeout", "count": 1}]  # fmt: skip
-    kinds = {t.name: t.marker.color for t in plots.failures_by_source(failures).data}
+    figure = plots.failures_by_source(failures)
+    kinds = {t.name: t.marker.color for t in figure.data}
     assert kinds["mismatch"] == plots.RED and kinds["timeout"] != plots.RED
+    # a click on a segment picks its source, stage and kind
+    points = [{"customdata": list(figure.data[1].customdata[0])}]
+    assert plots.picked(points, plots.FIELDS["failure_sources"]) == [
+        {"source": "s", "stage": "validate", "kind": "timeout"}]  # fmt: skip
 
 
 def test_kappa_bars_have_an_axis_title_and_their_n():
