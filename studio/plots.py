@@ -55,6 +55,7 @@ def _layout(figure: go.Figure, *, x: str | None = None, y: str | None = None,
     and a compact height: the same frame for every chart."""
     figure.update_layout(
         height=height, margin=dict(l=10, r=10, t=30, b=10), hovermode="closest",
+        showlegend=True,  # one series too: Plotly hides a lone series' legend by default
         legend=dict(title=dict(text=legend or ""), traceorder="normal",
                     orientation="h", y=1.02, yanchor="bottom", x=0),
         xaxis_title=x, yaxis_title=y, dragmode="zoom",
@@ -201,7 +202,9 @@ def pair_points(points: Sequence[dict[str, Any]], total: int) -> go.Figure:
     title = f"a sample of {len(points)} of {total} pairs" if total > len(points) else None
     figure = _layout(figure, x="test strength (share of mutants the tests kill)",
                      y="difficulty", legend="bucket", height=360)  # fmt: skip
-    figure.update_layout(dragmode="lasso", title=dict(text=title, font=dict(size=12)))
+    figure.update_layout(
+        dragmode="lasso", title=dict(text=title, font=dict(size=12), x=1, xanchor="right")
+    )
     return figure
 
 

@@ -200,6 +200,7 @@ def test_every_chart_has_a_legend_and_hover():
     for figure in figures:
         assert figure.data and all(t.hovertemplate for t in figure.data)
         assert all(t.showlegend is not False for t in figure.data)
+        assert figure.layout.showlegend is True  # a lone series' legend too
     (line,) = figures[-1].data
     assert list(line.y) == [3, 1] and list(line.customdata[0]) == [3, 0, 0]
 
