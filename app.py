@@ -8,7 +8,8 @@ import streamlit as st
 
 from semi_core import insights
 from semi_core.store import Store
-from studio.charts import binned_bars, chart_and_table, html_bars, metric_row, static_table
+from studio import plots
+from studio.charts import chart, metric_row, static_table
 from studio.shared import cached, get_jobs, get_store, show_recent_runs, stage_bar
 from studio.simulated import SIMULATED, scoreboard_section
 
@@ -74,9 +75,8 @@ if counts.entities["snippets"] == 0:
     )
 else:
     st.subheader("Funnel")
-    funnel = pd.DataFrame(insights.funnel(store, counts))
-    figure = html_bars(funnel, "stage", "count", horizontal=True, labels=True)
-    chart_and_table(figure, funnel, "overview_funnel")
+    funnel = insights.funnel(store, counts)
+    chart(plots.funnel_bars(funnel), pd.DataFrame(funnel), key="overview_funnel")
     rates = insights.rates(store, counts)
     static_table(
         pd.DataFrame(
@@ -96,28 +96,29 @@ else:
     static_table(
         pd.DataFrame([{"measure": name, **part["summary"]} for name, part in numbers.items()])
     )
-    left, right = st.columns(2)
-    with left:
-        if not numbers["difficulty"]["bins"]:
-            st.caption("No difficulty yet (rank the validated pairs).")
-        else:
-            binned_bars(numbers["difficulty"]["bins"], "difficulty", "overview_difficulty")
-    with right:
-        if not numbers["test_strength"]["bins"]:
-            st.caption("No test strength measured (validation ran without mutants).")
-        else:
-            binned_bars(numbers["test_strength"]["bins"], "test_strength", "overview_strength")
+    empty = {
+        "difficulty": "No difficulty yet (rank the validated pairs).",
+        "test_strength": "No test strength measured (validation ran without mutants).",
+    }
+    for column, (name, key) in zip(st.columns(2), [("difficulty", "overview_difficulty"),
+                                                   ("test_strength", "overview_strength")],
+                                   strict=True):  # fmt: skip
+        with column:
+            if bins := numbers[name]["bins"]:
+                chart(plots.histogram(bins, name), pd.DataFrame(bins), key=key)
+            else:
+                st.caption(empty[name])
 
     st.subheader("Annotator activity")
     activity = pd.DataFrame(cached(version, insights.annotator_activity, store))
     if activity.empty:
         st.caption("No review decisions yet.")
     else:
-        long = activity.melt(
-            id_vars="annotator", value_vars=["accept", "reject", "skip", "undo"], var_name="action"
-        )
-        figure = html_bars(long, "annotator", "value", color="action")
-        chart_and_table(figure, activity.astype({"last": str}), "overview_activity")
+        chart(plots.action_bars(activity.to_dict("records")), activity.astype({"last": str}),
+              key="overview_activity")  # fmt: skip
+        rows, unit = cached(version, insights.annotator_throughput, store)
+        st.markdown(f"**Throughput:** decisions (accept, reject, skip) per annotator per {unit}")
+        chart(plots.throughput(rows, unit), pd.DataFrame(rows), key="overview_throughput")
 
 st.subheader("Snippets")
 # The list (up to 500 rows, in the grid) is drawn when its box is opened: a new tab of the

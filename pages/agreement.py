@@ -19,7 +19,8 @@ from semi_core.agreement import (
 )
 from semi_core.auth import ADMIN
 from semi_core.review import ReviewError, test_table
-from studio.charts import chart_and_table, html_bars, metric_row, some_table, tests_table
+from studio import plots
+from studio.charts import chart, metric_row, some_table, tests_table
 from studio.code_view import code_view
 from studio.shared import current_annotator, get_store, may, require_role
 
@@ -52,15 +53,7 @@ if not shared:
 
 table = pd.DataFrame([row.to_dict() for row in agreement_table(votes)])
 # Each bar names how many pairs its kappa rests on: a kappa of 3 pairs says little.
-table["annotators"] = (
-    table["annotator_a"] + " · " + table["annotator_b"]
-    + " (n=" + table["shared_pairs"].astype(str) + ")"
-)  # fmt: skip
-figure = html_bars(
-    table, "annotators", "kappa", height=300, domain=(-1, 1),
-    tooltip=["shared_pairs", "agreed", "percent_agreement"],
-)  # fmt: skip
-chart_and_table(figure, table.drop(columns="annotators"), "agreement_kappa")
+chart(plots.kappa_bars(table.to_dict("records")), table, key="agreement_kappa")
 
 st.subheader("Disagreements")
 if not rows:

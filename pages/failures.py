@@ -9,7 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from semi_core import insights, mismatch
-from studio.charts import chart_and_table, html_bars, pairs_to_review, some_table
+from studio import plots
+from studio.charts import OnePick, numbers_table, pairs_to_review, some_table
 from studio.code_view import code_view
 from studio.shared import cached, get_store
 from studio.simulated import SIMULATED, practice_badge, scoreboard_section
@@ -32,10 +33,34 @@ if groups.empty:
     st.stop()
 
 groups["group"] = groups["stage"] + " · " + groups["kind"] + " · " + groups["detail"]
-by_kind = groups.groupby(["stage", "kind"], as_index=False)["count"].sum()
-# The kinds as bars; a kind is picked from the list below, which narrows the groups.
-figure = html_bars(by_kind, "kind", "count", color="stage", height=300)
-chart_and_table(figure, by_kind, "fail_kinds")
+by_kind = groups.groupby(["stage", "kind"], as_index=False, sort=False)["count"].sum()
+# The kinds as bars, and by source: a click (or a box) on a bar lists its failures; the
+# latest pick decides.
+picks = OnePick("fail", {"kinds": plots.FIELDS["failure_kinds"],
+                         "sources": plots.FIELDS["failure_sources"]})  # fmt: skip
+picks.chart("kinds", plots.failure_kinds(by_kind.to_dict("records")))
+numbers_table(by_kind)
+st.subheader("Failures by source")
+picks.chart("sources", plots.failures_by_source(
+    cached(version, insights.failure_kinds_by_source, store)))  # fmt: skip
+if picks.chosen:
+    found = [cached(version, insights.failure_members, store, k["stage"], k["kind"], None,
+                    LISTED, k.get("source")) for k in picks.chosen]  # fmt: skip
+    members = pd.DataFrame([m for rows, _ in found for m in rows])
+    total = sum(n for _, n in found)
+    more = f"; the first {len(members)} are listed" if total > len(members) else ""
+    st.caption(f"{total} failures of the bars selected{more}.")
+    pairs = members[members["pair"].notna()] if "pair" in members else members.iloc[0:0]
+    if len(pairs):
+        pairs_to_review(pairs[["pair", "name", "kind", "detail", "test"]], "fail_kind_pairs")
+    snippets = members[members["pair"].isna()] if "pair" in members else members
+    if len(snippets):
+        st.caption("Rejected at ingest: these snippets never became pairs.")
+        st.dataframe(snippets[["snippet", "name", "kind", "detail"]], hide_index=True,
+                     width="stretch")  # fmt: skip
+else:
+    st.caption("Click a bar of either chart (or draw a box round bars) to list its failures; "
+               "the latest pick decides.")  # fmt: skip
 
 # -- mismatches by signature: how a rewrite's first failing test differs -------------------
 found = cached(version, mismatch.mismatches, store)

@@ -1,6 +1,6 @@
 """Rankings: how hard the validated pairs are — the difficulty distribution, difficulty
-against test count and complexity, the curriculum buckets and each source's share — and
-from a cell, a bar or a bucket to the pairs behind it.
+against test strength, test count and complexity, the curriculum buckets and each
+source's share — and from a bar, a cell or points to the pairs behind them.
 
 Every chart is drawn from rows the store counted (bins and cells), so the page costs the
 same at 100 pairs as at 100,000."""
@@ -9,12 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from semi_core import insights
-from semi_core.insights import BUCKET_ORDER
-from studio.charts import binned_bars, chart_and_table, html_bars, html_cells, pairs_to_review
+from studio import plots
+from studio.charts import ANY, OnePick, numbers_table, pairs_to_review
 from studio.shared import cached, get_store
 
 DIFFICULTY_BINS = 20
 LISTED = 1000  # pairs listed behind a selection at most
+POINTS = 5000  # pairs drawn in the scatter at most (a sample of them beyond)
 
 store = get_store()
 
@@ -22,8 +23,10 @@ st.title("Rankings")
 st.caption(
     "Difficulty is our score from the pair's tests, code size and complexity (and the "
     "solve rate when measured); the curriculum orders pairs from easy to hard in three "
-    "buckets (tertiles of the score). Click a cell or a bar (shift-click for more) to "
-    "list the pairs behind it."
+    "buckets (tertiles of the score). Click a bar or a circle, or draw a box or a lasso "
+    "round points, to list the pairs behind it; a double click clears. **The latest pick "
+    "decides:** a pick in one chart or list replaces the pick in any other, which is "
+    "cleared."
 )
 
 version = store.data_version()
@@ -33,19 +36,42 @@ if by_source.empty:
     st.stop()
 buckets = pd.DataFrame(insights.bucket_counts(by_source.to_dict("records")))
 
+# The page's pickers: each chart (by its name and what its marks pick) and each list.
+CHARTS = {"hist": plots.FIELDS["histogram"], "tests": plots.FIELDS["cells"],
+          "cyclomatic": plots.FIELDS["cells"], "points": plots.FIELDS["points"],
+          "buckets": plots.FIELDS["buckets"], "sources": plots.FIELDS["sources"]}  # fmt: skip
+TITLES = {"hist": "the difficulty distribution", "points": "difficulty against test strength",
+          "tests": "difficulty against tests", "cyclomatic": "difficulty against complexity",
+          "buckets": "the curriculum buckets", "sources": "per source",
+          "bucket_list": "the Bucket list", "source_list": "the Source list"}  # fmt: skip
+LISTS = {"bucket_list": "rank_bucket", "source_list": "rank_source"}
+picks = OnePick("rank", CHARTS, LISTS)
+latest, chosen = picks.latest, picks.chosen
+
 st.subheader("Difficulty distribution")
 numbers = cached(version, insights.distributions, store, {"difficulty": DIFFICULTY_BINS}, True)
 difficulty = numbers["difficulty"]
 if difficulty["bins"]:
-    binned_bars(difficulty["bins"], "difficulty", "rank_hist", height=300)
+    picks.chart("hist", plots.histogram(difficulty["bins"], "difficulty"))
+    numbers_table(pd.DataFrame(difficulty["bins"]))
 unranked = int(buckets["pairs"].sum()) - difficulty["summary"]["count"]
 if unranked:
     st.caption(f"{unranked} validated pairs have no difficulty yet (`semi rank`).")
 
+points, total = cached(version, insights.pair_points, store, POINTS)
+if points:
+    st.subheader("Difficulty against test strength")
+    picks.chart("points", plots.pair_points(points, total), mode=("points", "box", "lasso"))
+    sample = f"a repeatable sample of {len(points)} of the {total}" if total > len(points) else ""
+    st.caption(
+        "A point per ranked pair" + (f" ({sample}: a selection lists the pairs drawn)"
+                                     if sample else "")
+        + ". Test strength is the share of the code's mutants the tests kill; pairs "
+        "validated without mutants have none and are not drawn."
+    )  # fmt: skip
 
 # Cells: pairs counted per x value and difficulty bin; a bigger circle holds more pairs.
 grid = cached(version, insights.cells, store, ["tests", "cyclomatic"], DIFFICULTY_BINS)
-picked_cells: list[tuple[str, object, int]] = []
 left, right = st.columns(2)
 for column, (x, title) in zip(
     (left, right), [("tests", "Difficulty against tests"),
@@ -53,52 +79,40 @@ for column, (x, title) in zip(
 ):  # fmt: skip
     with column:
         st.subheader(title)
-        rows = pd.DataFrame(grid[x])
-        if rows.empty:
+        rows = grid[x]
+        if not rows:
             st.caption("Nothing ranked yet.")
             continue
-        rows = rows.rename(columns={"x": x})
-        rows["difficulty"] = (rows["low"] + rows["high"]) / 2
-        table = rows[[x, "low", "high", "bucket", "pairs", "mean_difficulty"]]
-        # A circle per cell; a click picks the cell by its x value and difficulty bin.
-        figure = html_cells(rows, x, "difficulty", "pairs", "bucket", series=BUCKET_ORDER,
-                            tooltip=["low", "high", "mean_difficulty"], pick=[x, "bin"],
-                            x_title=x, y_title="difficulty")  # fmt: skip
-        points = chart_and_table(figure, table, f"rank_{x}", pickable=True)
-        picked_cells += [(x, p[x], p["bin"]) for p in points
-                         if x in p and isinstance(p.get("bin"), int)]  # fmt: skip
+        picks.chart(x, plots.cells(rows, x))
+        numbers_table(pd.DataFrame(rows).rename(columns={"x": x})[
+            [x, "low", "high", "bucket", "pairs", "mean_difficulty"]])  # fmt: skip
 
 st.subheader("Curriculum buckets")
-points = chart_and_table(
-    html_bars(buckets, "bucket", "pairs", height=260, labels=True, pick=True),
-    buckets,
-    "rank_buckets",
-    pickable=True,
-)
-chosen_buckets = [p["bucket"] for p in points if p.get("bucket")]
+picks.chart("buckets", plots.bucket_bars(buckets.to_dict("records")))
+numbers_table(buckets)
 
 st.subheader("Per source")
-points = chart_and_table(
-    html_bars(by_source, "source", "pairs", color="bucket", series=BUCKET_ORDER,
-              tooltip=["mean_difficulty"], pick=True),
-    by_source,
-    "rank_sources",
-    pickable=True,
-)  # fmt: skip
-chosen_sources = [p["source"] for p in points if p.get("source")]
+picks.chart("sources", plots.source_bars(by_source.to_dict("records")))
+numbers_table(by_source)
 
 st.subheader("Pairs behind the selection")
 left, right = st.columns(2)
-bucket_pick = left.selectbox("Bucket", ["(any)", *buckets["bucket"]], key="rank_bucket")
-source_pick = right.selectbox("Source", ["(any)", *by_source["source"].unique()], key="rank_source")
-if bucket_pick != "(any)":
-    chosen_buckets.append(bucket_pick)
-if source_pick != "(any)":
-    chosen_sources.append(source_pick)
-listed, total = store.validated_pairs(
-    buckets=chosen_buckets, sources=chosen_sources, cells=picked_cells,
-    bins=DIFFICULTY_BINS, limit=LISTED,
-)  # fmt: skip
+left.selectbox("Bucket", [ANY, *buckets["bucket"]], key=LISTS["bucket_list"])
+right.selectbox("Source", [ANY, *by_source["source"].unique()], key=LISTS["source_list"])
+query = {
+    "hist": lambda: {"difficulty_bins": [p["bin"] for p in chosen]},
+    "points": lambda: {"ids": [p["pair"] for p in chosen]},
+    "tests": lambda: {"cells": [("tests", p["x"], p["bin"]) for p in chosen]},
+    "cyclomatic": lambda: {"cells": [("cyclomatic", p["x"], p["bin"]) for p in chosen]},
+    "buckets": lambda: {"buckets": [p["bucket"] for p in chosen]},
+    "sources": lambda: {"sources": [p["source"] for p in chosen]},
+    "bucket_list": lambda: {"buckets": chosen},
+    "source_list": lambda: {"sources": chosen},
+}
+where = query[latest]() if latest else {}
+listed, total = store.validated_pairs(**where, bins=DIFFICULTY_BINS, limit=LISTED)
+if latest:
+    st.caption(f"Picked in {TITLES[latest]}.")
 if total > len(listed):
     st.caption(f"{total} pairs match; the {len(listed)} easiest are listed.")
 elif total:

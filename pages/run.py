@@ -7,10 +7,13 @@ import os
 import pandas as pd
 import streamlit as st
 
+from semi_core import insights
 from semi_core.auth import ADMIN
 from semi_core.demo import load_demo, start_demo
 from semi_core.pipeline import PipelineSettings, backend_names, repair_rounds
 from semi_core.studio_settings import current, pipeline_settings
+from studio import plots
+from studio.charts import chart
 from studio.code_view import code_view, element_key
 from studio.shared import (
     demo_limit,
@@ -264,6 +267,10 @@ def live_progress(was_running: bool) -> None:
             f"Validated pairs: {found['first_attempt']} at the first attempt, "
             f"{found['after_repair']} after repair ({found['repaired']} repaired)."
         )
+    timeline = insights.verdict_timeline(store, status.run_id)
+    if timeline:
+        st.markdown("**Verdicts over time** (this run's, running totals)")
+        chart(plots.verdict_timeline(timeline), key=f"run_verdicts_{status.run_id}")
     if status.result and status.result.counts.get("ingest"):
         ingest_report(status.result.counts["ingest"])
     for snippet, text in list(status.streams.items())[:3]:

@@ -141,11 +141,13 @@ def failure_groups(store: Store) -> list[dict[str, Any]]:
 
 
 def failure_members(
-    store: Store, stage: str, kind: str, detail: str, limit: int = 1000
-) -> tuple[list[dict[str, Any]], int]:
-    """One group's failures (pair, snippet, name, failing test), at most `limit`, and
-    how many there are in all."""
-    return store.failure_members(stage, kind, detail, limit)
+    store: Store, stage: str, kind: str, detail: str | None, limit: int = 1000,
+    source: str | None = None,
+) -> tuple[list[dict[str, Any]], int]:  # fmt: skip
+    """One group's failures (pair, snippet, name, failing test), or every group's of a
+    kind when `detail` is None, from one source when given, at most `limit`, and how many
+    there are in all."""
+    return store.failure_members(stage, kind, detail, limit, source)
 
 
 def side_by_side(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -169,3 +171,47 @@ def side_by_side(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             row["rewrite_status"] = run["status"]
             row["rewrite_error"] = run["error"]
     return [rows[k] for k in sorted(rows)]
+
+
+# -- charts of their own: points, time lines, failures by source -------------------------
+
+
+def pair_points(store: Store, limit: int = 5000) -> tuple[list[dict[str, Any]], int]:
+    """Validated, ranked pairs as points of a scatter (difficulty, test strength, bucket,
+    the instruction's start), at most `limit` (a repeatable sample of them when there are
+    more), and how many there are in all."""
+    return store.validated_points(limit)
+
+
+def verdict_timeline(store: Store, run_id: str, steps: int = 60) -> list[dict[str, Any]]:
+    """A run's verdicts per status over time, as running totals: rows {at, status,
+    verdicts} with every status present at every step, so stacked areas never dip."""
+    rows = store.verdict_timeline(run_id, steps)
+    times = sorted({row["at"] for row in rows})
+    statuses = sorted({row["status"] for row in rows})
+    added = {(row["at"], row["status"]): row["verdicts"] for row in rows}
+    out = []
+    for status in statuses:
+        total = 0
+        for at in times:
+            total += added.get((at, status), 0)
+            out.append({"at": at, "status": status, "verdicts": total})
+    return out
+
+
+def failure_kinds_by_source(store: Store) -> list[dict[str, Any]]:
+    """Failures counted per source, stage and kind (the kinds of `failure_groups`)."""
+    return store.failure_kinds_by_source()
+
+
+def throughput_unit(span_s: float) -> str:
+    """The time step throughput is counted in: minutes within two hours of events, hours
+    within three days, else days (a chart of a few dozen steps either way)."""
+    return "minute" if span_s <= 2 * 3600 else "hour" if span_s <= 3 * 86400 else "day"
+
+
+def annotator_throughput(store: Store) -> tuple[list[dict[str, Any]], str]:
+    """Accept, reject and skip decisions per annotator per time step, and the step's
+    unit ("minute", "hour" or "day", by how long the reviews span)."""
+    unit = throughput_unit(store.review_span())
+    return store.decisions_over_time(unit), unit

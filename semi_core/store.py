@@ -2286,13 +2286,15 @@ class Store:
         sources: Sequence[str] = (),
         cells: Sequence[tuple[str, Any, int]] = (),
         bins: int = 20,
+        difficulty_bins: Sequence[int] = (),
         ids: Sequence[str] = (),
         limit: int = 1000,
     ) -> tuple[list[dict[str, Any]], int]:
         """Validated pairs in the chosen buckets and sources (both when both given), or in
         the chosen cells ((x, x value, difficulty bin) of `validated_cells` with `bins`),
-        or with the given ids; easiest first, at most `limit`, and how many match in all.
-        No choice, no pairs."""
+        or in the chosen bins of the difficulty histogram (`validated_distributions` with
+        `bins`), or with the given ids; easiest first, at most `limit`, and how many match
+        in all. No choice, no pairs."""
         where, params = [], []
         group = []
         if buckets:
@@ -2310,6 +2312,13 @@ class Store:
             where.append(f"({column} IS NOT DISTINCT FROM ? AND "
                          "least(floor(v.difficulty * ?)::INT, ? - 1) = ?)")  # fmt: skip
             params += [value, bins, bins, bin_]
+        if difficulty_bins:
+            # the histogram's bins: equal widths from the least difficulty to the greatest
+            where.append(
+                "(CASE WHEN r.hi = r.lo THEN 0 ELSE least(floor((v.difficulty - r.lo) "
+                "/ (r.hi - r.lo) * ?)::INT, ? - 1) END IN (SELECT unnest(?::INT[])))"
+            )
+            params += [bins, bins, list(difficulty_bins)]
         if ids:
             where.append("v.generation_id IN (SELECT unnest(?::VARCHAR[]))")
             params.append(list(ids))
@@ -2323,7 +2332,9 @@ class Store:
                    (v.signals->>'$.rank.curriculum_position')::INT AS curriculum_position,
                    (v.signals->>'$.rank.cyclomatic')::INT AS cyclomatic,
                    count(*) OVER () AS total
-            FROM validated v WHERE {" OR ".join(where)}
+            FROM validated v, (SELECT min(difficulty) AS lo, max(difficulty) AS hi
+                               FROM validated) r
+            WHERE {" OR ".join(where)}
             ORDER BY v.difficulty NULLS LAST, v.generation_id LIMIT ?""",
             [*params, limit],
         )
@@ -2345,16 +2356,21 @@ class Store:
         )
 
     def failure_members(
-        self, stage: str, kind: str, detail: str, limit: int = 1000
-    ) -> tuple[list[dict[str, Any]], int]:
-        """The failures of one group (see `failure_groups`), by id, at most `limit`, and
-        how many there are in all."""
+        self, stage: str, kind: str, detail: str | None, limit: int = 1000,
+        source: str | None = None,
+    ) -> tuple[list[dict[str, Any]], int]:  # fmt: skip
+        """The failures of one group (see `failure_groups`), or of every group of a kind
+        when `detail` is None, of snippets from `source` when given, by id, at most
+        `limit`, and how many there are in all."""
         rows = self._rows(
             f"""{_FAILURES}
-            SELECT *, count(*) OVER () AS total FROM failures
-            WHERE stage = ? AND kind = ? AND detail = ?
+            SELECT *, count(*) OVER () AS total FROM failures f
+            WHERE stage = ? AND kind = ? AND (?::VARCHAR IS NULL OR detail = ?)
+              AND (?::VARCHAR IS NULL OR coalesce(f.snippet, (SELECT g.snippet_id FROM
+                   generations g WHERE g.id = f.pair)) IN (SELECT id FROM snippets
+                   WHERE source = ?))
             ORDER BY coalesce(pair, snippet) LIMIT ?""",
-            [stage, kind, detail, limit],
+            [stage, kind, detail, detail, source, source, limit],
         )
         total = rows[0]["total"] if rows else 0
         for row in rows:
@@ -2407,6 +2423,81 @@ class Store:
             FROM review_events WHERE action <> 'repair'
             GROUP BY annotator ORDER BY annotator"""
         )
+
+    def validated_points(self, limit: int, seed: int = 7) -> tuple[list[dict[str, Any]], int]:
+        """Validated, ranked pairs with a measured test strength as points (difficulty,
+        test strength, bucket, the first 120 characters of the instruction): at most
+        `limit` of them, a repeatable sample when there are more, and how many in all."""
+        ((total,),) = (
+            self.cursor()
+            .execute(
+                f"{_VALIDATED_PAIRS} SELECT count(*) FROM validated "
+                "WHERE difficulty IS NOT NULL AND test_strength IS NOT NULL"
+            )
+            .fetchall()
+        )
+        sample = f"USING SAMPLE reservoir({int(limit)} ROWS) REPEATABLE ({int(seed)})"
+        rows = self._rows(
+            f"""{_VALIDATED_PAIRS}
+            SELECT p.* FROM (SELECT v.generation_id AS pair, v.name, v.difficulty,
+                   v.test_strength, v.usable AS tests,
+                   coalesce(v.signals->>'$.rank.bucket', 'unranked') AS bucket,
+                   left(g.instruction, 120) AS instruction
+            FROM validated v JOIN generations g ON g.id = v.generation_id
+            WHERE v.difficulty IS NOT NULL AND v.test_strength IS NOT NULL) p
+            {sample if total > limit else ""}
+            ORDER BY p.pair"""
+        )
+        return rows, total
+
+    def verdict_timeline(self, run_id: str, steps: int = 60) -> list[dict[str, Any]]:
+        """A run's verdicts counted per status in at most `steps` equal time steps from its
+        first verdict to its last: rows {at (the step's start), status, verdicts}."""
+        return self._rows(
+            """WITH run AS (SELECT status, epoch(created_at) AS t FROM verdicts WHERE run_id = ?),
+            span AS (SELECT min(t) AS lo, greatest((max(t) - min(t)) / ?, 1) AS width FROM run)
+            SELECT make_timestamp(((lo + floor((t - lo) / width) * width) * 1e6)::BIGINT)
+                       AS "at", status, count(*) AS verdicts
+            FROM run, span GROUP BY ALL ORDER BY "at", status""",
+            [run_id, int(steps)],
+        )
+
+    def failure_kinds_by_source(self) -> list[dict[str, Any]]:
+        """Failures (see `failure_groups`) counted per source, stage and kind."""
+        return self._rows(
+            f"""{_FAILURES}
+            SELECT s.source, f.stage, f.kind, count(*) AS count
+            FROM failures f
+            LEFT JOIN generations g ON g.id = f.pair
+            JOIN snippets s ON s.id = coalesce(f.snippet, g.snippet_id)
+            GROUP BY ALL ORDER BY s.source, f.stage, f.kind"""
+        )
+
+    _TIME_UNITS = ("minute", "hour", "day")
+
+    def decisions_over_time(self, unit: str) -> list[dict[str, Any]]:
+        """Accept, reject and skip events per annotator per `unit` ("minute", "hour" or
+        "day"): rows {annotator, at, action, events}."""
+        if unit not in self._TIME_UNITS:
+            raise ValueError(f"unit must be one of {', '.join(self._TIME_UNITS)}, not {unit!r}")
+        return self._rows(
+            f"""SELECT annotator, date_trunc('{unit}', created_at) AS "at", action,
+                   count(*) AS events
+            FROM review_events WHERE action IN ('accept', 'reject', 'skip')
+            GROUP BY ALL ORDER BY annotator, "at", action"""
+        )
+
+    def review_span(self) -> float:
+        """Seconds from the first review event to the last (0 without events)."""
+        ((span,),) = (
+            self.cursor()
+            .execute(
+                "SELECT coalesce(epoch(max(created_at)) - epoch(min(created_at)), 0) "
+                "FROM review_events"
+            )
+            .fetchall()
+        )
+        return float(span)
 
     def data_version(self) -> tuple[str, int]:
         """What the studio caches its aggregates under: the stamp of the last change to

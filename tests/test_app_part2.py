@@ -3,7 +3,6 @@ with pairs, and the numbers each chart shows checked against the store."""
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import shutil
@@ -17,6 +16,7 @@ from semi_core.demo import load_demo
 from semi_core.pipeline import PipelineSettings, run_pipeline
 from semi_core.review import decide
 from semi_core.store import Store
+from studio import plots
 
 from .conftest import ROOT, code_blocks, held_by_another_process
 from .test_app import html_tables, metrics
@@ -63,36 +63,45 @@ def table_with(app: AppTest, *columns: str) -> pd.DataFrame:
     return next(t for t in found if set(columns) <= set(t.columns))
 
 
-def chart_scripts(app: AppTest) -> list:
-    """The elements drawn by a chart library (Plotly, Vega-Lite): none on any page, whose
-    charts are HTML."""
-    return [*app.get("plotly_chart"), *app.get("vega_lite_chart")]
+def html_charts(app: AppTest) -> list[str]:
+    """Charts drawn as hand-made HTML (bars, circles, a picking component): none now."""
+    bodies = [e.proto.body for e in app.get("html")]
+    picking = [e for e in app.get("bidi_component")
+               if e.proto.component_name == "pickable_chart"]  # fmt: skip
+    return [b for b in bodies if "semi-chart" in b] + picking
 
 
-def html_charts(app: AppTest) -> list[list[dict]]:
-    """Each chart drawn as HTML bars (`html_bars`), as its bars: {category, series, value}
-    read from the bars' data attributes."""
-    charts = []
-    for element in app.get("html"):
-        for chart in element.proto.body.split('<div class="semi-chart">')[1:]:
-            bars = re.findall(r'data-category="(.*?)" data-series="(.*?)" data-value="(.*?)"',
-                              chart)  # fmt: skip
-            charts.append([{"category": html.unescape(c), "series": html.unescape(s),
-                            "value": float(v)} for c, s, v in bars])  # fmt: skip
-    return charts
+def plotly_charts(app: AppTest) -> dict[str, dict]:
+    """Each Plotly chart on the page by its key: its figure (data and layout), as sent."""
+    return {e.proto.id.rsplit("-", 1)[-1]: json.loads(e.proto.spec)
+            for e in app.get("plotly_chart")}  # fmt: skip
 
 
-def pickable_charts(app: AppTest) -> dict[str, list[dict]]:
-    """Each chart a click picks from, by its key: what a click on each of its marks (a
-    circle or a bar's segment) picks, their `data-pick` fields."""
-    charts = {}
-    for element in app.get("bidi_component"):
-        if element.proto.component_name == "pickable_chart":
-            body = json.loads(element.proto.json)["html"]
-            picks = re.findall(r'class="(?:dot|seg|hseg)"[^>]*?data-pick="([^"]*)"', body)
-            charts[element.proto.id.rsplit("-", 1)[-1]] = [json.loads(html.unescape(p))
-                                                           for p in picks]  # fmt: skip
-    return charts
+def numbers(app: AppTest, *columns: str) -> pd.DataFrame:
+    """The grid (st.dataframe) with exactly these columns: a chart's numbers under it."""
+    return next(d.value for d in app.dataframe if list(d.value.columns) == list(columns))
+
+
+def chart_key(app: AppTest, name: str) -> str:
+    """The widget key a Rankings chart is drawn under now (a pick elsewhere renews it)."""
+    keys = [k for k in plotly_charts(app) if k.startswith(f"rank_{name}_")]
+    assert len(keys) == 1, keys
+    return keys[0]
+
+
+def select(app: AppTest, key: str, points: list[dict]) -> AppTest:
+    """Select points of a Plotly chart as the browser reports a selection (AppTest cannot
+    click a chart): its widget state, under its key."""
+    app.session_state[key] = {"selection": {"points": points, "point_indices": [],
+                                            "box": [], "lasso": []}}  # fmt: skip
+    return app.run()
+
+
+def marks(figure: dict) -> list[dict]:
+    """A figure's marks as a click reports them: each point's customdata, with its trace."""
+    return [{"curve_number": n, "point_index": i, "customdata": c}
+            for n, trace in enumerate(figure["data"])
+            for i, c in enumerate(trace.get("customdata") or [])]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -128,17 +137,14 @@ def empty_db(tmp_path):
 def test_overview_empty(monkeypatch, empty_db):
     app = open_page(monkeypatch, empty_db, "app.py")
     assert "semi ingest" in texts(app.info)
-    assert chart_scripts(app) == []
+    assert plotly_charts(app) == {} and html_charts(app) == []
 
 
 def test_overview_funnel_matches_the_store(monkeypatch, pairs_db):
     app = open_page(monkeypatch, pairs_db, "app.py")
     counts = server_store(pairs_db).counts()
-    # each chart's table is folded under it, in the chart's own HTML element
-    (chart,) = [e.proto.body for e in app.get("html") if "semi-chart" in e.proto.body][:1]
-    assert '<details class="semi-fold"><summary>Table</summary>' in chart
-    assert chart.index("semi-chart") < chart.index("<table>")
-    funnel = tables(app)[0]
+    # each chart's numbers are in a grid in a box under it
+    funnel = numbers(app, "stage", "count")
     shown = dict(zip(funnel["stage"], funnel["count"], strict=True))
     assert shown == {
         "snippets": counts.entities["snippets"],
@@ -148,18 +154,26 @@ def test_overview_funnel_matches_the_store(monkeypatch, pairs_db):
         "accepted": counts.by_status["decisions"].get("accept", 0),
         "rejected": counts.by_status["decisions"].get("reject", 0),
     }
-    # the chart draws the very same numbers, as HTML bars (no chart script on the page)
-    assert chart_scripts(app) == []
-    bars = html_charts(app)[0]
-    assert {bar["category"]: bar["value"] for bar in bars} == shown
-    activity = [t for t in tables(app) if "annotator" in t.columns][0]
+    # the chart draws the very same numbers, as Plotly bars (no hand-made HTML chart)
+    charts = plotly_charts(app)
+    assert html_charts(app) == []
+    (bars,) = charts["overview_funnel"]["data"]
+    assert dict(zip(bars["y"], bars["x"], strict=True)) == shown
+    activity = table_with(app, "annotator", "pairs")
     assert list(activity["annotator"]) == ["ada", "bob"]
     assert list(activity["pairs"]) == [3, 3]
-    # the activity chart stacks each annotator's decisions by action
-    drawn = {(b["category"], b["series"]): b["value"] for b in html_charts(app)[-1]}
+    # the activity chart stacks each annotator's decisions by action, in their colours
+    drawn = {(who, trace["name"]): value for trace in charts["overview_activity"]["data"]
+             for who, value in zip(trace["x"], trace["y"], strict=True)}  # fmt: skip
     for row in activity.to_dict("records"):
         for action in ("accept", "reject", "skip", "undo"):
             assert drawn[row["annotator"], action] == float(row[action])
+    colours = {t["name"]: t["marker"]["color"] for t in charts["overview_activity"]["data"]}
+    assert colours["skip"] == plots.GREY and colours["reject"] == plots.RED
+    # throughput: each annotator's decisions per step add up to theirs
+    lines = {t["name"]: sum(t["y"]) for t in charts["overview_throughput"]["data"]}
+    assert lines == {row["annotator"]: row["accept"] + row["reject"] + row["skip"]
+                     for row in activity.to_dict("records")}  # fmt: skip
 
 
 def test_overview_numbers_follow_a_new_decision_at_once(monkeypatch, pairs_db):
@@ -167,14 +181,14 @@ def test_overview_numbers_follow_a_new_decision_at_once(monkeypatch, pairs_db):
     # next run shows it (no stale numbers from the cache)
     app = open_page(monkeypatch, pairs_db, "app.py")
     store = server_store(pairs_db)
-    activity = [t for t in tables(app) if "annotator" in t.columns][0]
+    activity = table_with(app, "annotator", "pairs")
     assert "cy" not in list(activity["annotator"])
     pair_id = store.ranking_subjects()[0]["generation_id"]
     decide(store, pair_id, "cy", "reject")
     app.run()
-    activity = [t for t in tables(app) if "annotator" in t.columns][0]
+    activity = table_with(app, "annotator", "pairs")
     assert list(activity["annotator"]) == ["ada", "bob", "cy"]
-    funnel = tables(app)[0]
+    funnel = numbers(app, "stage", "count")
     shown = dict(zip(funnel["stage"], funnel["count"], strict=True))
     assert shown["rejected"] == store.counts().by_status["decisions"]["reject"]
 
@@ -194,13 +208,16 @@ def test_agreement_numbers_and_settling(monkeypatch, pairs_db):
     app = open_page(monkeypatch, pairs_db, "pages/agreement.py", annotator="lead")
     store = server_store(pairs_db)
     expected = [row.to_dict() for row in agreement_table(votes_by_pair(store))]
-    shown = tables(app)[0]  # folded under the chart
+    shown = table_with(app, "kappa", "shared_pairs")  # under the chart
     assert list(shown["kappa"]) == [e["kappa"] for e in expected]
     # ada/bob: accept-accept, accept-reject, reject-reject -> 2 of 3 agree
     assert list(shown["agreed"]) == [2] and list(shown["shared_pairs"]) == [3]
     assert round(float(shown["percent_agreement"][0]), 2) == 66.67
-    (bars,) = html_charts(app)  # kappa per annotator pair, on an axis from -1 to 1
-    assert [bar["value"] for bar in bars] == [e["kappa"] for e in expected]
+    # kappa per annotator pair, on an axis from -1 to 1
+    figure = plotly_charts(app)["agreement_kappa"]
+    (bars,) = figure["data"]
+    assert bars["y"] == [e["kappa"] for e in expected]
+    assert figure["layout"]["yaxis"]["range"] == [-1, 1]
     assert metrics(app)["Pairs reviewed by several annotators"] == "3"
     # one disagreement; settling it is a final decision that wins in the counts
     pair_id = app.selectbox(key="ag_pair").value
@@ -226,17 +243,17 @@ def test_rankings_numbers_and_from_a_bucket_to_review(monkeypatch, pairs_db):
     app = open_page(monkeypatch, pairs_db, "pages/rankings.py")
     store = server_store(pairs_db)
     ranked = store.ranking_subjects()
-    shown = tables(app)  # each chart's table, folded under it
-    assert int(shown[0]["pairs"].sum()) == len(ranked)  # the histogram's bins
-    # no chart script on the page; the histogram's bars (HTML: nothing is picked on it)
-    # are the table's rows (the store's bins), not one bar per pair
-    assert chart_scripts(app) == []
-    (bars,) = html_charts(app)
-    assert sum(bar["value"] for bar in bars) == len(ranked)
-    picks = pickable_charts(app)  # the charts a click picks from: what each mark picks
-    assert sorted(picks) == ["rank_buckets", "rank_cyclomatic", "rank_sources", "rank_tests"]
+    hist = numbers(app, "bin", "low", "high", "bucket", "pairs")  # under each chart
+    assert int(hist["pairs"].sum()) == len(ranked)  # the histogram's bins
+    # the charts are Plotly; the histogram's bars are the store's bins, not a bar per pair
+    charts = plotly_charts(app)
+    assert html_charts(app) == []
+    assert sorted(k.rsplit("_", 1)[0] for k in charts) == [
+        "rank_buckets", "rank_cyclomatic", "rank_hist", "rank_sources", "rank_tests"]  # fmt: skip
+    histogram = charts[chart_key(app, "hist")]["data"]
+    assert sum(sum(trace["y"]) for trace in histogram) == len(ranked)
     # difficulty against tests: cells of pairs, each cell counted as the store has it
-    by_tests = shown[1]
+    by_tests = numbers(app, "tests", "low", "high", "bucket", "pairs", "mean_difficulty")
     assert int(by_tests["pairs"].sum()) == len(ranked)
     want = {}
     for r in ranked:
@@ -247,47 +264,64 @@ def test_rankings_numbers_and_from_a_bucket_to_review(monkeypatch, pairs_db):
                                     strict=True):  # fmt: skip
         got[tests, bucket] = got.get((tests, bucket), 0) + pairs
     assert got == want
-    buckets = [t for t in shown if list(t.columns) == ["bucket", "pairs"]][0]
+    buckets = numbers(app, "bucket", "pairs")
     stored = {}
     for r in ranked:
         bucket = r["signals"]["rank"]["bucket"]
         stored[bucket] = stored.get(bucket, 0) + 1
     assert dict(zip(buckets["bucket"], buckets["pairs"], strict=True)) == stored
     # a circle per cell, picked by its x value and difficulty bin
-    assert len(picks["rank_tests"]) == len(by_tests)
-    assert all(sorted(p) == ["bin", "tests"] for p in picks["rank_tests"])
-    assert sorted(p["tests"] for p in picks["rank_tests"]) == sorted(by_tests["tests"])
+    cells = marks(charts[chart_key(app, "tests")])
+    assert len(cells) == len(by_tests)
+    assert sorted(c["customdata"][0] for c in cells) == sorted(by_tests["tests"])
     # a bar per bucket, and a bar (stacked by bucket) per source, picked by it
-    assert picks["rank_buckets"] == [{"bucket": b} for b in buckets["bucket"]]
+    assert [m["customdata"] for m in marks(charts[chart_key(app, "buckets")])] == [
+        [b] for b in buckets["bucket"]]  # fmt: skip
     sources = table_with(app, "source", "mean_difficulty")
-    assert {p["source"] for p in picks["rank_sources"]} == set(sources["source"])
+    picked_sources = {m["customdata"][0] for m in marks(charts[chart_key(app, "sources")])}
+    assert picked_sources == set(sources["source"])
     # a click on a cell, as the chart reports it, lists the pairs behind the cell
-    cell = picks["rank_tests"][0]
-    app.session_state["rank_tests"] = {"picked": [cell]}
-    app.run()
+    cell = cells[0]
+    select(app, chart_key(app, "tests"), [cell])
     assert not app.exception
-    rows, total = store.validated_pairs(cells=[("tests", cell["tests"], cell["bin"])])
+    value, bin_ = cell["customdata"][:2]
+    rows, total = store.validated_pairs(cells=[("tests", value, bin_)])
     listed = table_with(app, "pair", "curriculum_position")
     assert total > 0 and set(listed["pair"]) == {row["pair"] for row in rows}
     assert f"{total} pairs match" in texts(app.caption)
-    # picks the chart has no mark for (gone since, or made up) pick nothing; the chart is
-    # drawn with the marks still picked
-    app.session_state["rank_tests"] = {"picked": [{"tests": [1], "bin": "x"}, "odd"]}
-    app.run()
+    assert "Picked in difficulty against tests" in texts(app.caption)
+    # points a chart has no mark for (made up) pick nothing
+    select(app, chart_key(app, "tests"), [{"customdata": "odd"}, {"x": 1}])
     assert not app.exception and "Nothing picked yet" in texts(app.caption)
+    # the latest pick decides: a bucket picked after a cell replaces the cell's pick, and
+    # the cells' chart is drawn afresh (a new key: its selection cleared)
+    select(app, chart_key(app, "tests"), [cell])
+    before = chart_key(app, "tests")
     bucket = buckets["bucket"][0]
-    app.session_state["rank_buckets"] = {"picked": [{"bucket": bucket}, {"bucket": "gone"}]}
-    app.run()
-    (chart,) = [e for e in app.get("bidi_component") if e.proto.id.endswith("-rank_buckets")]
-    assert [json.loads(p) for p in json.loads(chart.proto.json)["picked"]] == [{"bucket": bucket}]
+    bar = next(m for m in marks(plotly_charts(app)[chart_key(app, "buckets")])
+               if m["customdata"] == [bucket])  # fmt: skip
+    select(app, chart_key(app, "buckets"), [bar])
+    assert not app.exception
+    assert chart_key(app, "tests") != before
     assert f"{stored[bucket]} pairs match" in texts(app.caption)
-    app.session_state["rank_buckets"] = {"picked": []}  # a click beside the bars
-    # from a bucket to its pairs, and on to Review
-    bucket = buckets["bucket"][0]
+    assert "Picked in the curriculum buckets" in texts(app.caption)
+    listed = table_with(app, "pair", "curriculum_position")
+    assert set(listed["bucket"]) == {bucket}
+    # a pick in a list is the latest too: it clears the bucket chart's pick
+    bucket = buckets["bucket"].iloc[-1]
+    before = chart_key(app, "buckets")
     app.selectbox(key="rank_bucket").select(bucket).run()
+    assert chart_key(app, "buckets") != before
     listed = table_with(app, "pair", "curriculum_position")
     assert len(listed) == stored[bucket] and set(listed["bucket"]) == {bucket}
     assert f"{stored[bucket]} pairs match" in texts(app.caption)
+    # and a chart's pick after it sets the list back to (any)
+    bar = next(m for m in marks(plotly_charts(app)[chart_key(app, "hist")]))
+    select(app, chart_key(app, "hist"), [bar])
+    assert app.selectbox(key="rank_bucket").value == "(any)"
+    want = store.validated_pairs(difficulty_bins=[bar["customdata"][0]])[1]
+    assert f"{want} pairs match" in texts(app.caption)
+    # from the pairs listed on to Review
     pair_id = app.selectbox(key="rank_selected_pair").value
     app.button(key="rank_selected_open").click().run()
     assert not app.exception
@@ -316,18 +350,43 @@ def test_failures_groups_and_the_failing_test(monkeypatch, pairs_db):
     app = open_page(monkeypatch, pairs_db, "pages/failures.py")
     store = server_store(pairs_db)
     groups = insights.failure_groups(store)
-    by_kind = tables(app)[0]
+    by_kind = numbers(app, "stage", "kind", "count")  # under the chart
     assert int(by_kind["count"].sum()) == sum(g["count"] for g in groups)
     counts = store.counts().by_status
     rejected = sum(n for k, n in counts["snippets"].items() if k != "usable")
     assert int(by_kind[by_kind["stage"] == "ingest"]["count"].sum()) == rejected
-    # the chart draws the same rows as HTML bars (no chart script): a bar per kind and stage
-    assert chart_scripts(app) == []
-    (bars,) = html_charts(app)
+    # the chart draws the same rows as Plotly bars: a bar per kind, stacked by stage
+    assert html_charts(app) == []
+    charts = plotly_charts(app)
     want: dict[tuple[str, str], int] = {}
     for g in groups:
         want[g["stage"], g["kind"]] = want.get((g["stage"], g["kind"]), 0) + g["count"]
-    assert {(b["series"], b["category"]): b["value"] for b in bars} == want
+    drawn = {(trace["name"], kind): value for trace in charts["fail_kinds_0"]["data"]
+             for kind, value in zip(trace["x"], trace["y"], strict=True)}  # fmt: skip
+    assert drawn == want
+    # and by source: the same failures in all
+    assert sum(sum(t["x"]) for t in charts["fail_sources_0"]["data"]) == sum(want.values())
+    # a click on the mismatch bar lists its pairs, each one click from Review
+    bar = next(m for m in marks(charts["fail_kinds_0"])
+               if m["customdata"] == ["validate", "mismatch"])  # fmt: skip
+    select(app, "fail_kinds_0", [bar])
+    assert not app.exception
+    assert "1 failures of the bars selected." in texts(app.caption)
+    listed = table_with(app, "pair", "kind", "detail", "test")
+    assert list(listed["pair"]) == [pair_id]
+    assert app.selectbox(key="fail_kind_pairs_pair").value == pair_id
+    # a bar of one source's ingest rejections, picked after: it decides, and the kinds'
+    # chart is drawn afresh, its selection cleared
+    segment = next(m for m in marks(plotly_charts(app)["fail_sources_0"])
+                   if m["customdata"][1] == "ingest")  # fmt: skip
+    source, _, kind = segment["customdata"]
+    select(app, "fail_sources_0", [segment])
+    assert not app.exception and "fail_kinds_1" in plotly_charts(app)
+    rejected = table_with(app, "snippet", "name", "kind", "detail")
+    snippets = {s["id"]: s for s in store.snippets(limit=10_000)}
+    assert len(rejected) and set(rejected["kind"]) == {kind}
+    assert {snippets[i]["source"] for i in rejected["snippet"]} == {source}
+    assert f"{len(rejected)} failures of the bars selected." in texts(app.caption)
     validate = by_kind[by_kind["stage"] == "validate"]
     assert int(validate["count"].sum()) == 1 and list(validate["kind"]) == ["mismatch"]
     # a kind picked: only its groups are offered

@@ -11,7 +11,7 @@ from semi_core.store import Store, content_id
 
 from .conftest import code_blocks
 from .test_app import metrics
-from .test_app_part2 import html_charts, open_page, server_store, table_with, tables, texts
+from .test_app_part2 import open_page, plotly_charts, server_store, table_with, texts
 from .test_export import add_pair
 
 REWRITE = "def scale(x):\n    # doubled, then one less\n    return 2 * x - 1\n"
@@ -93,9 +93,11 @@ def test_the_settle_view_shows_the_original_the_tests_and_each_vote_with_its_not
 def test_the_kappa_chart_shows_the_shared_pairs_with_each_bar(monkeypatch, db_path):
     disputed_store(db_path)
     app = open_page(monkeypatch, db_path, "pages/agreement.py")
-    (bars,) = html_charts(app)
-    assert [bar["category"] for bar in bars] == ["alice · bob (n=3)"]
-    assert list(tables(app)[0]["shared_pairs"]) == [3]
+    figure = plotly_charts(app)["agreement_kappa"]
+    (bars,) = figure["data"]
+    assert bars["x"] == ["alice · bob (n=3)"] and bars["text"] == ["n=3"]
+    assert figure["layout"]["yaxis"]["title"]["text"] == "Cohen's kappa"
+    assert list(table_with(app, "kappa", "shared_pairs")["shared_pairs"]) == [3]
 
 
 def preview(app) -> None:

@@ -20,8 +20,9 @@ def test_open_in_review_from_rankings_keeps_the_annotator_and_shows_the_pair(stu
     box.fill("ada")
     box.press("Enter")
     tab.idle()
-    chart = tab.page.locator(".pickable:has([data-pick*='\"bucket\"'])")
-    chart.locator(".seg").first.click()  # a bucket's bar: its pairs are listed
+    bar = tab.page.locator(".st-key-rank_buckets_0 .point").first
+    bar.scroll_into_view_if_needed()
+    bar.click(force=True)  # a bucket's bar (under Plotly's drag layer): its pairs are listed
     tab.page.locator("[data-testid='stCaptionContainer']", has_text="pairs match").wait_for(
         timeout=30_000
     )
