@@ -10,8 +10,10 @@ import streamlit as st
 
 from semi_core import insights
 from semi_core.insights import BUCKET_ORDER
-from studio.charts import binned_bars, chart_and_table, html_bars, html_cells, pairs_to_review
+from studio.charts import binned_bars, chart_and_table, html_bars, html_cells
+from studio.glossary import HELP
 from studio.shared import cached, get_store
+from studio.tables import pairs_to_review
 
 DIFFICULTY_BINS = 20
 LISTED = 1000  # pairs listed behind a selection at most
@@ -23,7 +25,8 @@ st.caption(
     "Difficulty is our score from the pair's tests, code size and complexity (and the "
     "solve rate when measured); the curriculum orders pairs from easy to hard in three "
     "buckets (tertiles of the score). Click a cell or a bar (shift-click for more) to "
-    "list the pairs behind it."
+    "list the pairs behind it.",
+    help=f"**Difficulty**: {HELP['difficulty']}\n\n**Buckets**: {HELP['bucket']}",
 )
 
 version = store.data_version()
