@@ -13,9 +13,9 @@ import streamlit as st
 from studio.glossary import HELP, origins_help
 from studio.shared import element_key
 
-# A test's result as the tests table shows it: an icon a reader sees at a glance, and a
-# word that says it without colour.
-FAILED, PASSED, NOT_RUN = "❌ failed", "✅ passed", "⚪ not run"
+# A test's result as the tests table shows it: a mark seen at a glance (in every font, not
+# an emoji), and a word that says it without colour.
+FAILED, PASSED, NOT_RUN = "✗ failed", "✓ passed", "– not run"
 # test_table's columns that only some pairs fill: arguments a call changed in place, and
 # the mutants each input killed where test strength was measured
 OPTIONAL_COLUMNS = ["expected args after", "actual args after", "mutants killed"]

@@ -68,7 +68,7 @@ def test_two_annotators_vote_blind_and_their_dispute_stays_out_of_the_export(
     agreement.no_exception()
     text = _main_text(agreement)
     assert "alice · bob (n=2)" in text  # both votes on both shared pairs count
-    figures = agreement.page.locator(".semi-metric").all_inner_texts()
+    figures = agreement.page.locator("[data-testid='stMetric']").all_inner_texts()
     assert any("several annotators" in f and f.strip().endswith("2") for f in figures), figures
     assert any("In dispute" in f and f.strip().endswith("1") for f in figures), figures
 
