@@ -61,8 +61,8 @@ _MISMATCH_CSS = (
 )
 QUEUE_TTL_S = 15.0  # re-read the queue after this long: new pairs, other tabs' decisions
 KEYS_HELP = "Keys: A accept · X reject · S skip · U undo, when no text box has the focus."
-INSTRUCTION_HEIGHT = 150  # px; a longer instruction scrolls within its box
-CODE_HEIGHT = 320  # px; longer code scrolls within its block
+INSTRUCTION_HEIGHT = 170  # px; a longer instruction scrolls within its box
+CODE_HEIGHT = 210  # px; longer code scrolls within its block
 ACTIONS = {"accept": "Accept", "reject": "Reject", "skip": "Skip"}
 SHORTCUTS = {"accept": "a", "reject": "x", "skip": "s"}
 
@@ -476,22 +476,24 @@ def pair_view() -> None:
             else None,
         )
     bar.button("Undo", key="undo", shortcut="u", on_click=on_undo, width=90, help=KEYS_HELP)
-    # The figures on the buttons' row, the note beside the instruction, the instruction
-    # scrolled within a short box: on a laptop's screen the code starts above the fold.
-    figures_of(verdict, bar)
-    about, aside = st.columns([3, 2])
-    aside.text_input(
+    bar.text_input(
         "Note (optional)",
         key=f"note_{pair_id}",
+        label_visibility="collapsed",
         placeholder="Note, kept with your decision (optional)",
     )
+    # The instruction beside the figures, scrolled within a short box, and the code in
+    # blocks of a bounded height: on a laptop's screen the code and the tests start above
+    # the fold.
+    about, figures = st.columns(2)
+    figures_of(verdict, figures.container(horizontal=True, gap="small"))
     if pair["backend"] == SIMULATED:
-        with aside:
+        with figures:
             mistake_box(pair, events)
     # The instruction as Markdown, as a model trained on it reads it: its code spans and
     # lists rendered (raw HTML in it stays text: st.markdown does not allow HTML).
-    about.markdown("**Instruction**")
     with about.container(border=True, key="instruction", height=INSTRUCTION_HEIGHT):
+        st.markdown("**Instruction**")
         st.markdown(pair["instruction"] or "")
 
     left, right = st.columns(2)
@@ -501,20 +503,6 @@ def pair_view() -> None:
     right.markdown("**Generated code**")
     with right:
         code(pair["code"] or "", max_height=CODE_HEIGHT)
-    # The diff and the edit form are drawn only when opened (tracked expanders): a pair is
-    # shown without them, and without the two text areas holding its whole code.
-    diff_box = st.expander("Diff", key="diff_open", on_change="rerun")
-    if diff_box.open:
-        diff = difflib.unified_diff(
-            pair["original_code"].splitlines(),
-            (pair["code"] or "").splitlines(),
-            "original",
-            "generated",
-            lineterm="",
-        )
-        with diff_box:
-            code("\n".join(diff) or "(identical)", "diff")
-
     st.subheader("Tests")
     tests = test_table(store, pair_id, verdict=verdict)
     if verdict and verdict["signals"].get("constant_outputs"):
@@ -536,6 +524,21 @@ def pair_view() -> None:
               help="Progress shows at the top of the pair.")  # fmt: skip
 
     add_test_box(pair_id, pair["kind"])
+
+    # The diff and the edit form are drawn only when opened (tracked expanders): a pair is
+    # shown without them, and without the two text areas holding its whole code. They
+    # come after the tests, which a reviewer reads first.
+    diff_box = st.expander("Diff", key="diff_open", on_change="rerun")
+    if diff_box.open:
+        diff = difflib.unified_diff(
+            pair["original_code"].splitlines(),
+            (pair["code"] or "").splitlines(),
+            "original",
+            "generated",
+            lineterm="",
+        )
+        with diff_box:
+            code("\n".join(diff) or "(identical)", "diff")
 
     # -- edit and revalidate -------------------------------------------------------------------
     edit_box = st.expander("Edit instruction and code", key="edit_open", on_change="rerun")

@@ -137,6 +137,9 @@ def test_on_a_laptop_screen_the_verdict_is_whole_and_the_code_above_the_fold(
         assert pre.evaluate("e => e.scrollWidth <= e.clientWidth + 1")
         assert block.locator(".linenumber").count() >= 3
     assert " ".join(LONG_LINE.split()) in " ".join(blocks.nth(1).inner_text().split())
+    # and the tests start above the fold too
+    tests = page.locator("[data-testid='stHeading']", has_text="Tests").first
+    assert tests.bounding_box()["y"] + 30 < 768
     # No developer options in the header, and the failing tests are marked in the grid.
     assert page.get_by_role("button", name="Deploy").count() == 0
     failed = page.locator("[data-testid='stDataFrame'] td", has_text=FAILED)
