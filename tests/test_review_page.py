@@ -9,6 +9,8 @@ from __future__ import annotations
 import pytest
 
 from semi_core.review import ReviewError, decide, pair_state
+from studio.glossary import HELP
+from studio.glossary import ORIGINS as EXPLAINED
 from studio.tables import FAILED, NOT_RUN, PASSED
 
 from . import test_app
@@ -126,3 +128,15 @@ def test_a_pair_not_validated_shows_no_passed_test_and_cannot_be_accepted(monkey
     with pytest.raises(ReviewError, match="not been validated"):
         decide(store, "fresh", "ada", "accept", seen=pair_state(store, "fresh", "ada"))
     assert store.decisions("fresh") == {}
+
+
+def test_the_terms_are_explained_where_they_appear(monkeypatch, pairs_db):
+    app = review(monkeypatch, pairs_db)
+    helps = {m.label: m.proto.help for m in app.metric}
+    assert helps["Verdict"] == HELP["verdict"] and helps["Difficulty"] == HELP["difficulty"]
+    assert helps["Test strength"] == HELP["test strength"]
+    (original,) = [m for m in app.markdown if m.value.startswith("**Original")]
+    assert original.proto.help == HELP["oracle"]  # the original is the oracle
+    open_box(app, "f_open")
+    origins = app.selectbox(key="f_origin").proto.help
+    assert all(f"**{origin}**: {text}" in origins for origin, text in EXPLAINED.items())
