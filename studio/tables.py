@@ -35,13 +35,17 @@ def result_mark(failing: bool | None) -> str:
 
 def column_config(table: pd.DataFrame) -> dict[str, Any]:
     """Each column drawn as its type: integers whole, other numbers to three decimals,
-    true/false as a check box, long texts in a wide column; the studio's terms with their
-    help text in the header."""
+    times as dates and times, true/false as a check box, long texts in a wide column; the
+    studio's terms with their help text in the header."""
     config: dict[str, Any] = {}
     for name, dtype in table.dtypes.items():
         label = str(name)
         help_text = origins_help() if label == "origin" else HELP.get(label.replace("_", " "))
-        if pd.api.types.is_bool_dtype(dtype):
+        if pd.api.types.is_datetime64_any_dtype(dtype):
+            config[label] = st.column_config.DatetimeColumn(
+                label, help=help_text, format="YYYY-MM-DD HH:mm:ss"
+            )
+        elif pd.api.types.is_bool_dtype(dtype):
             config[label] = st.column_config.CheckboxColumn(label, help=help_text)
         elif pd.api.types.is_integer_dtype(dtype):
             config[label] = st.column_config.NumberColumn(label, help=help_text, format="%d")
@@ -85,6 +89,7 @@ def show_table(
         height=height,
         key=element_key(key) if key else None,
         column_config={**column_config(table), **(config or {})},
+        placeholder="–",  # a missing value, as the studio writes it elsewhere
     )
 
 

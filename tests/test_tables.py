@@ -42,7 +42,8 @@ def column_types(app: AppTest, index: int = 0) -> dict[str, dict]:
 def test_a_table_shows_each_value_as_its_column_has_it():
     app = drawn("""
         frame = pd.DataFrame({"pairs": [1234567, 3], "mean": [0.5, 1 / 3],
-                              "name": ["<b>x</b>", None], "failing": [True, False]})
+                              "name": ["<b>x</b>", None], "failing": [True, False],
+                              "started": pd.to_datetime(["2026-01-02 03:04:05", None])})
         tables.show_table(frame, "t")
     """)
     (grid,) = app.dataframe
@@ -53,6 +54,7 @@ def test_a_table_shows_each_value_as_its_column_has_it():
     assert types["pairs"] == {"type": "number", "format": "%d"}
     assert types["mean"] == {"type": "number", "format": "%.3f"}
     assert types["failing"]["type"] == "checkbox"  # a box, never the word False
+    assert types["started"]["type"] == "datetime"  # a time, never a count of milliseconds
 
 
 def test_the_tests_table_marks_a_failing_test_in_words_and_colour():
