@@ -83,8 +83,8 @@ def _typed(text: str, kind: str) -> object:
 
 
 def html_tables(app: AppTest) -> list[pd.DataFrame]:
-    """The static tables on the page (drawn as escaped HTML by `static_table`), in order,
-    as data frames of the values a reader sees."""
+    """The HTML tables on the page (a chart's table of numbers, folded under it), in
+    order, as data frames of the values a reader sees."""
     reader = _TableReader()
     for element in app.get("html"):
         reader.feed(element.proto.body)
@@ -96,7 +96,7 @@ def html_tables(app: AppTest) -> list[pd.DataFrame]:
 
 def table_with(app: AppTest, *columns: str):
     """The first table on the page that has these columns (pages may add tables): a grid
-    (st.dataframe), or a small static table (HTML), its texts as a reader sees them."""
+    (st.dataframe), or a chart's table (HTML), its texts as a reader sees them."""
     tables = [d.value for d in app.dataframe] + html_tables(app)
     return next(t for t in tables if set(columns) <= set(t.columns))
 
