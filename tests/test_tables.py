@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from semi_core.generate.base import ORIGINS
+from semi_core.rank import RankSettings
 from studio.glossary import HELP
 from studio.glossary import ORIGINS as EXPLAINED
 from studio.tables import FAILED, NOT_RUN, PASSED
@@ -114,6 +115,13 @@ def test_every_origin_and_term_has_its_help():
     assert set(EXPLAINED) == set(ORIGINS)
     for term in ("oracle", "test strength", "difficulty", "verdict"):
         assert 20 < len(HELP[term]) < 400
+    # how difficulty is scored, as semi_core/rank.py scores it: every weight, every value
+    # at which a signal's part is one half, the solve rate's weight
+    rank = RankSettings()
+    said = HELP["difficulty"]
+    for _signal, weight, half in rank.weights:
+        assert f"({weight:.0%})" in said and f"{half:g} " in said
+    assert f"{rank.solve_rate_weight:.0%}" in said
 
 
 def test_the_header_shows_no_deploy_button():
