@@ -9,9 +9,11 @@ import streamlit as st
 from semi_core import insights
 from semi_core.store import Store
 from studio import plots
-from studio.charts import chart, metric_row, static_table
+from studio.charts import chart
+from studio.glossary import HELP
 from studio.shared import cached, get_jobs, get_store, show_recent_runs, stage_bar
 from studio.simulated import SIMULATED, scoreboard_section
+from studio.tables import metric_row, show_table
 
 store = get_store()
 jobs = get_jobs()
@@ -78,23 +80,26 @@ else:
     funnel = insights.funnel(store, counts)
     chart(plots.funnel_bars(funnel), pd.DataFrame(funnel), key="overview_funnel")
     rates = insights.rates(store, counts)
-    static_table(
+    show_table(
         pd.DataFrame(
             [
                 {"rate": name, "value": "–" if v is None else f"{100 * v:.1f}%"}
                 for name, v in rates.items()
             ]  # fmt: skip
-        )
+        ),
+        "overview_rates",
     )
 
     scoreboard_section(store, version, "overview_slipped")
 
     st.subheader("Difficulty and test strength")
+    st.caption(f"**Difficulty**: {HELP['difficulty']} **Test strength**: {HELP['test strength']}")
     # Counted and binned in the store: the page never holds every pair.
     bins = {"difficulty": 20, "test_strength": 10}
     numbers = cached(version, insights.distributions, store, bins)
-    static_table(
-        pd.DataFrame([{"measure": name, **part["summary"]} for name, part in numbers.items()])
+    show_table(
+        pd.DataFrame([{"measure": name, **part["summary"]} for name, part in numbers.items()]),
+        "overview_measures",
     )
     empty = {
         "difficulty": "No difficulty yet (rank the validated pairs).",
@@ -136,12 +141,8 @@ if box.open:
         rows = store.snippets(limit=500, usable=usable, search=search or None)
         if rows:
             table = pd.DataFrame(rows)
-            st.dataframe(
-                table[["name", "kind", "flags", "rejection", "rejection_detail", "path", "line",
-                       "id"]],
-                hide_index=True,
-                width="stretch",
-            )  # fmt: skip
+            show_table(table[["name", "kind", "flags", "rejection", "rejection_detail", "path",
+                              "line", "id"]], "overview_snippet_list")  # fmt: skip
             st.caption(
                 f"Showing {len(rows)} snippets (at most 500 are listed; "
                 f"{counts.entities['snippets']} in the store)."

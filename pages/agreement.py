@@ -20,9 +20,10 @@ from semi_core.agreement import (
 from semi_core.auth import ADMIN
 from semi_core.review import ReviewError, test_table
 from studio import plots
-from studio.charts import chart, metric_row, some_table, tests_table
-from studio.code_view import code_view
+from studio.charts import chart
+from studio.glossary import HELP
 from studio.shared import current_annotator, get_store, may, require_role
+from studio.tables import code, metric_row, show_table, tests_table
 
 LISTED = 1000  # disagreements listed at most
 
@@ -81,7 +82,7 @@ listed = [
     for r in shown[:LISTED]
 ]  # fmt: skip
 if listed:
-    some_table(pd.DataFrame(listed), "agreement_disagreements")
+    show_table(pd.DataFrame(listed), "agreement_disagreements")
 
 require_role(ADMIN, "settle a disagreement")
 annotator = current_annotator()
@@ -96,16 +97,17 @@ pair = store.pair(pair_id) if pair_id else None
 if pair is None:
     st.stop()
 st.markdown("**Instruction**")
-st.text(pair["instruction"] or "")
+with st.container(border=True):
+    st.markdown(pair["instruction"] or "")  # Markdown, as a model trained on it reads it
 left, right = st.columns(2)
 with left:
-    st.markdown("**Original (natural code)**")
-    code_view(pair["original_code"] or "", key="disputed_original")
+    st.markdown("**Original (natural code)**", help=HELP["oracle"])
+    code(pair["original_code"] or "")
 with right:
     st.markdown("**Rewrite**")
-    code_view(pair["code"] or "", key="disputed_code")
+    code(pair["code"] or "")
 st.markdown("**Votes**")
-some_table(pd.DataFrame(voters(store, pair_id)), f"disputed_votes_{pair_id}")
+show_table(pd.DataFrame(voters(store, pair_id)), f"disputed_votes_{pair_id}")
 st.markdown("**Tests** (the current validation run)")
 tests = test_table(store, pair_id)
 if tests:

@@ -29,8 +29,8 @@ from semi_core.export import (
     write_plan,
 )
 from semi_core.store import Store
-from studio.code_view import code_view
 from studio.shared import cached, escape_markdown, get_store, require_role
+from studio.tables import code, show_table
 
 ORDER_LABELS = {"curriculum": "curriculum (easy → hard)", "reverse": "hard → easy",
                 "shuffle": "shuffled (seeded)"}  # fmt: skip
@@ -187,43 +187,43 @@ if report.disputed and report.disputed_left_out:
     st.page_link("pages/agreement.py", label="Settle them on the Agreement page",
                  icon=":material/handshake:")  # fmt: skip
     with st.expander("Pairs in dispute, with each annotator's vote"):
-        st.dataframe(
+        show_table(
             pd.DataFrame([{"id": pair["id"], **{f"vote: {name}": vote for name, vote in
                                                   pair["votes"].items()}}
                           for pair in report.disputed]),
-            hide_index=True, width="stretch",
+            "x_disputed",
         )  # fmt: skip
 
 if dropped:
     st.markdown("**Left out, by reason**")
-    st.dataframe(
+    show_table(
         pd.DataFrame([{"reason": reason.replace("_", " "), "pairs": kinds["pair"],
                        "mixed-in records": kinds["mixed"]} for reason, kinds in dropped.items()]),
-        hide_index=True,
+        "x_dropped",
     )  # fmt: skip
     with st.expander("Examples of what was left out"):
         for reason, examples in report.examples().items():
             st.caption(reason.replace("_", " "))
-            st.dataframe(pd.DataFrame(examples), hide_index=True, width="stretch")
+            show_table(pd.DataFrame(examples), f"x_examples_{reason}")
 
 if report.contaminated:
     st.markdown("**Benchmark overlap**" + (" (kept in the file)" if plan.options.
                 include_contaminated else " (left out of the file)"))  # fmt: skip
-    st.dataframe(
+    show_table(
         pd.DataFrame([{"id": f.id, "kind": f.kind, "benchmark": f.overlap.benchmark,
                        "item": f.overlap.item, "field": f.overlap.field,
                        "shared n-grams": f.overlap.ngrams, "overlap": f.overlap.text,
                        "from the benchmark itself": f.from_benchmark_itself}
                       for f in report.contaminated]),
-        hide_index=True, width="stretch",
+        "x_overlap",
     )  # fmt: skip
-    for index, flag in enumerate(report.contaminated[:SHOWN_FLAGS]):
+    for flag in report.contaminated[:SHOWN_FLAGS]:
         title = f"{flag.id} · {flag.kind} · {flag.overlap.benchmark} {flag.overlap.item}"
         with st.expander(escape_markdown(title)):
             shared = f"{flag.overlap.ngrams} shared {plan.options.ngram}-word n-grams"
             st.caption(f"Overlapping text in the {flag.overlap.field} ({shared}):")
             language = "python" if flag.overlap.field in ("code", "output") else None
-            code_view(flag.overlap.text, language, key=f"overlap_{index}")
+            code(flag.overlap.text, language, numbered=False)
             st.caption("Instruction:")
             st.text(flag.instruction[:500])
     if len(report.contaminated) > SHOWN_FLAGS:

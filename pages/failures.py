@@ -10,10 +10,11 @@ import streamlit as st
 
 from semi_core import insights, mismatch
 from studio import plots
-from studio.charts import OnePick, numbers_table, pairs_to_review, some_table
-from studio.code_view import code_view
+from studio.charts import OnePick, numbers_table
+from studio.glossary import HELP
 from studio.shared import cached, get_store
 from studio.simulated import SIMULATED, practice_badge, scoreboard_section
+from studio.tables import FAILED, NOT_RUN, PASSED, code, pairs_to_review, show_table
 
 LISTED = 1000  # failures of a group listed at most
 
@@ -72,7 +73,7 @@ if found:
         "not raise, or a missing one."
     )
     by_signature = pd.DataFrame(mismatch.group_by_signature(found))
-    some_table(by_signature.assign(examples=by_signature["examples"].map(", ".join)),
+    show_table(by_signature.assign(examples=by_signature["examples"].map(", ".join)),
                "mismatch_signatures")  # fmt: skip
     signature = st.selectbox("Signature", list(by_signature["signature"]),
                              key="mismatch_signature")  # fmt: skip
@@ -87,7 +88,7 @@ st.caption(f"{int(groups['count'].sum())} failures in {len(groups)} groups, larg
 table = groups[["stage", "kind", "detail", "count", "examples"]].assign(
     examples=groups["examples"].map(lambda ids: ", ".join(ids))
 )
-some_table(table, "fail_groups")
+show_table(table, "fail_groups")
 
 left, right = st.columns([1, 3])
 shown_kind = left.selectbox("Kind", ["(any)", *dict.fromkeys(groups["kind"])], key="fail_kind")
@@ -101,17 +102,12 @@ if total > len(members):
 
 if stage == "ingest":
     st.caption("Rejected at ingest: these snippets never became pairs.")
-    st.dataframe(
-        pd.DataFrame(members)[["snippet", "name", "kind", "detail"]],
-        hide_index=True,
-        width="stretch",
-    )
+    show_table(pd.DataFrame(members)[["snippet", "name", "kind", "message"]], "fail_snippets")
     st.stop()
 
-listed = pd.DataFrame(members)[["pair", "name", "kind", "detail", "test"]]
-pairs_to_review(listed, "fail_pairs")
-
-pair_id = st.selectbox("Show pair", list(listed["pair"]), key="fail_show")
+# One picker: the pair it picks is shown below, and opens in Review with the button.
+listed = pd.DataFrame(members)[["pair", "name", "kind", "message", "test"]]
+pair_id = pairs_to_review(listed, "fail_pairs", label="Show pair")
 pair = store.pair(pair_id) if pair_id else None
 if pair is None:
     st.stop()
@@ -127,23 +123,20 @@ st.markdown(f"**Verdict:** `{verdict.get('status')}` — {verdict.get('passed')}
 st.text((verdict.get("signals") or {}).get("reason") or "")
 left, right = st.columns(2)
 with left:
-    st.markdown("**Original (the oracle)**")
-    code_view(pair["original_code"] or "", key=f"original_{pair_id}")
+    st.markdown("**Original (the oracle)**", help=HELP["oracle"])
+    code(pair["original_code"] or "")
 with right:
     st.markdown("**Rewrite**")
-    code_view(pair["code"] or "", key=f"rewrite_{pair_id}")
+    code(pair["code"] or "")
 tests = pd.DataFrame(insights.side_by_side(store.test_runs(verdict.get("run_id") or "", pair_id)))
 if tests.empty:
     st.caption("No test runs recorded for this validation.")
     st.stop()
-failing = {f["position"] for f in (verdict.get("signals") or {}).get("failing", [])}
-tests.insert(0, "failing", tests["test"].isin(failing))
-
-
-def _highlight(row: pd.Series) -> list[str]:
-    colour = "background-color: rgba(255, 75, 75, 0.25)" if row["failing"] else ""
-    return [colour] * len(row)
-
-
-# Its failing rows marked; a pair's tests are usually few: a static table, no grid script.
-some_table(tests, "fail_tests", row_style=_highlight)
+failing = tests["test"].isin(
+    {f["position"] for f in (verdict.get("signals") or {}).get("failing", [])}
+)
+# Each test's result as a word with its icon (never a bare True/False), failing rows tinted.
+results = [FAILED if bad else NOT_RUN if status in (None, "not_run") else PASSED
+           for bad, status in zip(failing, tests["rewrite_status"], strict=True)]  # fmt: skip
+tests.insert(0, "result", results)
+show_table(tests, "fail_tests", failed_rows=list(failing))

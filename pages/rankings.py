@@ -10,8 +10,10 @@ import streamlit as st
 
 from semi_core import insights
 from studio import plots
-from studio.charts import ANY, OnePick, numbers_table, pairs_to_review
+from studio.charts import ANY, OnePick, numbers_table
+from studio.glossary import HELP
 from studio.shared import cached, get_store
+from studio.tables import pairs_to_review
 
 DIFFICULTY_BINS = 20
 LISTED = 1000  # pairs listed behind a selection at most
@@ -26,7 +28,8 @@ st.caption(
     "buckets (tertiles of the score). Click a bar or a circle, or draw a box or a lasso "
     "round points, to list the pairs behind it; a double click clears. **The latest pick "
     "decides:** a pick in one chart or list replaces the pick in any other, which is "
-    "cleared."
+    "cleared.",
+    help=f"**Difficulty**: {HELP['difficulty']}\n\n**Buckets**: {HELP['bucket']}",
 )
 
 version = store.data_version()

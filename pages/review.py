@@ -42,10 +42,10 @@ from semi_core.review import (
     undo_last,
 )
 from semi_core.validate import VERDICT_STATUSES
-from studio.charts import get_pool, metric_row, some_table, tests_table
-from studio.code_view import code_view
-from studio.shared import current_annotator, escape_markdown, get_store
+from studio.glossary import HELP, origins_help
+from studio.shared import current_annotator, escape_markdown, get_pool, get_store
 from studio.simulated import SIMULATED, practice_badge, show_mistake
+from studio.tables import code, code_area_style, metric_row, show_table, tests_table
 
 STATUSES = list(VERDICT_STATUSES)
 FAILURES = ["wrong", "error", "timeout", "memory", "rejected", "violation", "crashed"]
@@ -60,11 +60,17 @@ _MISMATCH_CSS = (
     ".semi-mismatch .label{font-size:0.8rem;color:rgba(49,51,63,0.7)}</style>"
 )
 QUEUE_TTL_S = 15.0  # re-read the queue after this long: new pairs, other tabs' decisions
+KEYS_HELP = "Keys: A accept · X reject · S skip · U undo, when no text box has the focus."
+INSTRUCTION_HEIGHT = 170  # px; a longer instruction scrolls within its box
+CODE_HEIGHT = 210  # px; longer code scrolls within its block
 ACTIONS = {"accept": "Accept", "reject": "Reject", "skip": "Skip"}
 SHORTCUTS = {"accept": "a", "reject": "x", "skip": "s"}
 
 store = get_store()
 st.title("Review")
+# Less room above the title than Streamlit's default: on a laptop's screen the pair's code
+# starts above the fold. A style of this page only (gone with its elements).
+st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2rem}</style>")
 annotator = current_annotator()
 if annotator is None:
     st.warning("Enter your annotator name in the sidebar (or sign in) to review pairs.")
@@ -110,7 +116,8 @@ if box.open:
         left.selectbox("Source", [""] + review_sources(store.path), key="f_source",
                        format_func=lambda s: s or "any source")  # fmt: skip
         middle.selectbox("Test origin", ["", *ORIGINS], key="f_origin",
-                         format_func=lambda s: s or "any origin")  # fmt: skip
+                         format_func=lambda s: s or "any origin",
+                         help=origins_help())  # fmt: skip
         right.selectbox(
             "Failure kind", [""] + FAILURES, key="f_failure",
             format_func=lambda s: s or "any outcome",
@@ -401,6 +408,25 @@ def current_pair_id(ids: list[str]) -> str | None:
     return wanted if wanted in ids else (ids[0] if ids else None)
 
 
+def figures_of(verdict: dict | None, row: object) -> None:
+    """The verdict's figures in `row`, each in full (never cut to "generated_e…")."""
+    if not verdict:
+        row.info("Not validated yet.", width=200)
+        return
+    strength, level = verdict["test_strength"], verdict["difficulty"]
+    metric_row(
+        [
+            ("Verdict", verdict["status"]),
+            ("Tests passed", f"{verdict['passed']}/{verdict['usable']}"),
+            ("Test strength", f"{strength:.0%}" if strength is not None else "–"),
+            ("Difficulty", f"{level:.2f}" if level is not None else "–"),
+        ],
+        helps={"Verdict": HELP["verdict"], "Tests passed": HELP["tests passed"],
+               "Test strength": HELP["test strength"], "Difficulty": HELP["difficulty"]},
+        row=row,
+    )  # fmt: skip
+
+
 # -- the queue and the current pair ------------------------------------------------------------
 @st.fragment
 def pair_view() -> None:
@@ -458,7 +484,7 @@ def pair_view() -> None:
         practice_badge()
     # One row of buttons and the note, in one horizontal container: a new tab draws one
     # block instead of a row block and five columns.
-    bar = st.container(horizontal=True, vertical_alignment="center")
+    bar = st.container(horizontal=True, vertical_alignment="center", gap="small")
     for action, label in ACTIONS.items():
         bar.button(
             label,
@@ -473,56 +499,34 @@ def pair_view() -> None:
             if action == "accept" and verdict is None
             else None,
         )
-    bar.button("Undo", key="undo", shortcut="u", on_click=on_undo, width=90)
+    bar.button("Undo", key="undo", shortcut="u", on_click=on_undo, width=90, help=KEYS_HELP)
     bar.text_input(
         "Note (optional)",
         key=f"note_{pair_id}",
         label_visibility="collapsed",
         placeholder="Note, kept with your decision (optional)",
     )
-    st.caption("Keys: A accept · X reject · S skip · U undo (when no text box has the focus)")
-
-    if verdict:
-        strength, level = verdict["test_strength"], verdict["difficulty"]
-        metric_row(
-            [
-                ("Verdict", verdict["status"]),
-                ("Tests passed", f"{verdict['passed']}/{verdict['usable']}"),
-                ("Test strength", f"{strength:.0%}" if strength is not None else "–"),
-                ("Difficulty", f"{level:.2f}" if level is not None else "–"),
-            ]
-        )
-    else:
-        st.info("Not validated yet.")
+    # The instruction beside the figures, scrolled within a short box, and the code in
+    # blocks of a bounded height: on a laptop's screen the code and the tests start above
+    # the fold.
+    about, figures = st.columns(2)
+    figures_of(verdict, figures.container(horizontal=True, gap="small"))
     if pair["backend"] == SIMULATED:
-        mistake_box(pair, events)
-
-    st.subheader("Instruction")
-    code_view(pair["instruction"] or "", None, wrap=True, key=f"instruction_{pair_id}")
+        with figures:
+            mistake_box(pair, events)
+    # The instruction as Markdown, as a model trained on it reads it: its code spans and
+    # lists rendered (raw HTML in it stays text: st.markdown does not allow HTML).
+    with about.container(border=True, key="instruction", height=INSTRUCTION_HEIGHT):
+        st.markdown("**Instruction**")
+        st.markdown(pair["instruction"] or "")
 
     left, right = st.columns(2)
-    left.markdown("**Original (natural code)**")
+    left.markdown("**Original (natural code)**", help=HELP["oracle"])
     with left:
-        code_view(pair["original_code"], key=f"original_{pair_id}")
+        code(pair["original_code"], max_height=CODE_HEIGHT)
     right.markdown("**Generated code**")
     with right:
-        code_view(pair["code"] or "", key=f"generated_{pair_id}")
-    # The diff and the edit form are drawn only when opened (tracked expanders): a pair is
-    # shown without them, and without the two text areas holding its whole code.
-    diff_box = st.expander("Diff", key="diff_open", on_change="rerun")
-    if diff_box.open:
-        diff = difflib.unified_diff(
-            pair["original_code"].splitlines(),
-            (pair["code"] or "").splitlines(),
-            "original",
-            "generated",
-            lineterm="",
-        )
-        with diff_box:
-            code_view("\n".join(diff) or "(identical)", "diff", key=f"diff_{pair_id}")
-
-    attempts_box(pair)
-
+        code(pair["code"] or "", max_height=CODE_HEIGHT)
     st.subheader("Tests")
     tests = test_table(store, pair_id, verdict=verdict)
     if verdict and verdict["signals"].get("constant_outputs"):
@@ -545,10 +549,27 @@ def pair_view() -> None:
 
     add_test_box(pair_id, pair["kind"])
 
+    # The diff and the edit form are drawn only when opened (tracked expanders): a pair is
+    # shown without them, and without the two text areas holding its whole code. They
+    # come after the tests, which a reviewer reads first.
+    diff_box = st.expander("Diff", key="diff_open", on_change="rerun")
+    if diff_box.open:
+        diff = difflib.unified_diff(
+            pair["original_code"].splitlines(),
+            (pair["code"] or "").splitlines(),
+            "original",
+            "generated",
+            lineterm="",
+        )
+        with diff_box:
+            code("\n".join(diff) or "(identical)", "diff")
+    attempts_box(pair)
+
     # -- edit and revalidate -------------------------------------------------------------------
     edit_box = st.expander("Edit instruction and code", key="edit_open", on_change="rerun")
     if edit_box.open:
         with edit_box, st.form(f"edit_{pair_id}"):
+            code_area_style(f"edit_code_{pair_id}", f"edit_instruction_{pair_id}")
             st.text_area("Instruction", pair["instruction"] or "", height=150,
                          key=f"edit_instruction_{pair_id}")  # fmt: skip
             st.text_area("Code", pair["code"] or "", height=300, key=f"edit_code_{pair_id}")
@@ -556,7 +577,7 @@ def pair_view() -> None:
     if (changes := st.session_state.pop("changed_tests", None)) is not None:
         st.markdown("**Tests changed by the edit**")
         if changes:
-            some_table(pd.DataFrame(changes), "changed_tests")
+            show_table(pd.DataFrame(changes), "changed_tests")
         else:
             st.caption("No test changed its outcome.")
 
@@ -587,7 +608,7 @@ def pair_view() -> None:
             }
             for e in events
         ]
-        some_table(pd.DataFrame(rows), f"history_{pair_id}")
+        show_table(pd.DataFrame(rows), f"history_{pair_id}")
     else:
         st.caption("No decisions yet.")
 

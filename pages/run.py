@@ -14,7 +14,6 @@ from semi_core.pipeline import PipelineSettings, backend_names, repair_rounds
 from semi_core.studio_settings import current, pipeline_settings
 from studio import plots
 from studio.charts import chart
-from studio.code_view import code_view, element_key
 from studio.shared import (
     demo_limit,
     escape_markdown,
@@ -25,6 +24,7 @@ from studio.shared import (
     stage_bar,
 )
 from studio.simulated import PRACTICE_LABEL, SIMULATED
+from studio.tables import code, show_table
 
 STORED, PATH = "The snippets already stored", "A file, folder or dataset to ingest first"
 NEWEST_PAIRS = 8
@@ -215,9 +215,9 @@ def pair_card(pair: dict, expanded: bool, run_state: str, backend: str | None) -
             st.error(escape_markdown(pair["error"]))  # the backend's words, as text
         pair_id = pair["generation_id"]
         if pair.get("instruction"):
-            code_view(pair["instruction"], None, wrap=True, key=f"instruction_{pair_id}")
+            st.markdown(pair["instruction"])  # Markdown, as a model trained on it reads it
         if pair.get("code"):
-            code_view(pair["code"], key=f"code_{pair_id}")
+            code(pair["code"])
         st.caption(f"pair id {pair_id}")
 
 
@@ -235,7 +235,7 @@ def ingest_report(report: dict) -> None:
         st.warning(
             f"{report['problems']} problems in the input were skipped{more}; the rest was read."
         )
-        st.dataframe(pd.DataFrame(listed, columns=["where", "problem"]), hide_index=True)
+        show_table(pd.DataFrame(listed, columns=["where", "problem"]), "ingest_problems")
 
 
 def live_progress(was_running: bool) -> None:
@@ -275,7 +275,7 @@ def live_progress(was_running: bool) -> None:
         ingest_report(status.result.counts["ingest"])
     for snippet, text in list(status.streams.items())[:3]:
         st.markdown(f"**Being written:** {escape_markdown(snippet)}")
-        code_view(text[-1500:], None, wrap=True, key=element_key("stream", snippet))
+        code(text[-1500:], None, numbered=False)
     if status.pairs:
         st.markdown("**Newest pairs**")
         for index, pair in enumerate(status.pairs[:NEWEST_PAIRS]):

@@ -14,6 +14,7 @@ from semi_core.auth import ADMIN
 from semi_core.generate.openai_backend import TemplateError
 from semi_core.pipeline import backend_names
 from studio.shared import get_store, require_role
+from studio.tables import code_area_style, show_table
 
 store = get_store()
 
@@ -39,6 +40,7 @@ except TemplateError as error:
     template = None
 if template is not None:
     st.caption(f"Active version `{template.hash}` from `{template.path}`")
+    code_area_style("settings_template")
     edited = st.text_area("Template", template.text, height=360, key="settings_template")
     st.caption(
         "Messages start at `<!-- role: system|user -->` markers; the last user message "
@@ -55,7 +57,7 @@ if template is not None:
             st.rerun()
 versions = studio_settings.template_versions(store)
 if versions:
-    st.dataframe(pd.DataFrame(versions), hide_index=True, width="stretch")
+    show_table(pd.DataFrame(versions), "settings_versions")
 
 st.subheader("Review decisions")
 rule = decision_rule(store)

@@ -11,10 +11,10 @@ from semi_core import insights, studio_settings
 from semi_core.auth import ADMIN
 from semi_core.pipeline import PipelineSettings, backend_names
 from semi_core.walkthrough import generate_one, prompt_for, rank_one, validate_one
-from studio.charts import get_pool, metric_row, some_table
-from studio.code_view import code_view
-from studio.shared import escape_markdown, get_store, require_role
+from studio.glossary import HELP
+from studio.shared import escape_markdown, get_pool, get_store, require_role
 from studio.simulated import SIMULATED, practice_badge, show_mistake
+from studio.tables import code, metric_row, show_table
 
 store = get_store()
 
@@ -69,7 +69,7 @@ def run_step(label: str, action) -> None:  # noqa: ANN001 - a callable of no arg
 
 
 st.header("The natural code")
-code_view(snippet["code"], key="natural_code")
+code(snippet["code"])
 flags = ", ".join(snippet["flags"]) or "none"
 st.caption(escape_markdown(f"Flags: {flags} · kind: {snippet['kind']}"))
 
@@ -115,9 +115,10 @@ if pair["status"] != "ok":
     st.text(pair["error"] or "")
     st.stop()
 st.markdown("**Instruction**")
-st.text(pair["instruction"] or "")
+with st.container(border=True):
+    st.markdown(pair["instruction"] or "")  # Markdown, as a model trained on it reads it
 st.markdown("**Code**")
-code_view(pair["code"] or "", key="pair_code")
+code(pair["code"] or "")
 if pair["backend"] == SIMULATED:
     practice_badge()
     st.markdown("**The injected mistake** (the ground truth validation is scored against)")
@@ -125,14 +126,15 @@ if pair["backend"] == SIMULATED:
     show_mistake(pair["mistake"], verdict["status"] if verdict else None, chosen)
 cases = store.test_cases(chosen)
 st.markdown("**Test inputs**")
-some_table(pd.DataFrame(cases)[["position", "input", "origin"]] if cases else pd.DataFrame(),
+show_table(pd.DataFrame(cases)[["position", "input", "origin"]] if cases else pd.DataFrame(),
            "wt_inputs")  # fmt: skip
 
 # -- step 2 -----------------------------------------------------------------------------
 st.header("2 · Validation")
 st.caption(
     "The original code runs on every input: its outputs are the expected ones (the "
-    "oracle). The rewrite runs on the same inputs and must match."
+    "oracle). The rewrite runs on the same inputs and must match.",
+    help=HELP["oracle"],
 )
 if runs_steps and st.button("Validate", key="wt_validate"):
     pool = get_pool(settings.timeout_s, settings.memory_mb, settings.workers)
@@ -143,15 +145,17 @@ if verdict is None:
     st.caption("Not validated yet: press Validate.")
     st.stop()
 tests = pd.DataFrame(insights.side_by_side(store.test_runs(verdict["run_id"], chosen)))
-some_table(tests, "wt_tests")
+show_table(tests, "wt_tests")
 strength = verdict["test_strength"]
 metric_row(
     [
         ("Verdict", verdict["status"]),
         ("Tests passed", f"{verdict['passed']}/{verdict['usable']}"),
         ("Test strength", "–" if strength is None else f"{strength:.2f}"),
-    ]
-)
+    ],
+    helps={"Verdict": HELP["verdict"], "Tests passed": HELP["tests passed"],
+           "Test strength": HELP["test strength"]},
+)  # fmt: skip
 st.text((verdict["signals"] or {}).get("reason") or "")
 
 # -- step 3 -----------------------------------------------------------------------------
@@ -171,6 +175,7 @@ metric_row(
         ("Difficulty", f"{verdict['difficulty']:.3f}"),
         ("Bucket", rank.get("bucket", "–")),
         ("Curriculum position", rank.get("curriculum_position", "–")),
-    ]
-)
-some_table(pd.DataFrame([{"signal": k, "value": str(v)} for k, v in rank.items()]), "wt_signals")
+    ],
+    helps={"Difficulty": HELP["difficulty"], "Bucket": HELP["bucket"]},
+)  # fmt: skip
+show_table(pd.DataFrame([{"signal": k, "value": str(v)} for k, v in rank.items()]), "wt_signals")

@@ -781,6 +781,8 @@ _REFUSAL = "regexp_replace(coalesce(reason, ''), '(?s)^.*?refused the rewrite:',
 
 # One row per failure: ingest rejections, generation errors, and pairs whose current
 # verdict is not validated, typed by the first failing test (or the verdict's reason).
+# Each has its own message; its group's detail never holds a number that varies from one
+# failure to the next (a snippet's line count), so one cause makes one group.
 _FAILURES = f"""
 WITH current_verdicts AS (SELECT * FROM verdicts QUALIFY {_IS_CURRENT_VERDICT}),
 checked AS (
@@ -793,12 +795,13 @@ checked AS (
     JOIN snippets s ON s.id = g.snippet_id WHERE v.status <> 'validated'),
 failures AS (
     SELECT 'ingest' AS stage, s.rejection AS kind,
-        {_failure_detail("s.rejection_detail")} AS detail,
-        NULL::VARCHAR AS pair, s.id AS snippet, s.name, NULL::INT AS test
+        regexp_replace({_failure_detail("s.rejection_detail")}, '[0-9]+', 'N', 'g') AS detail,
+        NULL::VARCHAR AS pair, s.id AS snippet, s.name, NULL::INT AS test,
+        s.rejection_detail AS message
     FROM snippets s WHERE s.rejection IS NOT NULL
     UNION ALL
     SELECT 'generate', 'generation error', {_failure_detail("g.error")}, g.id, NULL, s.name,
-        NULL
+        NULL, {_first_line("g.error")}
     FROM generations g JOIN snippets s ON s.id = g.snippet_id WHERE g.status <> 'ok'
     UNION ALL
     SELECT 'validate',
@@ -811,7 +814,8 @@ failures AS (
              WHEN first_status IS NULL THEN {_failure_detail("reason")}
              WHEN first_status = 'wrong' THEN status
              ELSE {_failure_detail("first_reason")} END,
-        pair, snippet, name, CASE WHEN first_status IS NULL THEN NULL ELSE test END
+        pair, snippet, name, CASE WHEN first_status IS NULL THEN NULL ELSE test END,
+        coalesce({_first_line("first_reason")}, {_first_line("reason")})
     FROM checked)
 """
 

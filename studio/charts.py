@@ -1,12 +1,10 @@
 """What the dashboard pages share: Plotly charts (their figures are built in
-`studio.plots`), each with its numbers in a box under it, selections read back as the
-fields of the marks selected, and a way from pairs to the Review page; and the tables.
-"""
+`studio.plots`), each with its numbers in a box under it, and selections read back as the
+fields of the marks selected."""
 
 from __future__ import annotations
 
-import html
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -14,152 +12,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from studio.plots import picked
-
-# Up to this many rows, none of its texts longer than this, a table is drawn static (HTML,
-# no grid script to load); a longer one gets the scrolling, sortable grid, whose cells also
-# keep long texts (a test's big input or output) to one line.
-SMALL_TABLE_ROWS = 30
-SMALL_TABLE_TEXT = 400
-
-
-def static_table(
-    table: pd.DataFrame, *, row_style: Callable[[pd.Series], list[str]] | None = None
-) -> None:
-    """A small table drawn as plain HTML, each row styled by `row_style` (CSS per cell)
-    when given. Neither st.table nor the grid: st.table makes a new tab load ~1 MB of
-    Arrow and date scripts and parse every cell as Markdown (~0.4 s of the browser's time
-    on this machine for a 5-row table). Every text is HTML-escaped, so text from the data
-    (names, errors, test inputs, LLM output) shows as typed and is never markup."""
-    st.html(table_html(table, row_style=row_style))
-
-
-_TABLE_CSS = (
-    "<style>.semi-table{overflow-x:auto;margin-bottom:1rem}"
-    ".semi-table table{border-collapse:collapse;width:100%;font-size:0.875rem}"
-    ".semi-table th,.semi-table td{border:1px solid rgba(49,51,63,0.1);padding:0.25rem 0.5rem;"
-    "text-align:left;vertical-align:top;white-space:pre-wrap;overflow-wrap:anywhere}"
-    ".semi-table th{font-weight:600;color:rgba(49,51,63,0.7)}"
-    ".semi-table td.num{text-align:right;font-variant-numeric:tabular-nums}</style>"
-)
-
-
-def table_html(
-    table: pd.DataFrame, *, row_style: Callable[[pd.Series], list[str]] | None = None
-) -> str:
-    """`table` as an escaped HTML table (see `static_table`)."""
-    # Each cell is classed by its column's type: numbers align right.
-    kinds = [' class="bool"' if pd.api.types.is_bool_dtype(t)
-             else ' class="num"' if pd.api.types.is_numeric_dtype(t) else ""
-             for t in table.dtypes]  # fmt: skip
-    head = "".join(f"<th>{html.escape(str(name))}</th>" for name in table.columns)
-    # Row by row as plain tuples, each value of its column's own type; a styled row is
-    # also handed to `row_style` as a Series.
-    unstyled = [""] * len(table.columns)
-    styles = ([row_style(row) for _, row in table.iterrows()] if row_style
-              else [unstyled] * len(table))  # fmt: skip
-    rows = []
-    for values, row_styles in zip(table.itertuples(index=False, name=None), styles, strict=True):
-        cells = "".join(
-            f"<td{kind}" + (f' style="{html.escape(style)}"' if style else "")
-            + f">{_cell(value)}</td>"
-            for value, style, kind in zip(values, row_styles, kinds, strict=True)
-        )  # fmt: skip
-        rows.append(f"<tr>{cells}</tr>")
-    body = "".join(rows)
-    return (f'<div class="semi-table"><table><thead><tr>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table></div>{_TABLE_CSS}")  # fmt: skip
-
-
-_METRICS_CSS = (
-    "<style>.semi-metrics{display:flex;flex-wrap:wrap;gap:1rem;margin-bottom:1rem}"
-    ".semi-metric{flex:1 1 8rem;min-width:0}"
-    ".semi-metric .label{font-size:0.875rem;color:rgba(49,51,63,0.8)}"
-    ".semi-metric .value{font-size:2.25rem;line-height:1.3;white-space:nowrap;overflow:hidden;"
-    "text-overflow:ellipsis}</style>"
-)
-
-
-def metric_row(metrics: Sequence[tuple[str, object]]) -> None:
-    """Figures side by side, each a label over a big value, as one HTML element: what a
-    row of st.metric shows, without its script and its element per column (a new tab
-    draws one element instead of a block, its columns and a metric in each)."""
-    cells = "".join(
-        f'<div class="semi-metric"><div class="label">{html.escape(label)}</div>'
-        f'<div class="value">{html.escape(str(value))}</div></div>'
-        for label, value in metrics
-    )
-    st.html(f'<div class="semi-metrics">{cells}</div>{_METRICS_CSS}')
-
-
-def _cell(value: object) -> str:
-    """A cell's text as a reader expects it: empty for a missing value, floats short."""
-    if _missing(value):
-        return ""
-    if isinstance(value, float):
-        return format(value, ".6g")
-    return html.escape(str(value))
-
-
-def some_table(
-    table: pd.DataFrame, key: str, *, row_style: Callable[[pd.Series], list[str]] | None = None
-) -> None:
-    """A table drawn static when small. A longer one shows its first rows static, and the
-    whole of it in the scrolling, sortable grid once its box is opened (a tracked
-    expander): a new tab then skips the grid's script (~0.7 MB of JavaScript). With a long
-    text among the rows shown (a test's big input or output), the grid is drawn at once:
-    its cells keep such a text to one line."""
-    first = table.head(SMALL_TABLE_ROWS)
-    if _longest_text(first) > SMALL_TABLE_TEXT:
-        _grid(table, key, row_style)
-    elif len(first) == len(table):
-        static_table(table, row_style=row_style)
-    else:
-        head = st.container()  # filled below, once the box says whether the grid is shown
-        box = st.expander(f"All {len(table)} rows, in a sortable grid", key=f"{key}_all",
-                          on_change="rerun")  # fmt: skip
-        if box.open:
-            with box:
-                _grid(table, key, row_style)
-        else:
-            with head:
-                st.caption(f"The first {len(first)} of {len(table)} rows:")
-                static_table(first, row_style=row_style)
-
-
-# test_table's columns that only some pairs fill: arguments a call changed in place, and
-# the mutants each input killed where test strength was measured
-OPTIONAL_COLUMNS = ["expected args after", "actual args after", "mutants killed"]
-
-
-def _test_mark(failing: bool | None) -> str:
-    """A test's mark: ✗ failed, ✓ passed, – the rewrite did not run on it."""
-    return "–" if failing is None else ("✗" if failing else "✓")
-
-
-def _failing_red(row: pd.Series) -> list[str]:
-    colour = "background-color: rgba(255, 75, 75, 0.25)" if row.iloc[0] == "✗" else ""
-    return [colour] * len(row)
-
-
-def tests_table(tests: list[dict[str, Any]], key: str) -> None:
-    """A pair's test table (`semi_core.review.test_table`): failing rows marked twice, ✗ in
-    the first column and a red row; the optional columns shown only where filled."""
-    frame = pd.DataFrame(tests)
-    frame = frame.drop(columns=[c for c in OPTIONAL_COLUMNS if frame[c].isna().all()])
-    frame.insert(0, "", frame.pop("failing").map(_test_mark))
-    some_table(frame, key, row_style=_failing_red)
-
-
-def _grid(
-    table: pd.DataFrame, key: str, row_style: Callable[[pd.Series], list[str]] | None
-) -> None:
-    shown = table.style.apply(row_style, axis=1) if row_style else table
-    st.dataframe(shown, hide_index=True, width="stretch", key=key)
-
-
-def _longest_text(table: pd.DataFrame) -> int:
-    return max((len(v) for v in table.to_numpy().ravel() if isinstance(v, str)), default=0)
-
 
 # Hover, zoom, pan and a legend that toggles series are Plotly's own; the mode bar keeps
 # only what a reader of these charts uses (no logo, no image export).
@@ -250,47 +102,3 @@ class OnePick:
               ) -> None:  # fmt: skip
         """Draw the chart `name` (its selection is read in `__init__`)."""
         selectable_chart(figure, self.key(name), self.charts[name], mode=mode)
-
-
-def _missing(value: object) -> bool:
-    """None, NaN, pd.NA or NaT: a value that is not there."""
-    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
-
-
-def _open(pair_id: str) -> None:
-    # The Review page shows a linked pair (`review_link`) decided or not.
-    st.session_state["review_pair"] = st.session_state["review_link"] = pair_id
-    st.query_params["pair"] = pair_id
-
-
-def pairs_to_review(pairs: pd.DataFrame, key: str) -> None:
-    """The pairs behind a selection as a table, and a button that opens one in Review."""
-    if pairs.empty:
-        st.caption(
-            "Nothing picked yet: click a bar or a circle in a chart (or draw a box "
-            "or a lasso round points), or choose from the lists above, to list their pairs."
-        )
-        return
-    some_table(pairs, f"{key}_table")
-    ids = list(pairs["pair"])
-    left, right = st.columns([3, 1])
-    chosen = left.selectbox("Pair", ids, key=f"{key}_pair")
-    if right.button("Open in Review", key=f"{key}_open") and chosen:
-        _open(chosen)
-        st.switch_page("pages/review.py")
-
-
-@st.cache_resource(show_spinner=False)
-def _pool(timeout_s: float, memory_mb: int, workers: int) -> Any:
-    from semi_core.pipeline import PipelineSettings
-
-    limits = PipelineSettings(timeout_s=timeout_s, memory_mb=memory_mb, workers=workers).limits()
-    from semi_core.sandbox.pool import SandboxPool
-
-    return SandboxPool(limits)
-
-
-def get_pool(timeout_s: float, memory_mb: int, workers: int) -> Any:
-    """The server's sandbox pool for live steps (one per set of limits): warm workers are
-    shared by every session instead of started per click."""
-    return _pool(float(timeout_s), int(memory_mb), int(workers))

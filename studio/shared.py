@@ -3,6 +3,7 @@ reviewing. Pages stay thin: they read through semi_core, render, and call action
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import secrets
@@ -236,6 +237,22 @@ def annotator_sidebar() -> None:
             st.rerun()
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9-]+(_[A-Za-z0-9-]+)*")
+
+
+def element_key(*parts: object) -> str:
+    """A widget key made from `parts` (names, ids, any text from the data): the parts
+    joined by "_" when that is plain, else the plain prefix and a hash of them all.
+    Streamlit refuses a component key holding "__" (its own delimiter), so a key made
+    from a name like `_private_helper` must not carry the name as it is."""
+    joined = "_".join(str(part) for part in parts)
+    if _PLAIN_KEY.fullmatch(joined):
+        return joined
+    digest = hashlib.sha256(repr(tuple(map(str, parts))).encode("utf-8", "replace"))
+    prefix = re.sub(r"[^A-Za-z0-9-]+", "-", str(parts[0]) if parts else "").strip("-")
+    return f"{prefix}-{digest.hexdigest()[:16]}" if prefix else digest.hexdigest()[:16]
+
+
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 
@@ -292,6 +309,22 @@ def show_recent_runs(store: Store, limit: int) -> None:
         }
         for r in runs
     ]
-    from studio.charts import some_table  # it imports this module
+    from studio.tables import show_table  # it imports this module
 
-    some_table(pd.DataFrame(rows), "recent_runs")
+    show_table(pd.DataFrame(rows), "recent_runs")
+
+
+@st.cache_resource(show_spinner=False)
+def _pool(timeout_s: float, memory_mb: int, workers: int) -> Any:
+    from semi_core.pipeline import PipelineSettings
+
+    limits = PipelineSettings(timeout_s=timeout_s, memory_mb=memory_mb, workers=workers).limits()
+    from semi_core.sandbox.pool import SandboxPool
+
+    return SandboxPool(limits)
+
+
+def get_pool(timeout_s: float, memory_mb: int, workers: int) -> Any:
+    """The server's sandbox pool for live steps (one per set of limits): warm workers are
+    shared by every session instead of started per click."""
+    return _pool(float(timeout_s), int(memory_mb), int(workers))

@@ -9,9 +9,8 @@ import streamlit as st
 from semi_core.generate.base import SIMULATED_BACKEND
 from semi_core.scoreboard import outcome_of, scoreboard
 from semi_core.store import Store
-from studio.charts import pairs_to_review
-from studio.code_view import code_view
 from studio.shared import cached, escape_markdown
+from studio.tables import code, pairs_to_review, show_table
 
 SIMULATED = SIMULATED_BACKEND
 PRACTICE_LABEL = "simulated pair (practice)"
@@ -45,7 +44,7 @@ def show_mistake(mistake: dict | None, status: str | None, key: str) -> None:
                 f"{escape_markdown(mistake['description'])}")  # fmt: skip
     changed = [f"- {line}" for line in mistake["before"].splitlines()]
     changed += [f"+ {line}" for line in mistake["after"].splitlines()]
-    code_view("\n".join(changed), "diff", key=f"mistake_{key}")
+    code("\n".join(changed), "diff", numbered=False)
     equivalent = mistake.get("equivalent")
     outcome = OUTCOME_SENTENCES[outcome_of(status, equivalent)]
     measured = {True: "yes", False: "no", None: "not measured (no input ran)"}[equivalent]
@@ -73,7 +72,7 @@ def scoreboard_section(store: Store, version: tuple, key: str) -> None:
             for kind, counts in board["by_kind"].items()]  # fmt: skip
     rows.append({"kind": "all", **{c: board[c] for c in SCOREBOARD_COLUMNS},
                  "catch rate": _percent(board["catch_rate"])})  # fmt: skip
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    show_table(pd.DataFrame(rows), f"{key}_scoreboard")
     slipped = [store.pair(pair_id) for pair_id in board["slipped_ids"]]
     st.markdown(f"**Slipped through validation: {len(slipped)}** — validated despite their "
                 "mistake, because their tests were too weak to show it.")  # fmt: skip

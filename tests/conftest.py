@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -88,16 +87,13 @@ def held_by_another_process(db_path: Path) -> Iterator[subprocess.Popen]:
 
 
 def code_blocks(container: Any) -> list[tuple[str, str | None]]:
-    """The blocks of code shown in an AppTest app or block (pages/_code_view.py), in page
-    order: each as its text (the pieces sent to the browser, joined) and language."""
+    """The blocks of code shown in an AppTest app or block (`st.code`), in page order:
+    each as its text and language."""
     found = []
     root = getattr(container, "_tree", container)  # an AppTest: its whole element tree
     for node in getattr(root, "children", {}).values():
-        if getattr(node, "type", None) == "bidi_component" and node.proto.component_name.endswith(
-            "code_view"
-        ):
-            data = json.loads(node.proto.json)
-            found.append(("".join(text for _, text in data["tokens"]), data["language"]))
+        if getattr(node, "type", None) == "code":
+            found.append((node.value, node.language or None))
         else:
             found.extend(code_blocks(node))
     return found

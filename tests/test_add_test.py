@@ -19,6 +19,7 @@ from semi_core.sources import ingest
 from semi_core.store import Store
 from semi_core.studio_settings import update
 from semi_core.validate import validate_generation
+from studio.tables import FAILED
 
 from .conftest import run_semi, write
 from .test_app import metrics, open_box, review, server_store, shown_pair, table_with, texts
@@ -241,7 +242,7 @@ def test_review_adds_a_test_that_turns_the_verdict_into_a_mismatch(monkeypatch, 
     assert "verdict mismatch (was validated)" in texts(app.success)
     tests = table_with(app, "#", "origin")
     added = tests[tests["input"] == str(HIDDEN)]
-    assert list(added["origin"]) == ["annotator"] and list(added[""]) == ["✗"]
+    assert list(added["origin"]) == ["annotator"] and list(added["result"]) == [FAILED]
     assert list(added["expected"]) == [str(HIDDEN + 1)] and list(added["actual"]) == ["0"]
     body = "".join(element.proto.body for element in app.get("html"))
     assert f"first at <code>add_one({HIDDEN})</code>" in body
@@ -303,7 +304,10 @@ def test_in_the_browser_an_added_test_shows_its_mismatch_marked(studio_on_pairs)
         assert page.get_by_text(f"1 of 6 tests differ; first at add_one({HIDDEN})").count() == 1
         marks = page.locator(".semi-mismatch mark")  # expected 123458, got 0: from the start
         assert [marks.nth(i).inner_text() for i in range(marks.count())] == ["1", "0"]
-        assert page.locator("td", has_text="annotator").count() == 1
+        # the added test's row in the tests grid (its cells, as the grid offers them)
+        cells = page.locator("[data-testid='stDataFrame'] td", has_text="annotator")
+        cells.first.wait_for(state="attached", timeout=30_000)  # once the grid is drawn
+        assert cells.count() == 1
         browser.close()
     studio.stop()  # the server owns the file until then
     with Store(studio.db) as store:

@@ -7,7 +7,6 @@ database file, so each test works on its own file and reads the truth through it
 
 from __future__ import annotations
 
-import html
 import re
 import shutil
 from html.parser import HTMLParser
@@ -20,6 +19,7 @@ from semi_core.auth import hash_password
 from semi_core.demo import load_demo
 from semi_core.pipeline import PipelineSettings, run_pipeline
 from semi_core.store import Store
+from studio.tables import FAILED
 
 from .conftest import ROOT, code_blocks, held_by_another_process
 
@@ -83,8 +83,8 @@ def _typed(text: str, kind: str) -> object:
 
 
 def html_tables(app: AppTest) -> list[pd.DataFrame]:
-    """The static tables on the page (drawn as escaped HTML by `static_table`), in order,
-    as data frames of the values a reader sees."""
+    """The HTML tables on the page (a chart's table of numbers, folded under it), in
+    order, as data frames of the values a reader sees."""
     reader = _TableReader()
     for element in app.get("html"):
         reader.feed(element.proto.body)
@@ -96,18 +96,14 @@ def html_tables(app: AppTest) -> list[pd.DataFrame]:
 
 def table_with(app: AppTest, *columns: str):
     """The first table on the page that has these columns (pages may add tables): a grid
-    (st.dataframe), or a small static table (HTML), its texts as a reader sees them."""
+    (st.dataframe), or a chart's table (HTML), its texts as a reader sees them."""
     tables = [d.value for d in app.dataframe] + html_tables(app)
     return next(t for t in tables if set(columns) <= set(t.columns))
 
 
 def metrics(app: AppTest) -> dict[str, str]:
-    """The figures of the page's metric rows (HTML: a label over a value), as shown."""
-    found = re.findall(
-        r'<div class="label">(.*?)</div><div class="value">(.*?)</div>',
-        "".join(e.proto.body for e in app.get("html")),
-    )
-    return {html.unescape(label): html.unescape(value) for label, value in found}
+    """The figures of the page's metrics (`st.metric`: a label over a value), as shown."""
+    return {m.label: m.value for m in app.metric}
 
 
 def texts(elements) -> str:
@@ -434,7 +430,9 @@ def test_votes_are_independent_until_this_annotator_decides(monkeypatch, pairs_d
 
 
 def html_text(app: AppTest) -> str:
-    return "".join(e.proto.body for e in app.get("html"))
+    """Everything the page's tables (grids) and HTML hold, as one text."""
+    tables = [d.value.to_csv(index=False) for d in app.dataframe]
+    return "".join([*tables, *(e.proto.body for e in app.get("html"))])
 
 
 def test_edit_and_revalidate_records_the_edit_and_shows_changed_tests(monkeypatch, pairs_db):
@@ -466,7 +464,7 @@ def test_edit_and_revalidate_records_the_edit_and_shows_changed_tests(monkeypatc
 
     failing = {row["#"] for row in test_table(store, pair_id) if row["failing"]}
     shown = table_with(app, "#", "expected")
-    assert failing and set(shown["#"][shown[""] == "✗"]) == failing
+    assert failing and set(shown["#"][shown["result"] == FAILED]) == failing
 
 
 def test_an_edit_that_does_not_parse_is_refused_with_the_reason(monkeypatch, pairs_db):
@@ -518,10 +516,15 @@ def test_llm_text_is_shown_as_text_never_as_markup(monkeypatch, pairs_db):
     pair_id = shown_pair(app)
     store = server_store(pairs_db)
     hostile = "<script>alert(1)</script> **bold** [link](http://x) :red[x]"
-    store.update_generation(pair_id, hostile, store.generation(pair_id)["code"])
+    code = "def f():\n    return '<script>alert(1)</script>'"
+    store.update_generation(pair_id, hostile, code)
     app.run()
-    assert hostile in [text for text, _ in code_blocks(app)]  # a code block: shown verbatim
-    assert all("<script>" not in m.value for m in app.markdown)
+    assert code in [text for text, _ in code_blocks(app)]  # a code block: shown verbatim
+    # The instruction is Markdown (as a model reads it), its HTML never run: shown by
+    # st.markdown without HTML, which Streamlit draws as text.
+    (instruction,) = [m for m in app.markdown if m.value == hostile]
+    assert not instruction.proto.allow_html
+    assert all("<script>" not in m.value for m in app.markdown if m.proto.allow_html)
     # A note is data too: the history table (HTML) shows it as typed, escaped, never markup.
     app.text_input(key=f"note_{pair_id}").input(hostile).run()
     app.button(key="skip").click().run()

@@ -17,6 +17,7 @@ from semi_core.pipeline import PipelineSettings, run_pipeline
 from semi_core.review import decide
 from semi_core.store import Store
 from studio import plots
+from studio.tables import FAILED
 
 from .conftest import ROOT, code_blocks, held_by_another_process
 from .test_app import html_tables, metrics
@@ -398,11 +399,14 @@ def test_failures_groups_and_the_failing_test(monkeypatch, pairs_db):
     group = next(o for o in options if "mismatch" in o)
     app.selectbox(key="fail_group").select(group).run()
     assert not app.exception
-    assert app.selectbox(key="fail_show").value == pair_id
-    tests = tables(app)[-1]  # the test table comes last
+    assert app.selectbox(key="fail_pairs_pair").value == pair_id
+    tests = table_with(app, "test", "rewrite_status")
     failing = {f["position"] for f in store.latest_verdict(pair_id)["signals"]["failing"]}
-    assert failing and set(tests[tests["failing"]]["test"]) == failing
-    assert set(tests[tests["failing"]]["rewrite_status"]) == {"wrong"}
+    marked = tests[tests["result"] == FAILED]
+    assert failing and set(marked["test"]) == failing
+    assert set(marked["rewrite_status"]) == {"wrong"}
+    # each test's result is a word with its icon, never a bare True or False
+    assert not any(pd.api.types.is_bool_dtype(t) for t in tests.dtypes)
     assert "return 'wrong answer'" in code_blocks(app)[1][0]
 
 
@@ -466,7 +470,7 @@ def test_walkthrough_takes_one_snippet_through_the_three_steps(monkeypatch, pair
     store = server_store(pairs_db)
     [generation] = store.snippet_generations(fresh)
     pair = store.pair(generation["id"])
-    assert pair["instruction"] in texts(app.text)
+    assert pair["instruction"] in [m.value for m in app.markdown]  # Markdown, rendered
     inputs = table_with(app, "position", "input", "origin")
     cases = store.test_cases(generation["id"])
     assert list(inputs["input"]) == [c["input"] for c in cases]
@@ -527,22 +531,3 @@ def test_a_held_database_shows_one_message_on_the_new_pages(monkeypatch, empty_d
             app.switch_page(page).run()
             assert not app.exception
             assert f"is in use by PID {holder.pid}" in texts(app.error)
-
-
-def test_a_long_table_shows_its_first_rows_and_the_whole_grid_once_its_box_is_opened():
-    def page() -> None:
-        import pandas as pd
-
-        from studio.charts import some_table
-
-        rows = pd.DataFrame({"n": range(100), "text": [f"<b>{n}</b>" for n in range(100)]})
-        some_table(rows, "long")
-
-    app = AppTest.from_function(page).run()
-    assert not app.exception and not app.dataframe  # no grid in the first view
-    [first] = tables(app)
-    assert list(first["n"]) == list(range(30)) and first["text"][0] == "<b>0</b>"  # as typed
-    assert app.expander[0].label == "All 100 rows, in a sortable grid"
-    app.session_state["long_all"] = True  # opened, as a click does
-    app.run()
-    assert not tables(app) and list(app.dataframe[0].value["n"]) == list(range(100))

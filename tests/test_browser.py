@@ -208,11 +208,13 @@ def test_every_page_renders_in_the_browser_and_is_screenshotted(studio, browser)
     tab.no_exception()
     assert tab.page.get_by_text("Database:").count() == 1  # the studio's sidebar
     tab.caption()
-    # The pair's code is drawn by studio/code_view.py: as text, keywords coloured.
-    keyword = tab.page.locator("pre span.keyword", has_text="def").first
+    # The pair's code is drawn by st.code: as text, keywords coloured.
+    keyword = tab.page.locator("[data-testid='stCode'] .token.keyword", has_text="def").first
     keyword.wait_for(timeout=30_000)
-    assert keyword.evaluate("e => getComputedStyle(e).color") == "rgb(124, 58, 237)"
-    assert tab.page.locator("pre", has_text="return").count() >= 2  # original and rewrite
+    plain = tab.page.locator("[data-testid='stCode'] pre").first
+    colour = "e => getComputedStyle(e).color"
+    assert keyword.evaluate(colour) != plain.evaluate(colour)
+    assert tab.page.locator("[data-testid='stCode']", has_text="return").count() >= 2
     # Then every page the navigation lists, as a person clicks through them.
     links = tab.page.locator(NAV_LINKS)
     titles = [links.nth(i).inner_text().split("\n")[-1].strip() for i in range(links.count())]
@@ -230,6 +232,9 @@ def test_every_page_renders_in_the_browser_and_is_screenshotted(studio, browser)
         tab.idle()
         tab.no_exception()
         tab.screenshot(title.lower().replace(" ", "_"))
+    # The prompt is edited as code: in a monospace area.
+    template = tab.page.get_by_role("textbox", name="Template")
+    assert "monospace" in template.evaluate("e => getComputedStyle(e).fontFamily")
     context.close()
 
 

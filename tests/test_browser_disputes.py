@@ -69,7 +69,7 @@ def test_two_annotators_vote_blind_and_their_dispute_stays_out_of_the_export(
     # both votes on both shared pairs count: the kappa bar's label in the Plotly chart
     bar = agreement.page.locator(".st-key-agreement_kappa .xtick text")
     bar.filter(has_text="alice · bob (n=2)").wait_for(timeout=30_000)
-    figures = agreement.page.locator(".semi-metric").all_inner_texts()
+    figures = agreement.page.locator("[data-testid='stMetric']").all_inner_texts()
     assert any("several annotators" in f and f.strip().endswith("2") for f in figures), figures
     assert any("In dispute" in f and f.strip().endswith("1") for f in figures), figures
 

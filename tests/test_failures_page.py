@@ -14,7 +14,7 @@ from semi_core.store import Store
 
 from . import test_add_test
 from .test_add_test import open_pair
-from .test_app import html_tables, server_store, shown_pair, start_app
+from .test_app import server_store, shown_pair, start_app, table_with
 
 ORIGINAL = """
 def tally(value):
@@ -106,11 +106,11 @@ def test_failures_groups_mismatches_by_signature_with_a_link_to_review(monkeypat
     app.switch_page("pages/failures.py").run()
     app.sidebar.text_input(key="annotator").input("ada").run()
     assert not app.exception
-    groups = next(t for t in html_tables(app) if "signature" in t.columns)
+    groups = table_with(app, "signature", "count")
     counted = dict(zip(groups["signature"], groups["count"], strict=True))
     assert counted == {signature: 1 for signature in SIGNATURE_OF.values()}
     app.selectbox(key="mismatch_signature").select("missing exception").run()
-    listed = next(t for t in html_tables(app) if "difference" in t.columns)
+    listed = table_with(app, "pair", "difference")
     assert list(listed["pair"]) == ["missing"]
     assert app.selectbox(key="mismatch_pairs_pair").value == "missing"
     app.button(key="mismatch_pairs_open").click().run()

@@ -235,7 +235,9 @@ def python_failures(store: Store) -> list[tuple]:
     """(stage, kind, detail, pair or snippet, test) for every failure, in Python."""
     rows = []
     for s in store.snippets(limit=100_000, usable=False):
-        rows.append(("ingest", s["rejection"], python_detail(s["rejection_detail"]), s["id"], None))
+        # a number in an ingest detail (a line count) never splits a group
+        detail = re.sub(r"[0-9]+", "N", python_detail(s["rejection_detail"]))
+        rows.append(("ingest", s["rejection"], detail, s["id"], None))
     for g in store.failed_generations():
         rows.append(("generate", "generation error", python_detail(g["error"]), g["id"], None))
     for p in store.pair_overview():
@@ -347,6 +349,25 @@ def test_failure_groups_match_python(ranked_store, tmp_path):
         members, total = insights.failure_members(store, "generate", "generation error",
                                                   "(no detail)", limit=1)  # fmt: skip
         assert (len(members), total) == (1, 3)
+
+
+def test_snippets_too_long_by_any_count_are_one_group_each_with_its_message(tmp_path):
+    from semi_core.sources import ingest
+
+    from .conftest import write
+
+    for lines in (12, 15, 40):
+        body = "\n".join(f"    x{i} = {i}" for i in range(lines))
+        write(tmp_path / "code" / f"long{lines}.py", f"def long{lines}():\n{body}\n    return 0\n")
+    with Store(tmp_path / "long.duckdb") as store:
+        assert ingest(store, [tmp_path / "code"], max_lines=10).rejections == {"too_long": 3}
+        (group,) = insights.failure_groups(store)
+        assert (group["stage"], group["kind"], group["count"]) == ("ingest", "too_long", 3)
+        assert group["detail"] == "N lines (limit N)"
+        members, total = insights.failure_members(store, "ingest", "too_long", group["detail"])
+        assert total == 3
+        assert sorted(m["message"] for m in members) == [
+            "14 lines (limit 10)", "17 lines (limit 10)", "42 lines (limit 10)"]  # fmt: skip
 
 
 def test_data_version_changes_with_what_the_aggregates_read(ranked_store, tmp_path):

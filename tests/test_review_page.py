@@ -9,6 +9,9 @@ from __future__ import annotations
 import pytest
 
 from semi_core.review import ReviewError, decide, pair_state
+from studio.glossary import HELP
+from studio.glossary import ORIGINS as EXPLAINED
+from studio.tables import FAILED, NOT_RUN, PASSED
 
 from . import test_app
 from .test_app import metrics, open_box, review, server_store, shown_pair, table_with, texts
@@ -43,7 +46,7 @@ def test_rerun_validation_keeps_the_difficulty_and_shows_progress_at_the_top(mon
     outline = page_outline(app._tree)
     status = next(i for i, text in enumerate(outline) if text.startswith("status: "))
     assert "Validated again: validated" in outline[status]
-    assert status < outline.index("Instruction") < outline.index("Tests")
+    assert status < outline.index("**Instruction**") < outline.index("Tests")
 
 
 def test_an_edit_into_a_loop_is_given_up_at_its_first_timeout(monkeypatch, pairs_db):
@@ -60,12 +63,12 @@ def test_an_edit_into_a_loop_is_given_up_at_its_first_timeout(monkeypatch, pairs
     tests = table_with(app, "#", "expected")
     timed_out = tests[tests["status"] == "timeout"]
     not_run = tests[tests["status"] == "not_run"]
-    assert len(not_run) == verdict["signals"]["not_run"] and set(not_run[""]) == {"–"}
-    assert set(timed_out[""]) == {"✗"} and "✓" not in set(tests[""])
+    assert len(not_run) == verdict["signals"]["not_run"] and set(not_run["result"]) == {NOT_RUN}
+    assert set(timed_out["result"]) == {FAILED} and PASSED not in set(tests["result"])
     outline = page_outline(app._tree)
     status = next(i for i, text in enumerate(outline) if text.startswith("status: "))
     assert "not run after a timeout" in outline[status]
-    assert status < outline.index("Instruction")
+    assert status < outline.index("**Instruction**")
 
 
 def test_a_decision_on_a_pair_validated_again_since_it_was_drawn_is_refused(monkeypatch, pairs_db):
@@ -120,8 +123,20 @@ def test_a_pair_not_validated_shows_no_passed_test_and_cannot_be_accepted(monkey
     assert shown_pair(app) == "fresh"
     assert "Not validated yet." in texts(app.info)
     tests = table_with(app, "#", "expected")
-    assert list(tests["status"]) == ["not validated"] * 2 and set(tests[""]) == {"–"}
+    assert list(tests["status"]) == ["not validated"] * 2 and set(tests["result"]) == {NOT_RUN}
     assert app.button(key="accept").disabled
     with pytest.raises(ReviewError, match="not been validated"):
         decide(store, "fresh", "ada", "accept", seen=pair_state(store, "fresh", "ada"))
     assert store.decisions("fresh") == {}
+
+
+def test_the_terms_are_explained_where_they_appear(monkeypatch, pairs_db):
+    app = review(monkeypatch, pairs_db)
+    helps = {m.label: m.proto.help for m in app.metric}
+    assert helps["Verdict"] == HELP["verdict"] and helps["Difficulty"] == HELP["difficulty"]
+    assert helps["Test strength"] == HELP["test strength"]
+    (original,) = [m for m in app.markdown if m.value.startswith("**Original")]
+    assert original.proto.help == HELP["oracle"]  # the original is the oracle
+    open_box(app, "f_open")
+    origins = app.selectbox(key="f_origin").proto.help
+    assert all(f"**{origin}**: {text}" in origins for origin, text in EXPLAINED.items())

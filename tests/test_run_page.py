@@ -15,7 +15,7 @@ from streamlit.components.v2.bidi_component.main import _make_trigger_id
 from semi_core.llm_server import LocalLLMServer
 from semi_core.pipeline import PipelineSettings, run_pipeline
 from semi_core.sources import ingest
-from studio.code_view import element_key
+from studio.shared import element_key
 
 from .conftest import write
 from .test_app import table_with
