@@ -41,6 +41,7 @@ from semi_core.review import (
     may_see_votes,
     pair_label,
     seen_state,
+    strength_figures,
     test_table,
     undo_last,
 )
@@ -458,12 +459,12 @@ def pair_view() -> None:
     st.caption("Keys: A accept · X reject · S skip · U undo (when no text box has the focus)")
 
     if verdict:
-        strength, level = verdict["test_strength"], verdict["difficulty"]
+        level = verdict["difficulty"]
         metric_row(
             [
                 ("Verdict", verdict["status"]),
                 ("Tests passed", f"{verdict['passed']}/{verdict['usable']}"),
-                ("Test strength", f"{strength:.0%}" if strength is not None else "–"),
+                *strength_figures(verdict),
                 ("Difficulty", f"{level:.2f}" if level is not None else "–"),
             ]
         )

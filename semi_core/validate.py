@@ -74,8 +74,10 @@ same result, arguments after the call included: weak tests whatever the verdict)
 ({status: n}), ``reason`` (one sentence for the status), ``min_usable_tests``,
 ``oracle_ms`` / ``generated_ms`` (summed run time), ``refused_side`` when refused, and for
 validated pairs ``test_strength``, ``weak_tests``, ``mutants_tried``, ``mutants_killed``,
-``mutant_executions``, ``mutants`` (each change, survivors first) and ``kills_by_input``
-(per test position, the mutants it killed first: which inputs did the killing).
+``mutant_executions``, ``mutants`` (each change, survivors first), ``kills_by_input``
+(per test position, the mutants it killed first: which inputs did the killing), and
+``branches_covered`` of ``branches_known`` (the original's branches the usable tests
+take, from its second oracle run, traced in the sandbox: `semi_core.branches`).
 
 Store loops (one, `validate_stream`): subjects are read in bounded pages, validated in
 batches by an engine (`semi_core.engines`: "local" worker processes, or "ray" actors on
@@ -98,6 +100,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
 
+from semi_core.branches import BranchMap
 from semi_core.mutants import StrengthResult, generate_mutants, measure_strength
 from semi_core.sandbox import (
     ArgumentError,
@@ -194,10 +197,11 @@ def _mode(subject: dict[str, Any]) -> str:
     return "program" if subject.get("kind") == "program" else "function"
 
 
-def _task(code: str, entry_point: str | None, mode: str, text: str) -> Task:
+def _task(code: str, entry_point: str | None, mode: str, text: str, coverage: bool = False) -> Task:
     if mode == "program":
-        return Task(code=code, mode="program", stdin=text)
-    return Task(code=code, entry_point=entry_point, mode="function", args=text)
+        return Task(code=code, mode="program", stdin=text, coverage=coverage)
+    return Task(code=code, entry_point=entry_point, mode="function", args=text,
+                coverage=coverage)  # fmt: skip
 
 
 def _parse_problem(code: str | None) -> str | None:
@@ -424,8 +428,13 @@ def validate_generation(
         signals.update(unusable=0, flaky=0, usable=0)
         return finish("too_few_tests", "there are no test inputs")
 
+    # The second run is traced where test strength is measured: the branches the tests
+    # take are reported beside the mutants they kill.
+    traced = settings.test_strength and settings.mutant_budget > 0
     runs = pool.run_many(
-        _task(original, original_entry, mode, c["input"]) for _attempt in (1, 2) for c in cases
+        _task(original, original_entry, mode, c["input"], coverage=traced and attempt == 2)
+        for attempt in (1, 2)
+        for c in cases
     )
     first, second = runs[:total], runs[total:]
     signals["oracle_ms"] = round(sum(o.duration_ms for o in runs), 3)
@@ -537,7 +546,7 @@ def validate_generation(
     # -- 4. test strength -----------------------------------------------------------------
     if settings.test_strength and settings.mutant_budget > 0:
         mutants = generate_mutants(original, settings.mutant_budget, settings.mutant_seed)
-        slowest_ms = max(max(first[i].duration_ms, second[i].duration_ms) for i in usable)
+        slowest_ms = max(first[i].duration_ms for i in usable)  # the second run is traced
         fast_enough = (
             mutant_pool is not None and slowest_ms <= mutant_pool.limits.timeout_s * 1000 / 5
         )
@@ -558,6 +567,7 @@ def validate_generation(
             mutant_executions=strength.executions,
             mutants=strength.summary(),
             kills_by_input=_kills_by_input(strength, [cases[i]["position"] for i in usable]),
+            **_branch_signals(original, [second[i] for i in usable]),
         )
     return finish("validated", f"all {len(usable)} usable tests passed", passed, len(usable))
 
@@ -570,6 +580,14 @@ def _kills_by_input(strength: StrengthResult, positions: list[int]) -> list[dict
         {"position": p, "killed": n}
         for p, n in sorted(kills.items(), key=lambda pn: (-pn[1], pn[0]))
     ]
+
+
+def _branch_signals(code: str, traced: Sequence[Outcome]) -> dict[str, int]:
+    """How many of the original's branches (`semi_core.branches`) the traced runs took,
+    of how many it has."""
+    branch_map = BranchMap(code)
+    taken = set().union(*(branch_map.covered(o.arcs) for o in traced)) if traced else set()
+    return {"branches_covered": len(taken), "branches_known": branch_map.known}
 
 
 # ---------------------------------------------------------------------------------------

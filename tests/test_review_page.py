@@ -125,3 +125,19 @@ def test_a_pair_not_validated_shows_no_passed_test_and_cannot_be_accepted(monkey
     with pytest.raises(ReviewError, match="not been validated"):
         decide(store, "fresh", "ada", "accept", seen=pair_state(store, "fresh", "ada"))
     assert store.decisions("fresh") == {}
+
+
+def test_the_pair_shows_mutants_killed_and_branches_covered(monkeypatch, pairs_db):
+    from semi_core.pipeline import PipelineSettings, run_pipeline
+    from semi_core.store import Store
+
+    with Store(pairs_db) as store:
+        ids = [row["generation_id"] for row in store.current_verdicts(["validated"])]
+        run_pipeline(store, PipelineSettings(inputs_per_pair=5, test_strength=True),
+                     stages=("validate",), generation_ids=ids)  # fmt: skip
+    app = review(monkeypatch, pairs_db)
+    signals = server_store(pairs_db).latest_verdict(shown_pair(app))["signals"]
+    shown = metrics(app)
+    assert shown["Mutants killed"] == f"{signals['mutants_killed']}/{signals['mutants_tried']}"
+    covered = f"{signals['branches_covered']}/{signals['branches_known']}"
+    assert shown["Branches covered"] == covered
