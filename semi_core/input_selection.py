@@ -40,6 +40,7 @@ short timeout (then the load of the machine decides whether a candidate is kept)
 from __future__ import annotations
 
 import ast
+import dataclasses
 import itertools
 from collections.abc import Sequence, Set
 from typing import Any
@@ -48,7 +49,14 @@ from semi_core.branches import BranchMap
 from semi_core.generate.base import TestInput
 from semi_core.inputs import render_args, synthesize_inputs
 from semi_core.mutants import generate_mutants, input_rounds
-from semi_core.sandbox import Outcome, SandboxPool, Task, compare_outcomes, parse_call_args
+from semi_core.sandbox import (
+    Limits,
+    Outcome,
+    SandboxPool,
+    Task,
+    compare_outcomes,
+    parse_call_args,
+)
 from semi_core.sandbox.args import ArgumentError
 
 MUTANT_BUDGET = 24  # mutants that candidates are scored against
@@ -63,6 +71,17 @@ _STRINGS = ("", " ", "  a  b ", "é", "ÄÖü ñ")
 _MAX_TEXT = 400  # longer argument texts make unreadable tests
 _CHUNK = 12  # candidates run on the original at a time
 _FINISHED = ("ok", "error")  # outcomes of a run that ended by itself
+
+
+SHORT_TIMEOUT_S = 0.1  # per run of a candidate or a mutant: a loop costs little
+
+
+def short_limits(limits: Limits, timeout_s: float = SHORT_TIMEOUT_S) -> Limits:
+    """`limits` with a shorter timeout (and grace) for runs that may loop: what the
+    `short_pool` of `choose_inputs` is made with."""
+    timeout_s = min(timeout_s, limits.timeout_s)
+    return dataclasses.replace(limits, timeout_s=timeout_s,
+                               kill_grace_s=min(limits.kill_grace_s, 0.2, timeout_s))  # fmt: skip
 
 
 def choose_inputs(
