@@ -77,7 +77,8 @@ validated pairs ``test_strength``, ``weak_tests``, ``mutants_tried``, ``mutants_
 ``mutant_executions``, ``mutants`` (each change, survivors first), ``kills_by_input``
 (per test position, the mutants it killed first: which inputs did the killing), and
 ``branches_covered`` of ``branches_known`` (the original's branches the usable tests
-take, from its second oracle run, traced in the sandbox: `semi_core.branches`).
+take, from one more run of the original per test, traced in the sandbox:
+`semi_core.branches`; left out for an original too slow to trace within its timeout).
 
 Store loops (one, `validate_stream`): subjects are read in bounded pages, validated in
 batches by an engine (`semi_core.engines`: "local" worker processes, or "ray" actors on
@@ -145,6 +146,7 @@ _USABLE = ("ok", "raises")
 BATCH_SECONDS = 1.0
 _MAX_FAILING_LISTED = 20
 _MAX_STORED_CHARS = 20_000  # output / stdout / error kept per test run
+_TRACE_SLOWDOWN = 10  # how much slower a traced run may be (`Task.coverage`), at most
 
 
 @dataclass(frozen=True)
@@ -428,13 +430,8 @@ def validate_generation(
         signals.update(unusable=0, flaky=0, usable=0)
         return finish("too_few_tests", "there are no test inputs")
 
-    # The second run is traced where test strength is measured: the branches the tests
-    # take are reported beside the mutants they kill.
-    traced = settings.test_strength and settings.mutant_budget > 0
     runs = pool.run_many(
-        _task(original, original_entry, mode, c["input"], coverage=traced and attempt == 2)
-        for attempt in (1, 2)
-        for c in cases
+        _task(original, original_entry, mode, c["input"]) for _attempt in (1, 2) for c in cases
     )
     first, second = runs[:total], runs[total:]
     signals["oracle_ms"] = round(sum(o.duration_ms for o in runs), 3)
@@ -546,15 +543,16 @@ def validate_generation(
     # -- 4. test strength -----------------------------------------------------------------
     if settings.test_strength and settings.mutant_budget > 0:
         mutants = generate_mutants(original, settings.mutant_budget, settings.mutant_seed)
-        slowest_ms = max(first[i].duration_ms for i in usable)  # the second run is traced
+        slowest_ms = max(max(first[i].duration_ms, second[i].duration_ms) for i in usable)
         fast_enough = (
             mutant_pool is not None and slowest_ms <= mutant_pool.limits.timeout_s * 1000 / 5
         )
+        usable_texts = [cases[i]["input"] for i in usable]
         strength = measure_strength(
             mutants,
             original_entry,
             mode,
-            [cases[i]["input"] for i in usable],
+            usable_texts,
             [first[i] for i in usable],
             mutant_pool if fast_enough and mutant_pool is not None else pool,
         )
@@ -567,8 +565,11 @@ def validate_generation(
             mutant_executions=strength.executions,
             mutants=strength.summary(),
             kills_by_input=_kills_by_input(strength, [cases[i]["position"] for i in usable]),
-            **_branch_signals(original, [second[i] for i in usable]),
         )
+        # Traced runs are several times slower: only an original far from the timeout is
+        # traced, so that no traced run costs a timeout.
+        if slowest_ms * _TRACE_SLOWDOWN <= pool.limits.timeout_s * 1000 / 2:
+            signals.update(_branch_signals(original, original_entry, mode, usable_texts, pool))
     return finish("validated", f"all {len(usable)} usable tests passed", passed, len(usable))
 
 
@@ -582,11 +583,18 @@ def _kills_by_input(strength: StrengthResult, positions: list[int]) -> list[dict
     ]
 
 
-def _branch_signals(code: str, traced: Sequence[Outcome]) -> dict[str, int]:
-    """How many of the original's branches (`semi_core.branches`) the traced runs took,
-    of how many it has."""
+def _branch_signals(
+    code: str, entry_point: str | None, mode: str, texts: Sequence[str], pool: SandboxPool
+) -> dict[str, int]:
+    """How many of the original's branches (`semi_core.branches`) the tests take, of how
+    many it has: one more run of the original per test, traced (tracing slows code down
+    several times, so the oracle's own runs are not traced; a traced run that times out
+    adds no branch). Code without branch points runs nothing."""
     branch_map = BranchMap(code)
-    taken = set().union(*(branch_map.covered(o.arcs) for o in traced)) if traced else set()
+    taken: set[tuple[int, bool]] = set()
+    if branch_map.known:
+        traced = pool.run_many(_task(code, entry_point, mode, t, coverage=True) for t in texts)
+        taken = taken.union(*(branch_map.covered(o.arcs) for o in traced))
     return {"branches_covered": len(taken), "branches_known": branch_map.known}
 
 
