@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import textwrap
 
-import pytest
-
 from semi_core.branches import BranchMap
 from semi_core.generate.base import TestInput as Input
-from semi_core.generate.offline import MUTANT_TIMEOUT_S
 from semi_core.input_selection import branch_sets, choose_inputs, greedy_cover
-from semi_core.sandbox import Limits, SandboxPool, Task
+from semi_core.sandbox import SandboxPool, Task
 from semi_core.validate import ValidationSettings, validate_generation
+
+from . import test_input_selection
+
+pools = test_input_selection.pools  # the sandbox pools, a fixture
 
 SIGN = textwrap.dedent(
     """
@@ -37,15 +38,6 @@ LOOPS = textwrap.dedent(
         return total + n
     """
 ).lstrip()
-
-
-@pytest.fixture(scope="module")
-def pools():
-    with (
-        SandboxPool(Limits(timeout_s=2.0, workers=2)) as pool,
-        SandboxPool(Limits(timeout_s=MUTANT_TIMEOUT_S, workers=2, kill_grace_s=0.1)) as short_pool,
-    ):
-        yield pool, short_pool
 
 
 def covered(code: str, entry: str, texts: list[str], pool: SandboxPool) -> set:

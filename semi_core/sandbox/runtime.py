@@ -1385,17 +1385,11 @@ def run_test(
 _MAX_ARCS = 20_000  # arcs recorded per test: a bound on the message, not on the code
 
 
-def run_test_traced(
-    compiled: CompileResult,
-    entry: str | None,
-    mode: str,
-    text: str,
-    limits: dict[str, Any],
-    safe_builtins: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """`run_test`, recording the arcs the code under test takes as ``arcs``: per frame of
-    the sandboxed code, each (line, next line) and (last line, -1) when the frame returns.
-    An exception forgets the frame's last line, so that a raise is no step to anywhere."""
+def run_test_traced(*args: Any) -> dict[str, Any]:
+    """`run_test` (the same arguments), recording the arcs the code under test takes as
+    ``arcs``: per frame of the sandboxed code, each (line, next line) and (last line, -1)
+    when the frame returns. An exception forgets the frame's last line, so that a raise is
+    no step to anywhere."""
     arcs: set[tuple[int, int]] = set()
 
     def on_call(frame: Any, event: str, arg: Any) -> Any:
@@ -1421,7 +1415,7 @@ def run_test_traced(
 
     sys.settrace(on_call)
     try:
-        out = run_test(compiled, entry, mode, text, limits, safe_builtins)
+        out = run_test(*args)
     finally:
         sys.settrace(None)
     out["arcs"] = arcs
