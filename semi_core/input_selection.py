@@ -5,12 +5,14 @@ that tell the original from its mutants.
 how varied they are. `choose_inputs` keeps that as the starting point and then:
 
 1. **A broad pool.** The plain synthesis first, then the rest of one three times as
-   large (in the short-timeout pool), then, for functions, variants of each argument of
-   those inputs, one argument at a time: for numbers zero, a negative, a large value and
-   c − 1, c, c + 1 of the integer constants in the code (the boundaries of its
-   comparisons); for containers the empty one, one element and a duplicated element; for
-   strings the empty string, whitespace and non-ASCII letters. Candidates run twice on
-   the original in the sandbox; those that give one result both times, fast, are kept.
+   large, both in the short-timeout pool (the plain one again in the run's pool when
+   that leaves places empty: code whose inputs are all slow), then, for functions,
+   variants of each argument of those inputs, one argument at a time: for numbers
+   zero, a negative, a large value and c − 1, c, c + 1 of the integer constants in the
+   code (the boundaries of its comparisons); for containers the empty one, one element
+   and a duplicated element; for strings the empty string, whitespace and non-ASCII
+   letters. Candidates run twice on the original in the sandbox; those that give one
+   result both times, fast, are kept.
 2. **Kills.** The original's first-order mutants (`semi_core.mutants`) run on every kept
    candidate in a pool with a short timeout; a mutant that times out is not run again (a
    loop costs one timeout, not one per candidate).
@@ -59,7 +61,7 @@ from semi_core.sandbox import (
 )
 from semi_core.sandbox.args import ArgumentError
 
-MUTANT_BUDGET = 24  # mutants that candidates are scored against
+MUTANT_BUDGET = 40  # mutants that candidates are scored against
 MAX_CANDIDATES = 48  # candidates kept after the original ran on them
 MAX_MUTANT_EXECUTIONS = 1200  # mutant runs per pair; the pool is cut to fit
 POOL_FACTOR = 3  # the broad synthesis: this many times the inputs wanted
@@ -101,11 +103,20 @@ def choose_inputs(
     `seeds` (an LLM's inputs) are candidates first (those the original runs on), and the
     plain synthesis starts from them."""
     seeds = list(seeds)
-    synthesized = synthesize_inputs(code, entry_point, kind, pool=pool, seeds=seeds,
-                                    limit=limit, seed=seed)  # fmt: skip
+
+    def synthesized_in(where: SandboxPool) -> list[TestInput]:
+        return synthesize_inputs(code, entry_point, kind, pool=where, seeds=seeds,
+                                 limit=limit, seed=seed)  # fmt: skip
+
     mutants = [m.code for m in generate_mutants(code, MUTANT_BUDGET, seed)]
     if limit <= 0 or not mutants:
-        return synthesized
+        return synthesized_in(pool)
+    # The plain synthesis runs in the short pool first (a candidate the original loops
+    # on costs a short timeout, not the full one); in the run's pool only when that
+    # leaves places empty, for code whose inputs are all slow.
+    synthesized = synthesized_in(short_pool)
+    if len(synthesized) < limit:
+        synthesized = synthesized_in(pool)
     # In the short pool: candidates the original loops on cost a short timeout each, and
     # slow ones would be dropped below anyway.
     broad = synthesize_inputs(code, entry_point, kind, pool=short_pool, seeds=seeds,
