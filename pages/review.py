@@ -38,6 +38,7 @@ from semi_core.review import (
     may_see_votes,
     pair_label,
     seen_state,
+    strength_figures,
     test_table,
     undo_last,
 )
@@ -413,16 +414,18 @@ def figures_of(verdict: dict | None, row: object) -> None:
     if not verdict:
         row.info("Not validated yet.", width=200)
         return
-    strength, level = verdict["test_strength"], verdict["difficulty"]
+    level = verdict["difficulty"]
     metric_row(
         [
             ("Verdict", verdict["status"]),
             ("Tests passed", f"{verdict['passed']}/{verdict['usable']}"),
-            ("Test strength", f"{strength:.0%}" if strength is not None else "–"),
+            *strength_figures(verdict),
             ("Difficulty", f"{level:.2f}" if level is not None else "–"),
         ],
         helps={"Verdict": HELP["verdict"], "Tests passed": HELP["tests passed"],
-               "Test strength": HELP["test strength"], "Difficulty": HELP["difficulty"]},
+               "Test strength": HELP["test strength"], "Difficulty": HELP["difficulty"],
+               "Mutants killed": HELP["pair mutants killed"],
+               "Branches covered": HELP["branches covered"]},
         row=row,
     )  # fmt: skip
 

@@ -169,8 +169,10 @@ def stats_command(ctx: click.Context, as_json: bool) -> None:
         counts = store.counts()
         rule = decision_rule(store)
         simulated = scoreboard(store).to_dict()
+        strength = store.test_strength_totals()
     if as_json:
-        out.print_json(json.dumps({**counts.to_dict(), "simulated": simulated}))
+        out.print_json(json.dumps({**counts.to_dict(), "test_strength": strength,
+                                   "simulated": simulated}))  # fmt: skip
         return
     table = Table(title=f"{ctx.obj['db']}")
     table.add_column("entity")
@@ -185,8 +187,25 @@ def stats_command(ctx: click.Context, as_json: bool) -> None:
     decisions = ", ".join(f"{k}: {v}" for k, v in counts.by_status["decisions"].items())
     table.add_row("  pair decisions", "", f"{decisions or 'none'} ({rule.describe()})")
     out.print(table)
+    if strength["pairs"]:
+        out.print(_strength_text(strength), soft_wrap=True)
     if simulated["injected"]:
         _print_scoreboard(simulated)
+
+
+def _strength_text(totals: dict[str, int]) -> str:
+    """`semi stats`' line on what the tests of the validated pairs catch and reach."""
+
+    def share(part: int, whole: int) -> str:
+        return f"{part}/{whole}" + (f" ({part / whole:.1%})" if whole else "")
+
+    killed = share(totals["mutants_killed"], totals["mutants_tried"])
+    branches = share(totals["branches_covered"], totals["branches_known"])
+    killing = share(totals["killing_tests"], totals["tests"])
+    return (
+        f"Test strength of {totals['pairs']} validated pairs: mutants killed {killed}, "
+        f"branches covered {branches}, tests that killed a mutant first {killing}"
+    )
 
 
 def _print_scoreboard(simulated: dict) -> None:

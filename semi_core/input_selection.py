@@ -5,23 +5,35 @@ that tell the original from its mutants.
 how varied they are. `choose_inputs` keeps that as the starting point and then:
 
 1. **A broad pool.** The plain synthesis first, then the rest of one three times as
-   large (in the short-timeout pool), then, for functions, variants of each argument of
-   those inputs, one argument at a time: for numbers zero, a negative, a large value and
-   c − 1, c, c + 1 of the integer constants in the code (the boundaries of its
-   comparisons); for containers the empty one, one element and a duplicated element; for
-   strings the empty string, whitespace and non-ASCII letters. Candidates run twice on
-   the original in the sandbox; those that give one result both times, fast, are kept.
+   large, both in the short-timeout pool (the plain one again in the run's pool when
+   that leaves places empty: code whose inputs are all slow), then, for functions,
+   variants of each argument of those inputs, one argument at a time: for numbers
+   zero, a negative, a large value and c − 1, c, c + 1 of the integer constants in the
+   code (the boundaries of its comparisons); for containers the empty one, one element
+   and a duplicated element; for strings the empty string, whitespace and non-ASCII
+   letters. Candidates run twice on the original in the sandbox; those that give one
+   result both times, fast, are kept.
 2. **Kills.** The original's first-order mutants (`semi_core.mutants`) run on every kept
    candidate in a pool with a short timeout; a mutant that times out is not run again (a
    loop costs one timeout, not one per candidate).
-3. **Greedy set cover**, as EvalPlus reduces its suites: the candidate that kills the
-   most mutants not yet killed, ties to the earlier candidate, until `limit` inputs are
-   chosen or no candidate kills another mutant (at most `MAX_RAISING` inputs on which the
-   original raises); the remaining places go to the plain synthesis in its order, then
-   to the other candidates on which the original returns.
+3. **Branches.** The original runs once more on the kept candidates, traced
+   (`Task.coverage`, in the sandbox worker): which branches of its `if`, `while` and
+   `for` statements each candidate takes (`semi_core.branches`).
+4. **Greedy set cover**, as EvalPlus reduces its suites: the candidate that kills the
+   most mutants not yet killed; among those that kill as many, the one that takes the
+   most branches not yet taken; then the earlier candidate. Once no candidate kills
+   another mutant, candidates that take another branch are chosen the same way. This
+   goes on until `limit` inputs are chosen or no candidate adds a kill or a branch (at
+   most `MAX_RAISING` inputs on which the original raises); the remaining places go to
+   the seeds and the plain synthesis in their order, then to the other candidates on
+   which the original returns.
 
 Budget per pair: at most `MAX_MUTANT_EXECUTIONS` mutant runs (the pool is cut to fit),
-`MAX_CANDIDATES` candidates and about `MAX_STOPPED_RUNS` runs that time out or crash.
+`MAX_CANDIDATES` candidates (three runs of the original each, one of them traced) and
+about `MAX_STOPPED_RUNS` runs that time out or crash.
+
+`seeds` (an LLM's own inputs) come first among the candidates and keep their origin when
+chosen; they are chosen by what they catch like any other candidate.
 Code on which no candidate is kept, or without mutants, keeps the plain synthesis. The
 same code, limit and seed give the same inputs, except where a run's time is near the
 short timeout (then the load of the machine decides whether a candidate is kept).
@@ -30,17 +42,26 @@ short timeout (then the load of the machine decides whether a candidate is kept)
 from __future__ import annotations
 
 import ast
+import dataclasses
 import itertools
 from collections.abc import Sequence, Set
 from typing import Any
 
+from semi_core.branches import BranchMap
 from semi_core.generate.base import TestInput
 from semi_core.inputs import render_args, synthesize_inputs
 from semi_core.mutants import generate_mutants, input_rounds
-from semi_core.sandbox import Outcome, SandboxPool, Task, compare_outcomes, parse_call_args
+from semi_core.sandbox import (
+    Limits,
+    Outcome,
+    SandboxPool,
+    Task,
+    compare_outcomes,
+    parse_call_args,
+)
 from semi_core.sandbox.args import ArgumentError
 
-MUTANT_BUDGET = 24  # mutants that candidates are scored against
+MUTANT_BUDGET = 40  # mutants that candidates are scored against
 MAX_CANDIDATES = 48  # candidates kept after the original ran on them
 MAX_MUTANT_EXECUTIONS = 1200  # mutant runs per pair; the pool is cut to fit
 POOL_FACTOR = 3  # the broad synthesis: this many times the inputs wanted
@@ -54,6 +75,17 @@ _CHUNK = 12  # candidates run on the original at a time
 _FINISHED = ("ok", "error")  # outcomes of a run that ended by itself
 
 
+SHORT_TIMEOUT_S = 0.1  # per run of a candidate or a mutant: a loop costs little
+
+
+def short_limits(limits: Limits, timeout_s: float = SHORT_TIMEOUT_S) -> Limits:
+    """`limits` with a shorter timeout (and grace) for runs that may loop: what the
+    `short_pool` of `choose_inputs` is made with."""
+    timeout_s = min(timeout_s, limits.timeout_s)
+    return dataclasses.replace(limits, timeout_s=timeout_s,
+                               kill_grace_s=min(limits.kill_grace_s, 0.2, timeout_s))  # fmt: skip
+
+
 def choose_inputs(
     code: str,
     entry_point: str | None,
@@ -63,17 +95,31 @@ def choose_inputs(
     short_pool: SandboxPool,
     limit: int,
     seed: int = 0,
+    seeds: Sequence[TestInput] = (),
 ) -> list[TestInput]:
-    """At most `limit` test inputs for the snippet, chosen by the mutants they kill (see
-    the module docstring). `short_pool` runs candidates and mutants: a pool like `pool`
-    with a short timeout, so that looping mutants are cheap."""
-    synthesized = synthesize_inputs(code, entry_point, kind, pool=pool, limit=limit, seed=seed)
+    """At most `limit` test inputs for the snippet, chosen by the mutants they kill and
+    the branches they take (see the module docstring). `short_pool` runs candidates and
+    mutants: a pool like `pool` with a short timeout, so that looping mutants are cheap.
+    `seeds` (an LLM's inputs) are candidates first (those the original runs on), and the
+    plain synthesis starts from them."""
+    seeds = list(seeds)
+
+    def synthesized_in(where: SandboxPool) -> list[TestInput]:
+        return synthesize_inputs(code, entry_point, kind, pool=where, seeds=seeds,
+                                 limit=limit, seed=seed)  # fmt: skip
+
     mutants = [m.code for m in generate_mutants(code, MUTANT_BUDGET, seed)]
     if limit <= 0 or not mutants:
-        return synthesized
+        return synthesized_in(pool)
+    # The plain synthesis runs in the short pool first (a candidate the original loops
+    # on costs a short timeout, not the full one); in the run's pool only when that
+    # leaves places empty, for code whose inputs are all slow.
+    synthesized = synthesized_in(short_pool)
+    if len(synthesized) < limit:
+        synthesized = synthesized_in(pool)
     # In the short pool: candidates the original loops on cost a short timeout each, and
     # slow ones would be dropped below anyway.
-    broad = synthesize_inputs(code, entry_point, kind, pool=short_pool,
+    broad = synthesize_inputs(code, entry_point, kind, pool=short_pool, seeds=seeds,
                               limit=limit * POOL_FACTOR, seed=seed)  # fmt: skip
     candidates = _unique([*synthesized, *broad])
     if kind == "function":
@@ -84,8 +130,9 @@ def choose_inputs(
     candidates = candidates[: max(1, MAX_MUTANT_EXECUTIONS // len(mutants))]
     expected = expected[: len(candidates)]
     kills = kill_sets(mutants, entry_point, kind, candidates, expected, short_pool)
+    branches = branch_sets(code, entry_point, kind, candidates, pool)
     raising = {i for i, outcome in enumerate(expected) if outcome.status != "ok"}
-    chosen = [candidates[i] for i in greedy_cover(kills, limit, raising)]
+    chosen = [candidates[i] for i in greedy_cover(kills, limit, raising, branches)]
     # The plain synthesis fills the remaining places (including the inputs too slow to
     # score here), then the other candidates that return.
     returning = [c for i, c in enumerate(candidates) if i not in raising]
@@ -97,27 +144,53 @@ def choose_inputs(
 
 
 def greedy_cover(
-    kills: Sequence[set[int]], limit: int, raising: Set[int] = frozenset()
+    kills: Sequence[Set[int]],
+    limit: int,
+    raising: Set[int] = frozenset(),
+    branches: Sequence[Set[Any]] | None = None,
 ) -> list[int]:
     """Indices of at most `limit` candidates, in the order greedy set cover picks them:
-    each time the one that kills the most mutants not yet killed (ties: the lowest
-    index), while some candidate still kills another one. At most `MAX_RAISING` of the
-    `raising` candidates (the original raises on them) are taken: tests that all expect
-    an error check little of what the code computes."""
-    uncovered = set().union(*kills) if kills else set()
+    each time the one that kills the most mutants not yet killed; ties go to the one
+    that takes the most `branches` not yet taken, then to the lowest index. Once no
+    candidate kills another mutant, the one that takes the most new branches, while some
+    candidate still takes one. At most `MAX_RAISING` of the `raising` candidates (the
+    original raises on them) are taken: tests that all expect an error check little of
+    what the code computes."""
+    branches = branches if branches is not None else [frozenset()] * len(kills)
+    unkilled = set().union(*kills) if kills else set()
+    untaken = set().union(*branches) if branches else set()
     chosen: list[int] = []
-    while uncovered and len(chosen) < limit:
+    while (unkilled or untaken) and len(chosen) < limit:
         open_ = [i for i in range(len(kills)) if i not in chosen]
         if sum(i in raising for i in chosen) >= MAX_RAISING:
             open_ = [i for i in open_ if i not in raising]
         if not open_:
             break
-        best = max(open_, key=lambda i: (len(kills[i] & uncovered), -i))
-        if not kills[best] & uncovered:
+        best = max(open_, key=lambda i: (len(kills[i] & unkilled),
+                                         len(branches[i] & untaken), -i))  # fmt: skip
+        if not kills[best] & unkilled and not branches[best] & untaken:
             break
         chosen.append(best)
-        uncovered -= kills[best]
+        unkilled -= kills[best]
+        untaken -= branches[best]
     return chosen
+
+
+def branch_sets(
+    code: str,
+    entry_point: str | None,
+    kind: str,
+    candidates: Sequence[TestInput],
+    pool: SandboxPool,
+) -> list[frozenset[tuple[int, bool]]]:
+    """Per candidate, the branches of the original it takes (`semi_core.branches`), from
+    one traced run each; none for code without branch points (then nothing runs)."""
+    branch_map = BranchMap(code)
+    if not branch_map.known:
+        return [frozenset() for _ in candidates]
+    outcomes = pool.run_many(_task(code, entry_point, kind, c.text, coverage=True)
+                             for c in candidates)  # fmt: skip
+    return [branch_map.covered(o.arcs) for o in outcomes]
 
 
 def kill_sets(
@@ -249,7 +322,8 @@ def _unique(inputs: Sequence[TestInput]) -> list[TestInput]:
     return out
 
 
-def _task(code: str, entry_point: str | None, kind: str, text: str) -> Task:
+def _task(code: str, entry_point: str | None, kind: str, text: str, coverage: bool = False) -> Task:
     if kind == "program":
-        return Task(code=code, mode="program", stdin=text)
-    return Task(code=code, entry_point=entry_point, mode="function", args=text)
+        return Task(code=code, mode="program", stdin=text, coverage=coverage)
+    return Task(code=code, entry_point=entry_point, mode="function", args=text,
+                coverage=coverage)  # fmt: skip

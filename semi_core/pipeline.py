@@ -220,24 +220,40 @@ def generation_row(backend: Backend, snippet: SnippetView, result: Generation) -
 
 
 def _with_synthesized_inputs(
-    snippet: SnippetView, result: Generation, pool: SandboxPool, settings: PipelineSettings
+    snippet: SnippetView,
+    result: Generation,
+    pool: SandboxPool,
+    settings: PipelineSettings,
+    short_pool: SandboxPool | None = None,
 ) -> list[TestInput]:
-    """An LLM's inputs, completed by synthesis (seeded with them) up to the wanted count."""
-    if result.status != "ok" or len(result.inputs) >= settings.inputs_per_pair:
+    """The pair's test inputs. An LLM's inputs (origin "llm", or none at all) are the
+    seeds of input selection (`semi_core.input_selection.choose_inputs`): they are chosen
+    with the other candidates by the mutants they kill and keep their origin when chosen.
+    A backend that chose its own inputs is completed by synthesis up to the wanted count.
+    `short_pool` runs the mutants (one is started for the call when not given)."""
+    if result.status != "ok":
         return result.inputs
+    from semi_core.input_selection import choose_inputs, short_limits
     from semi_core.inputs import synthesize_inputs
 
-    extra = synthesize_inputs(
-        snippet.code,
-        snippet.entry_point,
-        snippet.kind,
-        pool=pool,
-        seeds=list(result.inputs),
-        limit=settings.inputs_per_pair,
-        seed=settings.seed,
-    )
-    seen = {i.text for i in result.inputs}
-    return list(result.inputs) + [i for i in extra if i.text not in seen]
+    seeds = list(result.inputs)
+    if not seeds or any(i.origin == "llm" for i in seeds):
+        own = short_pool is None
+        short_pool = short_pool or SandboxPool(short_limits(pool.limits))
+        try:
+            return choose_inputs(snippet.code, snippet.entry_point, snippet.kind, pool=pool,
+                                 short_pool=short_pool, limit=settings.inputs_per_pair,
+                                 seed=settings.seed, seeds=seeds)  # fmt: skip
+        finally:
+            if own:
+                short_pool.close()
+    if len(seeds) >= settings.inputs_per_pair:
+        return seeds
+    extra = synthesize_inputs(snippet.code, snippet.entry_point, snippet.kind, pool=pool,
+                              seeds=seeds, limit=settings.inputs_per_pair,
+                              seed=settings.seed)  # fmt: skip
+    seen = {i.text for i in seeds}
+    return seeds + [i for i in extra if i.text not in seen]
 
 
 def generate_stage(
@@ -279,10 +295,13 @@ def generate_stage(
     # DuckDB's cache of what the stage writes stays near Store.WORK_CACHE_MB however long
     # it runs; the bound is renewed now and then, as what DuckDB cannot evict may grow.
     store.bound_work_memory()
+    from semi_core.input_selection import short_limits
+
+    short_pool = SandboxPool(short_limits(pool.limits))  # starts on first use
     try:
         answers = backend.generate_many(snippets(), concurrency, on_token)
         for done, (snippet, result) in enumerate(answers, 1):
-            inputs = _with_synthesized_inputs(snippet, result, pool, settings)
+            inputs = _with_synthesized_inputs(snippet, result, pool, settings, short_pool)
             row = generation_row(backend, snippet, result)
             store.add_generation(row, [(i.text, i.origin) for i in inputs])
             item = {"generation_id": row["id"], "snippet": snippet.name,
@@ -295,6 +314,7 @@ def generate_stage(
             if should_stop():
                 raise Cancelled
     finally:
+        short_pool.close()
         store.restore_memory_limit()
     return progress.counts()
 

@@ -210,6 +210,23 @@ def _kills_by_position(verdict: dict[str, Any] | None) -> dict[int, int] | None:
     return {k["position"]: k["killed"] for k in signals["kills_by_input"]}
 
 
+def strength_figures(verdict: dict[str, Any]) -> list[tuple[str, str]]:
+    """What a pair's tests catch and reach, as Review shows it beside the verdict: test
+    strength, mutants killed of those tried, and branches of the original covered of
+    those it has ("–" where the validation did not measure it)."""
+    signals = verdict.get("signals") or {}
+    strength = verdict.get("test_strength")
+
+    def of(part: str, whole: str) -> str:
+        return f"{signals[part]}/{signals[whole]}" if whole in signals else "–"
+
+    return [
+        ("Test strength", f"{strength:.0%}" if strength is not None else "–"),
+        ("Mutants killed", of("mutants_killed", "mutants_tried")),
+        ("Branches covered", of("branches_covered", "branches_known")),
+    ]
+
+
 def test_table(
     store: Store, generation_id: str, *, verdict: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:

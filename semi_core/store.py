@@ -2176,6 +2176,30 @@ class Store:
         by_status["decisions"] = self.decision_counts()
         return Counts(entities=totals, by_status=by_status)
 
+    def test_strength_totals(self) -> dict[str, int]:
+        """Over the validated pairs whose current verdict measured test strength: how many
+        pairs, their usable tests and the tests among them that killed a mutant first,
+        mutants tried and killed, and branches of the originals covered and known (pairs
+        validated before branches were measured add to neither)."""
+        row = (
+            self.cursor()
+            .execute(
+                "WITH measured AS MATERIALIZED (SELECT usable, signals FROM verdicts "
+                f"QUALIFY {_IS_CURRENT_VERDICT} AND status = 'validated' "
+                "AND signals->>'$.mutants_tried' IS NOT NULL) "
+                "SELECT count(*), sum(usable), "
+                "sum(coalesce(json_array_length(signals->'$.kills_by_input'), 0)), "
+                "sum((signals->>'$.mutants_tried')::INT), "
+                "sum((signals->>'$.mutants_killed')::INT), "
+                "sum((signals->>'$.branches_covered')::INT), "
+                "sum((signals->>'$.branches_known')::INT) FROM measured"
+            )
+            .fetchone()
+        )
+        keys = ("pairs", "tests", "killing_tests", "mutants_tried", "mutants_killed",
+                "branches_covered", "branches_known")  # fmt: skip
+        return {key: int(value or 0) for key, value in zip(keys, row or (), strict=True)}
+
     def count_generated_snippets(self) -> int:
         """Usable snippets with at least one generation that succeeded (from any backend,
         model or prompt): the numerator of a rate over usable snippets."""

@@ -74,8 +74,11 @@ same result, arguments after the call included: weak tests whatever the verdict)
 ({status: n}), ``reason`` (one sentence for the status), ``min_usable_tests``,
 ``oracle_ms`` / ``generated_ms`` (summed run time), ``refused_side`` when refused, and for
 validated pairs ``test_strength``, ``weak_tests``, ``mutants_tried``, ``mutants_killed``,
-``mutant_executions``, ``mutants`` (each change, survivors first) and ``kills_by_input``
-(per test position, the mutants it killed first: which inputs did the killing).
+``mutant_executions``, ``mutants`` (each change, survivors first), ``kills_by_input``
+(per test position, the mutants it killed first: which inputs did the killing), and
+``branches_covered`` of ``branches_known`` (the original's branches the usable tests
+take, from one more run of the original per test, traced in the sandbox:
+`semi_core.branches`; left out for an original too slow to trace within its timeout).
 
 Store loops (one, `validate_stream`): subjects are read in bounded pages, validated in
 batches by an engine (`semi_core.engines`: "local" worker processes, or "ray" actors on
@@ -98,6 +101,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
 
+from semi_core.branches import BranchMap
 from semi_core.mutants import StrengthResult, generate_mutants, measure_strength
 from semi_core.sandbox import (
     ArgumentError,
@@ -142,6 +146,7 @@ _USABLE = ("ok", "raises")
 BATCH_SECONDS = 1.0
 _MAX_FAILING_LISTED = 20
 _MAX_STORED_CHARS = 20_000  # output / stdout / error kept per test run
+_TRACE_SLOWDOWN = 10  # how much slower a traced run may be (`Task.coverage`), at most
 
 
 @dataclass(frozen=True)
@@ -194,10 +199,11 @@ def _mode(subject: dict[str, Any]) -> str:
     return "program" if subject.get("kind") == "program" else "function"
 
 
-def _task(code: str, entry_point: str | None, mode: str, text: str) -> Task:
+def _task(code: str, entry_point: str | None, mode: str, text: str, coverage: bool = False) -> Task:
     if mode == "program":
-        return Task(code=code, mode="program", stdin=text)
-    return Task(code=code, entry_point=entry_point, mode="function", args=text)
+        return Task(code=code, mode="program", stdin=text, coverage=coverage)
+    return Task(code=code, entry_point=entry_point, mode="function", args=text,
+                coverage=coverage)  # fmt: skip
 
 
 def _parse_problem(code: str | None) -> str | None:
@@ -541,11 +547,12 @@ def validate_generation(
         fast_enough = (
             mutant_pool is not None and slowest_ms <= mutant_pool.limits.timeout_s * 1000 / 5
         )
+        usable_texts = [cases[i]["input"] for i in usable]
         strength = measure_strength(
             mutants,
             original_entry,
             mode,
-            [cases[i]["input"] for i in usable],
+            usable_texts,
             [first[i] for i in usable],
             mutant_pool if fast_enough and mutant_pool is not None else pool,
         )
@@ -559,6 +566,10 @@ def validate_generation(
             mutants=strength.summary(),
             kills_by_input=_kills_by_input(strength, [cases[i]["position"] for i in usable]),
         )
+        # Traced runs are several times slower: only an original far from the timeout is
+        # traced, so that no traced run costs a timeout.
+        if slowest_ms * _TRACE_SLOWDOWN <= pool.limits.timeout_s * 1000 / 2:
+            signals.update(_branch_signals(original, original_entry, mode, usable_texts, pool))
     return finish("validated", f"all {len(usable)} usable tests passed", passed, len(usable))
 
 
@@ -570,6 +581,21 @@ def _kills_by_input(strength: StrengthResult, positions: list[int]) -> list[dict
         {"position": p, "killed": n}
         for p, n in sorted(kills.items(), key=lambda pn: (-pn[1], pn[0]))
     ]
+
+
+def _branch_signals(
+    code: str, entry_point: str | None, mode: str, texts: Sequence[str], pool: SandboxPool
+) -> dict[str, int]:
+    """How many of the original's branches (`semi_core.branches`) the tests take, of how
+    many it has: one more run of the original per test, traced (tracing slows code down
+    several times, so the oracle's own runs are not traced; a traced run that times out
+    adds no branch). Code without branch points runs nothing."""
+    branch_map = BranchMap(code)
+    taken: set[tuple[int, bool]] = set()
+    if branch_map.known:
+        traced = pool.run_many(_task(code, entry_point, mode, t, coverage=True) for t in texts)
+        taken = taken.union(*(branch_map.covered(o.arcs) for o in traced))
+    return {"branches_covered": len(taken), "branches_known": branch_map.known}
 
 
 # ---------------------------------------------------------------------------------------

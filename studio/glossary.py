@@ -22,6 +22,10 @@ HELP: dict[str, str] = {
     "origin": "Where a test input came from: see each origin's own explanation.",
     "mutants killed": "How many mutants of the original this input was the first to catch "
     "(where test strength was measured).",
+    "pair mutants killed": "Mutants of the original that at least one of the pair's tests "
+    "catches, of those tried.",
+    "branches covered": "Ways through the original's if, elif, while and for statements that "
+    "the pair's tests take, of those the code has.",
 }
 
 # Where a test input came from (`semi_core.generate.base.ORIGINS`).

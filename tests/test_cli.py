@@ -112,3 +112,26 @@ def test_review_and_settle_from_the_command_line(db_path):
     with Store(db_path) as store:
         assert store.decision_counts() == {"accept": 1}
         assert [e["action"] for e in store.review_events(pair)] == ["accept", "reject", "accept"]
+
+
+def test_stats_add_up_the_mutants_killed_and_branches_covered(tmp_path, db_path):
+    from semi_core.store import Store
+
+    code = (
+        "def sign(x):\n    if x > 0:\n        return 1\n    return 0\n\n\n"
+        "def clamp(xs, top):\n    out = []\n    for x in xs:\n        if x > top:\n"
+        "            x = top\n        out.append(x)\n    return out\n"
+    )
+    write(tmp_path / "m.py", code)
+    result = run_semi("run", str(tmp_path / "m.py"), "--inputs-per-pair", "6", db=db_path)
+    assert result.returncode == 0, result.stderr
+    totals = json.loads(run_semi("stats", "--json", db=db_path).stdout)["test_strength"]
+    with Store(db_path) as store:
+        signals = [v["signals"] for v in store.current_verdicts(["validated"])]
+    assert totals["pairs"] == len(signals) == 2
+    for key in ("mutants_tried", "mutants_killed", "branches_covered", "branches_known"):
+        assert totals[key] == sum(s[key] for s in signals), key
+    assert totals["branches_known"] == 2 + 4
+    assert totals["killing_tests"] == sum(len(s["kills_by_input"]) for s in signals) > 0
+    shown = run_semi("stats", db=db_path).stdout
+    assert f"branches covered {totals['branches_covered']}/6" in shown

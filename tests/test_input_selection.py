@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import textwrap
 
 import pytest
@@ -10,6 +11,7 @@ from semi_core.generate.base import TestInput as Input
 from semi_core.generate.offline import MUTANT_TIMEOUT_S, OfflineBackend
 from semi_core.input_selection import argument_variants, choose_inputs, greedy_cover
 from semi_core.inputs import synthesize_inputs
+from semi_core.llm_server import LocalLLMServer
 from semi_core.mutants import generate_mutants, measure_strength
 from semi_core.sandbox import Limits, SandboxPool, Task
 from semi_core.validate import ValidationSettings, validate_generation
@@ -124,3 +126,40 @@ def test_the_verdict_says_which_inputs_did_the_killing(pools):
     assert {k["position"] for k in by_input} <= {0, 1, 2}
     assert by_input[0]["position"] == 1  # the varied list kills the most
     assert [k["killed"] for k in by_input] == sorted((k["killed"] for k in by_input), reverse=True)
+
+
+GRADE = textwrap.dedent(
+    """
+    def grade(score):
+        if score >= 90:
+            return "A"
+        if score >= 60:
+            return "B"
+        if score < 0:
+            raise ValueError("negative")
+        return "C"
+    """
+).lstrip()
+
+
+def test_an_llm_runs_inputs_are_chosen_by_the_mutants_they_kill(tmp_path, pools):
+    from semi_core.llm_server import guess_argument_lists
+    from semi_core.pipeline import PipelineSettings, run_pipeline
+    from semi_core.store import Store
+
+    from .conftest import write
+
+    path = write(tmp_path / "grades.py", GRADE)
+    llm_texts = guess_argument_lists(ast.parse(GRADE).body[0])  # what the server answers
+    with Store(tmp_path / "llm.duckdb") as store, LocalLLMServer(latency_ms=1) as server:
+        settings = PipelineSettings(backend="openai", base_url=server.base_url,
+                                    model=server.model, inputs_per_pair=3)  # fmt: skip
+        result = run_pipeline(store, settings, stages=("ingest", "generate"), paths=[str(path)])
+        assert result.state == "done" and server.request_count == 1
+        [generation] = store.pair_overview()
+        cases = store.test_cases(generation["id"])
+    assert all(c["origin"] == "llm" for c in cases if c["input"] in llm_texts)
+    texts = [c["input"] for c in cases]
+    assert len(texts) == len(llm_texts) == 3
+    # The server's inputs all expect "C"; chosen by what they catch, as many inputs kill more.
+    assert killed(GRADE, "grade", texts, pools) > killed(GRADE, "grade", llm_texts, pools)

@@ -140,3 +140,19 @@ def test_the_terms_are_explained_where_they_appear(monkeypatch, pairs_db):
     open_box(app, "f_open")
     origins = app.selectbox(key="f_origin").proto.help
     assert all(f"**{origin}**: {text}" in origins for origin, text in EXPLAINED.items())
+
+
+def test_the_pair_shows_mutants_killed_and_branches_covered(monkeypatch, pairs_db):
+    from semi_core.pipeline import PipelineSettings, run_pipeline
+    from semi_core.store import Store
+
+    with Store(pairs_db) as store:
+        ids = [row["generation_id"] for row in store.current_verdicts(["validated"])]
+        run_pipeline(store, PipelineSettings(inputs_per_pair=5, test_strength=True),
+                     stages=("validate",), generation_ids=ids)  # fmt: skip
+    app = review(monkeypatch, pairs_db)
+    signals = server_store(pairs_db).latest_verdict(shown_pair(app))["signals"]
+    shown = metrics(app)
+    assert shown["Mutants killed"] == f"{signals['mutants_killed']}/{signals['mutants_tried']}"
+    covered = f"{signals['branches_covered']}/{signals['branches_known']}"
+    assert shown["Branches covered"] == covered

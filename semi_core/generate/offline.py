@@ -17,7 +17,6 @@ Generations made here are labelled with backend "offline" in the store and the s
 from __future__ import annotations
 
 import ast
-import dataclasses
 import hashlib
 import re
 from pathlib import Path
@@ -25,7 +24,7 @@ from pathlib import Path
 import black
 
 from semi_core.generate.base import Backend, Generation, SnippetView, TestInput, register
-from semi_core.input_selection import choose_inputs
+from semi_core.input_selection import SHORT_TIMEOUT_S, choose_inputs, short_limits
 from semi_core.inputs import examples_for_instruction
 from semi_core.sandbox import SandboxPool
 
@@ -34,7 +33,7 @@ EXAMPLES_IN_INSTRUCTION = 3
 # Candidate inputs are scored by the mutants they kill; many mutants loop forever, and a
 # short timeout is what kills them cheaply (candidates are kept only where the original
 # takes at most a fifth of it).
-MUTANT_TIMEOUT_S = 0.1
+MUTANT_TIMEOUT_S = SHORT_TIMEOUT_S
 
 
 # ---------------------------------------------------------------------------------------
@@ -280,15 +279,10 @@ class OfflineBackend(Backend):
     def short_pool(self, timeout_s: float) -> SandboxPool:
         """A second pool like the run's with a shorter timeout, for code that may loop
         (mutants, mistakes); it starts on first use and lives as long as the backend."""
-        timeout_s = min(timeout_s, self.pool.limits.timeout_s)
-        if timeout_s not in self._short_pools:
-            limits = dataclasses.replace(
-                self.pool.limits,
-                timeout_s=timeout_s,
-                kill_grace_s=min(self.pool.limits.kill_grace_s, 0.2, timeout_s),
-            )
-            self._short_pools[timeout_s] = SandboxPool(limits)
-        return self._short_pools[timeout_s]
+        limits = short_limits(self.pool.limits, timeout_s)
+        if limits.timeout_s not in self._short_pools:
+            self._short_pools[limits.timeout_s] = SandboxPool(limits)
+        return self._short_pools[limits.timeout_s]
 
     def close(self) -> None:
         for short_pool in self._short_pools.values():

@@ -54,6 +54,9 @@ class Task:
     mode: str = "function"
     args: str = ""  # the text inside a call's parentheses: "1, [2, 3], key='x'"
     stdin: str = ""
+    # Record the arcs (line to line) the code runs (`Outcome.arcs`). Off by default:
+    # tracing slows the code down several times.
+    coverage: bool = False
 
     def __init__(
         self,
@@ -62,11 +65,14 @@ class Task:
         mode: str = "function",
         args: str = "",
         stdin: str = "",
+        coverage: bool = False,
     ) -> None:
         # Callers make one Task per test (tens of thousands per batch): filling
         # the instance dict at once is ~3x cheaper than the frozen dataclass's
         # generated __init__ (one object.__setattr__ per field). Still frozen.
-        self.__dict__.update(code=code, entry_point=entry_point, mode=mode, args=args, stdin=stdin)
+        self.__dict__.update(
+            code=code, entry_point=entry_point, mode=mode, args=args, stdin=stdin, coverage=coverage
+        )
 
 
 class Obj:
@@ -119,6 +125,9 @@ class Outcome:
     comparable: bool = True  # False: `value` is not faithful, compare `output_digest` instead
     output_digest: str = ""  # sha256 of the full repr, set when `comparable` is False
     mode: str = "function"
+    # With `Task.coverage`: the (from line, to line) steps the code under test took, in
+    # each of its frames; a frame's exit is a step to line -1. None otherwise.
+    arcs: Any = None
 
     @property
     def ok(self) -> bool:
@@ -153,6 +162,7 @@ class _Unit:
     entry_point: str | None
     mode: str
     items: list[tuple[int, str]]  # (index into run_many's list, args text or stdin)
+    coverage: bool = False
 
 
 @dataclass
@@ -172,5 +182,5 @@ class _Chunk:
         for u in self.units:
             items = [it for it in u.items if it[0] not in done]
             if items:
-                units.append(_Unit(u.code, u.entry_point, u.mode, items))
+                units.append(_Unit(u.code, u.entry_point, u.mode, items, u.coverage))
         return units

@@ -43,7 +43,17 @@ _DEPTH = 2  # jobs in flight per worker
 _QUEUE_MAX_BYTES = 64 * 1024  # larger jobs are only sent to a worker with nothing queued
 _STATUSES = frozenset(STATUSES)
 _SETTABLE = frozenset(
-    {"error", "error_type", "stdout", "stderr", "line", "comparable", "output_digest", "mode"}
+    {
+        "error",
+        "error_type",
+        "stdout",
+        "stderr",
+        "line",
+        "comparable",
+        "output_digest",
+        "mode",
+        "arcs",
+    }
 )
 _STARTUP_TIMEOUT_S = 60.0
 _new_outcome = object.__new__
@@ -310,10 +320,10 @@ class SandboxPool:
         return [r if r is not None else Outcome("crashed", error="no result") for r in results]
 
     def _plan(self, tasks: list[Task], results: list[Outcome | None]) -> list[_Chunk]:
-        groups: dict[tuple[str, str | None, str], list[tuple[int, str]]] = {}
+        groups: dict[tuple[str, str | None, str, bool], list[tuple[int, str]]] = {}
         # tests of one code usually come together: the last group is reused
         # without looking its key up again
-        last: tuple[str, str | None, str] | None = None
+        last: tuple[str, str | None, str, bool] | None = None
         bucket: list[tuple[int, str]] = []
         for i, t in enumerate(tasks):
             problem = _task_problem(t)
@@ -325,19 +335,19 @@ class SandboxPool:
                     mode=getattr(t, "mode", "function"),
                 )
                 continue
-            key = (t.code, t.entry_point, t.mode)
+            key = (t.code, t.entry_point, t.mode, t.coverage)
             if key != last:
                 last, bucket = key, groups.setdefault(key, [])
             bucket.append((i, (t.args if t.mode == "function" else t.stdin) or ""))
         workers = self.limits.workers
         batch = min(self.limits.max_batch, self.limits.max_tasks_per_worker)
         pieces: list[_Unit] = []
-        for (code, entry, mode), items in groups.items():
+        for (code, entry, mode, coverage), items in groups.items():
             size = batch
             if len(groups) < workers * 2:  # few groups: split them so all workers help
                 size = max(1, min(size, math.ceil(len(items) / workers)))
             for k in range(0, len(items), size):
-                pieces.append(_Unit(code, entry, mode, items[k : k + size]))
+                pieces.append(_Unit(code, entry, mode, items[k : k + size], coverage))
         # pack small pieces of different code into one message (fewer round trips),
         # but keep ~4 messages per worker so the load stays balanced at the end
         total = sum(len(p.items) for p in pieces)
@@ -416,7 +426,7 @@ class SandboxPool:
 
     @staticmethod
     def _encode_job(chunk: _Chunk, job_id: int) -> bytes:
-        units = [(u.code, u.entry_point, u.mode, u.items) for u in chunk.units]
+        units = [(u.code, u.entry_point, u.mode, u.items, u.coverage) for u in chunk.units]
         return pickle.dumps((job_id, units, chunk.single), protocol=wire.PROTOCOL)
 
     def _send_job(
@@ -522,6 +532,7 @@ class SandboxPool:
             out.comparable = True
             out.output_digest = ""
             out.mode = mode
+            out.arcs = None
             if extras:
                 extra = extras.get(idx)
                 if extra is not None:

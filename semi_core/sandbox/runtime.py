@@ -1382,6 +1382,46 @@ def run_test(
     return out
 
 
+_MAX_ARCS = 20_000  # arcs recorded per test: a bound on the message, not on the code
+
+
+def run_test_traced(*args: Any) -> dict[str, Any]:
+    """`run_test` (the same arguments), recording the arcs the code under test takes as
+    ``arcs``: per frame of the sandboxed code, each (line, next line) and (last line, -1)
+    when the frame returns. An exception forgets the frame's last line, so that a raise is
+    no step to anywhere."""
+    arcs: set[tuple[int, int]] = set()
+
+    def on_call(frame: Any, event: str, arg: Any) -> Any:
+        if frame.f_code.co_filename != SANDBOX_FILENAME or len(arcs) >= _MAX_ARCS:
+            return None
+        last = 0
+
+        def on_event(frame: Any, event: str, arg: Any) -> Any:
+            nonlocal last
+            if event == "line":
+                line = frame.f_lineno
+                if last:
+                    arcs.add((last, line))
+                last = line
+            elif event == "return":
+                if last:
+                    arcs.add((last, -1))
+            elif event == "exception":
+                last = 0
+            return on_event
+
+        return on_event
+
+    sys.settrace(on_call)
+    try:
+        out = run_test(*args)
+    finally:
+        sys.settrace(None)
+    out["arcs"] = arcs
+    return out
+
+
 def _resolve_entry(ns: dict[str, Any], entry: str) -> Any:
     """`f`, or `Solution.twoSum` (the class is instantiated without arguments, as
     LeetCode-style code expects). Returns None when it is not defined."""

@@ -352,7 +352,7 @@ def _serve(conn: Connection, limits: dict[str, Any]) -> None:
         size = 0  # rough size of the texts waiting in `pending`
         last_flush = time.monotonic()
         stop = False
-        for code, entry, mode, items in units:
+        for code, entry, mode, items, coverage in units:
             compiled, failed = runtime.compile_for_job(code, timeout)
             if compiled is None:
                 for idx, _ in items:
@@ -362,8 +362,9 @@ def _serve(conn: Connection, limits: dict[str, Any]) -> None:
                     break
                 continue
             safe_builtins = dict(runtime.SAFE_BUILTINS)  # one copy per unit
+            run = runtime.run_test_traced if coverage else runtime.run_test
             for idx, text in items:
-                out = runtime.run_test(compiled, entry, mode, text, limits, safe_builtins)
+                out = run(compiled, entry, mode, text, limits, safe_builtins)
                 status = _add_result(pending, idx, out)
                 size += len(outputs[-1])
                 if out:  # what _add_result left: the other fields
