@@ -410,24 +410,30 @@ def current_pair_id(ids: list[str]) -> str | None:
 
 
 def figures_of(verdict: dict | None, row: object) -> None:
-    """The verdict's figures in `row`, each in full (never cut to "generated_e…")."""
+    """The verdict's figures in `row`, each in full (never cut to "generated_e…"), and
+    what the tests catch and reach in one line under them: a laptop's screen keeps the
+    code and the tests above the fold."""
     if not verdict:
         row.info("Not validated yet.", width=200)
         return
     level = verdict["difficulty"]
+    strength, *reach = strength_figures(verdict)
     metric_row(
         [
             ("Verdict", verdict["status"]),
             ("Tests passed", f"{verdict['passed']}/{verdict['usable']}"),
-            *strength_figures(verdict),
+            strength,
             ("Difficulty", f"{level:.2f}" if level is not None else "–"),
         ],
         helps={"Verdict": HELP["verdict"], "Tests passed": HELP["tests passed"],
-               "Test strength": HELP["test strength"], "Difficulty": HELP["difficulty"],
-               "Mutants killed": HELP["pair mutants killed"],
-               "Branches covered": HELP["branches covered"]},
+               "Test strength": HELP["test strength"], "Difficulty": HELP["difficulty"]},
         row=row,
     )  # fmt: skip
+    row.caption(
+        " · ".join(f"{label} **{value}**" for label, value in reach),
+        help=f"**Mutants killed**: {HELP['pair mutants killed']}\n\n"
+        f"**Branches covered**: {HELP['branches covered']}",
+    )
 
 
 # -- the queue and the current pair ------------------------------------------------------------
