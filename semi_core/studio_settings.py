@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from semi_core.generate.openai_backend import PromptTemplate, load_template, save_template
+from semi_core.generate.prompt import PromptTemplate, load_template, save_template
 from semi_core.pipeline import PipelineSettings
 from semi_core.store import Store
 
