@@ -312,7 +312,8 @@ def validate_stage(
     """Validate pending pairs (or revalidate `generation_ids`) with the settings' engine,
     streaming: pages of pairs are read as the engine asks for them, never all at once.
     Pending pairs of snippets ingested from `first_sources` come first."""
-    from semi_core.validate import revalidate, validate_pending, verdict_item
+    from semi_core.engines import revalidate, validate_pending
+    from semi_core.validate import verdict_item
 
     if generation_ids is not None:
         total = len(generation_ids)
@@ -352,8 +353,8 @@ def repair_stage(
 ) -> dict[str, Any]:
     """Send failing pairs back to the model (`semi_core.repair.repair_pairs`) and validate
     the answers with the settings' engine, one progress step per answer."""
+    from semi_core.engines import open_engine
     from semi_core.repair import has_work, repair_pairs
-    from semi_core.validate import open_engine
 
     progress = stage("repair", None)
     rounds = settings.repair_rounds(backend)
