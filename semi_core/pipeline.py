@@ -26,7 +26,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from semi_core.generate.base import BACKENDS, Backend, Generation, SnippetView, TestInput
@@ -103,13 +103,12 @@ class PipelineSettings:
         return Limits(timeout_s=self.timeout_s, memory_mb=self.memory_mb, workers=self.workers)
 
     def validation(self) -> ValidationSettings:
+        """The validation settings of this run: every ValidationSettings field that is also
+        one of these (same name, same meaning), the rest at their defaults."""
         from semi_core.validate import ValidationSettings
 
-        return ValidationSettings(
-            min_usable_tests=self.min_usable_tests,
-            test_strength=self.test_strength,
-            mutant_budget=self.mutant_budget,
-        )
+        shared = {f.name for f in fields(ValidationSettings)} & {f.name for f in fields(self)}
+        return ValidationSettings(**{name: getattr(self, name) for name in shared})
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
