@@ -119,11 +119,9 @@ def validate_stream(
                 run_id, [(s["id"], r.oracle, r.test_runs, r.verdict) for s, r in done]
             )
             store.bound_work_memory()
-            # A batch's store work (reading its test cases, recording it) costs about the
-            # same at 4 pairs as at 32 (~70 ms on a large store), and each of its joins
-            # leaves DuckDB a little memory that it keeps until it levels off: while pairs
-            # come back fast, fewer and larger batches; while slow, small ones, so that
-            # the live view and a cancel still hear back about every BATCH_SECONDS.
+            # A batch's store work costs about the same small or large: batches grow while
+            # pairs come back fast, and stay small while slow, so the live view and a
+            # cancel still hear back about every BATCH_SECONDS (docs/performance.md).
             now = time.monotonic()
             pairs_per_s = len(done) / max(now - last, 1e-3)
             size = max(engine.batch_size, min(engine.largest_batch,
