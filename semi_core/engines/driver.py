@@ -1,14 +1,11 @@
 """The driver: runs a validation engine over the store.
 
-Store loops (one, `validate_stream`): subjects are read in bounded pages, validated in
-batches by an engine (`semi_core.engines`: "local" worker processes, or "ray" actors on
-a cluster) and each batch is recorded in one transaction by the caller alone (a crash
-loses at most the batches in flight); `validate_pending` continues where the last run
-stopped; `revalidate` makes a new validation run for chosen pairs (after an edit or a
-policy change): earlier verdicts stay in the history and the newest is current.
-
-The engine validates; this driver alone reads and writes the store, so a store has one
-writer whatever the engine.
+One loop, `validate_stream`: subjects are read in bounded pages, validated in batches by
+an engine ("local" worker processes, or "ray" actors on a cluster) and each batch is
+recorded in one transaction by the driver alone (a crash loses at most the batches in
+flight), so a store has one writer whatever the engine. `validate_pending` continues where
+the last run stopped; `revalidate` makes a new validation run for chosen pairs (after an
+edit or a policy change): earlier verdicts stay in the history and the newest is current.
 """
 
 from __future__ import annotations
