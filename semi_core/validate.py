@@ -51,9 +51,9 @@ For one generation (`validate_generation`, pure with respect to the store):
    inputs; the share killed is ``test_strength``, and a share below
    ``weak_tests_threshold`` sets the ``weak_tests`` flag. Equivalent mutants cannot be
    detected, so the figure is a lower bound. Cost: at most ``mutant_budget`` × usable
-   executions per pair, fewer in practice (a killed mutant stops being run); the store
-   loops run mutants in a second pool with ``mutant_timeout_s`` (0.25 s) per test, because
-   many mutants loop forever and a timeout is what kills them.
+   executions per pair, fewer in practice (a killed mutant stops being run); the engines
+   run mutants in a second pool with ``mutant_timeout_s`` per test (`mutant_pool_for`),
+   because many mutants loop forever and a timeout is what kills them.
 
 Test runs (``side``, ``attempt``, ``status``): the original's two runs are ``original``
 1 and 2 with the sandbox's status (``ok``, ``error``, ``timeout``, ``memory``,
@@ -77,7 +77,7 @@ validated pairs ``test_strength``, ``weak_tests``, ``mutants_tried``, ``mutants_
 ``mutant_executions``, ``mutants`` (each change, survivors first) and ``kills_by_input``
 (per test position, the mutants it killed first: which inputs did the killing).
 
-The store loops that run engines over many pairs are in `semi_core.engines.driver`.
+The loop that runs an engine over the store's pairs is `semi_core.engines.driver`.
 """
 
 from __future__ import annotations
@@ -139,8 +139,8 @@ class ValidationSettings:
     mutant_budget: int = 20  # at most this many mutants per validated pair
     weak_tests_threshold: float = 0.5  # strength below this flags the test set as weak
     mutant_seed: int = 0  # which mutants are sampled when there are more than the budget
-    # Mutants often loop forever (`i += 1` → `i -= 1`); the store loops run them in a
-    # second pool with this shorter per-test timeout (None: in the main pool).
+    # Mutants often loop forever (`i += 1` → `i -= 1`); the engines run them in a second
+    # pool with this shorter per-test timeout (None: in the main pool).
     mutant_timeout_s: float | None = 0.25
     # Revalidating one pair while a person waits: the rewrite's tests after its first
     # timeout are not run (a loop would otherwise cost a timeout per test).

@@ -464,9 +464,9 @@ class OpenAIBackend(Backend):
 
     def _complete(self, arguments: dict[str, Any]) -> tuple[str, str | None, dict | None]:
         # The client's generic `post` (its documented way to send any body): the typed
-        # `chat.completions.create` walks the whole request through its TypedDict
-        # transform and the answer through pydantic, several ms of CPU per request that
-        # cap throughput at high concurrency. Errors, timeouts and auth stay the client's.
+        # `chat.completions.create` spends CPU per request on its TypedDict transform and
+        # pydantic, which caps throughput at high concurrency. Errors, timeouts and auth
+        # stay the client's.
         response = self._client.post("/chat/completions", cast_to=httpx2.Response, body=arguments)
         body = response.text
         try:
