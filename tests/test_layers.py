@@ -1,6 +1,6 @@
 """Imports run one way: import-linter's contracts in pyproject.toml hold for the project,
-and break on an upward import, a UI import in the engine, a page importing a page, or a
-client library imported by the prompt templates."""
+and break on an upward import, a UI import in the engine, a page importing a page, a
+client library imported by the prompt templates, or an engine importing the store."""
 
 from __future__ import annotations
 
@@ -42,13 +42,15 @@ def test_an_upward_import_breaks_the_contracts(tmp_path):
     add_line("semi_core/review.py", "import streamlit")
     add_line("pages/run.py", "from pages import review")
     add_line("semi_core/generate/prompt.py", "import openai")
+    add_line("semi_core/engines/local.py", "from semi_core.store import Store")
     result = lint_imports(tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "0 kept, 4 broken" in result.stdout
+    assert "0 kept, 5 broken" in result.stdout
     assert "semi_core.validate is not allowed to import semi_core.pipeline" in result.stdout
     assert "semi_core.review -> streamlit" in result.stdout
     assert "pages.run is not allowed to import pages.review" in result.stdout
     assert "semi_core.generate.prompt -> openai" in result.stdout
+    assert "semi_core.engines.local -> semi_core.store" in result.stdout
 
 
 def test_the_settings_import_no_llm_client():
