@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from semi_core.demo import load_demo
-from semi_core.engines import Item, ValidationEngine
+from semi_core.engines import Item, ValidationEngine, revalidate
 from semi_core.engines.local import LocalEngine
 from semi_core.pipeline import PipelineSettings, run_pipeline
 from semi_core.sandbox import Limits, SandboxPool
@@ -39,7 +39,6 @@ from semi_core.validate import (
     ValidationResult,
     ValidationSettings,
     mutant_pool_for,
-    revalidate,
     validate_generation,
 )
 

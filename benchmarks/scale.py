@@ -48,10 +48,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from semi_core.demo import load_demo
+from semi_core.engines import revalidate
 from semi_core.pipeline import BOUND_MEMORY_EVERY, PipelineSettings, run_pipeline
 from semi_core.sources import iter_source_files, normalized_code, snippets_from_python
 from semi_core.store import Store, content_id
-from semi_core.validate import revalidate
 
 CHUNK_ROWS = 20_000  # rows per Parquet row group while writing the corpus
 

@@ -25,6 +25,7 @@ import streamlit as st
 from semi_core.annotator_tests import AddTestError, add_test
 from semi_core.generate.base import ORIGINS
 from semi_core.mismatch import Marked, call_text, differences, summary
+from semi_core.pipeline import run_pipeline
 from semi_core.repair import attempt_diffs, attempts
 from semi_core.review import (
     PairState,
@@ -42,6 +43,7 @@ from semi_core.review import (
     test_table,
     undo_last,
 )
+from semi_core.studio_settings import pipeline_settings
 from semi_core.validate import VERDICT_STATUSES
 from studio.glossary import HELP, origins_help
 from studio.shared import current_annotator, escape_markdown, get_pool, get_store
@@ -242,11 +244,6 @@ def on_edit(pair_id: str) -> None:
 def revalidate(pair_id: str) -> dict | None:
     """Validate one pair again, here and now (a new validation run in its history, ranked
     at once); returns its new verdict."""
-    # Imported here: the settings bring the OpenAI client (~1-2 s to import), which the
-    # first visit of the Review page would otherwise wait for before showing a pair.
-    from semi_core.pipeline import run_pipeline
-    from semi_core.studio_settings import pipeline_settings
-
     run_pipeline(store, pipeline_settings(store), stages=("validate",), generation_ids=[pair_id])
     st.session_state.pop("review_queue", None)  # its verdict may leave or join the filters
     # Kept on screen even when its new verdict leaves the queue's filters.
@@ -283,8 +280,6 @@ def revalidation_at_top(pair_id: str, name: str) -> bool:
 def on_add_test(pair_id: str, kind: str) -> None:
     """Add the typed input as an annotator's test: the original answers it in the
     sandbox, then the pair is validated again (a new run in its history)."""
-    from semi_core.studio_settings import pipeline_settings
-
     text = st.session_state.get(f"add_test_{pair_id}") or ""
     given = {"stdin": text} if kind == "program" else {"args": text}
     settings = pipeline_settings(store)

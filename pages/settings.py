@@ -11,7 +11,7 @@ import streamlit as st
 from semi_core import studio_settings
 from semi_core.agreement import DECISION_RULES, decision_rule, set_decision_rule
 from semi_core.auth import ADMIN
-from semi_core.generate.openai_backend import TemplateError
+from semi_core.generate.prompt import TemplateError
 from semi_core.pipeline import backend_names
 from studio.shared import get_store, require_role
 from studio.tables import code_area_style, show_table

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from semi_core.sandbox import ArgumentError, SandboxPool, parse_call_args
 from semi_core.store import Store
+from semi_core.studio_settings import pipeline_settings
 from semi_core.validate import oracle_on
 
 if TYPE_CHECKING:
@@ -140,8 +141,6 @@ def add_test(
     if any(_same_input(kind, text, case["input"]) for case in store.test_cases(pair_id)):
         raise AddTestError(f"the pair already has the test input {text!r}")
     if settings is None:
-        from semi_core.studio_settings import pipeline_settings
-
         settings = pipeline_settings(store)
     own_pool = pool is None
     pool = pool or SandboxPool(settings.limits())

@@ -3,6 +3,7 @@ options, calls one plain function of `semi_core`, and prints the result."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Iterator
@@ -293,6 +294,10 @@ def exec_command(
 # -- the pipeline: generate, validate, rank, run ---------------------------------------
 
 
+# The pipeline's options are named after `PipelineSettings`' fields (the flag may differ:
+# --timeout sets timeout_s), so a command's options are its settings as they are.
+
+
 def generation_options(command):
     """The options every command that generates takes."""
     options = [
@@ -326,10 +331,12 @@ def sandbox_options(command):
     options = [
         click.option("--limit", type=int, help="At most this many snippets (or pairs)."),
         click.option("--workers", default=2, show_default=True, help="Sandbox worker processes."),
-        click.option("--timeout", default=2.0, show_default=True, help="Seconds per test."),
-        click.option("--min-tests", default=3, show_default=True,
+        click.option("--timeout", "timeout_s", default=2.0, show_default=True,
+                     help="Seconds per test."),
+        click.option("--min-tests", "min_usable_tests", default=3, show_default=True,
                      help="Usable tests a pair needs to be validated."),
-        click.option("--no-test-strength", is_flag=True, help="Skip mutation testing."),
+        click.option("--no-test-strength", "test_strength", flag_value=False, default=True,
+                     help="Skip mutation testing."),
     ]  # fmt: skip
     for option in reversed(options):
         command = option(command)
@@ -343,7 +350,7 @@ def engine_options(command):
                      show_default=True,
                      help="Validation engine: local worker processes, or Ray actors "
                           "(needs the 'ray' extra)."),
-        click.option("--address",
+        click.option("--address", "ray_address",
                      help="Ray cluster address, e.g. head-node:6379 (ray engine; default: "
                           "$RAY_ADDRESS, else a local Ray instance)."),
     ]  # fmt: skip
@@ -360,20 +367,12 @@ def _settings(ctx: click.Context, store: Store, **options: object):
     from semi_core.pipeline import PipelineSettings
     from semi_core.studio_settings import pipeline_overrides
 
-    mapping = {
-        "backend": "backend", "model": "model", "base_url": "base_url",
-        "concurrency": "concurrency", "inputs_per_pair": "inputs_per_pair", "limit": "limit",
-        "workers": "workers", "timeout": "timeout_s", "min_tests": "min_usable_tests",
-        "engine": "engine", "address": "ray_address", "mistake_rate": "mistake_rate",
-        "repair_attempts": "repair_attempts",
-    }  # fmt: skip
+    fields = {field.name for field in dataclasses.fields(PipelineSettings)}
     values = pipeline_overrides(store)
     for name, value in options.items():
         given = ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)
-        if name in mapping and value is not None and (given or mapping[name] not in values):
-            values[mapping[name]] = value
-    if options.get("no_test_strength"):
-        values["test_strength"] = False
+        if name in fields and value is not None and (given or name not in values):
+            values[name] = value
     return PipelineSettings(**values)
 
 

@@ -18,6 +18,7 @@ from semi_core.jobs import JobRunner
 from semi_core.pipeline import EventCallback, PipelineSettings, RunResult, StopCheck, run_pipeline
 from semi_core.sources import IngestReport, ingest
 from semi_core.store import Store
+from semi_core.studio_settings import pipeline_settings
 
 # Pure-Python modules whose functions mostly run on plain values.
 STDLIB_MODULES = (
@@ -72,8 +73,6 @@ def demo_settings(
 ) -> PipelineSettings:
     """The settings a demo run uses: the studio's saved ones (sandbox limits, workers)
     with the simulated backend and its mistake rate over them."""
-    from semi_core.studio_settings import pipeline_settings
-
     return pipeline_settings(
         store, backend=SIMULATED_BACKEND, mistake_rate=mistake_rate, limit=limit
     )

@@ -26,7 +26,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from semi_core.generate.base import BACKENDS, Backend, Generation, SnippetView, TestInput
@@ -103,13 +103,12 @@ class PipelineSettings:
         return Limits(timeout_s=self.timeout_s, memory_mb=self.memory_mb, workers=self.workers)
 
     def validation(self) -> ValidationSettings:
+        """The validation settings of this run: every ValidationSettings field that is also
+        one of these (same name, same meaning), the rest at their defaults."""
         from semi_core.validate import ValidationSettings
 
-        return ValidationSettings(
-            min_usable_tests=self.min_usable_tests,
-            test_strength=self.test_strength,
-            mutant_budget=self.mutant_budget,
-        )
+        shared = {f.name for f in fields(ValidationSettings)} & {f.name for f in fields(self)}
+        return ValidationSettings(**{name: getattr(self, name) for name in shared})
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -332,7 +331,8 @@ def validate_stage(
     """Validate pending pairs (or revalidate `generation_ids`) with the settings' engine,
     streaming: pages of pairs are read as the engine asks for them, never all at once.
     Pending pairs of snippets ingested from `first_sources` come first."""
-    from semi_core.validate import revalidate, validate_pending, verdict_item
+    from semi_core.engines import revalidate, validate_pending
+    from semi_core.validate import verdict_item
 
     if generation_ids is not None:
         total = len(generation_ids)
@@ -372,8 +372,8 @@ def repair_stage(
 ) -> dict[str, Any]:
     """Send failing pairs back to the model (`semi_core.repair.repair_pairs`) and validate
     the answers with the settings' engine, one progress step per answer."""
+    from semi_core.engines import open_engine
     from semi_core.repair import has_work, repair_pairs
-    from semi_core.validate import open_engine
 
     progress = stage("repair", None)
     rounds = settings.repair_rounds(backend)

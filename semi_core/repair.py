@@ -111,7 +111,8 @@ def repair_pairs(
     ``{"requests", "failed", "repaired", "rounds", "statuses", "stopped", "ids"}``:
     `repaired` the pairs a repair turned validated, `statuses` the new verdicts, `ids`
     the pairs validated again."""
-    from semi_core.validate import validate_stream, verdict_item
+    from semi_core.engines import validate_stream
+    from semi_core.validate import verdict_item
 
     if attempts > 0 and not backend.repairs:
         raise ValueError(f"the {backend.name} backend does not repair pairs")

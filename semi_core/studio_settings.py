@@ -7,33 +7,32 @@ validation engine (local workers or a Ray cluster's address).
 
 from __future__ import annotations
 
-from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from semi_core.generate.openai_backend import PromptTemplate, load_template, save_template
+from semi_core.generate.prompt import PromptTemplate, load_template, save_template
 from semi_core.pipeline import PipelineSettings
 from semi_core.store import Store
 
-# setting key -> the PipelineSettings field it feeds
-PIPELINE_KEYS = {
-    "prompt_template": "prompt_template",
-    "backend": "backend",
-    "base_url": "base_url",
-    "model": "model",
-    "timeout_s": "timeout_s",
-    "memory_mb": "memory_mb",
-    "workers": "workers",
-    "min_usable_tests": "min_usable_tests",
-    "engine": "engine",  # validation: local workers or Ray actors
-    "ray_address": "ray_address",
-}
+# The PipelineSettings fields the studio keeps: a stored setting is named after its field.
+PIPELINE_KEYS = (
+    "prompt_template",
+    "backend",
+    "base_url",
+    "model",
+    "timeout_s",
+    "memory_mb",
+    "workers",
+    "min_usable_tests",
+    "engine",  # validation: local workers or Ray actors
+    "ray_address",
+)
 
 
 def defaults() -> dict[str, Any]:
     base = PipelineSettings()
-    return {key: getattr(base, name) for key, name in PIPELINE_KEYS.items()}
+    return {name: getattr(base, name) for name in PIPELINE_KEYS}
 
 
 def current(store: Store) -> dict[str, Any]:
@@ -44,11 +43,8 @@ def current(store: Store) -> dict[str, Any]:
 
 def pipeline_overrides(store: Store) -> dict[str, Any]:
     """The stored settings as PipelineSettings keyword arguments (only those set)."""
-    known = {f.name for f in fields(PipelineSettings)}
     stored = store.settings()
-    return {
-        name: stored[key] for key, name in PIPELINE_KEYS.items() if key in stored and name in known
-    }
+    return {name: stored[name] for name in PIPELINE_KEYS if name in stored}
 
 
 def pipeline_settings(store: Store, **overrides: Any) -> PipelineSettings:

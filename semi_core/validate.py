@@ -51,9 +51,9 @@ For one generation (`validate_generation`, pure with respect to the store):
    inputs; the share killed is ``test_strength``, and a share below
    ``weak_tests_threshold`` sets the ``weak_tests`` flag. Equivalent mutants cannot be
    detected, so the figure is a lower bound. Cost: at most ``mutant_budget`` × usable
-   executions per pair, fewer in practice (a killed mutant stops being run); the store
-   loops run mutants in a second pool with ``mutant_timeout_s`` (0.25 s) per test, because
-   many mutants loop forever and a timeout is what kills them.
+   executions per pair, fewer in practice (a killed mutant stops being run); the engines
+   run mutants in a second pool with ``mutant_timeout_s`` per test (`mutant_pool_for`),
+   because many mutants loop forever and a timeout is what kills them.
 
 Test runs (``side``, ``attempt``, ``status``): the original's two runs are ``original``
 1 and 2 with the sandbox's status (``ok``, ``error``, ``timeout``, ``memory``,
@@ -80,12 +80,7 @@ validated pairs ``test_strength``, ``weak_tests``, ``mutants_tried``, ``mutants_
 take, from one more run of the original per test, traced in the sandbox:
 `semi_core.branches`; left out for an original too slow to trace within its timeout).
 
-Store loops (one, `validate_stream`): subjects are read in bounded pages, validated in
-batches by an engine (`semi_core.engines`: "local" worker processes, or "ray" actors on
-a cluster) and each batch is recorded in one transaction by the caller alone (a crash
-loses at most the batches in flight); `validate_pending` continues where the last run
-stopped; `revalidate` makes a new validation run for chosen pairs (after an edit or a
-policy change): earlier verdicts stay in the history and the newest is current.
+The loop that runs an engine over the store's pairs is `semi_core.engines.driver`.
 """
 
 from __future__ import annotations
@@ -93,19 +88,16 @@ from __future__ import annotations
 import ast
 import dataclasses
 import functools
-import time
-import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Union
+from typing import Any
 
 from semi_core.branches import BranchMap
 from semi_core.mutants import StrengthResult, generate_mutants, measure_strength
 from semi_core.sandbox import (
     ArgumentError,
-    Limits,
     Outcome,
     SandboxPool,
     Task,
@@ -113,10 +105,6 @@ from semi_core.sandbox import (
     compare_values,
     parse_call_args,
 )
-from semi_core.store import Store
-
-if TYPE_CHECKING:
-    from semi_core.engines.base import Item, ValidationEngine
 
 VERDICT_STATUSES = (
     "validated",
@@ -142,8 +130,6 @@ GENERATED_RUN_STATUSES = (
 )
 
 _USABLE = ("ok", "raises")
-# How often, at most, a validation run records a batch once its pairs come back fast.
-BATCH_SECONDS = 1.0
 _MAX_FAILING_LISTED = 20
 _MAX_STORED_CHARS = 20_000  # output / stdout / error kept per test run
 _TRACE_SLOWDOWN = 10  # how much slower a traced run may be (`Task.coverage`), at most
@@ -158,8 +144,8 @@ class ValidationSettings:
     mutant_budget: int = 20  # at most this many mutants per validated pair
     weak_tests_threshold: float = 0.5  # strength below this flags the test set as weak
     mutant_seed: int = 0  # which mutants are sampled when there are more than the budget
-    # Mutants often loop forever (`i += 1` → `i -= 1`); the store loops run them in a
-    # second pool with this shorter per-test timeout (None: in the main pool).
+    # Mutants often loop forever (`i += 1` → `i -= 1`); the engines run them in a second
+    # pool with this shorter per-test timeout (None: in the main pool).
     mutant_timeout_s: float | None = 0.25
     # Revalidating one pair while a person waits: the rewrite's tests after its first
     # timeout are not run (a loop would otherwise cost a timeout per test).
@@ -599,11 +585,8 @@ def _branch_signals(
 
 
 # ---------------------------------------------------------------------------------------
-# Over the store
+# A second pool for mutants
 # ---------------------------------------------------------------------------------------
-
-ResultCallback = Callable[[dict[str, Any], ValidationResult], None]
-EngineChoice = Union[str, "ValidationEngine"]
 
 
 @contextmanager
@@ -629,204 +612,8 @@ def mutant_pool_for(
         mutant_pool.close()
 
 
-@contextmanager
-def open_engine(
-    engine: EngineChoice,
-    settings: ValidationSettings,
-    pool: SandboxPool | None = None,
-    limits: Limits | None = None,
-    address: str | None = None,
-) -> Iterator[ValidationEngine]:
-    """The engine to validate with: an open `ValidationEngine` as it is (the caller closes
-    it), or one built by name for the length of the block. The local engine uses `pool`
-    when given; every other pool an engine starts gets `limits` (else `pool`'s)."""
-    from semi_core.engines import ValidationEngine, make_engine
-
-    if isinstance(engine, ValidationEngine):
-        yield engine
-        return
-    limits = limits or (pool.limits if pool is not None else Limits())
-    local_pool = pool if engine == "local" else None
-    with make_engine(engine, settings, limits, pool=local_pool, address=address) as opened:
-        yield opened
-
-
-def validate_stream(
-    store: Store,
-    engine: ValidationEngine,
-    run_id: str,
-    pages: Iterable[list[dict[str, Any]]],
-    on_result: ResultCallback | None = None,
-    should_stop: Callable[[], bool] | None = None,
-) -> dict[str, Any]:
-    """The one store loop: subjects come in bounded pages, go to `engine` in batches
-    (their test cases read per batch), and each batch that comes back is recorded in one
-    transaction (a crash loses at most the batches in flight, which a resumed run
-    validates again). Batches start at `engine.batch_size` pairs and are sized to come
-    back about every `BATCH_SECONDS`, up to `engine.largest_batch`. `should_stop` is
-    asked before each batch is handed out and after each is recorded. Returns
-    ``{"validated_total": n, "statuses": {status: n}, "stopped": bool}``."""
-    counts: Counter[str] = Counter()
-    stopped = False
-    size = engine.batch_size
-
-    def batches() -> Iterator[list[Item]]:
-        nonlocal stopped
-        for page in pages:
-            start = 0
-            while start < len(page):
-                if should_stop is not None and should_stop():
-                    stopped = True
-                    return
-                chunk = page[start : start + size]
-                start += len(chunk)
-                cases = store.test_cases_of(chunk)
-                yield [(subject, cases[subject["id"]]) for subject in chunk]
-
-    results = engine.validate_batches(batches())
-    store.bound_work_memory()  # memory that does not grow with the store
-    try:
-        last = time.monotonic()
-        for done in results:
-            store.record_validations(
-                run_id, [(s["id"], r.oracle, r.test_runs, r.verdict) for s, r in done]
-            )
-            store.bound_work_memory()
-            # A batch's store work (reading its test cases, recording it) costs about the
-            # same at 4 pairs as at 32 (~70 ms on a large store), and each of its joins
-            # leaves DuckDB a little memory that it keeps until it levels off: while pairs
-            # come back fast, fewer and larger batches; while slow, small ones, so that
-            # the live view and a cancel still hear back about every BATCH_SECONDS.
-            now = time.monotonic()
-            pairs_per_s = len(done) / max(now - last, 1e-3)
-            size = max(engine.batch_size, min(engine.largest_batch,
-                                              int(pairs_per_s * BATCH_SECONDS)))  # fmt: skip
-            last = now
-            for subject, result in done:
-                counts[result.status] += 1
-                if on_result is not None:
-                    on_result(subject, result)
-            if should_stop is not None and should_stop():
-                stopped = True
-                break
-    finally:
-        close = getattr(results, "close", None)
-        if close is not None:  # a generator: let it clean up now, not when collected
-            close()
-        store.restore_memory_limit()
-    return {
-        "validated_total": sum(counts.values()),
-        "statuses": {status: counts.get(status, 0) for status in VERDICT_STATUSES},
-        "stopped": stopped,
-    }
-
-
 def verdict_item(subject: dict[str, Any], result: ValidationResult) -> dict[str, Any]:
     """One validated pair as progress events carry it to live views."""
     verdict = result.verdict
     return {"generation_id": subject["id"], "status": verdict["status"],
             "passed": verdict["passed"], "usable": verdict["usable"]}  # fmt: skip
-
-
-def pending_pages(
-    store: Store,
-    limit: int | None = None,
-    page_size: int = 200,
-    first_sources: Sequence[str] = (),
-) -> Iterator[list[dict[str, Any]]]:
-    """Generations without a verdict, `page_size` at a time (keyset paging: a page is
-    read while the previous ones may still be in flight), at most `limit` in all; those
-    of snippets ingested from `first_sources` first (`Store.source_passes`)."""
-    left = limit
-    for which in store.source_passes(first_sources):
-        after = None
-        while left is None or left > 0:
-            size = page_size if left is None else min(page_size, left)
-            page = store.generations_to_validate(size, after, **which)
-            if not page:
-                break
-            after = (page[-1]["created_at"], page[-1]["id"])
-            if left is not None:
-                left -= len(page)
-            yield page
-
-
-def validate_pending(
-    store: Store,
-    pool: SandboxPool | None,
-    run_id: str,
-    settings: ValidationSettings | None = None,
-    limit: int | None = None,
-    on_result: ResultCallback | None = None,
-    should_stop: Callable[[], bool] | None = None,
-    page_size: int = 200,
-    *,
-    engine: EngineChoice = "local",
-    address: str | None = None,
-    limits: Limits | None = None,
-    first_sources: Sequence[str] = (),
-) -> dict[str, Any]:
-    """Validate generations that have no verdict yet, at most `limit`, recording them as
-    they finish; a resumed run continues with what is still pending. `engine` is "local"
-    (this machine's workers: `pool`, or a pool with `limits`), "ray" (actors on the Ray
-    cluster at `address`, or a local Ray instance; `limits` for each actor's pool), or an
-    open `ValidationEngine`. Pairs of snippets ingested from `first_sources` come first.
-    Returns ``{"validated_total": n, "statuses": {status: n},
-    "stopped": bool}``."""
-    settings = settings or ValidationSettings()
-    with open_engine(engine, settings, pool, limits, address) as opened:
-        pages = pending_pages(store, limit, page_size, first_sources)
-        return validate_stream(store, opened, run_id, pages, on_result, should_stop)
-
-
-def revalidate(
-    store: Store,
-    pool: SandboxPool | None,
-    generation_ids: Sequence[str],
-    run_id: str | None = None,
-    settings: ValidationSettings | None = None,
-    on_result: ResultCallback | None = None,
-    should_stop: Callable[[], bool] | None = None,
-    page_size: int = 200,
-    *,
-    engine: EngineChoice = "local",
-    address: str | None = None,
-    limits: Limits | None = None,
-) -> dict[str, Any]:
-    """Validate chosen generations again as a new validation run (`run_id`, a fresh one
-    when None): their earlier verdicts and test runs stay in the history, and the new
-    verdict becomes current. Reusing an earlier run id replaces that run's verdict. The
-    rewrite's tests after its first timeout are not run (status "not_run"). `engine`,
-    `address` and `limits` as for `validate_pending`."""
-    run_id = run_id or uuid.uuid4().hex[:16]
-    settings = dataclasses.replace(settings or ValidationSettings(), stop_at_first_timeout=True)
-    ids = list(generation_ids)
-    pages = (
-        store.validation_subjects(ids[start : start + page_size])
-        for start in range(0, len(ids), page_size)
-    )
-    with open_engine(engine, settings, pool, limits, address) as opened:
-        counts = validate_stream(store, opened, run_id, pages, on_result, should_stop)
-    return {**counts, "run_id": run_id}
-
-
-def select_for_revalidation(
-    store: Store,
-    statuses: Sequence[str] | None = None,
-    weak_tests: bool | None = None,
-    max_test_strength: float | None = None,
-) -> list[str]:
-    """Generation ids whose *current* verdict matches the filter (all given conditions):
-    a status among `statuses`, the weak-tests flag, a test strength at most the given
-    value. For "revalidate every mismatch" or "every pair with weak tests"."""
-    ids = []
-    for verdict in store.current_verdicts(statuses):
-        signals = verdict.get("signals") or {}
-        if weak_tests is not None and bool(signals.get("weak_tests")) != weak_tests:
-            continue
-        if max_test_strength is not None:
-            strength = verdict.get("test_strength")
-            if strength is None or strength > max_test_strength:
-                continue
-        ids.append(verdict["generation_id"])
-    return ids

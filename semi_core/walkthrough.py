@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from semi_core.generate.base import SnippetView
+from semi_core.generate.prompt import load_template
 from semi_core.pipeline import (
     PipelineSettings,
     _with_synthesized_inputs,
@@ -40,8 +41,6 @@ def prompt_for(snippet_id: str, store: Store, settings: PipelineSettings) -> lis
     the offline backend is rule-based and sends no prompt)."""
     if settings.backend != "openai":
         return []
-    from semi_core.generate.openai_backend import load_template
-
     return load_template(settings.prompt_template).render(_snippet(store, snippet_id))
 
 

@@ -415,7 +415,7 @@ def test_failures_groups_and_the_failing_test(monkeypatch, pairs_db):
 
 def test_settings_page_saves_a_prompt_version_and_settings(monkeypatch, empty_db):
     from semi_core import studio_settings
-    from semi_core.generate.openai_backend import load_template
+    from semi_core.generate.prompt import load_template
 
     app = open_page(monkeypatch, empty_db, "pages/settings.py")
     assert app.title[0].value == "Prompt and settings"
@@ -496,7 +496,7 @@ def test_walkthrough_takes_one_snippet_through_the_three_steps(monkeypatch, pair
 
 def test_walkthrough_shows_the_openai_prompt(monkeypatch, pairs_db):
     from semi_core.generate.base import SnippetView
-    from semi_core.generate.openai_backend import load_template
+    from semi_core.generate.prompt import load_template
 
     app = open_page(monkeypatch, pairs_db, "pages/walkthrough.py")
     app.radio(key="wt_backend").set_value("openai").run()

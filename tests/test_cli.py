@@ -96,6 +96,33 @@ def test_runs_start_from_the_saved_settings_and_options_win(db_path):
     assert params["validate"]["min_usable_tests"] == 2  # the option given
 
 
+def test_the_pipeline_commands_options_are_named_after_the_settings_fields(db_path):
+    import dataclasses
+
+    import click
+
+    from semi_core.cli import generate_command, run_command, validate_command
+    from semi_core.pipeline import PipelineSettings
+    from semi_core.store import Store
+
+    fields = {field.name for field in dataclasses.fields(PipelineSettings)}
+    for command in (generate_command, validate_command, run_command):
+        names = {p.name for p in command.params if isinstance(p, click.Option)} - {"pairs"}
+        assert names <= fields, (command.name, names - fields)
+    # the flags as users type them still set their fields
+    assert run_semi("demo", db=db_path).returncode == 0
+    assert run_semi("generate", "--limit", "1", db=db_path).returncode == 0
+    result = run_semi("validate", "--limit", "1", "--timeout", "1.5", "--no-test-strength",
+                      "--address", "head:6379", db=db_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    with Store(db_path) as store:
+        params = {run["kind"]: run["params"] for run in store.runs()}
+    assert params["generate"]["test_strength"] is True
+    assert params["validate"]["timeout_s"] == 1.5
+    assert params["validate"]["test_strength"] is False
+    assert params["validate"]["ray_address"] == "head:6379"
+
+
 def test_review_and_settle_from_the_command_line(db_path):
     from semi_core.store import Store
 

@@ -16,13 +16,13 @@ import time
 import pytest
 import ray
 
-from semi_core.engines import EngineError, make_engine
+from semi_core.engines import EngineError, make_engine, revalidate, validate_pending
 from semi_core.engines.local import LocalEngine
 from semi_core.engines.ray_engine import check_reachable
 from semi_core.pipeline import PipelineSettings, run_pipeline
 from semi_core.sandbox import Limits, SandboxPool
 from semi_core.store import Store
-from semi_core.validate import ValidationSettings, revalidate, validate_pending
+from semi_core.validate import ValidationSettings
 
 from .conftest import ROOT, run_semi, write
 from .test_pipeline import FUNCTIONS

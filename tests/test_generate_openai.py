@@ -14,15 +14,9 @@ from pathlib import Path
 import pytest
 
 from semi_core.generate.base import BACKENDS, SnippetView
-from semi_core.generate.openai_backend import (
-    PLACEHOLDER_API_KEY,
-    OpenAIBackend,
-    TemplateError,
-    load_template,
-    parse_template,
-    save_template,
-)
+from semi_core.generate.openai_backend import PLACEHOLDER_API_KEY, OpenAIBackend
 from semi_core.generate.parsing import AnswerError, extract_answer_object, parse_pair
+from semi_core.generate.prompt import TemplateError, load_template, parse_template, save_template
 from semi_core.llm_server import LocalLLMServer
 from semi_core.store import Store, content_id
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from semi_core.engines import validate_pending
 from semi_core.rank import (
     RankSettings,
     assign_buckets,
@@ -16,7 +17,7 @@ from semi_core.rank import (
     solve_rate,
 )
 from semi_core.sandbox import Limits, SandboxPool
-from semi_core.validate import ValidationSettings, validate_pending
+from semi_core.validate import ValidationSettings
 from tests.test_validate import add_pair
 
 NO_MUTANTS = ValidationSettings(test_strength=False)

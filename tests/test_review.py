@@ -262,9 +262,10 @@ def test_a_pair_not_validated_yet_cannot_be_accepted_and_shows_no_tick(store, pa
 
 
 def test_revalidation_gives_up_on_a_looping_rewrite_at_its_first_timeout(store, pairs):
+    from semi_core.engines import revalidate
     from semi_core.review import test_table
     from semi_core.sandbox import Limits
-    from semi_core.validate import ValidationSettings, revalidate
+    from semi_core.validate import ValidationSettings
 
     looping = "def double(value):\n    while True:\n        pass\n"
     edit_pair(store, pairs[0], "ada", "Double it.", looping)

@@ -7,19 +7,17 @@ import textwrap
 
 import pytest
 
-from semi_core import validate as validate_module
-from semi_core.engines import make_engine
-from semi_core.sandbox import Limits, SandboxPool
-from semi_core.store import Store, content_id
-from semi_core.validate import (
-    VERDICT_STATUSES,
-    ValidationSettings,
+from semi_core.engines import driver as driver_module
+from semi_core.engines import (
+    make_engine,
     pending_pages,
     revalidate,
     select_for_revalidation,
-    validate_generation,
     validate_pending,
 )
+from semi_core.sandbox import Limits, SandboxPool
+from semi_core.store import Store, content_id
+from semi_core.validate import VERDICT_STATUSES, ValidationSettings, validate_generation
 
 from .conftest import memory_limit_mib
 
@@ -508,7 +506,7 @@ def test_batches_grow_while_pairs_come_back_fast_and_keep_a_size_given(store, po
         add_pair(store, ABS, rewrite, ["1", "-2", "3"], name=f"p{i}")
     sizes = _recorded_batches(store, monkeypatch)
     # Any pace fills a batch meant to last ten minutes: batches grow to the largest.
-    monkeypatch.setattr(validate_module, "BATCH_SECONDS", 600.0)
+    monkeypatch.setattr(driver_module, "BATCH_SECONDS", 600.0)
     with make_engine("local", NO_MUTANTS, pool.limits) as engine:
         counts = validate_pending(store, pool, "fast", NO_MUTANTS, limit=60, engine=engine)
         first, largest = engine.batch_size, engine.largest_batch
@@ -519,11 +517,11 @@ def test_batches_grow_while_pairs_come_back_fast_and_keep_a_size_given(store, po
 
     # A pace too slow for a bigger batch, or a size given to the engine: batches keep it.
     sizes.clear()
-    monkeypatch.setattr(validate_module, "BATCH_SECONDS", 1e-6)
+    monkeypatch.setattr(driver_module, "BATCH_SECONDS", 1e-6)
     validate_pending(store, pool, "slow", NO_MUTANTS, limit=10)
     assert sizes == [4, 4, 2]
     sizes.clear()
-    monkeypatch.setattr(validate_module, "BATCH_SECONDS", 600.0)
+    monkeypatch.setattr(driver_module, "BATCH_SECONDS", 600.0)
     with make_engine("local", NO_MUTANTS, pool.limits, batch_size=3) as engine:
         validate_pending(store, pool, "given", NO_MUTANTS, limit=10, engine=engine)
     assert sizes == [3, 3, 3, 1]

@@ -4,9 +4,9 @@ An engine takes batches of work — (subject, test cases) pairs, as the store gi
 and gives back each batch's `ValidationResult`s. It never touches the store: the caller
 records what comes back (one transaction per batch), so a store has one writer whatever
 the engine. A new engine is a new module in this package that subclasses
-`ValidationEngine`, registers itself with `register`, and is imported in `_load_engines`
-(a module must not import heavy optional packages at import time: `ray` is imported only
-when the Ray engine starts).
+`ValidationEngine`, registers itself with `register`, and is imported in
+`driver._load_engines` (a module must not import heavy optional packages at import time:
+`ray` is imported only when the Ray engine starts).
 """
 
 from __future__ import annotations
@@ -82,29 +82,3 @@ ENGINES: dict[str, type[ValidationEngine]] = {}
 def register(cls: type[ValidationEngine]) -> type[ValidationEngine]:
     ENGINES[cls.name] = cls
     return cls
-
-
-def _load_engines() -> None:
-    """Import the engine modules so that they register themselves (cheap: none of them
-    imports its optional dependency at import time)."""
-    import semi_core.engines.local  # noqa: F401
-    import semi_core.engines.ray_engine  # noqa: F401
-
-
-def make_engine(
-    name: str,
-    settings: ValidationSettings,
-    limits: Limits,
-    *,
-    pool: SandboxPool | None = None,
-    address: str | None = None,
-    **options: Any,
-) -> ValidationEngine:
-    """The engine registered as `name`, built with `ValidationEngine.create`'s arguments."""
-    _load_engines()
-    try:
-        engine_class = ENGINES[name]
-    except KeyError:
-        known = ", ".join(sorted(ENGINES))
-        raise ValueError(f"unknown validation engine {name!r} (known: {known})") from None
-    return engine_class.create(settings, limits, pool=pool, address=address, **options)

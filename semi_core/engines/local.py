@@ -1,5 +1,4 @@
-"""The local engine: this machine's sandbox workers. What validation always did, and the
-default.
+"""The local engine, the default: this machine's sandbox workers.
 
 Validating one pair is a chain of sandbox batches (the oracle twice, the rewrite, then
 mutants one after another), and `SandboxPool.run_many` holds its pool for a whole batch,
