@@ -42,11 +42,13 @@ def demo_store(db: Path, limit: int) -> None:
 
 
 def start_studio(db: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "SEMI_DB": str(db), "SEMI_LOAD_DEMO": "0"}
+    # Started in the database's folder and given its name alone: the sidebar shows
+    # "demo.duckdb", not where this machine keeps it.
+    env = {**os.environ, "SEMI_DB": db.name, "SEMI_LOAD_DEMO": "0"}
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
          "--server.port", str(port), "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=db.parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -18,6 +18,7 @@ import difflib
 import html
 import re
 import time
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -480,9 +481,11 @@ def pair_view() -> None:
     events = history(store, pair_id)
     seen = seen_state(verdict, events, annotator)  # what the buttons decide on
 
+    # The file's name only: a source's full path (on hover) would push the buttons down.
     st.caption(
         f"{place} · id `{pair_id}` · backend **{escape_markdown(pair['backend'])}** · snippet "
-        f"**{escape_markdown(pair['name'])}** from {escape_markdown(pair['path'])}"
+        f"**{escape_markdown(pair['name'])}** from {escape_markdown(Path(pair['path']).name)}",
+        help=f"Source: `{pair['path']}`",
     )
     if pair["backend"] == SIMULATED:
         practice_badge()
