@@ -31,14 +31,7 @@ from typing import Any
 
 import duckdb
 
-from semi_core.store import (
-    SNIPPET_COLUMNS,
-    TABULAR_READERS,
-    Store,
-    content_id,
-    read_table,
-    table_suffix,
-)
+from semi_core.store import SNIPPET_COLUMNS, Store, content_id
 
 CODE_COLUMNS = ("code", "content", "solution", "canonical_solution", "output")
 SKIP_DIRS = {
@@ -554,6 +547,80 @@ def snippets_from_python(
 # ---------------------------------------------------------------------------------------
 # Files and folders
 # ---------------------------------------------------------------------------------------
+
+# Tabular files are parsed by DuckDB (fast, streaming, typed) into plain dicts in batches.
+# This SQL reads an input file, not the store's data, so it lives here with the other
+# readers of datasets rather than in the store.
+
+TABULAR_READERS = {
+    ".parquet": "read_parquet(?)",
+    ".csv": "read_csv(?, ignore_errors = true, store_rejects = true, all_varchar = true)",
+    ".jsonl": "read_json(?, format = 'newline_delimited', sample_size = -1)",
+    ".ndjson": "read_json(?, format = 'newline_delimited', sample_size = -1)",
+    ".json": "read_json(?, format = 'auto', sample_size = -1)",
+}
+
+
+@dataclass
+class TableRead:
+    """A tabular file opened for reading: its columns, a row stream, and rejected rows."""
+
+    columns: list[str]
+    batches: Iterator[list[dict[str, Any]]]
+    rejected: Callable[[], list[tuple[int, str]]]
+
+
+def table_suffix(path: str | os.PathLike[str]) -> str:
+    """The format suffix of a dataset file, looking through compression (`.jsonl.gz`)."""
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if suffixes and suffixes[-1] in (".gz", ".zst"):
+        suffixes.pop()
+    return suffixes[-1] if suffixes else ""
+
+
+def read_table(path: str, batch_size: int = 5000) -> TableRead:
+    """Open a Parquet, CSV, JSON or JSONL file through DuckDB.
+
+    Raises `duckdb.Error` when the file cannot be parsed as a whole (for example a JSONL
+    file with a malformed line: the caller then falls back to line-by-line reading so one
+    broken line costs only itself).
+    """
+    suffix = table_suffix(path)
+    reader = TABULAR_READERS[suffix]
+    db = duckdb.connect()
+    # The read lasts as long as the whole ingest: DuckDB would draw a progress bar for it.
+    db.execute("SET enable_progress_bar = false")
+    cur = db.execute(f"SELECT * FROM {reader}", [path])
+    columns = [d[0] for d in cur.description]
+    json_columns = {d[0] for d in cur.description if str(d[1]).upper() == "JSON"}
+
+    def batches() -> Iterator[list[dict[str, Any]]]:
+        try:
+            while rows := cur.fetchmany(batch_size):
+                batch = [dict(zip(columns, row, strict=True)) for row in rows]
+                for record in batch:
+                    for column in json_columns:  # mixed-type columns come back as JSON text
+                        if isinstance(record[column], str):
+                            record[column] = json.loads(record[column])
+                yield batch
+        finally:
+            db.close()
+
+    def rejected() -> list[tuple[int, str]]:
+        if suffix != ".csv":
+            return []
+        try:
+            with duckdb.connect() as probe:
+                probe.execute(f"SELECT count(*) FROM {reader}", [path]).fetchall()
+                return probe.execute(
+                    "SELECT line, first(error_message ORDER BY column_idx) FROM reject_errors "
+                    "GROUP BY line ORDER BY line"
+                ).fetchall()
+        except duckdb.Error:
+            return []
+
+    return TableRead(columns=columns, batches=batches(), rejected=rejected)
+
 
 PYTHON_SUFFIXES = {".py"}
 TABULAR_SUFFIXES = set(TABULAR_READERS)
