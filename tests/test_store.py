@@ -3,6 +3,8 @@ and the one-sentence message when another process holds the database."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import duckdb
 import pyarrow as pa
 import pytest
@@ -326,3 +328,64 @@ def test_every_command_reports_the_held_database_without_a_traceback(db_path, he
         assert result.returncode == 1, args
         assert "Traceback" not in result.stderr
         assert f"The database {db_path} is in use by PID {held_database.pid}" in result.stderr
+
+
+def test_views_give_the_latest_verdict_and_the_decisions_that_still_count(store):
+    # Several verdicts per pair, stored out of time order: each pair's current verdict is
+    # its latest, never its first or the last stored.
+    for gid in ("a", "b", "c"):
+        add_pair(store, gid, ["1"])
+    history = [
+        ("a3", "a", "2024-01-03", "validated"),
+        ("a1", "a", "2024-01-01", "mismatch"),
+        ("a2", "a", "2024-01-02", "mismatch"),
+        ("b2", "b", "2024-01-02", "mismatch"),
+        ("b1", "b", "2024-01-01", "validated"),
+        ("c1", "c", "2024-01-01", "validated"),
+    ]
+    store.bulk_insert("verdicts", pa.table({
+        "id": [v for v, *_ in history], "generation_id": [g for _, g, *_ in history],
+        "created_at": pa.array([datetime.fromisoformat(t)
+                                for _, _, t, _ in history], pa.timestamp("us")),
+        "status": [s for *_, s in history], "run_id": ["r"] * 6, "passed": [1] * 6,
+        "usable": [1] * 6, "total": [1] * 6,
+    }))  # fmt: skip
+    current = {"a": "validated", "b": "mismatch", "c": "validated"}
+    assert {g: store.latest_verdict(g)["id"] for g in "abc"} == {"a": "a3", "b": "b2", "c": "c1"}
+    assert {v["generation_id"]: v["status"] for v in store.current_verdicts()} == current
+    assert {r["id"]: r["verdict_status"] for r in store.pair_overview()} == current
+    assert store.counts().by_status["verdicts"] == {"mismatch": 1, "validated": 2}
+    assert store.export_sources() == {"tests": 2}
+    assert [r["generation_id"] for r in store.ranking_subjects(generation_ids=["a", "b"])] == ["a"]
+    assert store.review_queue_ids("x", statuses=["mismatch"]) == (["b"], 1)
+
+    # Decisions: one undone, two voided by a later edit, one settled by a final decision.
+    event = store.add_review_event
+    event("a", "x", "accept", payload={"n": 1})
+    event("a", "x", "undo", payload={"undoes": store.last_undoable_event("x")["id"]})
+    event("a", "y", "accept")
+    event("b", "x", "accept")
+    event("b", "y", "reject")
+    event("b", "z", "edit")
+    event("b", "x", "reject")
+    event("c", "x", "accept")
+    event("c", "y", "reject")
+    event("c", "lead", "accept", payload={"final": True})
+    assert {g: store.decisions(g) for g in "abc"} == {
+        "a": {"y": "accept"},
+        "b": {"x": "reject"},
+        "c": {"lead": "accept", "x": "accept", "y": "reject"},
+    }
+    assert store.overall_decisions() == {"a": "accept", "b": "reject", "c": "accept"}
+    assert store.final_decisions() == {"c": "accept"}
+    assert [(d["generation_id"], d["annotator"], d["decision"])
+            for d in store.annotator_decisions()] == [
+        ("a", "y", "accept"), ("b", "x", "reject"), ("c", "x", "accept"), ("c", "y", "reject"),
+    ]  # fmt: skip
+    assert store.last_undoable_event("x")["generation_id"] == "c"
+    assert store.review_queue_ids("x") == (["a"], 1)  # b and c decided by x
+    exported = store.export_rows("accepted")
+    assert [(r["id"], r["verdict_status"], r["decision"]) for r in exported] == [
+        ("a", "validated", "accept"), ("c", "validated", "accept"),
+    ]  # fmt: skip
+    assert [d["annotator"] for d in exported[1]["decisions"]] == ["x", "y"]

@@ -24,14 +24,14 @@ from semi_core.store.repair import REPAIR_ANNOTATOR, RepairQueries
 from semi_core.store.review import QueueFilters
 from semi_core.store.runs import RunQueries
 from semi_core.store.schema import MIGRATIONS, Migration, applied_migrations, migrate
-from semi_core.store.settings import (
+from semi_core.store.settings import SettingsQueries
+from semi_core.store.snippets import SNIPPET_COLUMNS
+from semi_core.store.validation import Validation
+from semi_core.store.views import (
     DECISION_RULES,
     DEFAULT_DECISION_RULE,
     DEFAULT_MAJORITY_MIN_VOTES,
-    SettingsQueries,
 )
-from semi_core.store.snippets import SNIPPET_COLUMNS
-from semi_core.store.validation import Validation
 
 
 class Store(

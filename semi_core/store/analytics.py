@@ -9,12 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from semi_core.store.review import ReviewQueries
-from semi_core.store.views import (
-    EFFECTIVE_DECISIONS,
-    IS_CURRENT_VERDICT,
-    OVERALL_DECISIONS,
-    VALIDATED_PAIRS,
-)
 
 
 @dataclass(frozen=True)
@@ -52,8 +46,7 @@ _REFUSAL = "regexp_replace(coalesce(reason, ''), '(?s)^.*?refused the rewrite:',
 # One row per failure: ingest rejections, generation errors, and pairs whose current
 # verdict is not validated, typed by the first failing test (or the verdict's reason).
 _FAILURES = f"""
-WITH current_verdicts AS (SELECT * FROM verdicts QUALIFY {IS_CURRENT_VERDICT}),
-checked AS (
+WITH checked AS (
     SELECT g.id AS pair, g.snippet_id AS snippet, s.name, v.status,
         v.signals->>'$.failing[0].status' AS first_status,
         v.signals->>'$.failing[0].reason' AS first_reason,
@@ -130,12 +123,9 @@ class AnalyticsQueries(ReviewQueries):
             "runs": dict(
                 cur.execute("SELECT state, count(*) FROM runs GROUP BY ALL ORDER BY ALL").fetchall()
             ),
-            # The current verdict of each pair is its latest one.
             "verdicts": dict(
                 cur.execute(
-                    "SELECT status, count(*) FROM (SELECT status, row_number() OVER "
-                    "(PARTITION BY generation_id ORDER BY created_at DESC, id) AS n "
-                    "FROM verdicts) WHERE n = 1 GROUP BY ALL ORDER BY ALL"
+                    "SELECT status, count(*) FROM current_verdicts GROUP BY ALL ORDER BY ALL"
                 ).fetchall()
             ),
         }
@@ -169,8 +159,7 @@ class AnalyticsQueries(ReviewQueries):
             "s.name, s.source, s.kind, v.status AS verdict_status, v.passed, v.usable, "
             "v.total, v.test_strength, v.difficulty, v.signals, v.run_id "
             "FROM generations g JOIN snippets s ON s.id = g.snippet_id "
-            "LEFT JOIN (SELECT * FROM verdicts QUALIFY row_number() OVER (PARTITION BY "
-            "generation_id ORDER BY created_at DESC, id) = 1) v ON v.generation_id = g.id "
+            "LEFT JOIN current_verdicts v ON v.generation_id = g.id "
             "ORDER BY g.id"
         )
         for row in rows:
@@ -209,8 +198,8 @@ class AnalyticsQueries(ReviewQueries):
                        WHERE {x} IS NOT NULL GROUP BY ALL)) AS {name}_bins""")
         cur = self.cursor().execute(
             "WITH validated AS MATERIALIZED (SELECT difficulty, test_strength, "
-            "coalesce(signals->>'$.rank.bucket', 'unranked') AS bucket FROM verdicts "
-            f"QUALIFY {IS_CURRENT_VERDICT} AND status = 'validated') SELECT " + ", ".join(parts)
+            "coalesce(signals->>'$.rank.bucket', 'unranked') AS bucket FROM current_verdicts "
+            "WHERE status = 'validated') SELECT " + ", ".join(parts)
         )
         row = dict(zip([d[0] for d in cur.description], cur.fetchone() or (), strict=True))
         return {name: {"summary": row[name], "bins": row[f"{name}_bins"] or []} for name in bins}
@@ -233,9 +222,8 @@ class AnalyticsQueries(ReviewQueries):
         ]
         cur = self.cursor().execute(
             "WITH validated AS MATERIALIZED (SELECT usable, difficulty, signals, "
-            "coalesce(signals->>'$.rank.bucket', 'unranked') AS bucket FROM verdicts "
-            f"QUALIFY {IS_CURRENT_VERDICT} AND status = 'validated' AND difficulty IS NOT NULL"
-            ") SELECT " + ", ".join(parts)
+            "coalesce(signals->>'$.rank.bucket', 'unranked') AS bucket FROM current_verdicts "
+            "WHERE status = 'validated' AND difficulty IS NOT NULL) SELECT " + ", ".join(parts)
         )
         row = cur.fetchone() or ()
         return {x: list(cells or []) for x, cells in zip(xs, row, strict=True)}
@@ -243,10 +231,9 @@ class AnalyticsQueries(ReviewQueries):
     def source_breakdown(self) -> list[dict[str, Any]]:
         """Per source and bucket: validated pairs and their mean difficulty (unranked = 0)."""
         return self._rows(
-            f"""{VALIDATED_PAIRS}
-            SELECT v.source, coalesce(v.signals->>'$.rank.bucket', 'unranked') AS bucket,
+            """SELECT v.source, coalesce(v.signals->>'$.rank.bucket', 'unranked') AS bucket,
                    count(*) AS pairs, round(avg(coalesce(v.difficulty, 0)), 4) AS mean_difficulty
-            FROM validated v GROUP BY ALL ORDER BY ALL"""
+            FROM validated_pairs v GROUP BY ALL ORDER BY ALL"""
         )
 
     def validated_pairs(
@@ -286,14 +273,13 @@ class AnalyticsQueries(ReviewQueries):
         if not where:
             return [], 0
         rows = self._rows(
-            f"""{VALIDATED_PAIRS}
-            SELECT v.generation_id AS pair, v.name, v.source,
+            f"""SELECT v.generation_id AS pair, v.name, v.source,
                    coalesce(v.signals->>'$.rank.bucket', 'unranked') AS bucket,
                    v.difficulty, v.usable AS tests,
                    (v.signals->>'$.rank.curriculum_position')::INT AS curriculum_position,
                    (v.signals->>'$.rank.cyclomatic')::INT AS cyclomatic,
                    count(*) OVER () AS total
-            FROM validated v WHERE {" OR ".join(where)}
+            FROM validated_pairs v WHERE {" OR ".join(where)}
             ORDER BY v.difficulty NULLS LAST, v.generation_id LIMIT ?""",
             [*params, limit],
         )
@@ -337,11 +323,8 @@ class AnalyticsQueries(ReviewQueries):
         entry points, the test's position, input and expected text, and the rewrite's and
         the original's first runs on it (status, output, error). By pair id."""
         return self._rows(
-            f"""
-            WITH current_verdicts AS (
-                SELECT generation_id, run_id, status, signals FROM verdicts
-                QUALIFY {IS_CURRENT_VERDICT}),
-            picked AS (
+            """
+            WITH picked AS (
                 SELECT generation_id, run_id,
                     (signals->>'$.failing[0].position')::INT AS position
                 FROM current_verdicts
@@ -382,11 +365,9 @@ class AnalyticsQueries(ReviewQueries):
         """Each generation carrying a known mistake, with the mistake (parsed), its current
         verdict's status (None before validation) and its overall decision (None before
         any vote): what the scoreboard scores."""
-        sql = f"""{EFFECTIVE_DECISIONS}{OVERALL_DECISIONS},
-            current AS (SELECT generation_id, status FROM verdicts QUALIFY {IS_CURRENT_VERDICT})
-            SELECT g.id, g.mistake, c.status, o.decision FROM generations g
-            LEFT JOIN current c ON c.generation_id = g.id
-            LEFT JOIN overall o ON o.generation_id = g.id
+        sql = """SELECT g.id, g.mistake, c.status, o.decision FROM generations g
+            LEFT JOIN current_verdicts c ON c.generation_id = g.id
+            LEFT JOIN overall_decisions o ON o.generation_id = g.id
             WHERE g.mistake IS NOT NULL ORDER BY g.created_at, g.id"""
         rows = self.cursor().execute(sql).fetchall()
         return [

@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 
-from semi_core.store import schema
+from semi_core.store import schema, views
 
 DEFAULT_DB = "semi.duckdb"
 
@@ -100,6 +100,7 @@ class StoreBase:
         self._memory_limit_before: str | None = None  # while lowered for long work
         if not read_only:
             schema.migrate(self._db)
+            views.install(self._db)
         # Another process may have changed the file while no Store here had it open.
         in_memory = self.path == ":memory:"  # each such Store is a database of its own
         self._file = f":memory:{id(self)}" if in_memory else os.path.realpath(self.path)

@@ -8,7 +8,6 @@ from typing import Any
 
 from semi_core.store.snippets import SnippetQueries
 from semi_core.store.validation import ValidationQueries
-from semi_core.store.views import IS_CURRENT_VERDICT
 
 # Who a repair's event in the review log names: the model, not a person, so no
 # annotator's activity counts it.
@@ -20,8 +19,8 @@ class RepairQueries(SnippetQueries, ValidationQueries):
 
     # A pair may go back to the model: its current verdict failed, its latest answer has
     # been validated, and no annotator edited it (an edit is theirs to keep).
-    _REPAIRABLE = f"""
-        FROM (SELECT * FROM verdicts QUALIFY {IS_CURRENT_VERDICT}) v
+    _REPAIRABLE = """
+        FROM current_verdicts v
         JOIN generations g ON g.id = v.generation_id JOIN snippets s ON s.id = g.snippet_id
         WHERE g.backend = ? AND g.model IS NOT DISTINCT FROM ? AND g.status = 'ok'
           AND coalesce(g.attempt, 1) = ? AND list_contains(?::VARCHAR[], v.status)

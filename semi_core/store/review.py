@@ -7,9 +7,9 @@ import json
 from collections.abc import Sequence
 from typing import Any, TypedDict, Unpack
 
+from semi_core.store.core import placeholders
 from semi_core.store.snippets import parse_generation_json
 from semi_core.store.validation import ValidationQueries
-from semi_core.store.views import DECISION_RULE, EFFECTIVE_DECISIONS, OVERALL_DECISIONS, VOTES
 
 
 class QueueFilters(TypedDict, total=False):
@@ -69,8 +69,7 @@ class ReviewQueries(ValidationQueries):
     def last_undoable_event(self, annotator: str) -> dict[str, Any] | None:
         """The annotator's latest decision (accept, reject, skip, final) not undone yet."""
         rows = self._rows(
-            f"{EFFECTIVE_DECISIONS} SELECT * FROM effective WHERE annotator = ? "
-            "ORDER BY id DESC LIMIT 1",
+            "SELECT * FROM effective_decisions WHERE annotator = ? ORDER BY id DESC LIMIT 1",
             [annotator],
         )
         return rows[0] if rows else None
@@ -78,7 +77,7 @@ class ReviewQueries(ValidationQueries):
     def decisions(self, generation_id: str) -> dict[str, str]:
         """Each annotator's current decision on a pair (skips excluded)."""
         rows = self.cursor().execute(
-            f"{EFFECTIVE_DECISIONS} SELECT annotator, arg_max(action, id) FROM effective "
+            "SELECT annotator, arg_max(action, id) FROM effective_decisions "
             "WHERE generation_id = ? AND action <> 'skip' GROUP BY annotator ORDER BY annotator",
             [generation_id],
         )
@@ -103,8 +102,8 @@ class ReviewQueries(ValidationQueries):
         current verdict is computed only when a filter reads it: on 100k pairs the
         unfiltered queue reads the generations alone."""
         ctes = [
-            f"{EFFECTIVE_DECISIONS}, mine AS (SELECT generation_id, arg_max(action, id) "
-            "AS action FROM effective WHERE annotator = ? GROUP BY generation_id)"
+            "mine AS (SELECT generation_id, arg_max(action, id) AS action "
+            "FROM effective_decisions WHERE annotator = ? GROUP BY generation_id)"
         ]
         params: list[Any] = [annotator]
         joins: list[str] = []
@@ -113,9 +112,7 @@ class ReviewQueries(ValidationQueries):
             signals = ", signals" if constant_outputs else ""  # read only when filtered on
             ctes.append(
                 f"current AS (SELECT generation_id, status, difficulty, run_id{signals} "
-                "FROM verdicts "
-                "QUALIFY row_number() OVER (PARTITION BY generation_id "
-                "ORDER BY created_at DESC, id) = 1)"
+                "FROM current_verdicts)"
             )
             joins.append("JOIN current v ON v.generation_id = g.id")
         if failure:
@@ -185,20 +182,22 @@ class ReviewQueries(ValidationQueries):
         """Pairs for an annotator to review, filtered (`QueueFilters`); undecided first,
         skipped later."""
         sql, params = self._queue_sql(annotator, limit=limit, **filters)
-        # The page of ids first, then the columns to show for those rows only.
-        return self._rows(
-            f"""WITH page AS MATERIALIZED ({sql}),
-            shown AS MATERIALIZED (SELECT * FROM verdicts
-                WHERE generation_id IN (SELECT id FROM page)
-                QUALIFY row_number() OVER (PARTITION BY generation_id
-                ORDER BY created_at DESC, id) = 1)
-            SELECT p.id, s.name, s.source, g.backend, g.instruction, v.status, v.passed,
-                v.usable, v.difficulty, v.test_strength, p.my_decision
-            FROM page p JOIN generations g ON g.id = p.id JOIN snippets s ON s.id = g.snippet_id
-            LEFT JOIN shown v ON v.generation_id = p.id
-            ORDER BY (p.my_decision = 'skip') NULLS FIRST, p.created_at, p.id""",
-            params,
+        # The page of ids first, then the columns to show for those rows only: the ids as
+        # a list of values, which DuckDB applies before picking the current verdicts.
+        page = self.cursor().execute(sql, params).fetchall()
+        if not page:
+            return []
+        ids = [row[0] for row in page]
+        shown = self._rows(
+            "SELECT g.id, s.name, s.source, g.backend, g.instruction, v.status, v.passed, "
+            "v.usable, v.difficulty, v.test_strength "
+            "FROM (SELECT unnest(?::VARCHAR[]) AS id) p JOIN generations g ON g.id = p.id "
+            "JOIN snippets s ON s.id = g.snippet_id LEFT JOIN (SELECT * FROM current_verdicts "
+            f"WHERE generation_id IN {placeholders(ids)}) v ON v.generation_id = g.id",
+            [ids, *ids],
         )
+        by_id = {row["id"]: row for row in shown}
+        return [by_id[pair_id] | {"my_decision": mine} for pair_id, _, mine, _ in page]
 
     def pair(self, generation_id: str) -> dict[str, Any] | None:
         """A pair with its snippet and current verdict, for the review screen."""
@@ -222,18 +221,17 @@ class ReviewQueries(ValidationQueries):
         return [row[0] for row in rows.fetchall()]
 
     def decision_counts(self) -> dict[str, int]:
-        """Pairs by their overall decision (see OVERALL_DECISIONS): accept, reject, or
+        """Pairs by their overall decision (the view overall_decisions): accept, reject, or
         disputed when the votes do not decide and no final decision settled it."""
         rows = self.cursor().execute(
-            f"{EFFECTIVE_DECISIONS}{OVERALL_DECISIONS} "
-            "SELECT decision, count(*) FROM overall GROUP BY ALL ORDER BY ALL"
+            "SELECT decision, count(*) FROM overall_decisions GROUP BY ALL ORDER BY ALL"
         )
         return dict(rows.fetchall())
 
     def decision_rule(self) -> tuple[str, int]:
         """The decision rule in force and the votes a majority needs, read from the settings
-        as the rule's SQL reads them (see DECISION_RULE)."""
-        sql = f"WITH {DECISION_RULE} SELECT rule, min_votes FROM rule"
+        as the rule's SQL reads them (the view decision_rule)."""
+        sql = "SELECT rule, min_votes FROM decision_rule"
         ((rule, min_votes),) = self.cursor().execute(sql).fetchall()
         return rule, min_votes
 
@@ -241,8 +239,7 @@ class ReviewQueries(ValidationQueries):
         """Pair id -> its overall decision (accept, reject or disputed), for every pair
         with a vote or a final decision."""
         rows = self.cursor().execute(
-            f"{EFFECTIVE_DECISIONS}{OVERALL_DECISIONS} "
-            "SELECT generation_id, decision FROM overall ORDER BY generation_id"
+            "SELECT generation_id, decision FROM overall_decisions ORDER BY generation_id"
         )
         return dict(rows.fetchall())
 
@@ -252,14 +249,12 @@ class ReviewQueries(ValidationQueries):
         `generation_id`, that pair's votes only."""
         where, params = ("WHERE generation_id = ?", [generation_id]) if generation_id else ("", [])
         return self._rows(
-            f"{EFFECTIVE_DECISIONS}{VOTES} SELECT generation_id, annotator, vote AS decision "
-            f"FROM votes {where} ORDER BY generation_id, annotator",
+            "SELECT generation_id, annotator, vote AS decision "
+            f"FROM annotator_votes {where} ORDER BY generation_id, annotator",
             params,
         )
 
     def final_decisions(self) -> dict[str, str]:
         """Pair id -> its settled decision (the latest final event not undone)."""
-        rows = self.cursor().execute(
-            f"{EFFECTIVE_DECISIONS}{VOTES} SELECT generation_id, decision FROM finals"
-        )
+        rows = self.cursor().execute("SELECT generation_id, decision FROM final_decisions")
         return dict(rows.fetchall())

@@ -7,13 +7,6 @@ from typing import Any
 
 from semi_core.store.core import StoreBase
 
-# votes decide a pair, and how many votes a majority needs.
-DECISION_RULES = ("unanimous", "majority")
-DEFAULT_DECISION_RULE = "unanimous"
-DEFAULT_MAJORITY_MIN_VOTES = 3
-
-# Each annotator's vote on a pair: their latest accept or reject not undone. Skips are no
-
 
 class SettingsQueries(StoreBase):
     def cached_response(self, key: str) -> dict[str, Any] | None:

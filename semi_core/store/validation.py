@@ -13,7 +13,6 @@ import pyarrow as pa
 from semi_core.store.core import StoreBase, StoreError, content_id, placeholders
 from semi_core.store.schema import reserve_numbers
 from semi_core.store.snippets import source_filter
-from semi_core.store.views import IS_CURRENT_VERDICT
 
 # One pair's validation as the store records it: generation id, the oracle's answer per
 # test case, the test runs, the verdict.
@@ -308,7 +307,7 @@ class ValidationQueries(StoreBase):
 
     def latest_verdict(self, generation_id: str) -> dict[str, Any] | None:
         rows = self._rows(
-            "SELECT * FROM verdicts WHERE generation_id = ? ORDER BY created_at DESC, id LIMIT 1",
+            "SELECT * FROM current_verdicts WHERE generation_id = ?",
             [generation_id],
         )
         if rows:
@@ -351,10 +350,8 @@ class ValidationQueries(StoreBase):
     def current_verdicts(self, statuses: Sequence[str] | None = None) -> list[dict[str, Any]]:
         """The latest verdict of every generation (optionally of some statuses)."""
         rows = self._rows(
-            "SELECT * FROM (SELECT v.*, row_number() OVER (PARTITION BY generation_id "
-            "ORDER BY created_at DESC, id) AS rank_in_history FROM verdicts v) "
-            "WHERE rank_in_history = 1 AND (? IS NULL OR status IN (SELECT unnest(?::VARCHAR[])))"
-            " ORDER BY generation_id",
+            "SELECT * FROM current_verdicts "
+            "WHERE ? IS NULL OR status IN (SELECT unnest(?::VARCHAR[])) ORDER BY generation_id",
             [None if statuses is None else 1, list(statuses or [])],
         )
         for row in rows:
@@ -387,10 +384,7 @@ class ValidationQueries(StoreBase):
             finally:
                 cur.unregister("difficulty_rows")
 
-    # The current verdict of each pair (its latest), when it is `validated`.
-    _CURRENT_VALIDATED = (
-        f"(SELECT * FROM verdicts QUALIFY {IS_CURRENT_VERDICT} AND status = 'validated')"
-    )
+    _CURRENT_VALIDATED = "(SELECT * FROM current_verdicts WHERE status = 'validated')"
 
     def ranking_subjects(
         self,
@@ -404,10 +398,10 @@ class ValidationQueries(StoreBase):
         the pairs `generation_ids` when given."""
         current, params = self._CURRENT_VALIDATED, [after or ""]
         if generation_ids is not None:
-            # The pairs' own verdicts first: the current one is picked among a few rows.
+            # DuckDB filters on the pairs' ids before picking the current verdicts.
             current = (
-                f"(SELECT * FROM verdicts WHERE generation_id IN {placeholders(generation_ids)} "
-                f"QUALIFY {IS_CURRENT_VERDICT} AND status = 'validated')"
+                f"(SELECT * FROM current_verdicts WHERE generation_id IN "
+                f"{placeholders(generation_ids)} AND status = 'validated')"
             )
             params = [*generation_ids, after or ""]
         rows = self._rows(
