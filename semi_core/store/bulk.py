@@ -20,7 +20,7 @@ class BulkQueries(StoreBase):
         """Append an Arrow table's rows to one of `BULK_TABLES` in one statement (fixtures,
         benchmarks, imports: far faster than row-by-row inserts). Columns are matched by
         name; absent ones take their defaults. Verdicts are then linked to their test
-        runs' numbers (see m012), generations to their test cases' (m013). Returns the
+        runs' numbers, generations to their test cases' (see `m001_baseline`). Returns the
         number of rows inserted."""
         if table not in self.BULK_TABLES:
             raise StoreError(f"bulk insertion into {table!r} is not supported")

@@ -98,9 +98,15 @@ class StoreBase:
         self._local = threading.local()
         self._write_lock = threading.RLock()
         self._memory_limit_before: str | None = None  # while lowered for long work
-        if not read_only:
-            schema.migrate(self._db)
-            views.install(self._db)
+        try:
+            if problem := schema.unsupported_schema(self._db, self.path):
+                raise StoreError(problem)
+            if not read_only:
+                schema.migrate(self._db)
+                views.install(self._db)
+        except BaseException:
+            self._db.close()
+            raise
         # Another process may have changed the file while no Store here had it open.
         in_memory = self.path == ":memory:"  # each such Store is a database of its own
         self._file = f":memory:{id(self)}" if in_memory else os.path.realpath(self.path)

@@ -59,7 +59,7 @@ class SnippetQueries(StoreBase):
         self, ids: Iterable[str], cur: duckdb.DuckDBPyConnection | None = None
     ) -> set[str]:
         """Which of `ids` the store holds (a scan of the id column: snippets have no index,
-        see m014; the ids asked for are the join's small side)."""
+        see `m001_baseline`; the ids asked for are the join's small side)."""
         ids = list(ids)
         if not ids:
             return set()
@@ -234,7 +234,7 @@ class SnippetQueries(StoreBase):
         with self.transaction() as cur:
             if cur.execute("SELECT 1 FROM generations WHERE id = ?", [row["id"]]).fetchone():
                 return
-            # The test cases are numbered together, the generation keeps the range (m013).
+            # The test cases are numbered together, the generation keeps the range.
             numbers = reserve_numbers(cur, "test_case_seq", len(firsts))
             cur.execute(
                 f"INSERT INTO generations ({', '.join(columns)}, first_test_case, "
@@ -254,7 +254,7 @@ class SnippetQueries(StoreBase):
 
     def add_test_case(self, generation_id: str, text: str, origin: str) -> dict[str, Any]:
         """Add one test input to a stored generation, after its others; returns the new
-        test case. A generation's test cases are found by their range of numbers (m013),
+        test case. A generation's test cases are found by their range of numbers,
         so all of them are numbered again, together, and the range recorded: one pair's
         new input never makes its range span the test cases stored since."""
         with self.transaction() as cur:
@@ -268,7 +268,7 @@ class SnippetQueries(StoreBase):
                 [first, last, generation_id],
             ).fetchall()  # fmt: skip
             numbers = reserve_numbers(cur, "test_case_seq", len(cases) + 1)
-            if cases:  # one statement, the old range found by zone maps (no index: m016)
+            if cases:  # one statement, the old range found by zone maps
                 cur.execute(
                     "UPDATE test_cases SET seq = n.seq FROM (SELECT unnest(?::VARCHAR[]) AS id, "
                     "unnest(?::BIGINT[]) AS seq) n WHERE test_cases.seq BETWEEN ? AND ? "

@@ -70,7 +70,7 @@ class ValidationQueries(StoreBase):
         )
 
     def test_cases(self, generation_id: str) -> list[dict[str, Any]]:
-        """A generation's test cases in order, found by its range of numbers (m013)."""
+        """A generation's test cases in order, found by its range of numbers."""
         return self.test_cases_of(self._test_case_ranges([generation_id])).get(generation_id, [])
 
     def _test_case_ranges(self, generation_ids: Sequence[str]) -> list[dict[str, Any]]:
@@ -91,7 +91,7 @@ class ValidationQueries(StoreBase):
         """The test cases of many generations: {generation id: cases}. Each generation is
         a row with its `id` and the range of its test cases' numbers (`first_test_case`,
         `last_test_case`, as `generations_to_validate` gives them; none when it has no
-        test cases; see m013). Near ranges are read as one span, which zone maps find
+        test cases). Near ranges are read as one span, which zone maps find
         without an index."""
         cases: dict[str, list[dict[str, Any]]] = {row["id"]: [] for row in generations}
         ranged = sorted(
@@ -171,8 +171,8 @@ class ValidationQueries(StoreBase):
     ) -> None:
         if not validations:
             return
-        # Set-based: a few statements over Arrow tables whatever the batch size (row by row,
-        # a pair with its dozens of test runs cost about a third of a second).
+        # Set-based: a few statements over Arrow tables whatever the batch size, as each
+        # statement costs DuckDB milliseconds.
         oracle_rows = [case for _, oracle, _, _ in validations for case in oracle]
         run_rows = [(generation_id, run) for generation_id, _, runs, _ in validations
                     for run in runs]  # fmt: skip
@@ -184,7 +184,7 @@ class ValidationQueries(StoreBase):
                                       pa.string()),
         })  # fmt: skip
         # Each pair's test runs get consecutive numbers, its verdict the first and last
-        # (see m012).
+        # (see `m001_baseline`).
         numbers = reserve_numbers(self.cursor(), "test_run_seq", len(run_rows))
         runs_table = pa.table({
             "seq": pa.array(numbers, pa.int64()),
@@ -227,8 +227,8 @@ class ValidationQueries(StoreBase):
             cur.register("run_rows", runs_table)
             cur.register("verdict_rows", verdicts_table)
             try:
-                # Answers are written by test case number (m013), found by zone maps; by id
-                # (a scan of the table: test cases have no index, m016) only for rows
+                # Answers are written by test case number, found by zone maps; by id (a
+                # scan of the table: test cases have no index) only for rows
                 # given without one.
                 numbered = sum(case.get("seq") is not None for case in oracle_rows)
                 if numbered:
@@ -244,8 +244,8 @@ class ValidationQueries(StoreBase):
                         "WHERE o.seq IS NULL AND test_cases.id = o.id"
                     )
                 self._drop_earlier_records_of_this_run(cur, run_id)
-                # Plain inserts: an upsert costs DuckDB about 15 times as much here, and
-                # more as the table grows; earlier rows of this run were just dropped.
+                # Plain inserts, as an upsert costs DuckDB far more and grows with the
+                # table; earlier rows of this run were just dropped.
                 cur.execute(
                     "INSERT INTO test_runs (seq, id, run_id, test_case_id, side, attempt, "
                     "status, output, error, stdout, duration_ms) SELECT seq, id, ?, "
@@ -253,7 +253,7 @@ class ValidationQueries(StoreBase):
                     "FROM run_rows",
                     [run_id],
                 )
-                # A repaired pair's latest attempt keeps its first verdict (m018): the one
+                # A repaired pair's latest attempt keeps its first verdict: the one
                 # usable attempt without a verdict, as a pair is repaired only once its
                 # latest attempt has one. The small table alone, no join on generations.
                 cur.execute(
@@ -282,7 +282,7 @@ class ValidationQueries(StoreBase):
         A pair's test runs and verdict are written in one transaction, so a pair without
         a verdict of this run has no test runs of it either: one look at the verdicts."""
         # The run id first: its verdicts sit in few blocks, and the id column (hashes) is
-        # compared only there (verdicts have no index: m015).
+        # compared only there (verdicts have no index).
         again = cur.execute(
             "SELECT generation_id, first_test_run, last_test_run FROM verdicts "
             "WHERE run_id = ? AND id IN (SELECT id FROM verdict_rows)",
@@ -340,7 +340,7 @@ class ValidationQueries(StoreBase):
         rows = []
         for run in runs:
             case = cases.get(run.pop("test_case_id"))
-            if case is None:  # another pair's, numbered inside this range (see m012)
+            if case is None:  # another pair's, numbered inside this range
                 continue
             rows.append({key: case[key] for key in ("position", "input", "origin", "expected",
                                                      "oracle_status")} | run)  # fmt: skip
