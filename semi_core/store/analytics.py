@@ -207,7 +207,7 @@ class AnalyticsQueries(ReviewQueries):
     def validated_cells(self, xs: Sequence[str], bins: int) -> dict[str, list[dict[str, Any]]]:
         """Validated pairs counted per value of each x in `xs` ("tests": usable tests, or
         "cyclomatic") and difficulty bin (`bins` equal bins over [0, 1], the last holding
-        1) and bucket, with their mean difficulty: a scatter of 100,000 pairs drawn as a
+        1) and bucket, with their mean difficulty: a scatter of any number of pairs drawn as a
         few hundred cells. Unranked pairs (no difficulty) are left out."""
         bins = int(bins)  # a number in the SQL text
         parts = [

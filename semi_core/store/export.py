@@ -44,7 +44,7 @@ class ExportQueries(StoreBase):
             where.append("p.source IN (SELECT unnest(?::VARCHAR[]))")
             params.append(list(sources))
         # Through Arrow: nested lists of structs convert to Python far faster than with
-        # fetchall (100,000 pairs with 5 test cases each: about half the time).
+        # fetchall.
         sql = f"""WITH t AS (SELECT generation_id, list({{'input': input, 'origin': origin,
                 'expected': expected, 'oracle_status': oracle_status}} ORDER BY position)
                 AS cases FROM test_cases WHERE oracle_status IN ('ok', 'raises')

@@ -99,8 +99,8 @@ class ReviewQueries(ValidationQueries):
     ) -> tuple[str, list[Any]]:
         """The ordered ids of an annotator's queue (with `total`, the queue's full size) as
         SQL and its bound parameters. Only the tables a filter needs are joined, and the
-        current verdict is computed only when a filter reads it: on 100k pairs the
-        unfiltered queue reads the generations alone."""
+        current verdict is computed only when a filter reads it: the unfiltered queue
+        reads the generations alone."""
         ctes = [
             "mine AS (SELECT generation_id, arg_max(action, id) AS action "
             "FROM effective_decisions WHERE annotator = ? GROUP BY generation_id)"
@@ -118,7 +118,7 @@ class ReviewQueries(ValidationQueries):
         if failure:
             # Pairs whose rewrite failed a test with this status, in a given validation run.
             # The few failing runs first, then only their test cases: a join of the runs
-            # with every test case hashes all of them (~3x slower at 100k pairs).
+            # with every test case would hash all of them.
             ctes.append(
                 "failed_runs AS MATERIALIZED (SELECT test_case_id, run_id FROM test_runs "
                 "WHERE side = 'generated' AND status = ?), "
