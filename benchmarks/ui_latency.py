@@ -219,7 +219,7 @@ def time_queries(store: Store, annotator: str = "bench", repeat: int = 5) -> dic
     for _ in range(repeat):
         ids, _total = clock("review_queue_ids", queue_ids, annotator)
         pair = clock("pair", store.pair, ids[0])
-        clock("test_table", test_table, store, ids[0], pair["verdict"]["run_id"])
+        clock("test_table", test_table, store, ids[0], verdict=pair["verdict"])
         clock("history", history, store, ids[0])
         clock("decisions", store.decisions, ids[0])
         clock("queue: search", queue_ids, annotator, search="variant 99")
