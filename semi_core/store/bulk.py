@@ -9,8 +9,6 @@ from semi_core.store.schema import link_generations_to_test_cases, link_verdicts
 
 
 class BulkQueries(StoreBase):
-    # -- bulk loading ------------------------------------------------------------------------
-
     BULK_TABLES = (
         "snippets", "generations", "test_cases", "test_runs", "verdicts", "review_events",
         "runs",

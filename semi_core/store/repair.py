@@ -15,8 +15,6 @@ REPAIR_ANNOTATOR = "(repair)"
 
 
 class RepairQueries(SnippetQueries, ValidationQueries):
-    # -- repair -------------------------------------------------------------------------------
-
     # A pair may go back to the model: its current verdict failed, its latest answer has
     # been validated, and no annotator edited it (an edit is theirs to keep).
     _REPAIRABLE = """

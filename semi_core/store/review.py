@@ -32,8 +32,6 @@ class QueueFilters(TypedDict, total=False):
 
 
 class ReviewQueries(ValidationQueries):
-    # -- review -------------------------------------------------------------------------------
-
     def add_review_event(
         self,
         generation_id: str,

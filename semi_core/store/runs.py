@@ -10,8 +10,6 @@ from semi_core.store.core import StoreBase
 
 
 class RunQueries(StoreBase):
-    # -- runs -------------------------------------------------------------------------------
-
     def start_run(self, run_id: str, kind: str, params: dict[str, Any]) -> None:
         with self.transaction() as cur:
             cur.execute(

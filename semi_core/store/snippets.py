@@ -162,7 +162,7 @@ class SnippetQueries(StoreBase):
     def count_snippets(self) -> int:
         return self.cursor().execute("SELECT count(*) FROM snippets").fetchall()[0][0]
 
-    # -- generations and the LLM cache ---------------------------------------------------
+    # -- generations ---------------------------------------------------------------------
 
     _TO_GENERATE = (
         "FROM snippets s WHERE s.rejection IS NULL AND NOT EXISTS ("

@@ -20,8 +20,6 @@ Validation = tuple[str, Sequence[dict[str, Any]], Sequence[dict[str, Any]], dict
 
 
 class ValidationQueries(StoreBase):
-    # -- validation -------------------------------------------------------------------------
-
     def generations_to_validate(
         self,
         limit: int | None = None,
