@@ -88,7 +88,8 @@ from semi_core.dedup import (
     Overlap,
 )
 from semi_core.generate.base import SIMULATED_BACKEND
-from semi_core.store import Store, table_suffix
+from semi_core.sources import table_suffix
+from semi_core.store import Store
 
 FORMATS = ("jsonl", "parquet")
 SCHEMAS = ("alpaca", "chat", "full")

@@ -18,7 +18,6 @@ import functools
 import gzip
 import json
 import os
-import re
 import time
 import uuid
 from collections import deque
@@ -31,14 +30,8 @@ from typing import Any
 
 import duckdb
 
-from semi_core.store import (
-    SNIPPET_COLUMNS,
-    TABULAR_READERS,
-    Store,
-    content_id,
-    read_table,
-    table_suffix,
-)
+from semi_core.code_shape import normalized_code, snippet_flags, too_long
+from semi_core.store import SNIPPET_COLUMNS, Store, content_id
 
 CODE_COLUMNS = ("code", "content", "solution", "canonical_solution", "output")
 SKIP_DIRS = {
@@ -47,11 +40,8 @@ SKIP_DIRS = {
     "dist-packages",
 }  # fmt: skip
 MAX_LINES = 200
-MAX_CHARS = 20_000
 BATCH_SIZE = 2_000
 
-# Single-letter names that are idiomatic, not unclear.
-IDIOMATIC_SHORT_NAMES = {"i", "j", "k", "n", "m", "x", "y", "_"}
 BUILTIN_NAMES = set(dir(builtins))
 
 
@@ -141,174 +131,6 @@ class Snippet:
         if name in ("code", "language"):
             self.__dict__.pop("id", None)
         super().__setattr__(name, value)
-
-
-# ---------------------------------------------------------------------------------------
-# Normalisation, flags, rejections
-# ---------------------------------------------------------------------------------------
-
-
-# Normalisation keeps string literals as they are and drops comments and layout: a gap
-# (spaces, newlines, comments) becomes one space between two word characters and nothing
-# elsewhere. A regular expression does in under a second what `tokenize` does in tens.
-# A string prefix (r, b, f...) is copied like any other letter, so the pattern starts
-# only at a quote, a space or a '#', which lets the regex engine skip the rest quickly.
-_STRING = "|".join(
-    [
-        r'"""[\s\S]*?"""',  # triple-quoted, may hold '#' and newlines
-        r"'''[\s\S]*?'''",
-        r'"(?:\\.|[^"\\\n])*"',
-        r"'(?:\\.|[^'\\\n])*'",
-    ]
-)
-_GAP = r"(?:\s|#[^\n]*+)++"  # possessive: a gap is never cut short to end before a word
-_PIECES = re.compile(rf"({_STRING})|((?<=\w){_GAP}(?=\w))|{_GAP}")
-
-
-def _normalize_piece(match: re.Match[str]) -> str:
-    # A string is kept; a gap between two word characters becomes one space; others go.
-    return match[1] or (" " if match[2] else "")
-
-
-def normalized_code(code: str) -> str:
-    """The code without comments or layout, so reformatting does not make it new code."""
-    return _PIECES.sub(_normalize_piece, code).strip()
-
-
-def _all_nodes(tree: ast.AST) -> list[ast.AST]:
-    """Every node of `tree`, in no particular order: one pass that the flag tests share
-    (several `ast.walk` passes were most of the cost of ingesting a snippet)."""
-    found = []
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        found.append(node)
-        for name in node._fields:
-            value = getattr(node, name, None)
-            if isinstance(value, list):
-                stack.extend(item for item in value if isinstance(item, ast.AST))
-            elif isinstance(value, ast.AST) and not isinstance(value, ast.expr_context):
-                stack.append(value)
-    return found
-
-
-def _statement_bodies(nodes: list[ast.AST]) -> Iterator[list[ast.stmt]]:
-    for node in nodes:
-        for name in ("body", "orelse", "finalbody"):
-            body = getattr(node, name, None)
-            if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
-                yield body
-        for handler in getattr(node, "handlers", []) or []:
-            yield handler.body
-
-
-def _has_semicolon_joins(nodes: list[ast.AST]) -> bool:
-    for body in _statement_bodies(nodes):
-        for first, second in zip(body, body[1:], strict=False):
-            if first.end_lineno == second.lineno:
-                return True
-    return False
-
-
-def _nesting_depth(node: ast.AST) -> int:
-    """How deeply comprehensions, lambdas and conditional expressions nest in `node`."""
-    nested = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Lambda, ast.IfExp)
-    own = 1 if isinstance(node, nested) else 0
-    return own + max((_nesting_depth(child) for child in ast.iter_child_nodes(node)), default=0)
-
-
-def _has_nested_one_liners(nodes: list[ast.AST]) -> bool:
-    for node in nodes:
-        # A compound statement whose body shares its header's line: `if x: return y`.
-        if isinstance(node, ast.If | ast.For | ast.While | ast.With):
-            if node.body and node.body[0].lineno == node.lineno:
-                return True
-        if isinstance(node, ast.stmt) and not isinstance(
-            node, ast.FunctionDef | ast.ClassDef | ast.AsyncFunctionDef
-        ):
-            if node.lineno == node.end_lineno and _nesting_depth(node) >= 2:
-                return True
-    return False
-
-
-def _has_assigned_lambdas(nodes: list[ast.AST]) -> bool:
-    return any(
-        isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Lambda)
-        for node in nodes
-    )
-
-
-def _has_unclear_names(
-    function: ast.FunctionDef | ast.AsyncFunctionDef, nodes: list[ast.AST]
-) -> bool:
-    """Short, non-idiomatic names: a function named in two letters or less, or two or
-    more one-letter parameters or locals beyond the idiomatic i, j, k, n, m, x, y.
-    `nodes` are the function's nodes."""
-    if len(function.name) <= 2:
-        return True
-    names = {arg.arg for arg in function.args.args + function.args.kwonlyargs}
-    names |= {
-        node.id for node in nodes if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
-    }
-    return len([n for n in names if len(n) == 1 and n not in IDIOMATIC_SHORT_NAMES]) >= 2
-
-
-# Cheap tests on the text that every flagged snippet passes: the exact test on the syntax
-# tree runs only when its text test passes, which most code does not. Each is a necessary
-# condition, never a guess, so the flags are exactly those of the tree tests alone.
-# A body on its header's line: a header keyword starts the line, text follows a colon.
-_HEADER_WITH_BODY = re.compile(r"^[^\S\n]*(?:if|elif|for|while|with)\b[^\n]*:[^\S\n]*[^\s#]", re.M)
-# Two nested comprehensions, lambdas or conditional expressions on one line need two of
-# their keywords on that line.
-# A keyword is never glued to a letter or "_" before it (a digit may be: `1if x else 2`).
-_NESTABLE = r"(?<![^\W\d])(?:for|lambda|if)\b"
-_TWO_NESTABLE_ON_A_LINE = re.compile(rf"{_NESTABLE}[^\n]*?{_NESTABLE}")
-_ONE_LETTER_WORD = re.compile(r"\b[^\W\d]\b")
-
-
-def _may_have_unclear_names(code: str) -> bool:
-    return len(set(_ONE_LETTER_WORD.findall(code)) - IDIOMATIC_SHORT_NAMES) >= 2
-
-
-def snippet_flags(
-    tree: ast.AST, function: ast.FunctionDef | None, code: str | None = None
-) -> list[str]:
-    """What Semi-Instruct would repair in this code, as short flag names.
-
-    `code`, the text `tree` was parsed from (or text containing it), lets the tree be
-    left unwalked where the text shows that no flag can apply; the flags are the same."""
-    flags = []
-    if function is not None and ast.get_docstring(function) is None:
-        flags.append("no_docstring")
-    checks = {
-        "nested_one_liner": code is None
-        or bool(_HEADER_WITH_BODY.search(code) or _TWO_NESTABLE_ON_A_LINE.search(code)),
-        "semicolon_joined": code is None or ";" in code,
-        "lambda_assigned": code is None or "lambda" in code,
-        "unclear_names": function is not None
-        and (len(function.name) <= 2 or code is None or _may_have_unclear_names(code)),
-    }
-    if not any(checks.values()):
-        return flags
-    nodes = _all_nodes(tree)
-    if checks["nested_one_liner"] and _has_nested_one_liners(nodes):
-        flags.append("nested_one_liner")
-    if checks["semicolon_joined"] and _has_semicolon_joins(nodes):
-        flags.append("semicolon_joined")
-    if checks["lambda_assigned"] and _has_assigned_lambdas(nodes):
-        flags.append("lambda_assigned")
-    if checks["unclear_names"] and function is not None and _has_unclear_names(function, nodes):
-        flags.append("unclear_names")
-    return flags
-
-
-def _too_long(code: str, max_lines: int) -> str | None:
-    lines = len(code.splitlines())
-    if lines > max_lines:
-        return f"{lines} lines (limit {max_lines})"
-    if len(code) > MAX_CHARS:
-        return f"{len(code)} characters (limit {MAX_CHARS})"
-    return None
 
 
 # ---------------------------------------------------------------------------------------
@@ -504,7 +326,7 @@ def snippets_from_python(
             code=code,
             flags=snippet_flags(tree, None, code),
         )
-        if reason := _too_long(code, max_lines):
+        if reason := too_long(code, max_lines):
             snippet.rejection, snippet.rejection_detail = "too_long", reason
         return [snippet]
 
@@ -545,7 +367,7 @@ def snippets_from_python(
         if isinstance(function, ast.AsyncFunctionDef):
             snippet.rejection = "no_entry_point"
             snippet.rejection_detail = f"{function.name} is async; only plain calls are run"
-        elif reason := _too_long(unit, max_lines):
+        elif reason := too_long(unit, max_lines):
             snippet.rejection, snippet.rejection_detail = "too_long", reason
         snippets.append(snippet)
     return snippets
@@ -554,6 +376,80 @@ def snippets_from_python(
 # ---------------------------------------------------------------------------------------
 # Files and folders
 # ---------------------------------------------------------------------------------------
+
+# Tabular files are parsed by DuckDB (fast, streaming, typed) into plain dicts in batches.
+# This SQL reads an input file, not the store's data, so it lives here with the other
+# readers of datasets rather than in the store.
+
+TABULAR_READERS = {
+    ".parquet": "read_parquet(?)",
+    ".csv": "read_csv(?, ignore_errors = true, store_rejects = true, all_varchar = true)",
+    ".jsonl": "read_json(?, format = 'newline_delimited', sample_size = -1)",
+    ".ndjson": "read_json(?, format = 'newline_delimited', sample_size = -1)",
+    ".json": "read_json(?, format = 'auto', sample_size = -1)",
+}
+
+
+@dataclass
+class TableRead:
+    """A tabular file opened for reading: its columns, a row stream, and rejected rows."""
+
+    columns: list[str]
+    batches: Iterator[list[dict[str, Any]]]
+    rejected: Callable[[], list[tuple[int, str]]]
+
+
+def table_suffix(path: str | os.PathLike[str]) -> str:
+    """The format suffix of a dataset file, looking through compression (`.jsonl.gz`)."""
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if suffixes and suffixes[-1] in (".gz", ".zst"):
+        suffixes.pop()
+    return suffixes[-1] if suffixes else ""
+
+
+def read_table(path: str, batch_size: int = 5000) -> TableRead:
+    """Open a Parquet, CSV, JSON or JSONL file through DuckDB.
+
+    Raises `duckdb.Error` when the file cannot be parsed as a whole (for example a JSONL
+    file with a malformed line: the caller then falls back to line-by-line reading so one
+    broken line costs only itself).
+    """
+    suffix = table_suffix(path)
+    reader = TABULAR_READERS[suffix]
+    db = duckdb.connect()
+    # The read lasts as long as the whole ingest: DuckDB would draw a progress bar for it.
+    db.execute("SET enable_progress_bar = false")
+    cur = db.execute(f"SELECT * FROM {reader}", [path])
+    columns = [d[0] for d in cur.description]
+    json_columns = {d[0] for d in cur.description if str(d[1]).upper() == "JSON"}
+
+    def batches() -> Iterator[list[dict[str, Any]]]:
+        try:
+            while rows := cur.fetchmany(batch_size):
+                batch = [dict(zip(columns, row, strict=True)) for row in rows]
+                for record in batch:
+                    for column in json_columns:  # mixed-type columns come back as JSON text
+                        if isinstance(record[column], str):
+                            record[column] = json.loads(record[column])
+                yield batch
+        finally:
+            db.close()
+
+    def rejected() -> list[tuple[int, str]]:
+        if suffix != ".csv":
+            return []
+        try:
+            with duckdb.connect() as probe:
+                probe.execute(f"SELECT count(*) FROM {reader}", [path]).fetchall()
+                return probe.execute(
+                    "SELECT line, first(error_message ORDER BY column_idx) FROM reject_errors "
+                    "GROUP BY line ORDER BY line"
+                ).fetchall()
+        except duckdb.Error:
+            return []
+
+    return TableRead(columns=columns, batches=batches(), rejected=rejected)
+
 
 PYTHON_SUFFIXES = {".py"}
 TABULAR_SUFFIXES = set(TABULAR_READERS)

@@ -95,7 +95,7 @@ def test_votes_disagreements_and_final_decision(pair_ids, tmp_path):
 
 def test_settings_roundtrip(tmp_path):
     with Store(tmp_path / "s.duckdb") as store:
-        assert "m010_create_settings" in store.migrations()
+        assert store.migrations() == ["m001_baseline"]
         assert store.get_setting("min_usable_tests", 3) == 3
         store.set_setting("min_usable_tests", 5)
         store.set_setting("min_usable_tests", 4)

@@ -3,6 +3,8 @@ and the one-sentence message when another process holds the database."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import duckdb
 import pyarrow as pa
 import pytest
@@ -16,6 +18,7 @@ from semi_core.store import (
     StoreError,
     content_id,
     migrate,
+    schema,
 )
 
 from .conftest import held_by_another_process, run_semi
@@ -43,10 +46,10 @@ def test_migration_names_are_ordered_and_unique():
     assert len(set(names)) == len(names)
 
 
-def test_previous_version_upgrades_in_place_and_keeps_its_data(db_path):
-    # A database made by the previous version: every migration but the last.
+def test_previous_version_upgrades_in_place_and_keeps_its_data(db_path, monkeypatch):
+    # A database made by the previous version gets the migrations added since, in place.
     with duckdb.connect(str(db_path)) as db:
-        migrate(db, MIGRATIONS[:-1])
+        migrate(db)
         db.execute(
             "INSERT INTO snippets (id, source, path, kind, code) "
             "VALUES ('abc', 'old', 'old.py', 'function', 'def f():\n    return 1\n')"
@@ -56,79 +59,63 @@ def test_previous_version_upgrades_in_place_and_keeps_its_data(db_path):
             "VALUES ('g', 'ann', 'accept')"
         )
         db.execute(
-            "INSERT INTO test_runs (id, run_id, test_case_id, side, status, output) "
-            "VALUES ('t', 'r', 'c', 'original', 'ok', '1')"
-        )
-        db.execute(
             "INSERT INTO verdicts (id, generation_id, run_id, passed, usable, total, status, "
             "first_test_run, last_test_run) VALUES ('v', 'g', 'r', 1, 1, 1, 'validated', 7, 9)"
         )
+
+    def m999_snippets_note(db: duckdb.DuckDBPyConnection) -> None:
+        db.execute("ALTER TABLE snippets ADD COLUMN note VARCHAR DEFAULT 'none'")
+
+    monkeypatch.setattr(schema, "MIGRATIONS", [*MIGRATIONS, m999_snippets_note])
     with Store(db_path) as store:
-        assert store.migrations() == sorted(m.__name__ for m in MIGRATIONS)
+        assert store.migrations() == ["m001_baseline", "m999_snippets_note"]
         assert store.snippet("abc")["code"] == "def f():\n    return 1\n"
+        assert store.snippet("abc")["note"] == "none"
         assert store.counts().entities["review_events"] == 1
-        assert store.counts().entities["test_runs"] == 1
         verdict = store.latest_verdict("g")
         assert (verdict["id"], verdict["first_test_run"], verdict["last_test_run"]) == ("v", 7, 9)
 
 
-def migrations_before(name: str) -> list:
-    return MIGRATIONS[: [m.__name__ for m in MIGRATIONS].index(name)]
-
-
-def test_test_runs_stored_before_numbering_are_found_through_their_verdicts(db_path):
-    # Two pairs, two validation runs of pair a, their test runs stored interleaved (as
-    # before m012 nothing kept a pair's runs together), then the upgrade.
+def old_migration_list(db_path, names: list[str]) -> None:
+    """A database as a migration list other than this version's left it: its record of
+    migrations, and a table with a row."""
     with duckdb.connect(str(db_path)) as db:
-        migrate(db, migrations_before("m012_test_runs_found_by_sequence_range"))
-        for gid in ("a", "b"):
-            db.execute(
-                "INSERT INTO generations (id, snippet_id, backend, status) "
-                "VALUES (?, 's', 'test', 'ok')",
-                [gid],
-            )
-            db.execute(
-                "INSERT INTO test_cases (id, generation_id, position, input, origin) "
-                "SELECT ? || range, ?, range, range::VARCHAR, 'llm' FROM range(3)",
-                [gid, gid],
-            )
-        for position in range(3):
-            for gid, run in (("a", "r1"), ("b", "r1"), ("a", "r2")):
-                db.execute(
-                    "INSERT INTO test_runs (id, run_id, test_case_id, side, status, output) "
-                    "VALUES (?, ?, ?, 'generated', ?, ?)",
-                    [f"{run}{gid}{position}", run, f"{gid}{position}",
-                     "ok" if run == "r1" else "wrong", f"{gid}{position}"],
-                )  # fmt: skip
-        for gid, run in (("a", "r1"), ("b", "r1"), ("a", "r2")):
-            db.execute(
-                "INSERT INTO verdicts (id, generation_id, run_id, passed, usable, total, "
-                "status) VALUES (?, ?, ?, 3, 3, 3, 'validated')",
-                [gid + run, gid, run],
-            )
-        db.execute("INSERT INTO verdicts (id, generation_id, run_id, passed, usable, total, "
-                   "status) VALUES ('none', 'c', 'r1', 0, 0, 0, 'unusable')")  # fmt: skip
-    with Store(db_path) as store:
-        for gid, run, status in (("a", "r1", "ok"), ("b", "r1", "ok"), ("a", "r2", "wrong")):
-            runs = store.test_runs(run, gid)
-            assert [(r["position"], r["output"], r["status"]) for r in runs] == [
-                (position, f"{gid}{position}", status) for position in range(3)
-            ]
-            [verdict] = [v for v in store.verdict_history(gid) if v["run_id"] == run]
-            # numbered together: the range holds this pair's runs and nothing else
-            assert verdict["last_test_run"] - verdict["first_test_run"] == 2
-        assert store.test_runs("r1", "c") == []
-        assert store.test_runs("r3", "a") == []
+        db.execute("CREATE TABLE _migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP)")
+        db.executemany("INSERT INTO _migrations (name) VALUES (?)", [[n] for n in names])
+        db.execute("CREATE TABLE snippets (id VARCHAR, code VARCHAR)")
+        db.execute("INSERT INTO snippets VALUES ('abc', 'x = 1')")
 
-        # New test runs are numbered after the old ones.
-        store.record_validations("r3", [(
-            "b", [], [{"test_case_id": "b0", "side": "generated", "attempt": 1,
-                       "status": "ok"}],
-            {"passed": 1, "usable": 1, "total": 3, "status": "too_few_tests"},
-        )])  # fmt: skip
-        latest = store.latest_verdict("b")
-        assert latest["first_test_run"] == latest["last_test_run"] == 10
-        assert [r["position"] for r in store.test_runs("r3", "b")] == [0]
+
+def test_a_pre_release_database_gets_one_message_and_is_left_as_it_is(db_path):
+    # Made by the migrations the baseline replaced (m001_create_snippets ... m018): not
+    # upgraded, not rebuilt, and the message says what to do.
+    pre_release = ["m001_create_snippets", "m002_create_generations", "m018_generation_attempts"]
+    old_migration_list(db_path, pre_release)
+    for read_only in (False, True):
+        with pytest.raises(StoreError) as caught:
+            Store(db_path, read_only=read_only)
+        message = str(caught.value)
+        assert "\n" not in message
+        assert str(db_path) in message and "pre-release version" in message
+        assert "export what you need" in message and "start a new file" in message
+    with duckdb.connect(str(db_path), read_only=True) as db:
+        assert db.execute("SELECT * FROM snippets").fetchall() == [("abc", "x = 1")]
+        assert sorted(n for (n,) in db.execute("SELECT name FROM _migrations").fetchall()) == (
+            sorted(pre_release)
+        )
+        assert {t for (t,) in db.execute("SELECT table_name FROM duckdb_tables()").fetchall()} == {
+            "_migrations", "snippets"
+        }  # fmt: skip
+    result = run_semi("stats", db=db_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "pre-release version" in result.stderr
+
+
+def test_a_database_of_a_newer_version_is_not_opened(db_path):
+    old_migration_list(db_path, [m.__name__ for m in MIGRATIONS] + ["m900_from_the_future"])
+    with pytest.raises(StoreError, match="newer version .*m900_from_the_future"):
+        Store(db_path)
 
 
 def test_a_range_holding_other_pairs_runs_yields_only_the_pairs_own(store):
@@ -172,7 +159,7 @@ def add_pair(store, gid: str, inputs: list[str]) -> None:
 
 def test_batch_lookups_take_any_number_of_generations(store):
     # The validation loop reads test cases a batch at a time, through the range of
-    # numbers each generation keeps (m013): an empty batch, a generation without test
+    # numbers each generation keeps: an empty batch, a generation without test
     # cases, a repeated one, and ranges with another generation's cases between them (a
     # span read at once) each give what a lookup one by one would.
     add_pair(store, "a", ["1", "0"])
@@ -194,8 +181,8 @@ def test_batch_lookups_take_any_number_of_generations(store):
 
 
 def test_generations_add_no_test_case_to_an_index_and_are_stored_once(store):
-    # The generation stage adds each pair's test cases with no index to grow in memory
-    # (m016): a generation is stored once, each input text once, in the order given.
+    # The generation stage adds each pair's test cases with no index to grow in memory:
+    # a generation is stored once, each input text once, in the order given.
     # (What that saves shows at thousands of pairs, which `benchmarks/scale.py` measures:
     # DuckDB gives an index memory in blocks of 256 kB.)
     catalog = (
@@ -234,42 +221,9 @@ def test_oracle_answers_are_written_by_number_or_by_id(store):
     assert answers == [("1", "ok"), (None, "flaky")]
 
 
-def test_test_cases_stored_before_numbering_get_ranges_in_validation_order(db_path):
-    with duckdb.connect(str(db_path)) as db:
-        migrate(db, migrations_before("m013_test_cases_found_by_sequence_range"))
-        for gid, created in (
-            ("late", "2024-02-01"),
-            ("early", "2024-01-01"),
-            ("bare", "2024-03-01"),
-        ):
-            db.execute(
-                "INSERT INTO generations (id, snippet_id, backend, status, created_at) "
-                "VALUES (?, 's', 'test', 'ok', ?)",
-                [gid, created],
-            )
-        for gid in ("late", "early"):
-            db.execute(
-                "INSERT INTO test_cases (id, generation_id, position, input, origin) "
-                "SELECT ? || range, ?, range, range::VARCHAR, 'llm' FROM range(3)",
-                [gid, gid],
-            )
-    with Store(db_path) as store:
-        ranges = {
-            gid: (row["first_test_case"], row["last_test_case"])
-            for gid in ("early", "late", "bare")
-            for row in [store.generation(gid)]
-        }
-        assert ranges == {"early": (1, 3), "late": (4, 6), "bare": (None, None)}
-        found = store.test_cases_of([store.generation("late"), store.generation("early")])
-        assert [c["id"] for c in found["late"]] == ["late0", "late1", "late2"]
-        # New test cases are numbered after the old ones.
-        add_pair(store, "new", ["7"])
-        assert store.generation("new")["first_test_case"] == 7
-
-
 def test_verdicts_hold_no_index_in_memory_and_stay_one_per_pair_and_run(store):
     # DuckDB keeps in memory every index entry a write adds, which grew a long validation
-    # with the store: verdicts have no index (m015), and recording keeps them unique.
+    # with the store: verdicts have no index, and recording keeps them unique.
     verdict = {"passed": 1, "usable": 1, "total": 1, "status": "validated"}
     indexes_before = store.engine_memory_mb().get("art_index", 0)
     for batch in range(10):
@@ -326,3 +280,64 @@ def test_every_command_reports_the_held_database_without_a_traceback(db_path, he
         assert result.returncode == 1, args
         assert "Traceback" not in result.stderr
         assert f"The database {db_path} is in use by PID {held_database.pid}" in result.stderr
+
+
+def test_views_give_the_latest_verdict_and_the_decisions_that_still_count(store):
+    # Several verdicts per pair, stored out of time order: each pair's current verdict is
+    # its latest, never its first or the last stored.
+    for gid in ("a", "b", "c"):
+        add_pair(store, gid, ["1"])
+    history = [
+        ("a3", "a", "2024-01-03", "validated"),
+        ("a1", "a", "2024-01-01", "mismatch"),
+        ("a2", "a", "2024-01-02", "mismatch"),
+        ("b2", "b", "2024-01-02", "mismatch"),
+        ("b1", "b", "2024-01-01", "validated"),
+        ("c1", "c", "2024-01-01", "validated"),
+    ]
+    store.bulk_insert("verdicts", pa.table({
+        "id": [v for v, *_ in history], "generation_id": [g for _, g, *_ in history],
+        "created_at": pa.array([datetime.fromisoformat(t)
+                                for _, _, t, _ in history], pa.timestamp("us")),
+        "status": [s for *_, s in history], "run_id": ["r"] * 6, "passed": [1] * 6,
+        "usable": [1] * 6, "total": [1] * 6,
+    }))  # fmt: skip
+    current = {"a": "validated", "b": "mismatch", "c": "validated"}
+    assert {g: store.latest_verdict(g)["id"] for g in "abc"} == {"a": "a3", "b": "b2", "c": "c1"}
+    assert {v["generation_id"]: v["status"] for v in store.current_verdicts()} == current
+    assert {r["id"]: r["verdict_status"] for r in store.pair_overview()} == current
+    assert store.counts().by_status["verdicts"] == {"mismatch": 1, "validated": 2}
+    assert store.export_sources() == {"tests": 2}
+    assert [r["generation_id"] for r in store.ranking_subjects(generation_ids=["a", "b"])] == ["a"]
+    assert store.review_queue_ids("x", statuses=["mismatch"]) == (["b"], 1)
+
+    # Decisions: one undone, two voided by a later edit, one settled by a final decision.
+    event = store.add_review_event
+    event("a", "x", "accept", payload={"n": 1})
+    event("a", "x", "undo", payload={"undoes": store.last_undoable_event("x")["id"]})
+    event("a", "y", "accept")
+    event("b", "x", "accept")
+    event("b", "y", "reject")
+    event("b", "z", "edit")
+    event("b", "x", "reject")
+    event("c", "x", "accept")
+    event("c", "y", "reject")
+    event("c", "lead", "accept", payload={"final": True})
+    assert {g: store.decisions(g) for g in "abc"} == {
+        "a": {"y": "accept"},
+        "b": {"x": "reject"},
+        "c": {"lead": "accept", "x": "accept", "y": "reject"},
+    }
+    assert store.overall_decisions() == {"a": "accept", "b": "reject", "c": "accept"}
+    assert store.final_decisions() == {"c": "accept"}
+    assert [(d["generation_id"], d["annotator"], d["decision"])
+            for d in store.annotator_decisions()] == [
+        ("a", "y", "accept"), ("b", "x", "reject"), ("c", "x", "accept"), ("c", "y", "reject"),
+    ]  # fmt: skip
+    assert store.last_undoable_event("x")["generation_id"] == "c"
+    assert store.review_queue_ids("x") == (["a"], 1)  # b and c decided by x
+    exported = store.export_rows("accepted")
+    assert [(r["id"], r["verdict_status"], r["decision"]) for r in exported] == [
+        ("a", "validated", "accept"), ("c", "validated", "accept"),
+    ]  # fmt: skip
+    assert [d["annotator"] for d in exported[1]["decisions"]] == ["x", "y"]
