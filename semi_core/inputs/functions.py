@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import random
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from semi_core.inputs.analysis import (
@@ -116,6 +117,62 @@ def _size_of_call(cand: _Cand) -> _Size:
     return size
 
 
+@dataclass
+class _Function:
+    """What the rounds read off the function once: signature, usage, literals, seeds."""
+
+    entry: str
+    func: ast.FunctionDef
+    tree: ast.Module
+    params: list[_Param]
+    analysis: _Analysis
+    lits: _Literals
+    ctx: _Ctx
+    rng: random.Random
+    hseed: int
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.params if p.kind in ("pos", "posonly")]
+
+
+@dataclass
+class _Round1:
+    """Round 1's candidates, the type guesses made, and the probes that tried them."""
+
+    cands: list[_Cand]
+    combos: list[tuple[dict[str, Typ], str]]  # (types by name, origin)
+    probes: list[tuple[_Cand, dict[str, Typ]]]
+    unknown: list[_Param]  # required parameters whose type was probed
+
+
+class _Streams:
+    """Candidate texts with their origins, taken from in turns: typed/probe, literal,
+    mutation. Round 3 takes what round 2 left."""
+
+    def __init__(self, pot: _Pot, streams: list[list[tuple[str, str]]]) -> None:
+        self.pot = pot
+        self.streams = streams
+        self.positions = [0] * len(streams)
+
+    def take(self, budget: int) -> list[_Cand]:
+        """Up to `budget` new candidates, one stream after the other."""
+        batch: list[_Cand] = []
+        streams, positions = self.streams, self.positions
+        while len(batch) < budget and any(positions[i] < len(s) for i, s in enumerate(streams)):
+            for i, stream in enumerate(streams):
+                while positions[i] < len(stream):
+                    text, origin = stream[positions[i]]
+                    positions[i] += 1
+                    cand = self.pot.add(text, origin)
+                    if cand is not None:
+                        batch.append(cand)
+                        break
+                if len(batch) >= budget:
+                    break
+        return batch
+
+
 def _function_inputs(
     code: str,
     entry: str,
@@ -136,17 +193,26 @@ def _function_inputs(
             cand = pot.add(canon[0], s.origin, canon[1], shown=s.text)
             if cand is not None:
                 seed_cands.append(cand)
+    fn = _read_function(code, entry, seed)
+    if fn is None:  # nothing to read: the seeds are all there is
+        pot.run(seed_cands, trusted=seed_cands)
+        return _select(pot, seed_cands, limit, checked)
+    first = _round1(fn, pot, seed_cands, limit)
+    if not checked or _hopeless(first.cands):
+        return _select(pot, seed_cands, limit, checked)
+    streams = _round2(fn, pot, seed_cands, first)
+    _round3(fn, pot, streams)
+    return _select(pot, seed_cands, limit, checked)
+
+
+def _read_function(code: str, entry: str, seed: int) -> _Function | None:
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        tree = None
-    func = _find_function(tree, entry) if tree is not None else None
-    if func is None or tree is None:  # nothing to read: the seeds are all there is
-        pot.run(seed_cands, trusted=seed_cands)
-        return _select(pot, seed_cands, limit, checked)
-
-    rng = random.Random(_stable_int("inputs", seed, entry, code))
-    hseed = _stable_int("draw", seed, entry, code)
+        return None
+    func = _find_function(tree, entry)
+    if func is None:
+        return None
     params = _params(func)
     analysis = _Analysis(func, tree)
     lits = _mine_literals(tree, func)
@@ -159,11 +225,17 @@ def _function_inputs(
         parts=tuple(_parts(lits)),
         digits=lits.numeric and not lits.seps,
     )
-    defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    rng = random.Random(_stable_int("inputs", seed, entry, code))
+    hseed = _stable_int("draw", seed, entry, code)
+    return _Function(entry, func, tree, params, analysis, lits, ctx, rng, hseed)
 
-    # --- round 1: seeds, doctests, typed draws, type probes -----------------------
+
+def _round1(fn: _Function, pot: _Pot, seed_cands: list[_Cand], limit: int) -> _Round1:
+    """Seeds, doctests, typed draws and type probes, run together."""
+    params, lits = fn.params, fn.lits
+    defined = {n.name for n in fn.tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
     round1: list[_Cand] = list(seed_cands)
-    for text in _docstring_inputs(func, entry, params, defined)[: max(limit, 12)]:
+    for text in _docstring_inputs(fn.func, fn.entry, params, defined)[: max(limit, 12)]:
         cand = pot.add(text, "doctest")
         if cand is not None:
             round1.append(cand)
@@ -178,11 +250,11 @@ def _function_inputs(
     filled = [p for p in params if p.required or p.kind == "varargs"]
     unknown = [p for p in filled if p.annotated is None]
     typed_ok = all(p.annotated is not None for p in params if p.required)
-    combos: list[tuple[dict[str, Typ], str]] = []  # (types by name, origin)
+    combos: list[tuple[dict[str, Typ], str]] = []
     if typed_ok:
         combo = {p.name: p.annotated for p in filled if p.annotated}
         combos.append((combo, "typed"))
-        for text in _draw_calls(params, combo, ctx, 8, hseed):
+        for text in _draw_calls(params, combo, fn.ctx, 8, fn.hseed):
             cand = pot.add(text, "typed")
             if cand is not None:
                 round1.append(cand)
@@ -190,7 +262,7 @@ def _function_inputs(
     varargs = {p.name for p in params if p.kind == "varargs"}
     if unknown:
         for p in unknown:
-            p.candidates, p.hinted = _rank_candidates(p, analysis)
+            p.candidates, p.hinted = _rank_candidates(p, fn.analysis)
         base = {p.name: p.annotated for p in filled if p.annotated}
         base.update({p.name: p.candidates[0] for p in unknown})
         trials: list[dict[str, Typ]] = [dict(base)]
@@ -248,19 +320,23 @@ def _function_inputs(
                 round1.append(cand)
     trusted = [c for c in round1 if c.origin != "typed"]
     pot.run(round1, trusted=trusted)
-    if not checked or _hopeless(round1):
-        return _select(pot, seed_cands, limit, checked)
+    return _Round1(round1, combos, probe_cands, unknown)
 
+
+def _round2(fn: _Function, pot: _Pot, seed_cands: list[_Cand], first: _Round1) -> _Streams:
+    """From what works: draws of the working type guesses, the code's literals and
+    boundaries put into working inputs, and mutations of the seeds, in turns."""
+    params, lits, rng, combos = fn.params, fn.lits, fn.rng, first.combos
     # slow code (a timeout, or a run near one) keeps the small value sizes of round 1
-    ctx.small = pot.too_slow or any(
-        c.outcome is not None and c.outcome.duration_ms > pot._fast_ms for c in round1
+    fn.ctx.small = pot.too_slow or any(
+        c.outcome is not None and c.outcome.duration_ms > pot._fast_ms for c in first.cands
     )
 
-    # --- which type guesses work ----------------------------------------------------
-    if probe_cands:
-        chosen = _working_combos(probe_cands, unknown)
+    # which type guesses work
+    if first.probes:
+        chosen = _working_combos(first.probes, first.unknown)
         combos += [(combo, "probe") for combo in chosen]
-        for cand, combo in probe_cands:
+        for cand, combo in first.probes:
             cand.offtype = combo not in chosen
     # optional parameters with a known type (annotation, literal default or usage)
     optional_types: dict[str, Typ] = {}
@@ -272,13 +348,11 @@ def _function_inputs(
         elif p.default is not _NO_DEFAULT and p.default is not None:
             optional_types[p.name] = _type_of_value(p.default)
         elif p.default is None:
-            ranked = analysis.usage_of_name(p.name).ranked()
+            ranked = fn.analysis.usage_of_name(p.name).ranked()
             if ranked and ranked[0][0] in ("int", "float", "str", "bool"):
                 optional_types[p.name] = ("union", NONE, ranked[0])
 
-    # --- round 2: expand from what works ----------------------------------------
     budget = MAX_EXECUTIONS - pot.executions  # stream sizes; round 3 keeps its share
-    round2: list[_Cand] = []
     bases = [c for c in pot.ok() if not c.offtype]
     if not bases:  # nothing ran OK yet: start from inputs the code rejected on purpose
         bases = [c for c in pot.cands.values() if c.benign_error and not c.offtype][:4]
@@ -298,19 +372,19 @@ def _function_inputs(
             # the best-backed guess (first) gets half the draws
             share = quota_typed // 2 if k == 0 else quota_typed // (2 * max(1, len(combos) - 1))
             full = dict(combo)
-            texts = _draw_calls(params, full, ctx, max(3, share) + 4, hseed + 1 + k)
+            texts = _draw_calls(params, full, fn.ctx, max(3, share) + 4, fn.hseed + 1 + k)
             streams_typed.append([(t, origin) for t in texts])
             if optional_types and k == 0:  # also pass the optional parameters
                 full.update(optional_types)
-                texts = _draw_calls(params, full, ctx, 6, hseed + 101)
+                texts = _draw_calls(params, full, fn.ctx, 6, fn.hseed + 101)
                 streams_typed.append([(t, origin) for t in texts])
     typed_texts = _interleave(streams_typed)
 
     # literal substitution into the first working input, one argument at a time
     per_argument: list[list[str]] = []
-    names = [p.name for p in params if p.kind in ("pos", "posonly")]
+    names = fn.names
     boundary: list[str] = []
-    solutions = _equation_solutions(func, names)
+    solutions = _equation_solutions(fn.func, names)
     for args, kwargs in base_values[:8]:
         found = _boundary_variants(list(args), names, lits, rng)
         for env in solutions:  # a * a + b * b == c * c: 3, 4, 5
@@ -354,46 +428,33 @@ def _function_inputs(
     mutation_texts = _mutations(mutation_bases, rng, lits, max(6, budget // 3))
 
     # fill the budget: typed/probe, literal and mutation in turns
-    streams: list[list[tuple[str, str]]] = [
-        typed_texts,
-        [(t, "literal") for t in literal_texts],
-        [(t, "mutation") for t in mutation_texts],
-    ]
-    positions = [0, 0, 0]
+    streams = _Streams(
+        pot,
+        [
+            typed_texts,
+            [(t, "literal") for t in literal_texts],
+            [(t, "mutation") for t in mutation_texts],
+        ],
+    )
+    pot.run(streams.take(budget - _ROUND3_MAX))
+    return streams
 
-    def fill(batch: list[_Cand], budget: int) -> None:
-        """Take from the streams in turns until `batch` holds `budget` candidates."""
-        while len(batch) < budget and any(positions[i] < len(s) for i, s in enumerate(streams)):
-            for i, stream in enumerate(streams):
-                while positions[i] < len(stream):
-                    text, origin = stream[positions[i]]
-                    positions[i] += 1
-                    cand = pot.add(text, origin)
-                    if cand is not None:
-                        batch.append(cand)
-                        break
-                if len(batch) >= budget:
-                    break
 
-    fill(round2, budget - _ROUND3_MAX)
-    pot.run(round2)
+def _round3(fn: _Function, pot: _Pot, streams: _Streams) -> None:
+    """Around the inputs with a rare outcome, then what round 2 left, up to the budget.
 
-    # --- round 3: around the inputs with a rare outcome --------------------------
-    # A validator answers "No" to almost everything; its few "Yes" inputs sit next to
-    # the boundaries of its checks, so their neighbours are the ones worth running.
+    A validator answers "No" to almost everything; its few "Yes" inputs sit next to
+    the boundaries of its checks, so their neighbours are the ones worth running."""
     round3: list[_Cand] = []
-    for text, origin in _rare_neighbours(pot, names, lits, rng):
+    for text, origin in _rare_neighbours(pot, fn.names, fn.lits, fn.rng):
         if len(round3) >= MAX_EXECUTIONS - pot.executions:
             break
         cand = pot.add(text, origin)
         if cand is not None:
             round3.append(cand)
     pot.run(round3)
-    if pot.executions < MAX_EXECUTIONS:  # what round 3 left unused: more of round 2
-        more: list[_Cand] = []
-        fill(more, MAX_EXECUTIONS - pot.executions)
-        pot.run(more)
-    return _select(pot, seed_cands, limit, checked)
+    if pot.executions < MAX_EXECUTIONS:
+        pot.run(streams.take(MAX_EXECUTIONS - pot.executions))
 
 
 def _rare_neighbours(

@@ -101,14 +101,11 @@ def _encode(args: Sequence[Any], kwargs: dict[str, Any] | None = None) -> str | 
 # value generation from a type, seeded
 # ---------------------------------------------------------------------------
 #
-# Why not hypothesis: `@hypothesis.seed` makes a draw repeatable only while the same
-# local modules are imported (hypothesis mixes constants it mines from every local
-# module in sys.modules into its draws, and caches them in .hypothesis/ under the
-# working directory), so the app, the CLI and the tests would draw different inputs
-# for the same snippet. It also costs ~1.7 ms per example. A seeded `random.Random`
-# over small value pools, shaped like hypothesis' draws (the simplest values first,
-# then growing sizes, duplicates, boundaries and the code's own constants), is
-# deterministic everywhere and ~100x cheaper.
+# Not hypothesis: its seeded draws depend on the local modules imported and on its
+# .hypothesis/ cache, so the app, the CLI and the tests would draw different inputs for
+# the same snippet. A seeded `random.Random` over small value pools, shaped like its
+# draws (simplest values first, then growing sizes, duplicates, boundaries and the
+# code's own constants), is deterministic everywhere and much cheaper.
 
 
 @dataclass
