@@ -326,7 +326,7 @@ def _round1(fn: _Function, pot: _Pot, seed_cands: list[_Cand], limit: int) -> _R
 def _round2(fn: _Function, pot: _Pot, seed_cands: list[_Cand], first: _Round1) -> _Streams:
     """From what works: draws of the working type guesses, the code's literals and
     boundaries put into working inputs, and mutations of the seeds, in turns."""
-    params, lits, rng, combos = fn.params, fn.lits, fn.rng, first.combos
+    lits, rng, combos = fn.lits, fn.rng, first.combos
     # slow code (a timeout, or a run near one) keeps the small value sizes of round 1
     fn.ctx.small = pot.too_slow or any(
         c.outcome is not None and c.outcome.duration_ms > pot._fast_ms for c in first.cands
@@ -338,19 +338,7 @@ def _round2(fn: _Function, pot: _Pot, seed_cands: list[_Cand], first: _Round1) -
         combos += [(combo, "probe") for combo in chosen]
         for cand, combo in first.probes:
             cand.offtype = combo not in chosen
-    # optional parameters with a known type (annotation, literal default or usage)
-    optional_types: dict[str, Typ] = {}
-    for p in params:
-        if p.required or p.kind == "varargs":
-            continue
-        if p.annotated is not None:
-            optional_types[p.name] = p.annotated
-        elif p.default is not _NO_DEFAULT and p.default is not None:
-            optional_types[p.name] = _type_of_value(p.default)
-        elif p.default is None:
-            ranked = fn.analysis.usage_of_name(p.name).ranked()
-            if ranked and ranked[0][0] in ("int", "float", "str", "bool"):
-                optional_types[p.name] = ("union", NONE, ranked[0])
+    optional_types = _optional_types(fn)
 
     budget = MAX_EXECUTIONS - pot.executions  # stream sizes; round 3 keeps its share
     bases = [c for c in pot.ok() if not c.offtype]
@@ -365,6 +353,52 @@ def _round2(fn: _Function, pot: _Pot, seed_cands: list[_Cand], first: _Round1) -
         if c.values is not None:
             base_values.append(c.values)
 
+    typed_texts = _typed_texts(fn, combos, optional_types, budget)
+    literal_texts = _literal_texts(fn, pot, base_values)
+
+    # mutate seeds and doctests (as EvalPlus does); typed/probe ones when there are none
+    firsthand = [c.values for c in bases if c in seed_cands or c.origin == "doctest"]
+    mutation_bases = [v for v in firsthand if v is not None][:8] or base_values[:3]
+    mutation_texts = _mutations(mutation_bases, rng, lits, max(6, budget // 3))
+
+    # fill the budget: typed/probe, literal and mutation in turns
+    streams = _Streams(
+        pot,
+        [
+            typed_texts,
+            [(t, "literal") for t in literal_texts],
+            [(t, "mutation") for t in mutation_texts],
+        ],
+    )
+    pot.run(streams.take(budget - _ROUND3_MAX))
+    return streams
+
+
+def _optional_types(fn: _Function) -> dict[str, Typ]:
+    """Optional parameters with a known type (annotation, literal default or usage)."""
+    optional_types: dict[str, Typ] = {}
+    for p in fn.params:
+        if p.required or p.kind == "varargs":
+            continue
+        if p.annotated is not None:
+            optional_types[p.name] = p.annotated
+        elif p.default is not _NO_DEFAULT and p.default is not None:
+            optional_types[p.name] = _type_of_value(p.default)
+        elif p.default is None:
+            ranked = fn.analysis.usage_of_name(p.name).ranked()
+            if ranked and ranked[0][0] in ("int", "float", "str", "bool"):
+                optional_types[p.name] = ("union", NONE, ranked[0])
+    return optional_types
+
+
+def _typed_texts(
+    fn: _Function,
+    combos: list[tuple[dict[str, Typ], str]],
+    optional_types: dict[str, Typ],
+    budget: int,
+) -> list[tuple[str, str]]:
+    """Draws of each working type guess, with their origins."""
+    params = fn.params
     quota_typed = max(4, budget * 2 // 5)
     streams_typed: list[list[tuple[str, str]]] = []
     if combos:
@@ -378,9 +412,15 @@ def _round2(fn: _Function, pot: _Pot, seed_cands: list[_Cand], first: _Round1) -
                 full.update(optional_types)
                 texts = _draw_calls(params, full, fn.ctx, 6, fn.hseed + 101)
                 streams_typed.append([(t, origin) for t in texts])
-    typed_texts = _interleave(streams_typed)
+    return _interleave(streams_typed)
 
-    # literal substitution into the first working input, one argument at a time
+
+def _literal_texts(
+    fn: _Function, pot: _Pot, base_values: list[tuple[list[Any], dict[str, Any]]]
+) -> list[str]:
+    """The code's literals and boundaries put into working inputs, one argument at a
+    time; the boundary-made ones are marked as aimed in the pot."""
+    lits, rng = fn.lits, fn.rng
     per_argument: list[list[str]] = []
     names = fn.names
     boundary: list[str] = []
@@ -420,24 +460,7 @@ def _round2(fn: _Function, pot: _Pot, seed_cands: list[_Cand], first: _Round1) -
                     joint.append(text)
             per_argument.append(joint)
     # in turns over the arguments, so one long list does not crowd the others out
-    literal_texts = list(dict.fromkeys(_interleave(per_argument)))
-
-    # mutate seeds and doctests (as EvalPlus does); typed/probe ones when there are none
-    firsthand = [c.values for c in bases if c in seed_cands or c.origin == "doctest"]
-    mutation_bases = [v for v in firsthand if v is not None][:8] or base_values[:3]
-    mutation_texts = _mutations(mutation_bases, rng, lits, max(6, budget // 3))
-
-    # fill the budget: typed/probe, literal and mutation in turns
-    streams = _Streams(
-        pot,
-        [
-            typed_texts,
-            [(t, "literal") for t in literal_texts],
-            [(t, "mutation") for t in mutation_texts],
-        ],
-    )
-    pot.run(streams.take(budget - _ROUND3_MAX))
-    return streams
+    return list(dict.fromkeys(_interleave(per_argument)))
 
 
 def _round3(fn: _Function, pot: _Pot, streams: _Streams) -> None:
