@@ -13,10 +13,6 @@ from semi_core.inputs.types import _BAD_ERRORS, _MAX_ERRORS, _MAX_TIMEOUTS, _ORI
 from semi_core.inputs.values import _canonical
 from semi_core.sandbox import Outcome, SandboxPool, Task
 
-# ---------------------------------------------------------------------------
-# candidates and their outcomes
-# ---------------------------------------------------------------------------
-
 
 @dataclass
 class _Cand:

@@ -46,10 +46,6 @@ from semi_core.inputs.types import (
 from semi_core.inputs.values import _canonical, _Ctx, _draw_values, _encode
 from semi_core.sandbox import SandboxPool, Task
 
-# ---------------------------------------------------------------------------
-# function mode
-# ---------------------------------------------------------------------------
-
 
 def _seed_inputs(seeds: Iterable[TestInput | str]) -> list[TestInput]:
     out = []

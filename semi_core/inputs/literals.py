@@ -13,10 +13,6 @@ from typing import Any
 from semi_core.inputs.analysis import _CHAR_CLASSES
 from semi_core.inputs.types import _interleave, _stable_int
 
-# ---------------------------------------------------------------------------
-# literal mining
-# ---------------------------------------------------------------------------
-
 
 @dataclass
 class _Literals:

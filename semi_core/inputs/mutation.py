@@ -9,10 +9,6 @@ from typing import Any
 from semi_core.inputs.literals import _Literals
 from semi_core.inputs.values import _encode
 
-# ---------------------------------------------------------------------------
-# type-aware mutation (as EvalPlus does)
-# ---------------------------------------------------------------------------
-
 
 def _mutate(value: Any, rng: random.Random, lits: _Literals, depth: int = 0) -> Any:
     """One small, type-preserving change of a value."""

@@ -46,9 +46,6 @@ from .policy import (
 )
 from .streams import _EMPTY_STDIN, _STDERR, _STDOUT, SandboxStdin
 
-# ---------------------------------------------------------------------------
-# Running one test
-
 _CACHE: collections.OrderedDict[str, CompileResult] = collections.OrderedDict()
 _CACHE_SIZE = 256
 
@@ -78,7 +75,7 @@ def _on_alarm(signum: int, frame: Any) -> None:
             st.timer_at = st.deadline
             return
         st.timed_out = True
-    # After the first expiry the timer fires again every 50 ms: code that
+    # After the first expiry the timer keeps firing at a short interval: code that
     # swallows the exception keeps being interrupted until the pool's hard kill.
     signal.setitimer(signal.ITIMER_REAL, 0.05, 0.05)
     st.timer_at = -1.0  # repeating: never "later than a deadline"

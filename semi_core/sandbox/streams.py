@@ -7,9 +7,6 @@ from typing import Any
 
 from .guards import STATE, OutputLimitExceeded
 
-# ---------------------------------------------------------------------------
-# Streams
-
 
 class CappedOutput(io.TextIOBase):
     """A text sink with a size cap; exceeding it is a violation (output flood)."""
