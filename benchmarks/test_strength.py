@@ -17,7 +17,7 @@ would have written; natural code usually has none). Then:
    runs as a program in the sandbox; the mutant is killed when it does not exit OK;
 3. **the exported tests**: the offline pipeline's inputs,
    `OfflineBackend.test_inputs(code, entry_point, "function")` with
-   ``--inputs-per-pair`` (10, the product's default; `semi_core.input_selection`), through
+   ``--inputs-per-pair`` (10, the product's default; `semi_core.inputs.selection`), through
    the product's validation (`validate_generation`, the code as its own rewrite, the
    pipeline's settings): the original runs twice per input, flaky and unusable inputs
    are dropped, and only a validated pair's usable tests count (a pair that is not

@@ -226,14 +226,14 @@ def _with_synthesized_inputs(
     short_pool: SandboxPool | None = None,
 ) -> list[TestInput]:
     """The pair's test inputs. An LLM's inputs (origin "llm", or none at all) are the
-    seeds of input selection (`semi_core.input_selection.choose_inputs`): they are chosen
+    seeds of input selection (`semi_core.inputs.selection.choose_inputs`): they are chosen
     with the other candidates by the mutants they kill and keep their origin when chosen.
     A backend that chose its own inputs is completed by synthesis up to the wanted count.
     `short_pool` runs the mutants (one is started for the call when not given)."""
     if result.status != "ok":
         return result.inputs
-    from semi_core.input_selection import choose_inputs, short_limits
     from semi_core.inputs import synthesize_inputs
+    from semi_core.inputs.selection import choose_inputs, short_limits
 
     seeds = list(result.inputs)
     if not seeds or any(i.origin == "llm" for i in seeds):
@@ -294,7 +294,7 @@ def generate_stage(
     # DuckDB's cache of what the stage writes stays near Store.WORK_CACHE_MB however long
     # it runs; the bound is renewed now and then, as what DuckDB cannot evict may grow.
     store.bound_work_memory()
-    from semi_core.input_selection import short_limits
+    from semi_core.inputs.selection import short_limits
 
     short_pool = SandboxPool(short_limits(pool.limits))  # starts on first use
     try:

@@ -6,7 +6,7 @@ import textwrap
 
 from semi_core.branches import BranchMap
 from semi_core.generate.base import TestInput as Input
-from semi_core.input_selection import branch_sets, choose_inputs, greedy_cover
+from semi_core.inputs.selection import branch_sets, choose_inputs, greedy_cover
 from semi_core.sandbox import SandboxPool, Task
 from semi_core.validate import ValidationSettings, validate_generation
 

@@ -9,8 +9,8 @@ import pytest
 
 from semi_core.generate.base import TestInput as Input
 from semi_core.generate.offline import MUTANT_TIMEOUT_S, OfflineBackend
-from semi_core.input_selection import argument_variants, choose_inputs, greedy_cover
 from semi_core.inputs import synthesize_inputs
+from semi_core.inputs.selection import argument_variants, choose_inputs, greedy_cover
 from semi_core.llm_server import LocalLLMServer
 from semi_core.mutants import generate_mutants, measure_strength
 from semi_core.sandbox import Limits, SandboxPool, Task

@@ -15,20 +15,13 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, ClassVar, TypeVar
 
+# Test inputs are made by semi_core.inputs; backends re-export their type from here.
+from semi_core.inputs.types import ORIGINS as ORIGINS
+from semi_core.inputs.types import TestInput as TestInput
+
 # The backend whose pairs carry known mistakes: labelled as practice wherever a pair is
 # shown, and left out of exports unless asked for.
 SIMULATED_BACKEND = "simulated"
-
-# Where a test input came from.
-ORIGINS = ("llm", "mutation", "typed", "doctest", "literal", "probe", "example", "annotator")
-
-
-@dataclass(frozen=True)
-class TestInput:
-    """One test input: an argument list (`"1, [2, 3], key='x'"`) or a program's stdin."""
-
-    text: str
-    origin: str
 
 
 @dataclass(frozen=True)

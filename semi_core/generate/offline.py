@@ -24,8 +24,8 @@ from pathlib import Path
 import black
 
 from semi_core.generate.base import Backend, Generation, SnippetView, TestInput, register
-from semi_core.input_selection import SHORT_TIMEOUT_S, choose_inputs, short_limits
 from semi_core.inputs import examples_for_instruction
+from semi_core.inputs.selection import SHORT_TIMEOUT_S, choose_inputs, short_limits
 from semi_core.sandbox import SandboxPool
 
 VERSION = "offline-v1"  # bump when the rules change: new rules make new generations

@@ -30,7 +30,9 @@ Layers, outermost first:
   `self.n += 1`, `_private` names, `__repr__` & co., annotations, dataclasses,
   `nonlocal`, `match`, `metaclass=`); frames, code objects, `__globals__`,
   `__subclasses__`, `except*`, async ... are refused with the line and a reason.
-* **Runtime** (runtime.py): allow-listed builtins (sorted, zip, sum, min, max ...),
+* **Runtime** (allowlist.py: everything sandboxed code can reach, in one file;
+  guards.py, streams.py, encoding.py; runtime.py runs a test): allow-listed builtins
+  (sorted, zip, sum, min, max ...),
   `getattr`/`setattr` and `str.format` through the attribute guard, `eval`/`exec`
   of text compiled with the same policy, modules as read-only proxies exposing
   allow-listed attributes (`typing.sys`, `random._os` and friends are gone), `sys`

@@ -48,8 +48,9 @@ from collections.abc import Sequence, Set
 from typing import Any
 
 from semi_core.branches import BranchMap
-from semi_core.generate.base import TestInput
-from semi_core.inputs import render_args, synthesize_inputs
+from semi_core.inputs.synthesis import synthesize_inputs
+from semi_core.inputs.types import TestInput
+from semi_core.inputs.values import render_args
 from semi_core.mutants import generate_mutants, input_rounds
 from semi_core.sandbox import (
     Limits,
