@@ -287,11 +287,12 @@ PAGES = {
     "walkthrough": ("walkthrough", "Walkthrough", "h2:has-text('2 · Validation')"),
     "rankings": ("rankings", "Rankings", "h3:has-text('Pairs behind the selection')"),
     "failures": ("failures", "Failures", "text=Original (the oracle)"),
-    # Agreement: its settling buttons, or the note that no pair has several votes yet.
+    # Agreement: its settling buttons, or the note that ends it when nothing is in dispute.
     "agreement": (
         "agreement",
         "Agreement",
-        "button:has-text('Final reject'), :text('No pair has been decided')",
+        "button:has-text('Final reject'), :text('No pair has been decided'), "
+        ":text('has the same vote from all')",
     ),
     # Export: its options form, until a preview is asked for.
     "export": ("export", "Export", "button:has-text('Preview export')"),
