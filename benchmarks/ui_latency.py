@@ -168,17 +168,25 @@ def fill(store: Store, pairs: int, *, earlier_decisions: int = 5000) -> dict[str
         "wrong" if statuses[n // TESTS_PER_PAIR] == "mismatch" and n % TESTS_PER_PAIR == 0 else "ok"
         for n in range(cases)
     ]
+    # A pair's test runs are numbered together, the original's then the rewrite's, as a
+    # validation writes them: the store finds them by that range.
+    order = [
+        (side, n)
+        for start in range(0, cases, TESTS_PER_PAIR)
+        for side in ("original", "generated")
+        for n in range(start, start + TESTS_PER_PAIR)
+    ]
     timed(
         "test_runs",
         pa.table(
             {
-                "id": [content_id(run_id, c, side) for side in ("o", "g") for c in case_ids],
+                "id": [content_id(run_id, case_ids[n], side[0]) for side, n in order],
                 "run_id": [run_id] * (2 * cases),
-                "test_case_id": case_ids + case_ids,
-                "side": ["original"] * cases + ["generated"] * cases,
+                "test_case_id": [case_ids[n] for _side, n in order],
+                "side": [side for side, _n in order],
                 "attempt": pa.array([1] * (2 * cases), pa.int32()),
-                "status": ["ok"] * cases + run_status,
-                "output": [str(p * 3) for p in positions] * 2,
+                "status": ["ok" if side == "original" else run_status[n] for side, n in order],
+                "output": [str(positions[n] * 3) for _side, n in order],
                 "duration_ms": [0.05] * (2 * cases),
             }
         ),
