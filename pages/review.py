@@ -421,10 +421,8 @@ def figures_of(verdict: dict | None, row: object) -> None:
             strength,
             ("Difficulty", f"{level:.2f}" if level is not None else "–"),
         ],
-        helps={"Verdict": HELP["verdict"], "Tests passed": HELP["tests passed"],
-               "Test strength": HELP["test strength"], "Difficulty": HELP["difficulty"]},
         row=row,
-    )  # fmt: skip
+    )
     row.caption(
         " · ".join(f"{label} **{value}**" for label, value in reach),
         help=f"**Mutants killed**: {HELP['pair mutants killed']}\n\n"

@@ -152,10 +152,8 @@ metric_row(
         ("Verdict", verdict["status"]),
         ("Tests passed", f"{verdict['passed']}/{verdict['usable']}"),
         ("Test strength", "–" if strength is None else f"{strength:.2f}"),
-    ],
-    helps={"Verdict": HELP["verdict"], "Tests passed": HELP["tests passed"],
-           "Test strength": HELP["test strength"]},
-)  # fmt: skip
+    ]
+)
 st.text((verdict["signals"] or {}).get("reason") or "")
 
 # -- step 3 -----------------------------------------------------------------------------
@@ -175,7 +173,6 @@ metric_row(
         ("Difficulty", f"{verdict['difficulty']:.3f}"),
         ("Bucket", rank.get("bucket", "–")),
         ("Curriculum position", rank.get("curriculum_position", "–")),
-    ],
-    helps={"Difficulty": HELP["difficulty"], "Bucket": HELP["bucket"]},
-)  # fmt: skip
+    ]
+)
 show_table(pd.DataFrame([{"signal": k, "value": str(v)} for k, v in rank.items()]), "wt_signals")

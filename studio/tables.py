@@ -115,12 +115,14 @@ def metric_row(
     row: Any = None,
 ) -> None:  # fmt: skip
     """Figures side by side (`st.metric`), each as wide as its value, so that no value is
-    ever cut ("generated_error" whole); a row too long for the page wraps. `row`: a
-    horizontal container to add them to (else a new one)."""
+    ever cut ("generated_error" whole); a row too long for the page wraps. A figure named
+    by a term of the glossary carries its explanation, unless `helps` gives another.
+    `row`: a horizontal container to add them to (else a new one)."""
     helps = helps or {}
     row = row or st.container(horizontal=True, gap="large")
     for label, value in metrics:
-        row.metric(label, value, help=helps.get(label), width="content")
+        explained = helps.get(label, HELP.get(label.lower()))
+        row.metric(label, value, help=explained, width="content")
 
 
 # The height of one line of st.code, and of its padding, in pixels: a block is given a
