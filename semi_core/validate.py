@@ -414,6 +414,12 @@ def validate_generation(
         return finish("original_unusable", f"the original does not parse: {problem}")
     if not cases:
         signals.update(unusable=0, flaky=0, usable=0)
+        # Input synthesis finds nothing for code the sandbox refuses; one run with no
+        # input tells a refused original from one that merely lacks tests.
+        probe = pool.run_many([_task(original, original_entry, mode, "")])[0]
+        if probe.status in ("rejected", "violation"):
+            signals["refused_side"] = "original"
+            return finish("refused", f"the sandbox refused the original: {probe.error}")
         return finish("too_few_tests", "there are no test inputs")
 
     runs = pool.run_many(

@@ -787,3 +787,13 @@ def test_demo_functions_get_five_distinct_ok_inputs(pool, tmp_path):
         f"tests and {elapsed / len(rows):.2f} s per snippet; origins {dict(origins)}"
     )
     assert share >= 0.8
+
+
+def test_code_the_sandbox_stops_keeps_a_few_inputs_to_say_why(pool):
+    # Every call hits a sandbox violation: validation needs some inputs to report the
+    # original as refused rather than as a pair with no tests.
+    src = "import os\n\ndef f(p):\n    return os.path.normcase(p)\n"
+    inputs = synthesize_inputs(src, "f", pool=pool, limit=10)
+    assert 1 <= len(inputs) <= 3
+    missing = "from html.entities import html5\n\ndef g(s):\n    return html5.get(s)\n"
+    assert 1 <= len(synthesize_inputs(missing, "g", pool=pool, limit=10)) <= 3

@@ -246,6 +246,20 @@ def test_too_few_usable_tests(store, pool):
     assert verdict["status"] == "too_few_tests" and verdict["total"] == 0
 
 
+@pytest.mark.parametrize(
+    "original",
+    [
+        "from _heapq import heapify\n\ndef f(x):\n    return x\n",  # refused when compiled
+        "import socket\n\ndef f(x):\n    return x\n",  # refused when run
+    ],
+)
+def test_refused_original_without_inputs_is_refused(store, pool, original):
+    gid = add_pair(store, original, "def f(x):\n    return x\n", [], name="refused")
+    verdict = validate_one(store, pool, gid)
+    assert verdict["status"] == "refused" and verdict["total"] == 0
+    assert verdict["signals"]["refused_side"] == "original"
+
+
 def test_original_that_times_out_everywhere_is_unusable(store, pool):
     original = """
     def f(x):

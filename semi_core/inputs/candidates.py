@@ -199,6 +199,9 @@ class _Pot:
         return [c for c in self.cands.values() if c.ok]
 
 
+_KEPT_FAILED = 3
+
+
 def _select(pot: _Pot, seeds: list[_Cand], limit: int, checked: bool) -> list[TestInput]:
     """Seeds first, then doctests, then a round robin over the other origins, each
     pass preferring inputs whose output was not seen yet (different outputs kill more
@@ -306,7 +309,24 @@ def _select(pot: _Pot, seeds: list[_Cand], limit: int, checked: bool) -> list[Te
         if c not in chosen:
             take(c)
             max_errors -= 1
+    if not chosen:
+        # Nothing ran because the sandbox stopped the code (refused it, or a module it
+        # needs is missing): a few such inputs let validation say so, not "no inputs".
+        failed = [c for c in pot.cands.values() if _stopped_by_sandbox(c.outcome)]
+        chosen = sorted(failed, key=lambda c: (_origin_rank(c.origin), c.order))[:_KEPT_FAILED]
     return [TestInput(c.shown, c.origin) for c in chosen]
+
+
+def _refused_or_missing_module(o: Outcome) -> bool:
+    """The sandbox refused the code, or a module it imports is not there: no input
+    changes that."""
+    return o.status == "rejected" or (
+        o.status == "error" and o.error_type in ("ModuleNotFoundError", "ImportError")
+    )
+
+
+def _stopped_by_sandbox(o: Outcome | None) -> bool:
+    return o is not None and (o.status == "violation" or _refused_or_missing_module(o))
 
 
 _PIECE = re.compile(r"[^\s,:()\[\]{}]+")

@@ -19,7 +19,15 @@ from semi_core.inputs.analysis import (
     _typical,
     _typical_words,
 )
-from semi_core.inputs.candidates import _Cand, _origin_rank, _Pot, _select, _Size, _size_of
+from semi_core.inputs.candidates import (
+    _Cand,
+    _origin_rank,
+    _Pot,
+    _refused_or_missing_module,
+    _select,
+    _Size,
+    _size_of,
+)
 from semi_core.inputs.doctests import _docstring_inputs
 from semi_core.inputs.literals import (
     _boundary_variants,
@@ -96,11 +104,7 @@ def _hopeless(cands: list[_Cand]) -> bool:
     """Every run failed in a way no input can change: the sandbox refused the code, or
     it needs a module or name that is not there. More inputs would fail the same way."""
     outcomes = [c.outcome for c in cands if c.outcome is not None]
-    return bool(outcomes) and all(
-        o.status == "rejected"
-        or (o.status == "error" and o.error_type in ("ModuleNotFoundError", "ImportError"))
-        for o in outcomes
-    )
+    return bool(outcomes) and all(_refused_or_missing_module(o) for o in outcomes)
 
 
 def _size_of_call(cand: _Cand) -> _Size:
