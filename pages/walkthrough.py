@@ -10,6 +10,7 @@ import streamlit as st
 from semi_core import insights, studio_settings
 from semi_core.auth import ADMIN
 from semi_core.pipeline import PipelineSettings, backend_names
+from semi_core.review import strength_figures
 from semi_core.walkthrough import generate_one, prompt_for, rank_one, validate_one
 from studio.glossary import HELP
 from studio.shared import escape_markdown, get_pool, get_store, require_role
@@ -146,12 +147,11 @@ if verdict is None:
     st.stop()
 tests = pd.DataFrame(insights.side_by_side(store.test_runs(verdict["run_id"], chosen)))
 show_table(tests, "wt_tests")
-strength = verdict["test_strength"]
 metric_row(
     [
         ("Verdict", verdict["status"]),
         ("Tests passed", f"{verdict['passed']}/{verdict['usable']}"),
-        ("Test strength", "–" if strength is None else f"{strength:.2f}"),
+        *strength_figures(verdict),
     ]
 )
 st.text((verdict["signals"] or {}).get("reason") or "")

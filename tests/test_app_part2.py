@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from semi_core import insights
 from semi_core.demo import load_demo
 from semi_core.pipeline import PipelineSettings, run_pipeline
-from semi_core.review import decide
+from semi_core.review import decide, strength_figures
 from semi_core.store import Store
 from studio import plots
 from studio.tables import FAILED
@@ -481,6 +481,8 @@ def test_walkthrough_takes_one_snippet_through_the_three_steps(monkeypatch, pair
     shown = metrics(app)
     assert shown["Verdict"] == verdict["status"]
     assert shown["Tests passed"] == f"{verdict['passed']}/{verdict['usable']}"
+    # the same figures, written the same way, as Review shows beside a verdict
+    assert [(k, shown[k]) for k, _ in strength_figures(verdict)] == strength_figures(verdict)
     tests = table_with(app, "test", "oracle")
     oracle = {c["position"]: c["expected"] for c in store.test_cases(generation["id"])}
     assert {t: o for t, o in zip(tests["test"], tests["oracle"], strict=True)} == oracle
