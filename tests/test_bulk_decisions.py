@@ -253,3 +253,21 @@ def test_the_semi_command_bulk_accepts_previews_and_undoes(db_path, monkeypatch)
     nameless = run_semi("bulk", "reject", db=db_path)
     assert nameless.returncode == 1
     assert nameless.stderr.strip() == "Error: an annotator name is needed to record a decision"
+
+
+def test_a_store_made_before_bulk_actions_gets_them_in_place(db_path):
+    import duckdb
+
+    from semi_core.store import MIGRATIONS, migrate
+
+    with duckdb.connect(str(db_path)) as db:
+        migrate(db, MIGRATIONS[:1])  # the baseline alone: no bulk_actions, no bulk_id
+        db.execute("INSERT INTO review_events (generation_id, annotator, action) "
+                   "VALUES ('g0', 'bob', 'accept')")  # fmt: skip
+    with Store(db_path) as store:
+        assert "m002_bulk_actions" in store.migrations()
+        (event,) = store.review_events()
+        assert (event["action"], event["bulk_id"]) == ("accept", None)
+        assert store.bulk_actions() == []
+        assert undo_last(store, "bob")["id"] == event["id"]  # an ordinary undo, as before
+        assert store.decision_counts() == {}
