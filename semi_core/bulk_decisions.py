@@ -79,6 +79,25 @@ def check_filters(filters: QueueFilters) -> QueueFilters:
     return checked  # type: ignore[return-value]
 
 
+def describe_filters(filters: QueueFilters) -> str:
+    """The filters a bulk applies, as people read them ("no filter" when none)."""
+    parts = []
+    if filters.get("statuses"):
+        parts.append(f"status {', '.join(filters['statuses'])}")
+    if filters.get("difficulty"):
+        low, high = filters["difficulty"]
+        parts.append(f"difficulty {low:.2f} to {high:.2f}")
+    if filters.get("min_strength") is not None:
+        parts.append(f"test strength at least {filters['min_strength']:.2f}")
+    for key, label in (("source", "source"), ("origin", "test origin"),
+                       ("failure", "failure kind"), ("search", "text")):  # fmt: skip
+        if filters.get(key):
+            parts.append(f"{label} “{filters[key]}”")
+    if filters.get("constant_outputs"):
+        parts.append("tests that all expect one result")
+    return " · ".join(parts) or "no filter"
+
+
 def bulk_decide(
     store: Store,
     annotator: str,

@@ -14,7 +14,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from semi_core.bulk_decisions import BULK_ACTIONS, bulk_decide, bulk_history, undo_bulk
+from semi_core.bulk_decisions import (
+    BULK_ACTIONS,
+    bulk_decide,
+    bulk_history,
+    describe_filters,
+    undo_bulk,
+)
 from semi_core.review import ReviewError
 from semi_core.store import QueueFilters, Store
 from studio.shared import escape_markdown
@@ -87,8 +93,9 @@ def _preview(store: Store, request: dict[str, Any]) -> None:
     if not count:
         st.info("No pair matches these filters: nothing to decide.")
         return
-    st.markdown(f"**{count} pairs** would be {action}ed by you. The first "
-                f"{len(preview['sample'])}:")  # fmt: skip
+    st.markdown(f"**{count} pairs** would be {action}ed by you "
+                f"({escape_markdown(describe_filters(request['filters']))}). "
+                f"The first {len(preview['sample'])}:")  # fmt: skip
     sample = pd.DataFrame(preview["sample"], columns=SAMPLE_COLUMNS)
     show_table(sample, "bulk_sample", height=min(36 * (len(sample) + 1) + 2, 300))
     bar = st.container(horizontal=True, gap="small")

@@ -27,7 +27,8 @@ def test_bulk_accept_preview_confirm_and_undo(studio, browser):
     panel.locator("summary").click()
     tab.idle()
     panel.get_by_role("button", name="Preview").click()
-    panel.get_by_text(f"{total} pairs would be accepted by you").wait_for(timeout=30_000)
+    counted = panel.get_by_text(f"{total} pairs would be accepted by you (no filter)")
+    counted.wait_for(timeout=30_000)
     tab.idle()
     sample = panel.locator("[data-testid='stDataFrame']").first
     sample.wait_for(timeout=30_000)

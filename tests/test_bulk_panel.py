@@ -35,7 +35,7 @@ def test_preview_confirm_and_undo_move_the_queue_and_the_counts_and_back(monkeyp
     ids, total = store.review_queue_ids("ada")
     assert total == 5 and f"of {total} in your queue" in queue_caption(app)
     preview(open_box(app, "bulk_open"))
-    assert f"**{total} pairs** would be accepted" in texts(app.markdown).replace("\\", "")
+    assert f"**{total} pairs** would be accepted by you (no filter)" in texts(app.markdown)
     sample = table_with(app, "id", "test_strength", "instruction")
     assert list(sample["id"]) == ids
     assert store.review_events() == []  # a preview records nothing
@@ -72,6 +72,7 @@ def test_the_filters_and_decided_pairs_decide_what_a_bulk_takes(monkeypatch, pai
     app.session_state["f_search"] = name  # the page's own filter, as typed in its box
     preview(open_box(app.run(), "bulk_open"))
     assert list(table_with(app, "id", "test_strength", "instruction")["id"]) == [ids[1]]
+    assert f"by you (text “{name}”)" in texts(app.markdown)
     app.radio(key="bulk_action").set_value("reject").run()
     assert "bulk_confirm" not in [b.key for b in app.button]  # of the accept: gone
     preview(app)  # the decision changed: previewed again
