@@ -98,6 +98,13 @@ def test_a_bulk_takes_what_review_lists_and_the_dry_run_count_is_what_is_recorde
         assert bulk["undone_at"] is None
 
 
+def test_the_review_queue_filters_on_a_least_test_strength(store, pairs):
+    assert store.review_queue_ids("ada", min_strength=0.5)[0] == pairs[4:PAIRS]
+    assert store.review_queue_ids("ada", min_strength=0.0)[0] == pairs[:PAIRS]  # validated
+    rows = store.review_queue("ada", min_strength=0.75, statuses=["validated"])
+    assert [(row["id"], row["test_strength"]) for row in rows] == [("g6", 0.75), ("g7", 0.875)]
+
+
 def test_an_accept_leaves_out_pairs_not_validated(store, pairs):
     assert bulk_decide(store, "ada", "reject", dry_run=True).count == PAIRS + 1
     assert bulk_decide(store, "ada", "accept", dry_run=True).count == PAIRS

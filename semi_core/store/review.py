@@ -110,9 +110,10 @@ class ReviewQueries(ValidationQueries):
         where = ["g.status = 'ok'"]
         if statuses or difficulty or failure or constant_outputs or min_strength is not None:
             signals = ", signals" if constant_outputs else ""  # read only when filtered on
+            signals += ", test_strength" if min_strength is not None else ""
             ctes.append(
-                f"current AS (SELECT generation_id, status, difficulty, run_id{signals}, "
-                "test_strength FROM current_verdicts)"
+                f"current AS (SELECT generation_id, status, difficulty, run_id{signals} "
+                "FROM current_verdicts)"
             )
             joins.append("JOIN current v ON v.generation_id = g.id")
         if failure:
