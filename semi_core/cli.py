@@ -809,6 +809,24 @@ def bulk_reject_command(ctx: click.Context, **options: object) -> None:
     _bulk(ctx, "reject", **options)
 
 
+@bulk_group.command("undo")
+@click.argument("bulk_id", type=int)
+@click.option("--annotator", envvar="SEMI_ANNOTATOR", default="", help="Your name.")
+@click.pass_context
+def bulk_undo_command(ctx: click.Context, bulk_id: int, annotator: str) -> None:
+    """Undo a bulk action of yours as one, latest or not (`semi undo` takes the latest)."""
+    from semi_core.bulk_decisions import undo_bulk
+    from semi_core.review import ReviewError
+
+    with open_store(ctx) as store:
+        try:
+            undone = undo_bulk(store, bulk_id, annotator)
+        except ReviewError as error:
+            raise click.ClickException(str(error)) from None
+    out.print(f"undid bulk {undone['action']} {bulk_id} ({undone['undone']} pairs)",
+              highlight=False)  # fmt: skip
+
+
 @bulk_group.command("list")
 @click.option("--annotator", envvar="SEMI_ANNOTATOR", help="Only this annotator's.")
 @click.option("--json", "as_json", is_flag=True)

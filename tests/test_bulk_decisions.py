@@ -250,6 +250,9 @@ def test_the_semi_command_bulk_accepts_previews_and_undoes(db_path, monkeypatch)
     with Store(db_path) as store:
         assert store.decision_counts() == {"reject": 1}
         assert store.review_queue_ids("ada")[1] == PAIRS + 1
+    again = run_semi("bulk", "undo", str(result["bulk_id"]), "--annotator", "ada", db=db_path)
+    assert again.returncode == 1
+    assert again.stderr.strip() == f"Error: bulk action {result['bulk_id']} was undone already"
     for args, message in [
         (["--status", "nope"], "Error: unknown status 'nope'"),
         (["--min-difficulty", "0.9", "--max-difficulty", "0.1"], "Error: the least difficulty"),
