@@ -60,11 +60,12 @@ def median_ms(fn: Any, repeat: int) -> float:
 
 def review_timings(stores: list[Store], repeat: int) -> list[dict[str, float]]:
     """The Review page's store calls, and the overall decision counts, in median ms, for
-    each store: one round on each in turn, `repeat` times, so that the machine's load
-    weighs on all of them alike."""
+    each store: one round on each in turn, `repeat` times, the first one changing each
+    time, so that the machine's load weighs on all of them alike."""
     rounds: list[list[dict[str, float]]] = [[] for _ in stores]
-    for _ in range(repeat):
-        for store, timings in zip(stores, rounds, strict=True):
+    for turn in range(repeat):
+        order = list(zip(stores, rounds, strict=True))
+        for store, timings in order[::-1] if turn % 2 else order:
             figures = time_queries(store, ANNOTATOR, repeat=1)
             figures["decision_counts"] = median_ms(store.decision_counts, 1)
             timings.append(figures)
