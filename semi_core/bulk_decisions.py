@@ -55,8 +55,11 @@ class BulkResult:
 
 def check_filters(filters: QueueFilters) -> QueueFilters:
     """The filters, checked: each value one the queue knows, ranges in order. Raises
-    `BulkError` naming the first bad value. Empty values are dropped."""
-    checked: dict[str, Any] = {k: v for k, v in filters.items() if v not in (None, "", (), [])}
+    `BulkError` naming the first bad value. Filters that are off (empty, or False) are
+    dropped: the bulk action records the filters in force."""
+    checked: dict[str, Any] = {
+        k: v for k, v in filters.items() if v is not False and v not in (None, "", (), [])
+    }
     for status in checked.get("statuses") or ():
         if status not in VERDICT_STATUSES:
             raise BulkError(f"unknown status {status!r}; choose from {', '.join(VERDICT_STATUSES)}")

@@ -43,7 +43,7 @@ def test_preview_confirm_and_undo_move_the_queue_and_the_counts_and_back(monkeyp
     assert not app.exception
     assert store.decision_counts() == {"accept": total}
     (bulk,) = store.bulk_actions("ada")
-    assert bulk["count"] == total
+    assert bulk["count"] == total and bulk["filters"] == {}  # the filters in force: none
     assert f"Bulk accept {bulk['id']}: {total} pairs accepted" in texts(app.success)
     assert "Nothing to review with these filters" in texts(app.info)  # the queue followed
     history = bulk_table(app)
@@ -78,6 +78,7 @@ def test_the_filters_and_decided_pairs_decide_what_a_bulk_takes(monkeypatch, pai
     preview(app)  # the decision changed: previewed again
     app.button(key="bulk_confirm").click().run()
     assert store.decisions(ids[1]) == {"ada": "reject"}
+    assert store.bulk_actions("ada")[0]["filters"] == {"search": name}
     assert store.decision_counts() == {"reject": 2}
     # Cleared, the filter takes every pair but the one bob decided...
     app.session_state["f_search"] = ""
