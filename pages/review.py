@@ -147,7 +147,7 @@ filters = {
     "constant_outputs": st.session_state["f_constant"],
     "min_strength": st.session_state["f_strength"] or None,
 }
-bulk_panel(store, annotator, filters)
+bulk_panel(store, annotator, filters, box)
 
 
 def load_queue() -> dict:

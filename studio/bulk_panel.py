@@ -3,8 +3,8 @@ every pair they match. A preview shows the count and the first pairs, a confirma
 records them (refused when the filter now matches another number), the result offers
 an Undo of the whole bulk, and the annotator's bulk actions are listed.
 
-Drawn only while its box is open (a tracked expander): a page that never opens it pays
-nothing for it."""
+Drawn at the foot of the Filters box, only while it is open: a page that never opens it
+pays nothing for it, and the pair keeps its place on the screen."""
 
 from __future__ import annotations
 
@@ -132,16 +132,18 @@ def _history(store: Store, annotator: str) -> None:
     show_table(table, "bulk_history")
 
 
-def bulk_panel(store: Store, annotator: str, filters: QueueFilters) -> None:
-    """The Bulk decision box, under Review's filters (`filters`: the page's queue's)."""
-    box = st.expander("Bulk decision", key="bulk_open", on_change="rerun")
+def bulk_panel(store: Store, annotator: str, filters: QueueFilters, box: Any) -> None:
+    """The Bulk decision panel at the foot of Review's Filters box (`box`, its tracked
+    expander), while it is open: under the filters it applies (`filters`, the page's
+    queue's), adding nothing above the pair when the box is closed."""
     if not box.open:
         return
     with box:
+        st.markdown("**Bulk decision**")
         st.caption(
-            "Accept or reject, as one action, every pair the filters above match. Pairs "
-            "a person already accepted or rejected are left alone unless included; an "
-            "accept leaves out pairs not validated yet. Undo takes the whole action back."
+            "Accept or reject, as one action, every pair these filters match. Pairs a "
+            "person already accepted or rejected are left alone unless included; an accept "
+            "leaves out pairs not validated yet. Undo takes the whole action back."
         )
         row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
         row.radio("Decision", BULK_ACTIONS, key="bulk_action", horizontal=True,

@@ -23,7 +23,7 @@ def test_bulk_accept_preview_confirm_and_undo(studio, browser):
     page = tab.page
     total = int(re.search(r"of (\d+) in your queue", tab.caption())[1])
     assert total > 1
-    panel = page.locator("[data-testid='stExpander']", has_text="Bulk decision").first
+    panel = page.locator("[data-testid='stExpander']", has_text="Filters").first
     panel.locator("summary").click()
     tab.idle()
     panel.get_by_role("button", name="Preview").click()

@@ -34,7 +34,7 @@ def test_preview_confirm_and_undo_move_the_queue_and_the_counts_and_back(monkeyp
     store = server_store(pairs_db)
     ids, total = store.review_queue_ids("ada")
     assert total == 5 and f"of {total} in your queue" in queue_caption(app)
-    preview(open_box(app, "bulk_open"))
+    preview(open_box(app, "f_open"))
     assert f"**{total} pairs** would be accepted by you (no filter)" in texts(app.markdown)
     sample = table_with(app, "id", "test_strength", "instruction")
     assert list(sample["id"]) == ids
@@ -70,7 +70,7 @@ def test_the_filters_and_decided_pairs_decide_what_a_bulk_takes(monkeypatch, pai
     app = review(monkeypatch, pairs_db)
     name = store.pair(ids[1])["name"]
     app.session_state["f_search"] = name  # the page's own filter, as typed in its box
-    preview(open_box(app.run(), "bulk_open"))
+    preview(open_box(app.run(), "f_open"))
     assert list(table_with(app, "id", "test_strength", "instruction")["id"]) == [ids[1]]
     assert f"by you (text “{name}”)" in texts(app.markdown)
     app.radio(key="bulk_action").set_value("reject").run()
@@ -92,7 +92,7 @@ def test_the_filters_and_decided_pairs_decide_what_a_bulk_takes(monkeypatch, pai
 
 
 def test_a_preview_that_no_longer_holds_is_refused(monkeypatch, pairs_db):
-    app = preview(open_box(review(monkeypatch, pairs_db), "bulk_open"))
+    app = preview(open_box(review(monkeypatch, pairs_db), "f_open"))
     store = server_store(pairs_db)
     ids, total = store.review_queue_ids("ada")
     decide(store, ids[0], "bob", "accept")  # meanwhile, in another tab
@@ -102,11 +102,11 @@ def test_a_preview_that_no_longer_holds_is_refused(monkeypatch, pairs_db):
 
 
 def test_the_pages_undo_takes_a_bulk_back_as_one(monkeypatch, pairs_db):
-    app = preview(open_box(review(monkeypatch, pairs_db), "bulk_open"))
+    app = preview(open_box(review(monkeypatch, pairs_db), "f_open"))
     store = server_store(pairs_db)
     app.button(key="bulk_confirm").click().run()
     assert store.decision_counts() == {"accept": 5}
-    open_box(app, "bulk_open", False)
+    open_box(app, "f_open", False)
     app.button(key="undo_empty").click().run()  # the queue is empty: its Undo button
     assert not app.exception
     assert "Undid bulk accept 1 (5 pairs)" in texts(app.toast)
