@@ -127,6 +127,7 @@ class BulkDecisionQueries(ReviewQueries):
         return count
 
     def bulk_action(self, bulk_id: int) -> dict[str, Any] | None:
+        """One bulk action by its id (see `bulk_actions`), or None."""
         rows = self.bulk_actions(bulk_id=bulk_id)
         return rows[0] if rows else None
 
