@@ -38,14 +38,15 @@ from semi_core.review import (
     edit_pair,
     history,
     may_see_votes,
-    pair_label,
     seen_state,
     strength_figures,
     test_table,
     undo_last,
+    undone_text,
 )
 from semi_core.studio_settings import pipeline_settings
 from semi_core.validate import VERDICT_STATUSES
+from studio.bulk_panel import bulk_panel
 from studio.glossary import HELP, origins_help
 from studio.shared import current_annotator, escape_markdown, get_pool, get_store
 from studio.simulated import SIMULATED, practice_badge, show_mistake
@@ -92,7 +93,7 @@ def review_sources(db_path: str) -> list[str]:
 # written back each run, since Streamlit forgets the value of a widget it did not draw.
 FILTER_DEFAULTS = {"f_status": [], "f_difficulty": (0.0, 1.0), "f_search": "", "f_source": "",
                    "f_origin": "", "f_failure": "", "f_decided": False,
-                   "f_constant": False}  # fmt: skip
+                   "f_constant": False, "f_strength": 0.0}  # fmt: skip
 for name, default in FILTER_DEFAULTS.items():
     st.session_state[name] = st.session_state.get(name, default)
 
@@ -111,6 +112,7 @@ if box.open:
         # Every status is a pill, chosen or not, on a row of its own: none is ever cut off.
         st.pills("Verdict status", STATUSES, selection_mode="multi", key="f_status")
         left, middle, right = st.columns(3)
+        left.slider("Least test strength", 0.0, 1.0, key="f_strength", help=HELP["test strength"])
         middle.slider("Difficulty", 0.0, 1.0, key="f_difficulty")
         right.text_input(
             "Search text", key="f_search",
@@ -143,7 +145,9 @@ filters = {
     "search": st.session_state["f_search"].strip() or None,
     "include_decided": st.session_state["f_decided"],
     "constant_outputs": st.session_state["f_constant"],
+    "min_strength": st.session_state["f_strength"] or None,
 }
+bulk_panel(store, annotator, filters, box)
 
 
 def load_queue() -> dict:
@@ -221,8 +225,7 @@ def on_undo() -> None:
         st.session_state["review_flash"] = "Nothing to undo."
         return
     st.session_state["review_pair"] = st.session_state["review_link"] = undone["generation_id"]
-    label = pair_label(store, undone["generation_id"])
-    st.session_state["review_flash"] = f"Undid {undone['action']} on {label}"
+    st.session_state["review_flash"] = f"Undid {undone_text(store, undone)}"
 
 
 def on_revalidate(pair_id: str) -> None:

@@ -126,13 +126,25 @@ def may_see_votes(events: list[dict[str, Any]], annotator: str) -> bool:
 
 
 def undo_last(store: Store, annotator: str) -> dict[str, Any] | None:
-    """Undo the annotator's latest decision that still counts; returns it, or None."""
+    """Undo the annotator's latest decision that still counts; returns it, or None. A
+    decision of a bulk action undoes the whole bulk as one (the event returned then
+    carries `bulk_undone`: how many decisions were undone)."""
     annotator = _require_annotator(annotator)
     last = store.last_undoable_event(annotator)
     if last is None:
         return None
+    if last.get("bulk_id") is not None:
+        return last | {"bulk_undone": store.undo_bulk_action(last["bulk_id"], annotator)}
     store.add_review_event(last["generation_id"], annotator, "undo", payload={"undoes": last["id"]})
     return last
+
+
+def undone_text(store: Store, undone: dict[str, Any]) -> str:
+    """What `undo_last` undid, as people read it: "accept on name (id)", or the bulk
+    action and its number of pairs."""
+    if undone.get("bulk_id") is not None:
+        return f"bulk {undone['action']} {undone['bulk_id']} ({undone['bulk_undone']} pairs)"
+    return f"{undone['action']} on {pair_label(store, undone['generation_id'])}"
 
 
 def pair_label(store: Store, generation_id: str) -> str:
@@ -177,8 +189,10 @@ def history(store: Store, generation_id: str) -> list[dict[str, Any]]:
 
 def action_label(event: dict[str, Any]) -> str:
     """A review event's action as people read it: a final decision is named so ("final
-    accept"), since it settles the pair and is no annotator's vote."""
-    return f"final {event['action']}" if (event["payload"] or {}).get("final") else event["action"]
+    accept"), since it settles the pair and is no annotator's vote, and an event of a
+    bulk action names it ("accept (bulk 3)")."""
+    label = f"final {event['action']}" if (event["payload"] or {}).get("final") else event["action"]
+    return f"{label} (bulk {event['bulk_id']})" if event.get("bulk_id") is not None else label
 
 
 def current_decisions(events: list[dict[str, Any]], *, name_finals: bool = False) -> dict[str, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from semi_core.store.analytics import AnalyticsQueries, Counts
 from semi_core.store.bulk import BulkQueries
+from semi_core.store.bulk_decisions import BulkDecisionQueries, BulkMismatchError
 from semi_core.store.core import (
     DEFAULT_DB,
     DatabaseLockedError,
@@ -35,8 +36,9 @@ from semi_core.store.views import (
 
 
 class Store(
-    AnalyticsQueries, RepairQueries, ExportQueries, RunQueries, SettingsQueries, BulkQueries
-):
+    AnalyticsQueries, RepairQueries, ExportQueries, RunQueries, SettingsQueries, BulkQueries,
+    BulkDecisionQueries,
+):  # fmt: skip
     """One DuckDB database file, migrated to the current schema on open."""
 
     def __enter__(self) -> Store:
@@ -51,6 +53,7 @@ __all__ = [
     "MIGRATIONS",
     "REPAIR_ANNOTATOR",
     "SNIPPET_COLUMNS",
+    "BulkMismatchError",
     "Counts",
     "DatabaseLockedError",
     "Migration",

@@ -17,9 +17,9 @@ class QueueFilters(TypedDict, total=False):
     `difficulty` range, the snippet's `source`, a test-input `origin`, a `failure` (a
     test-run status of the current validation — wrong, error, timeout, ... — or the
     verdict status itself), a text `search` (or a pair id or its prefix),
-    `include_decided` (pairs the annotator has already accepted or rejected), and
+    `include_decided` (pairs the annotator has already accepted or rejected),
     `constant_outputs` (only pairs whose usable tests all expect one and the same result:
-    the verdict's signal of weak tests)."""
+    the verdict's signal of weak tests), and `min_strength` (a least test strength)."""
 
     statuses: Sequence[str] | None
     difficulty: tuple[float, float] | None
@@ -29,6 +29,7 @@ class QueueFilters(TypedDict, total=False):
     search: str | None
     include_decided: bool
     constant_outputs: bool
+    min_strength: float | None
 
 
 class ReviewQueries(ValidationQueries):
@@ -94,6 +95,7 @@ class ReviewQueries(ValidationQueries):
         search: str | None = None,
         include_decided: bool = False,
         constant_outputs: bool = False,
+        min_strength: float | None = None,
     ) -> tuple[str, list[Any]]:
         """The ordered ids of an annotator's queue (with `total`, the queue's full size) as
         SQL and its bound parameters. Only the tables a filter needs are joined, and the
@@ -106,8 +108,9 @@ class ReviewQueries(ValidationQueries):
         params: list[Any] = [annotator]
         joins: list[str] = []
         where = ["g.status = 'ok'"]
-        if statuses or difficulty or failure or constant_outputs:
+        if statuses or difficulty or failure or constant_outputs or min_strength is not None:
             signals = ", signals" if constant_outputs else ""  # read only when filtered on
+            signals += ", test_strength" if min_strength is not None else ""
             ctes.append(
                 f"current AS (SELECT generation_id, status, difficulty, run_id{signals} "
                 "FROM current_verdicts)"
@@ -153,6 +156,9 @@ class ReviewQueries(ValidationQueries):
                 "OR starts_with(g.id, ?))"
             )
             where_params += [f"%{search}%"] * 3 + [search.strip().lower()]
+        if min_strength is not None:
+            where.append("v.test_strength >= ?")
+            where_params.append(min_strength)
         if constant_outputs:
             where.append("coalesce((v.signals->>'constant_outputs')::BOOLEAN, false)")
         if not include_decided:

@@ -311,3 +311,24 @@ def migrate(
             raise
         ran.append(step.__name__)
     return ran
+
+
+@migration
+def m002_bulk_actions(db: duckdb.DuckDBPyConnection) -> None:
+    # A bulk decision is one row here and one ordinary review event per pair carrying its
+    # id: the events count as any decision does, and the id lets undo take them back as one.
+    db.execute("CREATE SEQUENCE bulk_action_seq")
+    db.execute(
+        """
+        CREATE TABLE bulk_actions (
+            id BIGINT PRIMARY KEY DEFAULT nextval('bulk_action_seq'),
+            annotator VARCHAR NOT NULL,
+            action VARCHAR NOT NULL,         -- accept | reject
+            filters JSON,                    -- the review queue's filters it applied
+            count INTEGER NOT NULL DEFAULT 0,  -- pairs it decided
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            undone_at TIMESTAMP              -- NULL until undone
+        )
+        """
+    )
+    db.execute("ALTER TABLE review_events ADD COLUMN bulk_id BIGINT")
