@@ -40,7 +40,7 @@ by_kind = groups.groupby(["stage", "kind"], as_index=False, sort=False)["count"]
 picks = OnePick("fail", {"kinds": plots.FIELDS["failure_kinds"],
                          "sources": plots.FIELDS["failure_sources"]})  # fmt: skip
 picks.chart("kinds", plots.failure_kinds(by_kind.to_dict("records")))
-numbers_table(by_kind)
+numbers_table(by_kind, "fail_kinds")
 st.subheader("Failures by source")
 picks.chart("sources", plots.failures_by_source(
     cached(version, insights.failure_kinds_by_source, store)))  # fmt: skip

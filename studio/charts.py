@@ -18,17 +18,21 @@ from studio.plots import picked
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["toImage"]}
 
 
-def chart(figure: go.Figure, table: pd.DataFrame | None = None, key: str | None = None) -> None:
+def chart(figure: go.Figure, table: pd.DataFrame | None = None, key: str = "chart") -> None:
     """A Plotly figure, with its numbers as a table in a box under it when given."""
     st.plotly_chart(figure, key=key, config=PLOTLY_CONFIG)
     if table is not None:
-        numbers_table(table)
+        numbers_table(table, key)
 
 
-def numbers_table(table: pd.DataFrame) -> None:
-    """A chart's numbers, in a box under it (closed: the chart tells them on hover)."""
-    with st.expander("Numbers"):
-        st.dataframe(table, hide_index=True, width="stretch")
+def numbers_table(table: pd.DataFrame, key: str) -> None:
+    """A chart's numbers, in a box under it (closed: the chart tells them on hover). The
+    grid is drawn only while the box is open (a tracked expander, `{key}_numbers`): a
+    page then opens without mounting a grid per chart."""
+    box = st.expander("Numbers", key=f"{key}_numbers", on_change="rerun")
+    if box.open:
+        with box:
+            st.dataframe(table, hide_index=True, width="stretch")
 
 
 def selectable_chart(
