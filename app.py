@@ -122,7 +122,7 @@ else:
         if sections["funnel"].open:
             funnel = insights.funnel(store, counts)
             chart(plots.funnel_bars(funnel), pd.DataFrame(funnel), key="overview_funnel")
-            rates = insights.rates(store, counts)
+            rates = cached(version, insights.rates, store)
             show_table(
                 pd.DataFrame(
                     [

@@ -15,6 +15,7 @@ from semi_core import insights
 from semi_core.demo import load_demo
 from semi_core.pipeline import PipelineSettings, run_pipeline
 from semi_core.review import decide
+from semi_core.sources import ingest
 from semi_core.store import Store
 from studio import plots
 from studio.tables import FAILED
@@ -588,3 +589,31 @@ def test_a_held_database_shows_one_message_on_the_new_pages(monkeypatch, empty_d
             app.switch_page(page).run()
             assert not app.exception
             assert f"is in use by PID {holder.pid}" in texts(app.error)
+
+
+def test_cached_figures_follow_writes_at_once(monkeypatch, pairs_db, tmp_path):
+    # Overview's rates and Walkthrough's snippets are read once per store version: a
+    # decision or an ingest changes the version, so the very next run shows it
+    app = open_page(monkeypatch, pairs_db, "app.py")
+    store = server_store(pairs_db)
+
+    def accepted_share() -> str:
+        rates = table_with(app, "rate", "value")
+        return dict(zip(rates["rate"], rates["value"], strict=True))["accepted / decided"]
+
+    before = accepted_share()
+    for subject in store.ranking_subjects()[:3]:
+        decide(store, subject["generation_id"], "cy", "accept")
+    app.run()
+    f = {row["stage"]: row["count"] for row in insights.funnel(store)}
+    assert accepted_share() == f"{100 * f['accepted'] / (f['accepted'] + f['rejected']):.1f}%"
+    assert accepted_share() != before
+    app.switch_page("pages/walkthrough.py").run()
+    assert not app.exception
+    source = tmp_path / "fresh_corpus"
+    source.mkdir()
+    (source / "fresh.py").write_text("def brand_new_helper(x):\n    return x * 3 + 1\n")
+    ingest(store, [source])
+    app.run()
+    offered = app.selectbox(key="wt_snippet").options  # as the list shows them
+    assert any(name.startswith("brand_new_helper") for name in offered)
