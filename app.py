@@ -9,7 +9,7 @@ import streamlit as st
 from semi_core import insights
 from semi_core.store import Store
 from studio import plots
-from studio.charts import chart
+from studio.charts import chart, draw_open, lazy_tabs
 from studio.glossary import HELP
 from studio.shared import cached, get_jobs, get_store, show_recent_runs, stage_bar
 from studio.simulated import SIMULATED, scoreboard_section
@@ -45,6 +45,22 @@ def run_going_on(was_running: bool) -> None:
     links = st.container(horizontal=True)
     links.page_link("pages/run.py", label="Follow the run", icon=":material/play_arrow:")
     links.page_link("pages/review.py", label="Review its pairs", icon=":material/rate_review:")
+
+
+def funnel_and_rates() -> None:
+    """The funnel, and each stage as a share of the one before it."""
+    funnel = insights.funnel(store, counts)
+    chart(plots.funnel_bars(funnel), pd.DataFrame(funnel), key="overview_funnel")
+    rates = cached(version, insights.rates, store)
+    show_table(
+        pd.DataFrame(
+            [
+                {"rate": name, "value": "–" if v is None else f"{100 * v:.1f}%"}
+                for name, v in rates.items()
+            ]  # fmt: skip
+        ),
+        "overview_rates",
+    )
 
 
 def difficulty_and_strength() -> None:
@@ -113,31 +129,12 @@ if counts.entities["snippets"] == 0:
         "read your own code with `semi ingest PATH`."
     )
 else:
-    # One section at a time (lazy tabs: only the open one is computed and drawn), so that
-    # opening the dashboard draws the funnel's chart, not five charts.
-    sections = dict(zip(("funnel", "measures", "activity"), st.tabs(
-        ["Funnel", "Difficulty and test strength", "Annotator activity"],
-        key="overview_view", on_change="rerun"), strict=True))  # fmt: skip
-    with sections["funnel"]:
-        if sections["funnel"].open:
-            funnel = insights.funnel(store, counts)
-            chart(plots.funnel_bars(funnel), pd.DataFrame(funnel), key="overview_funnel")
-            rates = cached(version, insights.rates, store)
-            show_table(
-                pd.DataFrame(
-                    [
-                        {"rate": name, "value": "–" if v is None else f"{100 * v:.1f}%"}
-                        for name, v in rates.items()
-                    ]  # fmt: skip
-                ),
-                "overview_rates",
-            )
-    with sections["measures"]:
-        if sections["measures"].open:
-            difficulty_and_strength()
-    with sections["activity"]:
-        if sections["activity"].open:
-            annotator_activity()
+    # One section at a time (lazy tabs), so that opening the dashboard draws the funnel's
+    # chart, not five charts.
+    sections = lazy_tabs({"funnel": "Funnel", "measures": "Difficulty and test strength",
+                          "activity": "Annotator activity"}, "overview_view")  # fmt: skip
+    draw_open(sections, {"funnel": funnel_and_rates, "measures": difficulty_and_strength,
+                         "activity": annotator_activity})  # fmt: skip
 
     scoreboard_section(store, version, "overview_slipped")
 

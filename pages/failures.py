@@ -10,11 +10,10 @@ import streamlit as st
 
 from semi_core import insights, mismatch
 from studio import plots
-from studio.charts import OnePick, numbers_table
-from studio.glossary import HELP
+from studio.charts import OnePick, draw_open, lazy_tabs, numbers_table
 from studio.shared import cached, get_store
 from studio.simulated import SIMULATED, practice_badge, scoreboard_section
-from studio.tables import FAILED, NOT_RUN, PASSED, code, pairs_to_review, show_table
+from studio.tables import FAILED, NOT_RUN, PASSED, both_codes, pairs_to_review, show_table
 
 LISTED = 1000  # failures of a group listed at most
 
@@ -46,8 +45,7 @@ VIEWS = {"kinds": "By kind", "sources": "By source", "signatures": "Mismatches b
          "groups": "Groups and their pairs"}  # fmt: skip
 if not found:
     del VIEWS["signatures"]
-tabs = dict(zip(VIEWS, st.tabs(list(VIEWS.values()), key="fail_view", on_change="rerun"),
-                strict=True))  # fmt: skip
+tabs = lazy_tabs(VIEWS, "fail_view")
 # The kinds as bars, and by source: a click (or a box) on a bar lists its failures. Only
 # the chart on view picks: a closed view's pick goes with its chart.
 FIELDS = {"kinds": plots.FIELDS["failure_kinds"], "sources": plots.FIELDS["failure_sources"]}
@@ -136,13 +134,7 @@ def show_pair(pair: dict) -> None:
     st.markdown(f"**Verdict:** `{verdict.get('status')}` — {verdict.get('passed')}/"
                 f"{verdict.get('usable')} usable tests passed")  # fmt: skip
     st.text((verdict.get("signals") or {}).get("reason") or "")
-    left, right = st.columns(2)
-    with left:
-        st.markdown("**Original (the oracle)**", help=HELP["oracle"])
-        code(pair["original_code"] or "")
-    with right:
-        st.markdown("**Rewrite**")
-        code(pair["code"] or "")
+    both_codes(pair, "Original (the oracle)")
     runs = store.test_runs(verdict.get("run_id") or "", pair["id"])
     tests = pd.DataFrame(insights.side_by_side(runs))
     if tests.empty:
@@ -159,20 +151,17 @@ def show_pair(pair: dict) -> None:
     show_table(tests, "fail_tests", failed_rows=list(failing))
 
 
-with tabs["kinds"]:
-    if tabs["kinds"].open:
-        picks.chart("kinds", plots.failure_kinds(by_kind.to_dict("records")))
-        numbers_table(by_kind, "fail_kinds")
-        picked_failures()
-with tabs["sources"]:
-    if tabs["sources"].open:
-        picks.chart("sources", plots.failures_by_source(
-            cached(version, insights.failure_kinds_by_source, store)))  # fmt: skip
-        picked_failures()
-if "signatures" in tabs:
-    with tabs["signatures"]:
-        if tabs["signatures"].open:
-            signatures_section()
-with tabs["groups"]:
-    if tabs["groups"].open:
-        groups_section()
+def kinds_view() -> None:
+    picks.chart("kinds", plots.failure_kinds(by_kind.to_dict("records")))
+    numbers_table(by_kind, "fail_kinds")
+    picked_failures()
+
+
+def sources_view() -> None:
+    by_source = cached(version, insights.failure_kinds_by_source, store)
+    picks.chart("sources", plots.failures_by_source(by_source))
+    picked_failures()
+
+
+draw_open(tabs, {"kinds": kinds_view, "sources": sources_view,
+                 "signatures": signatures_section, "groups": groups_section})  # fmt: skip

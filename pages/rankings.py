@@ -10,7 +10,7 @@ import streamlit as st
 
 from semi_core import insights
 from studio import plots
-from studio.charts import ANY, OnePick, numbers_table
+from studio.charts import ANY, OnePick, lazy_tabs, numbers_table
 from studio.glossary import HELP
 from studio.shared import cached, get_store
 from studio.tables import pairs_to_review
@@ -53,8 +53,7 @@ LISTS = {"bucket_list": "rank_bucket", "source_list": "rank_source"}
 # dropped with its chart: the pairs listed are always those of a chart on view.
 VIEWS = {"distribution": "Difficulty distribution", "points": "Against test strength",
          "cells": "Against tests and complexity", "shares": "Buckets and sources"}  # fmt: skip
-tabs = dict(zip(VIEWS, st.tabs(list(VIEWS.values()), key="rank_view", on_change="rerun"),
-                strict=True))  # fmt: skip
+tabs = lazy_tabs(VIEWS, "rank_view")
 # Each view's charts: only those on view pick (a closed view's chart is not drawn).
 VIEW_CHARTS = {"distribution": ("hist",), "points": ("points",),
                "cells": ("tests", "cyclomatic"), "shares": ("buckets", "sources")}  # fmt: skip

@@ -4,7 +4,7 @@ fields of the marks selected."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -106,3 +106,22 @@ class OnePick:
               ) -> None:  # fmt: skip
         """Draw the chart `name` (its selection is read in `__init__`)."""
         selectable_chart(figure, self.key(name), self.charts[name], mode=mode)
+
+
+def lazy_tabs(labels: dict[str, str], key: str) -> dict[str, Any]:
+    """Tabs (name -> label) of which only the open one is computed and drawn (st.tabs
+    with on_change="rerun"): a page opens drawing one view, not all of them. Each tab's
+    `.open` says whether it is the one on view."""
+    tabs = st.tabs(list(labels.values()), key=key, on_change="rerun")
+    return dict(zip(labels, tabs, strict=True))
+
+
+def draw_open(tabs: dict[str, Any], drawers: dict[str, Callable[[], None]]) -> None:
+    """Draw, in each tab of `tabs` that is open, what its drawer draws (a drawer whose
+    tab the page left out draws nothing)."""
+    for name, draw in drawers.items():
+        if name not in tabs:
+            continue
+        with tabs[name]:
+            if tabs[name].open:
+                draw()
