@@ -9,7 +9,7 @@ import streamlit as st
 from semi_core import insights
 from semi_core.store import Store
 from studio import plots
-from studio.charts import chart
+from studio.charts import chart, draw_open, lazy_tabs
 from studio.glossary import HELP
 from studio.shared import cached, get_jobs, get_store, show_recent_runs, stage_bar
 from studio.simulated import SIMULATED, scoreboard_section
@@ -47,6 +47,59 @@ def run_going_on(was_running: bool) -> None:
     links.page_link("pages/review.py", label="Review its pairs", icon=":material/rate_review:")
 
 
+def funnel_and_rates() -> None:
+    """The funnel, and each stage as a share of the one before it."""
+    funnel = insights.funnel(store, counts)
+    chart(plots.funnel_bars(funnel), pd.DataFrame(funnel), key="overview_funnel")
+    rates = cached(version, insights.rates, store)
+    show_table(
+        pd.DataFrame(
+            [
+                {"rate": name, "value": "–" if v is None else f"{100 * v:.1f}%"}
+                for name, v in rates.items()
+            ]  # fmt: skip
+        ),
+        "overview_rates",
+    )
+
+
+def difficulty_and_strength() -> None:
+    """Difficulty and test strength: their summaries and histograms."""
+    st.caption(f"**Difficulty**: {HELP['difficulty']} **Test strength**: {HELP['test strength']}")
+    # Counted and binned in the store: the page never holds every pair.
+    bins = {"difficulty": 20, "test_strength": 10}
+    numbers = cached(version, insights.distributions, store, bins)
+    show_table(
+        pd.DataFrame([{"measure": name, **part["summary"]} for name, part in numbers.items()]),
+        "overview_measures",
+    )
+    empty = {
+        "difficulty": "No difficulty yet (rank the validated pairs).",
+        "test_strength": "No test strength measured (validation ran without mutants).",
+    }
+    for column, (name, key) in zip(st.columns(2), [("difficulty", "overview_difficulty"),
+                                                   ("test_strength", "overview_strength")],
+                                   strict=True):  # fmt: skip
+        with column:
+            if bins := numbers[name]["bins"]:
+                chart(plots.histogram(bins, name), pd.DataFrame(bins), key=key)
+            else:
+                st.caption(empty[name])
+
+
+def annotator_activity() -> None:
+    """Each annotator's decisions by action, and their throughput."""
+    activity = pd.DataFrame(cached(version, insights.annotator_activity, store))
+    if activity.empty:
+        st.caption("No review decisions yet.")
+        return
+    chart(plots.action_bars(activity.to_dict("records")), activity.astype({"last": str}),
+          key="overview_activity")  # fmt: skip
+    rows, unit = cached(version, insights.annotator_throughput, store)
+    st.markdown(f"**Throughput:** decisions (accept, reject, skip) per annotator per {unit}")
+    chart(plots.throughput(rows, unit), pd.DataFrame(rows), key="overview_throughput")
+
+
 # Redrawn every second while a run goes on, and only then.
 if jobs.status().running:
     st.fragment(run_going_on, run_every=1.0)(True)
@@ -76,54 +129,14 @@ if counts.entities["snippets"] == 0:
         "read your own code with `semi ingest PATH`."
     )
 else:
-    st.subheader("Funnel")
-    funnel = insights.funnel(store, counts)
-    chart(plots.funnel_bars(funnel), pd.DataFrame(funnel), key="overview_funnel")
-    rates = insights.rates(store, counts)
-    show_table(
-        pd.DataFrame(
-            [
-                {"rate": name, "value": "–" if v is None else f"{100 * v:.1f}%"}
-                for name, v in rates.items()
-            ]  # fmt: skip
-        ),
-        "overview_rates",
-    )
+    # One section at a time (lazy tabs), so that opening the dashboard draws the funnel's
+    # chart, not five charts.
+    sections = lazy_tabs({"funnel": "Funnel", "measures": "Difficulty and test strength",
+                          "activity": "Annotator activity"}, "overview_view")  # fmt: skip
+    draw_open(sections, {"funnel": funnel_and_rates, "measures": difficulty_and_strength,
+                         "activity": annotator_activity})  # fmt: skip
 
     scoreboard_section(store, version, "overview_slipped")
-
-    st.subheader("Difficulty and test strength")
-    st.caption(f"**Difficulty**: {HELP['difficulty']} **Test strength**: {HELP['test strength']}")
-    # Counted and binned in the store: the page never holds every pair.
-    bins = {"difficulty": 20, "test_strength": 10}
-    numbers = cached(version, insights.distributions, store, bins)
-    show_table(
-        pd.DataFrame([{"measure": name, **part["summary"]} for name, part in numbers.items()]),
-        "overview_measures",
-    )
-    empty = {
-        "difficulty": "No difficulty yet (rank the validated pairs).",
-        "test_strength": "No test strength measured (validation ran without mutants).",
-    }
-    for column, (name, key) in zip(st.columns(2), [("difficulty", "overview_difficulty"),
-                                                   ("test_strength", "overview_strength")],
-                                   strict=True):  # fmt: skip
-        with column:
-            if bins := numbers[name]["bins"]:
-                chart(plots.histogram(bins, name), pd.DataFrame(bins), key=key)
-            else:
-                st.caption(empty[name])
-
-    st.subheader("Annotator activity")
-    activity = pd.DataFrame(cached(version, insights.annotator_activity, store))
-    if activity.empty:
-        st.caption("No review decisions yet.")
-    else:
-        chart(plots.action_bars(activity.to_dict("records")), activity.astype({"last": str}),
-              key="overview_activity")  # fmt: skip
-        rows, unit = cached(version, insights.annotator_throughput, store)
-        st.markdown(f"**Throughput:** decisions (accept, reject, skip) per annotator per {unit}")
-        chart(plots.throughput(rows, unit), pd.DataFrame(rows), key="overview_throughput")
 
 st.subheader("Snippets")
 # The list (up to 500 rows, in the grid) is drawn when its box is opened: a new tab of the

@@ -294,7 +294,8 @@ PAGES = {
     "review": ("review", "Review", "h3:has-text('Decision history')"),
     "walkthrough": ("walkthrough", "Walkthrough", "h2:has-text('2 · Validation')"),
     "rankings": ("rankings", "Rankings", "h3:has-text('Pairs behind the selection')"),
-    "failures": ("failures", "Failures", "text=Original (the oracle)"),
+    # Failures: its first view's note under the kinds' chart (the groups are a tab away).
+    "failures": ("failures", "Failures", "text=Click a bar"),
     # Agreement: its settling buttons, or the note that ends it when nothing is in dispute.
     "agreement": (
         "agreement",

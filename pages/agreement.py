@@ -21,9 +21,8 @@ from semi_core.auth import ADMIN
 from semi_core.review import ReviewError, test_table
 from studio import plots
 from studio.charts import chart
-from studio.glossary import HELP
 from studio.shared import current_annotator, get_store, may, require_role
-from studio.tables import code, metric_row, show_table, tests_table
+from studio.tables import both_codes, metric_row, show_table, tests_table
 
 LISTED = 1000  # disagreements listed at most
 
@@ -99,13 +98,7 @@ if pair is None:
 st.markdown("**Instruction**")
 with st.container(border=True):
     st.markdown(pair["instruction"] or "")  # Markdown, as a model trained on it reads it
-left, right = st.columns(2)
-with left:
-    st.markdown("**Original (natural code)**", help=HELP["oracle"])
-    code(pair["original_code"] or "")
-with right:
-    st.markdown("**Rewrite**")
-    code(pair["code"] or "")
+both_codes(pair, "Original (natural code)")
 st.markdown("**Votes**")
 show_table(pd.DataFrame(voters(store, pair_id)), f"disputed_votes_{pair_id}")
 st.markdown("**Tests** (the current validation run)")

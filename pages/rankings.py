@@ -10,14 +10,14 @@ import streamlit as st
 
 from semi_core import insights
 from studio import plots
-from studio.charts import ANY, OnePick, numbers_table
+from studio.charts import ANY, OnePick, lazy_tabs, numbers_table
 from studio.glossary import HELP
 from studio.shared import cached, get_store
 from studio.tables import pairs_to_review
 
 DIFFICULTY_BINS = 20
 LISTED = 1000  # pairs listed behind a selection at most
-POINTS = 5000  # pairs drawn in the scatter at most (a sample of them beyond)
+POINTS = plots.SVG_POINTS  # pairs drawn in the scatter at most (a sample beyond), as SVG
 
 store = get_store()
 
@@ -48,55 +48,76 @@ TITLES = {"hist": "the difficulty distribution", "points": "difficulty against t
           "buckets": "the curriculum buckets", "sources": "per source",
           "bucket_list": "the Bucket list", "source_list": "the Source list"}  # fmt: skip
 LISTS = {"bucket_list": "rank_bucket", "source_list": "rank_source"}
-picks = OnePick("rank", CHARTS, LISTS)
+# One view of the charts at a time (lazy tabs: only the open one is computed and drawn),
+# so that opening the page draws one chart, not six. A pick in a view that is closed is
+# dropped with its chart: the pairs listed are always those of a chart on view.
+VIEWS = {"distribution": "Difficulty distribution", "points": "Against test strength",
+         "cells": "Against tests and complexity", "shares": "Buckets and sources"}  # fmt: skip
+tabs = lazy_tabs(VIEWS, "rank_view")
+# Each view's charts: only those on view pick (a closed view's chart is not drawn).
+VIEW_CHARTS = {"distribution": ("hist",), "points": ("points",),
+               "cells": ("tests", "cyclomatic"), "shares": ("buckets", "sources")}  # fmt: skip
+on_view = {c for view, names in VIEW_CHARTS.items() if tabs[view].open for c in names}
+picks = OnePick("rank", {k: v for k, v in CHARTS.items() if k in on_view}, LISTS)
 latest, chosen = picks.latest, picks.chosen
 
-st.subheader("Difficulty distribution")
-numbers = cached(version, insights.distributions, store, {"difficulty": DIFFICULTY_BINS}, True)
-difficulty = numbers["difficulty"]
-if difficulty["bins"]:
-    picks.chart("hist", plots.histogram(difficulty["bins"], "difficulty"))
-    numbers_table(pd.DataFrame(difficulty["bins"]))
-unranked = int(buckets["pairs"].sum()) - difficulty["summary"]["count"]
-if unranked:
-    st.caption(f"{unranked} validated pairs have no difficulty yet (`semi rank`).")
+with tabs["distribution"]:
+    if tabs["distribution"].open:
+        numbers = cached(version, insights.distributions, store,
+                         {"difficulty": DIFFICULTY_BINS}, True)  # fmt: skip
+        difficulty = numbers["difficulty"]
+        if difficulty["bins"]:
+            picks.chart("hist", plots.histogram(difficulty["bins"], "difficulty"))
+            numbers_table(pd.DataFrame(difficulty["bins"]), "rank_hist")
+        unranked = int(buckets["pairs"].sum()) - difficulty["summary"]["count"]
+        if unranked:
+            st.caption(f"{unranked} validated pairs have no difficulty yet (`semi rank`).")
 
-points, total = cached(version, insights.pair_points, store, POINTS)
-if points:
-    st.subheader("Difficulty against test strength")
-    picks.chart("points", plots.pair_points(points, total), mode=("points", "box", "lasso"))
-    sample = f"a repeatable sample of {len(points)} of the {total}" if total > len(points) else ""
-    st.caption(
-        "A point per ranked pair" + (f" ({sample}: a selection lists the pairs drawn)"
-                                     if sample else "")
-        + ". Test strength is the share of the code's mutants the tests kill; pairs "
-        "validated without mutants have none and are not drawn."
-    )  # fmt: skip
+with tabs["points"]:
+    if tabs["points"].open:
+        points, total = cached(version, insights.pair_points, store, POINTS)
+        if not points:
+            st.caption("No pair has a test strength: validation ran without mutants.")
+        else:
+            picks.chart("points", plots.pair_points(points, total),
+                        mode=("points", "box", "lasso"))  # fmt: skip
+            sample = (f"a repeatable sample of {len(points)} of the {total}"
+                      if total > len(points) else "")  # fmt: skip
+            st.caption(
+                "A point per ranked pair" + (f" ({sample}: a selection lists the pairs drawn)"
+                                             if sample else "")
+                + ". Test strength is the share of the code's mutants the tests kill; pairs "
+                "validated without mutants have none and are not drawn."
+            )  # fmt: skip
 
 # Cells: pairs counted per x value and difficulty bin; a bigger circle holds more pairs.
-grid = cached(version, insights.cells, store, ["tests", "cyclomatic"], DIFFICULTY_BINS)
-left, right = st.columns(2)
-for column, (x, title) in zip(
-    (left, right), [("tests", "Difficulty against tests"),
-                    ("cyclomatic", "Difficulty against complexity")], strict=True,
-):  # fmt: skip
-    with column:
-        st.subheader(title)
-        rows = grid[x]
-        if not rows:
-            st.caption("Nothing ranked yet.")
-            continue
-        picks.chart(x, plots.cells(rows, x))
-        numbers_table(pd.DataFrame(rows).rename(columns={"x": x})[
-            [x, "low", "high", "bucket", "pairs", "mean_difficulty"]])  # fmt: skip
+with tabs["cells"]:
+    if tabs["cells"].open:
+        grid = cached(version, insights.cells, store, ["tests", "cyclomatic"], DIFFICULTY_BINS)
+        left, right = st.columns(2)
+        for column, (x, title) in zip(
+            (left, right), [("tests", "Difficulty against tests"),
+                            ("cyclomatic", "Difficulty against complexity")], strict=True,
+        ):  # fmt: skip
+            with column:
+                st.subheader(title)
+                rows = grid[x]
+                if not rows:
+                    st.caption("Nothing ranked yet.")
+                    continue
+                picks.chart(x, plots.cells(rows, x))
+                shown = pd.DataFrame(rows).rename(columns={"x": x})
+                columns = [x, "low", "high", "bucket", "pairs", "mean_difficulty"]
+                numbers_table(shown[columns], f"rank_{x}")
 
-st.subheader("Curriculum buckets")
-picks.chart("buckets", plots.bucket_bars(buckets.to_dict("records")))
-numbers_table(buckets)
-
-st.subheader("Per source")
-picks.chart("sources", plots.source_bars(by_source.to_dict("records")))
-numbers_table(by_source)
+with tabs["shares"]:
+    if tabs["shares"].open:
+        st.subheader("Curriculum buckets")
+        picks.chart("buckets", plots.bucket_bars(buckets.to_dict("records")))
+        numbers_table(buckets, "rank_buckets")
+        st.subheader("Per source")
+        picks.chart("sources", plots.source_bars(by_source.to_dict("records")))
+        numbers_table(by_source, "rank_sources")
 
 st.subheader("Pairs behind the selection")
 left, right = st.columns(2)

@@ -11,9 +11,10 @@ from semi_core import insights, studio_settings
 from semi_core.auth import ADMIN
 from semi_core.pipeline import PipelineSettings, backend_names
 from semi_core.review import strength_figures
+from semi_core.store import Store
 from semi_core.walkthrough import generate_one, prompt_for, rank_one, validate_one
 from studio.glossary import HELP
-from studio.shared import escape_markdown, get_pool, get_store, require_role
+from studio.shared import cached, escape_markdown, get_pool, get_store, require_role
 from studio.simulated import SIMULATED, practice_badge, show_mistake
 from studio.tables import code, metric_row, show_table
 
@@ -26,7 +27,14 @@ st.caption(
 )
 runs_steps = require_role(ADMIN, "run the steps here", stop=False)  # others see what was run
 
-snippets = store.snippets(limit=1000, usable=True)
+
+def usable_snippets(store: Store) -> list[dict]:
+    """The 1,000 newest usable snippets, the picker's options."""
+    return store.snippets(limit=1000, usable=True)
+
+
+# Read once per store version (every write changes it), not on every run of the page.
+snippets = cached(store.data_version(), usable_snippets, store)
 if not snippets:
     st.info("No usable snippets: load the demo data on the Run page, or `semi ingest PATH`.")
     st.stop()

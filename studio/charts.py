@@ -4,7 +4,7 @@ fields of the marks selected."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -18,17 +18,21 @@ from studio.plots import picked
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["toImage"]}
 
 
-def chart(figure: go.Figure, table: pd.DataFrame | None = None, key: str | None = None) -> None:
+def chart(figure: go.Figure, table: pd.DataFrame | None = None, key: str = "chart") -> None:
     """A Plotly figure, with its numbers as a table in a box under it when given."""
     st.plotly_chart(figure, key=key, config=PLOTLY_CONFIG)
     if table is not None:
-        numbers_table(table)
+        numbers_table(table, key)
 
 
-def numbers_table(table: pd.DataFrame) -> None:
-    """A chart's numbers, in a box under it (closed: the chart tells them on hover)."""
-    with st.expander("Numbers"):
-        st.dataframe(table, hide_index=True, width="stretch")
+def numbers_table(table: pd.DataFrame, key: str) -> None:
+    """A chart's numbers, in a box under it (closed: the chart tells them on hover). The
+    grid is drawn only while the box is open (a tracked expander, `{key}_numbers`): a
+    page then opens without mounting a grid per chart."""
+    box = st.expander("Numbers", key=f"{key}_numbers", on_change="rerun")
+    if box.open:
+        with box:
+            st.dataframe(table, hide_index=True, width="stretch")
 
 
 def selectable_chart(
@@ -102,3 +106,22 @@ class OnePick:
               ) -> None:  # fmt: skip
         """Draw the chart `name` (its selection is read in `__init__`)."""
         selectable_chart(figure, self.key(name), self.charts[name], mode=mode)
+
+
+def lazy_tabs(labels: dict[str, str], key: str) -> dict[str, Any]:
+    """Tabs (name -> label) of which only the open one is computed and drawn (st.tabs
+    with on_change="rerun"): a page opens drawing one view, not all of them. Each tab's
+    `.open` says whether it is the one on view."""
+    tabs = st.tabs(list(labels.values()), key=key, on_change="rerun")
+    return dict(zip(labels, tabs, strict=True))
+
+
+def draw_open(tabs: dict[str, Any], drawers: dict[str, Callable[[], None]]) -> None:
+    """Draw, in each tab of `tabs` that is open, what its drawer draws (a drawer whose
+    tab the page left out draws nothing)."""
+    for name, draw in drawers.items():
+        if name not in tabs:
+            continue
+        with tabs[name]:
+            if tabs[name].open:
+                draw()

@@ -143,6 +143,18 @@ def code(
             height=max_height if tall else "content")  # fmt: skip
 
 
+def both_codes(pair: Mapping[str, Any], original_label: str) -> None:
+    """A pair's original code (the oracle, labelled `original_label`) and its rewrite,
+    side by side."""
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**{original_label}**", help=HELP["oracle"])
+        code(pair["original_code"] or "")
+    with right:
+        st.markdown("**Rewrite**")
+        code(pair["code"] or "")
+
+
 def open_in_review(pair_id: str) -> None:
     """Go to the Review page showing `pair_id`, decided or not (a linked pair)."""
     st.session_state["review_pair"] = st.session_state["review_link"] = pair_id

@@ -15,6 +15,7 @@ from semi_core import insights
 from semi_core.demo import load_demo
 from semi_core.pipeline import PipelineSettings, run_pipeline
 from semi_core.review import decide, strength_figures
+from semi_core.sources import ingest
 from semi_core.store import Store
 from studio import plots
 from studio.tables import FAILED
@@ -59,9 +60,19 @@ def tables(app: AppTest) -> list:
 
 def table_with(app: AppTest, *columns: str) -> pd.DataFrame:
     """The first table on the page with these columns: a grid (st.dataframe) or a small
-    static table (HTML), its texts as a reader sees them."""
+    static table (HTML), its texts as a reader sees them; a chart's numbers too."""
+    open_numbers(app)
     found = [d.value for d in app.dataframe] + tables(app)
     return next(t for t in found if set(columns) <= set(t.columns))
+
+
+def open_numbers(app: AppTest) -> AppTest:
+    """Open every chart's box of numbers on the page, as clicks on them do: a box's grid
+    is drawn only while it is open."""
+    closed = [e.key for e in app.expander if e.label == "Numbers" and not e.children]
+    for key in closed:
+        app.session_state[key] = True
+    return app.run() if closed else app
 
 
 def html_charts(app: AppTest) -> list[str]:
@@ -79,8 +90,17 @@ def plotly_charts(app: AppTest) -> dict[str, dict]:
 
 
 def numbers(app: AppTest, *columns: str) -> pd.DataFrame:
-    """The grid (st.dataframe) with exactly these columns: a chart's numbers under it."""
+    """The grid (st.dataframe) with exactly these columns: a chart's numbers, in the box
+    under it (opened first: its grid is drawn only while it is open)."""
+    open_numbers(app)
     return next(d.value for d in app.dataframe if list(d.value.columns) == list(columns))
+
+
+def view(app: AppTest, label: str, key: str = "rank_view") -> AppTest:
+    """Open the view (a tab of the tabs `key`, Rankings' by default) labelled `label`, as
+    a click on it does: only the open view is drawn."""
+    app.session_state[key] = label
+    return app.run()
 
 
 def chart_key(app: AppTest, name: str) -> str:
@@ -160,6 +180,11 @@ def test_overview_funnel_matches_the_store(monkeypatch, pairs_db):
     assert html_charts(app) == []
     (bars,) = charts["overview_funnel"]["data"]
     assert dict(zip(bars["y"], bars["x"], strict=True)) == shown
+    # one section at a time: the annotators' charts are a tab away
+    assert "overview_activity" not in charts
+    view(app, "Annotator activity", "overview_view")
+    charts = plotly_charts(app)
+    assert "overview_funnel" not in charts
     activity = table_with(app, "annotator", "pairs")
     assert list(activity["annotator"]) == ["ada", "bob"]
     assert list(activity["pairs"]) == [3, 3]
@@ -180,7 +205,7 @@ def test_overview_funnel_matches_the_store(monkeypatch, pairs_db):
 def test_overview_numbers_follow_a_new_decision_at_once(monkeypatch, pairs_db):
     # the aggregates are cached per store version: a decision changes the version, so the
     # next run shows it (no stale numbers from the cache)
-    app = open_page(monkeypatch, pairs_db, "app.py")
+    app = view(open_page(monkeypatch, pairs_db, "app.py"), "Annotator activity", "overview_view")
     store = server_store(pairs_db)
     activity = table_with(app, "annotator", "pairs")
     assert "cy" not in list(activity["annotator"])
@@ -189,7 +214,7 @@ def test_overview_numbers_follow_a_new_decision_at_once(monkeypatch, pairs_db):
     app.run()
     activity = table_with(app, "annotator", "pairs")
     assert list(activity["annotator"]) == ["ada", "bob", "cy"]
-    funnel = numbers(app, "stage", "count")
+    funnel = numbers(view(app, "Funnel", "overview_view"), "stage", "count")
     shown = dict(zip(funnel["stage"], funnel["count"], strict=True))
     assert shown["rejected"] == store.counts().by_status["decisions"]["reject"]
 
@@ -246,14 +271,26 @@ def test_rankings_numbers_and_from_a_bucket_to_review(monkeypatch, pairs_db):
     ranked = store.ranking_subjects()
     hist = numbers(app, "bin", "low", "high", "bucket", "pairs")  # under each chart
     assert int(hist["pairs"].sum()) == len(ranked)  # the histogram's bins
-    # the charts are Plotly; the histogram's bars are the store's bins, not a bar per pair
+    # the charts are Plotly, one view of them at a time: the page opens on the histogram,
+    # whose bars are the store's bins, not a bar per pair
     charts = plotly_charts(app)
     assert html_charts(app) == []
-    assert sorted(k.rsplit("_", 1)[0] for k in charts) == [
-        "rank_buckets", "rank_cyclomatic", "rank_hist", "rank_sources", "rank_tests"]  # fmt: skip
+    assert [k.rsplit("_", 1)[0] for k in charts] == ["rank_hist"]
     histogram = charts[chart_key(app, "hist")]["data"]
     assert sum(sum(trace["y"]) for trace in histogram) == len(ranked)
+    view(app, "Buckets and sources")
+    assert sorted(k.rsplit("_", 1)[0] for k in plotly_charts(app)) == [
+        "rank_buckets", "rank_sources"]  # fmt: skip
+    buckets = numbers(app, "bucket", "pairs")
+    bucket_marks = marks(plotly_charts(app)[chart_key(app, "buckets")])
+    sources = table_with(app, "source", "mean_difficulty")
+    picked_sources = {
+        m["customdata"][0] for m in marks(plotly_charts(app)[chart_key(app, "sources")])
+    }
     # difficulty against tests: cells of pairs, each cell counted as the store has it
+    view(app, "Against tests and complexity")
+    charts = plotly_charts(app)
+    assert sorted(k.rsplit("_", 1)[0] for k in charts) == ["rank_cyclomatic", "rank_tests"]
     by_tests = numbers(app, "tests", "low", "high", "bucket", "pairs", "mean_difficulty")
     assert int(by_tests["pairs"].sum()) == len(ranked)
     want = {}
@@ -265,7 +302,6 @@ def test_rankings_numbers_and_from_a_bucket_to_review(monkeypatch, pairs_db):
                                     strict=True):  # fmt: skip
         got[tests, bucket] = got.get((tests, bucket), 0) + pairs
     assert got == want
-    buckets = numbers(app, "bucket", "pairs")
     stored = {}
     for r in ranked:
         bucket = r["signals"]["rank"]["bucket"]
@@ -276,10 +312,7 @@ def test_rankings_numbers_and_from_a_bucket_to_review(monkeypatch, pairs_db):
     assert len(cells) == len(by_tests)
     assert sorted(c["customdata"][0] for c in cells) == sorted(by_tests["tests"])
     # a bar per bucket, and a bar (stacked by bucket) per source, picked by it
-    assert [m["customdata"] for m in marks(charts[chart_key(app, "buckets")])] == [
-        [b] for b in buckets["bucket"]]  # fmt: skip
-    sources = table_with(app, "source", "mean_difficulty")
-    picked_sources = {m["customdata"][0] for m in marks(charts[chart_key(app, "sources")])}
+    assert [m["customdata"] for m in bucket_marks] == [[b] for b in buckets["bucket"]]
     assert picked_sources == set(sources["source"])
     # a click on a cell, as the chart reports it, lists the pairs behind the cell
     cell = cells[0]
@@ -294,16 +327,35 @@ def test_rankings_numbers_and_from_a_bucket_to_review(monkeypatch, pairs_db):
     # points a chart has no mark for (made up) pick nothing
     select(app, chart_key(app, "tests"), [{"customdata": "odd"}, {"x": 1}])
     assert not app.exception and "Nothing picked yet" in texts(app.caption)
-    # the latest pick decides: a bucket picked after a cell replaces the cell's pick, and
-    # the cells' chart is drawn afresh (a new key: its selection cleared)
+    # the latest pick decides: the cells' chart and the buckets' are drawn in one view
+    # (the first of the two charts there is picked from below); a bucket picked after a
+    # cell replaces the cell's pick, and the cells' chart is drawn afresh (a new key: its
+    # selection cleared)
     select(app, chart_key(app, "tests"), [cell])
-    before = chart_key(app, "tests")
+    assert "Picked in difficulty against tests" in texts(app.caption)
+    # a view closed drops its chart's pick with the chart: the pairs listed are those of
+    # a chart on view
+    view(app, "Buckets and sources")
+    assert "Nothing picked yet" in texts(app.caption)
+    view(app, "Against tests and complexity")
+    select(app, chart_key(app, "tests"), [cell])
+    select(
+        app,
+        chart_key(app, "cyclomatic"),
+        marks(plotly_charts(app)[chart_key(app, "cyclomatic")])[:1],
+    )
+    assert "Picked in difficulty against complexity" in texts(app.caption)
+    before = chart_key(app, "cyclomatic")
+    select(app, chart_key(app, "tests"), [cell])
+    assert not app.exception
+    assert chart_key(app, "cyclomatic") != before
+    assert "Picked in difficulty against tests" in texts(app.caption)
+    view(app, "Buckets and sources")
     bucket = buckets["bucket"][0]
     bar = next(m for m in marks(plotly_charts(app)[chart_key(app, "buckets")])
                if m["customdata"] == [bucket])  # fmt: skip
     select(app, chart_key(app, "buckets"), [bar])
     assert not app.exception
-    assert chart_key(app, "tests") != before
     assert f"{stored[bucket]} pairs match" in texts(app.caption)
     assert "Picked in the curriculum buckets" in texts(app.caption)
     listed = table_with(app, "pair", "curriculum_position")
@@ -317,6 +369,7 @@ def test_rankings_numbers_and_from_a_bucket_to_review(monkeypatch, pairs_db):
     assert len(listed) == stored[bucket] and set(listed["bucket"]) == {bucket}
     assert f"{stored[bucket]} pairs match" in texts(app.caption)
     # and a chart's pick after it sets the list back to (any)
+    view(app, "Difficulty distribution")
     bar = next(m for m in marks(plotly_charts(app)[chart_key(app, "hist")]))
     select(app, chart_key(app, "hist"), [bar])
     assert app.selectbox(key="rank_bucket").value == "(any)"
@@ -365,8 +418,6 @@ def test_failures_groups_and_the_failing_test(monkeypatch, pairs_db):
     drawn = {(trace["name"], kind): value for trace in charts["fail_kinds_0"]["data"]
              for kind, value in zip(trace["x"], trace["y"], strict=True)}  # fmt: skip
     assert drawn == want
-    # and by source: the same failures in all
-    assert sum(sum(t["x"]) for t in charts["fail_sources_0"]["data"]) == sum(want.values())
     # a click on the mismatch bar lists its pairs, each one click from Review
     bar = next(m for m in marks(charts["fail_kinds_0"])
                if m["customdata"] == ["validate", "mismatch"])  # fmt: skip
@@ -376,13 +427,19 @@ def test_failures_groups_and_the_failing_test(monkeypatch, pairs_db):
     listed = table_with(app, "pair", "kind", "detail", "test")
     assert list(listed["pair"]) == [pair_id]
     assert app.selectbox(key="fail_kind_pairs_pair").value == pair_id
-    # a bar of one source's ingest rejections, picked after: it decides, and the kinds'
-    # chart is drawn afresh, its selection cleared
-    segment = next(m for m in marks(plotly_charts(app)["fail_sources_0"])
+    # one view at a time: by source, the same failures in all, and the kinds' pick gone
+    # with its chart
+    view(app, "By source", "fail_view")
+    charts = plotly_charts(app)
+    assert list(charts) == ["fail_sources_0"]
+    assert sum(sum(t["x"]) for t in charts["fail_sources_0"]["data"]) == sum(want.values())
+    assert "Click a bar" in texts(app.caption)
+    # a bar of one source's ingest rejections lists them
+    segment = next(m for m in marks(charts["fail_sources_0"])
                    if m["customdata"][1] == "ingest")  # fmt: skip
     source, _, kind = segment["customdata"]
     select(app, "fail_sources_0", [segment])
-    assert not app.exception and "fail_kinds_1" in plotly_charts(app)
+    assert not app.exception
     rejected = table_with(app, "snippet", "name", "kind", "detail")
     snippets = {s["id"]: s for s in store.snippets(limit=10_000)}
     assert len(rejected) and set(rejected["kind"]) == {kind}
@@ -391,6 +448,7 @@ def test_failures_groups_and_the_failing_test(monkeypatch, pairs_db):
     validate = by_kind[by_kind["stage"] == "validate"]
     assert int(validate["count"].sum()) == 1 and list(validate["kind"]) == ["mismatch"]
     # a kind picked: only its groups are offered
+    view(app, "Groups and their pairs", "fail_view")
     app.selectbox(key="fail_kind").select("mismatch").run()
     assert not app.exception
     options = app.selectbox(key="fail_group").options
@@ -533,3 +591,31 @@ def test_a_held_database_shows_one_message_on_the_new_pages(monkeypatch, empty_d
             app.switch_page(page).run()
             assert not app.exception
             assert f"is in use by PID {holder.pid}" in texts(app.error)
+
+
+def test_cached_figures_follow_writes_at_once(monkeypatch, pairs_db, tmp_path):
+    # Overview's rates and Walkthrough's snippets are read once per store version: a
+    # decision or an ingest changes the version, so the very next run shows it
+    app = open_page(monkeypatch, pairs_db, "app.py")
+    store = server_store(pairs_db)
+
+    def accepted_share() -> str:
+        rates = table_with(app, "rate", "value")
+        return dict(zip(rates["rate"], rates["value"], strict=True))["accepted / decided"]
+
+    before = accepted_share()
+    for subject in store.ranking_subjects()[:3]:
+        decide(store, subject["generation_id"], "cy", "accept")
+    app.run()
+    f = {row["stage"]: row["count"] for row in insights.funnel(store)}
+    assert accepted_share() == f"{100 * f['accepted'] / (f['accepted'] + f['rejected']):.1f}%"
+    assert accepted_share() != before
+    app.switch_page("pages/walkthrough.py").run()
+    assert not app.exception
+    source = tmp_path / "fresh_corpus"
+    source.mkdir()
+    (source / "fresh.py").write_text("def brand_new_helper(x):\n    return x * 3 + 1\n")
+    ingest(store, [source])
+    app.run()
+    offered = app.selectbox(key="wt_snippet").options  # as the list shows them
+    assert any(name.startswith("brand_new_helper") for name in offered)

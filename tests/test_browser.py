@@ -297,9 +297,10 @@ def test_two_reviewers_at_once_lose_nothing(studio, browser):
 
 
 def test_a_click_on_a_rankings_chart_lists_the_pairs_behind_it(studio, browser, demo_database):
-    """Rankings' charts are Plotly with Streamlit's selections: a click on a bucket's bar
-    lists its pairs; a click in another chart replaces that pick (the latest decides) and
-    clears the bar's selection; a double click clears the pick."""
+    """Rankings' charts are Plotly with Streamlit's selections, one view of them at a time
+    (tabs): a click on a bucket's bar lists its pairs; a click in another chart replaces
+    that pick (the latest decides) and clears the bar's selection; a double click clears
+    the pick; another view drops it."""
     with Store(demo_database) as store:  # the studio's copy is held by its server
         buckets = [row["bucket"] for row in bucket_counts(store.source_breakdown())]
         count = store.validated_pairs(buckets=buckets[:1])[1]
@@ -307,26 +308,38 @@ def test_a_click_on_a_rankings_chart_lists_the_pairs_behind_it(studio, browser, 
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     tab = Tab(context, f"{studio.url}/rankings?annotator=ada")
     page = tab.page
+    # the page opens on the difficulty histogram alone; the other charts are a tab away
+    page.locator(".st-key-rank_hist_0 .point").first.wait_for(timeout=30_000)
+    assert page.locator(".st-key-rank_buckets_0").count() == 0
+    page.get_by_role("tab", name="Buckets and sources").click()
     # a mark lies under Plotly's drag layer, which takes the click for it: forced
     bars = page.locator(".st-key-rank_buckets_0 .point")
     listed = page.locator("[data-testid='stCaptionContainer']", has_text="pairs match")
 
+    bars.first.wait_for(timeout=30_000)
     bars.first.scroll_into_view_if_needed()
     bars.first.click(force=True)  # the first bucket's bar
     listed.filter(has_text=f"{count} pairs match").wait_for(timeout=30_000)
     page.get_by_text("Picked in the curriculum buckets").wait_for(timeout=30_000)
     tab.idle()
     tab.screenshot("rankings_bucket_picked")
-    # a circle of difficulty against tests: its pick replaces the bucket's
-    circle = page.locator(".st-key-rank_tests_0 .point").first
-    circle.scroll_into_view_if_needed()
-    circle.click(force=True)
-    page.get_by_text("Picked in difficulty against tests").wait_for(timeout=30_000)
+    # a bar of the sources' chart: its pick replaces the bucket's
+    source_bar = page.locator(".st-key-rank_sources_0 .point").first
+    source_bar.scroll_into_view_if_needed()
+    source_bar.click(force=True)
+    page.get_by_text("Picked in per source").wait_for(timeout=30_000)
     page.locator(".st-key-rank_buckets_1").wait_for(timeout=30_000)  # drawn afresh
     tab.idle()
     # a double click in the chart clears its selection: nothing listed
-    plot = page.locator(".st-key-rank_tests_0 .nsewdrag").first
+    plot = page.locator(".st-key-rank_sources_0 .nsewdrag").first
     plot.dblclick()
+    page.get_by_text("Nothing picked yet").wait_for(timeout=30_000)
+    tab.idle()
+    # a pick, then another view: the pick goes with its chart
+    page.locator(".st-key-rank_buckets_1 .point").first.click(force=True)
+    page.get_by_text("Picked in the curriculum buckets").wait_for(timeout=30_000)
+    tab.idle()
+    page.get_by_role("tab", name="Difficulty distribution").click()
     page.get_by_text("Nothing picked yet").wait_for(timeout=30_000)
     tab.no_exception()
     context.close()

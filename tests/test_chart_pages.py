@@ -16,7 +16,16 @@ from semi_core.store import Store
 from studio import plots
 
 from .test_app_jobs import run_page
-from .test_app_part2 import chart_key, marks, open_page, plotly_charts, select, table_with, texts
+from .test_app_part2 import (
+    chart_key,
+    marks,
+    open_page,
+    plotly_charts,
+    select,
+    table_with,
+    texts,
+    view,
+)
 from .test_run_page import corpus_of
 
 
@@ -34,7 +43,7 @@ def strength_db(tmp_path_factory):
 def test_a_lasso_round_points_lists_those_pairs(monkeypatch, strength_db, tmp_path):
     db = tmp_path / "copy.duckdb"
     db.write_bytes(strength_db.read_bytes())
-    app = open_page(monkeypatch, db, "pages/rankings.py")
+    app = view(open_page(monkeypatch, db, "pages/rankings.py"), "Against test strength")
     figure = plotly_charts(app)[chart_key(app, "points")]
     points = marks(figure)
     with Store(db) as store:

@@ -15,6 +15,7 @@ from semi_core.store import Store
 from . import test_add_test
 from .test_add_test import open_pair
 from .test_app import server_store, shown_pair, start_app, table_with
+from .test_app_part2 import view
 
 ORIGINAL = """
 def tally(value):
@@ -106,6 +107,7 @@ def test_failures_groups_mismatches_by_signature_with_a_link_to_review(monkeypat
     app.switch_page("pages/failures.py").run()
     app.sidebar.text_input(key="annotator").input("ada").run()
     assert not app.exception
+    view(app, "Mismatches by signature", "fail_view")
     groups = table_with(app, "signature", "count")
     counted = dict(zip(groups["signature"], groups["count"], strict=True))
     assert counted == {signature: 1 for signature in SIGNATURE_OF.values()}

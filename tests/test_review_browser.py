@@ -27,7 +27,9 @@ def test_open_in_review_from_rankings_keeps_the_annotator_and_shows_the_pair(stu
     box.fill("ada")
     box.press("Enter")
     tab.idle()
+    tab.page.get_by_role("tab", name="Buckets and sources").click()
     bar = tab.page.locator(".st-key-rank_buckets_0 .point").first
+    bar.wait_for(timeout=30_000)
     bar.scroll_into_view_if_needed()
     bar.click(force=True)  # a bucket's bar (under Plotly's drag layer): its pairs are listed
     tab.page.locator("[data-testid='stCaptionContainer']", has_text="pairs match").wait_for(
