@@ -10,6 +10,7 @@ read-write process per file: opening a file another process holds raises
 from __future__ import annotations
 
 from semi_core.store.analytics import AnalyticsQueries, Counts
+from semi_core.store.audit import AuditQueries
 from semi_core.store.bulk import BulkQueries
 from semi_core.store.core import (
     DEFAULT_DB,
@@ -35,8 +36,9 @@ from semi_core.store.views import (
 
 
 class Store(
-    AnalyticsQueries, RepairQueries, ExportQueries, RunQueries, SettingsQueries, BulkQueries
-):
+    AnalyticsQueries, RepairQueries, ExportQueries, RunQueries, SettingsQueries, BulkQueries,
+    AuditQueries,
+):  # fmt: skip
     """One DuckDB database file, migrated to the current schema on open."""
 
     def __enter__(self) -> Store:

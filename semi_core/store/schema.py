@@ -311,3 +311,49 @@ def migrate(
             raise
         ran.append(step.__name__)
     return ran
+
+
+@migration
+def m003_audit_and_assignment(db: duckdb.DuckDBPyConnection) -> None:
+    # An audit: a stratified random sample of validated pairs, drawn once and kept, so
+    # that people's decisions on its pairs measure the precision of the filter.
+    db.execute(
+        """
+        CREATE TABLE audits (
+            id VARCHAR PRIMARY KEY,
+            stratified_by VARCHAR NOT NULL,  -- bucket | source | backend
+            seed BIGINT NOT NULL,
+            requested INTEGER NOT NULL,      -- the sample size asked for
+            population INTEGER NOT NULL,     -- validated pairs it was drawn from
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE audit_items (
+            audit_id VARCHAR NOT NULL,
+            generation_id VARCHAR NOT NULL,
+            stratum VARCHAR NOT NULL,        -- the pair's bucket, source or backend
+            verdict_id VARCHAR               -- the verdict it was drawn on
+        )
+        """
+    )
+    # Who holds which pair: a queue lists its annotator's pairs, claimed as it is read.
+    db.execute(
+        """
+        CREATE TABLE assignments (
+            generation_id VARCHAR NOT NULL,
+            annotator VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )
+        """
+    )
+    # The pairs people decided before assignment existed are held by whoever decided them.
+    db.execute(
+        """
+        INSERT INTO assignments (generation_id, annotator)
+        SELECT DISTINCT generation_id, annotator FROM review_events
+        WHERE action IN ('accept', 'reject', 'skip')
+        """
+    )
