@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from semi_core.store.core import StoreBase
+from semi_core.store.schema import overlap_place_sql
 
 # Undecided pairs an annotator holds ahead: a queue read claims up to this many, so a
 # small store is shared out between the annotators who come, not taken by the first one.
@@ -22,46 +23,35 @@ OVERLAP_SETTING = "overlap"
 IDLE_GAP_S = 600  # a pause longer than this between two decisions is not active time
 
 
-def overlap_share_sql(pair: str) -> str:
-    """SQL of a pair id's place in 0..1 (from its MD5): it is in the overlap share when
-    below the setting. `semi_core.audit.overlap_place` computes the same in Python."""
-    return f"(('0x' || left(md5({pair}), 8))::UBIGINT / 4294967296.0)"
-
-
-def capacity_sql(pair: str, overlap: float) -> str:
-    """SQL of how many annotators may hold a pair: 2 in the overlap share, else 1."""
+def others_full_sql(overlap: float) -> tuple[str, list[Any]]:
+    """SQL of the pairs full for an annotator (bound: their name, then the returned
+    parameters): those another annotator holds, unless the pair is in the overlap share
+    and that other is its only holder. Read from each row's slot and place, not counted."""
+    sql = "SELECT generation_id FROM assignments WHERE annotator <> ?"
     if overlap <= 0:
-        return "1"
+        return sql, []
     if overlap >= 1:
-        return "2"
-    return f"(CASE WHEN {overlap_share_sql(pair)} < ? THEN 2 ELSE 1 END)"
+        return f"{sql} AND slot >= 1", []
+    return f"{sql} AND (place >= ? OR slot >= 1)", [overlap]
 
 
 class AssignmentQueries(StoreBase):
     def overlap(self) -> float:
         """The share of pairs sent to two annotators (setting `overlap`; 0 when unset or
         not understood)."""
-        rows = (
-            self.cursor()
-            .execute(
-                "SELECT TRY_CAST(value->>'$' AS DOUBLE) FROM settings WHERE key = ?",
-                [OVERLAP_SETTING],
-            )
-            .fetchall()
-        )
+        sql = "SELECT TRY_CAST(value->>'$' AS DOUBLE) FROM settings WHERE key = ?"
+        rows = self.cursor().execute(sql, [OVERLAP_SETTING]).fetchall()
         value = rows[0][0] if rows else None
         return min(max(float(value), 0.0), 1.0) if value is not None else 0.0
 
-    def held_filter(self, annotator: str, overlap: float) -> tuple[str, str, list[Any]]:
-        """A queue's assignment part: a CTE of each pair's holders, the condition that a
-        pair is held by `annotator` or free for them, and the condition's parameters."""
-        cte = (
-            "held AS (SELECT generation_id, count(*) AS holders, "
-            "bool_or(annotator = ?) AS mine FROM assignments GROUP BY generation_id)"
-        )
-        capacity = capacity_sql("g.id", overlap)
-        condition = f"(coalesce(h.mine, false) OR coalesce(h.holders, 0) < {capacity})"
-        return cte, condition, [overlap] if "?" in capacity else []
+    def held_filter(self, annotator: str, overlap: float) -> tuple[str, str, str, list[Any]]:
+        """A queue's assignment part: a CTE `held` of the pairs `annotator` holds (bound:
+        their name), the SQL of whether pair g is among them, the condition that g is held
+        by them or free for them, and the condition's parameters."""
+        held = "g.id IN (SELECT generation_id FROM held)"
+        full, params = others_full_sql(overlap)
+        cte = "held AS (SELECT generation_id FROM assignments WHERE annotator = ?)"
+        return cte, held, f"(g.id NOT IN ({full}) OR {held})", [annotator, *params]
 
     def claim_pairs(self, annotator: str, ids: Sequence[str]) -> list[str]:
         """Make `annotator` hold those of `ids` still free for them (see the module
@@ -70,11 +60,19 @@ class AssignmentQueries(StoreBase):
         if not ids:
             return []
         overlap = self.overlap()
-        capacity = capacity_sql("c.id", overlap)
+        capacity = (
+            "1"
+            if overlap <= 0
+            else "2"
+            if overlap >= 1
+            else "(CASE WHEN place < ? THEN 2 ELSE 1 END)"
+        )
         with self.transaction() as cur:
             rows = cur.execute(
-                f"""INSERT INTO assignments (generation_id, annotator)
-                SELECT c.id, ? FROM (SELECT unnest(?::VARCHAR[]) AS id) c
+                f"""INSERT INTO assignments (generation_id, annotator, slot, place)
+                SELECT c.id, ?, coalesce(h.holders, 0), c.place
+                FROM (SELECT id, {overlap_place_sql("id")} AS place
+                      FROM (SELECT unnest(?::VARCHAR[]) AS id)) c
                 LEFT JOIN (SELECT generation_id, count(*) AS holders,
                                bool_or(annotator = ?) AS mine
                            FROM assignments WHERE generation_id IN (SELECT unnest(?::VARCHAR[]))
@@ -90,10 +88,10 @@ class AssignmentQueries(StoreBase):
         """`annotator` holds the pair from now on (they decided it), whoever else does."""
         with self.transaction() as cur:
             cur.execute(
-                "INSERT INTO assignments (generation_id, annotator) SELECT ?, ? "
-                "WHERE NOT EXISTS (SELECT 1 FROM assignments "
-                "WHERE generation_id = ? AND annotator = ?)",
-                [generation_id, annotator, generation_id, annotator],
+                "INSERT INTO assignments (generation_id, annotator, slot, place) "
+                f"SELECT ?, ?, count(*), {overlap_place_sql('?')} FROM assignments "
+                "WHERE generation_id = ? HAVING NOT coalesce(bool_or(annotator = ?), false)",
+                [generation_id, annotator, generation_id, generation_id, annotator],
             )
 
     def holders(self, generation_id: str | None = None) -> dict[str, list[str]]:

@@ -112,11 +112,11 @@ class ReviewQueries(ValidationQueries, AssignmentQueries):
         joins: list[str] = []
         where = ["g.status = 'ok'"]
         where_params: list[Any] = []
+        held = ""
         if assigned:
-            held, condition, held_params = self.held_filter(annotator, self.overlap())
-            ctes.append(held)
+            cte, held, condition, held_params = self.held_filter(annotator, self.overlap())
+            ctes.append(cte)
             params.append(annotator)
-            joins.append("LEFT JOIN held h ON h.generation_id = g.id")
             where.append(condition)
             where_params += held_params
         if audit:
@@ -175,7 +175,7 @@ class ReviewQueries(ValidationQueries, AssignmentQueries):
         sql = (
             f"WITH {', '.join(c.strip().removeprefix('WITH ') for c in ctes)} "
             "SELECT g.id, g.created_at, mine.action AS my_decision, count(*) OVER () AS total"
-            + (", coalesce(h.mine, false) AS held" if assigned else "")
+            + (f", {held} AS held" if assigned else "")
             + f" FROM generations g {' '.join(joins)} WHERE {' AND '.join(where)} "
             "ORDER BY (mine.action = 'skip') NULLS FIRST, g.created_at, g.id LIMIT ?"
         )
