@@ -9,6 +9,7 @@ import streamlit as st
 from semi_core import insights
 from semi_core.store import Store
 from studio import plots
+from studio.audit_panel import audit_section, progress_section
 from studio.charts import chart
 from studio.glossary import HELP
 from studio.shared import cached, get_jobs, get_store, show_recent_runs, stage_bar
@@ -124,6 +125,8 @@ else:
         rows, unit = cached(version, insights.annotator_throughput, store)
         st.markdown(f"**Throughput:** decisions (accept, reject, skip) per annotator per {unit}")
         chart(plots.throughput(rows, unit), pd.DataFrame(rows), key="overview_throughput")
+    progress_section(store, version)
+    audit_section(store, version)
 
 st.subheader("Snippets")
 # The list (up to 500 rows, in the grid) is drawn when its box is opened: a new tab of the
