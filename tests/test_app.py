@@ -422,7 +422,7 @@ def test_votes_are_independent_until_this_annotator_decides(monkeypatch, pairs_d
     assert "No decisions yet." in texts(cy.caption)
     assert "ada" not in texts(cy.caption) and "looks right" not in html_text(cy)
     cy.button(key="skip").click().run()  # a skip is no vote: still hidden
-    cy.session_state["review_pair"] = pair
+    cy.session_state["review_pair"] = cy.session_state["review_link"] = pair
     cy.run()
     assert "ada" not in texts(cy.caption) and "looks right" not in html_text(cy)
     cy.button(key="accept").click().run()

@@ -97,7 +97,7 @@ def test_late_annotators_get_only_free_pairs_and_a_decision_holds_its_pair(tmp_p
 
 def test_progress_counts_done_remaining_and_the_rate_over_active_time(tmp_path):
     with Store(tmp_path / "a.duckdb") as store:
-        ids = fill(store, 30)
+        ids = fill(store, 60)
         held = store.review_queue_ids("ada")[0]
         assert len(held) == 20
         # Three decisions a minute apart, then a day's pause, then one more a minute later.

@@ -2,10 +2,12 @@
 
 The rule: a pair is held by the annotators who were given it (`assignments` rows). A queue
 lists the pairs its annotator holds and, while it holds fewer than `CLAIM_AHEAD` undecided
-ones, claims the next free pairs of its order; a free pair is one held by nobody, or, for
-the overlap share of pairs (chosen by a hash of the pair id, so the same pairs whatever the
-order annotators come in), held by one other annotator. Nothing is ever reassigned, so
-annotators may join at any time. Deciding a pair also makes its annotator hold it.
+ones, claims the next free pairs of its order, at most half of those left (so that a small
+store is shared out between the annotators who come). A free pair is one held by nobody,
+or, for the overlap share of pairs (chosen by a hash of the pair id, so the same pairs
+whatever the order annotators come in), held by one other annotator. Nothing is ever
+reassigned, so annotators may join at any time. Deciding a pair also makes its annotator
+hold it.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from typing import Any
 from semi_core.store.core import StoreBase
 from semi_core.store.schema import overlap_place_sql
 
-# Undecided pairs an annotator holds ahead: a queue read claims up to this many, so a
-# small store is shared out between the annotators who come, not taken by the first one.
+# Undecided pairs an annotator holds ahead: a queue read claims up to this many, so that
+# annotators coming later find pairs left, while the queue is read again only so often.
 CLAIM_AHEAD = 20
 OVERLAP_SETTING = "overlap"
 IDLE_GAP_S = 600  # a pause longer than this between two decisions is not active time
@@ -135,15 +137,11 @@ class AssignmentQueries(StoreBase):
 
     def unassigned_pairs(self) -> int:
         """Usable pairs nobody holds yet."""
-        ((count,),) = (
-            self.cursor()
-            .execute(
-                "SELECT count(*) FROM generations g WHERE g.status = 'ok' AND NOT EXISTS "
-                "(SELECT 1 FROM assignments a WHERE a.generation_id = g.id)"
-            )
-            .fetchall()
+        sql = (
+            "SELECT count(*) FROM generations g WHERE g.status = 'ok' AND NOT EXISTS "
+            "(SELECT 1 FROM assignments a WHERE a.generation_id = g.id)"
         )
-        return count
+        return self.cursor().execute(sql).fetchone()[0]
 
     def any_pairs(self) -> bool:
         """Whether the store holds any usable pair at all."""

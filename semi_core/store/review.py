@@ -185,13 +185,15 @@ class ReviewQueries(ValidationQueries, AssignmentQueries):
         self, annotator: str, limit: int, filters: QueueFilters
     ) -> tuple[list[tuple[str, str | None]], int]:
         """The queue's first `limit` pairs the annotator holds, as (id, their decision),
-        after claiming free ones up to `CLAIM_AHEAD` undecided held, and the queue's size
-        (held and free pairs)."""
+        after claiming free ones up to `CLAIM_AHEAD` undecided held (and never more than
+        half the free ones), and the queue's size (held and free pairs)."""
         sql, params = self._queue_sql(annotator, limit=limit, assigned=True, **filters)
         rows = self.cursor().execute(sql, params).fetchall()
         ahead = sum(1 for row in rows if row[4] and row[2] is None)
         free = [row[0] for row in rows if not row[4] and row[2] is None]
-        claimed = set(self.claim_pairs(annotator, free[: max(CLAIM_AHEAD - ahead, 0)]))
+        free_total = (rows[0][3] if rows else 0) - sum(1 for row in rows if row[4])
+        wanted = min(CLAIM_AHEAD - ahead, -(-free_total // 2))  # half the free ones at most
+        claimed = set(self.claim_pairs(annotator, free[: max(wanted, 0)]))
         page = [(row[0], row[2]) for row in rows if row[4] or row[0] in claimed]
         return page, (rows[0][3] if rows else 0)
 
