@@ -193,9 +193,13 @@ def on_decide(action: str, pair_id: str, seen: PairState, practice: bool = False
         else:
             queue["total"] = max(queue["total"] - 1, 0)
         queue["ids"] = ids
+    skipped = st.session_state.setdefault("review_skipped", set())
+    (skipped.add if action == "skip" else skipped.discard)(pair_id)
     following = [i for i in following if i != pair_id]
-    if not following:  # no other pair held: read the queue again, which claims more
+    if not following or following[0] in skipped:
+        # No undecided pair held ahead: read the queue again, which claims more.
         st.session_state.pop("review_queue", None)
+        following = []
     st.session_state["review_pair"] = following[0] if following else None
     st.session_state.pop("review_link", None)
     st.session_state["review_flash"] = f"{action} recorded for {pair_id}"
