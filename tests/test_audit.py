@@ -115,6 +115,20 @@ def test_the_audit_share_counts_blind_audit_decisions_with_a_wilson_interval(tmp
         assert (overall["accepted"], overall["decided"], overall["split"]) == (7, 9, 1)
 
 
+def test_the_audit_queue_offers_each_pair_until_someone_has_judged_it_blind(tmp_path):
+    with Store(tmp_path / "a.duckdb") as store:
+        fill(store)
+        audit = draw_audit(store, 6, "bucket", seed=2)
+        pairs = sorted(i["generation_id"] for i in store.audit_items(audit.id))
+        # Held and decided outside the audit (seeing the verdict): still to judge blind.
+        assert pairs[0] in store.review_queue_ids("outsider", search=pairs[0])[0]
+        decide(store, pairs[0], "outsider", "accept")
+        assert pairs[0] in store.review_queue_ids("ada", audit=audit.id)[0]
+        decide(store, pairs[0], "ada", "accept", audit=audit.id)
+        queue, total = store.review_queue_ids("bob", audit=audit.id)
+        assert pairs[0] not in queue and (set(queue), total) == (set(pairs[1:]), 5)
+
+
 def test_semi_audit_and_stats_report_the_share_and_its_interval(tmp_path, db_path):
     empty = run_semi("audit", "--sample", "5", db=db_path)
     assert empty.returncode == 1 and "no validated pairs" in empty.stderr

@@ -120,8 +120,14 @@ class ReviewQueries(ValidationQueries, AssignmentQueries):
             where.append(condition)
             where_params += held_params
         if audit:
+            # An audit is a blind pass of its own: its pairs whatever their holders, each
+            # until someone has voted on it in the audit.
             where.append("g.id IN (SELECT generation_id FROM audit_items WHERE audit_id = ?)")
-            where_params.append(audit)
+            where.append(
+                "g.id NOT IN (SELECT generation_id FROM effective_decisions WHERE "
+                "payload->>'audit' = ? AND annotator <> ? AND action IN ('accept', 'reject'))"
+            )
+            where_params += [audit, audit, annotator]
         if statuses or difficulty or failure or constant_outputs:
             signals = ", signals" if constant_outputs else ""  # read only when filtered on
             ctes.append(
@@ -187,6 +193,10 @@ class ReviewQueries(ValidationQueries, AssignmentQueries):
         """The queue's first `limit` pairs the annotator holds, as (id, their decision),
         after claiming free ones up to `CLAIM_AHEAD` undecided held (and never more than
         half the free ones), and the queue's size (held and free pairs)."""
+        if filters.get("audit"):  # not assigned (see `_queue_sql`)
+            sql, params = self._queue_sql(annotator, limit=limit, **filters)
+            rows = self.cursor().execute(sql, params).fetchall()
+            return [(row[0], row[2]) for row in rows], (rows[0][3] if rows else 0)
         sql, params = self._queue_sql(annotator, limit=limit, assigned=True, **filters)
         rows = self.cursor().execute(sql, params).fetchall()
         ahead = sum(1 for row in rows if row[4] and row[2] is None)
