@@ -96,6 +96,8 @@ def decide(
         raise ReviewError(f"unknown decision {action!r}; choose from {', '.join(allowed)}")
     annotator = _require_annotator(annotator)
     _require_pair(store, generation_id)
+    if audit and not store.in_audit(audit, generation_id):
+        raise ReviewError(f"the pair {generation_id} is not in audit {audit!r}")
     verdict = store.latest_verdict(generation_id)
     now = seen_state(verdict, history(store, generation_id) if seen else [], annotator)
     shown = seen.verdict_id if seen is not None else verdict_id

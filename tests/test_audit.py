@@ -150,6 +150,9 @@ def test_semi_audit_and_stats_report_the_share_and_its_interval(tmp_path, db_pat
         result = run_semi("review", row["id"], decision, "--audit", drawn["id"],
                           "--annotator", "ada", db=db_path)  # fmt: skip
         assert result.returncode == 0, result.stderr
+    outside = run_semi("review", rows[0]["id"], "accept", "--audit", "audit-nope",
+                       "--annotator", "ada", db=db_path)  # fmt: skip
+    assert outside.returncode == 1 and "is not in audit 'audit-nope'" in outside.stderr
     stats = json.loads(run_semi("stats", "--json", db=db_path).stdout)
     overall = stats["audit"]["overall"]
     # 3 of 4: p = 0.75, z²/n = 0.9604; centre 1.2302 / 1.9604 = 0.6275, half-width

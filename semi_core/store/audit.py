@@ -62,6 +62,11 @@ class AuditQueries(StoreBase):
             [audit_id],
         )
 
+    def in_audit(self, audit_id: str, generation_id: str) -> bool:
+        """Whether the pair was drawn into that audit."""
+        sql = "SELECT count(*) FROM audit_items WHERE audit_id = ? AND generation_id = ?"
+        return self.cursor().execute(sql, [audit_id, generation_id]).fetchone()[0] > 0
+
     def audit_tally(self, audit_id: str) -> list[dict[str, Any]]:
         """Per stratum of an audit: pairs sampled, and of them accepted, rejected or split
         by the decisions made in the audit (payload "audit": blind to the verdict) that
