@@ -121,3 +121,12 @@ def test_the_overlap_setting_refuses_a_share_outside_0_to_1(tmp_path):
         with pytest.raises(ValueError, match="from 0 to 1"):
             set_overlap(store, 1.5)
         assert store.overlap() == 0.0
+
+
+def test_a_queue_read_unassigned_lists_every_matching_pair_and_claims_nothing(tmp_path):
+    with Store(tmp_path / "a.duckdb") as store:
+        ids = fill(store, 30)
+        assert store.review_queue_ids("bob")[0]  # bob holds some
+        assert store.review_queue_ids("ada", assigned=False) == (ids, 30)
+        assert [row["id"] for row in store.review_queue("ada", assigned=False)] == ids
+        assert "ada" not in {name for held in store.holders().values() for name in held}

@@ -188,12 +188,13 @@ class ReviewQueries(ValidationQueries, AssignmentQueries):
         return sql, params + where_params + [limit]
 
     def _assigned_page(
-        self, annotator: str, limit: int, filters: QueueFilters
+        self, annotator: str, limit: int, filters: QueueFilters, assigned: bool = True
     ) -> tuple[list[tuple[str, str | None]], int]:
         """The queue's first `limit` pairs the annotator holds, as (id, their decision),
         after claiming free ones up to `CLAIM_AHEAD` undecided held (and never more than
-        half the free ones), and the queue's size (held and free pairs)."""
-        if filters.get("audit"):  # not assigned (see `_queue_sql`)
+        half the free ones), and the queue's size (held and free pairs). Not `assigned`:
+        every pair the filters match, nothing claimed."""
+        if filters.get("audit") or not assigned:  # an audit: see `_queue_sql`
             sql, params = self._queue_sql(annotator, limit=limit, **filters)
             rows = self.cursor().execute(sql, params).fetchall()
             return [(row[0], row[2]) for row in rows], (rows[0][3] if rows else 0)
@@ -208,22 +209,26 @@ class ReviewQueries(ValidationQueries, AssignmentQueries):
         return page, (rows[0][3] if rows else 0)
 
     def review_queue_ids(
-        self, annotator: str, *, limit: int = 1000, **filters: Unpack[QueueFilters]
-    ) -> tuple[list[str], int]:
+        self, annotator: str, *, limit: int = 1000, assigned: bool = True,
+        **filters: Unpack[QueueFilters],
+    ) -> tuple[list[str], int]:  # fmt: skip
         """The first `limit` pair ids of an annotator's queue (same filters and order as
         `review_queue`) and the queue's full size: what the review screen needs, cheaply.
-        The queue holds only pairs assigned to the annotator (`AssignmentQueries`)."""
-        page, total = self._assigned_page(annotator, limit, filters)
+        The queue holds only pairs assigned to the annotator (`AssignmentQueries`); with
+        `assigned=False`, every pair the filters match (what a bulk decision takes),
+        nothing claimed."""
+        page, total = self._assigned_page(annotator, limit, filters, assigned)
         return [pair_id for pair_id, _ in page], total
 
     def review_queue(
-        self, annotator: str, *, limit: int = 200, **filters: Unpack[QueueFilters]
-    ) -> list[dict[str, Any]]:
+        self, annotator: str, *, limit: int = 200, assigned: bool = True,
+        **filters: Unpack[QueueFilters],
+    ) -> list[dict[str, Any]]:  # fmt: skip
         """Pairs for an annotator to review, filtered (`QueueFilters`); undecided first,
-        skipped later."""
+        skipped later; only those assigned to them unless not `assigned`."""
         # The page of ids first, then the columns to show for those rows only: the ids as
         # a list of values, which DuckDB applies before picking the current verdicts.
-        page, _total = self._assigned_page(annotator, limit, filters)
+        page, _total = self._assigned_page(annotator, limit, filters, assigned)
         if not page:
             return []
         ids = [row[0] for row in page]
