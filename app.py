@@ -9,6 +9,7 @@ import streamlit as st
 from semi_core import insights
 from semi_core.store import Store
 from studio import plots
+from studio.audit_panel import audit_section, progress_section
 from studio.charts import chart, draw_open, lazy_tabs
 from studio.glossary import HELP
 from studio.shared import cached, get_jobs, get_store, show_recent_runs, stage_bar
@@ -88,7 +89,8 @@ def difficulty_and_strength() -> None:
 
 
 def annotator_activity() -> None:
-    """Each annotator's decisions by action, and their throughput."""
+    """Each annotator's progress, decisions by action, and throughput."""
+    progress_section(store, version)
     activity = pd.DataFrame(cached(version, insights.annotator_activity, store))
     if activity.empty:
         st.caption("No review decisions yet.")
@@ -132,9 +134,11 @@ else:
     # One section at a time (lazy tabs), so that opening the dashboard draws the funnel's
     # chart, not five charts.
     sections = lazy_tabs({"funnel": "Funnel", "measures": "Difficulty and test strength",
-                          "activity": "Annotator activity"}, "overview_view")  # fmt: skip
+                          "activity": "Annotator activity", "audit": "Audit"},
+                         "overview_view")  # fmt: skip
     draw_open(sections, {"funnel": funnel_and_rates, "measures": difficulty_and_strength,
-                         "activity": annotator_activity})  # fmt: skip
+                         "activity": annotator_activity,
+                         "audit": lambda: audit_section(store, version)})  # fmt: skip
 
     scoreboard_section(store, version, "overview_slipped")
 

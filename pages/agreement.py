@@ -54,6 +54,11 @@ if not shared:
 table = pd.DataFrame([row.to_dict() for row in agreement_table(votes)])
 # Each bar names how many pairs its kappa rests on: a kappa of 3 pairs says little.
 chart(plots.kappa_bars(table.to_dict("records")), table, key="agreement_kappa")
+# Each kappa with the n of pairs it rests on and its 95% interval (`kappa_interval`).
+intervals = table.rename(columns={"shared_pairs": "n", "kappa_low": "kappa 95% low",
+                                  "kappa_high": "kappa 95% high"})  # fmt: skip
+show_table(intervals[["annotator_a", "annotator_b", "n", "kappa", "kappa 95% low",
+                      "kappa 95% high"]], "agreement_intervals")  # fmt: skip
 
 st.subheader("Disagreements")
 if not rows:

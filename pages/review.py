@@ -46,6 +46,7 @@ from semi_core.review import (
 )
 from semi_core.studio_settings import pipeline_settings
 from semi_core.validate import VERDICT_STATUSES
+from studio.audit_panel import audit_queue_choice, blind_tests_table
 from studio.bulk_panel import bulk_panel
 from studio.glossary import HELP, origins_help
 from studio.shared import current_annotator, escape_markdown, get_pool, get_store
@@ -103,11 +104,13 @@ def _plain(value: object) -> object:
 
 
 active = any(_plain(st.session_state[k]) != _plain(v) for k, v in FILTER_DEFAULTS.items())
+# The Audit queue: the latest audit's pairs, their verdict and scores hidden (None: off).
+audit = audit_queue_choice(store)
 # The box's label says whether a filter is on, and a new label makes a new widget: it is
 # drawn as open as it was, so setting a filter or clearing one never folds it away.
 box = st.expander("Filters" + (" (active)" if active else ""), key="f_open", on_change="rerun",
                   expanded=bool(st.session_state.get("f_open", False)))  # fmt: skip
-if box.open:
+if box.open and not audit:
     with box:
         # Every status is a pill, chosen or not, on a row of its own: none is ever cut off.
         st.pills("Verdict status", STATUSES, selection_mode="multi", key="f_status")
@@ -147,7 +150,10 @@ filters = {
     "constant_outputs": st.session_state["f_constant"],
     "min_strength": st.session_state["f_strength"] or None,
 }
-bulk_panel(store, annotator, filters, box)
+if audit:  # the filters read the verdict and the scores: the audit queue has none
+    filters = {"audit": audit}
+else:
+    bulk_panel(store, annotator, filters, box)
 
 
 def load_queue() -> dict:
@@ -173,7 +179,7 @@ def on_decide(action: str, pair_id: str, seen: PairState, practice: bool = False
     revealed only once decided, so the pair just decided stays one click away."""
     note = (st.session_state.get(f"note_{pair_id}") or "").strip()
     try:
-        decide(store, pair_id, annotator, action, note or None, seen=seen)
+        decide(store, pair_id, annotator, action, note or None, seen=seen, audit=audit)
     except ReviewError as error:
         st.session_state["review_error"] = str(error)
         st.session_state.pop("review_queue", None)  # the pair changed: read it again
@@ -183,7 +189,7 @@ def on_decide(action: str, pair_id: str, seen: PairState, practice: bool = False
     ids = list(queue["ids"])
     position = ids.index(pair_id) if pair_id in ids else -1
     following = ids[position + 1 :] + ids[:position] if position >= 0 else ids
-    if filters["include_decided"]:
+    if filters.get("include_decided"):
         st.session_state.pop("review_queue", None)  # its order changed: read it again
     elif position >= 0:
         ids.remove(pair_id)
@@ -192,7 +198,13 @@ def on_decide(action: str, pair_id: str, seen: PairState, practice: bool = False
         else:
             queue["total"] = max(queue["total"] - 1, 0)
         queue["ids"] = ids
-    following = [i for i in following if i != pair_id] or ([pair_id] if action == "skip" else [])
+    skipped = st.session_state.setdefault("review_skipped", set())
+    (skipped.add if action == "skip" else skipped.discard)(pair_id)
+    following = [i for i in following if i != pair_id]
+    if not following or following[0] in skipped:
+        # No undecided pair held ahead: read the queue again, which claims more.
+        st.session_state.pop("review_queue", None)
+        following = []
     st.session_state["review_pair"] = following[0] if following else None
     st.session_state.pop("review_link", None)
     st.session_state["review_flash"] = f"{action} recorded for {pair_id}"
@@ -453,13 +465,14 @@ def pair_view() -> None:
     if pair_id is None:
         if "pair" in st.query_params:
             del st.query_params["pair"]
-        if not store.review_queue_ids(annotator, include_decided=True, limit=1)[0]:
+        if not store.any_pairs():
             st.info("No pairs yet. Start a run on the Run page to generate and validate pairs.")
             st.page_link("pages/run.py", label="Go to the Run page", icon=":material/play_arrow:")
         else:
             st.info(
                 "Nothing to review with these filters: change them, or tick "
-                "“Include pairs I decided”."
+                "“Include pairs I decided”. Pairs given to other annotators are not in "
+                "your queue."
             )
         st.button("Undo my last decision", key="undo_empty", on_click=on_undo)
         return
@@ -518,8 +531,9 @@ def pair_view() -> None:
     # blocks of a bounded height: on a laptop's screen the code and the tests start above
     # the fold.
     about, figures = st.columns(2)
-    figures_of(verdict, figures.container(horizontal=True, gap="small"))
-    if pair["backend"] == SIMULATED:
+    if not audit:
+        figures_of(verdict, figures.container(horizontal=True, gap="small"))
+    if pair["backend"] == SIMULATED and not audit:
         with figures:
             mistake_box(pair, events)
     # The instruction as Markdown, as a model trained on it reads it: its code spans and
@@ -537,25 +551,28 @@ def pair_view() -> None:
         code(pair["code"] or "", max_height=CODE_HEIGHT)
     st.subheader("Tests")
     tests = test_table(store, pair_id, verdict=verdict)
-    if verdict and verdict["signals"].get("constant_outputs"):
+    if audit:
+        blind_tests_table(tests, f"audit_tests_{pair_id}")
+    elif verdict and verdict["signals"].get("constant_outputs"):
         st.warning(
             f"All {verdict['signals']['usable']} tests expect one and the same result: they "
             "check little of what the code does (weak tests)."
         )
-    if tests:
+    if tests and not audit:
         mode = "program" if pair["kind"] == "program" else "function"
         failing = differences(tests, mode)
         if failing:
             st.html(_inline_code(summary(tests, pair["entry_point"], mode)))
             mismatch_details(failing, pair["entry_point"], mode)
         tests_table(tests, f"tests_{pair_id}")
-    else:
+    elif not tests:
         st.caption("No test cases.")
-    st.button("Rerun validation", key="rerun", icon=":material/refresh:",
-              on_click=on_revalidate, args=(pair_id,),
-              help="Progress shows at the top of the pair.")  # fmt: skip
-
-    add_test_box(pair_id, pair["kind"])
+    # The rerun, an added test, the attempts and the edit show a verdict: not in an audit.
+    if not audit:
+        st.button("Rerun validation", key="rerun", icon=":material/refresh:",
+                  on_click=on_revalidate, args=(pair_id,),
+                  help="Progress shows at the top of the pair.")  # fmt: skip
+        add_test_box(pair_id, pair["kind"])
 
     # The diff and the edit form are drawn only when opened (tracked expanders): a pair is
     # shown without them, and without the two text areas holding its whole code. They
@@ -571,11 +588,13 @@ def pair_view() -> None:
         )
         with diff_box:
             code("\n".join(diff) or "(identical)", "diff")
-    attempts_box(pair)
-
+    if audit:
+        edit_box = None
+    else:
+        attempts_box(pair)
+        edit_box = st.expander("Edit instruction and code", key="edit_open", on_change="rerun")
     # -- edit and revalidate -------------------------------------------------------------------
-    edit_box = st.expander("Edit instruction and code", key="edit_open", on_change="rerun")
-    if edit_box.open:
+    if edit_box and edit_box.open:
         with edit_box, st.form(f"edit_{pair_id}"):
             code_area_style(f"edit_code_{pair_id}", f"edit_instruction_{pair_id}")
             st.text_area("Instruction", pair["instruction"] or "", height=150,

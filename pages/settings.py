@@ -1,7 +1,8 @@
 """Prompt and settings: the generation prompt template (view, edit, save as a new
-version), the LLM endpoint and model, sandbox limits, the minimum number of tests and the
-rule that turns review votes into a pair's decision — kept in the store, so runs, the
-studio and `semi` commands started later read them."""
+version), the LLM endpoint and model, sandbox limits, the minimum number of tests, the
+rule that turns review votes into a pair's decision and the share of pairs two annotators
+review — kept in the store, so runs, the studio and `semi` commands started later read
+them."""
 
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import streamlit as st
 
 from semi_core import studio_settings
 from semi_core.agreement import DECISION_RULES, decision_rule, set_decision_rule
+from semi_core.assignment import set_overlap
 from semi_core.auth import ADMIN
 from semi_core.generate.prompt import TemplateError
 from semi_core.pipeline import backend_names
@@ -87,6 +89,23 @@ with st.form("decision_rule_form"):
                 f"Decision rule saved: a pair is {saved_rule.describe()}."
             )
             st.rerun()
+
+st.subheader("Assignment")
+st.caption(
+    "Each annotator's queue holds pairs nobody else holds. The overlap sends a share of "
+    "pairs to two annotators, blind to each other, so that their agreement can be measured."
+)
+with st.form("overlap_form"):
+    overlap = st.number_input(
+        "Share of pairs sent to two annotators", 0.0, 1.0, store.overlap(), step=0.05,
+        key="settings_overlap",
+    )  # fmt: skip
+    if st.form_submit_button("Save the overlap"):
+        saved_overlap = set_overlap(store, float(overlap))
+        st.session_state["settings_flash"] = (
+            f"Overlap saved: {saved_overlap:.0%} of pairs go to two annotators."
+        )
+        st.rerun()
 
 with st.form("settings_form"):
     st.subheader("LLM")

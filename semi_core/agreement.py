@@ -15,6 +15,7 @@ strictly more than half of at least that many votes. Any other pair with votes i
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -97,6 +98,25 @@ def cohen_kappa(first: Sequence[str], second: Sequence[str]) -> float | None:
     return (observed - expected) / (1.0 - expected)
 
 
+def kappa_interval(
+    first: Sequence[str], second: Sequence[str], z: float = 1.959963984540054
+) -> tuple[float, float] | None:
+    """A 95% confidence interval for Cohen's kappa: kappa ± z·SE with Cohen's (1960)
+    large-sample standard error SE = sqrt(p_o (1 - p_o) / n) / (1 - p_e), clipped to
+    -1..1. None without items or when p_e = 1 (kappa is then fixed, no spread)."""
+    kappa = cohen_kappa(first, second)
+    n = len(first)
+    if kappa is None:
+        return None
+    observed = sum(a == b for a, b in zip(first, second, strict=True)) / n
+    counts_a, counts_b = Counter(first), Counter(second)
+    expected = sum(counts_a[label] * counts_b[label] for label in counts_a) / (n * n)
+    if expected == 1.0:
+        return None
+    half = z * math.sqrt(observed * (1 - observed) / n) / (1 - expected)
+    return max(-1.0, kappa - half), min(1.0, kappa + half)
+
+
 @dataclass(frozen=True)
 class PairAgreement:
     """Agreement of two annotators on the pairs both decided."""
@@ -106,6 +126,7 @@ class PairAgreement:
     shared: int
     agreed: int
     kappa: float | None
+    interval: tuple[float, float] | None = None  # 95% for kappa (`kappa_interval`)
 
     @property
     def percent(self) -> float | None:
@@ -119,6 +140,8 @@ class PairAgreement:
             "agreed": self.agreed,
             "percent_agreement": None if self.percent is None else round(self.percent, 2),
             "kappa": None if self.kappa is None else round(self.kappa, 4),
+            "kappa_low": None if self.interval is None else round(self.interval[0], 4),
+            "kappa_high": None if self.interval is None else round(self.interval[1], 4),
         }
 
 
@@ -141,7 +164,8 @@ def agreement_table(votes: dict[str, dict[str, str]]) -> list[PairAgreement]:
         labels_a = [x for x, _ in shared]
         labels_b = [y for _, y in shared]
         agreed = sum(x == y for x, y in shared)
-        table.append(PairAgreement(a, b, len(shared), agreed, cohen_kappa(labels_a, labels_b)))
+        table.append(PairAgreement(a, b, len(shared), agreed, cohen_kappa(labels_a, labels_b),
+                                   kappa_interval(labels_a, labels_b)))  # fmt: skip
     return table
 
 

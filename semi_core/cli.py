@@ -164,6 +164,8 @@ def demo_command(
 def stats_command(ctx: click.Context, as_json: bool) -> None:
     """Counts per entity and per status."""
     from semi_core.agreement import decision_rule
+    from semi_core.assignment import progress
+    from semi_core.audit import audit_report
     from semi_core.scoreboard import scoreboard
 
     with open_store(ctx) as store:
@@ -171,9 +173,11 @@ def stats_command(ctx: click.Context, as_json: bool) -> None:
         rule = decision_rule(store)
         simulated = scoreboard(store).to_dict()
         strength = store.test_strength_totals()
+        audit, annotators = audit_report(store), progress(store)
     if as_json:
         out.print_json(json.dumps({**counts.to_dict(), "test_strength": strength,
-                                   "simulated": simulated}))  # fmt: skip
+                                   "simulated": simulated, "audit": audit,
+                                   "annotators": annotators}))  # fmt: skip
         return
     table = Table(title=f"{ctx.obj['db']}")
     table.add_column("entity")
@@ -192,6 +196,8 @@ def stats_command(ctx: click.Context, as_json: bool) -> None:
         out.print(_strength_text(strength), soft_wrap=True)
     if simulated["injected"]:
         _print_scoreboard(simulated)
+    if audit:
+        _print_audit(audit)
 
 
 def _strength_text(totals: dict[str, int]) -> str:
@@ -648,14 +654,14 @@ verdict_option = click.option(
 
 def _record_decision(
     ctx: click.Context, pair_id: str, decision: str, note: str | None, annotator: str,
-    *, final: bool = False, verdict: str | None = None,
+    *, final: bool = False, verdict: str | None = None, audit: str | None = None,
 ) -> None:  # fmt: skip
     from semi_core.review import ReviewError, decide
 
     with open_store(ctx) as store:
         try:
             event = decide(store, pair_id, annotator, decision, note, final=final,
-                           verdict_id=verdict)  # fmt: skip
+                           verdict_id=verdict, audit=audit)  # fmt: skip
         except ReviewError as error:
             raise click.ClickException(str(error)) from None
     kind = f"final {decision}" if final else decision
@@ -667,6 +673,7 @@ def _record_decision(
 @click.argument("decision", type=click.Choice(["accept", "reject", "skip"]))
 @click.option("--note", help="Why.")
 @verdict_option
+@click.option("--audit", help="The audit whose pair this is, decided blind to the verdict.")
 @annotator_option
 @click.pass_context
 def review_command(ctx: click.Context, **decision: str) -> None:
@@ -713,6 +720,81 @@ def decision_rule_command(
         click.echo(json.dumps(current.to_dict()))
         return
     out.print(f"decision rule: {current.rule} ({current.describe()})", highlight=False)
+
+
+def _print_audit(report: dict) -> None:
+    """An audit's precision per stratum and overall, with its 95% Wilson interval."""
+    table = Table(title=f"Audit {report['id']} (by {report['by']}): share people accept")
+    for column in ("stratum", "accepted", "decided", "sampled", "split", "share", "95% interval"):
+        table.add_column(column, justify="left" if column == "stratum" else "right")
+
+    def cells(name: str, row: dict) -> list[str]:
+        low_high = row["interval"]
+        interval = f"{low_high[0]:.1%} – {low_high[1]:.1%}" if low_high else "–"
+        share = "–" if row["share"] is None else f"{row['share']:.1%}"
+        return [name, str(row["accepted"]), str(row["decided"]), str(row["sampled"]),
+                str(row["split"]), share, interval]  # fmt: skip
+
+    for row in report["strata"]:
+        table.add_row(*cells(row["stratum"], row))
+    table.add_row(*cells("all", report["overall"]))
+    out.print(table)
+
+
+@main.command("audit")
+@click.option("--sample", "n", type=int, help="Draw a new audit of this many validated pairs.")
+@click.option("--by", type=click.Choice(["bucket", "source", "backend"]), default="bucket",
+              show_default=True, help="Strata: difficulty bucket, source or backend.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the random draw.")
+@click.option("--id", "audit_id", help="Show this audit (default: the latest).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def audit_command(
+    ctx: click.Context, n: int | None, by: str, seed: int, audit_id: str | None, as_json: bool
+) -> None:
+    """Draw a stratified random sample of validated pairs into an audit queue (--sample),
+    or show an audit: the share of its pairs people accept, blind to the verdict, per
+    stratum and overall, with a 95% Wilson interval. Review it on the Review page's Audit
+    queue, or with `semi queue --audit` and `semi review PAIR accept --audit`."""
+    from semi_core.audit import AuditError, audit_report, draw_audit
+
+    with open_store(ctx) as store:
+        try:
+            drawn = None if n is None else draw_audit(store, n, by, seed)
+            report = audit_report(store, drawn.id if drawn else audit_id)
+        except AuditError as error:
+            raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(json.dumps({**(drawn.to_dict() if drawn else {}), "report": report}))
+        return
+    if drawn:
+        strata = ", ".join(f"{name}: {count}" for name, count in drawn.strata.items())
+        how = "drew" if drawn.new else "already drawn:"
+        out.print(f"{how} {drawn.sampled} of {drawn.population} validated pairs into audit "
+                  f"{drawn.id} ({strata})", highlight=False)  # fmt: skip
+    if report is None:
+        raise click.ClickException("no audit yet: draw one with semi audit --sample N")
+    _print_audit(report)
+
+
+@main.command("overlap")
+@click.argument("share", required=False, type=float)
+@click.option("--json", "as_json", is_flag=True, help="Print the setting as JSON.")
+@click.pass_context
+def overlap_command(ctx: click.Context, share: float | None, as_json: bool) -> None:
+    """Show or set the share of pairs (0 to 1) that go to two annotators, blind to each
+    other, for agreement; every other pair goes to one annotator only."""
+    from semi_core.assignment import set_overlap
+
+    with open_store(ctx) as store:
+        try:
+            current = store.overlap() if share is None else set_overlap(store, share)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(json.dumps({"overlap": current}))
+        return
+    out.print(f"overlap: {current:.0%} of pairs go to two annotators", highlight=False)
 
 
 @main.command("undo")
@@ -848,16 +930,30 @@ def bulk_list_command(ctx: click.Context, annotator: str | None, as_json: bool) 
 @click.option("--status", "statuses", multiple=True, help="Verdict status (repeatable).")
 @click.option("--search", help="Text in the instruction, code or name.")
 @click.option("--limit", default=20, show_default=True)
+@click.option("--audit", "audit", is_flag=True,
+              help="The latest audit's pairs, without their verdict or scores.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def queue_command(
     ctx: click.Context, annotator: str, statuses: tuple[str, ...], search: str | None,
-    limit: int, as_json: bool,
+    limit: int, audit: bool, as_json: bool,
 ) -> None:  # fmt: skip
-    """Pairs waiting for your review, undecided first."""
+    """Pairs waiting for your review (only pairs assigned to you), undecided first."""
+    from semi_core.audit import latest_audit_id
+
     with open_store(ctx) as store:
+        audit_id = latest_audit_id(store) if audit else None
+        if audit and audit_id is None:
+            raise click.ClickException("no audit yet: draw one with semi audit --sample N")
         rows = store.review_queue(annotator, statuses=statuses or None, search=search,
-                                  limit=limit)  # fmt: skip
+                                  limit=limit, audit=audit_id)  # fmt: skip
+    if audit_id:
+        rows = [{"id": r["id"], "name": r["name"], "audit": audit_id,
+                 "my_decision": r["my_decision"]} for r in rows]  # fmt: skip
+        _print_rows(rows, ("id", "name", "audit", "mine"),
+                    lambda r: [r["id"], r["name"], r["audit"], r["my_decision"] or ""],
+                    as_json)  # fmt: skip
+        return
 
     def cells(row: dict) -> list[str]:
         passed = f"{row['passed']}/{row['usable']}" if row["usable"] is not None else ""

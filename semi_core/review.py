@@ -78,6 +78,7 @@ def decide(
     final: bool = False,
     seen: PairState | None = None,
     verdict_id: str | None = None,
+    audit: str | None = None,
 ) -> int:
     """Record accept, reject or skip; returns the event id. The event records the verdict
     it was made on (payload "verdict_id"). A `final` accept or reject settles a
@@ -87,12 +88,16 @@ def decide(
     `verdict_id` the verdict they decided on: when the pair was validated again since,
     or (with `seen`) the annotator decided it meanwhile elsewhere, the decision is refused
     with the reason. Without either, the current verdict is the one decided on. A pair
-    with no verdict cannot be accepted."""
+    with no verdict cannot be accepted. `audit`: the audit whose queue it was decided in,
+    blind to the verdict (payload "audit"; it counts as any decision too). The annotator
+    holds the pair from then on (`Store.hold`), so no other queue offers it by accident."""
     allowed = ("accept", "reject") if final else DECISIONS
     if action not in allowed:
         raise ReviewError(f"unknown decision {action!r}; choose from {', '.join(allowed)}")
     annotator = _require_annotator(annotator)
     _require_pair(store, generation_id)
+    if audit and not store.in_audit(audit, generation_id):
+        raise ReviewError(f"the pair {generation_id} is not in audit {audit!r}")
     verdict = store.latest_verdict(generation_id)
     now = seen_state(verdict, history(store, generation_id) if seen else [], annotator)
     shown = seen.verdict_id if seen is not None else verdict_id
@@ -115,8 +120,13 @@ def decide(
     payload: dict[str, Any] = {"verdict_id": now.verdict_id}
     if final:
         payload["final"] = True
-    return store.add_review_event(generation_id, annotator, action, note=note or None,
-                                  payload=payload)  # fmt: skip
+    if audit:
+        payload["audit"] = audit
+    event = store.add_review_event(generation_id, annotator, action, note=note or None,
+                                   payload=payload)  # fmt: skip
+    if not final:
+        store.hold(generation_id, annotator)
+    return event
 
 
 def may_see_votes(events: list[dict[str, Any]], annotator: str) -> bool:

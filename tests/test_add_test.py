@@ -48,7 +48,8 @@ def {{name}}(value):
 
 
 def pair_of(store: Store, kind: str) -> str:
-    return next(row["id"] for row in store.review_queue("x", include_decided=True)
+    # Listed without a queue: reading one would assign the pairs to its reader.
+    return next(row["id"] for row in store.pair_overview()
                 if store.pair(row["id"])["kind"] == kind)  # fmt: skip
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from semi_core.agreement import agreement_table, cohen_kappa, disagreements, settle, votes_by_pair
+from semi_core.agreement import (
+    agreement_table,
+    cohen_kappa,
+    disagreements,
+    kappa_interval,
+    settle,
+    votes_by_pair,
+)
 from semi_core.demo import load_demo
 from semi_core.pipeline import PipelineSettings, run_pipeline
 from semi_core.review import ReviewError, decide, undo_last
@@ -17,6 +24,22 @@ def test_kappa_textbook_example():
     a = ["yes"] * 25 + ["no"] * 25
     b = ["yes"] * 20 + ["no"] * 5 + ["yes"] * 10 + ["no"] * 15
     assert cohen_kappa(a, b) == pytest.approx(0.4)
+
+
+def test_kappa_interval_is_kappa_plus_minus_its_large_sample_error():
+    # The textbook example: n 50, p_o 0.7, p_e 0.5, kappa 0.4; SE = sqrt(0.7 · 0.3 / 50)
+    # / (1 - 0.5) = 0.12961, and 1.96 · SE = 0.25404: [0.1460, 0.6540].
+    a = ["yes"] * 25 + ["no"] * 25
+    b = ["yes"] * 20 + ["no"] * 5 + ["yes"] * 10 + ["no"] * 15
+    low, high = kappa_interval(a, b)
+    assert (round(low, 4), round(high, 4)) == (0.146, 0.654)
+    assert kappa_interval([], []) is None
+    assert kappa_interval(["a", "a"], ["a", "a"]) is None  # p_e = 1: no spread to measure
+    assert kappa_interval(["a", "b"], ["b", "a"]) == (-1.0, -1.0)  # clipped to -1..1
+    (row,) = agreement_table({f"p{i}": {"ada": x, "bob": y}
+                              for i, (x, y) in enumerate(zip(a, b, strict=True))})  # fmt: skip
+    found = row.to_dict()
+    assert (found["shared_pairs"], found["kappa_low"], found["kappa_high"]) == (50, 0.146, 0.654)
 
 
 def test_kappa_edges():

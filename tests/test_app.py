@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from semi_core.assignment import set_overlap
 from semi_core.auth import hash_password
 from semi_core.demo import load_demo
 from semi_core.pipeline import PipelineSettings, run_pipeline
@@ -403,6 +404,8 @@ def test_a_link_to_a_pair_already_decided_opens_that_pair(monkeypatch, pairs_db)
 
 
 def test_votes_are_independent_until_this_annotator_decides(monkeypatch, pairs_db):
+    with Store(pairs_db) as store:
+        set_overlap(store, 1.0)  # every pair goes to two annotators
     ada = review(monkeypatch, pairs_db, "ada")
     pair = shown_pair(ada)
     ada.text_input(key=f"note_{pair}").input("looks right").run()
@@ -412,11 +415,14 @@ def test_votes_are_independent_until_this_annotator_decides(monkeypatch, pairs_d
     bob.button(key="reject").click().run()
     assert server_store(pairs_db).decisions(pair) == {"ada": "accept", "bob": "reject"}
     cy = review(monkeypatch, pairs_db, "cy")  # a third reviewer: the others' votes hidden
+    assert pair not in server_store(pairs_db).review_queue_ids("cy")[0]  # two hold it
+    cy.session_state["review_pair"] = cy.session_state["review_link"] = pair  # a link
+    cy.run()
     assert shown_pair(cy) == pair
     assert "No decisions yet." in texts(cy.caption)
     assert "ada" not in texts(cy.caption) and "looks right" not in html_text(cy)
     cy.button(key="skip").click().run()  # a skip is no vote: still hidden
-    cy.session_state["review_pair"] = pair
+    cy.session_state["review_pair"] = cy.session_state["review_link"] = pair
     cy.run()
     assert "ada" not in texts(cy.caption) and "looks right" not in html_text(cy)
     cy.button(key="accept").click().run()

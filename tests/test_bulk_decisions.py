@@ -76,7 +76,7 @@ FILTERS = [
 def test_a_bulk_takes_what_review_lists_and_the_dry_run_count_is_what_is_recorded(
     store, pairs, filters
 ):
-    listed, total = store.review_queue_ids("ada", **filters)
+    listed, total = store.review_queue_ids("ada", assigned=False, **filters)
     preview = bulk_decide(store, "ada", "reject", filters, dry_run=True, sample=100)
     assert preview.bulk_id is None and store.review_events() == []  # nothing recorded
     assert preview.count == total and [row["id"] for row in preview.sample] == listed
@@ -91,7 +91,7 @@ def test_a_bulk_takes_what_review_lists_and_the_dry_run_count_is_what_is_recorde
     for event in events:  # decided on the current verdict, as one decision records it
         verdict = store.latest_verdict(event["generation_id"])
         assert event["payload"]["verdict_id"] == (verdict["id"] if verdict else None)
-    assert store.review_queue_ids("ada", **filters) == ([], 0)
+    assert store.review_queue_ids("ada", assigned=False, **filters) == ([], 0)
     if done.count:
         (bulk,) = bulk_history(store, "ada")
         assert (bulk["id"], bulk["count"], bulk["action"]) == (done.bulk_id, done.count, "reject")
@@ -99,9 +99,11 @@ def test_a_bulk_takes_what_review_lists_and_the_dry_run_count_is_what_is_recorde
 
 
 def test_the_review_queue_filters_on_a_least_test_strength(store, pairs):
-    assert store.review_queue_ids("ada", min_strength=0.5)[0] == pairs[4:PAIRS]
-    assert store.review_queue_ids("ada", min_strength=0.0)[0] == pairs[:PAIRS]  # validated
-    rows = store.review_queue("ada", min_strength=0.75, statuses=["validated"])
+    assert store.review_queue_ids("ada", assigned=False, min_strength=0.5)[0] == pairs[4:PAIRS]
+    assert (
+        store.review_queue_ids("ada", assigned=False, min_strength=0.0)[0] == pairs[:PAIRS]
+    )  # validated
+    rows = store.review_queue("ada", assigned=False, min_strength=0.75, statuses=["validated"])
     assert [(row["id"], row["test_strength"]) for row in rows] == [("g6", 0.75), ("g7", 0.875)]
 
 
@@ -137,7 +139,9 @@ def state(store: Store) -> dict:
         "counts": store.decision_counts(),
         "overall": store.overall_decisions(),
         "votes": store.annotator_decisions(),
-        "queues": {name: store.review_queue_ids(name)[1] for name in ("ada", "bob")},
+        "queues": {
+            name: store.review_queue_ids(name, assigned=False)[1] for name in ("ada", "bob")
+        },
         "accepted": [row["id"] for row in store.export_rows("accepted")],
     }
 
@@ -249,7 +253,7 @@ def test_the_semi_command_bulk_accepts_previews_and_undoes(db_path, monkeypatch)
     assert f"undid bulk accept {result['bulk_id']} (3 pairs)" in undo.stdout
     with Store(db_path) as store:
         assert store.decision_counts() == {"reject": 1}
-        assert store.review_queue_ids("ada")[1] == PAIRS + 1
+        assert store.review_queue_ids("ada", assigned=False)[1] == PAIRS + 1
     again = run_semi("bulk", "undo", str(result["bulk_id"]), "--annotator", "ada", db=db_path)
     assert again.returncode == 1
     assert again.stderr.strip() == f"Error: bulk action {result['bulk_id']} was undone already"

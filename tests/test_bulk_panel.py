@@ -32,7 +32,7 @@ def bulk_table(app):
 def test_preview_confirm_and_undo_move_the_queue_and_the_counts_and_back(monkeypatch, pairs_db):
     app = review(monkeypatch, pairs_db)
     store = server_store(pairs_db)
-    ids, total = store.review_queue_ids("ada")
+    ids, total = store.review_queue_ids("ada", assigned=False)
     assert total == 5 and f"of {total} in your queue" in queue_caption(app)
     preview(open_box(app, "f_open"))
     assert f"**{total} pairs** would be accepted by you (no filter)" in texts(app.markdown)
@@ -51,7 +51,7 @@ def test_preview_confirm_and_undo_move_the_queue_and_the_counts_and_back(monkeyp
     app.button(key="bulk_undo").click().run()
     assert not app.exception
     assert store.decision_counts() == {}
-    assert store.review_queue_ids("ada") == (ids, total)
+    assert store.review_queue_ids("ada", assigned=False) == (ids, total)
     assert f"of {total} in your queue" in queue_caption(app)
     assert f"{total} decisions taken back" in texts(app.success)
     assert bulk_table(app)["undone"].notna().all()
@@ -65,7 +65,7 @@ def test_preview_confirm_and_undo_move_the_queue_and_the_counts_and_back(monkeyp
 
 def test_the_filters_and_decided_pairs_decide_what_a_bulk_takes(monkeypatch, pairs_db):
     store = server_store(pairs_db)
-    ids, _ = store.review_queue_ids("ada")
+    ids, _ = store.review_queue_ids("ada", assigned=False)
     decide(store, ids[0], "bob", "reject")
     app = review(monkeypatch, pairs_db)
     name = store.pair(ids[1])["name"]
@@ -94,7 +94,7 @@ def test_the_filters_and_decided_pairs_decide_what_a_bulk_takes(monkeypatch, pai
 def test_a_preview_that_no_longer_holds_is_refused(monkeypatch, pairs_db):
     app = preview(open_box(review(monkeypatch, pairs_db), "f_open"))
     store = server_store(pairs_db)
-    ids, total = store.review_queue_ids("ada")
+    ids, total = store.review_queue_ids("ada", assigned=False)
     decide(store, ids[0], "bob", "accept")  # meanwhile, in another tab
     app.button(key="bulk_confirm").click().run()
     assert f"now matches {total - 1} pairs, not the {total} previewed" in texts(app.error)

@@ -46,7 +46,8 @@ def pairs(store):
 
 
 def test_decisions_are_events_and_the_queue_moves_on(store, pairs):
-    assert [row["id"] for row in store.review_queue("ada")] == pairs
+    # Half the free pairs at most: the rest stays free for annotators who come later.
+    assert [row["id"] for row in store.review_queue("ada")] == pairs[:2]
     decide(store, pairs[0], "ada", "accept", note="clear")
     decide(store, pairs[1], "ada", "skip")
     queue = [row["id"] for row in store.review_queue("ada")]
@@ -282,8 +283,7 @@ def test_revalidation_gives_up_on_a_looping_rewrite_at_its_first_timeout(store, 
 def test_the_queue_search_finds_a_pair_by_its_id_or_an_id_prefix(store, pairs):
     store.update_generation(pairs[1], "Double it.", ORIGINAL.replace("2", "7"))
     assert store.review_queue_ids("ada", search=pairs[1]) == ([pairs[1]], 1)
-    prefix = store.review_queue_ids("ada", search="g")[0]
-    assert prefix == pairs  # "g" begins every id here
+    assert store.review_queue_ids("ada", search="g")[1] == 3  # "g" begins every id here
     assert store.review_queue_ids("ada", search=pairs[2].upper())[0] == [pairs[2]]
 
 

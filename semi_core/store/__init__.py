@@ -10,6 +10,7 @@ read-write process per file: opening a file another process holds raises
 from __future__ import annotations
 
 from semi_core.store.analytics import AnalyticsQueries, Counts
+from semi_core.store.audit import AuditQueries
 from semi_core.store.bulk import BulkQueries
 from semi_core.store.bulk_decisions import BulkDecisionQueries, BulkMismatchError
 from semi_core.store.core import (
@@ -38,6 +39,7 @@ from semi_core.store.views import (
 class Store(
     AnalyticsQueries, RepairQueries, ExportQueries, RunQueries, SettingsQueries, BulkQueries,
     BulkDecisionQueries,
+    AuditQueries,
 ):  # fmt: skip
     """One DuckDB database file, migrated to the current schema on open."""
 

@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, TypedDict, Unpack
 
+from semi_core.store.assignment import CLAIM_AHEAD, AssignmentQueries
 from semi_core.store.core import placeholders
 from semi_core.store.snippets import parse_generation_json
 from semi_core.store.validation import ValidationQueries
@@ -19,7 +20,8 @@ class QueueFilters(TypedDict, total=False):
     verdict status itself), a text `search` (or a pair id or its prefix),
     `include_decided` (pairs the annotator has already accepted or rejected),
     `constant_outputs` (only pairs whose usable tests all expect one and the same result:
-    the verdict's signal of weak tests), and `min_strength` (a least test strength)."""
+    the verdict's signal of weak tests), `min_strength` (a least test strength), and
+    `audit` (only the pairs of this audit)."""
 
     statuses: Sequence[str] | None
     difficulty: tuple[float, float] | None
@@ -30,9 +32,10 @@ class QueueFilters(TypedDict, total=False):
     include_decided: bool
     constant_outputs: bool
     min_strength: float | None
+    audit: str | None
 
 
-class ReviewQueries(ValidationQueries):
+class ReviewQueries(ValidationQueries, AssignmentQueries):
     def add_review_event(
         self,
         generation_id: str,
@@ -96,11 +99,14 @@ class ReviewQueries(ValidationQueries):
         include_decided: bool = False,
         constant_outputs: bool = False,
         min_strength: float | None = None,
+        audit: str | None = None,
+        assigned: bool = False,
     ) -> tuple[str, list[Any]]:
         """The ordered ids of an annotator's queue (with `total`, the queue's full size) as
         SQL and its bound parameters. Only the tables a filter needs are joined, and the
         current verdict is computed only when a filter reads it: the unfiltered queue
-        reads the generations alone."""
+        reads the generations alone. With `assigned`, only the pairs the annotator holds or
+        may claim (`AssignmentQueries`), and a fifth column `held`."""
         ctes = [
             "mine AS (SELECT generation_id, arg_max(action, id) AS action "
             "FROM effective_decisions WHERE annotator = ? GROUP BY generation_id)"
@@ -108,6 +114,23 @@ class ReviewQueries(ValidationQueries):
         params: list[Any] = [annotator]
         joins: list[str] = []
         where = ["g.status = 'ok'"]
+        where_params: list[Any] = []
+        held = ""
+        if assigned:
+            cte, held, condition, held_params = self.held_filter(annotator, self.overlap())
+            ctes.append(cte)
+            params.append(annotator)
+            where.append(condition)
+            where_params += held_params
+        if audit:
+            # An audit is a blind pass of its own: its pairs whatever their holders, each
+            # until someone has voted on it in the audit.
+            where.append("g.id IN (SELECT generation_id FROM audit_items WHERE audit_id = ?)")
+            where.append(
+                "g.id NOT IN (SELECT generation_id FROM effective_decisions WHERE "
+                "payload->>'audit' = ? AND annotator <> ? AND action IN ('accept', 'reject'))"
+            )
+            where_params += [audit, audit, annotator]
         if statuses or difficulty or failure or constant_outputs or min_strength is not None:
             signals = ", signals" if constant_outputs else ""  # read only when filtered on
             signals += ", test_strength" if min_strength is not None else ""
@@ -134,7 +157,6 @@ class ReviewQueries(ValidationQueries):
         if source or search:
             joins.append("JOIN snippets s ON s.id = g.snippet_id")
         joins.append("LEFT JOIN mine ON mine.generation_id = g.id")
-        where_params: list[Any] = []
         if failure:
             where_params.append(failure)
         if statuses:
@@ -165,30 +187,55 @@ class ReviewQueries(ValidationQueries):
             where.append("coalesce(mine.action, 'skip') = 'skip'")
         sql = (
             f"WITH {', '.join(c.strip().removeprefix('WITH ') for c in ctes)} "
-            "SELECT g.id, g.created_at, mine.action AS my_decision, count(*) OVER () AS total "
-            f"FROM generations g {' '.join(joins)} WHERE {' AND '.join(where)} "
+            "SELECT g.id, g.created_at, mine.action AS my_decision, count(*) OVER () AS total"
+            + (f", {held} AS held" if assigned else "")
+            + f" FROM generations g {' '.join(joins)} WHERE {' AND '.join(where)} "
             "ORDER BY (mine.action = 'skip') NULLS FIRST, g.created_at, g.id LIMIT ?"
         )
         return sql, params + where_params + [limit]
 
-    def review_queue_ids(
-        self, annotator: str, *, limit: int = 1000, **filters: Unpack[QueueFilters]
-    ) -> tuple[list[str], int]:
-        """The first `limit` pair ids of an annotator's queue (same filters and order as
-        `review_queue`) and the queue's full size: what the review screen needs, cheaply."""
-        sql, params = self._queue_sql(annotator, limit=limit, **filters)
+    def _assigned_page(
+        self, annotator: str, limit: int, filters: QueueFilters, assigned: bool = True
+    ) -> tuple[list[tuple[str, str | None]], int]:
+        """The queue's first `limit` pairs the annotator holds, as (id, their decision),
+        after claiming free ones up to `CLAIM_AHEAD` undecided held (and never more than
+        half the free ones), and the queue's size (held and free pairs). Not `assigned`:
+        every pair the filters match, nothing claimed."""
+        if filters.get("audit") or not assigned:  # an audit: see `_queue_sql`
+            sql, params = self._queue_sql(annotator, limit=limit, **filters)
+            rows = self.cursor().execute(sql, params).fetchall()
+            return [(row[0], row[2]) for row in rows], (rows[0][3] if rows else 0)
+        sql, params = self._queue_sql(annotator, limit=limit, assigned=True, **filters)
         rows = self.cursor().execute(sql, params).fetchall()
-        return [row[0] for row in rows], (rows[0][3] if rows else 0)
+        ahead = sum(1 for row in rows if row[4] and row[2] is None)
+        free = [row[0] for row in rows if not row[4] and row[2] is None]
+        free_total = (rows[0][3] if rows else 0) - sum(1 for row in rows if row[4])
+        wanted = min(CLAIM_AHEAD - ahead, -(-free_total // 2))  # half the free ones at most
+        claimed = set(self.claim_pairs(annotator, free[: max(wanted, 0)]))
+        page = [(row[0], row[2]) for row in rows if row[4] or row[0] in claimed]
+        return page, (rows[0][3] if rows else 0)
+
+    def review_queue_ids(
+        self, annotator: str, *, limit: int = 1000, assigned: bool = True,
+        **filters: Unpack[QueueFilters],
+    ) -> tuple[list[str], int]:  # fmt: skip
+        """The first `limit` pair ids of an annotator's queue (same filters and order as
+        `review_queue`) and the queue's full size: what the review screen needs, cheaply.
+        The queue holds only pairs assigned to the annotator (`AssignmentQueries`); with
+        `assigned=False`, every pair the filters match (what a bulk decision takes),
+        nothing claimed."""
+        page, total = self._assigned_page(annotator, limit, filters, assigned)
+        return [pair_id for pair_id, _ in page], total
 
     def review_queue(
-        self, annotator: str, *, limit: int = 200, **filters: Unpack[QueueFilters]
-    ) -> list[dict[str, Any]]:
+        self, annotator: str, *, limit: int = 200, assigned: bool = True,
+        **filters: Unpack[QueueFilters],
+    ) -> list[dict[str, Any]]:  # fmt: skip
         """Pairs for an annotator to review, filtered (`QueueFilters`); undecided first,
-        skipped later."""
-        sql, params = self._queue_sql(annotator, limit=limit, **filters)
+        skipped later; only those assigned to them unless not `assigned`."""
         # The page of ids first, then the columns to show for those rows only: the ids as
         # a list of values, which DuckDB applies before picking the current verdicts.
-        page = self.cursor().execute(sql, params).fetchall()
+        page, _total = self._assigned_page(annotator, limit, filters, assigned)
         if not page:
             return []
         ids = [row[0] for row in page]
@@ -201,7 +248,7 @@ class ReviewQueries(ValidationQueries):
             [ids, *ids],
         )
         by_id = {row["id"]: row for row in shown}
-        return [by_id[pair_id] | {"my_decision": mine} for pair_id, _, mine, _ in page]
+        return [by_id[pair_id] | {"my_decision": mine} for pair_id, mine in page]
 
     def pair(self, generation_id: str) -> dict[str, Any] | None:
         """A pair with its snippet and current verdict, for the review screen."""

@@ -332,3 +332,63 @@ def m002_bulk_actions(db: duckdb.DuckDBPyConnection) -> None:
         """
     )
     db.execute("ALTER TABLE review_events ADD COLUMN bulk_id BIGINT")
+
+
+@migration
+def m003_audit_and_assignment(db: duckdb.DuckDBPyConnection) -> None:
+    # An audit: a stratified random sample of validated pairs, drawn once and kept, so
+    # that people's decisions on its pairs measure the precision of the filter.
+    db.execute(
+        """
+        CREATE TABLE audits (
+            id VARCHAR PRIMARY KEY,
+            stratified_by VARCHAR NOT NULL,  -- bucket | source | backend
+            seed BIGINT NOT NULL,
+            requested INTEGER NOT NULL,      -- the sample size asked for
+            population INTEGER NOT NULL,     -- validated pairs it was drawn from
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE audit_items (
+            audit_id VARCHAR NOT NULL,
+            generation_id VARCHAR NOT NULL,
+            stratum VARCHAR NOT NULL,        -- the pair's bucket, source or backend
+            verdict_id VARCHAR               -- the verdict it was drawn on
+        )
+        """
+    )
+    # Who holds which pair: a queue lists its annotator's pairs, claimed as it is read.
+    # The holder's number and the pair's overlap place are kept with the row, so a queue
+    # finds the pairs full for its reader by a filter, without counting holders.
+    db.execute(
+        """
+        CREATE TABLE assignments (
+            generation_id VARCHAR NOT NULL,
+            annotator VARCHAR NOT NULL,
+            slot INTEGER NOT NULL,           -- 0: its first holder, 1: its second, ...
+            place DOUBLE NOT NULL,           -- the pair's overlap place, 0..1
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )
+        """
+    )
+    # The pairs people decided before assignment existed are held by whoever decided them.
+    db.execute(
+        f"""
+        INSERT INTO assignments (generation_id, annotator, slot, place)
+        SELECT generation_id, annotator,
+            row_number() OVER (PARTITION BY generation_id ORDER BY min(id)) - 1,
+            {overlap_place_sql("generation_id")}
+        FROM review_events WHERE action IN ('accept', 'reject', 'skip')
+        GROUP BY generation_id, annotator
+        """
+    )
+
+
+def overlap_place_sql(pair: str) -> str:
+    """SQL of a pair id's place in 0..1, from its MD5: the pair goes to two annotators
+    when its place is below the overlap setting (`semi_core.assignment.overlap_place`
+    computes the same in Python)."""
+    return f"(('0x' || left(md5({pair}), 8))::UBIGINT / 4294967296.0)"
