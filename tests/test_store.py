@@ -68,7 +68,7 @@ def test_previous_version_upgrades_in_place_and_keeps_its_data(db_path, monkeypa
 
     monkeypatch.setattr(schema, "MIGRATIONS", [*MIGRATIONS, m999_snippets_note])
     with Store(db_path) as store:
-        assert store.migrations() == ["m001_baseline", "m999_snippets_note"]
+        assert store.migrations() == [m.__name__ for m in MIGRATIONS] + ["m999_snippets_note"]
         assert store.snippet("abc")["code"] == "def f():\n    return 1\n"
         assert store.snippet("abc")["note"] == "none"
         assert store.counts().entities["review_events"] == 1

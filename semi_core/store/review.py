@@ -19,7 +19,8 @@ class QueueFilters(TypedDict, total=False):
     verdict status itself), a text `search` (or a pair id or its prefix),
     `include_decided` (pairs the annotator has already accepted or rejected), and
     `constant_outputs` (only pairs whose usable tests all expect one and the same result:
-    the verdict's signal of weak tests)."""
+    the verdict's signal of weak tests), and `reason` (pairs the annotator rejected for
+    this reason, decided ones included: a reject is a decision)."""
 
     statuses: Sequence[str] | None
     difficulty: tuple[float, float] | None
@@ -29,6 +30,7 @@ class QueueFilters(TypedDict, total=False):
     search: str | None
     include_decided: bool
     constant_outputs: bool
+    reason: str | None
 
 
 class ReviewQueries(ValidationQueries):
@@ -39,12 +41,20 @@ class ReviewQueries(ValidationQueries):
         action: str,
         note: str | None = None,
         payload: dict[str, Any] | None = None,
+        reasons: Sequence[str] = (),
     ) -> int:
         with self.transaction() as cur:
             rows = cur.execute(
-                "INSERT INTO review_events (generation_id, annotator, action, note, payload) "
-                "VALUES (?, ?, ?, ?, ?) RETURNING id",
-                [generation_id, annotator, action, note, json.dumps(payload) if payload else None],
+                "INSERT INTO review_events (generation_id, annotator, action, note, payload, "
+                "reasons) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                [
+                    generation_id,
+                    annotator,
+                    action,
+                    note,
+                    json.dumps(payload) if payload else None,
+                    list(reasons),
+                ],  # fmt: skip
             ).fetchall()
         return rows[0][0]
 
@@ -94,6 +104,7 @@ class ReviewQueries(ValidationQueries):
         search: str | None = None,
         include_decided: bool = False,
         constant_outputs: bool = False,
+        reason: str | None = None,
     ) -> tuple[str, list[Any]]:
         """The ordered ids of an annotator's queue (with `total`, the queue's full size) as
         SQL and its bound parameters. Only the tables a filter needs are joined, and the
@@ -155,7 +166,14 @@ class ReviewQueries(ValidationQueries):
             where_params += [f"%{search}%"] * 3 + [search.strip().lower()]
         if constant_outputs:
             where.append("coalesce((v.signals->>'constant_outputs')::BOOLEAN, false)")
-        if not include_decided:
+        if reason:
+            # The annotator's own rejects only: another's reasons would unblind the votes.
+            where.append(
+                "g.id IN (SELECT generation_id FROM reject_reasons WHERE annotator = ? "
+                "AND reason = ?)"
+            )
+            where_params += [annotator, reason]
+        if not include_decided and not reason:
             where.append("coalesce(mine.action, 'skip') = 'skip'")
         sql = (
             f"WITH {', '.join(c.strip().removeprefix('WITH ') for c in ctes)} "
