@@ -243,9 +243,8 @@ def test_every_schema_round_trips(store, pairs, tmp_path, schema, fmt):
         assert (provenance["backend"], provenance["model"], provenance["prompt_hash"]) == (
             "offline", "offline-v1", "hash1")  # fmt: skip
         assert provenance["validation_run"] == "run1" and provenance["verdict"] == "validated"
-        assert provenance["snippet_id"] and provenance["review"] == {"decision": "",
-                                                                     "decisions": "",
-                                                                     "reject_reasons": ""}  # fmt: skip
+        assert provenance["snippet_id"]
+        assert provenance["review"] == {"decision": "", "decisions": "", "reject_reasons": ""}
 
 
 def test_exported_test_cases_run_as_semi_exec_takes_them(store, pairs, tmp_path):

@@ -121,8 +121,12 @@ def test_the_reason_list_is_configurable_and_checked(store, three):
     decide(store, three[0], "ada", "reject", reasons=["unsafe"])
     assert guidelines.set_reasons(store, [" off  topic ", "", "unsafe"]) == ["off topic", "unsafe"]
     assert guidelines.reasons(store) == ["off topic", "unsafe"]
-    for names, problem in (([], "empty"), (["a", "a"], "listed twice: a"),
-                           (["a, b"], "comma or a semicolon"), (["x" * 61], "short tag")):
+    for names, problem in (
+        ([], "empty"),
+        (["a", "a"], "listed twice: a"),
+        (["a, b"], "comma or a semicolon"),
+        (["x" * 61], "short tag"),
+    ):
         with pytest.raises(guidelines.GuidelinesError, match=problem):
             guidelines.set_reasons(store, names)  # fmt: skip
     with pytest.raises(ReviewError, match="unknown reject reason 'trivial'"):
