@@ -2,14 +2,14 @@
 reason, timeouts, exception types, mismatches, generation errors) with counts and
 examples; mismatches also by signature (wrong value, wrong type, unexpected or missing
 exception), each pair one click from Review; the scoreboard of simulated mistakes, each
-slipped pair one click from Review; from a group to a pair with its failing test
-highlighted."""
+slipped pair one click from Review; the reasons people gave for rejects, counted; from a
+group to a pair with its failing test highlighted."""
 
 import pandas as pd
 import streamlit as st
 
 from semi_core import insights, mismatch
-from studio import plots
+from studio import plots, reasons
 from studio.charts import OnePick, numbers_table
 from studio.glossary import HELP
 from studio.shared import cached, get_store
@@ -30,6 +30,7 @@ version = store.data_version()
 groups = pd.DataFrame(cached(version, insights.failure_groups, store))
 if groups.empty:
     st.info("No failures recorded: nothing was rejected, and every checked pair validated.")
+    reasons.reason_counts_section(store, version)
     scoreboard_section(store, version, "failures_slipped")  # what slipped is no failure
     st.stop()
 
@@ -62,6 +63,8 @@ if picks.chosen:
 else:
     st.caption("Click a bar of either chart (or draw a box round bars) to list its failures; "
                "the latest pick decides.")  # fmt: skip
+
+reasons.reason_counts_section(store, version)
 
 # -- mismatches by signature: how a rewrite's first failing test differs -------------------
 found = cached(version, mismatch.mismatches, store)

@@ -46,6 +46,7 @@ from semi_core.review import (
 )
 from semi_core.studio_settings import pipeline_settings
 from semi_core.validate import VERDICT_STATUSES
+from studio import reasons
 from studio.glossary import HELP, origins_help
 from studio.shared import current_annotator, escape_markdown, get_pool, get_store
 from studio.simulated import SIMULATED, practice_badge, show_mistake
@@ -92,7 +93,7 @@ def review_sources(db_path: str) -> list[str]:
 # written back each run, since Streamlit forgets the value of a widget it did not draw.
 FILTER_DEFAULTS = {"f_status": [], "f_difficulty": (0.0, 1.0), "f_search": "", "f_source": "",
                    "f_origin": "", "f_failure": "", "f_decided": False,
-                   "f_constant": False}  # fmt: skip
+                   "f_constant": False, "f_reason": ""}  # fmt: skip
 for name, default in FILTER_DEFAULTS.items():
     st.session_state[name] = st.session_state.get(name, default)
 
@@ -130,6 +131,7 @@ if box.open:
         left.checkbox("Include pairs I decided", key="f_decided")
         middle.checkbox("Only tests that all expect one result", key="f_constant",
                         help="Weak tests: every usable test expects the same value.")  # fmt: skip
+        reasons.reason_filter(left, store)
         if right.button("Refresh queue", key="refresh_queue"):
             st.session_state.pop("review_queue", None)
 
@@ -143,6 +145,7 @@ filters = {
     "search": st.session_state["f_search"].strip() or None,
     "include_decided": st.session_state["f_decided"],
     "constant_outputs": st.session_state["f_constant"],
+    "reason": st.session_state["f_reason"] or None,
 }
 
 
@@ -169,7 +172,8 @@ def on_decide(action: str, pair_id: str, seen: PairState, practice: bool = False
     revealed only once decided, so the pair just decided stays one click away."""
     note = (st.session_state.get(f"note_{pair_id}") or "").strip()
     try:
-        decide(store, pair_id, annotator, action, note or None, seen=seen)
+        decide(store, pair_id, annotator, action, note or None, seen=seen,
+               reasons=reasons.chosen_reasons(pair_id, action))  # fmt: skip
     except ReviewError as error:
         st.session_state["review_error"] = str(error)
         st.session_state.pop("review_queue", None)  # the pair changed: read it again
@@ -511,11 +515,14 @@ def pair_view() -> None:
         label_visibility="collapsed",
         placeholder="Note, kept with your decision (optional)",
     )
+    reasons.reason_picker(store, pair_id)
     # The instruction beside the figures, scrolled within a short box, and the code in
     # blocks of a bounded height: on a laptop's screen the code and the tests start above
     # the fold.
     about, figures = st.columns(2)
     figures_of(verdict, figures.container(horizontal=True, gap="small"))
+    with figures:
+        reasons.guidelines_box(store)
     if pair["backend"] == SIMULATED:
         with figures:
             mistake_box(pair, events)
@@ -609,6 +616,7 @@ def pair_view() -> None:
                 "annotator": e["annotator"],
                 "action": action_label(e),
                 "note": e["note"],
+                "reasons": reasons.event_reasons(e),
                 "undone": bool(e["undone_by"]),
             }
             for e in events

@@ -1,7 +1,8 @@
 """Prompt and settings: the generation prompt template (view, edit, save as a new
 version), the LLM endpoint and model, sandbox limits, the minimum number of tests and the
-rule that turns review votes into a pair's decision — kept in the store, so runs, the
-studio and `semi` commands started later read them."""
+rule that turns review votes into a pair's decision, the annotation guidelines and the
+reject reasons — kept in the store, so runs, the studio and `semi` commands started later
+read them."""
 
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from semi_core.agreement import DECISION_RULES, decision_rule, set_decision_rule
 from semi_core.auth import ADMIN
 from semi_core.generate.prompt import TemplateError
 from semi_core.pipeline import backend_names
-from studio.shared import get_store, require_role
+from studio import reasons
+from studio.shared import current_annotator, get_store, require_role
 from studio.tables import code_area_style, show_table
 
 store = get_store()
@@ -87,6 +89,8 @@ with st.form("decision_rule_form"):
                 f"Decision rule saved: a pair is {saved_rule.describe()}."
             )
             st.rerun()
+
+reasons.settings_section(store, current_annotator())
 
 with st.form("settings_form"):
     st.subheader("LLM")

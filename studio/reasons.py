@@ -1,0 +1,153 @@
+"""Guidelines and reject reasons in the studio: the guidelines beside a pair on Review
+(folded), a reject's reasons as tags picked by click or by the keys 1-9, the filter by
+reason, their editors on Prompt and settings, and the count per reason on Failures. The
+rules live in `semi_core.guidelines`; this module only draws."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from semi_core import guidelines
+from semi_core.store import Store
+from studio import plots
+from studio.charts import chart
+from studio.shared import cached, escape_markdown
+from studio.tables import code_area_style, show_table
+
+KEYED = 9  # reasons with a key of their own: 1-9
+KEYS_HELP = "Keys 1-9 toggle a reason, when no text box has the focus. Kept with a reject only."
+# The key buttons are drawn (a shortcut lives with its button) but never shown: the tags
+# above them are what a reviewer sees and clicks.
+_HIDDEN_KEYS = "<style>.st-key-reason_keys{display:none}</style>"
+
+
+def _picked_key(pair_id: str) -> str:
+    return f"reasons_{pair_id}"
+
+
+def chosen_reasons(pair_id: str, action: str) -> list[str]:
+    """The reasons picked for this pair, when the decision is a reject (another decision
+    carries none: the engine refuses reasons on it)."""
+    return list(st.session_state.get(_picked_key(pair_id)) or []) if action == "reject" else []
+
+
+def _toggle(key: str, reason: str) -> None:
+    picked = list(st.session_state.get(key) or [])
+    st.session_state[key] = [r for r in picked if r != reason] if reason in picked else [
+        *picked, reason]  # fmt: skip
+
+
+def reason_picker(store: Store, pair_id: str) -> None:
+    """The reject reasons as tags, each with its key (1-9) shown before it."""
+    names = guidelines.reasons(store)
+    number = {name: place for place, name in enumerate(names[:KEYED], 1)}
+    key = _picked_key(pair_id)
+    # A reason taken off the list since it was picked is dropped: pills refuse an option
+    # they do not have.
+    picked = st.session_state.get(key) or []
+    if any(r not in names for r in picked):
+        st.session_state[key] = [r for r in picked if r in names]
+    st.pills(
+        "Reject reasons", names, selection_mode="multi", key=key, help=KEYS_HELP,
+        format_func=lambda name: f"{number[name]} · {name}" if name in number else name,
+    )  # fmt: skip
+    st.html(_HIDDEN_KEYS)
+    with st.container(key="reason_keys", horizontal=True):
+        for name, place in number.items():
+            st.button(str(place), key=f"reason_key_{place}", shortcut=str(place),
+                      on_click=_toggle, args=(key, name))  # fmt: skip
+
+
+def guidelines_box(store: Store) -> None:
+    """The latest guidelines in a box folded by default, read only when opened."""
+    box = st.expander("Guidelines", key="guidelines_open", on_change="rerun",
+                      icon=":material/menu_book:")  # fmt: skip
+    if not box.open:
+        return
+    found = guidelines.latest(store)
+    with box:
+        if found is None:
+            st.caption("No guidelines yet: an admin writes them on Prompt and settings.")
+            return
+        st.caption(f"Version {found['version']} · {escape_markdown(found['author'] or '')}")
+        st.markdown(found["markdown"])
+
+
+def reason_filter(container: Any, store: Store) -> None:
+    """The Review filter by reason (key `f_reason`): pairs I rejected for it."""
+    container.selectbox(
+        "Reject reason", ["", *guidelines.reasons(store)], key="f_reason",
+        format_func=lambda r: r or "any reason",
+        help="Pairs you rejected for this reason (decided ones included).",
+    )  # fmt: skip
+
+
+def event_reasons(event: dict[str, Any]) -> str:
+    """A review event's reasons as the history table shows them."""
+    return ", ".join(event.get("reasons") or [])
+
+
+def settings_section(store: Store, author: str | None) -> None:
+    """Prompt and settings: the guidelines (Markdown with a preview, each save a new
+    version, older versions listed) and the reason list."""
+    st.subheader("Annotation guidelines")
+    st.caption(
+        "Markdown, shown beside each pair on Review (folded). Every save is a new version; "
+        "the latest is shown."
+    )
+    current = guidelines.latest(store)
+    code_area_style("settings_guidelines")
+    edit, preview = st.columns(2)
+    text = edit.text_area("Guidelines (Markdown)", current["markdown"] if current else "",
+                          height=360, key="settings_guidelines")  # fmt: skip
+    with preview.container(border=True, height=400, key="settings_guidelines_preview"):
+        st.caption("Preview")
+        st.markdown(text)
+    if st.button("Save the guidelines as a new version", key="settings_save_guidelines"):
+        try:
+            saved = guidelines.save(store, text, author)
+        except guidelines.GuidelinesError as error:
+            st.error(str(error))
+        else:
+            st.session_state["settings_flash"] = f"Saved guidelines version {saved['version']}."
+            st.rerun()
+    versions = guidelines.versions(store)
+    if versions:
+        show_table(pd.DataFrame(versions), "settings_guidelines_versions")
+        older = st.selectbox("Read a version", [v["version"] for v in versions],
+                             key="settings_guidelines_version")  # fmt: skip
+        with st.expander(f"Version {older}"):
+            st.markdown(guidelines.version(store, older)["markdown"])
+
+    st.subheader("Reject reasons")
+    st.caption(
+        "The tags a reject may carry, one per line, in order: keys 1-9 on Review follow "
+        "it. Rejects already recorded keep the reasons they gave."
+    )
+    with st.form("reasons_form"):
+        names = st.text_area("Reasons", "\n".join(guidelines.reasons(store)), height=180,
+                             key="settings_reasons")  # fmt: skip
+        if st.form_submit_button("Save the reasons"):
+            try:
+                saved_names = guidelines.set_reasons(store, names.splitlines())
+            except guidelines.GuidelinesError as error:
+                st.error(str(error))
+            else:
+                st.session_state["settings_flash"] = f"Saved {len(saved_names)} reject reasons."
+                st.rerun()
+
+
+def reason_counts_section(store: Store, version: tuple) -> None:
+    """Failures: the rejects that count now, per reason, as bars."""
+    rows = cached(version, guidelines.reason_counts, store)
+    if not rows:
+        return
+    st.subheader("Reject reasons")
+    st.caption(
+        "Why people rejected pairs: the reasons of the rejects that count now (each "
+        "annotator's latest vote, and final decisions)."
+    )
+    chart(plots.reason_bars(rows), pd.DataFrame(rows), key="failures_reasons")
