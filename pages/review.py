@@ -65,7 +65,8 @@ _MISMATCH_CSS = (
     ".semi-mismatch .label{font-size:0.8rem;color:rgba(49,51,63,0.7)}</style>"
 )
 QUEUE_TTL_S = 15.0  # re-read the queue after this long: new pairs, other tabs' decisions
-KEYS_HELP = "Keys: A accept · X reject · S skip · U undo, when no text box has the focus."
+KEYS_HELP = ("Keys: A accept · X reject · S skip · U undo · 1-9 a reject reason, when no "
+             "text box has the focus.")  # fmt: skip
 INSTRUCTION_HEIGHT = 170  # px; a longer instruction scrolls within its box
 CODE_HEIGHT = 210  # px; longer code scrolls within its block
 ACTIONS = {"accept": "Accept", "reject": "Reject", "skip": "Skip"}

@@ -804,8 +804,9 @@ def history_command(ctx: click.Context, pair_id: str) -> None:
     for event in events:
         undone = f" (undone by {event['undone_by']})" if event["undone_by"] else ""
         note = f": {event['note']}" if event["note"] else ""
+        why = f" ({', '.join(event['reasons'])})" if event.get("reasons") else ""
         out.print(f"{str(event['created_at'])[:19]} {event['annotator']} {action_label(event)}"
-                  f"{undone}{note}", highlight=False)  # fmt: skip
+                  f"{why}{undone}{note}", highlight=False)  # fmt: skip
 
 
 # -- guidelines and reject reasons -----------------------------------------------------

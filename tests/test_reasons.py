@@ -161,6 +161,8 @@ def test_reasons_and_guidelines_from_the_command_line(db_path, tmp_path):
                         "--annotator", "ada", db=db_path)  # fmt: skip
     assert rejected.returncode == 0, rejected.stderr
     assert "reject (trivial, duplicate) recorded" in rejected.stdout
+    history = run_semi("history", pair, db=db_path).stdout
+    assert "ada reject (trivial, duplicate)" in history
     queue = run_semi("queue", "--annotator", "ada", "--reason", "duplicate", "--json", db=db_path)
     assert [row["id"] for row in json.loads(queue.stdout)] == [pair]
     listed = json.loads(run_semi("reasons", "list", "--counts", "--json", db=db_path).stdout)
