@@ -5,6 +5,7 @@ rules live in `semi_core.guidelines`; this module only draws."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -90,6 +91,18 @@ def event_reasons(event: dict[str, Any]) -> str:
     return ", ".join(event.get("reasons") or [])
 
 
+def _saved(save: Callable[[], str]) -> None:
+    """Run a save: its message shows on Prompt and settings after the rerun, or its
+    refusal here, nothing saved."""
+    try:
+        message = save()
+    except guidelines.GuidelinesError as error:
+        st.error(str(error))
+        return
+    st.session_state["settings_flash"] = message
+    st.rerun()
+
+
 def settings_section(store: Store, author: str | None) -> None:
     """Prompt and settings: the guidelines (Markdown with a preview, each save a new
     version, older versions listed) and the reason list."""
@@ -107,13 +120,8 @@ def settings_section(store: Store, author: str | None) -> None:
         st.caption("Preview")
         st.markdown(text)
     if st.button("Save the guidelines as a new version", key="settings_save_guidelines"):
-        try:
-            saved = guidelines.save(store, text, author)
-        except guidelines.GuidelinesError as error:
-            st.error(str(error))
-        else:
-            st.session_state["settings_flash"] = f"Saved guidelines version {saved['version']}."
-            st.rerun()
+        _saved(lambda: "Saved guidelines version "
+               f"{guidelines.save(store, text, author)['version']}.")  # fmt: skip
     versions = guidelines.versions(store)
     if versions:
         show_table(pd.DataFrame(versions), "settings_guidelines_versions")
@@ -131,13 +139,8 @@ def settings_section(store: Store, author: str | None) -> None:
         names = st.text_area("Reasons", "\n".join(guidelines.reasons(store)), height=180,
                              key="settings_reasons")  # fmt: skip
         if st.form_submit_button("Save the reasons"):
-            try:
-                saved_names = guidelines.set_reasons(store, names.splitlines())
-            except guidelines.GuidelinesError as error:
-                st.error(str(error))
-            else:
-                st.session_state["settings_flash"] = f"Saved {len(saved_names)} reject reasons."
-                st.rerun()
+            _saved(lambda: f"Saved {len(guidelines.set_reasons(store, names.splitlines()))} "
+                   "reject reasons.")  # fmt: skip
 
 
 def reason_counts_section(store: Store, version: tuple) -> None:
