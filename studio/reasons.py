@@ -25,41 +25,45 @@ KEYS_HELP = "Keys 1-9 toggle a reason, when no text box has the focus. Kept with
 _HIDDEN_KEYS = "<style>.st-key-reason_keys{display:none}</style>"
 
 
-def _picked_key(pair_id: str) -> str:
-    return f"reasons_{pair_id}"
+# The tags' widget keeps one key across pairs, so that moving to the next pair updates it
+# instead of drawing a new one; the pair it was drawn for says whose reasons it holds.
+PICKED, PICKED_FOR = "review_reasons", "review_reasons_pair"
 
 
 def chosen_reasons(pair_id: str, action: str) -> list[str]:
     """The reasons picked for this pair, when the decision is a reject (another decision
     carries none: the engine refuses reasons on it)."""
-    return list(st.session_state.get(_picked_key(pair_id)) or []) if action == "reject" else []
+    if action != "reject" or st.session_state.get(PICKED_FOR) != pair_id:
+        return []
+    return list(st.session_state.get(PICKED) or [])
 
 
-def _toggle(key: str, reason: str) -> None:
-    picked = list(st.session_state.get(key) or [])
-    st.session_state[key] = [r for r in picked if r != reason] if reason in picked else [
+def _toggle(reason: str) -> None:
+    picked = list(st.session_state.get(PICKED) or [])
+    st.session_state[PICKED] = [r for r in picked if r != reason] if reason in picked else [
         *picked, reason]  # fmt: skip
 
 
 def reason_picker(store: Store, pair_id: str) -> None:
-    """The reject reasons as tags, each with its key (1-9) shown before it."""
+    """The reject reasons as tags, each with its key (1-9) shown before it; a pair starts
+    with none picked."""
     names = guidelines.reasons(store)
     number = {name: place for place, name in enumerate(names[:KEYED], 1)}
-    key = _picked_key(pair_id)
+    same_pair = st.session_state.get(PICKED_FOR) == pair_id
     # A reason taken off the list since it was picked is dropped: pills refuse an option
     # they do not have.
-    picked = st.session_state.get(key) or []
-    if any(r not in names for r in picked):
-        st.session_state[key] = [r for r in picked if r in names]
+    picked = st.session_state.get(PICKED) or [] if same_pair else []
+    st.session_state[PICKED] = [r for r in picked if r in names]
+    st.session_state[PICKED_FOR] = pair_id
     st.pills(
-        "Reject reasons", names, selection_mode="multi", key=key, help=KEYS_HELP,
+        "Reject reasons", names, selection_mode="multi", key=PICKED, help=KEYS_HELP,
         format_func=lambda name: f"{number[name]} · {name}" if name in number else name,
     )  # fmt: skip
     st.html(_HIDDEN_KEYS)
     with st.container(key="reason_keys", horizontal=True):
         for name, place in number.items():
             st.button(str(place), key=f"reason_key_{place}", shortcut=str(place),
-                      on_click=_toggle, args=(key, name))  # fmt: skip
+                      on_click=_toggle, args=(name,))  # fmt: skip
 
 
 def guidelines_box(store: Store) -> None:

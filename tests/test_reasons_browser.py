@@ -21,14 +21,15 @@ def test_digit_keys_toggle_reasons_and_the_reject_keeps_them(studio, browser):
     page = tab.page
     assert not page.locator(".st-key-reason_keys").is_visible()  # the key buttons: hidden
     tags = page.get_by_role("toolbar", name="Reject reasons")
-    for key in ("4", "6", "4", "5"):  # trivial on, unsafe on, trivial off, duplicate on
-        shown = tab.press(key)
-        tab.idle()
     pressed = tags.locator("button[aria-pressed='true']")
-    page.wait_for_function(
-        "() => document.querySelectorAll(\"[aria-label='Reject reasons'] "
-        "button[aria-pressed='true']\").length === 2", timeout=30_000,
-    )  # fmt: skip
+    # trivial on, unsafe on, trivial off, duplicate on: each key's tags shown before the next
+    for key, count in (("4", 1), ("6", 2), ("4", 1), ("5", 2)):
+        shown = tab.press(key)
+        page.wait_for_function(
+            "n => document.querySelectorAll(\"[aria-label='Reject reasons'] "
+            "button[aria-pressed='true']\").length === n", arg=count, timeout=30_000,
+        )  # fmt: skip
+        tab.idle()
     assert sorted(b.inner_text() for b in pressed.all()) == ["5 · duplicate", "6 · unsafe"]
     assert tab.press("x") == shown
     tab.wait_for_pair_after(shown)

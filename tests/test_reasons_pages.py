@@ -28,23 +28,25 @@ def test_reasons_picked_on_review_go_with_the_reject_into_the_full_export(
 ):
     app = review(monkeypatch, pairs_db)
     first = shown_pair(app)
-    assert app.pills(key=f"reasons_{first}").options == [
+    assert app.pills(key="review_reasons").options == [
         f"{n} · {name}" for n, name in enumerate(guidelines.DEFAULT_REASONS, 1)
     ]
     # a tag picked by a click, another by its key (the key's button: its shortcut's action)
-    app.pills(key=f"reasons_{first}").set_value(["trivial"]).run()
+    app.pills(key="review_reasons").set_value(["trivial"]).run()
     app.button(key="reason_key_6").click().run()  # 6 · unsafe
     app.button(key="reason_key_4").click().run()  # 4 · trivial again: off
     app.button(key="reason_key_5").click().run()  # 5 · duplicate
-    assert app.pills(key=f"reasons_{first}").value == ["unsafe", "duplicate"]
+    assert app.pills(key="review_reasons").value == ["unsafe", "duplicate"]
     app.button(key="reject").click().run()
     assert not app.exception
     last = review_events(pairs_db)[-1]
     assert (last["action"], last["generation_id"]) == ("reject", first)
     assert last["reasons"] == ["duplicate", "unsafe"]
 
-    # reasons picked, then an accept: the accept carries none
+    # the next pair starts with no reason picked; reasons picked, then an accept: the
+    # accept carries none
     second = shown_pair(app)
+    assert app.pills(key="review_reasons").value == []
     app.button(key="reason_key_1").click().run()
     app.button(key="accept").click().run()
     assert not app.exception
@@ -110,10 +112,11 @@ def test_the_reason_list_is_edited_in_settings_and_used_on_review(monkeypatch, p
     app.switch_page("pages/review.py").run()
     app.sidebar.text_input(key="annotator").input("ada").run()
     pair = shown_pair(app)
-    assert app.pills(key=f"reasons_{pair}").options == ["1 · off topic", "2 · unsafe"]
+    assert app.pills(key="review_reasons").options == ["1 · off topic", "2 · unsafe"]
     app.button(key="reason_key_1").click().run()
     app.button(key="reject").click().run()
-    assert review_events(pairs_db)[-1]["reasons"] == ["off topic"]
+    last = review_events(pairs_db)[-1]
+    assert (last["generation_id"], last["reasons"]) == (pair, ["off topic"])
 
 
 def test_failures_counts_the_rejects_per_reason(monkeypatch, pairs_db):
