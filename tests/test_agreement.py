@@ -9,7 +9,7 @@ from semi_core.agreement import agreement_table, cohen_kappa, disagreements, set
 from semi_core.demo import load_demo
 from semi_core.pipeline import PipelineSettings, run_pipeline
 from semi_core.review import ReviewError, decide, undo_last
-from semi_core.store import Store
+from semi_core.store import MIGRATIONS, Store
 
 
 def test_kappa_textbook_example():
@@ -95,7 +95,7 @@ def test_votes_disagreements_and_final_decision(pair_ids, tmp_path):
 
 def test_settings_roundtrip(tmp_path):
     with Store(tmp_path / "s.duckdb") as store:
-        assert store.migrations() == ["m001_baseline"]
+        assert store.migrations() == [step.__name__ for step in MIGRATIONS]
         assert store.get_setting("min_usable_tests", 3) == 3
         store.set_setting("min_usable_tests", 5)
         store.set_setting("min_usable_tests", 4)
