@@ -142,7 +142,7 @@ def test_an_older_database_gains_reasons_and_guidelines_and_keeps_its_events(db_
         db.execute("INSERT INTO review_events (generation_id, annotator, action) "
                    "VALUES ('g', 'ada', 'reject')")  # fmt: skip
     with Store(db_path) as store:
-        assert "m004_guidelines_and_reasons" in store.migrations()
+        assert any(name.endswith("_guidelines_and_reasons") for name in store.migrations())
         [event] = store.review_events()
         assert (event["action"], event["reasons"]) == ("reject", [])
         assert store.reject_reason_counts() == [] and store.guidelines() is None
