@@ -81,6 +81,7 @@ annotator = current_annotator()
 if annotator is None:
     st.warning("Enter your annotator name in the sidebar (or sign in) to review pairs.")
     st.stop()
+reasons.guidelines_box(store)
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -510,20 +511,18 @@ def pair_view() -> None:
             else None,
         )
     bar.button("Undo", key="undo", shortcut="u", on_click=on_undo, width=90, help=KEYS_HELP)
+    reasons.reason_picker(store, pair_id, bar)
     bar.text_input(
         "Note (optional)",
         key=f"note_{pair_id}",
         label_visibility="collapsed",
         placeholder="Note, kept with your decision (optional)",
     )
-    reasons.reason_picker(store, pair_id)
     # The instruction beside the figures, scrolled within a short box, and the code in
     # blocks of a bounded height: on a laptop's screen the code and the tests start above
     # the fold.
     about, figures = st.columns(2)
     figures_of(verdict, figures.container(horizontal=True, gap="small"))
-    with figures:
-        reasons.guidelines_box(store)
     if pair["backend"] == SIMULATED:
         with figures:
             mistake_box(pair, events)

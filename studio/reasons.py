@@ -1,7 +1,7 @@
 """Guidelines and reject reasons in the studio: the guidelines beside a pair on Review
-(folded), a reject's reasons as tags picked by click or by the keys 1-9, the filter by
-reason, their editors on Prompt and settings, and the count per reason on Failures. The
-rules live in `semi_core.guidelines`; this module only draws."""
+(in the sidebar, folded), a reject's reasons as tags picked from a list or by the keys
+1-9, the filter by reason, their editors on Prompt and settings, and the count per reason
+on Failures. The rules live in `semi_core.guidelines`; this module only draws."""
 
 from __future__ import annotations
 
@@ -19,12 +19,10 @@ from studio.shared import cached, escape_markdown
 from studio.tables import code_area_style, show_table
 
 KEYED = 9  # reasons with a key of their own: 1-9
-KEYS_HELP = "Keys 1-9 toggle a reason, when no text box has the focus. Kept with a reject only."
+REASONS_WIDTH = 230  # px of the decision row for the picked reasons; the note takes the rest
 # The key buttons are drawn (a shortcut lives with its button) but never shown: the tags
-# above them are what a reviewer sees and clicks.
+# beside them are what a reviewer sees and picks.
 _HIDDEN_KEYS = "<style>.st-key-reason_keys{display:none}</style>"
-
-
 # The tags' widget keeps one key across pairs, so that moving to the next pair updates it
 # instead of drawing a new one; the pair it was drawn for says whose reasons it holds.
 PICKED, PICKED_FOR = "review_reasons", "review_reasons_pair"
@@ -44,32 +42,36 @@ def _toggle(reason: str) -> None:
         *picked, reason]  # fmt: skip
 
 
-def reason_picker(store: Store, pair_id: str) -> None:
-    """The reject reasons as tags, each with its key (1-9) shown before it; a pair starts
-    with none picked."""
+def reason_picker(store: Store, pair_id: str, bar: Any) -> None:
+    """The reject reasons as tags in the row of decision buttons `bar` (a box that grows
+    only when reasons are picked: the pair's code stays above the fold), each named with
+    its key (1-9); a pair starts with none picked."""
     names = guidelines.reasons(store)
     number = {name: place for place, name in enumerate(names[:KEYED], 1)}
     same_pair = st.session_state.get(PICKED_FOR) == pair_id
-    # A reason taken off the list since it was picked is dropped: pills refuse an option
-    # they do not have.
+    # A reason taken off the list since it was picked is dropped: the widget refuses an
+    # option it does not have.
     picked = st.session_state.get(PICKED) or [] if same_pair else []
     st.session_state[PICKED] = [r for r in picked if r in names]
     st.session_state[PICKED_FOR] = pair_id
-    st.pills(
-        "Reject reasons", names, selection_mode="multi", key=PICKED, help=KEYS_HELP,
+    bar.multiselect(
+        "Reject reasons", names, key=PICKED, label_visibility="collapsed",
+        placeholder="Reject reasons (keys 1-9)", width=REASONS_WIDTH,
         format_func=lambda name: f"{number[name]} · {name}" if name in number else name,
     )  # fmt: skip
-    st.html(_HIDDEN_KEYS)
-    with st.container(key="reason_keys", horizontal=True):
+    with bar, st.container(key="reason_keys", horizontal=True, width="content"):
         for name, place in number.items():
             st.button(str(place), key=f"reason_key_{place}", shortcut=str(place),
                       on_click=_toggle, args=(name,))  # fmt: skip
 
 
 def guidelines_box(store: Store) -> None:
-    """The latest guidelines in a box folded by default, read only when opened."""
-    box = st.expander("Guidelines", key="guidelines_open", on_change="rerun",
-                      icon=":material/menu_book:")  # fmt: skip
+    """The latest guidelines in the sidebar, beside the pair, in a box folded by default
+    and read only when opened; and the style that hides the reasons' key buttons. Drawn
+    once per page run: a decision redraws the pair, not these."""
+    st.html(_HIDDEN_KEYS)
+    box = st.sidebar.expander("Guidelines", key="guidelines_open", on_change="rerun",
+                              icon=":material/menu_book:")  # fmt: skip
     if not box.open:
         return
     found = guidelines.latest(store)

@@ -1,8 +1,9 @@
-"""Reject reasons and guidelines in the studio (AppTest): reasons picked on Review (as a
-tag, or by its key) are stored with the reject, shown in the history, found by the
-filter and written by the `full` export; guidelines saved on Prompt and settings become
-versions and show, folded, beside the pair; the reason list is edited there; Failures
-counts the rejects per reason. Fixtures and helpers are those of tests/test_app.py."""
+"""Reject reasons and guidelines in the studio (AppTest): reasons picked on Review (from
+the list, or by their keys) are stored with the reject, shown in the history, found by
+the filter and written by the `full` export; guidelines saved on Prompt and settings
+become versions and show beside the pair (in the sidebar, folded); the reason list is
+edited there; Failures counts the rejects per reason. Fixtures and helpers are those of
+tests/test_app.py."""
 
 from __future__ import annotations
 
@@ -28,15 +29,15 @@ def test_reasons_picked_on_review_go_with_the_reject_into_the_full_export(
 ):
     app = review(monkeypatch, pairs_db)
     first = shown_pair(app)
-    assert app.pills(key="review_reasons").options == [
+    assert app.multiselect(key="review_reasons").options == [
         f"{n} · {name}" for n, name in enumerate(guidelines.DEFAULT_REASONS, 1)
     ]
-    # a tag picked by a click, another by its key (the key's button: its shortcut's action)
-    app.pills(key="review_reasons").set_value(["trivial"]).run()
+    # a reason picked from the list, others by their keys (a key's button: its shortcut's action)
+    app.multiselect(key="review_reasons").set_value(["trivial"]).run()
     app.button(key="reason_key_6").click().run()  # 6 · unsafe
     app.button(key="reason_key_4").click().run()  # 4 · trivial again: off
     app.button(key="reason_key_5").click().run()  # 5 · duplicate
-    assert app.pills(key="review_reasons").value == ["unsafe", "duplicate"]
+    assert app.multiselect(key="review_reasons").value == ["unsafe", "duplicate"]
     app.button(key="reject").click().run()
     assert not app.exception
     last = review_events(pairs_db)[-1]
@@ -46,7 +47,7 @@ def test_reasons_picked_on_review_go_with_the_reject_into_the_full_export(
     # the next pair starts with no reason picked; reasons picked, then an accept: the
     # accept carries none
     second = shown_pair(app)
-    assert app.pills(key="review_reasons").value == []
+    assert app.multiselect(key="review_reasons").value == []
     app.button(key="reason_key_1").click().run()
     app.button(key="accept").click().run()
     assert not app.exception
@@ -92,10 +93,11 @@ def test_guidelines_saved_in_settings_show_folded_beside_the_pair(monkeypatch, p
 
     app.switch_page("pages/review.py").run()
     assert not app.exception
-    assert not any("Unsafe code" in m.value for m in app.markdown)  # folded by default
+    assert not any("Unsafe code" in m.value for m in app.sidebar.markdown)  # folded
     open_box(app, "guidelines_open")
-    assert RULES.strip() + "\n- Unsafe code: reject." in [m.value.strip() for m in app.markdown]
-    assert "Version 2 · lin" in texts(app.caption)
+    shown = [m.value.strip() for m in app.sidebar.markdown]
+    assert RULES.strip() + "\n- Unsafe code: reject." in shown
+    assert "Version 2 · lin" in texts(app.sidebar.caption)
 
 
 def test_the_reason_list_is_edited_in_settings_and_used_on_review(monkeypatch, pairs_db):
@@ -112,7 +114,7 @@ def test_the_reason_list_is_edited_in_settings_and_used_on_review(monkeypatch, p
     app.switch_page("pages/review.py").run()
     app.sidebar.text_input(key="annotator").input("ada").run()
     pair = shown_pair(app)
-    assert app.pills(key="review_reasons").options == ["1 · off topic", "2 · unsafe"]
+    assert app.multiselect(key="review_reasons").options == ["1 · off topic", "2 · unsafe"]
     app.button(key="reason_key_1").click().run()
     app.button(key="reject").click().run()
     last = review_events(pairs_db)[-1]
