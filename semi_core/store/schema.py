@@ -201,25 +201,6 @@ def m001_baseline(db: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-@migration
-def m004_guidelines_and_reasons(db: duckdb.DuckDBPyConnection) -> None:
-    # A reject's reasons live on its event, so that every view of the log (what counts,
-    # what was undone) carries them without a join.
-    db.execute("ALTER TABLE review_events ADD COLUMN reasons VARCHAR[] DEFAULT []")
-    # Annotation guidelines: every save is a new version, never overwritten, so a decision
-    # can be read against the guidelines of its day.
-    db.execute(
-        """
-        CREATE TABLE guidelines (
-            version INTEGER PRIMARY KEY,
-            markdown VARCHAR NOT NULL,
-            author VARCHAR,
-            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
-        )
-        """
-    )
-
-
 # The migrations the baseline replaced: a database that has any of them was made before
 # the first release and is not upgraded.
 PRE_RELEASE_MIGRATIONS = frozenset(
@@ -330,3 +311,22 @@ def migrate(
             raise
         ran.append(step.__name__)
     return ran
+
+
+@migration
+def m004_guidelines_and_reasons(db: duckdb.DuckDBPyConnection) -> None:
+    # A reject's reasons live on its event, so that every view of the log (what counts,
+    # what was undone) carries them without a join.
+    db.execute("ALTER TABLE review_events ADD COLUMN reasons VARCHAR[] DEFAULT []")
+    # Annotation guidelines: every save is a new version, never overwritten, so a decision
+    # can be read against the guidelines of its day.
+    db.execute(
+        """
+        CREATE TABLE guidelines (
+            version INTEGER PRIMARY KEY,
+            markdown VARCHAR NOT NULL,
+            author VARCHAR,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )
+        """
+    )
