@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from semi_core import insights, mismatch
-from studio import plots
+from studio import plots, reasons
 from studio.charts import OnePick, draw_open, lazy_tabs, numbers_table
 from studio.shared import cached, get_store
 from studio.simulated import SIMULATED, practice_badge, scoreboard_section
@@ -30,6 +30,8 @@ groups = pd.DataFrame(cached(version, insights.failure_groups, store))
 if groups.empty:
     st.info("No failures recorded: nothing was rejected, and every checked pair validated.")
     scoreboard_section(store, version, "failures_slipped")  # what slipped is no failure
+    st.subheader("Reject reasons")  # people reject validated pairs too
+    reasons.reason_counts_section(store, version)
     st.stop()
 
 groups["group"] = groups["stage"] + " · " + groups["kind"] + " · " + groups["detail"]
@@ -42,7 +44,7 @@ scoreboard_section(store, version, "failures_slipped")
 # One view at a time (lazy tabs: only the open one is computed and drawn), so that opening
 # the page draws one chart, not two charts, the groups and a pair.
 VIEWS = {"kinds": "By kind", "sources": "By source", "signatures": "Mismatches by signature",
-         "groups": "Groups and their pairs"}  # fmt: skip
+         "groups": "Groups and their pairs", "reasons": "Reject reasons"}  # fmt: skip
 if not found:
     del VIEWS["signatures"]
 tabs = lazy_tabs(VIEWS, "fail_view")
@@ -164,4 +166,5 @@ def sources_view() -> None:
 
 
 draw_open(tabs, {"kinds": kinds_view, "sources": sources_view,
-                 "signatures": signatures_section, "groups": groups_section})  # fmt: skip
+                 "signatures": signatures_section, "groups": groups_section,
+                 "reasons": lambda: reasons.reason_counts_section(store, version)})  # fmt: skip

@@ -46,6 +46,7 @@ from semi_core.review import (
 )
 from semi_core.studio_settings import pipeline_settings
 from semi_core.validate import VERDICT_STATUSES
+from studio import reasons
 from studio.audit_panel import audit_queue_choice, blind_tests_table
 from studio.bulk_panel import bulk_panel
 from studio.glossary import HELP, origins_help
@@ -66,7 +67,8 @@ _MISMATCH_CSS = (
     ".semi-mismatch .label{font-size:0.8rem;color:rgba(49,51,63,0.7)}</style>"
 )
 QUEUE_TTL_S = 15.0  # re-read the queue after this long: new pairs, other tabs' decisions
-KEYS_HELP = "Keys: A accept · X reject · S skip · U undo, when no text box has the focus."
+KEYS_HELP = ("Keys: A accept · X reject · S skip · U undo · 1-9 a reject reason, when no "
+             "text box has the focus.")  # fmt: skip
 INSTRUCTION_HEIGHT = 170  # px; a longer instruction scrolls within its box
 CODE_HEIGHT = 210  # px; longer code scrolls within its block
 ACTIONS = {"accept": "Accept", "reject": "Reject", "skip": "Skip"}
@@ -81,6 +83,7 @@ annotator = current_annotator()
 if annotator is None:
     st.warning("Enter your annotator name in the sidebar (or sign in) to review pairs.")
     st.stop()
+reasons.guidelines_box(store)
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -94,7 +97,7 @@ def review_sources(db_path: str) -> list[str]:
 # written back each run, since Streamlit forgets the value of a widget it did not draw.
 FILTER_DEFAULTS = {"f_status": [], "f_difficulty": (0.0, 1.0), "f_search": "", "f_source": "",
                    "f_origin": "", "f_failure": "", "f_decided": False,
-                   "f_constant": False, "f_strength": 0.0}  # fmt: skip
+                   "f_constant": False, "f_strength": 0.0, "f_reason": ""}  # fmt: skip
 for name, default in FILTER_DEFAULTS.items():
     st.session_state[name] = st.session_state.get(name, default)
 
@@ -135,6 +138,7 @@ if box.open and not audit:
         left.checkbox("Include pairs I decided", key="f_decided")
         middle.checkbox("Only tests that all expect one result", key="f_constant",
                         help="Weak tests: every usable test expects the same value.")  # fmt: skip
+        reasons.reason_filter(left, store)
         if right.button("Refresh queue", key="refresh_queue"):
             st.session_state.pop("review_queue", None)
 
@@ -149,6 +153,7 @@ filters = {
     "include_decided": st.session_state["f_decided"],
     "constant_outputs": st.session_state["f_constant"],
     "min_strength": st.session_state["f_strength"] or None,
+    "reason": st.session_state["f_reason"] or None,
 }
 if audit:  # the filters read the verdict and the scores: the audit queue has none
     filters = {"audit": audit}
@@ -179,7 +184,8 @@ def on_decide(action: str, pair_id: str, seen: PairState, practice: bool = False
     revealed only once decided, so the pair just decided stays one click away."""
     note = (st.session_state.get(f"note_{pair_id}") or "").strip()
     try:
-        decide(store, pair_id, annotator, action, note or None, seen=seen, audit=audit)
+        decide(store, pair_id, annotator, action, note or None, seen=seen, audit=audit,
+               reasons=reasons.chosen_reasons(pair_id, action))  # fmt: skip
     except ReviewError as error:
         st.session_state["review_error"] = str(error)
         st.session_state.pop("review_queue", None)  # the pair changed: read it again
@@ -521,6 +527,7 @@ def pair_view() -> None:
             else None,
         )
     bar.button("Undo", key="undo", shortcut="u", on_click=on_undo, width=90, help=KEYS_HELP)
+    reasons.reason_picker(store, pair_id, bar)
     bar.text_input(
         "Note (optional)",
         key=f"note_{pair_id}",
@@ -631,6 +638,7 @@ def pair_view() -> None:
                 "annotator": e["annotator"],
                 "action": action_label(e),
                 "note": e["note"],
+                "reasons": reasons.event_reasons(e),
                 "undone": bool(e["undone_by"]),
             }
             for e in events

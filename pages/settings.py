@@ -1,8 +1,8 @@
 """Prompt and settings: the generation prompt template (view, edit, save as a new
 version), the LLM endpoint and model, sandbox limits, the minimum number of tests, the
-rule that turns review votes into a pair's decision and the share of pairs two annotators
-review — kept in the store, so runs, the studio and `semi` commands started later read
-them."""
+rule that turns review votes into a pair's decision, the share of pairs two annotators
+review, the annotation guidelines and the reject reasons — kept in the store, so runs,
+the studio and `semi` commands started later read them."""
 
 from pathlib import Path
 
@@ -15,7 +15,8 @@ from semi_core.assignment import set_overlap
 from semi_core.auth import ADMIN
 from semi_core.generate.prompt import TemplateError
 from semi_core.pipeline import backend_names
-from studio.shared import get_store, require_role
+from studio import reasons
+from studio.shared import current_annotator, get_store, require_role
 from studio.tables import code_area_style, show_table
 
 store = get_store()
@@ -106,6 +107,8 @@ with st.form("overlap_form"):
             f"Overlap saved: {saved_overlap:.0%} of pairs go to two annotators."
         )
         st.rerun()
+
+reasons.settings_section(store, current_annotator())
 
 with st.form("settings_form"):
     st.subheader("LLM")

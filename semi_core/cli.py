@@ -652,26 +652,36 @@ verdict_option = click.option(
 )
 
 
+reason_option = click.option(
+    "--reason", "reasons", multiple=True,
+    help="A reject's reason, from `semi reasons list` (repeatable).",
+)  # fmt: skip
+
+
 def _record_decision(
     ctx: click.Context, pair_id: str, decision: str, note: str | None, annotator: str,
     *, final: bool = False, verdict: str | None = None, audit: str | None = None,
+    reasons: tuple[str, ...] = (),
 ) -> None:  # fmt: skip
     from semi_core.review import ReviewError, decide
 
     with open_store(ctx) as store:
         try:
             event = decide(store, pair_id, annotator, decision, note, final=final,
-                           verdict_id=verdict, audit=audit)  # fmt: skip
+                           verdict_id=verdict, audit=audit, reasons=reasons)  # fmt: skip
         except ReviewError as error:
             raise click.ClickException(str(error)) from None
     kind = f"final {decision}" if final else decision
-    out.print(f"{kind} recorded for {pair_id} by {annotator} (event {event})")
+    why = f" ({', '.join(reasons)})" if reasons else ""
+    out.print(f"{kind}{why} recorded for {pair_id} by {annotator} (event {event})",
+              highlight=False)  # fmt: skip
 
 
 @main.command("review")
 @click.argument("pair_id")
 @click.argument("decision", type=click.Choice(["accept", "reject", "skip"]))
 @click.option("--note", help="Why.")
+@reason_option
 @verdict_option
 @click.option("--audit", help="The audit whose pair this is, decided blind to the verdict.")
 @annotator_option
@@ -686,6 +696,7 @@ def review_command(ctx: click.Context, **decision: str) -> None:
 @click.argument("pair_id")
 @click.argument("decision", type=click.Choice(["accept", "reject"]))
 @click.option("--note", help="Why.")
+@reason_option
 @verdict_option
 @annotator_option
 @click.pass_context
@@ -929,6 +940,7 @@ def bulk_list_command(ctx: click.Context, annotator: str | None, as_json: bool) 
 @annotator_option
 @click.option("--status", "statuses", multiple=True, help="Verdict status (repeatable).")
 @click.option("--search", help="Text in the instruction, code or name.")
+@click.option("--reason", help="Only pairs you rejected for this reason.")
 @click.option("--limit", default=20, show_default=True)
 @click.option("--audit", "audit", is_flag=True,
               help="The latest audit's pairs, without their verdict or scores.")
@@ -936,7 +948,7 @@ def bulk_list_command(ctx: click.Context, annotator: str | None, as_json: bool) 
 @click.pass_context
 def queue_command(
     ctx: click.Context, annotator: str, statuses: tuple[str, ...], search: str | None,
-    limit: int, audit: bool, as_json: bool,
+    reason: str | None, limit: int, audit: bool, as_json: bool,
 ) -> None:  # fmt: skip
     """Pairs waiting for your review (only pairs assigned to you), undecided first."""
     from semi_core.audit import latest_audit_id
@@ -946,7 +958,7 @@ def queue_command(
         if audit and audit_id is None:
             raise click.ClickException("no audit yet: draw one with semi audit --sample N")
         rows = store.review_queue(annotator, statuses=statuses or None, search=search,
-                                  limit=limit, audit=audit_id)  # fmt: skip
+                                  reason=reason, limit=limit, audit=audit_id)  # fmt: skip
     if audit_id:
         rows = [{"id": r["id"], "name": r["name"], "audit": audit_id,
                  "my_decision": r["my_decision"]} for r in rows]  # fmt: skip
@@ -1003,8 +1015,107 @@ def history_command(ctx: click.Context, pair_id: str) -> None:
     for event in events:
         undone = f" (undone by {event['undone_by']})" if event["undone_by"] else ""
         note = f": {event['note']}" if event["note"] else ""
+        why = f" ({', '.join(event['reasons'])})" if event.get("reasons") else ""
         out.print(f"{str(event['created_at'])[:19]} {event['annotator']} {action_label(event)}"
-                  f"{undone}{note}", highlight=False)  # fmt: skip
+                  f"{why}{undone}{note}", highlight=False)  # fmt: skip
+
+
+# -- guidelines and reject reasons -----------------------------------------------------
+
+
+@main.group("guidelines")
+def guidelines_group() -> None:
+    """Annotation guidelines: versioned Markdown, the latest shown beside each pair."""
+
+
+@guidelines_group.command("show")
+@click.option("--version", "number", type=int, help="An older version (default: the latest).")
+@click.pass_context
+def guidelines_show(ctx: click.Context, number: int | None) -> None:
+    """Print the guidelines' Markdown."""
+    from semi_core import guidelines
+
+    with open_store(ctx) as store:
+        try:
+            found = guidelines.latest(store) if number is None else guidelines.version(
+                store, number)  # fmt: skip
+        except guidelines.GuidelinesError as error:
+            raise click.ClickException(str(error)) from None
+    if found is None:
+        raise click.ClickException("no guidelines yet: save some with `semi guidelines set`")
+    click.echo(found["markdown"])
+
+
+@guidelines_group.command("set")
+@click.option("--file", "path", required=True, type=click.File("r", encoding="utf-8"),
+              help="A Markdown file ('-': standard input).")  # fmt: skip
+@click.option("--author", envvar="SEMI_ANNOTATOR", help="Who wrote it ($SEMI_ANNOTATOR).")
+@click.pass_context
+def guidelines_set(ctx: click.Context, path, author: str | None) -> None:
+    """Save a file as the guidelines' new version."""
+    from semi_core import guidelines
+
+    with open_store(ctx) as store:
+        try:
+            saved = guidelines.save(store, path.read(), author)
+        except guidelines.GuidelinesError as error:
+            raise click.ClickException(str(error)) from None
+    out.print(f"saved guidelines version {saved['version']}", highlight=False)
+
+
+@guidelines_group.command("history")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def guidelines_history(ctx: click.Context, as_json: bool) -> None:
+    """Every version of the guidelines, newest first."""
+    from semi_core import guidelines
+
+    with open_store(ctx) as store:
+        rows = guidelines.versions(store)
+
+    def cells(row: dict) -> list[str]:
+        return [str(row["version"]), row["author"] or "", str(row["created_at"])[:19],
+                str(row["characters"])]  # fmt: skip
+
+    _print_rows(rows, ("version", "author", "saved", "characters"), cells, as_json)
+
+
+@main.group("reasons")
+def reasons_group() -> None:
+    """The reasons a reject may give (`semi review PAIR reject --reason ...`)."""
+
+
+@reasons_group.command("list")
+@click.option("--counts", is_flag=True, help="With how many counting rejects give each.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def reasons_list(ctx: click.Context, counts: bool, as_json: bool) -> None:
+    """The reason list, in order (the studio's keys 1-9 follow it)."""
+    from semi_core import guidelines
+
+    with open_store(ctx) as store:
+        names = guidelines.reasons(store)
+        found = {r["reason"]: r for r in guidelines.reason_counts(store)} if counts else {}
+    rows = [{"key": n if n <= 9 else None, "reason": name}
+            | ({"rejects": found.get(name, {}).get("rejects", 0)} if counts else {})
+            for n, name in enumerate(names, 1)]  # fmt: skip
+    columns = ("key", "reason", "rejects") if counts else ("key", "reason")
+    _print_rows(rows, columns, lambda r: [str(r[c] or "") for c in columns], as_json)
+
+
+@reasons_group.command("set")
+@click.argument("names", nargs=-1, required=True)
+@click.pass_context
+def reasons_set(ctx: click.Context, names: tuple[str, ...]) -> None:
+    """Replace the reason list: each NAME a reason, in the order shown."""
+    from semi_core import guidelines
+
+    with open_store(ctx) as store:
+        try:
+            saved = guidelines.set_reasons(store, names)
+        except guidelines.GuidelinesError as error:
+            raise click.ClickException(str(error)) from None
+    out.print(f"{len(saved)} reasons: {', '.join(saved)}", highlight=False, soft_wrap=True)
 
 
 if __name__ == "__main__":

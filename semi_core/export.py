@@ -46,8 +46,9 @@ records, which have no difficulty, are spread evenly through them.
   ``origin``), difficulty (score, bucket, curriculum position, signals) and provenance
   (source, path, line, snippet id, name, backend, model, prompt template hash, validation
   run, verdict, review: the overall ``decision`` — accept, reject or disputed — and
-  each annotator's vote, as ``"ada: accept; bob: reject"``; for a mixed-in record its
-  file and row).
+  each annotator's vote, as ``"ada: accept; bob: reject"``, and the reasons of the
+  rejects that count, as ``"bob: duplicate, trivial; lin (final): unsafe"``; for a
+  mixed-in record its file and row).
 
 Why empty strings rather than nulls or empty lists in places: `datasets` infers the types
 of a JSON Lines file from its first 10 MB, and a field that is null (or an empty list)

@@ -96,6 +96,10 @@ def pair_item(row: dict[str, Any]) -> tuple[Item, int]:
             "decisions": "; ".join(
                 f"{d['annotator']}: {d['decision']}" for d in row["decisions"] or []
             ),
+            "reject_reasons": "; ".join(
+                f"{r['annotator']}{' (final)' if r['final'] else ''}: {', '.join(r['reasons'])}"
+                for r in row.get("reject_reasons") or []
+            ),
         },
     }
     item = Item(
@@ -121,7 +125,8 @@ def empty_provenance(source: str, row: int) -> dict[str, Any]:
     return {"source": source, "path": None, "line": None, "row": row, "snippet_id": None,
             "name": None, "backend": None, "model": None, "prompt_hash": None,
             "validation_run": None, "verdict": None, "tests_passed": None,
-            "tests_usable": None, "review": {"decision": "", "decisions": ""}}  # fmt: skip
+            "tests_usable": None,
+            "review": {"decision": "", "decisions": "", "reject_reasons": ""}}  # fmt: skip
 
 
 def empty_difficulty() -> dict[str, Any]:
@@ -247,7 +252,13 @@ PARQUET_SCHEMAS = {
                         ("tests_usable", pa.int64()),
                         (
                             "review",
-                            pa.struct([("decision", _STRING), ("decisions", _STRING)]),
+                            pa.struct(
+                                [
+                                    ("decision", _STRING),
+                                    ("decisions", _STRING),
+                                    ("reject_reasons", _STRING),
+                                ]
+                            ),
                         ),
                     ]
                 ),

@@ -9,9 +9,11 @@ the `semi review` commands call.
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from semi_core.guidelines import GuidelinesError, check_reasons
 from semi_core.store import Store
 from semi_core.validate import NOT_RUN, split_output
 
@@ -79,6 +81,7 @@ def decide(
     seen: PairState | None = None,
     verdict_id: str | None = None,
     audit: str | None = None,
+    reasons: Sequence[str] = (),
 ) -> int:
     """Record accept, reject or skip; returns the event id. The event records the verdict
     it was made on (payload "verdict_id"). A `final` accept or reject settles a
@@ -90,10 +93,20 @@ def decide(
     with the reason. Without either, the current verdict is the one decided on. A pair
     with no verdict cannot be accepted. `audit`: the audit whose queue it was decided in,
     blind to the verdict (payload "audit"; it counts as any decision too). The annotator
-    holds the pair from then on (`Store.hold`), so no other queue offers it by accident."""
+    holds the pair from then on (`Store.hold`), so no other queue offers it by accident.
+
+    `reasons`: a reject's reasons, each from the configured list
+    (`semi_core.guidelines.reasons`); given with an accept or a skip they are refused,
+    since a reason kept on another decision would be counted as a reject's."""
     allowed = ("accept", "reject") if final else DECISIONS
     if action not in allowed:
         raise ReviewError(f"unknown decision {action!r}; choose from {', '.join(allowed)}")
+    if reasons and action != "reject":
+        raise ReviewError(f"reasons go with a reject only, not with {action}")
+    try:
+        reasons = check_reasons(store, reasons) if reasons else []
+    except GuidelinesError as error:
+        raise ReviewError(str(error)) from None
     annotator = _require_annotator(annotator)
     _require_pair(store, generation_id)
     if audit and not store.in_audit(audit, generation_id):
@@ -123,7 +136,7 @@ def decide(
     if audit:
         payload["audit"] = audit
     event = store.add_review_event(generation_id, annotator, action, note=note or None,
-                                   payload=payload)  # fmt: skip
+                                   payload=payload, reasons=reasons)  # fmt: skip
     if not final:
         store.hold(generation_id, annotator)
     return event

@@ -311,6 +311,19 @@ def failures_by_source(rows: Sequence[dict[str, Any]]) -> go.Figure:
                    height=max(240, 60 + 28 * len(labels)))  # fmt: skip
 
 
+def reason_bars(rows: Sequence[dict[str, Any]]) -> go.Figure:
+    """Rejects per reason ({reason, rejects, pairs}), most frequent first, in the
+    decisions' red; hover tells the pairs they fall on."""
+    figure = go.Figure(go.Bar(
+        name="rejects", x=[r["reason"] for r in rows], y=[r["rejects"] for r in rows],
+        text=[r["rejects"] for r in rows], marker_color=DECISION_COLOURS["reject"],
+        customdata=[[r["pairs"]] for r in rows], showlegend=True,
+        hovertemplate="%{x}: %{y} rejects on %{customdata[0]} pairs<extra></extra>",
+    ))  # fmt: skip
+    figure.update_xaxes(categoryorder="array", categoryarray=[r["reason"] for r in rows])
+    return _layout(figure, x="reason", y="rejects", height=280)
+
+
 def verdict_timeline(rows: Sequence[dict[str, Any]]) -> go.Figure:
     """A run's verdicts so far per status over time ({at, status, verdicts}, running
     totals), as stacked areas in the verdicts' colours."""

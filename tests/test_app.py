@@ -502,7 +502,8 @@ def test_filters_reach_the_queue(monkeypatch, pairs_db):
     assert "1 of 1 in your queue" in texts(app.caption)
     # The box closed, its widgets are not drawn, and the filter still holds.
     open_box(app, "f_open", False)
-    assert "f_search" not in [t.key for t in app.text_input] and not app.button_group
+    assert "f_search" not in [t.key for t in app.text_input]
+    assert "f_status" not in [b.key for b in app.button_group]
     assert shown_pair(app) == queue[2]["id"] and "1 of 1 in your queue" in texts(app.caption)
     assert app.expander[0].label == "Filters (active)"
     open_box(app, "f_open")

@@ -127,7 +127,8 @@ def test_export_leaves_disputed_pairs_out_and_lists_them(store, tmp_path):
     report = export(store, out, ExportOptions(schema="full", **NO_BENCHMARK))
     [record] = read_records(out)
     assert record["id"] == ids["agreed"]
-    review = {"decision": "accept", "decisions": "alice: accept; bob: accept"}
+    review = {"decision": "accept", "decisions": "alice: accept; bob: accept",
+              "reject_reasons": ""}  # fmt: skip
     assert record["provenance"]["review"] == review
     listed = {
         "count": 1,

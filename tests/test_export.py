@@ -243,8 +243,8 @@ def test_every_schema_round_trips(store, pairs, tmp_path, schema, fmt):
         assert (provenance["backend"], provenance["model"], provenance["prompt_hash"]) == (
             "offline", "offline-v1", "hash1")  # fmt: skip
         assert provenance["validation_run"] == "run1" and provenance["verdict"] == "validated"
-        assert provenance["snippet_id"] and provenance["review"] == {"decision": "",
-                                                                     "decisions": ""}  # fmt: skip
+        assert provenance["snippet_id"]
+        assert provenance["review"] == {"decision": "", "decisions": "", "reject_reasons": ""}
 
 
 def test_exported_test_cases_run_as_semi_exec_takes_them(store, pairs, tmp_path):
@@ -368,11 +368,13 @@ def test_selection_by_review_status(store, tmp_path):
     out = tmp_path / "accepted.jsonl"
     export(store, out, ExportOptions(status="accepted", schema="full", humaneval=False))
     record = next(r for r in read_records(out) if r["id"] == ids["accepted"])
-    assert record["provenance"]["review"] == {"decision": "accept", "decisions": "ada: accept"}
+    assert record["provenance"]["review"] == {"decision": "accept", "decisions": "ada: accept",
+                                              "reject_reasons": ""}  # fmt: skip
     disputed = plan_export(store, ExportOptions(status="all", schema="full", humaneval=False))
     [item] = [i for i in disputed.groups[None] if i.id == ids["disputed"]]
     assert item.provenance["review"] == {"decision": "disputed",
-                                         "decisions": "ada: accept; bob: reject"}  # fmt: skip
+                                         "decisions": "ada: accept; bob: reject",
+                                         "reject_reasons": ""}  # fmt: skip
 
 
 def test_nothing_accepted_says_what_to_do(store, pairs, tmp_path):

@@ -2,7 +2,7 @@
 
 One `Store` wraps one DuckDB file. It is composed of one small class of queries per
 domain (snippets and generations, validation, repair, review, analytics, export, runs,
-settings), all sharing the connection of `core.StoreBase`. DuckDB allows a single
+settings, guidelines), all sharing the connection of `core.StoreBase`. DuckDB allows a single
 read-write process per file: opening a file another process holds raises
 `DatabaseLockedError` with one sentence a person can act on.
 """
@@ -22,6 +22,7 @@ from semi_core.store.core import (
     lock_message,
 )
 from semi_core.store.export import ExportQueries
+from semi_core.store.guidelines import GuidelinesQueries
 from semi_core.store.repair import REPAIR_ANNOTATOR, RepairQueries
 from semi_core.store.review import QueueFilters
 from semi_core.store.runs import RunQueries
@@ -40,6 +41,7 @@ class Store(
     AnalyticsQueries, RepairQueries, ExportQueries, RunQueries, SettingsQueries, BulkQueries,
     BulkDecisionQueries,
     AuditQueries,
+    GuidelinesQueries,
 ):  # fmt: skip
     """One DuckDB database file, migrated to the current schema on open."""
 

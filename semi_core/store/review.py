@@ -20,8 +20,9 @@ class QueueFilters(TypedDict, total=False):
     verdict status itself), a text `search` (or a pair id or its prefix),
     `include_decided` (pairs the annotator has already accepted or rejected),
     `constant_outputs` (only pairs whose usable tests all expect one and the same result:
-    the verdict's signal of weak tests), `min_strength` (a least test strength), and
-    `audit` (only the pairs of this audit)."""
+    the verdict's signal of weak tests), `min_strength` (a least test strength),
+    `audit` (only the pairs of this audit), and `reason` (pairs the annotator rejected
+    for this reason, decided ones included: a reject is a decision)."""
 
     statuses: Sequence[str] | None
     difficulty: tuple[float, float] | None
@@ -33,6 +34,7 @@ class QueueFilters(TypedDict, total=False):
     constant_outputs: bool
     min_strength: float | None
     audit: str | None
+    reason: str | None
 
 
 class ReviewQueries(ValidationQueries, AssignmentQueries):
@@ -43,12 +45,20 @@ class ReviewQueries(ValidationQueries, AssignmentQueries):
         action: str,
         note: str | None = None,
         payload: dict[str, Any] | None = None,
+        reasons: Sequence[str] = (),
     ) -> int:
         with self.transaction() as cur:
             rows = cur.execute(
-                "INSERT INTO review_events (generation_id, annotator, action, note, payload) "
-                "VALUES (?, ?, ?, ?, ?) RETURNING id",
-                [generation_id, annotator, action, note, json.dumps(payload) if payload else None],
+                "INSERT INTO review_events (generation_id, annotator, action, note, payload, "
+                "reasons) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                [
+                    generation_id,
+                    annotator,
+                    action,
+                    note,
+                    json.dumps(payload) if payload else None,
+                    list(reasons),
+                ],  # fmt: skip
             ).fetchall()
         return rows[0][0]
 
@@ -98,6 +108,7 @@ class ReviewQueries(ValidationQueries, AssignmentQueries):
         search: str | None = None,
         include_decided: bool = False,
         constant_outputs: bool = False,
+        reason: str | None = None,
         min_strength: float | None = None,
         audit: str | None = None,
         assigned: bool = False,
@@ -183,7 +194,14 @@ class ReviewQueries(ValidationQueries, AssignmentQueries):
             where_params.append(min_strength)
         if constant_outputs:
             where.append("coalesce((v.signals->>'constant_outputs')::BOOLEAN, false)")
-        if not include_decided:
+        if reason:
+            # The annotator's own rejects only: another's reasons would unblind the votes.
+            where.append(
+                "g.id IN (SELECT generation_id FROM reject_reasons WHERE annotator = ? "
+                "AND reason = ?)"
+            )
+            where_params += [annotator, reason]
+        if not include_decided and not reason:
             where.append("coalesce(mine.action, 'skip') = 'skip'")
         sql = (
             f"WITH {', '.join(c.strip().removeprefix('WITH ') for c in ctes)} "

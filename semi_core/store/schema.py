@@ -392,3 +392,22 @@ def overlap_place_sql(pair: str) -> str:
     when its place is below the overlap setting (`semi_core.assignment.overlap_place`
     computes the same in Python)."""
     return f"(('0x' || left(md5({pair}), 8))::UBIGINT / 4294967296.0)"
+
+
+@migration
+def m004_guidelines_and_reasons(db: duckdb.DuckDBPyConnection) -> None:
+    # A reject's reasons live on its event, so that every view of the log (what counts,
+    # what was undone) carries them without a join.
+    db.execute("ALTER TABLE review_events ADD COLUMN reasons VARCHAR[] DEFAULT []")
+    # Annotation guidelines: every save is a new version, never overwritten, so a decision
+    # can be read against the guidelines of its day.
+    db.execute(
+        """
+        CREATE TABLE guidelines (
+            version INTEGER PRIMARY KEY,
+            markdown VARCHAR NOT NULL,
+            author VARCHAR,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )
+        """
+    )

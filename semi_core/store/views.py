@@ -95,6 +95,19 @@ FROM tally t FULL JOIN final_decisions f ON f.generation_id = t.generation_id
 CROSS JOIN decision_rule r
 """
 
+# The reasons of the rejects that count now: each annotator's latest accept or reject on
+# a pair (their vote, and apart from it their final decision), when it is a reject, one
+# row per reason it gives.
+REJECT_REASONS = """
+CREATE OR REPLACE VIEW reject_reasons AS
+WITH latest AS (
+    SELECT generation_id, annotator, coalesce((payload->>'final')::BOOLEAN, false) AS final,
+        arg_max({'action': action, 'reasons': coalesce(reasons, [])}, id) AS last
+    FROM effective_decisions WHERE action IN ('accept', 'reject') GROUP BY ALL)
+SELECT generation_id, annotator, final, unnest(last.reasons) AS reason FROM latest
+WHERE last.action = 'reject'
+"""
+
 # The pairs whose current verdict is validated, with their snippet's name, source and
 # kind: what the studio's rankings and summaries aggregate.
 VALIDATED_PAIRS = """
@@ -106,26 +119,31 @@ WHERE v.status = 'validated'
 """
 
 # The pairs an export selects from: every usable generation, with its snippet, its
-# current verdict (NULLs before validation), its overall decision (NULL before any vote)
-# and each annotator's vote. Which of them an export takes is `ExportQueries.EXPORT_STATUSES`.
+# current verdict (NULLs before validation), its overall decision (NULL before any vote),
+# each annotator's vote and the reasons its counting rejects give. Which of them an export
+# takes is `ExportQueries.EXPORT_STATUSES`.
 EXPORT_PAIRS = """
 CREATE OR REPLACE VIEW export_pairs AS
 SELECT g.id, g.instruction, g.code, g.entry_point, g.backend, g.model, g.prompt_hash,
     g.snippet_id, s.source, s.path, s.line, s.name, s.kind, v.run_id,
     v.status AS verdict_status, v.passed, v.usable, v.test_strength, v.difficulty,
-    v.signals, o.decision, x.decisions
+    v.signals, o.decision, x.decisions, r.reject_reasons
 FROM generations g JOIN snippets s ON s.id = g.snippet_id
 LEFT JOIN current_verdicts v ON v.generation_id = g.id
 LEFT JOIN overall_decisions o ON o.generation_id = g.id
 LEFT JOIN (SELECT generation_id, list({'annotator': annotator, 'decision': vote}
         ORDER BY annotator) AS decisions
     FROM annotator_votes GROUP BY generation_id) x ON x.generation_id = g.id
+LEFT JOIN (SELECT generation_id, list({'annotator': annotator, 'final': final,
+        'reasons': reasons} ORDER BY annotator, final) AS reject_reasons
+    FROM (SELECT generation_id, annotator, final, list(reason ORDER BY reason) AS reasons
+        FROM reject_reasons GROUP BY ALL) GROUP BY generation_id) r ON r.generation_id = g.id
 WHERE g.status = 'ok'
 """
 
 VIEWS = (
     CURRENT_VERDICTS, EFFECTIVE_DECISIONS, ANNOTATOR_VOTES, FINAL_DECISIONS, DECISION_RULE,
-    OVERALL_DECISIONS, VALIDATED_PAIRS, EXPORT_PAIRS,
+    OVERALL_DECISIONS, REJECT_REASONS, VALIDATED_PAIRS, EXPORT_PAIRS,
 )  # fmt: skip
 
 
