@@ -11,11 +11,12 @@ decision panel and `semi bulk` call.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from semi_core.generate.base import ORIGINS
-from semi_core.review import ReviewError
+from semi_core.review import ReviewError, checked_reasons
 from semi_core.review import _require_annotator as require_annotator
 from semi_core.store import BulkMismatchError, QueueFilters, Store
 from semi_core.validate import GENERATED_RUN_STATUSES, VERDICT_STATUSES
@@ -111,15 +112,18 @@ def bulk_decide(
     include_decided: bool = False,
     expected: int | None = None,
     sample: int = SAMPLE_SIZE,
+    reasons: Sequence[str] = (),
 ) -> BulkResult:
     """Accept or reject every pair the review filters match for `annotator`, as one bulk
     action. Pairs a person has accepted or rejected are left out unless
     `include_decided`; an accept leaves out pairs not validated yet. A `dry_run` records
     nothing and returns the count and the first `sample` pairs: the preview. `expected`
     (the previewed count) refuses, recording nothing, when the filter now matches
-    another number of pairs."""
+    another number of pairs. A reject may give `reasons` from the configured list, as
+    one reject does (`semi_core.review.decide`)."""
     if action not in BULK_ACTIONS:
         raise BulkError(f"unknown bulk decision {action!r}; choose from accept, reject")
+    reasons = checked_reasons(store, action, reasons)
     annotator = require_annotator(annotator)
     checked = check_filters(filters or {})
     if dry_run:
@@ -128,8 +132,9 @@ def bulk_decide(
         return BulkResult(action, count, None, True, rows)
     try:
         bulk_id, count = store.add_bulk_decision(
-            annotator, action, include_decided=include_decided, expected=expected, **checked
-        )
+            annotator, action, include_decided=include_decided, expected=expected,
+            reasons=reasons, **checked,
+        )  # fmt: skip
     except BulkMismatchError as error:
         raise BulkError(str(error)) from None
     return BulkResult(action, count, bulk_id, False)

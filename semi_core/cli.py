@@ -897,8 +897,9 @@ def bulk_accept_command(ctx: click.Context, **options: object) -> None:
 
 @bulk_group.command("reject")
 @bulk_options
+@reason_option
 def bulk_reject_command(ctx: click.Context, **options: object) -> None:
-    """Reject every pair the filters match."""
+    """Reject every pair the filters match, each with the reasons given."""
     _bulk(ctx, "reject", **options)
 
 

@@ -70,6 +70,17 @@ def pair_state(store: Store, generation_id: str, annotator: str) -> PairState:
                       annotator)  # fmt: skip
 
 
+def checked_reasons(store: Store, action: str, reasons: Sequence[str]) -> list[str]:
+    """A reject's reasons, each from the configured list, in its order; refused with an
+    accept or a skip, since a reason kept on another decision would count as a reject's."""
+    if reasons and action != "reject":
+        raise ReviewError(f"reasons go with a reject only, not with {action}")
+    try:
+        return check_reasons(store, reasons) if reasons else []
+    except GuidelinesError as error:
+        raise ReviewError(str(error)) from None
+
+
 def decide(
     store: Store,
     generation_id: str,
@@ -101,12 +112,7 @@ def decide(
     allowed = ("accept", "reject") if final else DECISIONS
     if action not in allowed:
         raise ReviewError(f"unknown decision {action!r}; choose from {', '.join(allowed)}")
-    if reasons and action != "reject":
-        raise ReviewError(f"reasons go with a reject only, not with {action}")
-    try:
-        reasons = check_reasons(store, reasons) if reasons else []
-    except GuidelinesError as error:
-        raise ReviewError(str(error)) from None
+    reasons = checked_reasons(store, action, reasons)
     annotator = _require_annotator(annotator)
     _require_pair(store, generation_id)
     if audit and not store.in_audit(audit, generation_id):

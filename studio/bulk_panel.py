@@ -21,6 +21,7 @@ from semi_core.bulk_decisions import (
     describe_filters,
     undo_bulk,
 )
+from semi_core.guidelines import reasons as reject_reasons
 from semi_core.review import ReviewError
 from semi_core.store import QueueFilters, Store
 from studio.shared import escape_markdown
@@ -33,11 +34,13 @@ SAMPLE_COLUMNS = ["id", "name", "source", "status", "difficulty", "test_strength
 def _request(annotator: str, filters: QueueFilters) -> dict[str, Any]:
     """What a preview is of: the annotator, the filters, the decision and whether
     decided pairs are included. A preview holds only while these are unchanged."""
+    action = st.session_state.get("bulk_action") or BULK_ACTIONS[0]
     return {
         "annotator": annotator,
         "filters": {k: v for k, v in filters.items() if k != "include_decided"},
-        "action": st.session_state.get("bulk_action") or BULK_ACTIONS[0],
+        "action": action,
         "include_decided": bool(st.session_state.get("bulk_include_decided")),
+        "reasons": list(st.session_state.get("bulk_reasons") or []) if action == "reject" else [],
     }
 
 
@@ -50,7 +53,8 @@ def on_preview(store: Store, request: dict[str, Any]) -> None:
     try:
         preview = bulk_decide(store, request["annotator"], request["action"],
                               request["filters"], dry_run=True,
-                              include_decided=request["include_decided"])  # fmt: skip
+                              include_decided=request["include_decided"],
+                              reasons=request["reasons"])  # fmt: skip
     except ReviewError as error:
         st.session_state[ERROR] = str(error)
         return
@@ -62,7 +66,8 @@ def on_confirm(store: Store, request: dict[str, Any], count: int) -> None:
     st.session_state.pop(PREVIEW, None)
     try:
         done = bulk_decide(store, request["annotator"], request["action"], request["filters"],
-                           include_decided=request["include_decided"], expected=count)  # fmt: skip
+                           include_decided=request["include_decided"], expected=count,
+                           reasons=request["reasons"])  # fmt: skip
     except ReviewError as error:
         st.session_state[ERROR] = str(error)
         return
@@ -93,7 +98,8 @@ def _preview(store: Store, request: dict[str, Any]) -> None:
     if not count:
         st.info("No pair matches these filters: nothing to decide.")
         return
-    st.markdown(f"**{count} pairs** would be {action}ed by you "
+    why = f" for: {', '.join(request['reasons'])}" if request["reasons"] else ""
+    st.markdown(f"**{count} pairs** would be {action}ed by you{escape_markdown(why)} "
                 f"({escape_markdown(describe_filters(request['filters']))}). "
                 f"The first {len(preview['sample'])}:")  # fmt: skip
     sample = pd.DataFrame(preview["sample"], columns=SAMPLE_COLUMNS)
@@ -148,6 +154,10 @@ def bulk_panel(store: Store, annotator: str, filters: QueueFilters, box: Any) ->
         row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
         row.radio("Decision", BULK_ACTIONS, key="bulk_action", horizontal=True,
                   label_visibility="collapsed")  # fmt: skip
+        if st.session_state.get("bulk_action") == "reject":
+            row.multiselect("Reasons", reject_reasons(store), key="bulk_reasons",
+                            placeholder="Reasons (optional)", label_visibility="collapsed",
+                            width=260)  # fmt: skip
         row.checkbox("Include pairs a person already decided", key="bulk_include_decided")
         request = _request(annotator, filters)
         row.button("Preview", key="bulk_preview_button", icon=":material/preview:",

@@ -12,6 +12,7 @@ import pytest
 
 from semi_core.agreement import agreement_table, settle, votes_by_pair
 from semi_core.bulk_decisions import BulkError, bulk_decide, bulk_history, undo_bulk
+from semi_core.guidelines import reason_counts
 from semi_core.review import ReviewError, decide, history, undo_last
 from semi_core.store import Store
 
@@ -285,3 +286,33 @@ def test_a_store_made_before_bulk_actions_gets_them_in_place(db_path):
         assert store.bulk_actions() == []
         assert undo_last(store, "bob")["id"] == event["id"]  # an ordinary undo, as before
         assert store.decision_counts() == {}
+
+
+def test_a_bulk_reject_gives_its_reasons_to_every_pair(store, pairs):
+    with pytest.raises(ReviewError, match="reasons go with a reject only"):
+        bulk_decide(store, "ada", "accept", {"source": "beta"}, reasons=["trivial"])
+    with pytest.raises(ReviewError, match="unknown reject reason 'boring'"):
+        bulk_decide(store, "ada", "reject", {"source": "beta"}, reasons=["boring"])
+    assert store.review_events() == []
+    done = bulk_decide(store, "ada", "reject", {"source": "beta"},
+                       reasons=["duplicate", "trivial"])  # fmt: skip
+    assert done.count == 5  # pairs 4 to 8
+    # In the configured list's order, on each of the bulk's events, counted as a reject's.
+    assert {tuple(e["reasons"]) for e in store.review_events()} == {("trivial", "duplicate")}
+    counts = {row["reason"]: row["pairs"] for row in reason_counts(store)}
+    assert counts == {"trivial": 5, "duplicate": 5}
+    undo_last(store, "ada")
+    assert reason_counts(store) == []
+
+
+def test_the_semi_command_bulk_rejects_with_reasons(db_path):
+    with Store(db_path) as store:
+        make_varied_pairs(store)
+    done = run_semi("bulk", "reject", "--annotator", "ada", "--source", "alpha",
+                    "--reason", "unsafe", "--json", db=db_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["count"] == 4
+    with Store(db_path) as store:
+        assert [e["reasons"] for e in store.review_events()] == [["unsafe"]] * 4
+    bad = run_semi("bulk", "reject", "--annotator", "ada", "--reason", "boring", db=db_path)
+    assert bad.returncode == 1 and "unknown reject reason 'boring'" in bad.stderr

@@ -111,3 +111,17 @@ def test_the_pages_undo_takes_a_bulk_back_as_one(monkeypatch, pairs_db):
     assert not app.exception
     assert "Undid bulk accept 1 (5 pairs)" in texts(app.toast)
     assert store.decision_counts() == {}
+
+
+def test_a_bulk_reject_carries_the_reasons_picked(monkeypatch, pairs_db):
+    app = open_box(review(monkeypatch, pairs_db), "f_open")
+    assert "bulk_reasons" not in [m.key for m in app.multiselect]  # an accept has none
+    app.radio(key="bulk_action").set_value("reject").run()
+    app.multiselect(key="bulk_reasons").set_value(["trivial", "duplicate"]).run()
+    preview(app)
+    assert "would be rejected by you for: trivial, duplicate" in texts(app.markdown)
+    app.button(key="bulk_confirm").click().run()
+    store = server_store(pairs_db)
+    events = store.review_events()
+    assert len(events) == 5
+    assert {tuple(e["reasons"]) for e in events} == {("trivial", "duplicate")}

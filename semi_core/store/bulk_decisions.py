@@ -5,6 +5,7 @@ as one. Each is a single set-based statement, whatever the number of pairs."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any, Unpack
 
 from semi_core.store.core import StoreError
@@ -80,13 +81,14 @@ class BulkDecisionQueries(ReviewQueries):
         *,
         include_decided: bool = False,
         expected: int | None = None,
+        reasons: Sequence[str] = (),
         **filters: Unpack[QueueFilters],
     ) -> tuple[int | None, int]:
         """Record `action` by `annotator` on every pair the filters select (see
         `_bulk_selection`): one bulk action and one review event per pair, in one
         transaction. Returns the bulk id (None when no pair matched: nothing recorded)
         and the number of pairs. With `expected`, a count that differs records nothing
-        and raises `BulkMismatchError`."""
+        and raises `BulkMismatchError`. `reasons` go with every event (a reject's)."""
         sql, params = self._bulk_selection(annotator, action, include_decided, filters)
         with self.transaction() as cur:
             ((bulk_id,),) = cur.execute(
@@ -95,9 +97,10 @@ class BulkDecisionQueries(ReviewQueries):
                 [annotator, action, json.dumps(dict(filters), default=list, sort_keys=True)],
             ).fetchall()
             ((count,),) = cur.execute(
-                "INSERT INTO review_events (generation_id, annotator, action, payload, bulk_id) "
-                f"SELECT p.id, ?, ?, json_object('verdict_id', p.verdict_id), ? FROM ({sql}) p",
-                [annotator, action, bulk_id, *params],
+                "INSERT INTO review_events (generation_id, annotator, action, payload, bulk_id, "
+                "reasons) SELECT p.id, ?, ?, json_object('verdict_id', p.verdict_id), ?, "
+                f"?::VARCHAR[] FROM ({sql}) p",
+                [annotator, action, bulk_id, list(reasons), *params],
             ).fetchall()
             if expected is not None and count != expected:
                 raise BulkMismatchError(
