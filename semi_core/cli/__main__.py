@@ -1,0 +1,5 @@
+"""`python -m semi_core.cli`: the `semi` command."""
+
+from semi_core.cli import main
+
+main()
