@@ -4,7 +4,7 @@ consoles, tables and the options every review command takes."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import click
@@ -87,3 +87,11 @@ reason_option = click.option(
     "--reason", "reasons", multiple=True,
     help="A reject's reason, from `semi reasons list` (repeatable).",
 )  # fmt: skip
+
+
+def with_options(command: Callable, options: list[Callable]) -> Callable:
+    """`command` decorated with `options`, the first listed shown first in --help (as
+    decorators written above it, in that order)."""
+    for option in reversed(options):
+        command = option(command)
+    return command

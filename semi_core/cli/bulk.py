@@ -12,6 +12,7 @@ from semi_core.cli.base import (
     out,
     print_rows,
     reason_option,
+    with_options,
 )
 
 
@@ -35,9 +36,7 @@ def bulk_options(command):
         click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
         click.pass_context,
     ]  # fmt: skip
-    for option in reversed(options):
-        command = option(command)
-    return command
+    return with_options(command, options)
 
 
 @main.group("bulk")

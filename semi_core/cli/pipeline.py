@@ -17,6 +17,7 @@ from semi_core.cli.base import (
     out,
     print_rows,
     progress_bar,
+    with_options,
 )
 from semi_core.sources import IngestReport, ingest, iter_source_files
 from semi_core.store import Store
@@ -208,9 +209,7 @@ def generation_options(command):
                           "which cannot repair). semi generate, which validates nothing "
                           "new, repairs the pairs already found failing."),
     ]  # fmt: skip
-    for option in reversed(options):
-        command = option(command)
-    return command
+    return with_options(command, options)
 
 
 def sandbox_options(command):
@@ -224,9 +223,7 @@ def sandbox_options(command):
         click.option("--no-test-strength", "test_strength", flag_value=False, default=True,
                      help="Skip mutation testing."),
     ]  # fmt: skip
-    for option in reversed(options):
-        command = option(command)
-    return command
+    return with_options(command, options)
 
 
 def engine_options(command):
@@ -240,9 +237,7 @@ def engine_options(command):
                      help="Ray cluster address, e.g. head-node:6379 (ray engine; default: "
                           "$RAY_ADDRESS, else a local Ray instance)."),
     ]  # fmt: skip
-    for option in reversed(options):
-        command = option(command)
-    return command
+    return with_options(command, options)
 
 
 def _settings(ctx: click.Context, store: Store, **options: object):
