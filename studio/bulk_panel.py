@@ -32,8 +32,9 @@ SAMPLE_COLUMNS = ["id", "name", "source", "status", "difficulty", "test_strength
 
 
 def _request(annotator: str, filters: QueueFilters) -> dict[str, Any]:
-    """What a preview is of: the annotator, the filters, the decision and whether
-    decided pairs are included. A preview holds only while these are unchanged."""
+    """What a preview is of: the annotator, the filters, the decision (a reject with its
+    reasons) and whether decided pairs are included. A preview holds only while these are
+    unchanged."""
     action = st.session_state.get("bulk_action") or BULK_ACTIONS[0]
     return {
         "annotator": annotator,
