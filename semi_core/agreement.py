@@ -85,6 +85,19 @@ def cohen_kappa(first: Sequence[str], second: Sequence[str]) -> float | None:
     p_o is the observed agreement, p_e the agreement expected by chance from each rater's
     label frequencies. None when there are no items; 1.0 when both raters used one and the
     same label throughout (p_e = 1, agreement is total), 0.0 for other p_e = 1 cases."""
+    agreement = _observed_and_expected(first, second)
+    if agreement is None:
+        return None
+    observed, expected = agreement
+    if expected == 1.0:
+        return 1.0 if observed == 1.0 else 0.0
+    return (observed - expected) / (1.0 - expected)
+
+
+def _observed_and_expected(
+    first: Sequence[str], second: Sequence[str]
+) -> tuple[float, float] | None:
+    """(p_o, p_e) of two raters' labels on the same items; None when there are none."""
     if len(first) != len(second):
         raise ValueError("both raters must label the same items")
     n = len(first)
@@ -93,9 +106,7 @@ def cohen_kappa(first: Sequence[str], second: Sequence[str]) -> float | None:
     observed = sum(a == b for a, b in zip(first, second, strict=True)) / n
     counts_a, counts_b = Counter(first), Counter(second)
     expected = sum(counts_a[label] * counts_b[label] for label in counts_a) / (n * n)
-    if expected == 1.0:
-        return 1.0 if observed == 1.0 else 0.0
-    return (observed - expected) / (1.0 - expected)
+    return observed, expected
 
 
 def kappa_interval(
@@ -104,16 +115,12 @@ def kappa_interval(
     """A 95% confidence interval for Cohen's kappa: kappa ± z·SE with Cohen's (1960)
     large-sample standard error SE = sqrt(p_o (1 - p_o) / n) / (1 - p_e), clipped to
     -1..1. None without items or when p_e = 1 (kappa is then fixed, no spread)."""
-    kappa = cohen_kappa(first, second)
-    n = len(first)
-    if kappa is None:
+    agreement = _observed_and_expected(first, second)
+    if agreement is None or agreement[1] == 1.0:
         return None
-    observed = sum(a == b for a, b in zip(first, second, strict=True)) / n
-    counts_a, counts_b = Counter(first), Counter(second)
-    expected = sum(counts_a[label] * counts_b[label] for label in counts_a) / (n * n)
-    if expected == 1.0:
-        return None
-    half = z * math.sqrt(observed * (1 - observed) / n) / (1 - expected)
+    observed, expected = agreement
+    kappa = (observed - expected) / (1.0 - expected)
+    half = z * math.sqrt(observed * (1 - observed) / len(first)) / (1 - expected)
     return max(-1.0, kappa - half), min(1.0, kappa + half)
 
 
