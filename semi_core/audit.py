@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import random
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,6 +118,16 @@ def _share(accepted: int, decided: int) -> dict[str, Any]:
         "share": None if decided == 0 else round(accepted / decided, 4),
         "interval": None if interval is None else [round(x, 4) for x in interval],
     }
+
+
+def share_text(share: float | None) -> str:
+    """A share accepted as people read it: "80.0%", or "–" before any decision."""
+    return "–" if share is None else f"{share:.1%}"
+
+
+def interval_text(bounds: Sequence[float] | None) -> str:
+    """A 95% interval as people read it: "49.0% – 94.3%", or "–" before any decision."""
+    return "–" if bounds is None else f"{bounds[0]:.1%} – {bounds[1]:.1%}"
 
 
 def audit_report(store: Store, audit_id: str | None = None) -> dict[str, Any] | None:

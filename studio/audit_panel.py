@@ -8,19 +8,19 @@ import pandas as pd
 import streamlit as st
 
 from semi_core.assignment import progress
-from semi_core.audit import STRATIFY_BY, AuditError, audit_report, draw_audit, latest_audit_id
+from semi_core.audit import (
+    STRATIFY_BY,
+    AuditError,
+    audit_report,
+    draw_audit,
+    interval_text,
+    latest_audit_id,
+    share_text,
+)
 from semi_core.auth import ADMIN
 from semi_core.store import Store
 from studio.shared import cached, may
 from studio.tables import metric_row, show_table
-
-
-def _percent(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1%}"
-
-
-def _interval(bounds: list[float] | None) -> str:
-    return "–" if bounds is None else f"{bounds[0]:.1%} – {bounds[1]:.1%}"
 
 
 def _on_draw(store: Store) -> None:
@@ -56,14 +56,14 @@ def audit_section(store: Store, version: tuple) -> None:
     else:
         overall = report["overall"]
         metric_row([
-            ("Accepted in the audit", _percent(overall["share"])),
-            ("95% interval", _interval(overall["interval"])),
+            ("Accepted in the audit", share_text(overall["share"])),
+            ("95% interval", interval_text(overall["interval"])),
             ("Decided", f"{overall['decided']} of {overall['sampled']}"),
         ])  # fmt: skip
         rows = [{report["by"]: row["stratum"], "accepted": row["accepted"],
                  "decided": row["decided"], "sampled": row["sampled"], "split": row["split"],
-                 "share accepted": _percent(row["share"]),
-                 "95% interval": _interval(row["interval"])}
+                 "share accepted": share_text(row["share"]),
+                 "95% interval": interval_text(row["interval"])}
                 for row in [*report["strata"], {**overall, "stratum": "all"}]]  # fmt: skip
         show_table(pd.DataFrame(rows), "overview_audit")
         st.caption(f"Audit {report['id']}, drawn by {report['by']} with seed {report['seed']} "

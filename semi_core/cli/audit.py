@@ -17,16 +17,16 @@ from semi_core.cli.base import (
 
 def print_audit(report: dict) -> None:
     """An audit's precision per stratum and overall, with its 95% Wilson interval."""
+    from semi_core.audit import interval_text, share_text
+
     table = Table(title=f"Audit {report['id']} (by {report['by']}): share people accept")
     for column in ("stratum", "accepted", "decided", "sampled", "split", "share", "95% interval"):
         table.add_column(column, justify="left" if column == "stratum" else "right")
 
     def cells(name: str, row: dict) -> list[str]:
-        low_high = row["interval"]
-        interval = f"{low_high[0]:.1%} – {low_high[1]:.1%}" if low_high else "–"
-        share = "–" if row["share"] is None else f"{row['share']:.1%}"
         return [name, str(row["accepted"]), str(row["decided"]), str(row["sampled"]),
-                str(row["split"]), share, interval]  # fmt: skip
+                str(row["split"]), share_text(row["share"]),
+                interval_text(row["interval"])]  # fmt: skip
 
     for row in report["strata"]:
         table.add_row(*cells(row["stratum"], row))
