@@ -51,7 +51,7 @@ def reason_picker(store: Store, pair_id: str, bar: Any) -> None:
     same_pair = st.session_state.get(PICKED_FOR) == pair_id
     # A reason taken off the list since it was picked is dropped: the widget refuses an
     # option it does not have.
-    picked = st.session_state.get(PICKED) or [] if same_pair else []
+    picked = (st.session_state.get(PICKED) or []) if same_pair else []
     st.session_state[PICKED] = [r for r in picked if r in names]
     st.session_state[PICKED_FOR] = pair_id
     bar.multiselect(
